@@ -1,0 +1,2 @@
+/** placeholder until the module's first class lands. */
+package dev.lockstep.bench;

@@ -1,0 +1,23 @@
+package dev.lockstep.golden;
+
+import java.util.List;
+
+/**
+ * One replica of one run reduced to hashes: what an agent sends inline and what the collector
+ * correlates. {@code seed} is null when the file has none. {@code canonicalHash} covers the whole
+ * masked document; {@code engineHash} is the engine's own run hash (empty if absent).
+ */
+public record RunSummary(
+    String runId,
+    String workflow,
+    String role,
+    Long seed,
+    String canonicalHash,
+    String engineHash,
+    String outputHash,
+    List<StepSummary> steps) {
+
+  public RunSummary {
+    steps = List.copyOf(steps);
+  }
+}
