@@ -1,0 +1,248 @@
+package dev.lockstep.cli.demo;
+
+import dev.lockstep.proto.v1.AgentInfo;
+import dev.lockstep.proto.v1.AgentStopStatus;
+import dev.lockstep.proto.v1.DiffRequest;
+import dev.lockstep.proto.v1.DisableStopRequest;
+import dev.lockstep.proto.v1.Incident;
+import dev.lockstep.proto.v1.ListAgentsRequest;
+import dev.lockstep.proto.v1.ListIncidentsRequest;
+import dev.lockstep.proto.v1.OperatorGrpc;
+import dev.lockstep.proto.v1.StopMode;
+import dev.lockstep.proto.v1.StopStatus;
+import dev.lockstep.proto.v1.StopStatusRequest;
+import dev.lockstep.golden.DiffReport;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The whole incident loop on one machine: a collector and N agents as separate processes on
+ * loopback, a simulated engine per host, a few clean cycles, one injected divergence, the P0
+ * incident, the fleet-wide stop and its confirmations, then the operator's resume. Every step is
+ * printed as it happens; the last line is one JSON object of figures.
+ */
+public final class Demo {
+  /** What the demo found, printed as its last line. */
+  public record Result(int agents, List<String[]> incidents, int stopConfirmed, long detectToConfirmMillis) {
+    public String toJson() {
+      StringBuilder sb = new StringBuilder("{\"agents\":").append(agents).append(",\"incidents\":[");
+      for (int i = 0; i < incidents.size(); i++) {
+        if (i > 0) sb.append(',');
+        sb.append("{\"severity\":\"").append(incidents.get(i)[0])
+            .append("\",\"category\":\"").append(incidents.get(i)[1]).append("\"}");
+      }
+      return sb.append("],\"stop_confirmed\":").append(stopConfirmed)
+          .append(",\"detect_to_confirm_ms\":").append(detectToConfirmMillis).append('}').toString();
+    }
+  }
+
+  private final List<String> launcher;
+  private final Path dir;
+  private final int agentCount;
+  private final int cleanCycles;
+  private final Duration timeout;
+  private final PrintStream out;
+  private final long started = System.nanoTime();
+
+  public Demo(List<String> launcher, Path dir, int agentCount, int cleanCycles, Duration timeout, PrintStream out) {
+    this.launcher = List.copyOf(launcher);
+    this.dir = dir;
+    this.agentCount = agentCount;
+    this.cleanCycles = cleanCycles;
+    this.timeout = timeout;
+    this.out = out;
+  }
+
+  public Result run() throws IOException, InterruptedException {
+    Files.createDirectories(dir);
+    List<SimulatedEngine> engines = new ArrayList<>();
+    List<Thread> engineThreads = new ArrayList<>();
+    try (FleetProcesses fleet = new FleetProcesses(launcher, dir)) {
+      Thread onCtrlC = new Thread(fleet::close, "demo-shutdown");
+      Runtime.getRuntime().addShutdownHook(onCtrlC);
+      try {
+        return runFleet(fleet, engines, engineThreads);
+      } finally {
+        engines.forEach(SimulatedEngine::stop);
+        for (Thread t : engineThreads) {
+          t.interrupt();
+          t.join(2000);
+        }
+        say("shutting the fleet down (SIGTERM to collector and agents)");
+        fleet.close();
+        try {
+          Runtime.getRuntime().removeShutdownHook(onCtrlC);
+        } catch (IllegalStateException alreadyShuttingDown) {
+          // Ctrl-C: the hook is running and closes the fleet itself.
+        }
+      }
+    }
+  }
+
+  private Result runFleet(FleetProcesses fleet, List<SimulatedEngine> engines, List<Thread> engineThreads)
+      throws IOException, InterruptedException {
+    say("workspace " + dir);
+    Path portFile = dir.resolve("collector.port");
+    Path dataDir = dir.resolve("collector-data");
+    say("starting collector (RocksDB in " + dataDir.getFileName() + ")");
+    fleet.start("collector", List.of("collector", "--insecure", "--listen", "127.0.0.1:0",
+        "--port-file", portFile.toString(), "--data-dir", dataDir.toString(), "--metrics-port", "0",
+        "--stop-policy", "fleet", "--correlation-window", "30s"));
+    await("collector to listen", () -> Files.exists(portFile), Duration.ofSeconds(30), dir.resolve("collector.log"));
+    String target = "127.0.0.1:" + Files.readString(portFile).trim();
+    say("collector listening on " + target);
+
+    List<Path> stopFiles = new ArrayList<>();
+    Path hookLog = dir.resolve("hooks.log");
+    for (int i = 1; i <= agentCount; i++) {
+      String host = "host-" + i;
+      Path hostDir = dir.resolve(host);
+      Path golden = Files.createDirectories(hostDir.resolve("golden"));
+      Path stopFile = hostDir.resolve("workflows.stop");
+      stopFiles.add(stopFile);
+      fleet.start("agent-" + host, List.of("agent", "--insecure", "--id", host, "--collector", target,
+          "--golden-dir", golden.toString(), "--stop-file", stopFile.toString(),
+          "--spool-dir", hostDir.resolve("spool").toString(), "--state-dir", hostDir.resolve("state").toString(),
+          "--metrics-port", "0",
+          "--on-stop", "echo \"$(date +%T) " + host + " on_stop: WORKFLOW_EMERGENCY_STOP=$WORKFLOW_EMERGENCY_STOP incident=$LOCKSTEP_INCIDENT epoch=$LOCKSTEP_EPOCH\" >> " + hookLog,
+          "--on-resume", "echo \"$(date +%T) " + host + " on_resume: epoch=$LOCKSTEP_EPOCH\" >> " + hookLog,
+          "--verify", "test -f " + stopFile + " || test \"$WORKFLOW_EMERGENCY_STOP\" != true"));
+      engines.add(new SimulatedEngine(host, golden, stopFile, 1000));
+    }
+    say("started " + agentCount + " agents, each watching its host's golden directory");
+
+    ManagedChannel channel = ManagedChannelBuilder.forTarget(target).usePlaintext().build();
+    try {
+      OperatorGrpc.OperatorBlockingStub operator = OperatorGrpc.newBlockingStub(channel);
+      await("all agents to connect", () -> connected(operator) == agentCount, Duration.ofSeconds(30), dir.resolve("collector.log"));
+      say("all " + agentCount + " agents connected");
+
+      for (SimulatedEngine engine : engines) {
+        Thread t = new Thread(engine, "engine-" + engineThreads.size());
+        t.setDaemon(true);
+        engineThreads.add(t);
+        t.start();
+      }
+      say("engines running: every host writes a primary and a shadow golden file each second");
+      SimulatedEngine victim = engines.get(agentCount > 1 ? 1 : 0);
+      await(cleanCycles + " clean cycles", () -> victim.cycles() >= cleanCycles && openIncidents(operator).isEmpty(),
+          Duration.ofSeconds(30), dir.resolve("collector.log"));
+      say(cleanCycles + " clean cycles on every host: primary and shadow agree (volatile timestamp/duration_ms masked)");
+
+      int divergentCycle = victim.cycles() + 1;
+      victim.injectUnseededRng();
+      say("INJECTING a divergence: " + victim.runId(divergentCycle) + " shadow draws random numbers from an unseeded RNG");
+
+      List<Incident> incidents = new ArrayList<>();
+      await("the P0 incident", () -> {
+        incidents.clear();
+        incidents.addAll(openIncidents(operator));
+        return incidents.stream().anyMatch(inc -> inc.getSeverity().name().equals("P0"));
+      }, Duration.ofSeconds(20), dir.resolve("collector.log"));
+      Incident p0 = incidents.stream().filter(inc -> inc.getSeverity().name().equals("P0")).findFirst().orElseThrow();
+      say("INCIDENT " + p0.getId() + " " + p0.getSeverity() + " " + p0.getCategory() + " — " + p0.getTitle());
+      if (!p0.getExplanation().isEmpty()) say("  why: " + p0.getExplanation());
+      if (p0.getFirstStepIndex() >= 0) say("  first divergent step: #" + p0.getFirstStepIndex() + " " + p0.getFirstStepName());
+      say("collector raised the stop (epoch " + p0.getStopEpoch() + ") and pushed it to every agent");
+
+      Set<String> reported = new HashSet<>();
+      long[] lastAck = {0};
+      await("every agent to confirm the stop", () -> {
+        StopStatus status = operator.getStopStatus(StopStatusRequest.getDefaultInstance());
+        for (AgentStopStatus a : status.getAgentsList()) {
+          if (a.getStatus().equals("CONFIRMED") && status.getState().getMode() == StopMode.STOPPED && reported.add(a.getAgentId())) {
+            long ackMillis = a.getAckedAt().getSeconds() * 1000 + a.getAckedAt().getNanos() / 1_000_000;
+            lastAck[0] = Math.max(lastAck[0], ackMillis);
+            say("  " + a.getAgentId() + " CONFIRMED stop epoch " + a.getAckedEpoch() + ": stop file written, on_stop and verify hooks ran");
+          }
+        }
+        return status.getConfirmed() == agentCount && status.getState().getMode() == StopMode.STOPPED;
+      }, Duration.ofSeconds(20), dir.resolve("collector.log"));
+      long firstSeen = p0.getFirstSeen().getSeconds() * 1000 + p0.getFirstSeen().getNanos() / 1_000_000;
+      long detectToConfirm = Math.max(0, lastAck[0] - firstSeen);
+      long present = stopFiles.stream().filter(Files::exists).count();
+      say("fleet stopped: " + present + "/" + agentCount + " stop files present, detect→all confirmed in " + detectToConfirm + " ms");
+      if (Files.exists(hookLog)) {
+        Files.readAllLines(hookLog).forEach(l -> say("  hook: " + l));
+      }
+
+      try {
+        String report = operator.withDeadlineAfter(5, TimeUnit.SECONDS)
+            .diff(DiffRequest.newBuilder().setIncidentId(p0.getId()).build()).getReportJson();
+        if (!report.isEmpty()) {
+          say("the evidence, as `lockstep diff --incident " + p0.getId() + "` shows it:");
+          for (String line : DiffReport.fromJson(report).renderTable(false).split("\n")) say("  | " + line);
+        }
+      } catch (RuntimeException e) {
+        say("(diff not available yet: " + e.getMessage() + ")");
+      }
+
+      say("operator: lockstep stop disable --reason \"demo: RNG seeded, fix verified 10x\"");
+      StopStatus resumed = operator.disableStop(DisableStopRequest.newBuilder()
+          .setReason("demo: RNG seeded, fix verified 10x").build());
+      long resumeEpoch = resumed.getState().getEpoch();
+      await("every agent to resume", () -> {
+        StopStatus status = operator.getStopStatus(StopStatusRequest.getDefaultInstance());
+        return status.getState().getEpoch() == resumeEpoch && status.getConfirmed() == agentCount
+            && stopFiles.stream().noneMatch(Files::exists);
+      }, Duration.ofSeconds(20), dir.resolve("collector.log"));
+      say("fleet resumed (epoch " + resumeEpoch + "): stop files removed, on_resume hooks ran on " + agentCount + " agents");
+
+      List<String[]> summary = new ArrayList<>();
+      for (Incident inc : incidents) {
+        summary.add(new String[] {inc.getSeverity().name(), inc.getCategory()});
+      }
+      return new Result(agentCount, summary, reported.size(), detectToConfirm);
+    } finally {
+      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
+  private static int connected(OperatorGrpc.OperatorBlockingStub operator) {
+    int n = 0;
+    for (AgentInfo a : operator.withDeadlineAfter(2, TimeUnit.SECONDS).listAgents(ListAgentsRequest.getDefaultInstance()).getAgentsList()) {
+      if (a.getConnection().equals("CONNECTED")) n++;
+    }
+    return n;
+  }
+
+  private static List<Incident> openIncidents(OperatorGrpc.OperatorBlockingStub operator) {
+    return operator.withDeadlineAfter(2, TimeUnit.SECONDS)
+        .listIncidents(ListIncidentsRequest.newBuilder().setOpenOnly(true).build()).getIncidentsList();
+  }
+
+  private void await(String what, BooleanSupplier condition, Duration limit, Path logOnFailure)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + Math.min(limit.toNanos(), timeout.toNanos() - (System.nanoTime() - started));
+    RuntimeException last = null;
+    while (System.nanoTime() < deadline) {
+      try {
+        if (condition.getAsBoolean()) return;
+      } catch (RuntimeException e) {
+        last = e;
+      }
+      Thread.sleep(100); // polling interval while waiting for a condition
+    }
+    throw new IllegalStateException("demo: timed out waiting for " + what
+        + (last != null ? " (last error: " + last.getMessage() + ")" : "")
+        + "\n--- " + logOnFailure.getFileName() + " (last lines) ---\n" + FleetProcesses.tail(logOnFailure, 30));
+  }
+
+  private void say(String line) {
+    double t = (System.nanoTime() - started) / 1e9;
+    out.println(String.format(Locale.ROOT, "[%5.1fs] %s", t, line));
+    out.flush();
+  }
+}
