@@ -1,7 +1,7 @@
 # Build the distribution first: ./mvnw -B -Pdist package
 FROM eclipse-temurin:17-jre
 RUN useradd --system --uid 10001 --home /var/lib/lockstep lockstep && mkdir -p /var/lib/lockstep && chown lockstep /var/lib/lockstep
-COPY dist/target/lockstep-*/ /opt/lockstep/
+COPY dist/target/lockstep-0.1.0-SNAPSHOT/lockstep-0.1.0-SNAPSHOT/ /opt/lockstep/
 USER lockstep
 EXPOSE 7443 9464
 VOLUME /var/lib/lockstep
