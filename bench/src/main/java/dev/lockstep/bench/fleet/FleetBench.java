@@ -1,0 +1,236 @@
+package dev.lockstep.bench.fleet;
+
+import dev.lockstep.proto.v1.AgentFrame;
+import dev.lockstep.proto.v1.Event;
+import dev.lockstep.proto.v1.HealthSample;
+import dev.lockstep.proto.v1.OperatorGrpc;
+import dev.lockstep.proto.v1.StatusRequest;
+import dev.lockstep.proto.v1.StopStatusRequest;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.rocksdb.Options;
+import org.rocksdb.RocksDB;
+import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteOptions;
+
+/**
+ * {@code bench/run fleet}: N simulated agents, each on its own gRPC connection over loopback,
+ * against a real collector process. Measures durable ingest, then the time from a mismatching
+ * golden event to every agent's StopAck; in the same run a no-op gRPC sink and raw RocksDB batched
+ * writes for comparison. Prints readable lines and ends with one JSON line.
+ */
+public final class FleetBench {
+  private static final int BATCH = 500;
+  private static final int WINDOW = 4;
+
+  public static void main(String[] args) throws Exception {
+    int agents = 100;
+    int seconds = 10;
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--agents" -> agents = Integer.parseInt(args[++i]);
+        case "--seconds" -> seconds = Integer.parseInt(args[++i]);
+        default -> throw new IllegalArgumentException("bench fleet: unknown argument " + args[i]
+            + " (usage: fleet --agents N --seconds S)");
+      }
+    }
+    Path work = Files.createTempDirectory("lockstep-bench-fleet-");
+    say("fleet benchmark: %d agents, %d s per phase, workspace %s", agents, seconds, work);
+
+    double noop;
+    try (NoopSink sink = new NoopSink()) {
+      noop = ingest("no-op gRPC sink", "127.0.0.1:" + sink.port(), agents, seconds, null).eventsPerSecond;
+    }
+    double rocks = rocksdbPuts(work.resolve("raw-rocksdb"), seconds);
+
+    Process collector = startCollector(work);
+    try {
+      String target = "127.0.0.1:" + Files.readString(work.resolve("collector.port")).trim();
+      say("collector process %d listening on %s", collector.pid(), target);
+      ManagedChannel opChannel = NettyChannelBuilder.forTarget(target).usePlaintext().build();
+      OperatorGrpc.OperatorBlockingStub operator = OperatorGrpc.newBlockingStub(opChannel);
+      try {
+        Ingest result = ingest("collector (durable)", target, agents, seconds, operator);
+        long ingested = operator.getStatus(StatusRequest.getDefaultInstance()).getEventsIngested();
+        say("collector reports %d events ingested (acked by the collector: %d)", ingested, result.acked);
+        say("ratios: collector/no-op sink = %.2f, collector/raw RocksDB = %.2f",
+            result.eventsPerSecond / noop, result.eventsPerSecond / rocks);
+        System.out.println(String.format(Locale.ROOT,
+            "{\"agents\":%d,\"ingest_events_per_s\":%.0f,\"noop_sink_events_per_s\":%.0f,\"rocksdb_puts_per_s\":%.0f,"
+                + "\"stop_p50_ms\":%.1f,\"stop_p99_ms\":%.1f,\"stop_max_ms\":%.1f,\"stop_confirmed\":%d,\"lost\":%d,\"duplicated\":%d}",
+            agents, result.eventsPerSecond, noop, rocks, result.stopP50, result.stopP99, result.stopMax,
+            result.stopConfirmed, result.lost, result.duplicated));
+      } finally {
+        opChannel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      }
+    } finally {
+      collector.destroy();
+      if (!collector.waitFor(15, TimeUnit.SECONDS)) collector.destroyForcibly().waitFor();
+    }
+  }
+
+  private static final class Ingest {
+    double eventsPerSecond;
+    long acked;
+    long lost;
+    long duplicated;
+    double stopP50;
+    double stopP99;
+    double stopMax;
+    int stopConfirmed;
+  }
+
+  private static Ingest ingest(String label, String target, int agents, int seconds,
+      OperatorGrpc.OperatorBlockingStub operator) throws Exception {
+    List<ManagedChannel> channels = new ArrayList<>();
+    List<SimAgent> sims = new ArrayList<>();
+    Ingest result = new Ingest();
+    try {
+      for (int i = 0; i < agents; i++) {
+        ManagedChannel channel = NettyChannelBuilder.forTarget(target).usePlaintext().directExecutor()
+            .maxInboundMessageSize(4 << 20).build();
+        channels.add(channel);
+        SimAgent sim = new SimAgent(String.format("sim-%04d", i), BATCH, WINDOW);
+        sim.connect(channel, 0);
+        sims.add(sim);
+      }
+      for (SimAgent sim : sims) sim.welcome().get(30, TimeUnit.SECONDS);
+      say("%s: %d agents connected", label, agents);
+
+      long start = System.nanoTime();
+      sims.forEach(SimAgent::startSending);
+      long lastReport = start;
+      while (System.nanoTime() - start < TimeUnit.SECONDS.toNanos(seconds)) {
+        Thread.sleep(250); // sampling interval of the progress line
+        if (System.nanoTime() - lastReport > TimeUnit.SECONDS.toNanos(2)) {
+          lastReport = System.nanoTime();
+          long acked = sims.stream().mapToLong(SimAgent::acked).sum();
+          say("  %s: %,d events acked, %.0f events/s", label, acked, acked / ((lastReport - start) / 1e9));
+        }
+      }
+      sims.forEach(SimAgent::stopSending);
+      await(() -> sims.stream().allMatch(s -> s.acked() == s.sentSeq()), 30);
+      long elapsed = System.nanoTime() - start;
+      result.acked = sims.stream().mapToLong(SimAgent::acked).sum();
+      result.eventsPerSecond = result.acked / (elapsed / 1e9);
+      say("%s: %,d events acked in %.1f s = %,.0f events/s", label, result.acked, elapsed / 1e9, result.eventsPerSecond);
+      if (operator == null) return result;
+
+      // Stop latency: a primary/shadow pair whose hashes differ, from two different agents.
+      SimAgent primary = sims.get(0);
+      SimAgent shadow = sims.get(Math.min(1, sims.size() - 1));
+      primary.sendGolden("bench-mismatch-0001", "primary", "sha256:" + "a".repeat(64));
+      long t0 = System.nanoTime();
+      shadow.sendGolden("bench-mismatch-0001", "shadow", "sha256:" + "b".repeat(64));
+      await(() -> sims.stream().allMatch(s -> s.stopAckNanos() != 0), 60);
+      double[] ms = sims.stream().mapToDouble(s -> (s.stopAckNanos() - t0) / 1e6).sorted().toArray();
+      result.stopP50 = percentile(ms, 50);
+      result.stopP99 = percentile(ms, 99);
+      result.stopMax = ms[ms.length - 1];
+      await(() -> operator.getStopStatus(StopStatusRequest.getDefaultInstance()).getConfirmed() >= agents, 30);
+      result.stopConfirmed = operator.getStopStatus(StopStatusRequest.getDefaultInstance()).getConfirmed();
+      say("stop: mismatching golden event → StopAck from all %d agents: p50 %.1f ms, p99 %.1f ms, max %.1f ms; collector counts %d confirmed",
+          agents, result.stopP50, result.stopP99, result.stopMax, result.stopConfirmed);
+
+      // Exactly once: every agent reconnects claiming nothing acked; the collector must know
+      // every acked seq (lost) and must not store a resent, already-acked event again (duplicated).
+      long before = operator.getStatus(StatusRequest.getDefaultInstance()).getEventsIngested();
+      long resent = 0;
+      for (int i = 0; i < sims.size(); i++) {
+        SimAgent old = sims.get(i);
+        old.close();
+        SimAgent again = new SimAgent(String.format("sim-%04d", i), BATCH, WINDOW);
+        again.connect(channels.get(i), 0);
+        long known = again.welcome().get(30, TimeUnit.SECONDS);
+        result.lost += Math.max(0, old.acked() - known);
+        again.resend(old.acked());
+        resent++;
+        sims.set(i, again);
+      }
+      await(() -> sims.stream().allMatch(s -> s.acked() >= s.sentSeq()), 30);
+      long after = operator.getStatus(StatusRequest.getDefaultInstance()).getEventsIngested();
+      result.duplicated = Math.max(0, after - before);
+      say("exactly-once check: %d agents reconnected and resent their last acked event: lost %d, duplicated %d",
+          resent, result.lost, result.duplicated);
+      return result;
+    } finally {
+      sims.forEach(SimAgent::close);
+      for (ManagedChannel c : channels) c.shutdownNow();
+      for (ManagedChannel c : channels) c.awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
+  private static double rocksdbPuts(Path dir, int seconds) throws Exception {
+    RocksDB.loadLibrary();
+    Files.createDirectories(dir);
+    byte[] value = Event.newBuilder().setSeq(1).setHealth(HealthSample.newBuilder()
+        .setProbe(HealthSample.Probe.PROCESS).setTarget("run_shadow_simulation")
+        .setLevel(HealthSample.Level.OK).setSummary("process run_shadow_simulation running")).build().toByteArray();
+    long puts = 0;
+    long start = System.nanoTime();
+    try (Options options = new Options().setCreateIfMissing(true);
+        RocksDB db = RocksDB.open(options, dir.toString());
+        WriteOptions write = new WriteOptions()) {
+      while (System.nanoTime() - start < TimeUnit.SECONDS.toNanos(seconds)) {
+        try (WriteBatch batch = new WriteBatch()) {
+          for (int i = 0; i < BATCH; i++) {
+            byte[] key = String.format("sim-%04d/%016x", puts % 1000, puts).getBytes();
+            batch.put(key, value);
+            puts++;
+          }
+          db.write(write, batch);
+        }
+      }
+    }
+    double rate = puts / ((System.nanoTime() - start) / 1e9);
+    say("raw RocksDB: %,d puts in batches of %d = %,.0f puts/s", puts, BATCH, rate);
+    return rate;
+  }
+
+  private static Process startCollector(Path work) throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>(Arrays.asList(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), "dev.lockstep.collector.CollectorMain",
+        "--insecure", "--listen", "127.0.0.1:0", "--port-file", work.resolve("collector.port").toString(),
+        "--data-dir", work.resolve("collector-data").toString(), "--metrics-port", "0", "--stop-policy", "fleet"));
+    Process p = new ProcessBuilder(command).redirectErrorStream(true)
+        .redirectOutput(work.resolve("collector.log").toFile()).start();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (!Files.exists(work.resolve("collector.port"))) {
+      if (!p.isAlive() || System.nanoTime() > deadline) {
+        throw new IllegalStateException("collector did not start; see " + work.resolve("collector.log"));
+      }
+      Thread.sleep(50); // polling for the port file
+    }
+    return p;
+  }
+
+  private static void await(BooleanSupplier condition, int seconds) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) throw new IllegalStateException("bench fleet: condition not met in " + seconds + " s");
+      Thread.sleep(5); // polling interval
+    }
+  }
+
+  private static double percentile(double[] sorted, int p) {
+    int idx = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
+    return sorted[Math.max(0, Math.min(sorted.length - 1, idx))];
+  }
+
+  private static void say(String format, Object... args) {
+    System.out.println(String.format(Locale.ROOT, format, args));
+    System.out.flush();
+  }
+
+  private FleetBench() {}
+}

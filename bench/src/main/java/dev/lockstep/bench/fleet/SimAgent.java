@@ -1,0 +1,178 @@
+package dev.lockstep.bench.fleet;
+
+import com.google.protobuf.Timestamp;
+import dev.lockstep.proto.v1.AgentFrame;
+import dev.lockstep.proto.v1.AgentGatewayGrpc;
+import dev.lockstep.proto.v1.CollectorFrame;
+import dev.lockstep.proto.v1.Event;
+import dev.lockstep.proto.v1.EventBatch;
+import dev.lockstep.proto.v1.GoldenReport;
+import dev.lockstep.proto.v1.HealthSample;
+import dev.lockstep.proto.v1.Hello;
+import dev.lockstep.proto.v1.ProcessState;
+import dev.lockstep.proto.v1.StepSummary;
+import dev.lockstep.proto.v1.StopAck;
+import dev.lockstep.proto.v1.StopMode;
+import io.grpc.ManagedChannel;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One simulated agent on its own gRPC connection: sends batches of health events with a bounded
+ * window of unacked batches, answers stop commands at once, and records when it did.
+ */
+final class SimAgent implements ClientResponseObserver<AgentFrame, CollectorFrame> {
+  private final String id;
+  private final int batchSize;
+  private final int window;
+  private final CompletableFuture<Long> welcome = new CompletableFuture<>();
+  private final AtomicLong nextSeq = new AtomicLong(1);
+  private final AtomicLong ackedSeq = new AtomicLong();
+  private final AtomicLong stopAckNanos = new AtomicLong();
+  private final AtomicLong stopEpoch = new AtomicLong();
+  private final CountDownLatch done = new CountDownLatch(1);
+  private volatile boolean sending;
+  private ClientCallStreamObserver<AgentFrame> requests;
+
+  SimAgent(String id, int batchSize, int window) {
+    this.id = id;
+    this.batchSize = batchSize;
+    this.window = window;
+  }
+
+  void connect(ManagedChannel channel, long lastAcked) {
+    nextSeq.set(lastAcked + 1);
+    ackedSeq.set(lastAcked);
+    AgentGatewayGrpc.newStub(channel).connect(this);
+    synchronized (this) {
+      requests.onNext(AgentFrame.newBuilder().setHello(Hello.newBuilder()
+          .setAgentId(id).setHost(id).setVersion("bench").setLastAckedSeq(lastAcked)).build());
+    }
+  }
+
+  @Override
+  public void beforeStart(ClientCallStreamObserver<AgentFrame> stream) {
+    this.requests = stream;
+    stream.setOnReadyHandler(this::pump);
+  }
+
+  CompletableFuture<Long> welcome() {
+    return welcome;
+  }
+
+  void startSending() {
+    sending = true;
+    pump();
+  }
+
+  void stopSending() {
+    sending = false;
+  }
+
+  long acked() {
+    return ackedSeq.get();
+  }
+
+  long sentSeq() {
+    return nextSeq.get() - 1;
+  }
+
+  long stopAckNanos() {
+    return stopAckNanos.get();
+  }
+
+  long stopEpoch() {
+    return stopEpoch.get();
+  }
+
+  /** Sends again the already-acked event {@code seq}, as an agent that lost its ack would. */
+  synchronized void resend(long seq) {
+    if (seq <= 0) return;
+    requests.onNext(AgentFrame.newBuilder().setEvents(EventBatch.newBuilder()
+        .addEvents(Event.newBuilder().setSeq(seq).setObservedAt(now())
+            .setHealth(HealthSample.newBuilder().setProbe(HealthSample.Probe.PROCESS)
+                .setTarget("run_shadow_simulation").setLevel(HealthSample.Level.OK)))).build());
+    nextSeq.set(seq + 1);
+  }
+
+  /** Sends one golden report as its own batch (used to inject the mismatch). */
+  synchronized void sendGolden(String runId, String role, String hash) {
+    long seq = nextSeq.getAndIncrement();
+    GoldenReport report = GoldenReport.newBuilder()
+        .setPath("/bench/" + runId + "." + role + ".golden.json").setRunId(runId)
+        .setWorkflow("bench.workflow").setRole(role).setHasSeed(true).setSeed(7)
+        .setCanonicalHash(hash).setOutputHash(hash)
+        .addSteps(StepSummary.newBuilder().setIndex(0).setName("compute").setKind("compute").setCanonicalHash(hash))
+        .build();
+    requests.onNext(AgentFrame.newBuilder().setEvents(EventBatch.newBuilder()
+        .addEvents(Event.newBuilder().setSeq(seq).setObservedAt(now()).setGolden(report))).build());
+  }
+
+  private synchronized void pump() {
+    while (sending && requests.isReady() && nextSeq.get() - 1 - ackedSeq.get() < (long) batchSize * window) {
+      EventBatch.Builder batch = EventBatch.newBuilder();
+      Timestamp now = now();
+      for (int i = 0; i < batchSize; i++) {
+        batch.addEvents(Event.newBuilder().setSeq(nextSeq.getAndIncrement()).setObservedAt(now)
+            .setHealth(HealthSample.newBuilder().setProbe(HealthSample.Probe.PROCESS)
+                .setTarget("run_shadow_simulation").setLevel(HealthSample.Level.OK)
+                .setSummary("process run_shadow_simulation running")
+                .setProcess(ProcessState.newBuilder().setRunning(true).setPid(4242).setCycles(nextSeq.get()))));
+      }
+      requests.onNext(AgentFrame.newBuilder().setEvents(batch).build());
+    }
+  }
+
+  @Override
+  public void onNext(CollectorFrame frame) {
+    switch (frame.getFrameCase()) {
+      case WELCOME -> {
+        welcome.complete(frame.getWelcome().getAckedSeq());
+        if (frame.getWelcome().hasStop()) answerStop(frame.getWelcome().getStop().getEpoch(), frame.getWelcome().getStop().getMode());
+      }
+      case ACK -> {
+        ackedSeq.accumulateAndGet(frame.getAck().getUptoSeq(), Math::max);
+        pump();
+      }
+      case STOP -> answerStop(frame.getStop().getState().getEpoch(), frame.getStop().getState().getMode());
+      default -> { }
+    }
+  }
+
+  private synchronized void answerStop(long epoch, StopMode mode) {
+    if (epoch <= stopEpoch.get()) return;
+    if (mode == StopMode.STOPPED) stopAckNanos.compareAndSet(0, System.nanoTime());
+    stopEpoch.set(epoch);
+    requests.onNext(AgentFrame.newBuilder().setStopAck(StopAck.newBuilder().setEpoch(epoch).setMode(mode)
+        .setEnacted(true).setVerified(true).setDetail("bench: simulated").setEnactedAt(now())).build());
+  }
+
+  void close() {
+    synchronized (this) {
+      try {
+        requests.onCompleted();
+      } catch (IllegalStateException alreadyClosed) {
+        // stream already ended
+      }
+    }
+  }
+
+  @Override
+  public void onError(Throwable t) {
+    welcome.completeExceptionally(t);
+    done.countDown();
+  }
+
+  @Override
+  public void onCompleted() {
+    done.countDown();
+  }
+
+  private static Timestamp now() {
+    long ms = System.currentTimeMillis();
+    return Timestamp.newBuilder().setSeconds(ms / 1000).setNanos((int) (ms % 1000) * 1_000_000).build();
+  }
+}
