@@ -8,7 +8,11 @@ import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
 import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.nio.file.Path;
@@ -16,6 +20,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -38,6 +44,7 @@ class MtlsTest {
   static ProbeService probe;
   static Server server;
   static ScheduledExecutorService reloader;
+  static final AtomicReference<Optional<Identity>> resolved = new AtomicReference<>();
   final List<ManagedChannel> channels = new ArrayList<>();
 
   @BeforeAll
@@ -52,6 +59,14 @@ class MtlsTest {
     server = Grpc.newServerBuilderForPort(0, Tls.serverCredentials(pki.tlsFilesFor("collector"),
             reloader, Duration.ofSeconds(1), sink, Clock.systemUTC()))
         .addService(probe.definition())
+        .intercept(new ServerInterceptor() {
+          @Override
+          public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+              ServerCallHandler<Q, R> next) {
+            resolved.set(IdentityInterceptor.verifiedIdentity(call.getAttributes()));
+            return next.startCall(call, headers);
+          }
+        })
         .intercept(IdentityInterceptor.mtls(sink, Clock.systemUTC()))
         .build()
         .start();
@@ -94,6 +109,12 @@ class MtlsTest {
         .startsWith("alice|operator|true|");
     assertThat(ProbeService.call(channelAs("bob"), ProbeService.WHO_AM_I, ""))
         .startsWith("bob|viewer|true|");
+  }
+
+  @Test
+  void anIdentityResolverCanReadTheVerifiedIdentityFromCallAttributes() throws Exception {
+    ProbeService.call(channelAs("h2"), ProbeService.WHO_AM_I, "");
+    assertThat(resolved.get()).contains(Identity.of("h2", Role.AGENT));
   }
 
   @Test
