@@ -61,6 +61,13 @@ class AuthorizerTest {
   }
 
   @Test
+  void aLookAlikeOfTheAnonymousIdentityGetsNothing() {
+    Caller lookAlike = caller(new Identity("anonymous", null, false));
+    assertThat(authorizer.require(lookAlike, "EnableStop", "fleet", Role.OPERATOR).getCode())
+        .isEqualTo(Status.Code.UNAUTHENTICATED);
+  }
+
+  @Test
   void outsideAnyCallTheCurrentCallerIsUnidentified() {
     assertThat(Identity.current()).isEqualTo(Identity.unidentified());
     assertThat(Caller.current().remoteAddress()).isEqualTo("unknown");
