@@ -64,8 +64,9 @@ public record Identity(String name, Role role, boolean authenticated) {
     return identity == null ? UNIDENTIFIED : identity;
   }
 
+  /** True only for the instance {@link #anonymousInsecure()} returns (not for look-alikes). */
   public boolean isAnonymousInsecure() {
-    return this.equals(ANONYMOUS_INSECURE);
+    return this == ANONYMOUS_INSECURE;
   }
 
   /** The role label for logs and audit: {@code operator}, or {@code insecure}/{@code none}. */

@@ -1,5 +1,6 @@
 package dev.lockstep.security;
 
+import io.grpc.Attributes;
 import io.grpc.Context;
 import io.grpc.Contexts;
 import io.grpc.Grpc;
@@ -56,8 +57,7 @@ public final class IdentityInterceptor implements ServerInterceptor {
       identity = Identity.anonymousInsecure();
     } else {
       List<String> problems = new ArrayList<>();
-      Optional<Identity> verified =
-          fromSession(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION), problems);
+      Optional<Identity> verified = verifiedIdentity(call.getAttributes(), problems);
       if (verified.isEmpty()) {
         String action = call.getMethodDescriptor().getBareMethodName();
         Status refused = Status.UNAUTHENTICATED.withDescription(problems.get(0));
@@ -74,7 +74,18 @@ public final class IdentityInterceptor implements ServerInterceptor {
     return Contexts.interceptCall(context, call, headers, next);
   }
 
-  private static Optional<Identity> fromSession(SSLSession session, List<String> problems) {
+  /**
+   * The identity in the verified client certificate of a call's transport
+   * ({@code call.getAttributes()}), or empty if there is no TLS session, no client certificate,
+   * or no usable CN/OU. For code that resolves identities itself (an {@code IdentityResolver});
+   * {@link #interceptCall} uses it too.
+   */
+  public static Optional<Identity> verifiedIdentity(Attributes callAttributes) {
+    return verifiedIdentity(callAttributes, new ArrayList<>());
+  }
+
+  static Optional<Identity> verifiedIdentity(Attributes callAttributes, List<String> problems) {
+    SSLSession session = callAttributes.get(Grpc.TRANSPORT_ATTR_SSL_SESSION);
     if (session == null) {
       problems.add("this server requires mTLS, but the call has no TLS session");
       return Optional.empty();
