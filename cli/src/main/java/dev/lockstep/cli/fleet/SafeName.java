@@ -52,6 +52,6 @@ final class SafeName {
       clean = clean.substring(0, end);
     }
     // a segment made only of dots is never a real name ("...", "....")
-    return clean.chars().allMatch(c -> c == '.') && !clean.isEmpty() ? "_" + clean : clean;
+    return clean.length() > 2 && clean.chars().allMatch(c -> c == '.') ? "_" + clean : clean;
   }
 }
