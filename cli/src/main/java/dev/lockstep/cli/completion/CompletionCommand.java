@@ -10,6 +10,7 @@ import picocli.CommandLine.Spec;
 /** {@code lockstep completion bash|zsh}: prints a shell completion script for every command. */
 @Command(
     name = "completion",
+    mixinStandardHelpOptions = true,
     header = "Print a bash or zsh completion script.",
     synopsisHeading = "SYNOPSIS%n  ",
     descriptionHeading = "%nDESCRIPTION%n",

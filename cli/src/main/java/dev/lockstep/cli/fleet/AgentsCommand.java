@@ -13,6 +13,7 @@ import picocli.CommandLine.Option;
 /** {@code lockstep agents}: one row per agent with its probes. */
 @Command(
     name = "agents",
+    mixinStandardHelpOptions = true,
     header = "List agents with their connection and probes.",
     description = {
       "One row per agent the collector knows: connection (CONNECTED, STALE, OFFLINE), last"
@@ -22,7 +23,7 @@ import picocli.CommandLine.Option;
       "",
       "With -o json prints the AgentList message."
     },
-    footer = {"  lockstep agents", "  lockstep agents --probes", "  lockstep agents -o json | jq -r '.agents[] | select(.connection != \"CONNECTED\") | .agent_id'"})
+    footer = {"  lockstep agents", "  lockstep agents --probes", "  lockstep agents -o json | jq -r '.agents[].connection'"})
 final class AgentsCommand extends OnlineCommand {
   @Option(names = "--probes", description = "Print each probe's summary line under its agent.")
   boolean probes;

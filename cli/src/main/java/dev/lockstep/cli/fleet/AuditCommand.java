@@ -12,6 +12,7 @@ import picocli.CommandLine.Option;
 /** {@code lockstep audit}: who did what to the fleet. */
 @Command(
     name = "audit",
+    mixinStandardHelpOptions = true,
     header = "Show the audit log of operator actions.",
     description = {
       "Every call that changes the fleet (stop, resume, ack, resolve) is audited by the"
@@ -20,7 +21,7 @@ import picocli.CommandLine.Option;
       "",
       "With -o json prints the AuditList message."
     },
-    footer = {"  lockstep audit --since 24h", "  lockstep audit -o json | jq -r '.entries[] | select(.action == \"EnableStop\") | .who'"})
+    footer = {"  lockstep audit --since 24h", "  lockstep audit -o json | jq -r '.entries[].who'"})
 final class AuditCommand extends OnlineCommand {
   @Option(names = "--since", paramLabel = "DURATION", converter = DurationConverter.class, description = "Only entries within this long ago, e.g. 1h.")
   Duration since;

@@ -19,6 +19,7 @@ import picocli.CommandLine.Option;
 /** {@code lockstep check}: the playbook's cron check, for cron and monitoring systems. */
 @Command(
     name = "check",
+    mixinStandardHelpOptions = true,
     header = "Exit 0 when the fleet is healthy, non-zero when it is not (cron, Nagios).",
     description = {
       "Prints one status line and exits by the fleet's health. CRITICAL: a P0 or P1 incident is"
@@ -43,7 +44,7 @@ import picocli.CommandLine.Option;
     },
     footer = {
       "  */5 * * * * lockstep check >/dev/null || logger -t lockstep \"fleet not healthy\"",
-      "  lockstep check --nagios      # define command{ command_line lockstep check --nagios }"
+      "  lockstep check --nagios"
     })
 final class CheckCommand extends OnlineCommand {
   @Option(names = "--nagios", description = "Exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN; add perfdata.")

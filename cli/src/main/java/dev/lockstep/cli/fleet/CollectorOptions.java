@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
 /**
  * The options every online command shares: where the collector is, how to secure the channel,
  * how to print and how long to wait for each call. Also gives each command the man-page
- * section headings and the exit-code list.
+ * section headings ({@link FleetCommands} adds NAME and the default exit-code list).
  */
 @Command(
     synopsisHeading = ManPage.SYNOPSIS,
@@ -20,9 +20,6 @@ import picocli.CommandLine.Option;
     optionListHeading = ManPage.OPTIONS,
     commandListHeading = ManPage.COMMANDS,
     exitCodeListHeading = ManPage.EXIT_STATUS,
-    exitCodeList = {
-      ManPage.EXIT_OK, ManPage.EXIT_CONDITION, ManPage.EXIT_USAGE, ManPage.EXIT_COLLECTOR
-    },
     footerHeading = ManPage.EXAMPLES,
     sortOptions = false)
 public final class CollectorOptions {

@@ -37,6 +37,7 @@ import picocli.CommandLine.Parameters;
 /** {@code lockstep evidence export ID --out DIR|FILE.tgz}: the playbook's incident directory. */
 @Command(
     name = "evidence",
+    mixinStandardHelpOptions = true,
     header = "Export an incident's evidence as the playbook's incident directory.",
     synopsisHeading = ManPage.SYNOPSIS,
     descriptionHeading = ManPage.DESCRIPTION,
@@ -49,6 +50,7 @@ final class EvidenceCommand {
 
   @Command(
       name = "export",
+      mixinStandardHelpOptions = true,
       header = "Write every stored artifact of an incident, with a manifest, to a directory or .tgz.",
       description = {
         "Streams every artifact the collector stored for the incident (golden files, log tails,"

@@ -1,7 +1,10 @@
 package dev.lockstep.cli.fleet;
 
 import dev.lockstep.cli.completion.CompletionCommand;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * Registers the online commands (those that talk to the collector) on the top {@code lockstep}
@@ -26,6 +29,34 @@ public final class FleetCommands {
     top.addSubcommand(new CheckCommand());
     top.addSubcommand(new AuditCommand());
     top.addSubcommand(new CompletionCommand());
+    for (String name : ONLINE) {
+      CommandLine sub = top.getSubcommands().get(name);
+      if (sub != null) {
+        manPage(sub);
+      }
+    }
     return top;
+  }
+
+  private static final java.util.List<String> ONLINE = java.util.List.of(
+      "status", "agents", "incidents", "incident", "runs", "run", "diff", "stop", "evidence",
+      "watch", "check", "audit", "completion");
+
+  /** NAME heading with the full command name; the default exit codes where a command has none. */
+  private static void manPage(CommandLine cl) {
+    CommandSpec spec = cl.getCommandSpec();
+    spec.usageMessage().headerHeading("NAME%n  " + spec.qualifiedName() + " - ");
+    boolean online = spec.userObject() instanceof OnlineCommand;
+    if (online && spec.usageMessage().exitCodeList().isEmpty()) {
+      Map<String, String> codes = new LinkedHashMap<>();
+      for (String line : new String[] {ManPage.EXIT_OK, ManPage.EXIT_USAGE, ManPage.EXIT_COLLECTOR}) {
+        int colon = line.indexOf(':');
+        codes.put(line.substring(0, colon), line.substring(colon + 1));
+      }
+      spec.usageMessage().exitCodeListHeading(ManPage.EXIT_STATUS).exitCodeList(codes);
+    }
+    for (CommandLine sub : cl.getSubcommands().values()) {
+      manPage(sub);
+    }
   }
 }

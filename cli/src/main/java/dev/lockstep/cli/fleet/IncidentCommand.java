@@ -15,6 +15,7 @@ import picocli.CommandLine.Parameters;
 /** {@code lockstep incident show|ack|resolve ID}. */
 @Command(
     name = "incident",
+    mixinStandardHelpOptions = true,
     header = "Show, acknowledge or resolve one incident.",
     synopsisHeading = ManPage.SYNOPSIS,
     descriptionHeading = ManPage.DESCRIPTION,
@@ -28,13 +29,14 @@ import picocli.CommandLine.Parameters;
     footer = {
       "  lockstep incident show 7f3a2c",
       "  lockstep incident ack 7f3a2c --note \"looking at billing seed propagation\"",
-      "  lockstep incident resolve 7f3a2c --note \"fixed in engine 2.4.1, 10 clean re-runs\""
+      "  lockstep incident resolve 7f3a2c --note \"fixed in engine 2.4.1\""
     },
     subcommands = {IncidentCommand.Show.class, IncidentCommand.Ack.class, IncidentCommand.Resolve.class})
 final class IncidentCommand {
 
   @Command(
       name = "show",
+      mixinStandardHelpOptions = true,
       header = "Show one incident with its differences, hosts and evidence.",
       description = {
         "Prints the incident's kind, severity, state, root-cause category and the classifier's"
@@ -63,6 +65,7 @@ final class IncidentCommand {
 
   @Command(
       name = "ack",
+      mixinStandardHelpOptions = true,
       header = "Acknowledge an incident with a note.",
       description = {
         "Marks the incident ACKNOWLEDGED: someone is on it. The note is required and lands in the"
@@ -89,6 +92,7 @@ final class IncidentCommand {
 
   @Command(
       name = "resolve",
+      mixinStandardHelpOptions = true,
       header = "Resolve an incident with a note.",
       description = {
         "Marks the incident RESOLVED. Resolving does not resume a stopped fleet: run"

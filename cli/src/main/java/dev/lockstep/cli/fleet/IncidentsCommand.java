@@ -18,6 +18,7 @@ import picocli.CommandLine.TypeConversionException;
 /** {@code lockstep incidents}: incidents, newest first as the collector orders them. */
 @Command(
     name = "incidents",
+    mixinStandardHelpOptions = true,
     header = "List incidents, optionally only open ones of one severity.",
     description = {
       "Lists incidents with severity, state (OPEN, ACKNOWLEDGED, RESOLVED), kind, root-cause"

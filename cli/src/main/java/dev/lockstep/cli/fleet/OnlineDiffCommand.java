@@ -12,6 +12,7 @@ import picocli.CommandLine.Option;
  */
 @Command(
     name = "diff",
+    mixinStandardHelpOptions = true,
     header = "Diff the golden documents stored for an incident or a run.",
     description = {
       "Prints the same report as the offline `lockstep diff --golden-a A --golden-b B`, computed"

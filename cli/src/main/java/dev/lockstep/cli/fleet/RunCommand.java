@@ -12,6 +12,7 @@ import picocli.CommandLine.Parameters;
 /** {@code lockstep run show RUN_ID}. */
 @Command(
     name = "run",
+    mixinStandardHelpOptions = true,
     header = "Show one run: replicas, hosts, hashes.",
     synopsisHeading = ManPage.SYNOPSIS,
     descriptionHeading = ManPage.DESCRIPTION,
@@ -24,6 +25,7 @@ final class RunCommand {
 
   @Command(
       name = "show",
+      mixinStandardHelpOptions = true,
       header = "Show a run's replicas with their hosts, seeds and hashes.",
       description = {
         "Prints the run's verdict and category, then one row per replica: agent, role, seed,"
@@ -33,7 +35,7 @@ final class RunCommand {
         "",
         "With -o json prints the Run message."
       },
-      footer = {"  lockstep run show billing-7f3a-cycle-0042", "  lockstep run show billing-7f3a-cycle-0042 -o json | jq '.replicas[].report.canonical_hash'"})
+      footer = {"  lockstep run show billing-7f3a-cycle-0042", "  lockstep run show billing-7f3a-cycle-0042 -o json | jq .replicas"})
   static final class Show extends OnlineCommand {
     @Parameters(paramLabel = "RUN_ID", description = "The run id both replicas share.")
     String runId;

@@ -14,6 +14,7 @@ import picocli.CommandLine.Option;
 /** {@code lockstep runs}: correlated runs and their verdicts. */
 @Command(
     name = "runs",
+    mixinStandardHelpOptions = true,
     header = "List correlated runs and their verdicts.",
     description = {
       "Lists runs the collector correlated by run_id: workflow, verdict (PENDING while replicas"

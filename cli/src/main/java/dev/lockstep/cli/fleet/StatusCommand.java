@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
 /** {@code lockstep status}: the fleet at a glance. */
 @Command(
     name = "status",
+    mixinStandardHelpOptions = true,
     header = "Show the fleet at a glance.",
     description = {
       "Asks the collector for the state of the whole fleet: agents connected, stale (connected"
@@ -24,7 +25,7 @@ import picocli.CommandLine.Command;
     },
     footer = {
       "  lockstep status",
-      "  lockstep --collector collector.prod:7443 status -o json | jq .open_incidents"
+      "  lockstep status --collector collector.prod:7443 -o json | jq .open_incidents"
     })
 final class StatusCommand extends OnlineCommand {
 

@@ -19,6 +19,7 @@ import picocli.CommandLine.TypeConversionException;
 /** {@code lockstep stop enable|disable|status}: the playbook's disable-workflows.sh, fleet-wide. */
 @Command(
     name = "stop",
+    mixinStandardHelpOptions = true,
     header = "Emergency stop: enable, disable (resume) or show its confirmations.",
     synopsisHeading = ManPage.SYNOPSIS,
     descriptionHeading = ManPage.DESCRIPTION,
@@ -43,6 +44,7 @@ final class StopCommand {
 
   @Command(
       name = "enable",
+      mixinStandardHelpOptions = true,
       header = "Stop workflows fleet-wide (or for one workflow or host).",
       description = {
         "Sets the desired state to STOPPED with the next epoch. --scope limits it to the agents"
@@ -61,7 +63,8 @@ final class StopCommand {
       },
       footer = {
         "  lockstep stop enable --reason \"P0 mismatch in billing.reconcile\"",
-        "  lockstep stop enable --reason \"nondeterministic\" --scope workflow=billing.reconcile --wait 30s"
+        "  lockstep stop enable --reason \"nondeterministic\" \\",
+        "      --scope workflow=billing.reconcile --wait 30s"
       })
   static final class Enable extends OnlineCommand {
     @Option(names = "--reason", required = true, paramLabel = "TEXT", description = "Why: shown to every operator and in the agents' stop file.")
@@ -89,6 +92,7 @@ final class StopCommand {
 
   @Command(
       name = "disable",
+      mixinStandardHelpOptions = true,
       header = "Resume workflows (only with a reason).",
       description = {
         "Sets the desired state to RUNNING with the next epoch: agents remove their stop file and"
@@ -102,7 +106,7 @@ final class StopCommand {
         ManPage.EXIT_USAGE,
         ManPage.EXIT_COLLECTOR
       },
-      footer = {"  lockstep stop disable --reason \"seed propagation fixed, 10 clean local re-runs\""})
+      footer = {"  lockstep stop disable --reason \"seed fix verified, 10 clean re-runs\""})
   static final class Disable extends OnlineCommand {
     @Option(names = "--reason", required = true, paramLabel = "TEXT", description = "Why it is safe to resume.")
     String reason;
@@ -120,6 +124,7 @@ final class StopCommand {
 
   @Command(
       name = "status",
+      mixinStandardHelpOptions = true,
       header = "Show the stop state and which agents confirmed it.",
       description = {
         "Shows the current desired state and, for its epoch, each agent's answer: CONFIRMED"

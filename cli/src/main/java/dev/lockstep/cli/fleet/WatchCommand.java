@@ -17,6 +17,7 @@ import picocli.CommandLine.Option;
 /** {@code lockstep watch}: incidents, stop changes and agent connections as they happen. */
 @Command(
     name = "watch",
+    mixinStandardHelpOptions = true,
     header = "Stream incidents, stop changes and agent connections until Ctrl-C.",
     description = {
       "Prints one line per event as the collector sees it: an incident opened or changed, a new"
@@ -26,7 +27,7 @@ import picocli.CommandLine.Option;
       "",
       "With -o json prints one WatchEvent message per line (JSON Lines)."
     },
-    footer = {"  lockstep watch --current", "  lockstep watch -o json | jq -c 'select(.incident.severity == \"P0\")'"})
+    footer = {"  lockstep watch --current", "  lockstep watch -o json | jq -c .incident"})
 final class WatchCommand extends OnlineCommand {
   @Option(names = "--current", description = "First print the current open incidents and stop state.")
   boolean current;
