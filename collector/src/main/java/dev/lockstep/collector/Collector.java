@@ -128,7 +128,7 @@ public final class Collector implements AutoCloseable {
     CallerInterceptor callers = new CallerInterceptor(IdentityResolver.unauthenticated());
     health = new HealthStatusManager();
     server = NettyServerBuilder.forAddress(new InetSocketAddress(config.listenHost(), config.listenPort()))
-        .maxInboundMessageSize(AgentGateway.MAX_FRAME_BYTES)
+        .maxInboundMessageSize(AgentGateway.TRANSPORT_MAX_BYTES)
         .permitKeepAliveTime(20, TimeUnit.SECONDS)
         .permitKeepAliveWithoutCalls(true)
         .addStreamTracerFactory(gateway.tracer())

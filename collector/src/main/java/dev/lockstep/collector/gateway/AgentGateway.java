@@ -42,12 +42,17 @@ import java.util.regex.Pattern;
  * Terminates agent streams (AgentGateway.Connect). Inbound frames arrive as raw bytes and are
  * parsed on the bounded app executor, one at a time per stream ({@code request(1)} after each),
  * so a flood cannot outrun the store and a garbage frame gets INVALID_ARGUMENT on THAT stream.
- * Frames over the server's max inbound size are refused by gRPC with RESOURCE_EXHAUSTED (counted
- * by {@link #tracer()}). Events are acked only after {@link Store#ingest} returned.
+ * Frames over {@link #MAX_FRAME_BYTES} get RESOURCE_EXHAUSTED on that stream; frames over the
+ * transport limit are reset by gRPC itself (counted by {@link #tracer()}). Events are acked only after {@link Store#ingest} returned.
  */
 public final class AgentGateway {
   public static final int MAX_BATCH_EVENTS = 500;
   public static final int MAX_FRAME_BYTES = 4 * 1024 * 1024;
+  /**
+   * The transport's hard limit, above {@link #MAX_FRAME_BYTES}: frames between the two are
+   * refused by the gateway with a clear RESOURCE_EXHAUSTED; beyond it gRPC resets the stream.
+   */
+  public static final int TRANSPORT_MAX_BYTES = 2 * MAX_FRAME_BYTES;
   public static final String VERSION = "lockstep-collector/0.1.0";
   private static final System.Logger LOG = System.getLogger(AgentGateway.class.getName());
   private static final Pattern AGENT_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}");
@@ -107,7 +112,7 @@ public final class AgentGateway {
             if (fullMethodName.equals(method)
                 && status.getCode() == Status.Code.RESOURCE_EXHAUSTED
                 && String.valueOf(status.getDescription()).contains("exceeds maximum")) {
-              metrics.rejectedFrames.labelValues("oversized").inc();
+              metrics.rejectedFrames.labelValues("oversized_transport").inc();
             }
           }
         };
@@ -207,6 +212,12 @@ public final class AgentGateway {
   }
 
   private void handle(AgentSession session, byte[] bytes) {
+    if (bytes.length > MAX_FRAME_BYTES) {
+      reject(session, Status.RESOURCE_EXHAUSTED.withDescription("frame of " + bytes.length
+          + " bytes exceeds the limit of " + MAX_FRAME_BYTES + " bytes (Welcome.max_frame_bytes)"),
+          "oversized");
+      return;
+    }
     AgentFrame frame;
     try {
       frame = AgentFrame.parseFrom(bytes);
