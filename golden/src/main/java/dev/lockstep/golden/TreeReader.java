@@ -63,12 +63,35 @@ final class TreeReader {
     } catch (JsonEOFException e) {
       throw at(source, e.getLocation(), Code.TRUNCATED, "unexpected end of input (file truncated?)");
     } catch (JsonProcessingException e) {
+      if (atEndOfInput(e, bytes)) {
+        throw at(source, e.getLocation(), Code.TRUNCATED, "unexpected end of input (file truncated?)");
+      }
       throw at(source, e.getLocation(), Code.NOT_JSON, "not valid JSON: " + e.getOriginalMessage());
     } catch (IOException e) {
       throw new GoldenParseException(source, 0, 0, Code.IO, "cannot read: " + e.getMessage());
     } catch (RuntimeException e) {
       throw new GoldenParseException(source, 0, 0, Code.NOT_JSON, "not valid JSON: " + e);
     }
+  }
+
+  /** Whether the error is the input stopping mid-value (a cut-off literal like {@code tr} or {@code 1.}). */
+  private static boolean atEndOfInput(JsonProcessingException e, byte[] bytes) {
+    if (String.valueOf(e.getOriginalMessage()).contains("end-of-input")) {
+      return true;
+    }
+    JsonLocation loc = e.getLocation();
+    if (loc == null || loc.getByteOffset() < 0) {
+      return false;
+    }
+    for (long i = loc.getByteOffset(); i < bytes.length; i++) {
+      byte b = bytes[(int) i];
+      boolean tokenChar = (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9')
+          || b == '.' || b == '-' || b == '+';
+      if (!tokenChar) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private JsonNode build(JsonParser p, String source) throws IOException, GoldenParseException {
@@ -157,7 +180,14 @@ final class TreeReader {
         stack[depth++] = value;
       }
     }
-    JsonToken trailing = p.nextToken();
+    JsonToken trailing;
+    try {
+      trailing = p.nextToken();
+    } catch (StreamConstraintsException e) {
+      throw e;
+    } catch (JsonProcessingException e) {
+      throw at(source, e.getLocation(), Code.NOT_JSON, "content after the end of the JSON object");
+    }
     if (trailing != null) {
       throw at(source, p.currentTokenLocation(), Code.NOT_JSON,
           "content after the end of the JSON object");
