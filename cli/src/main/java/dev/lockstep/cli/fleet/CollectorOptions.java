@@ -33,7 +33,7 @@ public final class CollectorOptions {
   String collector;
 
   @Option(
-      names = {"-o", "--output"},
+      names = {"-o", "--output", "--format"},
       paramLabel = "FORMAT",
       defaultValue = "table",
       converter = OutputFormat.Converter.class,
