@@ -245,8 +245,12 @@ class OnlineCommandsTest {
     assertThat(out.resolve("host-a/logs/shadow_24h_20251202.log")).isRegularFile();
     assertThat(Files.readString(out.resolve("diff_analysis.txt"))).contains("UNSEEDED_RNG");
     JsonNode summary = JSON.readTree(out.resolve("golden_summary.json").toFile());
-    assertThat(summary.path("files")).hasSize(2);
-    assertThat(summary.toString()).contains("\"role\":\"primary\"", "\"role\":\"shadow\"");
+    assertThat(summary.path("files").asInt()).isEqualTo(2);
+    assertThat(summary.path("mismatches").asInt()).isEqualTo(1);
+    JsonNode mismatching = summary.path("mismatching_runs").get(0);
+    assertThat(mismatching.path("category").asText()).isEqualTo("UNSEEDED_RNG");
+    assertThat(mismatching.path("replicas").findValuesAsText("file")).containsExactlyInAnyOrder(
+        "host-a/golden/" + LiveFleet.RUN + ".primary.golden.json", "host-b/golden/" + LiveFleet.RUN + ".shadow.golden.json");
     Process tar = new ProcessBuilder("tar", "tzf", out.resolve("golden_files.tgz").toString()).start();
     String listing = new String(tar.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(tar.waitFor(30, TimeUnit.SECONDS)).isTrue();
