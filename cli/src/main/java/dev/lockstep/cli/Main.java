@@ -86,7 +86,7 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
   static CommandLine commandLine(String... args) {
     CommandLine cl = new CommandLine(new Main());
     OfflineCommands.addTo(cl, OfflineCommands.wantsFleetDiff(args));
-    FleetCommands.addTo(cl);
+    FleetCommands.addTo(cl, args);
     return cl;
   }
 
