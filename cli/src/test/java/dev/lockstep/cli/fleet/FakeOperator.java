@@ -8,7 +8,9 @@ import dev.lockstep.proto.v1.GetIncidentRequest;
 import dev.lockstep.proto.v1.Incident;
 import dev.lockstep.proto.v1.OperatorGrpc;
 import dev.lockstep.proto.v1.StatusRequest;
+import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
+import io.grpc.ServerCredentials;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
@@ -32,7 +34,11 @@ final class FakeOperator extends OperatorGrpc.OperatorImplBase implements AutoCl
   private final Server server;
 
   FakeOperator() throws IOException {
-    server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(this).build().start();
+    this(InsecureServerCredentials.create());
+  }
+
+  FakeOperator(ServerCredentials credentials) throws IOException {
+    server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0), credentials).addService(this).build().start();
   }
 
   String address() {
