@@ -1,19 +1,68 @@
 package dev.lockstep.golden;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.lockstep.golden.GoldenParseException.Code;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
 /** Entry point: read a golden file under limits and summarise it. */
 public final class Golden {
   private Golden() {}
 
-  /** Reads {@code file}; I/O failures are a {@link GoldenParseException} with code IO. */
+  /**
+   * Reads {@code file}; I/O failures are a {@link GoldenParseException} with code IO. The size limit
+   * is checked against the file size before any byte is read.
+   */
   public static GoldenDocument read(Path file, GoldenConfig config) throws GoldenParseException {
-    throw new UnsupportedOperationException("golden engine: not yet implemented");
+    String source = file.toString();
+    long max = config.limits().maxBytes();
+    byte[] bytes;
+    try {
+      long size = Files.size(file);
+      if (size > max) {
+        throw tooLarge(source, size, max);
+      }
+      try (InputStream in = Files.newInputStream(file)) {
+        // Read at most max + 1 bytes: a file growing while we read is still refused.
+        bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, max + 1));
+      }
+    } catch (NoSuchFileException e) {
+      throw new GoldenParseException(source, 0, 0, Code.IO, "no such file");
+    } catch (IOException e) {
+      throw new GoldenParseException(source, 0, 0, Code.IO, "cannot read: " + e.getMessage());
+    }
+    if (bytes.length > max) {
+      throw tooLarge(source, bytes.length, max);
+    }
+    return parse(bytes, source, config);
   }
 
   /** Parses {@code bytes}; {@code source} names them in errors. */
   public static GoldenDocument parse(byte[] bytes, String source, GoldenConfig config)
       throws GoldenParseException {
-    throw new UnsupportedOperationException("golden engine: not yet implemented");
+    if (bytes.length > config.limits().maxBytes()) {
+      throw tooLarge(source, bytes.length, config.limits().maxBytes());
+    }
+    JsonNode tree = new TreeReader(config.limits()).read(bytes, source);
+    RunSummary summary = new Summarizer(config).summarize(tree, source);
+    return new GoldenDocument(source, tree, summary, bytes.length);
+  }
+
+  /** RFC 8785 canonical text of {@code node} (nothing masked). For display and tests. */
+  public static String canonicalText(JsonNode node) {
+    return Canonical.toText(node);
+  }
+
+  /** RFC 8785 canonical text of a document with volatile fields masked per {@code config}. */
+  public static String maskedCanonicalText(JsonNode node, GoldenConfig config) {
+    return Canonical.toText(node, Mask.volatileOnly(config));
+  }
+
+  private static GoldenParseException tooLarge(String source, long size, long max) {
+    return new GoldenParseException(source, 0, 0, Code.TOO_LARGE,
+        "file is " + size + " bytes, over the limit of " + max + " bytes");
   }
 }

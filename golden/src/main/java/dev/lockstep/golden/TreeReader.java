@@ -1,0 +1,303 @@
+package dev.lockstep.golden;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.fasterxml.jackson.core.io.JsonEOFException;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.lockstep.golden.GoldenParseException.Code;
+import java.io.IOException;
+
+/**
+ * Reads bytes into a Jackson tree under limits, without recursion: strict UTF-8 is checked first,
+ * then Jackson's streaming parser feeds an explicit stack. Every refusal is a
+ * {@link GoldenParseException} naming the source, position and reason; nothing else escapes.
+ */
+final class TreeReader {
+  private static final int MAX_NUMBER_LENGTH = 1000;
+
+  private final GoldenConfig.Limits limits;
+  private final JsonFactory factory;
+  private final JsonNodeFactory nodes = JsonNodeFactory.withExactBigDecimals(false);
+
+  TreeReader(GoldenConfig.Limits limits) {
+    this.limits = limits;
+    // Jackson's own limits sit just above ours so that our typed checks normally fire first.
+    StreamReadConstraints constraints = StreamReadConstraints.builder()
+        .maxNestingDepth(limits.maxDepth() + 1)
+        .maxStringLength(saturatedPlusOne(limits.maxStringLength()))
+        .maxNameLength(saturatedPlusOne(limits.maxStringLength()))
+        .maxNumberLength(MAX_NUMBER_LENGTH)
+        .maxDocumentLength(limits.maxBytes() + 1)
+        .build();
+    this.factory = JsonFactory.builder()
+        .streamReadConstraints(constraints)
+        .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS) // so NaN gets its own typed error
+        .build();
+  }
+
+  private static int saturatedPlusOne(int v) {
+    return v == Integer.MAX_VALUE ? v : v + 1;
+  }
+
+  JsonNode read(byte[] bytes, String source) throws GoldenParseException {
+    if (bytes.length > limits.maxBytes()) {
+      throw new GoldenParseException(source, 0, 0, Code.TOO_LARGE,
+          "file is " + bytes.length + " bytes, over the limit of " + limits.maxBytes() + " bytes");
+    }
+    checkUtf8(bytes, source);
+    try (JsonParser p = factory.createParser(bytes)) {
+      return build(p, source);
+    } catch (GoldenParseException e) {
+      throw e;
+    } catch (StreamConstraintsException e) {
+      throw constraintError(e, source);
+    } catch (JsonEOFException e) {
+      throw at(source, e.getLocation(), Code.TRUNCATED, "unexpected end of input (file truncated?)");
+    } catch (JsonProcessingException e) {
+      throw at(source, e.getLocation(), Code.NOT_JSON, "not valid JSON: " + e.getOriginalMessage());
+    } catch (IOException e) {
+      throw new GoldenParseException(source, 0, 0, Code.IO, "cannot read: " + e.getMessage());
+    } catch (RuntimeException e) {
+      throw new GoldenParseException(source, 0, 0, Code.NOT_JSON, "not valid JSON: " + e);
+    }
+  }
+
+  private JsonNode build(JsonParser p, String source) throws IOException, GoldenParseException {
+    JsonToken t = p.nextToken();
+    if (t == null) {
+      throw new GoldenParseException(source, 1, 1, Code.TRUNCATED, "file is empty");
+    }
+    if (t != JsonToken.START_OBJECT) {
+      // Read the value fully first so junk is reported as NOT_JSON rather than NOT_AN_OBJECT.
+      if (t == JsonToken.START_ARRAY) {
+        p.skipChildren();
+      }
+      throw at(source, p.currentTokenLocation(), Code.NOT_AN_OBJECT,
+          "a golden file must be a JSON object, found " + describe(t));
+    }
+    int maxDepth = limits.maxDepth();
+    int maxString = limits.maxStringLength();
+    JsonNode[] stack = new JsonNode[Math.min(maxDepth, 64) + 1];
+    int depth = 0;
+    ObjectNode root = nodes.objectNode();
+    stack[depth++] = root;
+    String key = null;
+    while (depth > 0) {
+      t = p.nextToken();
+      if (t == null) {
+        throw at(source, p.currentLocation(), Code.TRUNCATED, "unexpected end of input (file truncated?)");
+      }
+      JsonNode parent = stack[depth - 1];
+      JsonNode value;
+      switch (t) {
+        case FIELD_NAME -> {
+          key = p.currentName();
+          if (parent.has(key)) {
+            throw at(source, p.currentTokenLocation(), Code.DUPLICATE_KEY,
+                "duplicate key \"" + abbreviate(key) + "\"");
+          }
+          continue;
+        }
+        case END_OBJECT, END_ARRAY -> {
+          depth--;
+          stack[depth] = null;
+          continue;
+        }
+        case START_OBJECT, START_ARRAY -> {
+          if (depth >= maxDepth) {
+            throw at(source, p.currentTokenLocation(), Code.TOO_DEEP,
+                "nesting deeper than the limit of " + maxDepth);
+          }
+          value = t == JsonToken.START_OBJECT ? nodes.objectNode() : nodes.arrayNode();
+        }
+        case VALUE_STRING -> {
+          String s = p.getText();
+          if (s.length() > maxString) {
+            throw at(source, p.currentTokenLocation(), Code.STRING_TOO_LONG,
+                "string of " + s.length() + " chars over the limit of " + maxString);
+          }
+          value = nodes.textNode(s);
+        }
+        case VALUE_NUMBER_INT -> value = integer(p, source);
+        case VALUE_NUMBER_FLOAT -> {
+          if (p.isNaN()) {
+            throw at(source, p.currentTokenLocation(), Code.NON_FINITE_NUMBER,
+                "non-finite number " + p.getText() + " (JSON has no NaN or Infinity)");
+          }
+          double d = p.getDoubleValue();
+          if (Double.isInfinite(d)) {
+            throw at(source, p.currentTokenLocation(), Code.NON_FINITE_NUMBER,
+                "number " + abbreviate(p.getText()) + " is out of the IEEE 754 double range");
+          }
+          value = nodes.numberNode(d);
+        }
+        case VALUE_TRUE -> value = nodes.booleanNode(true);
+        case VALUE_FALSE -> value = nodes.booleanNode(false);
+        case VALUE_NULL -> value = nodes.nullNode();
+        default -> throw at(source, p.currentTokenLocation(), Code.NOT_JSON, "unexpected " + t);
+      }
+      if (parent.isObject()) {
+        ((ObjectNode) parent).set(key, value);
+      } else {
+        ((ArrayNode) parent).add(value);
+      }
+      if (value.isContainerNode()) {
+        if (depth == stack.length) {
+          stack = java.util.Arrays.copyOf(stack, Math.min(stack.length * 2, maxDepth + 1));
+        }
+        stack[depth++] = value;
+      }
+    }
+    JsonToken trailing = p.nextToken();
+    if (trailing != null) {
+      throw at(source, p.currentTokenLocation(), Code.NOT_JSON,
+          "content after the end of the JSON object");
+    }
+    return root;
+  }
+
+  private JsonNode integer(JsonParser p, String source) throws IOException, GoldenParseException {
+    switch (p.getNumberType()) {
+      case INT:
+        return nodes.numberNode(p.getIntValue());
+      case LONG:
+        return nodes.numberNode(p.getLongValue());
+      default:
+        java.math.BigInteger big = p.getBigIntegerValue();
+        if (Double.isInfinite(big.doubleValue())) {
+          throw at(source, p.currentTokenLocation(), Code.NON_FINITE_NUMBER,
+              "integer " + abbreviate(p.getText()) + " is out of the IEEE 754 double range");
+        }
+        return nodes.numberNode(big);
+    }
+  }
+
+  private static String describe(JsonToken t) {
+    return switch (t) {
+      case START_ARRAY -> "an array";
+      case VALUE_STRING -> "a string";
+      case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> "a number";
+      case VALUE_TRUE, VALUE_FALSE -> "a boolean";
+      case VALUE_NULL -> "null";
+      default -> t.toString();
+    };
+  }
+
+  private static String abbreviate(String s) {
+    return s.length() <= 80 ? s : s.substring(0, 77) + "...";
+  }
+
+  private static GoldenParseException at(String source, JsonLocation loc, Code code, String reason) {
+    long line = loc == null ? 0 : Math.max(0, loc.getLineNr());
+    long col = loc == null ? 0 : Math.max(0, loc.getColumnNr());
+    return new GoldenParseException(source, line, col, code, reason);
+  }
+
+  private GoldenParseException constraintError(StreamConstraintsException e, String source) {
+    String msg = String.valueOf(e.getOriginalMessage());
+    Code code;
+    String reason;
+    if (msg.contains("nesting depth")) {
+      code = Code.TOO_DEEP;
+      reason = "nesting deeper than the limit of " + limits.maxDepth();
+    } else if (msg.contains("String value length") || msg.contains("Name length")) {
+      code = Code.STRING_TOO_LONG;
+      reason = "string over the limit of " + limits.maxStringLength() + " chars";
+    } else if (msg.contains("Number value length")) {
+      code = Code.NOT_JSON;
+      reason = "number literal longer than " + MAX_NUMBER_LENGTH + " chars";
+    } else if (msg.contains("Document length")) {
+      code = Code.TOO_LARGE;
+      reason = "document over the limit of " + limits.maxBytes() + " bytes";
+    } else {
+      code = Code.NOT_JSON;
+      reason = "refused by parser limits: " + msg;
+    }
+    return at(source, e.getLocation(), code, reason);
+  }
+
+  // ---- strict UTF-8 -------------------------------------------------------------------------
+
+  /** Rejects malformed, overlong, surrogate and out-of-range UTF-8, and NUL bytes. */
+  static void checkUtf8(byte[] b, String source) throws GoldenParseException {
+    int n = b.length;
+    int i = 0;
+    while (i < n) {
+      int c = b[i];
+      if (c > 0) {
+        i++;
+        continue;
+      }
+      if (c == 0) {
+        throw position(b, i, source, Code.NOT_JSON, "NUL byte (binary data?)");
+      }
+      c &= 0xff;
+      int len;
+      int min2 = 0x80;
+      int max2 = 0xbf;
+      if (c >= 0xc2 && c <= 0xdf) {
+        len = 2;
+      } else if (c >= 0xe0 && c <= 0xef) {
+        len = 3;
+        if (c == 0xe0) {
+          min2 = 0xa0; // overlong
+        } else if (c == 0xed) {
+          max2 = 0x9f; // UTF-16 surrogates
+        }
+      } else if (c >= 0xf0 && c <= 0xf4) {
+        len = 4;
+        if (c == 0xf0) {
+          min2 = 0x90; // overlong
+        } else if (c == 0xf4) {
+          max2 = 0x8f; // above U+10FFFF
+        }
+      } else {
+        throw position(b, i, source, Code.INVALID_UTF8,
+            String.format("invalid UTF-8: byte 0x%02x cannot start a character", c));
+      }
+      if (i + len > n) {
+        throw position(b, i, source, Code.INVALID_UTF8, "invalid UTF-8: sequence cut off at end of file");
+      }
+      int c2 = b[i + 1] & 0xff;
+      if (c2 < min2 || c2 > max2) {
+        throw position(b, i, source, Code.INVALID_UTF8,
+            String.format("invalid UTF-8: byte 0x%02x 0x%02x", c, c2));
+      }
+      for (int j = 2; j < len; j++) {
+        int cj = b[i + j] & 0xff;
+        if (cj < 0x80 || cj > 0xbf) {
+          throw position(b, i, source, Code.INVALID_UTF8,
+              String.format("invalid UTF-8: continuation byte expected, got 0x%02x", cj));
+        }
+      }
+      i += len;
+    }
+  }
+
+  private static GoldenParseException position(byte[] b, int offset, String source, Code code, String reason) {
+    long line = 1;
+    int lineStart = 0;
+    for (int i = 0; i < offset; i++) {
+      if (b[i] == '\n') {
+        line++;
+        lineStart = i + 1;
+      }
+    }
+    long col = 1;
+    for (int i = lineStart; i < offset; i++) {
+      if ((b[i] & 0xc0) != 0x80) {
+        col++; // count characters, not continuation bytes
+      }
+    }
+    return new GoldenParseException(source, line, col, code, reason + " at byte offset " + offset);
+  }
+}
