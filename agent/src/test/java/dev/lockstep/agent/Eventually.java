@@ -33,6 +33,22 @@ public final class Eventually {
     await(what, Duration.ofSeconds(15), condition);
   }
 
+  /** Checks that a condition stays true for a while (the guards run every 100 ms in tests). */
+  public static void holdsFor(String what, Duration period, BooleanSupplier condition) {
+    long end = System.nanoTime() + period.toNanos();
+    while (System.nanoTime() < end) {
+      if (!condition.getAsBoolean()) {
+        throw new AssertionError("did not hold: " + what);
+      }
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError("interrupted");
+      }
+    }
+  }
+
   /** Retries an assertion block until it passes. */
   public static void untilAsserted(Duration timeout, Runnable assertion) {
     long deadline = System.nanoTime() + timeout.toNanos();
