@@ -213,11 +213,34 @@ public final class LogTailer implements AutoCloseable {
       st.channel = FileChannel.open(p, StandardOpenOption.READ);
       dirty = true;
     }
-    // 1. whatever the open file (maybe already renamed away) still has
+    // 1. copytruncate: the open file is shorter than our offset or its head changed. Salvage the
+    //    rest of the old content from the rotated copy, then start the file over.
+    long size = st.channel.size();
+    if (size < st.offset || !headMatches(st.channel, st.head)) {
+      Path copy = findCopy(w, p, st);
+      if (copy != null) {
+        try (FileChannel c = FileChannel.open(copy, StandardOpenOption.READ)) {
+          FileChannel live = st.channel;
+          st.channel = c;
+          boolean ok;
+          try {
+            ok = readAvailable(w, st);
+          } finally {
+            st.channel = live;
+          }
+          if (!ok) {
+            return;
+          }
+        }
+      }
+      reset(st);
+      dirty = true;
+    }
+    // 2. whatever the open file (maybe already renamed away) has beyond our offset
     if (!readAvailable(w, st)) {
       return;
     }
-    // 2. rename rotation: a new file under the name
+    // 3. rename rotation: a new file under the name; the old one was read to its end above
     String key;
     try {
       key = fileKey(p);
@@ -229,26 +252,6 @@ public final class LogTailer implements AutoCloseable {
       reset(st);
       st.fileKey = key;
       st.channel = FileChannel.open(p, StandardOpenOption.READ);
-      dirty = true;
-      readAvailable(w, st);
-      return;
-    }
-    // 3. copytruncate: same file, but shorter than our offset or with a different head
-    long size = st.channel.size();
-    if (size < st.offset || !headMatches(st.channel, st.head)) {
-      Path copy = findCopy(w, p, st);
-      if (copy != null) {
-        try (FileChannel c = FileChannel.open(copy, StandardOpenOption.READ)) {
-          FileChannel live = st.channel;
-          st.channel = c;
-          boolean ok = readAvailable(w, st);
-          st.channel = live;
-          if (!ok) {
-            return;
-          }
-        }
-      }
-      reset(st);
       dirty = true;
       readAvailable(w, st);
     }
