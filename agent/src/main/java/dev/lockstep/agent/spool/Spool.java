@@ -88,6 +88,8 @@ public final class Spool implements AutoCloseable {
   private boolean refusedNoticed;
   private long droppedInEpisode;
   private boolean closed;
+  // a compaction can only free something after health samples were appended since the last one
+  private boolean compactable = true;
 
   private Spool(Path dir, long capBytes, AgentMetrics metrics, Clock clock) {
     this.dir = dir;
@@ -237,7 +239,7 @@ public final class Spool implements AutoCloseable {
     if (totalBytes + need > capBytes && kind != Event.BodyCase.NOTICE) {
       if (kind == Event.BodyCase.HEALTH) {
         compact(events);
-      } else {
+      } else if (compactable) {
         compact(List.of());
       }
       if (totalBytes + need > capBytes) {
@@ -272,6 +274,9 @@ public final class Spool implements AutoCloseable {
       bodies.add(e.toBuilder().setSeq(nextSeq + bodies.size()).build().toByteArray());
     }
     List<Long> seqs = writeLocked(bodies);
+    if (kind == Event.BodyCase.HEALTH) {
+      compactable = true;
+    }
     for (Event e : events) {
       metrics.eventsSpooled.labelValues(kindLabel(e.getBodyCase())).inc();
     }
@@ -347,6 +352,7 @@ public final class Spool implements AutoCloseable {
    * incoming ones count as newest), and records below the ack. Rewrites segments atomically.
    */
   private void compact(List<Event> incoming) throws IOException {
+    compactable = false;
     Map<String, Long> newest = new HashMap<>();
     for (Segment seg : segments.values()) {
       forEachRecord(seg, 0, (off, e) -> {
