@@ -292,6 +292,11 @@ public final class Agent implements AutoCloseable {
     return retention.runOnce();
   }
 
+  /** The pins last received from the collector. */
+  Pins currentPins() {
+    return retention.pins();
+  }
+
   /** Runs every health probe once now (they also run on their interval). */
   public void probeNow() {
     scheduler.execute(probes::run);
