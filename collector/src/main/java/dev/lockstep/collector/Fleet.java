@@ -375,9 +375,9 @@ public final class Fleet implements GatewayListener {
         default -> StopScope.newBuilder().setFleet(true).build();
       };
       if (!stop.alreadyStopped(scope)) {
-        StopState s = issueStop(StopMode.STOPPED, scope, inc.getTitle(), inc.getId(), "collector");
-        incidents.update(inc.getId(), b -> b.setStopEpoch(s.getEpoch()),
-            "stop epoch " + s.getEpoch() + " issued");
+        StopState s = issueStop(StopMode.STOPPED, scope, inc.getTitle(), inc.getId(), "collector",
+            issued -> incidents.update(inc.getId(), b -> b.setStopEpoch(issued.getEpoch()),
+                "stop epoch " + issued.getEpoch() + " issued"));
         audit.append("collector", "system", "AutoStop", inc.getId(), "", "OK",
             "epoch " + s.getEpoch() + " " + describe(scope));
       }
@@ -388,7 +388,13 @@ public final class Fleet implements GatewayListener {
   /** Persists the next stop state, then pushes each connected agent its effective state. */
   public StopState issueStop(StopMode mode, StopScope scope, String reason, String incidentId,
       String issuedBy) {
+    return issueStop(mode, scope, reason, incidentId, issuedBy, s -> { });
+  }
+
+  private StopState issueStop(StopMode mode, StopScope scope, String reason, String incidentId,
+      String issuedBy, Consumer<StopState> beforeSend) {
     StopState s = stop.issue(mode, scope, reason, incidentId, issuedBy);
+    beforeSend.accept(s);
     int sent = fanOut();
     progress.accept("stop epoch " + s.getEpoch() + " issued: " + mode + " " + describe(scope)
         + " by " + issuedBy + (incidentId.isEmpty() ? "" : " for " + incidentId)

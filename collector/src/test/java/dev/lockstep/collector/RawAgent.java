@@ -103,6 +103,23 @@ public final class RawAgent implements AutoCloseable {
     return send(AgentFrame.newBuilder().setEvents(EventBatch.newBuilder().addAllEvents(List.of(events))).build());
   }
 
+  private long seq;
+
+  /** Sends golden reports as events with this agent's next seqs. */
+  synchronized RawAgent report(dev.lockstep.proto.v1.GoldenReport... reports) {
+    List<Event> events = new ArrayList<>();
+    for (var r : reports) events.add(Goldens.golden(++seq, r));
+    return events(events.toArray(new Event[0]));
+  }
+
+  synchronized long lastSeq() {
+    return seq;
+  }
+
+  synchronized void seq(long s) {
+    seq = s;
+  }
+
   RawAgent ack(StopState s, boolean ok) {
     return send(AgentFrame.newBuilder().setStopAck(StopAck.newBuilder().setEpoch(s.getEpoch())
         .setMode(s.getMode()).setEnacted(ok).setVerified(ok).setDetail(ok ? "stopped" : "hook failed")).build());

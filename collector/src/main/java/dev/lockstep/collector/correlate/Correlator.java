@@ -209,7 +209,7 @@ public final class Correlator {
   }
 
   private static List<String> hosts(List<Replica> replicas) {
-    Set<String> out = new LinkedHashSet<>();
+    Set<String> out = new java.util.TreeSet<>();
     for (Replica r : replicas) out.add(r.agentId());
     return List.copyOf(out);
   }

@@ -368,26 +368,65 @@ public final class Store implements AutoCloseable {
   }
 
   /**
-   * Checkpoints the store in {@code dbDir} to {@code target}, also while a collector runs on it:
-   * the store is opened read-only (no lock taken) and its live files are hard-linked or copied.
+   * Backs up the store in {@code dbDir} to {@code target} (which must not exist). When no collector
+   * holds the store, this is a RocksDB checkpoint (flush, then hard links). While a collector runs
+   * on it, the store is opened read-only (no lock; the WAL is replayed into that view, so it is a
+   * consistent point-in-time snapshot including unflushed writes) and copied key by key into a
+   * fresh store at {@code target}. Either way {@code target} opens as a data dir's {@code db}.
    */
   public static void backup(Path dbDir, Path target) throws IOException {
+    Store store;
+    try {
+      store = new Store(dbDir, true, 16L << 20, 16L << 20);
+    } catch (RocksDBException e) {
+      if (!String.valueOf(e.getMessage()).contains("lock")) {
+        throw new IOException("cannot open store " + dbDir + ": " + e.getMessage(), e);
+      }
+      copyLive(dbDir, target);
+      return;
+    }
+    try (store) {
+      store.checkpoint(target);
+    }
+  }
+
+  private static void copyLive(Path dbDir, Path target) throws IOException {
     List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
     try (org.rocksdb.Options listOptions = new org.rocksdb.Options();
         ColumnFamilyOptions cfo = new ColumnFamilyOptions();
         DBOptions dbo = new DBOptions()) {
-      for (byte[] name : RocksDB.listColumnFamilies(listOptions, dbDir.toString())) {
-        descriptors.add(new ColumnFamilyDescriptor(name, cfo));
-      }
+      List<byte[]> names = RocksDB.listColumnFamilies(listOptions, dbDir.toString());
+      for (byte[] name : names) descriptors.add(new ColumnFamilyDescriptor(name, cfo));
       List<ColumnFamilyHandle> hs = new ArrayList<>();
       try (RocksDB ro = RocksDB.openReadOnly(dbo, dbDir.toString(), descriptors, hs);
-          Checkpoint cp = Checkpoint.create(ro)) {
-        cp.createCheckpoint(target.toString());
+          Store out = open(target, false, 16L << 20, 16L << 20)) {
+        for (int i = 0; i < names.size(); i++) {
+          String cf = new String(names.get(i), StandardCharsets.UTF_8);
+          Family family = null;
+          for (Family f : Family.values()) {
+            if (f.cfName().equals(cf)) family = f;
+          }
+          if (family == null) continue;
+          try (ReadOptions r = new ReadOptions(); RocksIterator it = ro.newIterator(hs.get(i), r)) {
+            WriteBatch batch = new WriteBatch();
+            int n = 0;
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+              batch.put(out.families.get(family), it.key(), it.value());
+              if (++n % 10_000 == 0) {
+                out.db.write(out.syncWrite, batch);
+                batch.close();
+                batch = new WriteBatch();
+              }
+            }
+            out.db.write(out.syncWrite, batch);
+            batch.close();
+          }
+        }
       } finally {
         hs.forEach(ColumnFamilyHandle::close);
       }
     } catch (RocksDBException e) {
-      throw new IOException("checkpoint of " + dbDir + " to " + target + " failed: " + e.getMessage(), e);
+      throw new IOException("backup of " + dbDir + " to " + target + " failed: " + e.getMessage(), e);
     }
   }
 
