@@ -34,7 +34,7 @@ public final class Classifier {
       return new Classification(false, Category.DETERMINISM_VIOLATION, null,
           "documents differ " + where + "; every step agrees");
     }
-    int i = positionOf(a, b, first);
+    int i = firstDivergentPosition(a, b);
     StepSummary sa = i < a.steps().size() ? a.steps().get(i) : null;
     StepSummary sb = i < b.steps().size() ? b.steps().get(i) : null;
     String step = describe(first);
@@ -60,21 +60,16 @@ public final class Classifier {
    * diverges at its position. Null when every step agrees.
    */
   static StepRef firstDivergentStep(RunSummary a, RunSummary b) {
-    int n = Math.max(a.steps().size(), b.steps().size());
-    for (int i = 0; i < n; i++) {
-      StepSummary sa = i < a.steps().size() ? a.steps().get(i) : null;
-      StepSummary sb = i < b.steps().size() ? b.steps().get(i) : null;
-      if (sa == null || sb == null
-          || !sa.canonicalHash().equals(sb.canonicalHash())
-          || !sa.engineHash().equals(sb.engineHash())) {
-        StepSummary s = sa != null ? sa : sb;
-        return new StepRef(s.index(), s.name());
-      }
+    int i = firstDivergentPosition(a, b);
+    if (i < 0) {
+      return null;
     }
-    return null;
+    StepSummary s = i < a.steps().size() ? a.steps().get(i) : b.steps().get(i);
+    return new StepRef(s.index(), s.name());
   }
 
-  private static int positionOf(RunSummary a, RunSummary b, StepRef ref) {
+  /** Position in the steps array of the first divergent step, -1 when every step agrees. */
+  static int firstDivergentPosition(RunSummary a, RunSummary b) {
     int n = Math.max(a.steps().size(), b.steps().size());
     for (int i = 0; i < n; i++) {
       StepSummary sa = i < a.steps().size() ? a.steps().get(i) : null;
@@ -85,7 +80,7 @@ public final class Classifier {
         return i;
       }
     }
-    return n;
+    return -1;
   }
 
   private static List<String> engineHashDifferences(RunSummary a, RunSummary b) {

@@ -1,10 +1,24 @@
 package dev.lockstep.golden;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
  * The full comparison of two golden documents: verdict, category, first divergent step and every
- * difference. Its JSON form ({@link #toJson()}) is the stable output of {@code lockstep diff -o json}.
+ * difference. Its JSON form ({@link #toJson()}) is the stable output of {@code lockstep diff -o json}:
+ * <pre>
+ * {"verdict":"MATCH"|"MISMATCH","category":…|null,"first_divergent_step":{"index","name"}|null,
+ *  "run_id","workflow","explanation","source_a","source_b",
+ *  "differences":[{"path","kind","a","b","volatile"}]}
+ * </pre>
+ * where {@code a}/{@code b} are the JSON values themselves (null for the side that has nothing).
  */
 public record DiffReport(
     String runId,
@@ -17,20 +31,197 @@ public record DiffReport(
     String sourceB,
     List<Difference> differences) {
 
+  private static final JsonFactory JSON = new JsonFactory();
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+  private static final int TABLE_ROWS = 20;
+
   public DiffReport {
     differences = List.copyOf(differences);
   }
 
-  public String toJson() {
-    throw new UnsupportedOperationException("golden engine: not yet implemented");
+  public String verdict() {
+    return match ? "MATCH" : "MISMATCH";
   }
 
+  public String toJson() {
+    StringWriter sw = new StringWriter();
+    try (JsonGenerator g = JSON.createGenerator(sw)) {
+      g.writeStartObject();
+      g.writeStringField("verdict", verdict());
+      if (category == null) {
+        g.writeNullField("category");
+      } else {
+        g.writeStringField("category", category.name());
+      }
+      if (firstDivergentStep == null) {
+        g.writeNullField("first_divergent_step");
+      } else {
+        g.writeObjectFieldStart("first_divergent_step");
+        g.writeNumberField("index", firstDivergentStep.index());
+        g.writeStringField("name", firstDivergentStep.name());
+        g.writeEndObject();
+      }
+      g.writeStringField("run_id", runId);
+      g.writeStringField("workflow", workflow);
+      g.writeStringField("explanation", explanation);
+      g.writeStringField("source_a", sourceA);
+      g.writeStringField("source_b", sourceB);
+      g.writeArrayFieldStart("differences");
+      for (Difference d : differences) {
+        g.writeStartObject();
+        g.writeStringField("path", d.path());
+        g.writeStringField("kind", d.kind().name());
+        writeValue(g, "a", d.a());
+        writeValue(g, "b", d.b());
+        g.writeBooleanField("volatile", d.volatileField());
+        g.writeEndObject();
+      }
+      g.writeEndArray();
+      g.writeEndObject();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return sw.toString();
+  }
+
+  private static void writeValue(JsonGenerator g, String field, String canonicalJson) throws IOException {
+    g.writeFieldName(field);
+    if (canonicalJson == null) {
+      g.writeNull();
+    } else {
+      g.writeRawValue(canonicalJson);
+    }
+  }
+
+  /** Reads {@link #toJson()} output back. @throws IllegalArgumentException when it is not a report. */
   public static DiffReport fromJson(String json) {
-    throw new UnsupportedOperationException("golden engine: not yet implemented");
+    try {
+      JsonNode n = MAPPER.readTree(json);
+      if (n == null || !n.isObject()) {
+        throw new IllegalArgumentException("not a diff report: expected a JSON object");
+      }
+      String verdict = required(n, "verdict").asText();
+      if (!verdict.equals("MATCH") && !verdict.equals("MISMATCH")) {
+        throw new IllegalArgumentException("not a diff report: verdict " + verdict);
+      }
+      JsonNode cat = n.get("category");
+      JsonNode step = n.get("first_divergent_step");
+      List<Difference> diffs = new ArrayList<>();
+      JsonNode arr = n.get("differences");
+      if (arr != null && arr.isArray()) {
+        for (JsonNode d : arr) {
+          Difference.Kind kind = Difference.Kind.valueOf(required(d, "kind").asText());
+          String a = kind == Difference.Kind.EXTRA ? null : valueText(d.get("a"));
+          String b = kind == Difference.Kind.MISSING ? null : valueText(d.get("b"));
+          diffs.add(new Difference(required(d, "path").asText(), kind, a, b,
+              d.path("volatile").asBoolean(false)));
+        }
+      }
+      return new DiffReport(
+          required(n, "run_id").asText(),
+          n.path("workflow").asText(""),
+          verdict.equals("MATCH"),
+          cat == null || cat.isNull() ? null : Category.valueOf(cat.asText()),
+          step == null || step.isNull() ? null
+              : new StepRef(step.path("index").asInt(), step.path("name").asText("")),
+          n.path("explanation").asText(""),
+          n.path("source_a").asText(""),
+          n.path("source_b").asText(""),
+          diffs);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("not a diff report: " + e.getMessage(), e);
+    }
+  }
+
+  private static JsonNode required(JsonNode n, String field) {
+    JsonNode v = n.get(field);
+    if (v == null || v.isNull()) {
+      throw new IllegalArgumentException("not a diff report: missing \"" + field + "\"");
+    }
+    return v;
+  }
+
+  private static String valueText(JsonNode v) {
+    return v == null ? null : Canonical.toText(v);
   }
 
   /** The report an operator reads: category, why, first divergent step, paths with both values. */
   public String renderTable(boolean verbose) {
-    throw new UnsupportedOperationException("golden engine: not yet implemented");
+    StringBuilder sb = new StringBuilder();
+    long volatileCount = differences.stream().filter(Difference::volatileField).count();
+    long realCount = differences.size() - volatileCount;
+    sb.append(verdict());
+    if (category != null) {
+      sb.append("  ").append(category.name());
+    }
+    sb.append("  run ").append(runId);
+    if (workflow != null && !workflow.isEmpty()) {
+      sb.append(" (").append(workflow).append(')');
+    }
+    sb.append('\n');
+    sb.append("  why:         ").append(explanation).append('\n');
+    if (!match) {
+      sb.append("  first step:  ").append(firstDivergentStep == null ? "none (steps agree)"
+          : firstDivergentStep.index() + (firstDivergentStep.name().isEmpty() ? "" : " '" + firstDivergentStep.name() + "'"))
+          .append('\n');
+    }
+    sb.append("  A:           ").append(sourceA).append('\n');
+    sb.append("  B:           ").append(sourceB).append('\n');
+    sb.append("  differences: ").append(realCount).append(" real, ").append(volatileCount)
+        .append(" volatile (masked)").append('\n');
+
+    List<Difference> rows = new ArrayList<>();
+    for (Difference d : differences) {
+      if (!d.volatileField()) {
+        rows.add(d);
+      }
+    }
+    for (Difference d : differences) {
+      if (d.volatileField()) {
+        rows.add(d);
+      }
+    }
+    if (rows.isEmpty()) {
+      return sb.toString();
+    }
+    int limit = verbose ? rows.size() : Math.min(rows.size(), TABLE_ROWS);
+    int valueWidth = verbose ? 120 : 40;
+    int pathWidth = 4;
+    for (int i = 0; i < limit; i++) {
+      pathWidth = Math.max(pathWidth, Math.min(60, rows.get(i).path().length() + (rows.get(i).volatileField() ? 2 : 0)));
+    }
+    sb.append('\n');
+    row(sb, "PATH", pathWidth, "KIND", "A", "B", valueWidth);
+    for (int i = 0; i < limit; i++) {
+      Difference d = rows.get(i);
+      String path = (d.volatileField() ? "~ " : "") + (d.path().isEmpty() ? "/" : d.path());
+      row(sb, path, pathWidth, d.kind().name(), shown(d.a(), valueWidth), shown(d.b(), valueWidth), valueWidth);
+    }
+    if (limit < rows.size()) {
+      sb.append("  ... ").append(rows.size() - limit).append(" more (use --verbose to see all)\n");
+    }
+    if (volatileCount > 0) {
+      sb.append("  ~ marks a volatile field: masked, it does not make a mismatch by itself\n");
+    }
+    return sb.toString();
+  }
+
+  private static void row(StringBuilder sb, String path, int pathWidth, String kind, String a, String b, int valueWidth) {
+    sb.append("  ").append(pad(path, pathWidth)).append("  ").append(pad(kind, 12)).append("  ")
+        .append(pad(a, Math.min(valueWidth, 40))).append("  ").append(b).append('\n');
+  }
+
+  private static String shown(String value, int width) {
+    if (value == null) {
+      return "(absent)";
+    }
+    return value.length() <= width ? value : value.substring(0, width - 3) + "...";
+  }
+
+  private static String pad(String s, int width) {
+    if (s.length() >= width) {
+      return s;
+    }
+    return s + " ".repeat(width - s.length());
   }
 }

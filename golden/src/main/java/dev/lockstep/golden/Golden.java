@@ -46,7 +46,7 @@ public final class Golden {
     if (bytes.length > config.limits().maxBytes()) {
       throw tooLarge(source, bytes.length, config.limits().maxBytes());
     }
-    JsonNode tree = new TreeReader(config.limits()).read(bytes, source);
+    JsonNode tree = new StrictParser(config.limits()).readTree(bytes, source);
     RunSummary summary = new Summarizer(config).summarize(tree, source);
     return new GoldenDocument(source, tree, summary, bytes.length);
   }

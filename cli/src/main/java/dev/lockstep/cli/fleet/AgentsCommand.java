@@ -1,0 +1,91 @@
+package dev.lockstep.cli.fleet;
+
+import dev.lockstep.cli.client.ExitCode;
+import dev.lockstep.proto.v1.AgentInfo;
+import dev.lockstep.proto.v1.AgentList;
+import dev.lockstep.proto.v1.HealthSample;
+import dev.lockstep.proto.v1.ListAgentsRequest;
+import java.util.Locale;
+import java.util.StringJoiner;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code lockstep agents}: one row per agent with its probes. */
+@Command(
+    name = "agents",
+    mixinStandardHelpOptions = true,
+    header = "List agents with their connection and probes.",
+    description = {
+      "One row per agent the collector knows: connection (CONNECTED, STALE, OFFLINE), last"
+          + " seen, highest acked seq, the stop epoch it enacted, runs it reported and was blamed"
+          + " for, and the level of each probe (process, disk, log staleness). With --probes every"
+          + " probe's one-line summary follows its agent.",
+      "",
+      "With -o json prints the AgentList message."
+    },
+    footer = {"  lockstep agents", "  lockstep agents --probes", "  lockstep agents -o json | jq -r '.agents[].connection'"})
+final class AgentsCommand extends OnlineCommand {
+  @Option(names = "--probes", description = "Print each probe's summary line under its agent.")
+  boolean probes;
+
+  @Override
+  int run(Session session) {
+    AgentList list = session.operator().listAgents(ListAgentsRequest.getDefaultInstance());
+    if (session.json()) {
+      session.printJson(list);
+      return ExitCode.OK;
+    }
+    if (list.getAgentsCount() == 0) {
+      session.out().println("no agents known to the collector");
+      return ExitCode.OK;
+    }
+    Table t =
+        new Table("AGENT", "HOST", "CONNECTION", "LAST SEEN", "ACKED SEQ", "STOP EPOCH", "RUNS", "BLAMED", "PROBES");
+    for (AgentInfo a : list.getAgentsList()) {
+      t.row(
+          a.getAgentId(),
+          Texts.orDash(a.getHost()),
+          a.getConnection(),
+          Texts.time(a.getLastSeen()),
+          a.getAckedSeq(),
+          a.getEnactedStopEpoch(),
+          a.getRunsReported(),
+          a.getRunsBlamed(),
+          probeLevels(a));
+    }
+    if (!probes) {
+      t.print(session.out());
+      return ExitCode.OK;
+    }
+    t.print(session.out());
+    session.out().println();
+    for (AgentInfo a : list.getAgentsList()) {
+      for (HealthSample p : a.getProbesList()) {
+        session.out().println(a.getAgentId() + "  " + probeName(p) + " " + p.getLevel() + "  " + p.getSummary());
+      }
+    }
+    return ExitCode.OK;
+  }
+
+  static String probeLevels(AgentInfo a) {
+    if (a.getProbesCount() == 0) {
+      return "-";
+    }
+    StringJoiner j = new StringJoiner(" ");
+    for (HealthSample p : a.getProbesList()) {
+      j.add(probeName(p) + "=" + p.getLevel().name());
+    }
+    return j.toString();
+  }
+
+  static String probeName(HealthSample p) {
+    String kind;
+    switch (p.getProbe()) {
+      case PROCESS: kind = "process"; break;
+      case DISK: kind = "disk"; break;
+      case LOG_STALENESS: kind = "log"; break;
+      default: kind = p.getProbe().name().toLowerCase(Locale.ROOT);
+    }
+    return p.getTarget().isEmpty() ? kind : kind + ":" + p.getTarget();
+  }
+}

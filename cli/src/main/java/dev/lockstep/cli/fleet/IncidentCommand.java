@@ -1,0 +1,193 @@
+package dev.lockstep.cli.fleet;
+
+import dev.lockstep.cli.client.ExitCode;
+import dev.lockstep.proto.v1.Difference;
+import dev.lockstep.proto.v1.EvidenceInfo;
+import dev.lockstep.proto.v1.GetIncidentRequest;
+import dev.lockstep.proto.v1.Incident;
+import dev.lockstep.proto.v1.IncidentActionRequest;
+import dev.lockstep.proto.v1.IncidentNote;
+import java.io.PrintWriter;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code lockstep incident show|ack|resolve ID}. */
+@Command(
+    name = "incident",
+    mixinStandardHelpOptions = true,
+    header = "Show, acknowledge or resolve one incident.",
+    synopsisHeading = ManPage.SYNOPSIS,
+    descriptionHeading = ManPage.DESCRIPTION,
+    optionListHeading = ManPage.OPTIONS,
+    commandListHeading = ManPage.COMMANDS,
+    footerHeading = ManPage.EXAMPLES,
+    description = {
+      "Incidents move open -> acknowledged -> resolved by operator action; every action carries"
+          + " a note and is written to the collector's audit log."
+    },
+    footer = {
+      "  lockstep incident show 7f3a2c",
+      "  lockstep incident ack 7f3a2c --note \"looking at billing seed propagation\"",
+      "  lockstep incident resolve 7f3a2c --note \"fixed in engine 2.4.1\""
+    },
+    subcommands = {IncidentCommand.Show.class, IncidentCommand.Ack.class, IncidentCommand.Resolve.class})
+final class IncidentCommand {
+
+  @Command(
+      name = "show",
+      mixinStandardHelpOptions = true,
+      header = "Show one incident with its differences, hosts and evidence.",
+      description = {
+        "Prints the incident's kind, severity, state, root-cause category and the classifier's"
+            + " explanation, the first divergent step, every differing JSON path with both"
+            + " values, the runs and hosts involved (and the host blamed by majority vote), the"
+            + " stored evidence and the operators' notes.",
+        "",
+        "With -o json prints the Incident message."
+      },
+      footer = {"  lockstep incident show 7f3a2c", "  lockstep incident show 7f3a2c -o json | jq .differences"})
+  static final class Show extends OnlineCommand {
+    @Parameters(paramLabel = "ID", description = "Incident id (from `lockstep incidents`).")
+    String id;
+
+    @Override
+    int run(Session session) {
+      Incident incident = session.operator().getIncident(GetIncidentRequest.newBuilder().setId(id).build());
+      if (session.json()) {
+        session.printJson(incident);
+      } else {
+        render(incident, session.out());
+      }
+      return ExitCode.OK;
+    }
+  }
+
+  @Command(
+      name = "ack",
+      mixinStandardHelpOptions = true,
+      header = "Acknowledge an incident with a note.",
+      description = {
+        "Marks the incident ACKNOWLEDGED: someone is on it. The note is required and lands in the"
+            + " incident's notes and the audit log.",
+        "",
+        "With -o json prints the updated Incident message."
+      },
+      footer = {"  lockstep incident ack 7f3a2c --note \"on it, checking seed propagation\""})
+  static final class Ack extends OnlineCommand {
+    @Parameters(paramLabel = "ID", description = "Incident id.")
+    String id;
+
+    @Option(names = "--note", required = true, paramLabel = "TEXT", description = "What you found or are doing.")
+    String note;
+
+    @Override
+    int run(Session session) {
+      requireNote(note);
+      Incident incident =
+          session.operator().ackIncident(IncidentActionRequest.newBuilder().setId(id).setNote(note).build());
+      return printAction(session, incident, "acknowledged");
+    }
+  }
+
+  @Command(
+      name = "resolve",
+      mixinStandardHelpOptions = true,
+      header = "Resolve an incident with a note.",
+      description = {
+        "Marks the incident RESOLVED. Resolving does not resume a stopped fleet: run"
+            + " `lockstep stop disable --reason ...` for that once the fix is verified.",
+        "",
+        "With -o json prints the updated Incident message."
+      },
+      footer = {"  lockstep incident resolve 7f3a2c --note \"seed now propagated; 10 clean re-runs\""})
+  static final class Resolve extends OnlineCommand {
+    @Parameters(paramLabel = "ID", description = "Incident id.")
+    String id;
+
+    @Option(names = "--note", required = true, paramLabel = "TEXT", description = "Root cause and fix.")
+    String note;
+
+    @Override
+    int run(Session session) {
+      requireNote(note);
+      Incident incident =
+          session.operator().resolveIncident(IncidentActionRequest.newBuilder().setId(id).setNote(note).build());
+      return printAction(session, incident, "resolved");
+    }
+  }
+
+  static void requireNote(String note) {
+    if (note == null || note.isBlank()) {
+      throw new CommandFailure(ExitCode.USAGE, "--note must not be empty");
+    }
+  }
+
+  static int printAction(Session session, Incident incident, String verb) {
+    if (session.json()) {
+      session.printJson(incident);
+    } else {
+      session.out().println("incident " + incident.getId() + " " + verb + " (state " + incident.getState() + ")");
+    }
+    return ExitCode.OK;
+  }
+
+  static void render(Incident i, PrintWriter out) {
+    Table t = new Table("", "");
+    t.row("incident", i.getId());
+    t.row("title", i.getTitle());
+    t.row("kind", i.getKind().name());
+    t.row("severity", i.getSeverity().name());
+    t.row("state", i.getState().name());
+    if (!i.getCategory().isEmpty()) {
+      t.row("category", i.getCategory());
+    }
+    if (!i.getExplanation().isEmpty()) {
+      t.row("why", i.getExplanation());
+    }
+    t.row("workflow", Texts.orDash(i.getWorkflow()));
+    t.row("first step", i.getFirstStepIndex() < 0 ? "-" : i.getFirstStepIndex() + " " + i.getFirstStepName());
+    t.row("runs", i.getRunIdsCount() == 0 ? "-" : String.join(", ", i.getRunIdsList()));
+    t.row("hosts", i.getHostsCount() == 0 ? "-" : String.join(", ", new java.util.TreeSet<>(i.getHostsList())));
+    if (!i.getBlamedHost().isEmpty()) {
+      t.row("blamed host", i.getBlamedHost());
+    }
+    t.row("seen", i.getCount() + " times, first " + Texts.time(i.getFirstSeen()) + ", last " + Texts.time(i.getLastSeen()));
+    if (i.getStopEpoch() > 0) {
+      t.row("stop epoch", i.getStopEpoch());
+    }
+    t.row("signature", Texts.orDash(i.getSignature()));
+    StatusCommand.printWithoutHeader(t, out);
+    if (i.getDifferencesCount() > 0) {
+      out.println();
+      out.println("differences:");
+      Table d = new Table("  PATH", "KIND", "A", "B", "VOLATILE");
+      for (Difference diff : i.getDifferencesList()) {
+        d.row("  " + diff.getPath(), diff.getKind(), Texts.orDash(diff.getA()), Texts.orDash(diff.getB()), diff.getVolatile() ? "yes" : "");
+      }
+      d.print(out);
+    }
+    out.println();
+    if (i.getEvidenceCount() == 0) {
+      out.println("evidence: none stored");
+    } else {
+      out.println("evidence:");
+      Table e = new Table("  NAME", "KIND", "AGENT", "BYTES", "SHA256");
+      java.util.List<EvidenceInfo> evidence = new java.util.ArrayList<>(i.getEvidenceList());
+      evidence.sort(java.util.Comparator.comparing(EvidenceInfo::getAgentId).thenComparing(EvidenceInfo::getName));
+      for (EvidenceInfo ev : evidence) {
+        e.row("  " + ev.getName(), ev.getKind(), ev.getAgentId(), ev.getSizeBytes() + (ev.getTruncated() ? " (truncated)" : ""), ev.getSha256());
+      }
+      e.print(out);
+    }
+    if (i.getNotesCount() > 0) {
+      out.println();
+      out.println("notes:");
+      Table n = new Table("  AT", "BY", "ACTION", "NOTE");
+      for (IncidentNote note : i.getNotesList()) {
+        n.row("  " + Texts.time(note.getAt()), Texts.orDash(note.getBy()), note.getAction(), note.getNote());
+      }
+      n.print(out);
+    }
+  }
+}

@@ -1,0 +1,37 @@
+package dev.lockstep.cli.fleet;
+
+import java.util.List;
+import java.util.Locale;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.TypeConversionException;
+
+/** How a command prints: aligned columns for people, or stable JSON for scripts. */
+enum OutputFormat {
+  TABLE,
+  JSON;
+
+  static final class Converter implements ITypeConverter<OutputFormat> {
+    @Override
+    public OutputFormat convert(String value) {
+      try {
+        return OutputFormat.valueOf(value.trim().toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw new TypeConversionException("expected table or json, got '" + value + "'");
+      }
+    }
+  }
+
+  static final class Names extends java.util.AbstractList<String> {
+    private static final List<String> NAMES = List.of("table", "json");
+
+    @Override
+    public String get(int index) {
+      return NAMES.get(index);
+    }
+
+    @Override
+    public int size() {
+      return NAMES.size();
+    }
+  }
+}

@@ -1,0 +1,101 @@
+package dev.lockstep.cli.fleet;
+
+import dev.lockstep.cli.client.ExitCode;
+import dev.lockstep.proto.v1.FleetStatus;
+import dev.lockstep.proto.v1.Severity;
+import dev.lockstep.proto.v1.StatusRequest;
+import dev.lockstep.proto.v1.StopStatus;
+import java.io.PrintWriter;
+import java.util.Map;
+import java.util.StringJoiner;
+import picocli.CommandLine.Command;
+
+/** {@code lockstep status}: the fleet at a glance. */
+@Command(
+    name = "status",
+    mixinStandardHelpOptions = true,
+    header = "Show the fleet at a glance.",
+    description = {
+      "Asks the collector for the state of the whole fleet: agents connected, stale (connected"
+          + " but silent) and offline; the emergency-stop state with its epoch and how many agents"
+          + " confirmed it; open incidents by severity; cycles progressed; agents whose disk or"
+          + " log probes are not OK; events ingested and runs correlated.",
+      "",
+      "With -o json prints the FleetStatus message."
+    },
+    footer = {
+      "  lockstep status",
+      "  lockstep status --collector collector.prod:7443 -o json | jq .open_incidents"
+    })
+final class StatusCommand extends OnlineCommand {
+
+  @Override
+  int run(Session session) {
+    FleetStatus status = session.operator().getStatus(StatusRequest.getDefaultInstance());
+    if (session.json()) {
+      session.printJson(status);
+      return ExitCode.OK;
+    }
+    PrintWriter out = session.out();
+    Table t = new Table("", "");
+    t.row("collector", session.connection().address() + "  (at " + Texts.time(status.getNow()) + ")");
+    t.row(
+        "agents",
+        status.getAgentsConnected() + " connected, " + status.getAgentsStale() + " stale, "
+            + status.getAgentsOffline() + " offline");
+    StopStatus stop = status.getStop();
+    t.row("stop", Texts.stopState(stop.getState()));
+    if (stop.getState().getEpoch() > 0) {
+      t.row("", confirmations(stop));
+    }
+    t.row("incidents", openIncidents(status.getOpenIncidentsMap()));
+    t.row("cycles", status.getCycles());
+    t.row(
+        "runs",
+        status.getRunsCorrelated() + " correlated, " + status.getRunsMismatched() + " mismatched");
+    t.row("events", status.getEventsIngested() + " ingested");
+    t.row(
+        "unhealthy",
+        status.getUnhealthyCount() == 0 ? "none" : String.join(", ", status.getUnhealthyList()));
+    printWithoutHeader(t, out);
+    return ExitCode.OK;
+  }
+
+  static String confirmations(StopStatus stop) {
+    return stop.getConfirmed() + " confirmed, " + stop.getFailed() + " failed, " + stop.getPending()
+        + " pending, " + stop.getOffline() + " offline";
+  }
+
+  /** "P0 1, P1 2 open" in severity order, or "none open". */
+  static String openIncidents(Map<String, Integer> bySeverity) {
+    StringJoiner j = new StringJoiner(", ");
+    for (Severity s : Severity.values()) {
+      if (s == Severity.SEVERITY_UNSPECIFIED || s == Severity.UNRECOGNIZED) {
+        continue;
+      }
+      int n = bySeverity.getOrDefault(s.name(), 0);
+      if (n > 0) {
+        j.add(s.name() + " " + n);
+      }
+    }
+    for (Map.Entry<String, Integer> e : bySeverity.entrySet()) {
+      boolean known = false;
+      for (Severity s : Severity.values()) {
+        known |= s != Severity.UNRECOGNIZED && s.name().equals(e.getKey());
+      }
+      if (!known && e.getValue() > 0) {
+        j.add(e.getKey() + " " + e.getValue());
+      }
+    }
+    return j.length() == 0 ? "none open" : j + " open";
+  }
+
+  /** A two-column key/value block: the header row of {@link Table} is blank, so skip it. */
+  static void printWithoutHeader(Table t, PrintWriter out) {
+    java.io.StringWriter buf = new java.io.StringWriter();
+    t.print(new PrintWriter(buf, true));
+    String text = buf.toString();
+    int firstNewline = text.indexOf('\n');
+    out.print(firstNewline < 0 ? "" : text.substring(firstNewline + 1));
+  }
+}

@@ -1,0 +1,59 @@
+package dev.lockstep.cli.fleet;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.ServerSocket;
+import org.junit.jupiter.api.Test;
+
+class UnreachableCollectorTest {
+  @Test
+  void aRefusedConnectionIsOneLineOnStderrAndExitThree() throws Exception {
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+
+    Cli.Result r = Cli.run("status", "--collector", "127.0.0.1:" + port);
+
+    assertThat(r.exitCode()).isEqualTo(3);
+    assertThat(r.out()).isEmpty();
+    assertThat(r.err()).isEqualTo("lockstep: cannot reach collector at 127.0.0.1:" + port + " (connection refused)" + System.lineSeparator());
+  }
+
+  @Test
+  void checkSaysUnknownOnStdoutForMonitoringSystems() throws Exception {
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+
+    Cli.Result r = Cli.run("check", "--nagios", "--collector", "127.0.0.1:" + port);
+
+    assertThat(r.exitCode()).isEqualTo(3);
+    assertThat(r.out()).startsWith("LOCKSTEP UNKNOWN - cannot reach collector at 127.0.0.1:" + port);
+  }
+
+  @Test
+  void aMalformedCollectorAddressIsAUsageError() {
+    Cli.Result r = Cli.run("status", "--collector", "nowhere:http");
+
+    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.err().strip()).isEqualTo("lockstep: --collector: expected HOST:PORT with a numeric port, got 'nowhere:http'");
+  }
+
+  @Test
+  void insecureWithTlsFlagsIsAUsageError() {
+    Cli.Result r = Cli.run("status", "--insecure", "--ca", "/etc/hostname");
+
+    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.err()).contains("--insecure cannot be combined with --ca");
+  }
+
+  @Test
+  void anUnknownStopScopeIsAUsageError() {
+    Cli.Result r = Cli.run("stop", "enable", "--reason", "x", "--scope", "zone=eu");
+
+    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.err()).contains("expected fleet, workflow=NAME or host=AGENT_ID, got 'zone=eu'");
+  }
+}
