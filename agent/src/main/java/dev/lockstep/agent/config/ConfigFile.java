@@ -94,8 +94,7 @@ final class ConfigFile {
 
     Map<String, String> labels = new LinkedHashMap<>();
     JsonNode lab = section(root, "labels");
-    for (Iterator<Map.Entry<String, JsonNode>> it = lab.fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> e = it.next();
+    for (Map.Entry<String, JsonNode> e : lab.properties()) {
       if (!e.getValue().isValueNode()) {
         throw new ConfigException(file + ": labels." + e.getKey() + " must be a string");
       }
