@@ -1,7 +1,9 @@
 package dev.lockstep.cli;
 
+import dev.lockstep.cli.demo.DemoCommand;
 import dev.lockstep.cli.fleet.FleetCommands;
 import dev.lockstep.cli.offline.OfflineCommands;
+import dev.lockstep.security.CertsInitCommand;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import picocli.CommandLine;
@@ -87,6 +89,8 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
     CommandLine cl = new CommandLine(new Main());
     OfflineCommands.addTo(cl, OfflineCommands.wantsFleetDiff(args));
     FleetCommands.addTo(cl, args);
+    cl.addSubcommand("demo", new DemoCommand());
+    cl.addSubcommand("certs", new CommandLine(new CertsCommand()).addSubcommand("init", new CertsInitCommand()));
     return cl;
   }
 

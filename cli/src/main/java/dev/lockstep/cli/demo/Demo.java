@@ -155,7 +155,8 @@ public final class Demo {
       say("INCIDENT " + p0.getId() + " " + p0.getSeverity() + " " + p0.getCategory() + " — " + p0.getTitle());
       if (!p0.getExplanation().isEmpty()) say("  why: " + p0.getExplanation());
       if (p0.getFirstStepIndex() >= 0) say("  first divergent step: #" + p0.getFirstStepIndex() + " " + p0.getFirstStepName());
-      say("collector raised the stop (epoch " + p0.getStopEpoch() + ") and pushed it to every agent");
+      long stopEpoch = operator.getStopStatus(StopStatusRequest.getDefaultInstance()).getState().getEpoch();
+      say("collector persisted stop epoch " + stopEpoch + " (STOPPED, fleet) and pushed it to every agent");
 
       Set<String> reported = new HashSet<>();
       long[] lastAck = {0};
