@@ -29,6 +29,8 @@ public final class AgentMetrics implements AutoCloseable {
       .help("Golden/log batches held back at the source because the spool was full").register(registry);
   public final Gauge spoolBytes = Gauge.builder().name("lockstep_agent_spool_bytes")
       .help("Bytes in the spool's segment files").register(registry);
+  public final Gauge spoolCapBytes = Gauge.builder().name("lockstep_agent_spool_cap_bytes")
+      .help("Configured spool cap in bytes").register(registry);
   public final Gauge spoolPending = Gauge.builder().name("lockstep_agent_spool_pending_events")
       .help("Spooled events not yet acknowledged").register(registry);
   public final Gauge ackedSeq = Gauge.builder().name("lockstep_agent_acked_seq")

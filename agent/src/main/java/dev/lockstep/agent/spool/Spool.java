@@ -94,6 +94,7 @@ public final class Spool implements AutoCloseable {
   private Spool(Path dir, long capBytes, AgentMetrics metrics, Clock clock) {
     this.dir = dir;
     this.capBytes = capBytes;
+    metrics.spoolCapBytes.set(capBytes);
     this.segmentBytes = Math.max(16 * 1024, Math.min(1 << 20, capBytes / 8));
     this.metrics = metrics;
     this.clock = clock;

@@ -1,0 +1,56 @@
+package dev.lockstep.cli.demo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The demo runs the whole loop with real processes and leaves none behind. */
+class DemoTest {
+
+  @Test
+  void demoStopsTheFleetOnTheInjectedDivergenceAndResumesIt(@TempDir Path tmp) throws Exception {
+    String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Path launcher = tmp.resolve("launcher.sh");
+    Files.writeString(launcher, String.join("\n",
+        "#!/bin/sh",
+        "cmd=$1; shift",
+        "case $cmd in",
+        "  collector) exec '" + java + "' -cp '" + classpath + "' dev.lockstep.collector.CollectorMain \"$@\" ;;",
+        "  agent) exec '" + java + "' -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -cp '" + classpath + "' dev.lockstep.agent.AgentMain \"$@\" ;;",
+        "esac",
+        "exit 2", ""));
+    Files.setPosixFilePermissions(launcher, PosixFilePermissions.fromString("rwx------"));
+
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    Path workspace = tmp.resolve("demo");
+    Demo.Result result;
+    try (PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8)) {
+      result = new Demo(List.of(launcher.toString()), workspace, 3, 2, Duration.ofSeconds(120), out).run();
+    }
+    String printed = bytes.toString(StandardCharsets.UTF_8);
+
+    assertThat(result.agents()).isEqualTo(3);
+    assertThat(result.stopConfirmed()).as(printed).isEqualTo(3);
+    assertThat(result.incidents()).extracting(i -> i[0] + " " + i[1]).contains("P0 UNSEEDED_RNG");
+    assertThat(result.toJson()).startsWith("{\"agents\":3,\"incidents\":[{\"severity\":\"P0\",\"category\":\"UNSEEDED_RNG\"}")
+        .contains("\"stop_confirmed\":3");
+    assertThat(printed).contains("INCIDENT", "CONFIRMED stop epoch", "fleet resumed");
+    for (String host : List.of("host-1", "host-2", "host-3")) {
+      assertThat(workspace.resolve(host).resolve("workflows.stop")).as("stop file of %s after resume", host).doesNotExist();
+    }
+    assertThat(Files.readString(workspace.resolve("hooks.log")))
+        .contains("on_stop: WORKFLOW_EMERGENCY_STOP=true", "on_resume");
+    assertThat(ProcessHandle.current().descendants().filter(ProcessHandle::isAlive).count())
+        .as("child processes left behind").isZero();
+  }
+}
