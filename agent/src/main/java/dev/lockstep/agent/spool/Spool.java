@@ -88,6 +88,9 @@ public final class Spool implements AutoCloseable {
   private boolean refusedNoticed;
   private long droppedInEpisode;
   private boolean closed;
+  // the newest appended events, so the uplink rarely reads back from disk (cleared on compaction)
+  private static final int TAIL_EVENTS = 2048;
+  private final java.util.ArrayDeque<Event> tail = new java.util.ArrayDeque<>();
   // a compaction can only free something after health samples were appended since the last one
   private boolean compactable = true;
 
@@ -278,6 +281,9 @@ public final class Spool implements AutoCloseable {
       bodies.add(e.toBuilder().setSeq(nextSeq + bodies.size()).build().toByteArray());
     }
     List<Long> seqs = writeLocked(bodies);
+    for (int i = 0; i < events.size(); i++) {
+      remember(events.get(i).toBuilder().setSeq(seqs.get(i)).build());
+    }
     if (kind == Event.BodyCase.HEALTH) {
       compactable = true;
     }
@@ -343,11 +349,19 @@ public final class Spool implements AutoCloseable {
     AtomicFiles.syncDir(dir);
   }
 
+  private void remember(Event e) {
+    tail.addLast(e);
+    if (tail.size() > TAIL_EVENTS) {
+      tail.removeFirst();
+    }
+  }
+
   private void noticeLocked(AgentNotice.Kind kind, String message, long count) throws IOException {
     LOG.log(System.Logger.Level.WARNING, "spool: " + message);
     Event e = Event.newBuilder().setSeq(nextSeq).setObservedAt(ProtoTime.of(clock.instant()))
         .setNotice(AgentNotice.newBuilder().setKind(kind).setMessage(message).setCount(count)).build();
     writeLocked(List.of(e.toByteArray()));
+    remember(e);
     metrics.eventsSpooled.labelValues("notice").inc();
   }
 
@@ -357,6 +371,7 @@ public final class Spool implements AutoCloseable {
    */
   private void compact(List<Event> incoming) throws IOException {
     compactable = false;
+    tail.clear();
     Map<String, Long> newest = new HashMap<>();
     for (Segment seg : segments.values()) {
       forEachRecord(seg, 0, (off, e) -> {
@@ -454,6 +469,21 @@ public final class Spool implements AutoCloseable {
   /** Up to maxEvents spooled events with seq > afterSeq, at most ~maxBytes of them, in seq order. */
   public synchronized List<Event> readAfter(long afterSeq, int maxEvents, long maxBytes) throws IOException {
     List<Event> out = new ArrayList<>();
+    if (!tail.isEmpty() && tail.peekFirst().getSeq() <= afterSeq + 1) {
+      long bytes = 0;
+      for (Event e : tail) {
+        if (e.getSeq() <= afterSeq) {
+          continue;
+        }
+        int size = e.getSerializedSize();
+        if (out.size() >= maxEvents || (!out.isEmpty() && bytes + size > maxBytes)) {
+          break;
+        }
+        out.add(e);
+        bytes += size + 8;
+      }
+      return out;
+    }
     long[] bytes = {0};
     for (Segment seg : segments.tailMap(segments.floorKey(afterSeq + 1) == null ? Long.MIN_VALUE
         : segments.floorKey(afterSeq + 1), true).values()) {
