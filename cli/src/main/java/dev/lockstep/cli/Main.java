@@ -1,18 +1,38 @@
 package dev.lockstep.cli;
 
 import dev.lockstep.cli.fleet.FleetCommands;
+import dev.lockstep.cli.offline.OfflineCommands;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** The {@code lockstep} command. (Minimal until the offline commands land.) */
+/**
+ * The {@code lockstep} command. Offline tools (package {@code offline}: diff, hash, summary, verify)
+ * and fleet commands (package {@code fleet}) are registered in {@link #commandLine}; every failure
+ * is one line on stderr ({@code --debug} adds the stack trace) and a documented exit code.
+ */
 @Command(
     name = "lockstep",
     mixinStandardHelpOptions = true,
     version = "lockstep 0.1.0",
-    header = "Operate a Lockstep shadow-validation fleet.")
-public final class Main implements Runnable {
-  @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT, description = "Print stack traces with errors.")
+    header = "Operate a Lockstep shadow-validation fleet.",
+    description = {
+      "Offline tools work on golden files directly (no collector needed): diff, hash, summary,"
+          + " verify. Fleet commands talk to the collector: status, incidents, stop, evidence, ...",
+      "Run 'lockstep COMMAND --help' for a command's options, exit codes and examples."
+    },
+    exitCodeListHeading = "%nEXIT STATUS%n",
+    exitCodeList = {
+      "0:Success; replicas match.",
+      "1:The command ran and found a problem: a mismatch, disagreeing runs, an unmet condition.",
+      "2:Bad usage or bad input (unreadable or malformed golden file, unknown option).",
+      "3:The collector could not be reached or answered with an error (fleet commands)."
+    })
+public final class Main implements java.util.concurrent.Callable<Integer> {
+  @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT,
+      description = "Print stack traces with errors.")
   boolean debug;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -21,14 +41,71 @@ public final class Main implements Runnable {
     System.exit(run(args));
   }
 
+  /** Runs {@code lockstep args...} against System.out/System.err; returns the exit code. */
   public static int run(String... args) {
-    CommandLine cl = new CommandLine(new Main());
-    FleetCommands.addTo(cl);
+    PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
+    PrintWriter err = new PrintWriter(System.err, true, StandardCharsets.UTF_8);
+    try {
+      return run(out, err, args);
+    } finally {
+      out.flush();
+      err.flush();
+    }
+  }
+
+  /** Runs {@code lockstep args...} with the given streams; returns the exit code. */
+  public static int run(PrintWriter out, PrintWriter err, String... args) {
+    CommandLine cl = commandLine(args);
+    cl.setOut(out);
+    cl.setErr(err);
+    boolean debug = hasDebugFlag(args);
+    cl.setCaseInsensitiveEnumValuesAllowed(true);
+    cl.setParameterExceptionHandler((ex, a) -> {
+      CommandLine c = ex.getCommandLine();
+      c.getErr().println("lockstep: " + ex.getMessage());
+      c.getErr().println("Try '" + c.getCommandSpec().qualifiedName() + " --help' for usage.");
+      c.getErr().flush();
+      return 2;
+    });
+    cl.setExecutionExceptionHandler((ex, c, parseResult) -> {
+      int code = OfflineCommands.exitCodeFor(ex);
+      c.getErr().println("lockstep: " + OfflineCommands.oneLine(ex));
+      if (debug) {
+        ex.printStackTrace(c.getErr());
+      }
+      c.getErr().flush();
+      return code;
+    });
     return cl.execute(args);
   }
 
+  /**
+   * The whole command tree. The offline {@code diff} (two files) and the fleet {@code diff}
+   * (--incident/--run) share a name; the fleet one is chosen when those options are given.
+   */
+  static CommandLine commandLine(String... args) {
+    CommandLine cl = new CommandLine(new Main());
+    OfflineCommands.addTo(cl, OfflineCommands.wantsFleetDiff(args));
+    FleetCommands.addTo(cl);
+    return cl;
+  }
+
+  private static boolean hasDebugFlag(String... args) {
+    for (String a : args) {
+      if (a.equals("--")) {
+        return false;
+      }
+      if (a.equals("--debug")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** {@code lockstep} without a command: the usage on stderr, exit 2. */
   @Override
-  public void run() {
-    spec.commandLine().usage(spec.commandLine().getOut());
+  public Integer call() {
+    spec.commandLine().usage(spec.commandLine().getErr());
+    return 2;
   }
 }

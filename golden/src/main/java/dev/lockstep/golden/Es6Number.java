@@ -38,13 +38,7 @@ final class Es6Number {
   record Decimal(String digits, int pointPos) {}
 
   static Decimal shortest(double a) {
-    Decimal fromJdk = fromJavaString(Double.toString(a));
-    // For normal doubles any decimal of at most 15 significant digits that rounds to a double is
-    // the unique such decimal (DBL_DIG = 15), so a JDK result that short is the shortest.
-    if (a >= Double.MIN_NORMAL && fromJdk.digits.length() <= 15) {
-      return fromJdk;
-    }
-    return shortestExact(a);
+    return Ryu.shortest(a);
   }
 
   /** Exact search with BigDecimal: correct for every finite positive double (slow path). */

@@ -46,9 +46,10 @@ public final class Golden {
     if (bytes.length > config.limits().maxBytes()) {
       throw tooLarge(source, bytes.length, config.limits().maxBytes());
     }
-    JsonNode tree = new TreeReader(config.limits()).read(bytes, source);
-    RunSummary summary = new Summarizer(config).summarize(tree, source);
-    return new GoldenDocument(source, tree, summary, bytes.length);
+    StreamSummarizer summarizer = new StreamSummarizer(config, bytes.length);
+    new StrictParser(config.limits()).parse(bytes, source, summarizer);
+    RunSummary summary = summarizer.summary(source);
+    return new GoldenDocument(source, bytes, config.limits(), summary);
   }
 
   /** RFC 8785 canonical text of {@code node} (nothing masked). For display and tests. */

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 class CanonicalTest {
 
   static JsonNode tree(String json) throws GoldenParseException {
-    return new TreeReader(GoldenConfig.Limits.DEFAULT).read(json.getBytes(StandardCharsets.UTF_8), "test");
+    return new StrictParser(GoldenConfig.Limits.DEFAULT).readTree(json.getBytes(StandardCharsets.UTF_8), "test");
   }
 
   static String canonical(String json) throws GoldenParseException {

@@ -81,6 +81,18 @@ class Es6NumberTest {
   }
 
   @Test
+  void ryuAgreesWithTheExactSearchAtPowersOfTwoAndTheirNeighbours() {
+    for (int e = -1074; e <= 1023; e++) {
+      double p = Math.scalb(1.0, e);
+      for (double v : new double[] {p, Math.nextUp(p), Math.nextDown(p)}) {
+        if (v > 0 && Double.isFinite(v)) {
+          assertThat(Ryu.shortest(v)).as("%s", v).isEqualTo(Es6Number.shortestExact(v));
+        }
+      }
+    }
+  }
+
+  @Test
   void fastPathAgreesWithTheExactSearchOnShortDecimals() {
     SplittableRandom random = new SplittableRandom(42);
     for (int i = 0; i < 20_000; i++) {

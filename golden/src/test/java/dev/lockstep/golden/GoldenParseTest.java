@@ -145,6 +145,14 @@ class GoldenParseTest {
   }
 
   @Test
+  void cutAnywhereIsTruncated() {
+    assertThat(refusal("{\"run_id\": \"r5\", ").code()).isEqualTo(Code.TRUNCATED);
+    assertThat(refusal("{\"run_id\": \"r5").code()).isEqualTo(Code.TRUNCATED);
+    assertThat(refusal("{\"run_id\": tr").code()).isEqualTo(Code.TRUNCATED);
+    assertThat(refusal("{\"run_id\": \"r\", \"x\": 1.").code()).isEqualTo(Code.TRUNCATED);
+  }
+
+  @Test
   void emptyFileIsTruncated() {
     assertThat(refusal("").code()).isEqualTo(Code.TRUNCATED);
     assertThat(refusal("  \n").code()).isEqualTo(Code.TRUNCATED);

@@ -10,25 +10,22 @@ import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.core.io.JsonEOFException;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.lockstep.golden.GoldenParseException.Code;
 import java.io.IOException;
 
 /**
- * Reads bytes into a Jackson tree under limits, without recursion: strict UTF-8 is checked first,
- * then Jackson's streaming parser feeds an explicit stack. Every refusal is a
+ * Reads a golden file's bytes under limits, without recursion: strict UTF-8 is checked first, then
+ * Jackson's streaming parser drives {@link JsonEvents}. Duplicate keys, excess depth, long strings,
+ * NaN/Infinity, truncation and trailing content are refused. Every refusal is a
  * {@link GoldenParseException} naming the source, position and reason; nothing else escapes.
  */
-final class TreeReader {
+final class StrictParser {
   private static final int MAX_NUMBER_LENGTH = 1000;
 
   private final GoldenConfig.Limits limits;
   private final JsonFactory factory;
-  private final JsonNodeFactory nodes = JsonNodeFactory.withExactBigDecimals(false);
 
-  TreeReader(GoldenConfig.Limits limits) {
+  StrictParser(GoldenConfig.Limits limits) {
     this.limits = limits;
     // Jackson's own limits sit just above ours so that our typed checks normally fire first.
     StreamReadConstraints constraints = StreamReadConstraints.builder()
@@ -48,14 +45,21 @@ final class TreeReader {
     return v == Integer.MAX_VALUE ? v : v + 1;
   }
 
-  JsonNode read(byte[] bytes, String source) throws GoldenParseException {
+  /** Reads {@code bytes} into a Jackson tree. */
+  JsonNode readTree(byte[] bytes, String source) throws GoldenParseException {
+    TreeBuilder builder = new TreeBuilder();
+    parse(bytes, source, builder);
+    return builder.root();
+  }
+
+  void parse(byte[] bytes, String source, JsonEvents events) throws GoldenParseException {
     if (bytes.length > limits.maxBytes()) {
       throw new GoldenParseException(source, 0, 0, Code.TOO_LARGE,
           "file is " + bytes.length + " bytes, over the limit of " + limits.maxBytes() + " bytes");
     }
     checkUtf8(bytes, source);
     try (JsonParser p = factory.createParser(bytes)) {
-      return build(p, source);
+      walk(p, source, events);
     } catch (GoldenParseException e) {
       throw e;
     } catch (StreamConstraintsException e) {
@@ -63,6 +67,9 @@ final class TreeReader {
     } catch (JsonEOFException e) {
       throw at(source, e.getLocation(), Code.TRUNCATED, "unexpected end of input (file truncated?)");
     } catch (JsonProcessingException e) {
+      if (atEndOfInput(e, bytes)) {
+        throw at(source, e.getLocation(), Code.TRUNCATED, "unexpected end of input (file truncated?)");
+      }
       throw at(source, e.getLocation(), Code.NOT_JSON, "not valid JSON: " + e.getOriginalMessage());
     } catch (IOException e) {
       throw new GoldenParseException(source, 0, 0, Code.IO, "cannot read: " + e.getMessage());
@@ -71,7 +78,27 @@ final class TreeReader {
     }
   }
 
-  private JsonNode build(JsonParser p, String source) throws IOException, GoldenParseException {
+  /** Whether the error is the input stopping mid-value (a cut-off literal like {@code tr} or {@code 1.}). */
+  private static boolean atEndOfInput(JsonProcessingException e, byte[] bytes) {
+    if (String.valueOf(e.getOriginalMessage()).contains("end-of-input")) {
+      return true;
+    }
+    JsonLocation loc = e.getLocation();
+    if (loc == null || loc.getByteOffset() < 0) {
+      return false;
+    }
+    for (long i = loc.getByteOffset(); i < bytes.length; i++) {
+      byte b = bytes[(int) i];
+      boolean tokenChar = (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9')
+          || b == '.' || b == '-' || b == '+';
+      if (!tokenChar) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private void walk(JsonParser p, String source, JsonEvents events) throws IOException, GoldenParseException {
     JsonToken t = p.nextToken();
     if (t == null) {
       throw new GoldenParseException(source, 1, 1, Code.TRUNCATED, "file is empty");
@@ -86,48 +113,54 @@ final class TreeReader {
     }
     int maxDepth = limits.maxDepth();
     int maxString = limits.maxStringLength();
-    JsonNode[] stack = new JsonNode[Math.min(maxDepth, 64) + 1];
-    int depth = 0;
-    ObjectNode root = nodes.objectNode();
-    stack[depth++] = root;
-    String key = null;
+    Keys keys = new Keys();
+    int depth = 1;
+    events.startObject();
+    keys.open(1);
     while (depth > 0) {
       t = p.nextToken();
       if (t == null) {
         throw at(source, p.currentLocation(), Code.TRUNCATED, "unexpected end of input (file truncated?)");
       }
-      JsonNode parent = stack[depth - 1];
-      JsonNode value;
       switch (t) {
         case FIELD_NAME -> {
-          key = p.currentName();
-          if (parent.has(key)) {
+          String key = p.currentName();
+          if (!keys.add(depth, key)) {
             throw at(source, p.currentTokenLocation(), Code.DUPLICATE_KEY,
                 "duplicate key \"" + abbreviate(key) + "\"");
           }
-          continue;
+          events.key(key);
         }
-        case END_OBJECT, END_ARRAY -> {
+        case END_OBJECT -> {
           depth--;
-          stack[depth] = null;
-          continue;
+          events.endObject();
+        }
+        case END_ARRAY -> {
+          depth--;
+          events.endArray();
         }
         case START_OBJECT, START_ARRAY -> {
           if (depth >= maxDepth) {
             throw at(source, p.currentTokenLocation(), Code.TOO_DEEP,
                 "nesting deeper than the limit of " + maxDepth);
           }
-          value = t == JsonToken.START_OBJECT ? nodes.objectNode() : nodes.arrayNode();
+          depth++;
+          if (t == JsonToken.START_OBJECT) {
+            keys.open(depth);
+            events.startObject();
+          } else {
+            events.startArray();
+          }
         }
         case VALUE_STRING -> {
-          String s = p.getText();
-          if (s.length() > maxString) {
+          int len = p.getTextLength();
+          if (len > maxString) {
             throw at(source, p.currentTokenLocation(), Code.STRING_TOO_LONG,
-                "string of " + s.length() + " chars over the limit of " + maxString);
+                "string of " + len + " chars over the limit of " + maxString);
           }
-          value = nodes.textNode(s);
+          events.string(p.getTextCharacters(), p.getTextOffset(), len);
         }
-        case VALUE_NUMBER_INT -> value = integer(p, source);
+        case VALUE_NUMBER_INT -> integer(p, source, events);
         case VALUE_NUMBER_FLOAT -> {
           if (p.isNaN()) {
             throw at(source, p.currentTokenLocation(), Code.NON_FINITE_NUMBER,
@@ -138,46 +171,79 @@ final class TreeReader {
             throw at(source, p.currentTokenLocation(), Code.NON_FINITE_NUMBER,
                 "number " + abbreviate(p.getText()) + " is out of the IEEE 754 double range");
           }
-          value = nodes.numberNode(d);
+          events.decimal(d);
         }
-        case VALUE_TRUE -> value = nodes.booleanNode(true);
-        case VALUE_FALSE -> value = nodes.booleanNode(false);
-        case VALUE_NULL -> value = nodes.nullNode();
+        case VALUE_TRUE -> events.bool(true);
+        case VALUE_FALSE -> events.bool(false);
+        case VALUE_NULL -> events.nul();
         default -> throw at(source, p.currentTokenLocation(), Code.NOT_JSON, "unexpected " + t);
       }
-      if (parent.isObject()) {
-        ((ObjectNode) parent).set(key, value);
-      } else {
-        ((ArrayNode) parent).add(value);
-      }
-      if (value.isContainerNode()) {
-        if (depth == stack.length) {
-          stack = java.util.Arrays.copyOf(stack, Math.min(stack.length * 2, maxDepth + 1));
-        }
-        stack[depth++] = value;
-      }
     }
-    JsonToken trailing = p.nextToken();
+    JsonToken trailing;
+    try {
+      trailing = p.nextToken();
+    } catch (StreamConstraintsException e) {
+      throw e;
+    } catch (JsonProcessingException e) {
+      throw at(source, e.getLocation(), Code.NOT_JSON, "content after the end of the JSON object");
+    }
     if (trailing != null) {
       throw at(source, p.currentTokenLocation(), Code.NOT_JSON,
           "content after the end of the JSON object");
     }
-    return root;
   }
 
-  private JsonNode integer(JsonParser p, String source) throws IOException, GoldenParseException {
+  private void integer(JsonParser p, String source, JsonEvents events) throws IOException, GoldenParseException {
     switch (p.getNumberType()) {
-      case INT:
-        return nodes.numberNode(p.getIntValue());
-      case LONG:
-        return nodes.numberNode(p.getLongValue());
-      default:
+      case INT, LONG -> events.integer(p.getLongValue());
+      default -> {
         java.math.BigInteger big = p.getBigIntegerValue();
         if (Double.isInfinite(big.doubleValue())) {
           throw at(source, p.currentTokenLocation(), Code.NON_FINITE_NUMBER,
               "integer " + abbreviate(p.getText()) + " is out of the IEEE 754 double range");
         }
-        return nodes.numberNode(big);
+        events.bigInteger(big);
+      }
+    }
+  }
+
+  /** Member names seen in each open object, to refuse duplicates (small objects: a linear scan). */
+  private static final class Keys {
+    private java.util.ArrayList<java.util.ArrayList<String>> lists = new java.util.ArrayList<>();
+    private java.util.ArrayList<java.util.HashSet<String>> sets = new java.util.ArrayList<>();
+
+    void open(int depth) {
+      while (lists.size() <= depth) {
+        lists.add(new java.util.ArrayList<>());
+        sets.add(null);
+      }
+      lists.get(depth).clear();
+      java.util.HashSet<String> set = sets.get(depth);
+      if (set != null) {
+        set.clear();
+      }
+    }
+
+    boolean add(int depth, String key) {
+      java.util.ArrayList<String> list = lists.get(depth);
+      if (list.size() < 16) {
+        for (int i = 0; i < list.size(); i++) {
+          if (list.get(i).equals(key)) {
+            return false;
+          }
+        }
+        list.add(key);
+        return true;
+      }
+      java.util.HashSet<String> set = sets.get(depth);
+      if (set == null) {
+        set = new java.util.HashSet<>();
+        sets.set(depth, set);
+      }
+      if (set.isEmpty()) {
+        set.addAll(list);
+      }
+      return set.add(key);
     }
   }
 

@@ -1,0 +1,102 @@
+package dev.lockstep.cli.offline;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import dev.lockstep.golden.Golden;
+import dev.lockstep.golden.GoldenConfig;
+import dev.lockstep.golden.GoldenParseException;
+import dev.lockstep.golden.RunSummary;
+import dev.lockstep.golden.StepSummary;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code lockstep hash FILE...}: identity and canonical hashes of golden files. */
+@Command(
+    name = "hash",
+    mixinStandardHelpOptions = true,
+    header = "Print run id, role, seed and the canonical run and step hashes of golden files.",
+    description = {
+      "Hashes are SHA-256 of the RFC 8785 canonical form of the masked document (volatile fields,"
+          + " role and the engine's own hash fields left out), the same hashes agents report."
+    },
+    exitCodeListHeading = "%nEXIT STATUS%n",
+    exitCodeList = {
+      "0:Every file was hashed.",
+      "2:Bad usage, or at least one file is unreadable or malformed (one line each on stderr)."
+    },
+    footerHeading = "%nEXAMPLES%n",
+    footer = {"  lockstep hash golden/*.golden.json", "  lockstep hash run42.primary.golden.json -o json"})
+final class HashCommand implements Callable<Integer> {
+  @Parameters(arity = "1..*", paramLabel = "FILE", description = "Golden files.")
+  List<Path> files;
+
+  @Option(names = {"-o", "--format"}, paramLabel = "FORMAT", defaultValue = "table",
+      description = "table (default) or json (an array, one object per file).")
+  Format format;
+
+  @Spec CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    ArrayNode json = Json.MAPPER.createArrayNode();
+    int failed = 0;
+    boolean first = true;
+    for (Path file : files) {
+      RunSummary s;
+      try {
+        s = Golden.read(file, GoldenConfig.DEFAULT).summary();
+      } catch (GoldenParseException e) {
+        err.println("lockstep: " + e.getMessage());
+        err.flush();
+        failed++;
+        continue;
+      }
+      if (format == Format.JSON) {
+        json.add(Json.summary(file.toString(), s));
+      } else {
+        if (!first) {
+          out.println();
+        }
+        first = false;
+        printTable(out, file, s);
+      }
+    }
+    if (format == Format.JSON) {
+      out.println(Json.pretty(json));
+    }
+    out.flush();
+    return failed == 0 ? OfflineCommands.OK : OfflineCommands.BAD_INPUT;
+  }
+
+  private static void printTable(PrintWriter out, Path file, RunSummary s) {
+    out.println(file);
+    out.println("  run_id    " + s.runId());
+    out.println("  workflow  " + s.workflow());
+    out.println("  role      " + (s.role().isEmpty() ? "-" : s.role()));
+    out.println("  seed      " + (s.seed() == null ? "-" : s.seed()));
+    out.println("  hash      " + s.canonicalHash());
+    out.println("  engine    " + (s.engineHash().isEmpty() ? "-" : s.engineHash()));
+    out.println("  output    " + (s.outputHash().isEmpty() ? "-" : s.outputHash()));
+    if (s.steps().isEmpty()) {
+      return;
+    }
+    int nameWidth = 4;
+    for (StepSummary st : s.steps()) {
+      nameWidth = Math.max(nameWidth, st.name().length());
+    }
+    out.println("  steps");
+    for (StepSummary st : s.steps()) {
+      out.printf("    %4d  %-" + nameWidth + "s  %-8s  %s%s%n", st.index(), st.name(),
+          st.kind().isEmpty() ? "-" : st.kind(), st.canonicalHash(),
+          st.engineHash().isEmpty() ? "" : "  engine " + st.engineHash());
+    }
+  }
+}

@@ -1,0 +1,71 @@
+package dev.lockstep.cli.offline;
+
+import dev.lockstep.golden.GoldenParseException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import picocli.CommandLine;
+
+/**
+ * Registers the offline commands (they read golden files directly, no collector) on the top
+ * {@code lockstep} command, and maps their failures to exit codes and one-line messages.
+ */
+public final class OfflineCommands {
+  private OfflineCommands() {}
+
+  /** Exit codes of the offline commands. */
+  static final int OK = 0;
+  static final int MISMATCH = 1;
+  static final int BAD_INPUT = 2;
+
+  /**
+   * Adds diff, hash, summary and verify. {@code fleetDiff}: leave {@code diff} to the fleet command
+   * (the user asked for --incident/--run).
+   */
+  public static CommandLine addTo(CommandLine top, boolean fleetDiff) {
+    if (!fleetDiff) {
+      top.addSubcommand(new DiffCommand());
+    }
+    top.addSubcommand(new HashCommand());
+    top.addSubcommand(new SummaryCommand());
+    top.addSubcommand(new VerifyCommand());
+    return top;
+  }
+
+  /** Whether {@code args} ask for the fleet diff ({@code diff --incident ID | --run RUN_ID}). */
+  public static boolean wantsFleetDiff(String... args) {
+    boolean diff = false;
+    for (String a : args) {
+      if (a.equals("--")) {
+        break;
+      }
+      if (!diff && a.equals("diff")) {
+        diff = true;
+      } else if (diff && (a.equals("--incident") || a.startsWith("--incident=")
+          || a.equals("--run") || a.startsWith("--run="))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Exit code for an exception escaping a command. */
+  public static int exitCodeFor(Throwable e) {
+    if (e instanceof CommandError ce) {
+      return ce.exitCode();
+    }
+    return BAD_INPUT;
+  }
+
+  /** The one line an operator reads for an exception escaping a command. */
+  public static String oneLine(Throwable e) {
+    if (e instanceof GoldenParseException
+        || e instanceof CommandError
+        || e instanceof IllegalArgumentException) {
+      return e.getMessage();
+    }
+    if (e instanceof UncheckedIOException || e instanceof IOException) {
+      return "I/O error: " + e.getMessage();
+    }
+    return "unexpected error: " + e + " (run with --debug for the stack trace)";
+  }
+}
