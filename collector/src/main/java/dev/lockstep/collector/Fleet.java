@@ -218,7 +218,7 @@ public final class Fleet implements GatewayListener {
   @Override
   public void welcomed(AgentSession session) {
     onCoreAsync("welcome", () -> {
-      session.send(CollectorFrame.newBuilder().setPins(pins()).build());
+      session.send(CollectorFrame.newBuilder().setPins(pins(session.agentId())).build());
       List<CaptureRequest> waiting = pendingCaptures.remove(session.agentId());
       if (waiting != null) {
         for (CaptureRequest c : waiting) session.send(CollectorFrame.newBuilder().setCapture(c).build());
@@ -406,13 +406,10 @@ public final class Fleet implements GatewayListener {
   private int fanOut() {
     AgentGateway g = gateway;
     if (g == null) return 0;
-    int n = 0;
-    for (AgentSession s : g.sessions()) {
+    return g.broadcast(s -> {
       StopState eff = stop.effectiveFor(agents.target(s.agentId()));
       s.send(CollectorFrame.newBuilder().setStop(StopCommand.newBuilder().setState(eff)).build());
-      n++;
-    }
-    return n;
+    });
   }
 
   /** Re-sends the current state to connected agents that have not acked it. */
@@ -524,8 +521,21 @@ public final class Fleet implements GatewayListener {
 
   // ------------------------------------------------------------------ pins, watch, alerts
 
-  private Pins pins() {
-    return Pins.newBuilder().addAllRunIds(incidents.openRunIds()).build();
+  /** Run ids of unresolved incidents, plus the paths of this agent's golden files of those runs. */
+  private Pins pinsFor(String agentId, Set<String> runIds) {
+    Pins.Builder b = Pins.newBuilder().addAllRunIds(runIds);
+    for (String run : runIds) {
+      runs.get(run).ifPresent(s -> {
+        for (Replica r : s.replicas()) {
+          if (r.agentId().equals(agentId) && r.path() != null && !r.path().isEmpty()) b.addPaths(r.path());
+        }
+      });
+    }
+    return b.build();
+  }
+
+  private Pins pins(String agentId) {
+    return pinsFor(agentId, incidents.openRunIds());
   }
 
   void publishPins() {
@@ -534,8 +544,9 @@ public final class Fleet implements GatewayListener {
     lastPins = now;
     AgentGateway g = gateway;
     if (g == null) return;
-    Pins p = Pins.newBuilder().addAllRunIds(now).build();
-    for (AgentSession s : g.sessions()) s.send(CollectorFrame.newBuilder().setPins(p).build());
+    for (AgentSession s : g.sessions()) {
+      s.send(CollectorFrame.newBuilder().setPins(pinsFor(s.agentId(), now)).build());
+    }
   }
 
   private void incidentChanged(Incidents.Outcome o) {

@@ -101,8 +101,10 @@ class EvidenceTest {
         assertThat(c.getRunIdsList()).containsExactly("run-7");
         assertThat(c.getIncludeLogs()).isTrue();
         assertThat(c.getIncludeSnapshot()).isTrue();
-        assertThat(a.await("pins", f -> f.hasPins() && f.getPins().getRunIdsCount() == 1).getPins()
-            .getRunIdsList()).containsExactly("run-7");
+        var pins = a.await("pins", f -> f.hasPins() && f.getPins().getRunIdsCount() == 1).getPins();
+        assertThat(pins.getRunIdsList()).containsExactly("run-7");
+        assertThat(pins.getPathsList()).containsExactlyInAnyOrder("/g/run-7.primary.golden.json",
+            "/g/run-7.shadow.golden.json");
 
         // before documents arrive, Diff answers from inline summaries
         DiffResponse inline = op.diff(DiffRequest.newBuilder().setRunId("run-7").build());
