@@ -90,7 +90,12 @@ public final class Fleet implements GatewayListener {
   private final Consumer<String> progress;
   private volatile AgentGateway gateway;
   private volatile Alerts alerts;
+  private static final String PROCESSED = "processed_before_millis";
+  private static final long REPLAY_SLACK_MILLIS = 2_000;
+
   private final Map<String, List<CaptureRequest>> pendingCaptures = new HashMap<>();
+  private final java.util.concurrent.ConcurrentSkipListMap<Long, Integer> inFlight =
+      new java.util.concurrent.ConcurrentSkipListMap<>();
   private Set<String> lastPins = Set.of();
 
   Fleet(CollectorConfig config, Clock clock, Store store, RocksRunStateStore runs,
@@ -227,13 +232,27 @@ public final class Fleet implements GatewayListener {
   }
 
   @Override
-  public void stored(AgentSession session, List<Event> events) {
+  public void stored(AgentSession session, List<Event> events, long ingestedAtMillis) {
     String agentId = session.agentId();
     long last = events.get(events.size() - 1).getSeq();
     agents.seen(agentId, last, clock.instant());
+    inFlight.merge(ingestedAtMillis, 1, Integer::sum);
     onCoreAsync("events of " + agentId, () -> {
-      for (Event e : events) handleEvent(agentId, e);
+      try {
+        for (Event e : events) handleEvent(agentId, e);
+      } finally {
+        inFlight.computeIfPresent(ingestedAtMillis, (k, n) -> n == 1 ? null : n - 1);
+      }
     });
+  }
+
+  /**
+   * Persists how far the core has processed stored events: every event ingested before the
+   * oldest batch still queued for the core. A restart replays from there (see {@link #replay}).
+   */
+  void checkpointProcessed() {
+    long low = inFlight.isEmpty() ? clock.millis() : inFlight.firstKey();
+    store.put(Store.Family.META, PROCESSED, Store.longBytes(low), false);
   }
 
   @Override
@@ -610,17 +629,24 @@ public final class Fleet implements GatewayListener {
   }
 
   /**
-   * Re-offers golden reports stored within the correlation window: a crash between the durable
-   * write (and ack) and correlation must not lose a decision. Offering is idempotent.
+   * Re-processes events stored (and acked) but maybe not yet acted on when the collector last
+   * stopped: everything ingested since the persisted processing checkpoint (written every second)
+   * minus a little slack, or the last correlation window when there is no checkpoint. Golden
+   * reports are idempotent (the correlator ignores a replica it has); a replayed health or log
+   * event at worst counts one extra repeat on its incident. Returns the number of events.
    */
-  void replay() {
-    long from = clock.millis() - config.correlation().window().toMillis();
-    store.scanEvents(from, ev -> {
-      if (ev.event().hasGolden() && !ev.event().getGolden().hasError()) {
-        golden(ev.agentId(), ev.event().getGolden());
-      }
+  int replay() {
+    byte[] mark = store.get(Store.Family.META, PROCESSED);
+    long from = mark == null ? clock.millis() - config.correlation().window().toMillis()
+        : Store.bytesLong(mark) - REPLAY_SLACK_MILLIS;
+    int[] n = {0};
+    store.scanEvents(Math.max(0, from), ev -> {
+      handleEvent(ev.agentId(), ev.event());
+      n[0]++;
       return true;
     });
+    checkpointProcessed();
+    return n[0];
   }
 
   static String firstLine(String s) {

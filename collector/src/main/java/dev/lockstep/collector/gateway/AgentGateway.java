@@ -312,9 +312,10 @@ public final class AgentGateway {
     }
     events.sort((a, b) -> Long.compare(a.getSeq(), b.getSeq()));
     long started = System.nanoTime();
+    long ingestedAt = clock.millis();
     Store.IngestResult result;
     try {
-      result = store.ingest(session.agentId(), events, clock.millis());
+      result = store.ingest(session.agentId(), events, ingestedAt);
     } catch (IOException | RuntimeException e) {
       metrics.internalErrors.labelValues("store").inc();
       LOG.log(System.Logger.Level.ERROR, "store write failed for " + session.agentId() + ": " + e);
@@ -327,6 +328,6 @@ public final class AgentGateway {
     if (result.duplicates() > 0) metrics.duplicatesDropped.inc(result.duplicates());
     session.send(CollectorFrame.newBuilder()
         .setAck(Ack.newBuilder().setUptoSeq(result.highWaterMark())).build());
-    if (!result.stored().isEmpty()) listener.stored(session, result.stored());
+    if (!result.stored().isEmpty()) listener.stored(session, result.stored(), ingestedAt);
   }
 }
