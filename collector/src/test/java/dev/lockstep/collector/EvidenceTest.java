@@ -130,7 +130,10 @@ class EvidenceTest {
         report.get("differences").forEach(d -> paths.add(d.get("path").asText()));
         assertThat(paths).anySatisfy(p -> assertThat(p).startsWith("/steps/1/rng"));
 
-        Incident inc = op.getIncident(GetIncidentRequest.newBuilder().setId("INC-000001").build());
+        Incident inc = Eventually.value(Duration.ofSeconds(5), "three artifacts listed", () -> {
+          Incident i = op.getIncident(GetIncidentRequest.newBuilder().setId("INC-000001").build());
+          return i.getEvidenceCount() == 3 ? i : null;
+        });
         assertThat(inc.getEvidenceList()).extracting(e -> e.getAgentId() + "/" + e.getName())
             .containsExactlyInAnyOrder("host-a/golden/run-7.primary.golden.json",
                 "host-a/golden/run-7.shadow.golden.json", "host-a/snapshot/ps_aux.txt");
