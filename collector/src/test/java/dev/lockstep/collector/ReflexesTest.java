@@ -120,6 +120,31 @@ class ReflexesTest {
   }
 
   @Test
+  void withThreeReplicasTheDissentingHostIsBlamedAndStoppedUnderHostPolicy() throws Exception {
+    CollectorConfig cfg = config().withStopPolicy(CollectorConfig.StopPolicy.HOST)
+        .withCorrelation(new CollectorConfig.Correlation(Duration.ofMinutes(5),
+            new CollectorConfig.Expectation(java.util.List.of("primary", "shadow"), 0),
+            java.util.Map.of("billing.reconcile", new CollectorConfig.Expectation(java.util.List.of(), 3))));
+    try (Collector c = Collector.start(cfg, Clock.systemUTC(), l -> { });
+        RawAgent h1 = RawAgent.connect(c.port(), "host-1");
+        RawAgent h2 = RawAgent.connect(c.port(), "host-2");
+        RawAgent h3 = RawAgent.connect(c.port(), "host-3")) {
+      h1.report(Goldens.report("run-1", "billing.reconcile", "primary", "a"));
+      h2.report(Goldens.report("run-1", "billing.reconcile", "replica-2", "a"));
+      h3.report(Goldens.report("run-1", "billing.reconcile", "replica-3", "z"));
+      Incident inc = Eventually.value(Duration.ofSeconds(5), "incident", () ->
+          c.fleet().incidents().get("INC-000001").orElse(null));
+      assertThat(inc.getBlamedHost()).isEqualTo("host-3");
+      assertThat(inc.getHostsList()).containsExactly("host-1", "host-2", "host-3");
+      assertThat(inc.getExplanation()).contains("blames host-3").contains("likely a bad host");
+      assertThat(h3.await("stop", f -> f.hasStop()).getStop().getState().getMode()).isEqualTo(StopMode.STOPPED);
+      assertThat(h1.await("stop", f -> f.hasStop()).getStop().getState().getMode()).isEqualTo(StopMode.RUNNING);
+      assertThat(c.fleet().agentRows()).filteredOn(r -> r.getAgentId().equals("host-3"))
+          .singleElement().satisfies(r -> assertThat(r.getRunsBlamed()).isEqualTo(1));
+    }
+  }
+
+  @Test
   void hostPolicyStopsOnlyTheReportingHost() throws Exception {
     try (Collector c = Collector.start(config().withStopPolicy(CollectorConfig.StopPolicy.HOST), Clock.systemUTC(), l -> { });
         RawAgent a = RawAgent.connect(c.port(), "host-a");

@@ -175,7 +175,7 @@ public final class AgentGateway {
         submit(() -> {
           if (!session.isOpen()) return;
           handle(session, bytes);
-          if (session.isOpen()) out.request(1);
+          session.request(1);
         });
       }
 
