@@ -616,11 +616,21 @@ final class StreamSummarizer implements JsonEvents {
   }
 
   private void writeLong(long v) {
-    if (v >= 0 && v < 10) {
-      put((byte) ('0' + v));
-      return;
+    ensure(21);
+    if (v < 0) {
+      arena[pos++] = '-';
+      v = -v;
     }
-    writeAscii(Long.toString(v));
+    int digits = 1;
+    for (long x = v; x >= 10; x /= 10) {
+      digits++;
+    }
+    int end = pos + digits;
+    for (int i = end - 1; i >= pos; i--) {
+      arena[i] = (byte) ('0' + (v % 10));
+      v /= 10;
+    }
+    pos = end;
   }
 
   private void writeString(String s) {
