@@ -138,6 +138,11 @@ for _ in $(seq 1 60); do
   sleep 0.5
 done
 reported="$(acked)"
+if [ -n "${THREADS:-}" ]; then
+  for t in /proc/$AGENT_PID/task/*; do
+    awk -v tck="$TCK" '{ n = $0; sub(/^[^(]*\(/, "", n); sub(/\).*$/, "", n); s = $0; sub(/^.*\) /, "", s); split(s, f, " "); printf "    thread %-28s user %6.2f s  sys %6.2f s\n", n, f[12] / tck, f[13] / tck }' "$t/stat"
+  done | sort -k5 -n -r | head -15
+fi
 echo "  ${RATE} files/s: RSS ${busy_rss} MiB (max ${busy_max}), CPU ${busy_cpu} % of one core; ${reported:-?} of ${WRITTEN} golden files reported"
 pass="$(awk -v m="$busy_max" -v c="$busy_cpu" -v mi="$idle_max" 'BEGIN { print (m <= 64 && mi <= 64 && c <= 5) ? "true" : "false" }')"
 echo "  targets: RSS <= 64 MiB, CPU <= 5 % at ${RATE} files/s -> $([ "$pass" = true ] && echo met || echo NOT met)"
