@@ -178,6 +178,7 @@ public final class Collector implements AutoCloseable {
     core.scheduleWithFixedDelay(guard(fleet::resendPending, "resend"), resend, resend, TimeUnit.MILLISECONDS);
     core.scheduleWithFixedDelay(guard(fleet::checkpointProcessed, "checkpoint"), 1000, 1000,
         TimeUnit.MILLISECONDS);
+    core.scheduleWithFixedDelay(guard(fleet::refreshAlerts, "alert refresh"), 1, 1, TimeUnit.HOURS);
     core.scheduleWithFixedDelay(guard(fleet::retain, "retention"), 60_000, Duration.ofHours(1).toMillis(),
         TimeUnit.MILLISECONDS);
     progress.accept("listening on " + config.listenHost() + ":" + port() + " (data dir "

@@ -581,6 +581,17 @@ public final class Fleet implements GatewayListener {
     if (o.change() == Incidents.Change.RESOLVED) onCoreAsync("pins", this::publishPins);
   }
 
+  /** Keeps Alertmanager's copy of every unresolved incident firing. */
+  public void refreshAlerts() {
+    Alerts a = alerts;
+    if (a == null) return;
+    List<Incident> open = new ArrayList<>();
+    for (Incident i : incidents.all()) {
+      if (i.getState() != dev.lockstep.proto.v1.IncidentState.RESOLVED) open.add(i);
+    }
+    if (!open.isEmpty()) a.refreshAlertmanager(open);
+  }
+
   /** Raised by the alert worker when a sink keeps failing. */
   void sinkFailing(String sink, String detail) {
     onCoreAsync("webhook failure", () -> {
