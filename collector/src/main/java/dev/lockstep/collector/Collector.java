@@ -128,6 +128,7 @@ public final class Collector implements AutoCloseable {
     gateway = new AgentGateway(store, fleet, ingest, metrics, clock);
     fleet.attach(gateway, alerts);
     try {
+      fleet.warmUp();
       int replayed = fleet.onCore(fleet::replay);
       if (replayed > 0) progress.accept("re-processed " + replayed + " recently stored events");
     } catch (Exception e) {

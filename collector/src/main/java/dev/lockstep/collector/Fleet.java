@@ -263,7 +263,7 @@ public final class Fleet implements GatewayListener {
       if (ack.getEnacted()) agents.enacted(agentId, ack.getEpoch());
       progress.accept("ack from " + agentId + ": epoch " + ack.getEpoch() + " " + ack.getMode()
           + " " + row.getStatus() + (ack.getDetail().isEmpty() ? "" : " (" + firstLine(ack.getDetail()) + ")"));
-      publish(WatchEvent.newBuilder().setStop(stopStatus()));
+      publishStopSoon();
     });
   }
 
@@ -601,6 +601,21 @@ public final class Fleet implements GatewayListener {
     });
   }
 
+  private boolean stopPublishPending;
+
+  /**
+   * Publishes the stop status to watchers at most every 100 ms (core thread only): with a
+   * thousand agents acking at once, one status per ack would cost O(agents²).
+   */
+  private void publishStopSoon() {
+    if (watch.subscribers() == 0 || stopPublishPending) return;
+    stopPublishPending = true;
+    core.schedule(() -> {
+      stopPublishPending = false;
+      publish(WatchEvent.newBuilder().setStop(stopStatus()));
+    }, 100, TimeUnit.MILLISECONDS);
+  }
+
   void publish(WatchEvent.Builder e) {
     Instant now = clock.instant();
     watch.publish(e.setAt(Timestamp.newBuilder().setSeconds(now.getEpochSecond())
@@ -658,6 +673,40 @@ public final class Fleet implements GatewayListener {
     });
     checkpointProcessed();
     return n[0];
+  }
+
+  /**
+   * Runs the mismatch path once on dummy data without side effects (classification, vote, run
+   * state encoding, playbook, alert payloads, frame building), so the first real mismatch is not
+   * slowed by class loading and one-time initialisation on its way to the stop fan-out.
+   */
+  void warmUp() {
+    List<StepSummary> steps = List.of(new StepSummary(0, "s", "compute", false, "sha256:x", "", "", ""));
+    RunSummary a = new RunSummary("warm-up", "warm-up", "primary", 1L, "sha256:a", "", "", steps);
+    RunSummary b = new RunSummary("warm-up", "warm-up", "shadow", 1L, "sha256:b", "", "", steps);
+    dev.lockstep.golden.Classifier.classify(a, b);
+    dev.lockstep.golden.Majority.vote(Map.of("a", a, "b", b, "c", b));
+    Replica r = new Replica("warm-up", "primary", a, "/warm-up", 0);
+    RocksRunStateStore.warmUp(new RunState("warm-up", "warm-up", 0, 1, List.of(r), Verdict.MISMATCH, 1,
+        "DETERMINISM_VIOLATION", "x", "INC-000000"));
+    Decision d = new Decision("warm-up", "warm-up", Verdict.MISMATCH, "DETERMINISM_VIOLATION", 0, "s",
+        "x", List.of("warm-up"), List.of(), List.of(r), List.of());
+    Playbook.fromDecision(d).ifPresent(raise -> {
+      Incident sample = Incident.newBuilder().setId("INC-000000").setKind(raise.kind())
+          .setSeverity(raise.severity()).setTitle(raise.title()).setSignature(raise.signature()).build();
+      Alerts.warmUp(sample);
+      WatchEvent.newBuilder().setIncident(sample).build().toByteArray();
+    });
+    CollectorFrame.newBuilder().setStop(StopCommand.newBuilder().setState(stop.current())).build()
+        .toByteArray();
+    try {
+      dev.lockstep.proto.v1.AgentFrame.parseFrom(dev.lockstep.proto.v1.AgentFrame.newBuilder()
+          .setEvents(dev.lockstep.proto.v1.EventBatch.newBuilder().addEvents(Event.newBuilder()
+              .setSeq(1).setGolden(GoldenReport.newBuilder().setRunId("warm-up").addSteps(
+                  dev.lockstep.proto.v1.StepSummary.newBuilder().setIndex(0))))).build().toByteArray());
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   static String firstLine(String s) {

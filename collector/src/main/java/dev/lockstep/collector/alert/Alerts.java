@@ -125,6 +125,15 @@ public final class Alerts implements AutoCloseable {
     return outbox.size();
   }
 
+  /** Builds each payload kind once (class loading, JSON init) so the first real alert is fast. */
+  public static void warmUp(Incident sample) {
+    Instant now = Instant.EPOCH;
+    AlertPayloads.json(sample, "opened", now);
+    AlertPayloads.slack(sample, "opened");
+    AlertPayloads.alertmanager(sample, "opened", now);
+    hmac(new byte[] {1}, new byte[] {2});
+  }
+
   /** Names of the configured sinks. */
   public List<String> sinkNames() {
     return sinks.stream().map(Sink::name).toList();
