@@ -425,9 +425,12 @@ public final class Fleet implements GatewayListener {
   private int fanOut() {
     AgentGateway g = gateway;
     if (g == null) return 0;
+    // Every agent gets one of two frames (in scope or not): build each once, not per agent.
+    Map<StopState, CollectorFrame> frames = new HashMap<>();
     return g.broadcast(s -> {
       StopState eff = stop.effectiveFor(agents.target(s.agentId()));
-      s.send(CollectorFrame.newBuilder().setStop(StopCommand.newBuilder().setState(eff)).build());
+      s.send(frames.computeIfAbsent(eff, e ->
+          CollectorFrame.newBuilder().setStop(StopCommand.newBuilder().setState(e)).build()));
     });
   }
 
