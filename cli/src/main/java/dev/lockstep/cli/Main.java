@@ -86,7 +86,10 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
   static CommandLine commandLine(String... args) {
     CommandLine cl = new CommandLine(new Main());
     OfflineCommands.addTo(cl, OfflineCommands.wantsFleetDiff(args));
-    FleetCommands.addTo(cl);
+    if (!OfflineCommands.isOfflineCommand(args)) {
+      // An offline run skips loading the fleet commands (and the gRPC/proto classes behind them).
+      FleetCommands.addTo(cl);
+    }
     return cl;
   }
 

@@ -15,6 +15,24 @@ public record GoldenConfig(Limits limits, Mapping mapping, VolatileMask mask) {
   /** Parser limits. A file beyond any of them is refused with a typed error before it is read whole. */
   public record Limits(long maxBytes, int maxDepth, int maxStringLength) {
     public static final Limits DEFAULT = new Limits(64L << 20, 512, 16 << 20);
+
+    /** The deepest nesting a config may allow: diffs walk the tree recursively. */
+    public static final int MAX_DEPTH_LIMIT = 4096;
+
+    public Limits {
+      if (maxBytes < 1 || maxBytes > Integer.MAX_VALUE - 16) {
+        throw new IllegalArgumentException(
+            "golden limits: max_bytes must be between 1 and " + (Integer.MAX_VALUE - 16) + ", got " + maxBytes);
+      }
+      if (maxDepth < 1 || maxDepth > MAX_DEPTH_LIMIT) {
+        throw new IllegalArgumentException(
+            "golden limits: max_depth must be between 1 and " + MAX_DEPTH_LIMIT + ", got " + maxDepth);
+      }
+      if (maxStringLength < 1) {
+        throw new IllegalArgumentException(
+            "golden limits: max_string_length must be positive, got " + maxStringLength);
+      }
+    }
   }
 
   /**
@@ -38,6 +56,31 @@ public record GoldenConfig(Limits limits, Mapping mapping, VolatileMask mask) {
     public static final Mapping DEFAULT =
         new Mapping("/run_id", "/workflow", "/role", "/seed", "/hash", "/output", "/steps",
             "/index", "/name", "/kind", "/hash", List.of("rng"), "response");
+
+    public Mapping {
+      pointer("run_id", runId);
+      pointer("workflow", workflow);
+      pointer("role", role);
+      pointer("seed", seed);
+      pointer("run_hash", runHash);
+      pointer("output", output);
+      pointer("steps", steps);
+      pointer("step_index", stepIndex);
+      pointer("step_name", stepName);
+      pointer("step_kind", stepKind);
+      pointer("step_hash", stepHash);
+      rngKeys = rngKeys == null ? List.of() : List.copyOf(rngKeys);
+      if (runId == null || runId.isEmpty()) {
+        throw new IllegalArgumentException("golden mapping: run_id must be a JSON Pointer such as /run_id");
+      }
+    }
+
+    private static void pointer(String key, String value) {
+      if (value != null && !value.isEmpty() && value.charAt(0) != '/') {
+        throw new IllegalArgumentException(
+            "golden mapping: " + key + " must be a JSON Pointer starting with '/', got \"" + value + "\"");
+      }
+    }
   }
 
   /**
@@ -49,5 +92,16 @@ public record GoldenConfig(Limits limits, Mapping mapping, VolatileMask mask) {
     public static final VolatileMask DEFAULT = new VolatileMask(
         Set.of("timestamp", "duration_ms", "elapsed_ms", "started_at", "finished_at", "created_at"),
         List.of());
+
+    public VolatileMask {
+      names = names == null ? Set.of() : Set.copyOf(names);
+      pointerGlobs = pointerGlobs == null ? List.of() : List.copyOf(pointerGlobs);
+      for (String glob : pointerGlobs) {
+        if (glob.isEmpty() || glob.charAt(0) != '/') {
+          throw new IllegalArgumentException(
+              "golden volatile: pointer glob must start with '/', got \"" + glob + "\"");
+        }
+      }
+    }
   }
 }
