@@ -90,7 +90,12 @@ public final class Fleet implements GatewayListener {
   private final Consumer<String> progress;
   private volatile AgentGateway gateway;
   private volatile Alerts alerts;
+  private static final String PROCESSED = "processed_before_millis";
+  private static final long REPLAY_SLACK_MILLIS = 2_000;
+
   private final Map<String, List<CaptureRequest>> pendingCaptures = new HashMap<>();
+  private final java.util.concurrent.ConcurrentSkipListMap<Long, Integer> inFlight =
+      new java.util.concurrent.ConcurrentSkipListMap<>();
   private Set<String> lastPins = Set.of();
 
   Fleet(CollectorConfig config, Clock clock, Store store, RocksRunStateStore runs,
@@ -218,7 +223,7 @@ public final class Fleet implements GatewayListener {
   @Override
   public void welcomed(AgentSession session) {
     onCoreAsync("welcome", () -> {
-      session.send(CollectorFrame.newBuilder().setPins(pins()).build());
+      session.send(CollectorFrame.newBuilder().setPins(pins(session.agentId())).build());
       List<CaptureRequest> waiting = pendingCaptures.remove(session.agentId());
       if (waiting != null) {
         for (CaptureRequest c : waiting) session.send(CollectorFrame.newBuilder().setCapture(c).build());
@@ -227,13 +232,27 @@ public final class Fleet implements GatewayListener {
   }
 
   @Override
-  public void stored(AgentSession session, List<Event> events) {
+  public void stored(AgentSession session, List<Event> events, long ingestedAtMillis) {
     String agentId = session.agentId();
     long last = events.get(events.size() - 1).getSeq();
     agents.seen(agentId, last, clock.instant());
+    inFlight.merge(ingestedAtMillis, 1, Integer::sum);
     onCoreAsync("events of " + agentId, () -> {
-      for (Event e : events) handleEvent(agentId, e);
+      try {
+        for (Event e : events) handleEvent(agentId, e);
+      } finally {
+        inFlight.computeIfPresent(ingestedAtMillis, (k, n) -> n == 1 ? null : n - 1);
+      }
     });
+  }
+
+  /**
+   * Persists how far the core has processed stored events: every event ingested before the
+   * oldest batch still queued for the core. A restart replays from there (see {@link #replay}).
+   */
+  void checkpointProcessed() {
+    long low = inFlight.isEmpty() ? clock.millis() : inFlight.firstKey();
+    store.put(Store.Family.META, PROCESSED, Store.longBytes(low), false);
   }
 
   @Override
@@ -244,7 +263,7 @@ public final class Fleet implements GatewayListener {
       if (ack.getEnacted()) agents.enacted(agentId, ack.getEpoch());
       progress.accept("ack from " + agentId + ": epoch " + ack.getEpoch() + " " + ack.getMode()
           + " " + row.getStatus() + (ack.getDetail().isEmpty() ? "" : " (" + firstLine(ack.getDetail()) + ")"));
-      publish(WatchEvent.newBuilder().setStop(stopStatus()));
+      publishStopSoon();
     });
   }
 
@@ -406,13 +425,13 @@ public final class Fleet implements GatewayListener {
   private int fanOut() {
     AgentGateway g = gateway;
     if (g == null) return 0;
-    int n = 0;
-    for (AgentSession s : g.sessions()) {
+    // Every agent gets one of two frames (in scope or not): build each once, not per agent.
+    Map<StopState, CollectorFrame> frames = new HashMap<>();
+    return g.broadcast(s -> {
       StopState eff = stop.effectiveFor(agents.target(s.agentId()));
-      s.send(CollectorFrame.newBuilder().setStop(StopCommand.newBuilder().setState(eff)).build());
-      n++;
-    }
-    return n;
+      s.send(frames.computeIfAbsent(eff, e ->
+          CollectorFrame.newBuilder().setStop(StopCommand.newBuilder().setState(e)).build()));
+    });
   }
 
   /** Re-sends the current state to connected agents that have not acked it. */
@@ -524,8 +543,21 @@ public final class Fleet implements GatewayListener {
 
   // ------------------------------------------------------------------ pins, watch, alerts
 
-  private Pins pins() {
-    return Pins.newBuilder().addAllRunIds(incidents.openRunIds()).build();
+  /** Run ids of unresolved incidents, plus the paths of this agent's golden files of those runs. */
+  private Pins pinsFor(String agentId, Set<String> runIds) {
+    Pins.Builder b = Pins.newBuilder().addAllRunIds(runIds);
+    for (String run : runIds) {
+      runs.get(run).ifPresent(s -> {
+        for (Replica r : s.replicas()) {
+          if (r.agentId().equals(agentId) && r.path() != null && !r.path().isEmpty()) b.addPaths(r.path());
+        }
+      });
+    }
+    return b.build();
+  }
+
+  private Pins pins(String agentId) {
+    return pinsFor(agentId, incidents.openRunIds());
   }
 
   void publishPins() {
@@ -534,8 +566,9 @@ public final class Fleet implements GatewayListener {
     lastPins = now;
     AgentGateway g = gateway;
     if (g == null) return;
-    Pins p = Pins.newBuilder().addAllRunIds(now).build();
-    for (AgentSession s : g.sessions()) s.send(CollectorFrame.newBuilder().setPins(p).build());
+    for (AgentSession s : g.sessions()) {
+      s.send(CollectorFrame.newBuilder().setPins(pinsFor(s.agentId(), now)).build());
+    }
   }
 
   private void incidentChanged(Incidents.Outcome o) {
@@ -551,6 +584,17 @@ public final class Fleet implements GatewayListener {
     if (o.change() == Incidents.Change.RESOLVED) onCoreAsync("pins", this::publishPins);
   }
 
+  /** Keeps Alertmanager's copy of every unresolved incident firing. */
+  public void refreshAlerts() {
+    Alerts a = alerts;
+    if (a == null) return;
+    List<Incident> open = new ArrayList<>();
+    for (Incident i : incidents.all()) {
+      if (i.getState() != dev.lockstep.proto.v1.IncidentState.RESOLVED) open.add(i);
+    }
+    if (!open.isEmpty()) a.refreshAlertmanager(open);
+  }
+
   /** Raised by the alert worker when a sink keeps failing. */
   void sinkFailing(String sink, String detail) {
     onCoreAsync("webhook failure", () -> {
@@ -558,6 +602,21 @@ public final class Fleet implements GatewayListener {
       progress.accept("incident " + o.incident().getId() + " " + o.change().name().toLowerCase()
           + ": P3 " + o.incident().getTitle());
     });
+  }
+
+  private boolean stopPublishPending;
+
+  /**
+   * Publishes the stop status to watchers at most every 100 ms (core thread only): with a
+   * thousand agents acking at once, one status per ack would cost O(agents²).
+   */
+  private void publishStopSoon() {
+    if (watch.subscribers() == 0 || stopPublishPending) return;
+    stopPublishPending = true;
+    core.schedule(() -> {
+      stopPublishPending = false;
+      publish(WatchEvent.newBuilder().setStop(stopStatus()));
+    }, 100, TimeUnit.MILLISECONDS);
   }
 
   void publish(WatchEvent.Builder e) {
@@ -599,17 +658,58 @@ public final class Fleet implements GatewayListener {
   }
 
   /**
-   * Re-offers golden reports stored within the correlation window: a crash between the durable
-   * write (and ack) and correlation must not lose a decision. Offering is idempotent.
+   * Re-processes events stored (and acked) but maybe not yet acted on when the collector last
+   * stopped: everything ingested since the persisted processing checkpoint (written every second)
+   * minus a little slack, or the last correlation window when there is no checkpoint. Golden
+   * reports are idempotent (the correlator ignores a replica it has); a replayed health or log
+   * event at worst counts one extra repeat on its incident. Returns the number of events.
    */
-  void replay() {
-    long from = clock.millis() - config.correlation().window().toMillis();
-    store.scanEvents(from, ev -> {
-      if (ev.event().hasGolden() && !ev.event().getGolden().hasError()) {
-        golden(ev.agentId(), ev.event().getGolden());
-      }
+  int replay() {
+    byte[] mark = store.get(Store.Family.META, PROCESSED);
+    long from = mark == null ? clock.millis() - config.correlation().window().toMillis()
+        : Store.bytesLong(mark) - REPLAY_SLACK_MILLIS;
+    int[] n = {0};
+    store.scanEvents(Math.max(0, from), ev -> {
+      handleEvent(ev.agentId(), ev.event());
+      n[0]++;
       return true;
     });
+    checkpointProcessed();
+    return n[0];
+  }
+
+  /**
+   * Runs the mismatch path once on dummy data without side effects (classification, vote, run
+   * state encoding, playbook, alert payloads, frame building), so the first real mismatch is not
+   * slowed by class loading and one-time initialisation on its way to the stop fan-out.
+   */
+  void warmUp() {
+    List<StepSummary> steps = List.of(new StepSummary(0, "s", "compute", false, "sha256:x", "", "", ""));
+    RunSummary a = new RunSummary("warm-up", "warm-up", "primary", 1L, "sha256:a", "", "", steps);
+    RunSummary b = new RunSummary("warm-up", "warm-up", "shadow", 1L, "sha256:b", "", "", steps);
+    dev.lockstep.golden.Classifier.classify(a, b);
+    dev.lockstep.golden.Majority.vote(Map.of("a", a, "b", b, "c", b));
+    Replica r = new Replica("warm-up", "primary", a, "/warm-up", 0);
+    RocksRunStateStore.warmUp(new RunState("warm-up", "warm-up", 0, 1, List.of(r), Verdict.MISMATCH, 1,
+        "DETERMINISM_VIOLATION", "x", "INC-000000"));
+    Decision d = new Decision("warm-up", "warm-up", Verdict.MISMATCH, "DETERMINISM_VIOLATION", 0, "s",
+        "x", List.of("warm-up"), List.of(), List.of(r), List.of());
+    Playbook.fromDecision(d).ifPresent(raise -> {
+      Incident sample = Incident.newBuilder().setId("INC-000000").setKind(raise.kind())
+          .setSeverity(raise.severity()).setTitle(raise.title()).setSignature(raise.signature()).build();
+      Alerts.warmUp(sample);
+      WatchEvent.newBuilder().setIncident(sample).build().toByteArray();
+    });
+    CollectorFrame.newBuilder().setStop(StopCommand.newBuilder().setState(stop.current())).build()
+        .toByteArray();
+    try {
+      dev.lockstep.proto.v1.AgentFrame.parseFrom(dev.lockstep.proto.v1.AgentFrame.newBuilder()
+          .setEvents(dev.lockstep.proto.v1.EventBatch.newBuilder().addEvents(Event.newBuilder()
+              .setSeq(1).setGolden(GoldenReport.newBuilder().setRunId("warm-up").addSteps(
+                  dev.lockstep.proto.v1.StepSummary.newBuilder().setIndex(0))))).build().toByteArray());
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   static String firstLine(String s) {
