@@ -42,7 +42,7 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "evidence",
     mixinStandardHelpOptions = true,
-    header = "Export an incident's evidence as the playbook's incident directory.",
+    header = "Export an incident's evidence (the playbook's incident dir).",
     synopsisHeading = ManPage.SYNOPSIS,
     descriptionHeading = ManPage.DESCRIPTION,
     commandListHeading = ManPage.COMMANDS,
@@ -55,7 +55,7 @@ final class EvidenceCommand {
   @Command(
       name = "export",
       mixinStandardHelpOptions = true,
-      header = "Write every stored artifact of an incident, with a manifest, to a directory or .tgz.",
+      header = "Write an incident's evidence and a manifest to DIR or .tgz.",
       description = {
         "Streams every artifact the collector stored for the incident (golden files, log tails,"
             + " ps_aux.txt, disk_usage.txt, memory.txt, ...) into --out, each under"
