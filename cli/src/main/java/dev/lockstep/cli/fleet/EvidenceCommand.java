@@ -77,7 +77,7 @@ final class EvidenceCommand {
       },
       exitCodeList = {
         "0:Every artifact was written and verified.",
-        ManPage.EXIT_USAGE + " Also: --out exists and is not empty (use --force).",
+        ManPage.EXIT_USAGE + " Also: --out exists and is not empty (use --force), or cannot be written.",
         "3:The collector could not be reached, failed, or an artifact failed its SHA-256 or size check."
       },
       footer = {
@@ -143,9 +143,9 @@ final class EvidenceCommand {
           session.out().println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(manifest));
         } else {
           session.out().println(export.summaryLine(out));
-          for (String warning : export.warnings()) {
-            session.err().println("lockstep: warning: " + warning);
-          }
+        }
+        for (String warning : export.warnings()) {
+          session.err().println("lockstep: warning: " + warning);
         }
         return ExitCode.OK;
       } finally {
