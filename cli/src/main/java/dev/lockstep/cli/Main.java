@@ -96,7 +96,9 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
    */
   static CommandLine commandLine(String... args) {
     CommandLine cl = new CommandLine(new Main());
-    OfflineCommands.addTo(cl, OfflineCommands.wantsFleetDiff(args));
+    if (!FleetCommands.namesOnlineCommand(args)) { // start-up: skip models that will not run
+      OfflineCommands.addTo(cl, OfflineCommands.wantsFleetDiff(args));
+    }
     FleetCommands.addTo(cl, args);
     return cl;
   }

@@ -27,9 +27,14 @@ public final class CollectorConnection implements AutoCloseable {
   private static final int MAX_INBOUND_BYTES = 16 * 1024 * 1024;
   /** grpc logs resolver and transport trouble as multi-line WARNINGs; the CLI reports one line. */
   private static final Logger GRPC_LOG = Logger.getLogger("io.grpc");
+  private static final String NETTY_JFR = "io.grpc.netty.shaded.io.netty.jfr.enabled";
 
   static {
     GRPC_LOG.setLevel(Level.OFF);
+    // Netty's JFR buffer events cost ~0.1 s of start-up (JFR metadata) and a CLI never records.
+    if (System.getProperty(NETTY_JFR) == null) {
+      System.setProperty(NETTY_JFR, "false");
+    }
   }
 
   private final CollectorAddress address;
