@@ -28,7 +28,7 @@ final class Canonical {
 
   private final Mask mask;
   private final PathStack path = new PathStack();
-  private final byte[] buf = new byte[1 << 15];
+  private final byte[] buf;
   private int pos;
   private Sink sink;
   private Sink tee;
@@ -36,23 +36,43 @@ final class Canonical {
   private List<MessageDigest> teeDigests;
 
   Canonical(Mask mask) {
+    this(mask, 1 << 15);
+  }
+
+  private Canonical(Mask mask, int bufferBytes) {
     this.mask = mask;
+    this.buf = new byte[bufferBytes];
   }
 
   // ---- entry points -------------------------------------------------------------------------
 
+  private static final Mask NOTHING = new Mask(java.util.Set.of(), List.of());
+
   /** Canonical text of {@code node} with nothing masked. */
   static String toText(JsonNode node) {
-    return toText(node, new Mask(java.util.Set.of(), List.of()));
+    return toText(node, NOTHING);
   }
 
   static String toText(JsonNode node, Mask mask) {
-    return new String(toBytes(node, mask), StandardCharsets.UTF_8);
+    switch (node.getNodeType()) {
+      case NULL:
+        return "null";
+      case BOOLEAN:
+        return node.booleanValue() ? "true" : "false";
+      case NUMBER:
+        if (node.isIntegralNumber() && node.canConvertToLong()
+            && Math.abs((double) node.longValue()) < TWO_POW_53) {
+          return Long.toString(node.longValue());
+        }
+        return Es6Number.format(node.doubleValue());
+      default:
+        return new String(toBytes(node, mask), StandardCharsets.UTF_8);
+    }
   }
 
   static byte[] toBytes(JsonNode node, Mask mask) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    Canonical c = new Canonical(mask);
+    Canonical c = new Canonical(mask, node.isContainerNode() ? 1 << 12 : 256);
     c.sink = out::write;
     c.write(node);
     c.flush();

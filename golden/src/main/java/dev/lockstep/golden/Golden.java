@@ -14,9 +14,23 @@ public final class Golden {
 
   /**
    * Reads {@code file}; I/O failures are a {@link GoldenParseException} with code IO. The size limit
-   * is checked against the file size before any byte is read.
+   * is checked against the file size before any byte is read. The tree is built on first use.
    */
   public static GoldenDocument read(Path file, GoldenConfig config) throws GoldenParseException {
+    return parse(readBytes(file, config), file.toString(), config);
+  }
+
+  /** Like {@link #read} but builds the tree in the same pass: for callers that will diff. */
+  public static GoldenDocument readWithTree(Path file, GoldenConfig config) throws GoldenParseException {
+    byte[] bytes = readBytes(file, config);
+    String source = file.toString();
+    StreamSummarizer summarizer = new StreamSummarizer(config, bytes.length);
+    TreeBuilder tree = new TreeBuilder();
+    new StrictParser(config.limits()).parse(bytes, source, new TeeEvents(summarizer, tree));
+    return new GoldenDocument(source, tree.root(), summarizer.summary(source), bytes.length);
+  }
+
+  private static byte[] readBytes(Path file, GoldenConfig config) throws GoldenParseException {
     String source = file.toString();
     long max = config.limits().maxBytes();
     byte[] bytes;
@@ -37,7 +51,7 @@ public final class Golden {
     if (bytes.length > max) {
       throw tooLarge(source, bytes.length, max);
     }
-    return parse(bytes, source, config);
+    return bytes;
   }
 
   /** Parses {@code bytes}; {@code source} names them in errors. */
@@ -46,9 +60,10 @@ public final class Golden {
     if (bytes.length > config.limits().maxBytes()) {
       throw tooLarge(source, bytes.length, config.limits().maxBytes());
     }
-    JsonNode tree = new StrictParser(config.limits()).readTree(bytes, source);
-    RunSummary summary = new Summarizer(config).summarize(tree, source);
-    return new GoldenDocument(source, tree, summary, bytes.length);
+    StreamSummarizer summarizer = new StreamSummarizer(config, bytes.length);
+    new StrictParser(config.limits()).parse(bytes, source, summarizer);
+    RunSummary summary = summarizer.summary(source);
+    return new GoldenDocument(source, bytes, config.limits(), summary);
   }
 
   /** RFC 8785 canonical text of {@code node} (nothing masked). For display and tests. */

@@ -11,6 +11,7 @@ import java.util.Set;
 final class Mask {
   private final Set<String> names;
   private final List<String[]> globs;
+  private final boolean[] hasDoubleStar;
 
   Mask(Set<String> names, List<String> pointerGlobs) {
     this.names = Set.copyOf(names);
@@ -19,6 +20,10 @@ final class Mask {
       g.add(Pointer.split(glob).toArray(new String[0]));
     }
     this.globs = List.copyOf(g);
+    this.hasDoubleStar = new boolean[g.size()];
+    for (int i = 0; i < g.size(); i++) {
+      this.hasDoubleStar[i] = java.util.Arrays.asList(g.get(i)).contains("**");
+    }
   }
 
   static Mask volatileOnly(GoldenConfig config) {
@@ -57,7 +62,18 @@ final class Mask {
       return false;
     }
     int n = path.depth() + 1;
-    for (String[] g : globs) {
+    for (int i = 0; i < globs.size(); i++) {
+      String[] g = globs.get(i);
+      if (!hasDoubleStar[i]) {
+        // cheap rejections first: exact length, last segment
+        if (g.length != n) {
+          continue;
+        }
+        String last = g[n - 1];
+        if (!last.equals("*") && !last.equals(key)) {
+          continue;
+        }
+      }
       if (matches(g, 0, path, key, n, 0)) {
         return true;
       }

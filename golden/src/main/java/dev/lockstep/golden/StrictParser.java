@@ -21,6 +21,8 @@ import java.io.IOException;
  */
 final class StrictParser {
   private static final int MAX_NUMBER_LENGTH = 1000;
+  private static final java.lang.invoke.VarHandle LONGS =
+      java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
 
   private final GoldenConfig.Limits limits;
   private final JsonFactory factory;
@@ -38,6 +40,8 @@ final class StrictParser {
     this.factory = JsonFactory.builder()
         .streamReadConstraints(constraints)
         .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS) // so NaN gets its own typed error
+        .enable(com.fasterxml.jackson.core.StreamReadFeature.USE_FAST_DOUBLE_PARSER)
+        .enable(com.fasterxml.jackson.core.StreamReadFeature.USE_FAST_BIG_NUMBER_PARSER)
         .build();
   }
 
@@ -298,6 +302,18 @@ final class StrictParser {
     int n = b.length;
     int i = 0;
     while (i < n) {
+      // eight ASCII bytes at a time: no high bit set and no zero byte
+      while (i + 8 <= n) {
+        long v = (long) LONGS.get(b, i);
+        long zero = (v - 0x0101010101010101L) & ~v & 0x8080808080808080L;
+        if (((v & 0x8080808080808080L) | zero) != 0) {
+          break;
+        }
+        i += 8;
+      }
+      if (i >= n) {
+        break;
+      }
       int c = b[i];
       if (c > 0) {
         i++;

@@ -75,19 +75,24 @@ public final class GoldenFileGenerator {
     out.append("{\n  \"format\": \"lockstep.golden/v1\",\n  \"run_id\": \"").append(runId)
         .append("\",\n  \"workflow\": \"billing.reconcile\",\n  \"role\": \"").append(role)
         .append("\",\n  \"seed\": 1234567,\n  \"timestamp\": \"").append(timestamp(volatiles))
-        .append("\",\n  \"duration_ms\": ").append(Integer.toString(volatiles.nextInt(100_000)))
+        .append("\",\n  \"duration_ms\": ").append(Integer.toString(10_000 + volatiles.nextInt(90_000)))
         .append(",\n  \"steps\": [\n");
     // Estimate steps from the target so the differing ones sit in the middle.
     long approxStep = 1500;
     long expectedSteps = Math.max(1, targetBytes / approxStep);
     long firstDiffer = expectedSteps / 2;
     double total = 0;
+    int differed = 0;
     int i = 0;
-    while (out.count < targetBytes - 600 || i == 0) {
+    long header = out.count - role.length(); // so that every role gets the same steps
+    while (out.count - header < targetBytes - 600 || i == 0) {
       if (i > 0) {
         out.append(",\n");
       }
-      boolean differ = shadow && i >= firstDiffer && i < firstDiffer + differingSteps;
+      boolean differ = shadow && i >= firstDiffer && i % 5 == 2 && differed < differingSteps;
+      if (differ) {
+        differed++;
+      }
       total += step(out, i, content, volatiles, differ);
       i++;
     }
@@ -109,7 +114,7 @@ public final class GoldenFileGenerator {
     out.append("    {\"index\": ").append(Integer.toString(index)).append(", \"name\": \"").append(name)
         .append("_").append(Integer.toString(index)).append("\", \"kind\": \"")
         .append(kind == 1 ? "external" : "compute").append("\", \"started_at\": \"").append(timestamp(vol))
-        .append("\", \"duration_ms\": ").append(Integer.toString(vol.nextInt(5000)));
+        .append("\", \"duration_ms\": ").append(Integer.toString(1000 + vol.nextInt(9000)));
     double sum = 0;
     if (kind == 1) {
       out.append(",\n      \"request\": {\"url\": \"https://rates.example.com/v2/latest?base=EUR&day=")
@@ -144,7 +149,7 @@ public final class GoldenFileGenerator {
           .append(a % 3 == 0 ? "r\\u00e9vision trimestrielle \\u2014 ok" : "monthly close").append("\"}");
     }
     out.append("],\n        \"total\": ").append(money(sum)).append(", \"count\": ").append(Integer.toString(n))
-        .append(", \"checked_at\": \"").append(timestamp(vol)).append("\"},\n      \"hash\": \"sha256:")
+        .append(", \"finished_at\": \"").append(timestamp(vol)).append("\"},\n      \"hash\": \"sha256:")
         .append(hex(r)).append("\"}");
     return sum;
   }

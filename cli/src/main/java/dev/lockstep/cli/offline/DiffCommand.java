@@ -9,6 +9,10 @@ import dev.lockstep.golden.GoldenParseException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -55,8 +59,9 @@ final class DiffCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws GoldenParseException {
-    GoldenDocument a = Golden.read(goldenA, GoldenConfig.DEFAULT);
-    GoldenDocument b = Golden.read(goldenB, GoldenConfig.DEFAULT);
+    GoldenDocument[] docs = readBoth(goldenA, goldenB);
+    GoldenDocument a = docs[0];
+    GoldenDocument b = docs[1];
     DiffReport report = GoldenDiff.diff(a, b, GoldenConfig.DEFAULT);
     PrintWriter out = spec.commandLine().getOut();
     if (format == Format.JSON) {
@@ -66,5 +71,39 @@ final class DiffCommand implements Callable<Integer> {
     }
     out.flush();
     return report.match() ? OfflineCommands.OK : OfflineCommands.MISMATCH;
+  }
+
+  /** Reads both files at once (one thread each); A's error is reported first when both fail. */
+  static GoldenDocument[] readBoth(Path a, Path b) throws GoldenParseException {
+    ExecutorService pool = Executors.newFixedThreadPool(2, r -> {
+      Thread t = new Thread(r, "lockstep-read");
+      t.setDaemon(true);
+      return t;
+    });
+    try {
+      Future<GoldenDocument> fa = pool.submit(() -> Golden.readWithTree(a, GoldenConfig.DEFAULT));
+      Future<GoldenDocument> fb = pool.submit(() -> Golden.readWithTree(b, GoldenConfig.DEFAULT));
+      return new GoldenDocument[] {get(fa), get(fb)};
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  private static GoldenDocument get(Future<GoldenDocument> f) throws GoldenParseException {
+    try {
+      return f.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new CommandError(OfflineCommands.BAD_INPUT, "interrupted while reading golden files");
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof GoldenParseException g) {
+        throw g;
+      }
+      if (cause instanceof RuntimeException r) {
+        throw r;
+      }
+      throw new IllegalStateException(cause);
+    }
   }
 }

@@ -17,7 +17,7 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 
-class GoldenProperties {
+class GoldenPropertyTest {
   private static final JsonNodeFactory F = JsonNodeFactory.instance;
 
   @Property(tries = 500)
@@ -57,6 +57,23 @@ class GoldenProperties {
     byte[] b = pretty(shuffled).getBytes(StandardCharsets.UTF_8);
     assertThat(Golden.parse(b, "b", GoldenConfig.DEFAULT).summary().canonicalHash())
         .isEqualTo(Golden.parse(a, "a", GoldenConfig.DEFAULT).summary().canonicalHash());
+  }
+
+  @Property(tries = 300)
+  void streamingSummaryAgreesWithTheTreeReference(@ForAll("trees") JsonNode tree, @ForAll("trees") JsonNode step,
+      @ForAll long seed) throws Exception {
+    ObjectNode doc = (ObjectNode) shuffle(withRunId(tree), new Random(seed));
+    ArrayNode steps = doc.putArray("steps");
+    steps.add(step);
+    ObjectNode s = F.objectNode();
+    s.put("name", "n").put("kind", "external").set("response", tree);
+    s.set("rng", step);
+    s.put("timestamp", seed);
+    steps.add(s);
+    byte[] bytes = pretty(doc).getBytes(StandardCharsets.UTF_8);
+    RunSummary streamed = Golden.parse(bytes, "p", GoldenConfig.DEFAULT).summary();
+    JsonNode parsed = new StrictParser(GoldenConfig.Limits.DEFAULT).readTree(bytes, "p");
+    assertThat(streamed).isEqualTo(new Summarizer(GoldenConfig.DEFAULT).summarize(parsed, "p"));
   }
 
   private static void parseOrRefuse(byte[] bytes) {
