@@ -18,6 +18,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+@SuppressWarnings("try") // agents are started for their side effects
 class HealthProbesTest {
   @TempDir Path root;
   TestGateway gateway;
@@ -44,7 +45,7 @@ class HealthProbesTest {
   @Test
   void diskOverTheCriticalThresholdRaisesACriticalSample() throws Exception {
     AgentConfig c = Fixtures.config("a1", gateway, root).withDisk(new AgentConfig.Disk(List.of(root), 1, 1));
-    try (Agent agent = Agent.start(c, Clock.systemUTC())) {
+    try (Agent unused = Agent.start(c, Clock.systemUTC())) {
       Eventually.await("disk sample", () -> !samples(Probe.DISK).isEmpty());
       HealthSample s = samples(Probe.DISK).get(0);
       assertThat(s.getLevel()).isEqualTo(Level.CRITICAL);
@@ -58,7 +59,7 @@ class HealthProbesTest {
   @Test
   void diskUnderTheThresholdsIsOk() throws Exception {
     AgentConfig c = Fixtures.config("a1", gateway, root).withDisk(new AgentConfig.Disk(List.of(root), 100, 100));
-    try (Agent agent = Agent.start(c, Clock.systemUTC())) {
+    try (Agent unused = Agent.start(c, Clock.systemUTC())) {
       Eventually.await("disk sample", () -> !samples(Probe.DISK).isEmpty());
       assertThat(samples(Probe.DISK).get(0).getLevel()).isEqualTo(Level.OK);
     }
@@ -74,7 +75,7 @@ class HealthProbesTest {
     AgentConfig c = Fixtures.config("a1", gateway, root)
         .withLogs(List.of(AgentConfig.LogWatch.of(log.toString())))
         .withProcesses(List.of(new AgentConfig.ProcessWatch("shadow", "^sleep 300$", null, log.toString())));
-    try (Agent agent = Agent.start(c, clock)) {
+    try (Agent unused = Agent.start(c, clock)) {
       Eventually.await("ok sample", () -> !samples(Probe.LOG_STALENESS).isEmpty());
       assertThat(samples(Probe.LOG_STALENESS).get(0).getLevel()).isEqualTo(Level.OK);
       clock.advance(Duration.ofMinutes(11));
@@ -98,7 +99,7 @@ class HealthProbesTest {
     AgentConfig c = Fixtures.config("a1", gateway, root)
         .withLogs(List.of(AgentConfig.LogWatch.of(log.toString())))
         .withProcesses(List.of(new AgentConfig.ProcessWatch("shadow", "sleep 301", null, log.toString())));
-    try (Agent agent = Agent.start(c, Clock.systemUTC())) {
+    try (Agent unused = Agent.start(c, Clock.systemUTC())) {
       Eventually.await("running", () -> !samples(Probe.PROCESS).isEmpty());
       HealthSample up = samples(Probe.PROCESS).get(0);
       assertThat(up.getLevel()).isEqualTo(Level.OK);
@@ -131,7 +132,7 @@ class HealthProbesTest {
     AgentConfig c = Fixtures.config("a1", gateway, root)
         .withLogs(List.of(AgentConfig.LogWatch.of(log.toString())))
         .withProcesses(List.of(new AgentConfig.ProcessWatch("shadow", null, pidfile, log.toString())));
-    try (Agent agent = Agent.start(c, Clock.systemUTC())) {
+    try (Agent unused = Agent.start(c, Clock.systemUTC())) {
       Eventually.await("running", () -> !samples(Probe.PROCESS).isEmpty());
       assertThat(samples(Probe.PROCESS).get(0).getProcess().getRunning()).isTrue();
       worker.destroyForcibly().waitFor();

@@ -19,6 +19,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+@SuppressWarnings("try") // agents are started for their side effects
 class StopEnactmentTest {
   @TempDir Path root;
   TestGateway gateway;

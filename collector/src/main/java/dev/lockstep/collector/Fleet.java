@@ -90,7 +90,12 @@ public final class Fleet implements GatewayListener {
   private final Consumer<String> progress;
   private volatile AgentGateway gateway;
   private volatile Alerts alerts;
+  private static final String PROCESSED = "processed_before_millis";
+  private static final long REPLAY_SLACK_MILLIS = 2_000;
+
   private final Map<String, List<CaptureRequest>> pendingCaptures = new HashMap<>();
+  private final java.util.concurrent.ConcurrentSkipListMap<Long, Integer> inFlight =
+      new java.util.concurrent.ConcurrentSkipListMap<>();
   private Set<String> lastPins = Set.of();
 
   Fleet(CollectorConfig config, Clock clock, Store store, RocksRunStateStore runs,
@@ -218,7 +223,7 @@ public final class Fleet implements GatewayListener {
   @Override
   public void welcomed(AgentSession session) {
     onCoreAsync("welcome", () -> {
-      session.send(CollectorFrame.newBuilder().setPins(pins()).build());
+      session.send(CollectorFrame.newBuilder().setPins(pins(session.agentId())).build());
       List<CaptureRequest> waiting = pendingCaptures.remove(session.agentId());
       if (waiting != null) {
         for (CaptureRequest c : waiting) session.send(CollectorFrame.newBuilder().setCapture(c).build());
@@ -227,13 +232,27 @@ public final class Fleet implements GatewayListener {
   }
 
   @Override
-  public void stored(AgentSession session, List<Event> events) {
+  public void stored(AgentSession session, List<Event> events, long ingestedAtMillis) {
     String agentId = session.agentId();
     long last = events.get(events.size() - 1).getSeq();
     agents.seen(agentId, last, clock.instant());
+    inFlight.merge(ingestedAtMillis, 1, Integer::sum);
     onCoreAsync("events of " + agentId, () -> {
-      for (Event e : events) handleEvent(agentId, e);
+      try {
+        for (Event e : events) handleEvent(agentId, e);
+      } finally {
+        inFlight.computeIfPresent(ingestedAtMillis, (k, n) -> n == 1 ? null : n - 1);
+      }
     });
+  }
+
+  /**
+   * Persists how far the core has processed stored events: every event ingested before the
+   * oldest batch still queued for the core. A restart replays from there (see {@link #replay}).
+   */
+  void checkpointProcessed() {
+    long low = inFlight.isEmpty() ? clock.millis() : inFlight.firstKey();
+    store.put(Store.Family.META, PROCESSED, Store.longBytes(low), false);
   }
 
   @Override
@@ -406,13 +425,10 @@ public final class Fleet implements GatewayListener {
   private int fanOut() {
     AgentGateway g = gateway;
     if (g == null) return 0;
-    int n = 0;
-    for (AgentSession s : g.sessions()) {
+    return g.broadcast(s -> {
       StopState eff = stop.effectiveFor(agents.target(s.agentId()));
       s.send(CollectorFrame.newBuilder().setStop(StopCommand.newBuilder().setState(eff)).build());
-      n++;
-    }
-    return n;
+    });
   }
 
   /** Re-sends the current state to connected agents that have not acked it. */
@@ -524,8 +540,21 @@ public final class Fleet implements GatewayListener {
 
   // ------------------------------------------------------------------ pins, watch, alerts
 
-  private Pins pins() {
-    return Pins.newBuilder().addAllRunIds(incidents.openRunIds()).build();
+  /** Run ids of unresolved incidents, plus the paths of this agent's golden files of those runs. */
+  private Pins pinsFor(String agentId, Set<String> runIds) {
+    Pins.Builder b = Pins.newBuilder().addAllRunIds(runIds);
+    for (String run : runIds) {
+      runs.get(run).ifPresent(s -> {
+        for (Replica r : s.replicas()) {
+          if (r.agentId().equals(agentId) && r.path() != null && !r.path().isEmpty()) b.addPaths(r.path());
+        }
+      });
+    }
+    return b.build();
+  }
+
+  private Pins pins(String agentId) {
+    return pinsFor(agentId, incidents.openRunIds());
   }
 
   void publishPins() {
@@ -534,8 +563,9 @@ public final class Fleet implements GatewayListener {
     lastPins = now;
     AgentGateway g = gateway;
     if (g == null) return;
-    Pins p = Pins.newBuilder().addAllRunIds(now).build();
-    for (AgentSession s : g.sessions()) s.send(CollectorFrame.newBuilder().setPins(p).build());
+    for (AgentSession s : g.sessions()) {
+      s.send(CollectorFrame.newBuilder().setPins(pinsFor(s.agentId(), now)).build());
+    }
   }
 
   private void incidentChanged(Incidents.Outcome o) {
@@ -599,17 +629,24 @@ public final class Fleet implements GatewayListener {
   }
 
   /**
-   * Re-offers golden reports stored within the correlation window: a crash between the durable
-   * write (and ack) and correlation must not lose a decision. Offering is idempotent.
+   * Re-processes events stored (and acked) but maybe not yet acted on when the collector last
+   * stopped: everything ingested since the persisted processing checkpoint (written every second)
+   * minus a little slack, or the last correlation window when there is no checkpoint. Golden
+   * reports are idempotent (the correlator ignores a replica it has); a replayed health or log
+   * event at worst counts one extra repeat on its incident. Returns the number of events.
    */
-  void replay() {
-    long from = clock.millis() - config.correlation().window().toMillis();
-    store.scanEvents(from, ev -> {
-      if (ev.event().hasGolden() && !ev.event().getGolden().hasError()) {
-        golden(ev.agentId(), ev.event().getGolden());
-      }
+  int replay() {
+    byte[] mark = store.get(Store.Family.META, PROCESSED);
+    long from = mark == null ? clock.millis() - config.correlation().window().toMillis()
+        : Store.bytesLong(mark) - REPLAY_SLACK_MILLIS;
+    int[] n = {0};
+    store.scanEvents(Math.max(0, from), ev -> {
+      handleEvent(ev.agentId(), ev.event());
+      n[0]++;
       return true;
     });
+    checkpointProcessed();
+    return n[0];
   }
 
   static String firstLine(String s) {

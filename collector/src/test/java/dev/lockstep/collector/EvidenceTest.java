@@ -101,8 +101,10 @@ class EvidenceTest {
         assertThat(c.getRunIdsList()).containsExactly("run-7");
         assertThat(c.getIncludeLogs()).isTrue();
         assertThat(c.getIncludeSnapshot()).isTrue();
-        assertThat(a.await("pins", f -> f.hasPins() && f.getPins().getRunIdsCount() == 1).getPins()
-            .getRunIdsList()).containsExactly("run-7");
+        var pins = a.await("pins", f -> f.hasPins() && f.getPins().getRunIdsCount() == 1).getPins();
+        assertThat(pins.getRunIdsList()).containsExactly("run-7");
+        assertThat(pins.getPathsList()).containsExactlyInAnyOrder("/g/run-7.primary.golden.json",
+            "/g/run-7.shadow.golden.json");
 
         // before documents arrive, Diff answers from inline summaries
         DiffResponse inline = op.diff(DiffRequest.newBuilder().setRunId("run-7").build());
@@ -128,7 +130,10 @@ class EvidenceTest {
         report.get("differences").forEach(d -> paths.add(d.get("path").asText()));
         assertThat(paths).anySatisfy(p -> assertThat(p).startsWith("/steps/1/rng"));
 
-        Incident inc = op.getIncident(GetIncidentRequest.newBuilder().setId("INC-000001").build());
+        Incident inc = Eventually.value(Duration.ofSeconds(5), "three artifacts listed", () -> {
+          Incident i = op.getIncident(GetIncidentRequest.newBuilder().setId("INC-000001").build());
+          return i.getEvidenceCount() == 3 ? i : null;
+        });
         assertThat(inc.getEvidenceList()).extracting(e -> e.getAgentId() + "/" + e.getName())
             .containsExactlyInAnyOrder("host-a/golden/run-7.primary.golden.json",
                 "host-a/golden/run-7.shadow.golden.json", "host-a/snapshot/ps_aux.txt");

@@ -129,6 +129,22 @@ class StopLoopTest {
   }
 
   @Test
+  void eventsStoredButNotYetProcessedAtACrashAreActedOnAtStartup() throws Exception {
+    try (dev.lockstep.collector.store.Store store = dev.lockstep.collector.store.Store.open(
+        dir.resolve("db"), true, 8 << 20, 8 << 20)) {
+      store.ingest("host-a", List.of(Goldens.golden(1, report("run-1", "wf", "primary", "a")),
+          Goldens.golden(2, report("run-1", "wf", "shadow", "b"))), System.currentTimeMillis());
+    }
+    start(CollectorConfig.StopPolicy.FLEET);
+    assertThat(collector.fleet().incidents().get("INC-000001")).isPresent();
+    assertThat(collector.fleet().stopState().getEpoch()).isEqualTo(1);
+    RawAgent a = agent("host-a");
+    assertThat(a.stops().get(0).getEpoch()).isEqualTo(1);
+    restart();
+    assertThat(collector.fleet().incidents().get("INC-000001").orElseThrow().getCount()).isEqualTo(1);
+  }
+
+  @Test
   void anAgentThatConnectsAfterTheStopIsStoppedByItsWelcome() throws Exception {
     start(CollectorConfig.StopPolicy.FLEET);
     RawAgent a = agent("host-a");

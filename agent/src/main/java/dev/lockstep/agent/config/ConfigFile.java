@@ -94,8 +94,7 @@ final class ConfigFile {
 
     Map<String, String> labels = new LinkedHashMap<>();
     JsonNode lab = section(root, "labels");
-    for (Iterator<Map.Entry<String, JsonNode>> it = lab.fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> e = it.next();
+    for (Map.Entry<String, JsonNode> e : lab.properties()) {
       if (!e.getValue().isValueNode()) {
         throw new ConfigException(file + ": labels." + e.getKey() + " must be a string");
       }
@@ -177,7 +176,9 @@ final class ConfigFile {
 
     JsonNode sp = section(root, "stop");
     keys(sp, "stop", Set.of("file", "on_stop", "on_resume", "verify", "hook_timeout", "hook_output_bytes", "failsafe_after"));
-    Duration failsafe = sp.has("failsafe_after") && sp.get("failsafe_after").asText().equalsIgnoreCase("off")
+    JsonNode fs = sp.get("failsafe_after");
+    // YAML 1.1 reads a bare off as false
+    Duration failsafe = fs != null && (fs.isBoolean() && !fs.booleanValue() || fs.asText().equalsIgnoreCase("off"))
         ? null : duration(sp, "failsafe_after", "stop.failsafe_after", null);
     Stop stop = new Stop(path(sp, "file", "stop.file", d.stop().file()), text(sp, "on_stop", "stop.on_stop", null),
         text(sp, "on_resume", "stop.on_resume", null), text(sp, "verify", "stop.verify", null),

@@ -88,8 +88,13 @@ public final class SinkServer implements AutoCloseable {
   }
 
   @Override
-  public void close() throws InterruptedException {
-    server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+  public void close() {
+    server.shutdownNow();
+    try {
+      server.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   public static void main(String[] args) throws Exception {
@@ -97,13 +102,7 @@ public final class SinkServer implements AutoCloseable {
     SinkServer s = new SinkServer(port);
     System.out.println("sink listening on " + s.port());
     System.out.flush();
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      try {
-        s.close();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }));
+    Runtime.getRuntime().addShutdownHook(new Thread(s::close));
     while (true) {
       Thread.sleep(10_000);
       System.out.println("sink: " + s.events() + " events acked");

@@ -106,7 +106,7 @@ public final class LogTailer implements AutoCloseable {
     }
     if (Files.exists(stateFile)) {
       JsonNode root = JSON.readTree(Files.readAllBytes(stateFile));
-      root.path("files").fields().forEachRemaining(e -> restored.put(Path.of(e.getKey()), e.getValue()));
+      root.path("files").properties().forEach(e -> restored.put(Path.of(e.getKey()), e.getValue()));
       for (Watch w : watches) {
         JsonNode s = root.path("stats").path(w.config.path());
         w.stats.restore(s.path("cycles").asLong(), s.path("clean_cycles").asLong());

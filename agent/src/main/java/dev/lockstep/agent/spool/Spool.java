@@ -111,7 +111,11 @@ public final class Spool implements AutoCloseable {
     Path ackedFile = dir.resolve(ACKED_FILE);
     if (Files.exists(ackedFile)) {
       String t = Files.readString(ackedFile, StandardCharsets.US_ASCII).trim();
-      ackedSeq = t.isEmpty() ? 0 : Long.parseLong(t);
+      try {
+        ackedSeq = t.isEmpty() ? 0 : Long.parseLong(t);
+      } catch (NumberFormatException e) {
+        ackedSeq = 0; // torn after a power loss: resending is safe, the collector drops duplicates
+      }
     }
     List<Path> files = new ArrayList<>();
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "*" + SUFFIX)) {
@@ -508,7 +512,12 @@ public final class Spool implements AutoCloseable {
       newly += countBetween(seg, ackedSeq, seq);
     }
     ackedSeq = seq;
-    AtomicFiles.write(dir.resolve(ACKED_FILE), Long.toString(seq).getBytes(StandardCharsets.US_ASCII));
+    // not fsync'd: an ack marker lost to a power cut only means resending what the collector
+    // already holds, and it drops duplicates by (agent, seq)
+    Path tmp = dir.resolve("." + ACKED_FILE + ".tmp");
+    Files.write(tmp, Long.toString(seq).getBytes(StandardCharsets.US_ASCII));
+    Files.move(tmp, dir.resolve(ACKED_FILE), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     for (Segment seg : new ArrayList<>(segments.values())) {
       if (seg.lastSeq <= seq && seg != activeSegment) {
         Files.deleteIfExists(seg.file);

@@ -132,17 +132,25 @@ public final class StopEnactor implements AutoCloseable {
     });
   }
 
-  /** If the stop file vanished while STOPPED, puts it back. Called periodically. */
+  /**
+   * If the stop file vanished while STOPPED, puts it back. Called periodically; runs on the
+   * enactor's thread so it never races an enactment that is removing the file.
+   */
   public void guard() {
-    EnactedStop e = current;
-    if (e.stopped() && !Files.exists(config.file())) {
-      try {
-        writeStopFile(e.state(), e.failsafe());
-        LOG.log(System.Logger.Level.WARNING, "stop: stop file " + config.file() + " was removed while stopped; rewritten");
-      } catch (IOException ex) {
-        metrics.errors.labelValues("stop").inc();
-      }
+    if (!current.stopped() || Files.exists(config.file())) {
+      return;
     }
+    submit(() -> {
+      EnactedStop e = current;
+      if (e.stopped() && !Files.exists(config.file())) {
+        try {
+          writeStopFile(e.state(), e.failsafe());
+          LOG.log(System.Logger.Level.WARNING, "stop: stop file " + config.file() + " was removed while stopped; rewritten");
+        } catch (IOException ex) {
+          metrics.errors.labelValues("stop").inc();
+        }
+      }
+    });
   }
 
   private void submit(Runnable r) {

@@ -21,7 +21,9 @@ import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.TlsChannelCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.netty.shaded.io.netty.channel.nio.NioEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.nio.NioIoHandler;
 import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioSocketChannel;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
@@ -75,7 +77,7 @@ public final class Uplink implements AutoCloseable {
   private final Handler handler;
   private final Consumer<String> progress;
   private final ScheduledExecutorService executor;
-  private final NioEventLoopGroup eventLoop;
+  private final EventLoopGroup eventLoop;
   private final ManagedChannel channel;
   private final ArrayDeque<AgentFrame> direct = new ArrayDeque<>();
   private final ArrayDeque<Iterator<AgentFrame>> streams = new ArrayDeque<>();
@@ -111,11 +113,11 @@ public final class Uplink implements AutoCloseable {
     });
     ex.setRemoveOnCancelPolicy(true);
     this.executor = ex;
-    this.eventLoop = new NioEventLoopGroup(1, r -> {
+    this.eventLoop = new MultiThreadIoEventLoopGroup(1, r -> {
       Thread t = new Thread(r, "lockstep-uplink-io");
       t.setDaemon(true);
       return t;
-    });
+    }, NioIoHandler.newFactory());
     this.channel = NettyChannelBuilder.forTarget(config.target(), credentials(config))
         .eventLoopGroup(eventLoop)
         .channelType(NioSocketChannel.class)

@@ -142,7 +142,8 @@ public final class GoldenWatcher implements AutoCloseable {
 
   private void run() {
     long nextRescan = 0;
-    long tickMs = Math.max(20, Math.min(250, config.settle().toMillis() / 4));
+    long tickNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(20, Math.min(250, config.settle().toMillis() / 4)));
+    long nextCheck = System.nanoTime();
     while (!closed) {
       try {
         long now = System.nanoTime();
@@ -151,19 +152,25 @@ public final class GoldenWatcher implements AutoCloseable {
           rescan();
           nextRescan = System.nanoTime() + config.rescanInterval().toNanos();
         }
-        WatchKey key = watchService.poll(tickMs, TimeUnit.MILLISECONDS);
+        // events only register candidates; candidates are examined once per tick, so a burst of
+        // thousands of files costs a few stats per file, not one per event
+        long wait = Math.max(1, nextCheck - System.nanoTime());
+        WatchKey key = watchService.poll(wait, TimeUnit.NANOSECONDS);
         while (key != null) {
           drain(key);
           key = watchService.poll();
         }
-        checkCandidates();
+        if (System.nanoTime() - nextCheck >= 0) {
+          checkCandidates();
+          nextCheck = System.nanoTime() + tickNanos;
+        }
       } catch (ClosedWatchServiceException | InterruptedException e) {
         return;
       } catch (IOException | RuntimeException e) {
         metrics.errors.labelValues("golden").inc();
         LOG.log(System.Logger.Level.ERROR, "golden watcher: " + e);
         try {
-          Thread.sleep(tickMs);
+          Thread.sleep(TimeUnit.NANOSECONDS.toMillis(tickNanos));
         } catch (InterruptedException ie) {
           return;
         }
@@ -246,6 +253,9 @@ public final class GoldenWatcher implements AutoCloseable {
     for (Iterator<Map.Entry<Path, Candidate>> it = candidates.entrySet().iterator(); it.hasNext(); ) {
       Map.Entry<Path, Candidate> e = it.next();
       Candidate c = e.getValue();
+      if (c.size >= 0 && (now - c.stableSinceNanos < settle || now - c.retryAtNanos < 0)) {
+        continue; // look again when its settle time (or retry time) is over
+      }
       BasicFileAttributes a;
       try {
         a = Files.readAttributes(e.getKey(), BasicFileAttributes.class);

@@ -26,6 +26,8 @@ final class SeenFiles implements AutoCloseable {
   private final Path file;
   private final Map<Path, Entry> entries = new ConcurrentHashMap<>();
   private final Map<String, List<Path>> byRun = new HashMap<>();
+  private static final long SYNC_EVERY_NANOS = 5_000_000_000L;
+  private long lastSyncNanos;
   private FileChannel channel;
   private BufferedWriter out;
 
@@ -72,7 +74,11 @@ final class SeenFiles implements AutoCloseable {
     return e != null && e.sizeBytes() == size && e.mtimeMillis() == mtimeMillis;
   }
 
-  /** Records reported files and makes the record durable (one fsync). */
+  /**
+   * Records reported files. Written at once (a killed agent loses nothing: the page cache keeps
+   * it) and fsync'd at most every few seconds; files whose record a power cut loses are found in
+   * the spool's retained events at the next start, or at worst reported once more.
+   */
   synchronized void recordAll(Collection<Entry> reported) throws IOException {
     for (Entry e : reported) {
       entries.put(e.path(), e);
@@ -80,7 +86,11 @@ final class SeenFiles implements AutoCloseable {
       out.write(line(e));
     }
     out.flush();
-    channel.force(false);
+    long now = System.nanoTime();
+    if (now - lastSyncNanos > SYNC_EVERY_NANOS) {
+      channel.force(false);
+      lastSyncNanos = now;
+    }
   }
 
   /** Adds without writing (entries recovered from the spool at start). */

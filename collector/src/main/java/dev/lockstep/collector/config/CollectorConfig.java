@@ -405,9 +405,7 @@ public record CollectorConfig(
         if (r.has("workflows")) {
           JsonNode w = r.get("workflows");
           if (!w.isObject()) throw error("correlation.workflows", "must be a mapping");
-          Iterator<Map.Entry<String, JsonNode>> it = w.fields();
-          while (it.hasNext()) {
-            Map.Entry<String, JsonNode> e = it.next();
+          for (Map.Entry<String, JsonNode> e : w.properties()) {
             per.put(e.getKey(),
                 expectation(e.getValue(), "correlation.workflows." + e.getKey(), defaults));
           }

@@ -73,19 +73,31 @@ public final class AgentDirectory {
     agents.put(agentId, prev.toBuilder().setAckedSeq(ackedSeq).setLastSeen(ts(at)).build());
   }
 
-  /** Keeps the newest sample per (probe, target). */
+  /**
+   * Keeps the newest sample per (probe, target). Written through to the store only when the
+   * probe's level changes (samples arrive every few seconds per probe; the row in memory is
+   * always current, the stored one is current up to the level).
+   */
   public synchronized void probe(String agentId, HealthSample sample) {
     AgentInfo prev = agents.get(agentId);
     if (prev == null) return;
-    List<HealthSample> probes = new ArrayList<>();
+    List<HealthSample> probes = new ArrayList<>(prev.getProbesCount() + 1);
+    boolean levelChanged = true;
     for (HealthSample p : prev.getProbesList()) {
-      if (!(p.getProbe() == sample.getProbe() && p.getTarget().equals(sample.getTarget()))) {
+      if (p.getProbe() == sample.getProbe() && p.getTarget().equals(sample.getTarget())) {
+        levelChanged = p.getLevel() != sample.getLevel();
+      } else {
         probes.add(p);
       }
     }
-    probes.add(sample.toBuilder().clearProcess().setProcess(sample.getProcess().toBuilder()
-        .clearEvidenceLines()).build());
-    save(prev.toBuilder().clearProbes().addAllProbes(probes).build());
+    probes.add(sample.getProcess().getEvidenceLinesCount() == 0 ? sample
+        : sample.toBuilder().setProcess(sample.getProcess().toBuilder().clearEvidenceLines()).build());
+    AgentInfo next = prev.toBuilder().clearProbes().addAllProbes(probes).build();
+    if (levelChanged) {
+      save(next);
+    } else {
+      agents.put(agentId, next);
+    }
   }
 
   public synchronized void enacted(String agentId, long epoch) {

@@ -79,6 +79,12 @@ public final class AgentGateway {
   private final CollectorMetrics metrics;
   private final Clock clock;
   private final Map<String, AgentSession> sessions = new ConcurrentHashMap<>();
+  /**
+   * Held while a Hello registers its session and sends its Welcome, and while {@link #broadcast}
+   * runs: an agent connecting during a stop fan-out gets the new state either in its Welcome or
+   * as a StopCommand after it, never a StopCommand before its Welcome, never neither.
+   */
+  private final Object registration = new Object();
 
   public AgentGateway(Store store, GatewayListener listener, Executor pool,
       CollectorMetrics metrics, Clock clock) {
@@ -124,6 +130,18 @@ public final class AgentGateway {
     return List.copyOf(sessions.values());
   }
 
+  /** Visits every registered session, atomically with respect to Hello registration. */
+  public int broadcast(java.util.function.Consumer<AgentSession> send) {
+    synchronized (registration) {
+      int n = 0;
+      for (AgentSession s : sessions.values()) {
+        send.accept(s);
+        n++;
+      }
+      return n;
+    }
+  }
+
   public Optional<AgentSession> session(String agentId) {
     return Optional.ofNullable(sessions.get(agentId));
   }
@@ -157,7 +175,7 @@ public final class AgentGateway {
         submit(() -> {
           if (!session.isOpen()) return;
           handle(session, bytes);
-          if (session.isOpen()) out.request(1);
+          session.request(1);
         });
       }
 
@@ -261,18 +279,20 @@ public final class AgentGateway {
       return;
     }
     session.hello(hello);
-    AgentSession previous = sessions.put(id, session);
-    if (previous != null && previous != session) {
-      previous.close(Status.ABORTED.withDescription(
-          "replaced by a newer stream of agent " + id + " from " + session.remoteAddress()));
+    synchronized (registration) {
+      AgentSession previous = sessions.put(id, session);
+      if (previous != null && previous != session) {
+        previous.close(Status.ABORTED.withDescription(
+            "replaced by a newer stream of agent " + id + " from " + session.remoteAddress()));
+      }
+      StopState stop = listener.accepted(session);
+      session.send(CollectorFrame.newBuilder().setWelcome(Welcome.newBuilder()
+          .setStop(stop)
+          .setAckedSeq(store.highWaterMark(id))
+          .setMaxBatchEvents(MAX_BATCH_EVENTS)
+          .setMaxFrameBytes(MAX_FRAME_BYTES)
+          .setCollectorVersion(VERSION)).build());
     }
-    StopState stop = listener.accepted(session);
-    session.send(CollectorFrame.newBuilder().setWelcome(Welcome.newBuilder()
-        .setStop(stop)
-        .setAckedSeq(store.highWaterMark(id))
-        .setMaxBatchEvents(MAX_BATCH_EVENTS)
-        .setMaxFrameBytes(MAX_FRAME_BYTES)
-        .setCollectorVersion(VERSION)).build());
     listener.welcomed(session);
   }
 
@@ -292,9 +312,10 @@ public final class AgentGateway {
     }
     events.sort((a, b) -> Long.compare(a.getSeq(), b.getSeq()));
     long started = System.nanoTime();
+    long ingestedAt = clock.millis();
     Store.IngestResult result;
     try {
-      result = store.ingest(session.agentId(), events, clock.millis());
+      result = store.ingest(session.agentId(), events, ingestedAt);
     } catch (IOException | RuntimeException e) {
       metrics.internalErrors.labelValues("store").inc();
       LOG.log(System.Logger.Level.ERROR, "store write failed for " + session.agentId() + ": " + e);
@@ -307,6 +328,6 @@ public final class AgentGateway {
     if (result.duplicates() > 0) metrics.duplicatesDropped.inc(result.duplicates());
     session.send(CollectorFrame.newBuilder()
         .setAck(Ack.newBuilder().setUptoSeq(result.highWaterMark())).build());
-    if (!result.stored().isEmpty()) listener.stored(session, result.stored());
+    if (!result.stored().isEmpty()) listener.stored(session, result.stored(), ingestedAt);
   }
 }

@@ -93,6 +93,11 @@ public final class AgentSession {
     }
   }
 
+  /** Asks the transport for {@code n} more inbound frames (flow control). */
+  synchronized void request(int n) {
+    if (!closed) out.request(n);
+  }
+
   public synchronized boolean isOpen() {
     return !closed && !out.isCancelled();
   }

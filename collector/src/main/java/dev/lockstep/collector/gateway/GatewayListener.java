@@ -17,8 +17,11 @@ public interface GatewayListener {
   /** The Welcome was sent; a good moment to send pins. */
   void welcomed(AgentSession session);
 
-  /** Events were durably stored and acked (duplicates already dropped). */
-  void stored(AgentSession session, List<Event> events);
+  /**
+   * Events were durably stored (with ingest time {@code ingestedAtMillis}) and acked; duplicates
+   * already dropped.
+   */
+  void stored(AgentSession session, List<Event> events, long ingestedAtMillis);
 
   void stopAck(AgentSession session, StopAck ack);
 

@@ -103,6 +103,44 @@ class AlertsTest {
     }
   }
 
+  @Test
+  void queuedAlertsSurviveACollectorRestart() throws Exception {
+    List<String> delivered = new CopyOnWriteArrayList<>();
+    AtomicBoolean failing = new AtomicBoolean(true);
+    HttpServer http = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    http.createContext("/hook", ex -> {
+      String body = new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+      if (!failing.get()) delivered.add(body);
+      ex.sendResponseHeaders(failing.get() ? 500 : 200, -1);
+      ex.close();
+    });
+    http.start();
+    CollectorConfig config = CollectorConfig.defaults(dir.resolve("data")).withListen("127.0.0.1", 0)
+        .withStopPolicy(CollectorConfig.StopPolicy.OFF)
+        .withAlerts(new CollectorConfig.Alerts(List.of(new CollectorConfig.Webhook(
+            URI.create("http://127.0.0.1:" + http.getAddress().getPort() + "/hook"), "slack", null)),
+            null, null, 100, Duration.ofMinutes(10), Duration.ofMillis(100)));
+    try {
+      try (Collector c = Collector.start(config, Clock.systemUTC(), l -> { })) {
+        raise(c).mismatch("wf");
+        Eventually.await(Duration.ofSeconds(5), "queued", () -> outboxDepth(c) == 1
+            && c.metrics().alertDeliveries.labelValues(c.fleet() == null ? "" : sinkName(c), "error").getLongValue() > 0);
+      }
+      failing.set(false);
+      try (Collector c = Collector.start(config, Clock.systemUTC(), l -> { })) {
+        Eventually.await(Duration.ofSeconds(10), "delivered after restart", () -> delivered.size() == 1);
+        Eventually.await(Duration.ofSeconds(5), "outbox empty", () -> outboxDepth(c) == 0);
+        assertThat(JSON.readTree(delivered.get(0)).get("text").asText()).contains("P0").contains("INC-000001");
+      }
+    } finally {
+      http.stop(0);
+    }
+  }
+
+  static String sinkName(Collector c) {
+    return "webhook-0(127.0.0.1:" + c.config().alerts().webhooks().get(0).url().getPort() + ")";
+  }
+
   static long outboxDepth(Collector c) {
     return (long) io.prometheus.metrics.model.snapshots.GaugeSnapshot.class.cast(
         c.metrics().registry().scrape(n -> n.equals("lockstep_alert_outbox_depth")).get(0))
