@@ -96,10 +96,14 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
    */
   static CommandLine commandLine(String... args) {
     CommandLine cl = new CommandLine(new Main());
-    if (!FleetCommands.namesOnlineCommand(args)) { // start-up: skip models that will not run
+    if (!FleetCommands.namesOnlineCommand(args)) {
+      // An online run skips building the offline commands' models (start-up).
       OfflineCommands.addTo(cl, OfflineCommands.wantsFleetDiff(args));
     }
-    FleetCommands.addTo(cl, args);
+    if (!OfflineCommands.isOfflineCommand(args)) {
+      // An offline run skips loading the fleet commands (and the gRPC/proto classes behind them).
+      FleetCommands.addTo(cl, args);
+    }
     return cl;
   }
 

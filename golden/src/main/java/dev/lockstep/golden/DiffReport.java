@@ -32,7 +32,10 @@ public record DiffReport(
     List<Difference> differences) {
 
   private static final JsonFactory JSON = new JsonFactory();
-  private static final ObjectMapper MAPPER = new ObjectMapper();
+  /** Loaded only by {@link #fromJson}: an ObjectMapper costs start-up time the CLI need not pay. */
+  private static final class Reader {
+    static final ObjectMapper MAPPER = new ObjectMapper();
+  }
   private static final int TABLE_ROWS = 20;
 
   public DiffReport {
@@ -96,7 +99,7 @@ public record DiffReport(
   /** Reads {@link #toJson()} output back. @throws IllegalArgumentException when it is not a report. */
   public static DiffReport fromJson(String json) {
     try {
-      JsonNode n = MAPPER.readTree(json);
+      JsonNode n = Reader.MAPPER.readTree(json);
       if (n == null || !n.isObject()) {
         throw new IllegalArgumentException("not a diff report: expected a JSON object");
       }

@@ -46,7 +46,7 @@ final class HashCommand implements Callable<Integer> {
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    ArrayNode json = Json.MAPPER.createArrayNode();
+    ArrayNode json = format == Format.JSON ? Json.MAPPER.createArrayNode() : null;
     int failed = 0;
     boolean first = true;
     for (Path file : files) {

@@ -48,6 +48,25 @@ public final class OfflineCommands {
     return false;
   }
 
+  private static final java.util.Set<String> NAMES = java.util.Set.of("diff", "hash", "summary", "verify");
+
+  /**
+   * Whether {@code args} run an offline command: the first argument that is not an option names
+   * one (and a diff is not the fleet diff).
+   */
+  public static boolean isOfflineCommand(String... args) {
+    for (String a : args) {
+      if (a.equals("--")) {
+        return false;
+      }
+      if (a.startsWith("-")) {
+        continue;
+      }
+      return NAMES.contains(a) && !(a.equals("diff") && wantsFleetDiff(args));
+    }
+    return false;
+  }
+
   /** Exit code for an exception escaping a command. */
   public static int exitCodeFor(Throwable e) {
     if (e instanceof CommandError ce) {

@@ -193,6 +193,16 @@ class DiffCommandTest {
   }
 
   @Test
+  void offlineRunsAreRecognisedSoFleetCommandsNeedNotLoad() {
+    assertThat(OfflineCommands.isOfflineCommand("hash", "a.json")).isTrue();
+    assertThat(OfflineCommands.isOfflineCommand("--debug", "diff", "--golden-a", "a", "--golden-b", "b")).isTrue();
+    assertThat(OfflineCommands.isOfflineCommand("diff", "--run", "r1")).isFalse();
+    assertThat(OfflineCommands.isOfflineCommand("status")).isFalse();
+    assertThat(OfflineCommands.isOfflineCommand("--help")).isFalse();
+    assertThat(OfflineCommands.isOfflineCommand()).isFalse();
+  }
+
+  @Test
   void helpDocumentsExitCodes() {
     Lockstep.Result r = Lockstep.run("diff", "--help");
     assertThat(r.exitCode()).isZero();
