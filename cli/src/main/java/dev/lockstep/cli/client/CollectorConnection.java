@@ -6,7 +6,8 @@ import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
-import io.grpc.netty.shaded.io.netty.channel.nio.NioEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.nio.NioIoHandler;
 import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioSocketChannel;
 import io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
@@ -69,7 +70,8 @@ public final class CollectorConnection implements AutoCloseable {
     // Start-up matters for a CLI: NettyChannelBuilder directly (no provider registry), the
     // address resolved once here (no DNS resolver thread pool), and plain NIO with one event
     // loop thread (no native epoll library extracted to /tmp on every run).
-    EventLoopGroup loop = new NioEventLoopGroup(1, new DefaultThreadFactory("lockstep-cli-io", true));
+    EventLoopGroup loop = new MultiThreadIoEventLoopGroup(
+        1, new DefaultThreadFactory("lockstep-cli-io", true), NioIoHandler.newFactory());
     ManagedChannel channel =
         NettyChannelBuilder.forAddress(new InetSocketAddress(address.host(), address.port()), credentials)
             .overrideAuthority(address.toString())

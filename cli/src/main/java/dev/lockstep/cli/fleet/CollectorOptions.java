@@ -89,7 +89,4 @@ public final class CollectorOptions {
     return CollectorConnection.open(address, tls ? new TlsFiles(ca, cert, key) : null, timeout);
   }
 
-  String collectorText() {
-    return collector;
-  }
 }

@@ -348,7 +348,7 @@ final class EvidenceCommand {
       }
       if (node.isObject()) {
         ObjectNode copy = mapper.createObjectNode();
-        node.fields().forEachRemaining(e -> copy.set(e.getKey(), relativize(e.getValue(), prefix, dir)));
+        node.properties().forEach(e -> copy.set(e.getKey(), relativize(e.getValue(), prefix, dir)));
         return copy;
       }
       if (node.isArray()) {
