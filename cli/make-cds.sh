@@ -5,9 +5,7 @@
 # JSON form, completion) and dumps them into a static archive, so the next JVM maps them instead
 # of loading, verifying and linking them again. Run it after `./mvnw package` of cli/ (the
 # archive is only valid for the exact jars it was made from; the JVM ignores a stale archive,
-# -Xshare:auto in the launcher). Training calls go to LOCKSTEP_COLLECTOR (default
-# 127.0.0.1:7443); a collector is not required, but with one running the archive also covers the
-# successful-call path.
+# -Xshare:auto in the launcher, and then shares nothing at all, so rerun it after every build).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -22,7 +20,37 @@ JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 FLAGS=(-XX:TieredStopAtLevel=1 -XX:+UseSerialGC)
 OUT="$ROOT/cli/target/lockstep-cli.jsa"
 WORK="$(mktemp -d)"
-trap 'rm -rf "$WORK"' EXIT
+
+# Train against a real collector so the archive also covers the successful-call path: the one
+# at LOCKSTEP_COLLECTOR if it answers, else a throwaway one on a free loopback port (when the
+# collector module is built), stopped again afterwards.
+export LOCKSTEP_COLLECTOR="${LOCKSTEP_COLLECTOR:-127.0.0.1:7443}"
+COLLECTOR_PID=""
+stop_collector() {
+  if [ -n "$COLLECTOR_PID" ]; then
+    kill "$COLLECTOR_PID" 2>/dev/null || true
+    wait "$COLLECTOR_PID" 2>/dev/null || true
+  fi
+  rm -rf "$WORK"
+}
+trap stop_collector EXIT
+if ! "$JAVA" "${FLAGS[@]}" -cp "$CP" dev.lockstep.cli.Main status --timeout 2s >/dev/null 2>&1; then
+  CJAR="$(ls "$ROOT/collector/target/"lockstep-collector-*.jar 2>/dev/null | grep -v -- '-tests.jar' | head -1 || true)"
+  if [ -n "$CJAR" ] && [ -d "$ROOT/collector/target/lib" ]; then
+    "$JAVA" -cp "$CJAR:$ROOT/collector/target/lib/*" dev.lockstep.collector.CollectorMain \
+      --listen 127.0.0.1:0 --data-dir "$WORK/collector" --insecure --port-file "$WORK/port" \
+      >"$WORK/collector.log" 2>&1 &
+    COLLECTOR_PID=$!
+    for _ in $(seq 1 100); do
+      [ -s "$WORK/port" ] && break
+      kill -0 "$COLLECTOR_PID" 2>/dev/null || break
+      sleep 0.1
+    done
+    if [ -s "$WORK/port" ]; then
+      export LOCKSTEP_COLLECTOR="127.0.0.1:$(cat "$WORK/port")"
+    fi
+  fi
+fi
 
 n=0
 train() {

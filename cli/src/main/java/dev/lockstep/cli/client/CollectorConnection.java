@@ -6,7 +6,8 @@ import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
-import io.grpc.netty.shaded.io.netty.channel.nio.NioEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.nio.NioIoHandler;
 import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioSocketChannel;
 import io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
@@ -27,9 +28,14 @@ public final class CollectorConnection implements AutoCloseable {
   private static final int MAX_INBOUND_BYTES = 16 * 1024 * 1024;
   /** grpc logs resolver and transport trouble as multi-line WARNINGs; the CLI reports one line. */
   private static final Logger GRPC_LOG = Logger.getLogger("io.grpc");
+  private static final String NETTY_JFR = "io.grpc.netty.shaded.io.netty.jfr.enabled";
 
   static {
     GRPC_LOG.setLevel(Level.OFF);
+    // Netty's JFR buffer events cost ~0.1 s of start-up (JFR metadata) and a CLI never records.
+    if (System.getProperty(NETTY_JFR) == null) {
+      System.setProperty(NETTY_JFR, "false");
+    }
   }
 
   private final CollectorAddress address;
@@ -64,7 +70,8 @@ public final class CollectorConnection implements AutoCloseable {
     // Start-up matters for a CLI: NettyChannelBuilder directly (no provider registry), the
     // address resolved once here (no DNS resolver thread pool), and plain NIO with one event
     // loop thread (no native epoll library extracted to /tmp on every run).
-    EventLoopGroup loop = new NioEventLoopGroup(1, new DefaultThreadFactory("lockstep-cli-io", true));
+    EventLoopGroup loop = new MultiThreadIoEventLoopGroup(
+        1, new DefaultThreadFactory("lockstep-cli-io", true), NioIoHandler.newFactory());
     ManagedChannel channel =
         NettyChannelBuilder.forAddress(new InetSocketAddress(address.host(), address.port()), credentials)
             .overrideAuthority(address.toString())

@@ -42,7 +42,7 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "evidence",
     mixinStandardHelpOptions = true,
-    header = "Export an incident's evidence as the playbook's incident directory.",
+    header = "Export an incident's evidence (the playbook's incident dir).",
     synopsisHeading = ManPage.SYNOPSIS,
     descriptionHeading = ManPage.DESCRIPTION,
     commandListHeading = ManPage.COMMANDS,
@@ -55,7 +55,7 @@ final class EvidenceCommand {
   @Command(
       name = "export",
       mixinStandardHelpOptions = true,
-      header = "Write every stored artifact of an incident, with a manifest, to a directory or .tgz.",
+      header = "Write an incident's evidence and a manifest to DIR or .tgz.",
       description = {
         "Streams every artifact the collector stored for the incident (golden files, log tails,"
             + " ps_aux.txt, disk_usage.txt, memory.txt, ...) into --out, each under"
@@ -77,7 +77,7 @@ final class EvidenceCommand {
       },
       exitCodeList = {
         "0:Every artifact was written and verified.",
-        ManPage.EXIT_USAGE + " Also: --out exists and is not empty (use --force).",
+        ManPage.EXIT_USAGE + " Also: --out exists and is not empty (use --force), or cannot be written.",
         "3:The collector could not be reached, failed, or an artifact failed its SHA-256 or size check."
       },
       footer = {
@@ -143,9 +143,9 @@ final class EvidenceCommand {
           session.out().println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(manifest));
         } else {
           session.out().println(export.summaryLine(out));
-          for (String warning : export.warnings()) {
-            session.err().println("lockstep: warning: " + warning);
-          }
+        }
+        for (String warning : export.warnings()) {
+          session.err().println("lockstep: warning: " + warning);
         }
         return ExitCode.OK;
       } finally {
@@ -348,7 +348,7 @@ final class EvidenceCommand {
       }
       if (node.isObject()) {
         ObjectNode copy = mapper.createObjectNode();
-        node.fields().forEachRemaining(e -> copy.set(e.getKey(), relativize(e.getValue(), prefix, dir)));
+        node.properties().forEach(e -> copy.set(e.getKey(), relativize(e.getValue(), prefix, dir)));
         return copy;
       }
       if (node.isArray()) {

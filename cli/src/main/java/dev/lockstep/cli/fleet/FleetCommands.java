@@ -2,6 +2,7 @@ package dev.lockstep.cli.fleet;
 
 import dev.lockstep.cli.completion.CompletionCommand;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 import picocli.CommandLine;
@@ -56,6 +57,16 @@ public final class FleetCommands {
     }
     add(top, wanted);
     return top;
+  }
+
+  /**
+   * Whether {@code args} name an online command that needs no offline command, so those need not
+   * be built: not diff (shared name), completion (needs every command), evidence (runs summary).
+   */
+  public static boolean namesOnlineCommand(String... args) {
+    String wanted = commandName(args);
+    return wanted != null && COMMANDS.containsKey(wanted)
+        && !List.of("diff", "completion", "evidence").contains(wanted);
   }
 
   private static void add(CommandLine top, String name) {

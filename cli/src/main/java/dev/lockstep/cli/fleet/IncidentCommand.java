@@ -37,7 +37,7 @@ final class IncidentCommand {
   @Command(
       name = "show",
       mixinStandardHelpOptions = true,
-      header = "Show one incident with its differences, hosts and evidence.",
+      header = "Show an incident: differences, hosts, evidence.",
       description = {
         "Prints the incident's kind, severity, state, root-cause category and the classifier's"
             + " explanation, the first divergent step, every differing JSON path with both"

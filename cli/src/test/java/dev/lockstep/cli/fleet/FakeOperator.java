@@ -29,6 +29,8 @@ import java.util.concurrent.TimeUnit;
  */
 final class FakeOperator extends OperatorGrpc.OperatorImplBase implements AutoCloseable {
   volatile FleetStatus status = FleetStatus.getDefaultInstance();
+  /** When set, GetStatus never answers (the call is left open until the client gives up). */
+  volatile boolean silent;
   volatile Incident incident;
   final List<EvidenceFile> evidence = new ArrayList<>();
   private final Server server;
@@ -58,6 +60,9 @@ final class FakeOperator extends OperatorGrpc.OperatorImplBase implements AutoCl
 
   @Override
   public void getStatus(StatusRequest request, StreamObserver<FleetStatus> responseObserver) {
+    if (silent) {
+      return;
+    }
     responseObserver.onNext(status);
     responseObserver.onCompleted();
   }
@@ -82,8 +87,12 @@ final class FakeOperator extends OperatorGrpc.OperatorImplBase implements AutoCl
   }
 
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     server.shutdownNow();
-    server.awaitTermination(5, TimeUnit.SECONDS);
+    try {
+      server.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }

@@ -92,10 +92,14 @@ final class LiveFleet implements AutoCloseable {
   }
 
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     agents.forEach(TestAgent::close);
     channel.shutdownNow();
-    channel.awaitTermination(5, TimeUnit.SECONDS);
+    try {
+      channel.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     collector.close();
   }
 }

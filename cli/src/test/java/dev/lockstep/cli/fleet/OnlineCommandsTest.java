@@ -276,6 +276,24 @@ class OnlineCommandsTest {
   }
 
   @Test
+  void watchStreamsAStopChangeAsItHappens() throws Exception {
+    fleet.agent("host-a");
+    java.util.concurrent.CompletableFuture<Cli.Result> watching =
+        java.util.concurrent.CompletableFuture.supplyAsync(() -> fleet.lockstep("watch", "--count", "1"));
+
+    // The watch subscribes asynchronously: keep changing the stop state until it has seen one.
+    Eventually.await(LiveFleet.WAIT, "the watch saw a stop change", () -> {
+      fleet.operator.enableStop(dev.lockstep.proto.v1.EnableStopRequest.newBuilder().setReason("watch me").build());
+      return watching.isDone();
+    });
+    Cli.Result r = watching.get();
+
+    assertThat(r.exitCode()).isZero();
+    assertThat(r.out()).containsPattern("^\\d{4}-\\d\\d-\\d\\dT\\S+Z  stop epoch \\d+ STOPPED \\(fleet\\) by anonymous at \\S+: watch me \\[")
+        .hasLineCount(1);
+  }
+
+  @Test
   void stopStatusOfAFleetNeverStoppedExitsZero() {
     fleet.agent("host-a");
     StopStatus s = fleet.operator.getStopStatus(StopStatusRequest.getDefaultInstance());
