@@ -183,7 +183,7 @@ public final class FleetBench {
       while (System.nanoTime() - start < TimeUnit.SECONDS.toNanos(seconds)) {
         try (WriteBatch batch = new WriteBatch()) {
           for (int i = 0; i < BATCH; i++) {
-            byte[] key = String.format("sim-%04d/%016x", puts % 1000, puts).getBytes();
+            byte[] key = java.nio.ByteBuffer.allocate(16).putLong(puts % 1000).putLong(puts).array();
             batch.put(key, value);
             puts++;
           }
