@@ -1,0 +1,321 @@
+package dev.lockstep.agent;
+
+import dev.lockstep.agent.config.AgentConfig;
+import dev.lockstep.agent.config.ConfigException;
+import dev.lockstep.agent.evidence.EvidenceCapture;
+import dev.lockstep.agent.evidence.Retention;
+import dev.lockstep.agent.internal.ProtoTime;
+import dev.lockstep.agent.logs.LogTailer;
+import dev.lockstep.agent.metrics.AgentMetrics;
+import dev.lockstep.agent.probe.HealthProbes;
+import dev.lockstep.agent.spool.Spool;
+import dev.lockstep.agent.stop.EnactedStop;
+import dev.lockstep.agent.stop.StopEnactor;
+import dev.lockstep.agent.uplink.Uplink;
+import dev.lockstep.agent.watch.GoldenWatcher;
+import dev.lockstep.golden.GoldenConfig;
+import dev.lockstep.proto.v1.AgentFrame;
+import dev.lockstep.proto.v1.AgentNotice;
+import dev.lockstep.proto.v1.CaptureRequest;
+import dev.lockstep.proto.v1.Event;
+import dev.lockstep.proto.v1.Hello;
+import dev.lockstep.proto.v1.Pins;
+import dev.lockstep.proto.v1.StopState;
+import dev.lockstep.proto.v1.Welcome;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * One running lockstep-agent: golden watcher, log tailer, health probes, durable spool, uplink to
+ * the collector, stop enactor, evidence capture, retention and metrics, started in that
+ * dependency order and closed in reverse. After {@link #start} returns, nothing throws into the
+ * caller: failures are logged once and counted in {@code lockstep_agent_errors_total}.
+ */
+public final class Agent implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(Agent.class.getName());
+  public static final String VERSION = "0.1.0";
+
+  private final AgentConfig config;
+  private final Clock clock;
+  private final Consumer<String> progress;
+  private final Deque<AutoCloseable> closeables = new ArrayDeque<>();
+  private AgentMetrics metrics;
+  private Spool spool;
+  private StopEnactor stop;
+  private LogTailer tailer;
+  private GoldenWatcher watcher;
+  private Retention retention;
+  private EvidenceCapture evidence;
+  private HealthProbes probes;
+  private Uplink uplink;
+  private ScheduledThreadPoolExecutor scheduler;
+  private int metricsPort;
+  private volatile Instant lastConnectedAt;
+  private long reportedSeq = -1;
+  private long reportedAck = -1;
+
+  private Agent(AgentConfig config, Clock clock, Consumer<String> progress) {
+    this.config = config;
+    this.clock = clock;
+    this.progress = progress;
+  }
+
+  /** Starts an agent; progress lines go to the System.Logger at INFO. */
+  public static Agent start(AgentConfig config, Clock clock) throws IOException, ConfigException {
+    return start(config, clock, line -> LOG.log(System.Logger.Level.INFO, line));
+  }
+
+  /** Starts an agent that reports progress lines (connected, events acked, stop enacted) to progress. */
+  public static Agent start(AgentConfig config, Clock clock, Consumer<String> progress) throws IOException, ConfigException {
+    config.validate();
+    Agent a = new Agent(config, clock, progress);
+    try {
+      a.startAll();
+    } catch (IOException | RuntimeException e) {
+      a.close();
+      throw e;
+    }
+    return a;
+  }
+
+  private void startAll() throws IOException {
+    Files.createDirectories(config.stateDir());
+    FileChannel lockChannel = FileChannel.open(config.stateDir().resolve("agent.lock"),
+        StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    FileLock lock = lockChannel.tryLock();
+    if (lock == null) {
+      lockChannel.close();
+      throw new IOException("state dir " + config.stateDir() + " is in use by another agent");
+    }
+    closeables.push(lockChannel);
+
+    metrics = new AgentMetrics();
+    closeables.push(metrics);
+    metricsPort = metrics.serve(config.metrics().bind(), config.metrics().port());
+
+    spool = Spool.open(config.spool().dir(), config.spool().capBytes(), metrics, clock);
+    closeables.push(spool);
+
+    stop = new StopEnactor(config.agentId(), config.stop(), config.stateDir(), clock, metrics,
+        ack -> {
+          Uplink u = uplink;
+          if (u != null) {
+            u.sendDirect(AgentFrame.newBuilder().setStopAck(ack).build());
+          }
+        },
+        this::notice, progress);
+    closeables.push(stop);
+    stop.reapply();
+
+    tailer = new LogTailer(config.logs(), config.stateDir(), spool, metrics, clock);
+    watcher = new GoldenWatcher(config.golden(), GoldenConfig.DEFAULT, config.stateDir(), spool, metrics, clock);
+    retention = new Retention(config.retention(), watcher, metrics, clock, this::notice);
+    evidence = new EvidenceCapture(config, watcher, tailer::currentFiles, clock);
+    probes = new HealthProbes(config, tailer::stats, spool, metrics, clock, this::diskCritical);
+
+    uplink = new Uplink(config.collector(), spool, metrics, this::hello, new Uplink.Handler() {
+      @Override
+      public void welcomed(Welcome welcome) {
+        lastConnectedAt = clock.instant();
+        stop.offer(welcome.getStop(), true);
+      }
+
+      @Override
+      public void stopCommand(StopState state) {
+        stop.offer(state, false);
+      }
+
+      @Override
+      public void capture(CaptureRequest request) {
+        progress.accept("evidence: capture " + request.getRequestId() + " for incident " + request.getIncidentId()
+            + " (" + request.getRunIdsCount() + " runs)");
+        uplink.sendStream(evidence.answer(request));
+      }
+
+      @Override
+      public void pins(Pins pins) {
+        retention.pins(pins);
+      }
+
+      @Override
+      public void disconnected() {
+        lastConnectedAt = clock.instant();
+      }
+    }, progress);
+    closeables.push(uplink);
+    closeables.push(tailer);
+
+    scheduler = new ScheduledThreadPoolExecutor(1, r -> {
+      Thread t = new Thread(r, "lockstep-agent-tick");
+      t.setDaemon(true);
+      return t;
+    });
+    closeables.push(() -> {
+      scheduler.shutdownNow();
+      scheduler.awaitTermination(10, TimeUnit.SECONDS);
+    });
+    lastConnectedAt = clock.instant();
+    uplink.start();
+    long probeMs = config.probes().interval().toMillis();
+    long tailMs = Math.max(20, Math.min(500, probeMs));
+    every(tailMs, tailer::poll);
+    every(probeMs, probes::run);
+    every(Math.min(1000, probeMs), this::guard);
+    every(config.retention().interval().toMillis(), retention::runOnce);
+    every(5000, this::report);
+
+    watcher.start();
+    closeables.push(watcher);
+    progress.accept("agent " + config.agentId() + " started (state " + config.stateDir() + ", spool "
+        + spool.lastAckedSeq() + "/" + spool.lastSeq() + " acked/spooled, stop epoch " + stop.current().epoch()
+        + " " + stop.current().mode() + (metricsPort > 0 ? ", metrics on :" + metricsPort : "") + ")");
+  }
+
+  private void every(long periodMs, Runnable r) {
+    scheduler.scheduleWithFixedDelay(() -> {
+      try {
+        r.run();
+      } catch (RuntimeException e) {
+        metrics.errors.labelValues("agent").inc();
+        LOG.log(System.Logger.Level.ERROR, "agent: periodic task failed: " + e);
+      }
+    }, periodMs, periodMs, TimeUnit.MILLISECONDS);
+  }
+
+  private Hello hello() {
+    EnactedStop e = stop.current();
+    return Hello.newBuilder().setAgentId(config.agentId()).setHost(hostName()).putAllLabels(config.labels())
+        .setVersion(VERSION).setLastAckedSeq(spool.lastAckedSeq()).setEnactedStopEpoch(e.epoch())
+        .setEnactedStopMode(e.mode()).build();
+  }
+
+  private static String hostName() {
+    try {
+      return InetAddress.getLocalHost().getHostName();
+    } catch (IOException e) {
+      String h = System.getenv("HOSTNAME");
+      return h == null ? "unknown" : h;
+    }
+  }
+
+  private void notice(AgentNotice n) {
+    try {
+      spool.append(Event.newBuilder().setObservedAt(ProtoTime.of(clock.instant())).setNotice(n).build());
+    } catch (IOException e) {
+      metrics.errors.labelValues("agent").inc();
+    }
+  }
+
+  private volatile long diskCriticalRetentionAt;
+
+  private void diskCritical() {
+    // at most one extra retention pass per minute when a disk is critical
+    long now = System.nanoTime();
+    if (config.retention().enabled() && now - diskCriticalRetentionAt > TimeUnit.MINUTES.toNanos(1)) {
+      diskCriticalRetentionAt = now;
+      scheduler.execute(retention::runOnce);
+    }
+  }
+
+  private void guard() {
+    stop.guard();
+    if (uplink.isConnected()) {
+      lastConnectedAt = clock.instant();
+      return;
+    }
+    Duration failsafe = config.stop().failsafeAfter();
+    if (failsafe != null && !failsafe.isZero() && !stop.current().stopped()) {
+      Duration off = Duration.between(lastConnectedAt, clock.instant());
+      if (off.compareTo(failsafe) >= 0) {
+        stop.failsafe(off);
+      }
+    }
+  }
+
+  private void report() {
+    long seq = spool.lastSeq();
+    long acked = spool.lastAckedSeq();
+    if (seq != reportedSeq || acked != reportedAck) {
+      reportedSeq = seq;
+      reportedAck = acked;
+      progress.accept("events: spooled up to seq " + seq + ", acked up to " + acked + " ("
+          + (seq - acked) + " pending, spool " + spool.sizeBytes() / 1024 + " KiB)");
+    }
+  }
+
+  // ------------------------------------------------------------------------------ accessors
+
+  public AgentConfig config() {
+    return config;
+  }
+
+  /** Highest seq the collector has acked. */
+  public long lastAckedSeq() {
+    return spool.lastAckedSeq();
+  }
+
+  /** Highest seq assigned to a spooled event. */
+  public long lastSpooledSeq() {
+    return spool.lastSeq();
+  }
+
+  /** The stop state last enacted (epoch and mode; NONE before any). */
+  public EnactedStop enactedStop() {
+    return stop.current();
+  }
+
+  /** Whether a stream to the collector is open and welcomed. */
+  public boolean isConnected() {
+    return uplink != null && uplink.isConnected();
+  }
+
+  /** The bound Prometheus port, 0 when off. */
+  public int metricsPort() {
+    return metricsPort;
+  }
+
+  /** Runs one retention pass now; returns how many files were archived. */
+  public int runRetention() {
+    return retention.runOnce();
+  }
+
+  /** The pins last received from the collector. */
+  Pins currentPins() {
+    return retention.pins();
+  }
+
+  /** Runs every health probe once now (they also run on their interval). */
+  public void probeNow() {
+    scheduler.execute(probes::run);
+  }
+
+  /** The metrics registry (for tests and embedding). */
+  public io.prometheus.metrics.model.registry.PrometheusRegistry metricsRegistry() {
+    return metrics.registry();
+  }
+
+  @Override
+  public void close() {
+    while (!closeables.isEmpty()) {
+      AutoCloseable c = closeables.pop();
+      try {
+        c.close();
+      } catch (Exception e) {
+        LOG.log(System.Logger.Level.WARNING, "agent: closing " + c.getClass().getSimpleName() + ": " + e);
+      }
+    }
+  }
+}

@@ -1,0 +1,54 @@
+package dev.lockstep.agent.internal;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+
+/** Crash-safe file replacement: write a temp file, fsync it, rename it over the target, fsync the dir. */
+public final class AtomicFiles {
+  private AtomicFiles() {}
+
+  public static void write(Path target, byte[] content) throws IOException {
+    Path dir = target.toAbsolutePath().getParent();
+    Files.createDirectories(dir);
+    Path tmp = dir.resolve("." + target.getFileName() + ".tmp");
+    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+        StandardOpenOption.TRUNCATE_EXISTING)) {
+      ByteBuffer b = ByteBuffer.wrap(content);
+      while (b.hasRemaining()) {
+        ch.write(b);
+      }
+      ch.force(true);
+    }
+    try {
+      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (AtomicMoveNotSupportedException e) {
+      Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+    }
+    syncDir(dir);
+  }
+
+  /** Deletes the file (if present) and makes the removal durable. Returns whether it existed. */
+  public static boolean delete(Path target) throws IOException {
+    boolean existed = Files.deleteIfExists(target);
+    Path dir = target.toAbsolutePath().getParent();
+    if (existed && dir != null) {
+      syncDir(dir);
+    }
+    return existed;
+  }
+
+  /** fsync of a directory, so a rename or delete in it survives a crash. Best effort. */
+  public static void syncDir(Path dir) {
+    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+      ch.force(true);
+    } catch (IOException | UnsupportedOperationException e) {
+      // some file systems refuse to open directories; the rename is still atomic there
+    }
+  }
+}

@@ -1,2 +1,0 @@
-/** placeholder until the module's first class lands. */
-package dev.lockstep.agent;

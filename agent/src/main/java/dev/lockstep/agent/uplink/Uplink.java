@@ -1,0 +1,395 @@
+package dev.lockstep.agent.uplink;
+
+import dev.lockstep.agent.config.AgentConfig;
+import dev.lockstep.agent.metrics.AgentMetrics;
+import dev.lockstep.agent.spool.Spool;
+import dev.lockstep.proto.v1.Ack;
+import dev.lockstep.proto.v1.AgentFrame;
+import dev.lockstep.proto.v1.AgentGatewayGrpc;
+import dev.lockstep.proto.v1.CaptureRequest;
+import dev.lockstep.proto.v1.CollectorFrame;
+import dev.lockstep.proto.v1.Event;
+import dev.lockstep.proto.v1.EventBatch;
+import dev.lockstep.proto.v1.Hello;
+import dev.lockstep.proto.v1.Pins;
+import dev.lockstep.proto.v1.StopState;
+import dev.lockstep.proto.v1.Welcome;
+import io.grpc.ChannelCredentials;
+import io.grpc.ConnectivityState;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.TlsChannelCredentials;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.nio.NioIoHandler;
+import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioSocketChannel;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+/**
+ * The agent's one bidirectional stream to the collector. Sends Hello, then every spooled event
+ * above the collector's acked seq in batches, plus direct frames (stop acks, evidence); applies
+ * acks to the spool; hands welcome/stop/capture/pins to its {@link Handler}. Reconnects with
+ * backoff (initial ×1.6, ±20 % jitter, capped; reset after a Welcome).
+ *
+ * <p>Threading: every callback and every send runs on one uplink thread (the channel's executor),
+ * so stream state needs no locks; other threads only post tasks. Flow control: frames are written
+ * only while the call {@code isReady()}, and at most {@link #MAX_INFLIGHT_BATCHES} batches are in
+ * flight unacked.
+ */
+public final class Uplink implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(Uplink.class.getName());
+  static final int MAX_BATCH_EVENTS = 500;
+  static final int MAX_FRAME_BYTES = 4 * 1024 * 1024;
+  static final int MAX_INFLIGHT_BATCHES = 8;
+
+  /** What the agent does with collector frames. Called on the uplink thread; must not block. */
+  public interface Handler {
+    void welcomed(Welcome welcome);
+
+    void stopCommand(StopState state);
+
+    void capture(CaptureRequest request);
+
+    void pins(Pins pins);
+
+    void disconnected();
+  }
+
+  private final AgentConfig.Collector config;
+  private final Spool spool;
+  private final AgentMetrics metrics;
+  private final Supplier<Hello> hello;
+  private final Handler handler;
+  private final Consumer<String> progress;
+  private final ScheduledExecutorService executor;
+  private final EventLoopGroup eventLoop;
+  private final ManagedChannel channel;
+  private final ArrayDeque<AgentFrame> direct = new ArrayDeque<>();
+  private final ArrayDeque<Iterator<AgentFrame>> streams = new ArrayDeque<>();
+
+  // uplink-thread state
+  private ClientCallStreamObserver<AgentFrame> call;
+  private int generation;
+  private boolean welcomed;
+  private long sentUpTo;
+  private int maxBatchEvents = MAX_BATCH_EVENTS;
+  private int maxFrameBytes = MAX_FRAME_BYTES;
+  private Duration nextBackoff;
+  private ScheduledFuture<?> reconnect;
+  private boolean everConnected;
+  private boolean closed;
+  private boolean preferEvents;
+
+  private volatile boolean connected;
+
+  public Uplink(AgentConfig.Collector config, Spool spool, AgentMetrics metrics, Supplier<Hello> hello,
+      Handler handler, Consumer<String> progress) throws IOException {
+    this.config = config;
+    this.spool = spool;
+    this.metrics = metrics;
+    this.hello = hello;
+    this.handler = handler;
+    this.progress = progress;
+    this.nextBackoff = config.reconnectInitial();
+    ScheduledThreadPoolExecutor ex = new ScheduledThreadPoolExecutor(1, r -> {
+      Thread t = new Thread(r, "lockstep-uplink");
+      t.setDaemon(true);
+      return t;
+    });
+    ex.setRemoveOnCancelPolicy(true);
+    this.executor = ex;
+    this.eventLoop = new MultiThreadIoEventLoopGroup(1, r -> {
+      Thread t = new Thread(r, "lockstep-uplink-io");
+      t.setDaemon(true);
+      return t;
+    }, NioIoHandler.newFactory());
+    this.channel = NettyChannelBuilder.forTarget(config.target(), credentials(config))
+        .eventLoopGroup(eventLoop)
+        .channelType(NioSocketChannel.class)
+        .executor(executor)
+        .keepAliveTime(30, TimeUnit.SECONDS)
+        .keepAliveTimeout(10, TimeUnit.SECONDS)
+        .keepAliveWithoutCalls(true)
+        .maxInboundMessageSize(MAX_FRAME_BYTES)
+        .build();
+  }
+
+  private static ChannelCredentials credentials(AgentConfig.Collector c) throws IOException {
+    if (c.insecure()) {
+      return InsecureChannelCredentials.create();
+    }
+    TlsChannelCredentials.Builder b = TlsChannelCredentials.newBuilder();
+    if (c.caFile() != null) {
+      b.trustManager(c.caFile().toFile());
+    }
+    if (c.certFile() != null) {
+      b.keyManager(c.certFile().toFile(), c.keyFile().toFile());
+    }
+    return b.build();
+  }
+
+  public void start() {
+    executor.execute(this::connect);
+    spool.onAppend(this::wake);
+  }
+
+  /** Something new is in the spool. Any thread. */
+  public void wake() {
+    post(this::pump);
+  }
+
+  /** Queues a frame sent ahead of events (stop acks). Dropped if the stream breaks. Any thread. */
+  public void sendDirect(AgentFrame frame) {
+    post(() -> {
+      direct.add(frame);
+      pump();
+    });
+  }
+
+  /** Queues a lazily produced frame sequence (evidence), pulled only while the stream is ready. */
+  public void sendStream(Iterator<AgentFrame> frames) {
+    post(() -> {
+      streams.add(frames);
+      pump();
+    });
+  }
+
+  public boolean isConnected() {
+    return connected;
+  }
+
+  private void post(Runnable r) {
+    try {
+      executor.execute(r);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // closing
+    }
+  }
+
+  private void connect() {
+    if (closed) {
+      return;
+    }
+    reconnect = null;
+    if (everConnected || generation > 0) {
+      metrics.reconnects.inc();
+    }
+    if (channel.getState(false) == ConnectivityState.TRANSIENT_FAILURE) {
+      channel.resetConnectBackoff();
+    }
+    int gen = ++generation;
+    welcomed = false;
+    AgentGatewayGrpc.newStub(channel).connect(new ClientResponseObserver<AgentFrame, CollectorFrame>() {
+      @Override
+      public void beforeStart(ClientCallStreamObserver<AgentFrame> requestStream) {
+        call = requestStream;
+        requestStream.setOnReadyHandler(() -> {
+          if (gen == generation) {
+            pump();
+          }
+        });
+      }
+
+      @Override
+      public void onNext(CollectorFrame frame) {
+        if (gen == generation) {
+          receive(frame);
+        }
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        if (gen == generation) {
+          broken(Status.fromThrowable(t).getCode() + " " + shortDescription(t));
+        }
+      }
+
+      @Override
+      public void onCompleted() {
+        if (gen == generation) {
+          broken("collector closed the stream");
+        }
+      }
+    });
+    call.onNext(AgentFrame.newBuilder().setHello(hello.get()).build());
+  }
+
+  private static String shortDescription(Throwable t) {
+    String d = Status.fromThrowable(t).getDescription();
+    return d == null ? "" : d.lines().findFirst().orElse("");
+  }
+
+  private void receive(CollectorFrame frame) {
+    try {
+      switch (frame.getFrameCase()) {
+        case WELCOME -> welcome(frame.getWelcome());
+        case ACK -> ack(frame.getAck());
+        case STOP -> handler.stopCommand(frame.getStop().getState());
+        case CAPTURE -> handler.capture(frame.getCapture());
+        case PINS -> handler.pins(frame.getPins());
+        default -> { }
+      }
+    } catch (IOException | RuntimeException e) {
+      metrics.errors.labelValues("uplink").inc();
+      LOG.log(System.Logger.Level.ERROR, "uplink: handling " + frame.getFrameCase() + " failed: " + e);
+    }
+  }
+
+  private void welcome(Welcome w) throws IOException {
+    welcomed = true;
+    connected = true;
+    everConnected = true;
+    nextBackoff = config.reconnectInitial();
+    metrics.connected.set(1);
+    if (w.getAckedSeq() > spool.lastAckedSeq()) {
+      spool.ackUpTo(w.getAckedSeq());
+    }
+    sentUpTo = Math.max(spool.lastAckedSeq(), w.getAckedSeq());
+    maxBatchEvents = w.getMaxBatchEvents() > 0 ? Math.min(w.getMaxBatchEvents(), MAX_BATCH_EVENTS) : MAX_BATCH_EVENTS;
+    maxFrameBytes = w.getMaxFrameBytes() > 0 ? Math.min(w.getMaxFrameBytes(), MAX_FRAME_BYTES) : MAX_FRAME_BYTES;
+    progress.accept("connected to " + config.target() + " (collector holds seq " + w.getAckedSeq()
+        + ", spool up to " + spool.lastSeq() + "; stop epoch " + w.getStop().getEpoch() + " "
+        + (w.getStop().getMode().name()) + ")");
+    handler.welcomed(w);
+    pump();
+  }
+
+  private void ack(Ack a) throws IOException {
+    spool.ackUpTo(a.getUptoSeq());
+    pump();
+  }
+
+  private void broken(String why) {
+    boolean was = connected;
+    connected = false;
+    welcomed = false;
+    metrics.connected.set(0);
+    if (call != null) {
+      try {
+        call.onCompleted();
+      } catch (RuntimeException e) {
+        // the call is already gone
+      }
+    }
+    call = null;
+    direct.clear();
+    streams.clear();
+    if (closed) {
+      return;
+    }
+    if (was) {
+      handler.disconnected();
+    }
+    long base = nextBackoff.toMillis();
+    long delay = (long) (base * (0.8 + 0.4 * ThreadLocalRandom.current().nextDouble()));
+    nextBackoff = Duration.ofMillis(Math.min((long) (base * 1.6), config.reconnectMax().toMillis()));
+    progress.accept((was ? "disconnected" : "cannot reach collector") + " (" + why.trim() + "); retrying in "
+        + String.format("%.1f s", delay / 1000.0));
+    reconnect = executor.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
+  }
+
+  private void pump() {
+    if (call == null || !welcomed || closed) {
+      return;
+    }
+    try {
+      while (call.isReady()) {
+        if (!direct.isEmpty()) {
+          call.onNext(direct.poll());
+          continue;
+        }
+        boolean sentEvents = false;
+        if (preferEvents || streams.isEmpty()) {
+          sentEvents = sendEventBatch();
+          preferEvents = false;
+          if (sentEvents) {
+            continue;
+          }
+        }
+        Iterator<AgentFrame> s = streams.peek();
+        if (s != null) {
+          preferEvents = true;
+          if (s.hasNext()) {
+            call.onNext(s.next());
+          } else {
+            streams.poll();
+          }
+          continue;
+        }
+        if (!sentEvents) {
+          break;
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      metrics.errors.labelValues("uplink").inc();
+      LOG.log(System.Logger.Level.ERROR, "uplink: sending failed: " + e);
+      if (call != null) {
+        call.cancel("agent send failure", e);
+      }
+    }
+  }
+
+  private boolean sendEventBatch() throws IOException {
+    if (sentUpTo - spool.lastAckedSeq() >= (long) MAX_INFLIGHT_BATCHES * maxBatchEvents) {
+      return false;
+    }
+    List<Event> batch = spool.readAfter(sentUpTo, maxBatchEvents, maxFrameBytes - 64 * 1024);
+    if (batch.isEmpty()) {
+      return false;
+    }
+    call.onNext(AgentFrame.newBuilder().setEvents(EventBatch.newBuilder().addAllEvents(batch)).build());
+    sentUpTo = batch.get(batch.size() - 1).getSeq();
+    metrics.eventsSent.inc(batch.size());
+    return true;
+  }
+
+  @Override
+  public void close() {
+    try {
+      executor.submit(() -> {
+        closed = true;
+        connected = false;
+        if (reconnect != null) {
+          reconnect.cancel(false);
+        }
+        if (call != null) {
+          try {
+            call.onCompleted();
+          } catch (RuntimeException e) {
+            // already gone
+          }
+          call = null;
+        }
+      }).get(5, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      // fall through to a hard shutdown
+    }
+    channel.shutdown();
+    try {
+      if (!channel.awaitTermination(2, TimeUnit.SECONDS)) {
+        channel.shutdownNow();
+        channel.awaitTermination(2, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      channel.shutdownNow();
+    }
+    executor.shutdownNow();
+    eventLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
+  }
+}

@@ -1,0 +1,183 @@
+package dev.lockstep.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.lockstep.agent.config.AgentConfig;
+import dev.lockstep.proto.v1.Event;
+import dev.lockstep.proto.v1.GoldenReport;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+@SuppressWarnings("try") // agents are started for their side effects
+class AgentDeliveryTest {
+  @TempDir Path root;
+  TestGateway gateway;
+  Path golden;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    gateway = new TestGateway();
+    golden = root.resolve("golden");
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    gateway.close();
+  }
+
+  private List<GoldenReport> goldenReports(String agent) {
+    return gateway.events(agent, Event.BodyCase.GOLDEN).stream().map(Event::getGolden).toList();
+  }
+
+  @Test
+  void completeGoldenFilesAreParsedHashedAndDelivered() throws Exception {
+    try (Agent agent = Agent.start(Fixtures.config("a1", gateway, root), Clock.systemUTC())) {
+      GoldenFiles.writeAtomically(golden, "run-1", "primary");
+      GoldenFiles.writeAtomically(golden, "run-1", "shadow");
+      Eventually.await("two golden reports", () -> goldenReports("a1").size() == 2);
+      for (GoldenReport r : goldenReports("a1")) {
+        assertThat(r.hasError()).as(r.getError().getMessage()).isFalse();
+        assertThat(r.getRunId()).isEqualTo("run-1");
+        assertThat(r.getCanonicalHash()).startsWith("sha256:");
+        assertThat(r.getStepsCount()).isEqualTo(2);
+        assertThat(r.getSeed()).isEqualTo(42);
+      }
+      assertThat(goldenReports("a1")).extracting(GoldenReport::getRole).containsExactlyInAnyOrder("primary", "shadow");
+      Eventually.await("acked", () -> agent.lastAckedSeq() >= 2);
+      assertThat(agent.isConnected()).isTrue();
+    }
+  }
+
+  @Test
+  void collectorDownWhileEventsPileUpThenEverythingArrivesInOrder() throws Exception {
+    try (Agent agent = Agent.start(Fixtures.config("a1", gateway, root), Clock.systemUTC())) {
+      Eventually.await("connected", agent::isConnected);
+      gateway.stop();
+      Eventually.await("disconnected", () -> !agent.isConnected());
+      for (int i = 0; i < 60; i++) {
+        GoldenFiles.writeAtomically(golden, "run-" + i, "primary");
+      }
+      Eventually.await("60 golden events spooled", () -> agent.lastSpooledSeq() >= 60);
+      assertThat(goldenReports("a1")).isEmpty();
+      gateway.start();
+      Eventually.await("all delivered", () -> goldenReports("a1").size() == 60);
+      List<Event> all = gateway.events("a1");
+      for (int i = 0; i < all.size(); i++) {
+        assertThat(all.get(i).getSeq()).isEqualTo(i + 1);
+      }
+      Set<String> runs = goldenReports("a1").stream().map(GoldenReport::getRunId).collect(Collectors.toSet());
+      assertThat(runs).hasSize(60);
+      Eventually.await("acked", () -> agent.lastAckedSeq() == agent.lastSpooledSeq());
+    }
+  }
+
+  @Test
+  void halfWrittenGoldenFileIsNeverReadAsFinal() throws Exception {
+    try (Agent agent = Agent.start(Fixtures.config("a1", gateway, root), Clock.systemUTC())) {
+      String full = GoldenFiles.json("run-half", "primary", 7, 3);
+      Path half = golden.resolve("run-half.primary.golden.json");
+      Files.writeString(half, full.substring(0, full.length() / 2), StandardCharsets.UTF_8);
+      // a later, complete file proves the watcher looked at the directory well past the settle time
+      GoldenFiles.writeAtomically(golden, "run-later", "primary");
+      Eventually.await("later file reported", () -> goldenReports("a1").size() == 1);
+      Eventually.await("settle passed twice", Duration.ofSeconds(5), () -> {
+        try {
+          return Files.getLastModifiedTime(half).toMillis() < System.currentTimeMillis() - 400;
+        } catch (java.io.IOException e) {
+          return false;
+        }
+      });
+      assertThat(goldenReports("a1")).extracting(GoldenReport::getRunId).containsExactly("run-later");
+      Files.writeString(half, full, StandardCharsets.UTF_8);
+      Eventually.await("completed file reported", () -> goldenReports("a1").size() == 2);
+      GoldenReport r = goldenReports("a1").get(1);
+      assertThat(r.hasError()).as(r.getError().getMessage()).isFalse();
+      assertThat(r.getRunId()).isEqualTo("run-half");
+      assertThat(r.getSizeBytes()).isEqualTo(full.length());
+    }
+  }
+
+  @Test
+  void malformedGoldenFileIsReportedAsAnErrorNamingTheFileAndTheAgentKeepsRunning() throws Exception {
+    try (Agent agent = Agent.start(Fixtures.config("a1", gateway, root), Clock.systemUTC())) {
+      Path bad = golden.resolve("run-bad.primary.golden.json");
+      Files.writeString(bad, "{\"run_id\": \"run-bad\", \"steps\": [1, 2,, 3]}");
+      Eventually.await("error report", () -> goldenReports("a1").size() == 1);
+      GoldenReport r = goldenReports("a1").get(0);
+      assertThat(r.hasError()).isTrue();
+      assertThat(r.getError().getPath()).isEqualTo(bad.toString());
+      assertThat(r.getError().getMessage()).contains("run-bad.primary.golden.json");
+      assertThat(r.getError().getCode()).isNotEmpty();
+      assertThat(r.getError().getLine()).isEqualTo(1);
+      GoldenFiles.writeAtomically(golden, "run-good", "primary");
+      Eventually.await("good file after the bad one", () -> goldenReports("a1").size() == 2);
+      assertThat(goldenReports("a1").get(1).hasError()).isFalse();
+    }
+  }
+
+  @Test
+  void restartedAgentDoesNotReportTheSameFilesAgainButReportsNewOnes() throws Exception {
+    AgentConfig config = Fixtures.config("a1", gateway, root);
+    try (Agent agent = Agent.start(config, Clock.systemUTC())) {
+      for (int i = 0; i < 5; i++) {
+        GoldenFiles.writeAtomically(golden, "run-" + i, "primary");
+      }
+      Eventually.await("five", () -> goldenReports("a1").size() == 5);
+    }
+    GoldenFiles.writeAtomically(golden, "run-new", "primary");
+    try (Agent agent = Agent.start(config, Clock.systemUTC())) {
+      Eventually.await("the new one", () -> goldenReports("a1").size() == 6);
+      // a rescan or two later there is still nothing more
+      Eventually.await("acked", () -> agent.lastAckedSeq() == agent.lastSpooledSeq() && agent.lastSpooledSeq() >= 6);
+    }
+    assertThat(goldenReports("a1")).extracting(GoldenReport::getRunId).doesNotHaveDuplicates().hasSize(6);
+  }
+
+  @Test
+  void goldenDirectoryDeletedAndRecreatedIsWatchedAgain() throws Exception {
+    try (Agent agent = Agent.start(Fixtures.config("a1", gateway, root), Clock.systemUTC())) {
+      GoldenFiles.writeAtomically(golden, "run-1", "primary");
+      Eventually.await("first", () -> goldenReports("a1").size() == 1);
+      Files.delete(golden.resolve("run-1.primary.golden.json"));
+      Files.delete(golden);
+      Files.createDirectories(golden);
+      GoldenFiles.writeAtomically(golden, "run-2", "primary");
+      Eventually.await("file in the recreated dir", () -> goldenReports("a1").size() == 2);
+    }
+  }
+
+  @Test
+  void globDirectoriesPickUpNewSimulationDirectories() throws Exception {
+    AgentConfig c = Fixtures.config("a1", gateway, root)
+        .withGoldenDirs(List.of(root.resolve("sim_*").resolve("golden").toString()));
+    try (Agent agent = Agent.start(c, Clock.systemUTC())) {
+      Path d = Files.createDirectories(root.resolve("sim_20251202").resolve("golden"));
+      GoldenFiles.writeAtomically(d, "run-g", "shadow");
+      Eventually.await("file under a globbed dir", () -> goldenReports("a1").size() == 1);
+    }
+  }
+
+  @Test
+  void thousandsOfFilesAMinuteAreKeptUpWith() throws Exception {
+    try (Agent agent = Agent.start(Fixtures.config("a1", gateway, root), Clock.systemUTC())) {
+      long start = System.nanoTime();
+      for (int i = 0; i < 1000; i++) {
+        GoldenFiles.writeAtomically(golden, "bulk-" + i, i % 2 == 0 ? "primary" : "shadow");
+      }
+      Eventually.await("1000 reports", Duration.ofSeconds(30), () -> goldenReports("a1").size() == 1000);
+      double seconds = (System.nanoTime() - start) / 1e9;
+      assertThat(seconds).as("1000 files took %.1f s", seconds).isLessThan(30);
+      assertThat(gateway.duplicates()).isZero();
+    }
+  }
+}

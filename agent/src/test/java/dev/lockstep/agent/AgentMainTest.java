@@ -1,0 +1,136 @@
+package dev.lockstep.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.lockstep.proto.v1.Event;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+@SuppressWarnings("try") // agents are started for their side effects
+class AgentMainTest {
+  @TempDir Path root;
+  TestGateway gateway;
+  Process child;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    gateway = new TestGateway();
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    if (child != null) {
+      child.destroyForcibly().waitFor();
+    }
+    gateway.close();
+  }
+
+  private static int runMain(ByteArrayOutputStream err, String... args) {
+    return AgentMain.run(args, new PrintStream(new ByteArrayOutputStream()), new PrintStream(err, true), false);
+  }
+
+  @Test
+  void badConfigurationPrintsOneLineAndExitsTwo() throws Exception {
+    Path yaml = root.resolve("agent.yaml");
+    Files.writeString(yaml, "agent_id: w1\nstate_dir: /tmp/x\ncollector: {address: 'c:1'}\ndisk: {critical_percent: 140}\n");
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    assertThat(runMain(err, "--config", yaml.toString())).isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .isEqualTo("agent.yaml: disk.critical_percent must be between 1 and 100, got 140\n");
+
+    ByteArrayOutputStream err2 = new ByteArrayOutputStream();
+    assertThat(runMain(err2, "--bogus")).isEqualTo(2);
+    assertThat(err2.toString(StandardCharsets.UTF_8).lines()).hasSize(1);
+
+    ByteArrayOutputStream err3 = new ByteArrayOutputStream();
+    assertThat(runMain(err3, "--id", "a", "--state-dir", root.toString())).isEqualTo(2);
+    assertThat(err3.toString(StandardCharsets.UTF_8)).contains("--collector");
+  }
+
+  @Test
+  void flagsOverrideTheConfigFile() throws Exception {
+    Path yaml = root.resolve("agent.yaml");
+    Files.writeString(yaml, "agent_id: w1\nstate_dir: /tmp/x\ncollector: {address: 'c:1'}\n");
+    var c = AgentMain.parse(new String[] {"--config", yaml.toString(), "--id", "w2", "--collector", "h:9",
+        "--golden-dir", "/g1", "--golden-dir=/g2", "--label", "zone=eu", "--insecure", "--on-stop", "touch /x",
+        "--metrics-port", "0", "--stop-file", "/s", "--state-dir", root.toString()});
+    assertThat(c.agentId()).isEqualTo("w2");
+    assertThat(c.collector().target()).isEqualTo("h:9");
+    assertThat(c.collector().insecure()).isTrue();
+    assertThat(c.golden().dirs()).containsExactly("/g1", "/g2");
+    assertThat(c.labels()).containsEntry("zone", "eu");
+    assertThat(c.stop().onStop()).isEqualTo("touch /x");
+    assertThat(c.stop().file()).isEqualTo(Path.of("/s"));
+    assertThat(c.spool().dir()).isEqualTo(root.resolve("spool"));
+  }
+
+  @Test
+  void realAgentProcessReportsProgressAndShutsDownCleanlyOnSigterm() throws Exception {
+    Path golden = Files.createDirectories(root.resolve("golden"));
+    Path out = root.resolve("out.txt");
+    String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", cp, "dev.lockstep.agent.AgentMain",
+        "--id", "proc-1", "--collector", gateway.target(), "--state-dir", root.resolve("state").toString(),
+        "--golden-dir", golden.toString(), "--insecure", "--label", "workflows=billing.reconcile")
+        .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+    Eventually.await("connected line", Duration.ofSeconds(20), () -> read(out).contains("connected to"));
+    assertThat(read(out)).contains("PLAINTEXT");
+    GoldenFiles.writeAtomically(golden, "run-p", "primary");
+    Eventually.await("golden delivered", Duration.ofSeconds(20),
+        () -> gateway.events("proc-1", Event.BodyCase.GOLDEN).size() == 1);
+    assertThat(gateway.hellos().get(0).getLabelsMap()).containsEntry("workflows", "billing.reconcile");
+    child.destroy(); // SIGTERM
+    assertThat(child.waitFor(20, TimeUnit.SECONDS)).isTrue();
+    assertThat(read(out)).contains("shutting down");
+    // the state dir is free again: another agent can take it
+    try (Agent again = Agent.start(Fixtures.config("proc-1", gateway, root).withStateDir(root.resolve("state")),
+        Clock.systemUTC())) {
+      assertThat(again.lastAckedSeq()).isGreaterThanOrEqualTo(1);
+    }
+  }
+
+  private static String read(Path p) {
+    try {
+      return Files.exists(p) ? Files.readString(p) : "";
+    } catch (java.io.IOException e) {
+      return "";
+    }
+  }
+
+  @Test
+  void metricsAreServedAsPrometheusText() throws Exception {
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    try (Agent agent = Agent.start(Fixtures.config("m1", gateway, root).withMetricsPort(port), Clock.systemUTC())) {
+      GoldenFiles.writeAtomically(root.resolve("golden"), "run-m", "primary");
+      Eventually.await("acked", () -> agent.lastAckedSeq() >= 1);
+      HttpResponse<String> r = HttpClient.newHttpClient().send(
+          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).isEqualTo(200);
+      assertThat(r.body()).contains("lockstep_agent_events_spooled_total{kind=\"golden\"} 1.0")
+          .contains("lockstep_agent_connected 1.0")
+          .contains("lockstep_agent_events_acked_total")
+          .contains("lockstep_agent_spool_bytes")
+          .contains("lockstep_agent_stop_epoch 0.0");
+    }
+  }
+}

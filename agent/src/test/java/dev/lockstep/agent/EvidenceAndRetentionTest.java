@@ -1,0 +1,154 @@
+package dev.lockstep.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.lockstep.agent.config.AgentConfig;
+import dev.lockstep.proto.v1.CaptureRequest;
+import dev.lockstep.proto.v1.Event;
+import dev.lockstep.proto.v1.EvidenceChunk;
+import dev.lockstep.proto.v1.Pins;
+import java.io.ByteArrayOutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+@SuppressWarnings("try") // agents are started for their side effects
+class EvidenceAndRetentionTest {
+  @TempDir Path root;
+  TestGateway gateway;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    gateway = new TestGateway();
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    gateway.close();
+  }
+
+  private static Map<String, byte[]> artifacts(List<EvidenceChunk> chunks) throws Exception {
+    Map<String, ByteArrayOutputStream> data = new LinkedHashMap<>();
+    Map<String, byte[]> out = new LinkedHashMap<>();
+    for (EvidenceChunk c : chunks) {
+      if (c.getDone()) {
+        continue;
+      }
+      assertThat(c.getError()).as(c.getName()).isEmpty();
+      assertThat(c.getData().size()).isLessThanOrEqualTo(256 * 1024);
+      ByteArrayOutputStream b = data.computeIfAbsent(c.getName(), k -> new ByteArrayOutputStream());
+      assertThat(c.getOffset()).isEqualTo(b.size());
+      c.getData().writeTo(b);
+      if (c.getLast()) {
+        byte[] all = b.toByteArray();
+        assertThat(c.getTotalBytes()).isEqualTo(all.length);
+        assertThat(c.getSha256()).isEqualTo("sha256:" + HexFormat.of().formatHex(
+            MessageDigest.getInstance("SHA-256").digest(all)));
+        out.put(c.getName(), all);
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void captureRequestIsAnsweredWithGoldenFilesLogTailsAndASystemSnapshotInChunks() throws Exception {
+    Path log = root.resolve("shadow_24h_1.log");
+    StringBuilder big = new StringBuilder();
+    for (int i = 0; i < 40_000; i++) {
+      big.append("Running cycle ").append(i).append(" run_id=r-").append(i).append('\n');
+    }
+    Files.writeString(log, big);
+    AgentConfig c = Fixtures.config("a1", gateway, root)
+        .withLogs(List.of(AgentConfig.LogWatch.of(log.toString())));
+    Path golden = root.resolve("golden");
+    try (Agent agent = Agent.start(c, Clock.systemUTC())) {
+      GoldenFiles.writeAtomically(golden, "run-x", "primary");
+      GoldenFiles.writeAtomically(golden, "run-x", "shadow");
+      GoldenFiles.writeAtomically(golden, "run-y", "primary");
+      Eventually.await("reported", () -> gateway.events("a1", Event.BodyCase.GOLDEN).size() == 3);
+      gateway.capture(CaptureRequest.newBuilder().setRequestId("req-1").setIncidentId("inc-1").addRunIds("run-x")
+          .setIncludeLogs(true).setLogTailLines(30_000).setIncludeSnapshot(true).build());
+      Eventually.await("done", () -> gateway.evidence().stream().anyMatch(EvidenceChunk::getDone));
+      Map<String, byte[]> a = artifacts(gateway.evidence());
+      assertThat(a.keySet()).containsExactlyInAnyOrder("golden/run-x.primary.golden.json",
+          "golden/run-x.shadow.golden.json", "logs/shadow_24h_1.log", "snapshot/ps_aux.txt",
+          "snapshot/disk_usage.txt", "snapshot/memory.txt");
+      assertThat(new String(a.get("golden/run-x.shadow.golden.json"))).isEqualTo(GoldenFiles.json("run-x", "shadow", 42, 7));
+      String tail = new String(a.get("logs/shadow_24h_1.log"));
+      assertThat(tail.lines().count()).isEqualTo(30_000);
+      assertThat(tail).endsWith("Running cycle 39999 run_id=r-39999\n");
+      assertThat(gateway.evidence().stream().filter(ch -> ch.getName().startsWith("logs/")).count())
+          .as("a log tail over 256 KiB comes in several chunks").isGreaterThan(1);
+      assertThat(new String(a.get("snapshot/ps_aux.txt"))).contains("PID").contains("java");
+      assertThat(new String(a.get("snapshot/memory.txt"))).contains("Mem:");
+      assertThat(new String(a.get("snapshot/disk_usage.txt"))).contains("Use%");
+      assertThat(gateway.evidence()).allMatch(ch -> ch.getRequestId().equals("req-1") && ch.getIncidentId().equals("inc-1"));
+    }
+  }
+
+  @Test
+  void evidenceStaysWithinTheRequestedBound() throws Exception {
+    Path log = root.resolve("big.log");
+    Files.writeString(log, "x".repeat(100) .concat("\n").repeat(20_000));
+    AgentConfig c = Fixtures.config("a1", gateway, root).withLogs(List.of(AgentConfig.LogWatch.of(log.toString())));
+    try (Agent agent = Agent.start(c, Clock.systemUTC())) {
+      Eventually.await("connected", agent::isConnected);
+      gateway.capture(CaptureRequest.newBuilder().setRequestId("r").setIncludeLogs(true).setLogTailLines(20_000)
+          .setIncludeSnapshot(true).setMaxBytes(300_000).build());
+      Eventually.await("done", () -> gateway.evidence().stream().anyMatch(EvidenceChunk::getDone));
+      long total = gateway.evidence().stream().mapToLong(ch -> ch.getData().size()).sum();
+      assertThat(total).isLessThanOrEqualTo(300_000);
+      assertThat(gateway.evidence().stream().anyMatch(EvidenceChunk::getTruncated)).isTrue();
+    }
+  }
+
+  @Test
+  void retentionArchivesOldGoldenFilesIntoTarGzAndNeverTouchesPinnedRuns() throws Exception {
+    MutableClock clock = MutableClock.atSystemNow();
+    Path archive = root.resolve("archive");
+    AgentConfig c = Fixtures.config("a1", gateway, root)
+        .withRetention(new AgentConfig.Retention(true, Duration.ofDays(1), archive, Duration.ofHours(1)));
+    Path golden = root.resolve("golden");
+    try (Agent agent = Agent.start(c, clock)) {
+      Path oldA = GoldenFiles.writeAtomically(golden, "old-a", "primary");
+      Path oldPinned = GoldenFiles.writeAtomically(golden, "old-pinned", "primary");
+      Path fresh = GoldenFiles.writeAtomically(golden, "fresh", "primary");
+      Eventually.await("reported", () -> gateway.events("a1", Event.BodyCase.GOLDEN).size() == 3);
+      gateway.pins(Pins.newBuilder().addRunIds("old-pinned").build());
+      Eventually.await("pins arrived", () -> agent.currentPins().getRunIdsCount() == 1);
+      FileTime twoDaysAgo = FileTime.from(clock.instant().minus(Duration.ofDays(2)));
+      Files.setLastModifiedTime(oldA, twoDaysAgo);
+      Files.setLastModifiedTime(oldPinned, twoDaysAgo);
+      assertThat(agent.runRetention()).isEqualTo(1);
+      assertThat(oldA).doesNotExist();
+      assertThat(oldPinned).as("pinned by an open incident").exists();
+      assertThat(fresh).exists();
+      Path tgz;
+      try (Stream<Path> s = Files.list(archive)) {
+        tgz = s.filter(p -> p.toString().endsWith(".tar.gz")).findFirst().orElseThrow();
+      }
+      Process tar = new ProcessBuilder("tar", "-xzOf", tgz.toString()).redirectErrorStream(true).start();
+      String content = new String(tar.getInputStream().readAllBytes());
+      assertThat(tar.waitFor(10, TimeUnit.SECONDS)).isTrue();
+      assertThat(tar.exitValue()).as(content).isZero();
+      assertThat(content).isEqualTo(GoldenFiles.json("old-a", "primary", 42, 7));
+      Eventually.await("retention notice", () -> gateway.events("a1", Event.BodyCase.NOTICE).stream()
+          .anyMatch(e -> e.getNotice().getCount() == 1 && e.getNotice().getMessage().contains("archived")));
+      // the archived file is not reported again, and nothing is reported for it
+      assertThat(gateway.events("a1", Event.BodyCase.GOLDEN)).hasSize(3);
+    }
+  }
+}

@@ -1,0 +1,246 @@
+package dev.lockstep.agent;
+
+import dev.lockstep.proto.v1.Ack;
+import dev.lockstep.proto.v1.AgentFrame;
+import dev.lockstep.proto.v1.AgentGatewayGrpc;
+import dev.lockstep.proto.v1.CaptureRequest;
+import dev.lockstep.proto.v1.CollectorFrame;
+import dev.lockstep.proto.v1.Event;
+import dev.lockstep.proto.v1.EvidenceChunk;
+import dev.lockstep.proto.v1.Hello;
+import dev.lockstep.proto.v1.Pins;
+import dev.lockstep.proto.v1.StopAck;
+import dev.lockstep.proto.v1.StopCommand;
+import dev.lockstep.proto.v1.StopMode;
+import dev.lockstep.proto.v1.StopScope;
+import dev.lockstep.proto.v1.StopState;
+import dev.lockstep.proto.v1.Welcome;
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A test-only AgentGateway: a real grpc-netty-shaded server on loopback that stores events in
+ * memory (dropping duplicate seqs, as the collector does), acks them, and can push stop states,
+ * capture requests and pins. Its storage survives {@link #stop()}/{@link #start()} on the same port.
+ */
+public final class TestGateway implements AutoCloseable {
+  private final Map<String, TreeMap<Long, Event>> events = new ConcurrentHashMap<>();
+  private final AtomicLong duplicates = new AtomicLong();
+  private final List<Hello> hellos = new CopyOnWriteArrayList<>();
+  private final List<StopAck> stopAcks = new CopyOnWriteArrayList<>();
+  private final List<EvidenceChunk> evidence = new CopyOnWriteArrayList<>();
+  private final List<Conn> conns = new CopyOnWriteArrayList<>();
+  private volatile StopState stop = StopState.newBuilder().setEpoch(0).setMode(StopMode.RUNNING).build();
+  private volatile boolean holdAcks;
+  private volatile int port;
+  private Server server;
+
+  private final class Conn {
+    final ServerCallStreamObserver<CollectorFrame> out;
+    volatile String agent;
+
+    Conn(ServerCallStreamObserver<CollectorFrame> out) {
+      this.out = out;
+    }
+
+    void send(CollectorFrame f) {
+      synchronized (this) {
+        try {
+          out.onNext(f);
+        } catch (RuntimeException e) {
+          // stream gone
+        }
+      }
+    }
+  }
+
+  public TestGateway() throws IOException {
+    start();
+  }
+
+  /** (Re)starts on the same port as before (any free port the first time). */
+  public synchronized void start() throws IOException {
+    server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
+        .permitKeepAliveTime(20, TimeUnit.SECONDS)
+        .permitKeepAliveWithoutCalls(true)
+        .maxInboundMessageSize(4 * 1024 * 1024)
+        .addService(new AgentGatewayGrpc.AgentGatewayImplBase() {
+          @Override
+          public StreamObserver<AgentFrame> connect(StreamObserver<CollectorFrame> responses) {
+            Conn c = new Conn((ServerCallStreamObserver<CollectorFrame>) responses);
+            conns.add(c);
+            return new StreamObserver<>() {
+              @Override
+              public void onNext(AgentFrame f) {
+                receive(c, f);
+              }
+
+              @Override
+              public void onError(Throwable t) {
+                conns.remove(c);
+              }
+
+              @Override
+              public void onCompleted() {
+                conns.remove(c);
+                try {
+                  c.out.onCompleted();
+                } catch (RuntimeException e) {
+                  // already closed
+                }
+              }
+            };
+          }
+        })
+        .build()
+        .start();
+    port = server.getPort();
+  }
+
+  /** Shuts the server down hard (like a collector crash); storage is kept. */
+  public synchronized void stop() throws InterruptedException {
+    server.shutdownNow();
+    server.awaitTermination(5, TimeUnit.SECONDS);
+    conns.clear();
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public String target() {
+    return "127.0.0.1:" + port;
+  }
+
+  private void receive(Conn c, AgentFrame f) {
+    switch (f.getFrameCase()) {
+      case HELLO -> {
+        c.agent = f.getHello().getAgentId();
+        hellos.add(f.getHello());
+        c.send(CollectorFrame.newBuilder().setWelcome(Welcome.newBuilder().setStop(stop)
+            .setAckedSeq(highest(c.agent)).setMaxBatchEvents(500).setMaxFrameBytes(4 * 1024 * 1024)
+            .setCollectorVersion("test")).build());
+      }
+      case EVENTS -> {
+        TreeMap<Long, Event> m = events.computeIfAbsent(c.agent, k -> new TreeMap<>());
+        long last = 0;
+        synchronized (m) {
+          for (Event e : f.getEvents().getEventsList()) {
+            if (m.putIfAbsent(e.getSeq(), e) != null) {
+              duplicates.incrementAndGet();
+            }
+            last = Math.max(last, e.getSeq());
+          }
+        }
+        if (!holdAcks) {
+          c.send(CollectorFrame.newBuilder().setAck(Ack.newBuilder().setUptoSeq(last)).build());
+        }
+      }
+      case STOP_ACK -> stopAcks.add(f.getStopAck());
+      case EVIDENCE -> evidence.add(f.getEvidence());
+      default -> { }
+    }
+  }
+
+  private long highest(String agent) {
+    TreeMap<Long, Event> m = events.get(agent);
+    if (m == null) {
+      return 0;
+    }
+    synchronized (m) {
+      // like the collector: the highest seq of this agent it holds
+      return m.isEmpty() ? 0 : m.lastKey();
+    }
+  }
+
+  /** Stops acking (events are still stored); releasing acks everything held so far. */
+  public void holdAcks(boolean hold) {
+    this.holdAcks = hold;
+    if (!hold) {
+      for (Conn c : conns) {
+        if (c.agent != null) {
+          c.send(CollectorFrame.newBuilder().setAck(Ack.newBuilder().setUptoSeq(highest(c.agent))).build());
+        }
+      }
+    }
+  }
+
+  /** Sets the fleet's desired state and pushes it to every connected agent. */
+  public StopState setStop(StopMode mode, String incident, String reason) {
+    StopState s = StopState.newBuilder().setEpoch(stop.getEpoch() + 1).setMode(mode)
+        .setScope(StopScope.newBuilder().setFleet(true)).setIncidentId(incident).setReason(reason)
+        .setIssuedBy("test").build();
+    stop = s;
+    for (Conn c : conns) {
+      c.send(CollectorFrame.newBuilder().setStop(StopCommand.newBuilder().setState(s)).build());
+    }
+    return s;
+  }
+
+  public void capture(CaptureRequest r) {
+    for (Conn c : conns) {
+      c.send(CollectorFrame.newBuilder().setCapture(r).build());
+    }
+  }
+
+  public void pins(Pins p) {
+    for (Conn c : conns) {
+      c.send(CollectorFrame.newBuilder().setPins(p).build());
+    }
+  }
+
+  public List<Event> events(String agent) {
+    TreeMap<Long, Event> m = events.get(agent);
+    if (m == null) {
+      return List.of();
+    }
+    synchronized (m) {
+      return new ArrayList<>(m.values());
+    }
+  }
+
+  public List<Event> events(String agent, Event.BodyCase kind) {
+    return events(agent).stream().filter(e -> e.getBodyCase() == kind).toList();
+  }
+
+  public long duplicates() {
+    return duplicates.get();
+  }
+
+  public List<Hello> hellos() {
+    return hellos;
+  }
+
+  public List<StopAck> stopAcks() {
+    return stopAcks;
+  }
+
+  public List<EvidenceChunk> evidence() {
+    return evidence;
+  }
+
+  public int connections() {
+    return conns.size();
+  }
+
+  @Override
+  public void close() {
+    try {
+      stop();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

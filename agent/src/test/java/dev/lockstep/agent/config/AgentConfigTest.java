@@ -1,0 +1,103 @@
+package dev.lockstep.agent.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class AgentConfigTest {
+  @TempDir Path dir;
+
+  private Path write(String yaml) throws Exception {
+    Path f = dir.resolve("agent.yaml");
+    Files.writeString(f, yaml);
+    return f;
+  }
+
+  private static final String MINIMAL = "agent_id: w1\nstate_dir: /tmp/x\ncollector: {address: 'c:7443', insecure: true}\n";
+
+  @Test
+  void theDocumentedExampleLoads() throws Exception {
+    Path example = Path.of("..", "deploy", "config", "agent.yaml");
+    AgentConfig c = AgentConfig.load(example);
+    assertThat(c.agentId()).isEqualTo("worker-01");
+    assertThat(c.collector().target()).isEqualTo("collector.internal:7443");
+    assertThat(c.collector().insecure()).isFalse();
+    assertThat(c.golden().dirs()).containsExactly("/tmp/shadow_simulation_*/golden");
+    assertThat(c.logs()).hasSize(2);
+    assertThat(c.logs().get(0).rules()).hasSize(6);
+    assertThat(c.logs().get(0).rules().get(0).name()).isEqualTo("differ");
+    assertThat(c.processes().get(0).pattern()).isEqualTo("run_shadow_simulation.sh.*--hours 24");
+    assertThat(c.disk().criticalPercent()).isEqualTo(95);
+    assertThat(c.staleness().warnAfter()).isEqualTo(Duration.ofMinutes(10));
+    assertThat(c.staleness().criticalAfter()).isEqualTo(Duration.ofMinutes(30));
+    assertThat(c.stop().failsafeAfter()).isNull();
+    assertThat(c.stop().hookOutputBytes()).isEqualTo(16 * 1024);
+    assertThat(c.spool().capBytes()).isEqualTo(256L << 20);
+    assertThat(c.labels()).containsEntry("workflows", "billing.reconcile,ledger.sync");
+    assertThat(c.metrics().port()).isEqualTo(9464);
+  }
+
+  @Test
+  void aMinimalFileGetsTheDefaults() throws Exception {
+    AgentConfig c = AgentConfig.load(write(MINIMAL));
+    assertThat(c.stop().file()).isEqualTo(Path.of("/tmp/x/emergency-stop.json"));
+    assertThat(c.spool().dir()).isEqualTo(Path.of("/tmp/x/spool"));
+    assertThat(c.golden().settle()).isEqualTo(Duration.ofSeconds(2));
+    assertThat(c.disk().warnPercent()).isEqualTo(85);
+  }
+
+  @Test
+  void badValuesAreRejectedWithTheKeyNamed() throws Exception {
+    assertThatThrownBy(() -> AgentConfig.load(write(MINIMAL + "disk: {critical_percent: 140}\n")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("agent.yaml: disk.critical_percent must be between 1 and 100, got 140");
+    assertThatThrownBy(() -> AgentConfig.load(write(MINIMAL + "staleness: {warn_after: soon}\n")))
+        .hasMessageContaining("staleness.warn_after must be a duration");
+    assertThatThrownBy(() -> AgentConfig.load(write(MINIMAL + "disk: {critcal_percent: 90}\n")))
+        .hasMessageStartingWith("agent.yaml: unknown key disk.critcal_percent");
+    assertThatThrownBy(() -> AgentConfig.load(write(MINIMAL + "logs: [{path: /x, rules: [{name: r, regex: '(('}]}]\n")))
+        .hasMessageContaining("logs[0].rules[0].regex is not a valid regex");
+    assertThatThrownBy(() -> AgentConfig.load(write(MINIMAL + "processes: [{name: p}]\n")))
+        .hasMessageContaining("processes[0] needs exactly one of pattern or pidfile");
+    assertThatThrownBy(() -> AgentConfig.load(write("agent_id: w1\nstate_dir: /x\n")))
+        .hasMessageContaining("collector.address is required");
+    assertThatThrownBy(() -> AgentConfig.load(write("agent_id: [\n")))
+        .hasMessageStartingWith("agent.yaml: not valid YAML");
+    assertThatThrownBy(() -> AgentConfig.load(dir.resolve("missing.yaml")))
+        .hasMessageContaining("no such file");
+  }
+
+  @Test
+  void durationsAndSizesParse() {
+    assertThat(ConfigFile.parseDuration("1h30m")).isEqualTo(Duration.ofMinutes(90));
+    assertThat(ConfigFile.parseDuration("500ms")).isEqualTo(Duration.ofMillis(500));
+    assertThat(ConfigFile.parseDuration("PT10M")).isEqualTo(Duration.ofMinutes(10));
+    assertThat(ConfigFile.parseSize("256MiB")).isEqualTo(256L << 20);
+    assertThat(ConfigFile.parseSize("4096")).isEqualTo(4096);
+  }
+
+  @Test
+  void codeBuiltConfigsValidateAndCopy() throws Exception {
+    AgentConfig c = AgentConfig.defaults("a1", "127.0.0.1:1", dir)
+        .withGoldenDirs(List.of("/g"))
+        .withLabel("workflows", "w")
+        .withDisk(new AgentConfig.Disk(List.of(dir), 80, 90))
+        .withSpoolCapBytes(1 << 20)
+        .withMetricsPort(0)
+        .withFailsafeAfter(Duration.ofMinutes(5));
+    assertThat(c.validate()).isSameAs(c);
+    assertThat(c.golden().dirs()).containsExactly("/g");
+    assertThat(c.stop().failsafeAfter()).isEqualTo(Duration.ofMinutes(5));
+    AgentConfig moved = c.withStateDir(dir.resolve("other"));
+    assertThat(moved.spool().dir()).isEqualTo(dir.resolve("other/spool"));
+    assertThat(moved.stop().file()).isEqualTo(dir.resolve("other/emergency-stop.json"));
+    assertThatThrownBy(() -> c.withDisk(new AgentConfig.Disk(List.of(), 80, 140)).validate())
+        .hasMessage("agent.yaml: disk.critical_percent must be between 1 and 100, got 140");
+  }
+}

@@ -1,0 +1,184 @@
+package dev.lockstep.agent.logs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.lockstep.agent.config.AgentConfig;
+import dev.lockstep.agent.metrics.AgentMetrics;
+import dev.lockstep.agent.spool.Spool;
+import dev.lockstep.proto.v1.Event;
+import dev.lockstep.proto.v1.LogMatch;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class LogTailerTest {
+  @TempDir Path dir;
+  Spool spool;
+  Path log;
+  Path state;
+  AgentConfig.LogWatch watch;
+  LogTailer tailer;
+
+  @BeforeEach
+  void setUp() throws IOException {
+    spool = Spool.open(dir.resolve("spool"), 64L << 20, new AgentMetrics(), Clock.systemUTC());
+    log = dir.resolve("shadow_24h_1.log");
+    state = Files.createDirectories(dir.resolve("state"));
+    // every line is a match, so every line read shows up as an event
+    watch = new AgentConfig.LogWatch(log.toString(),
+        List.of(new AgentConfig.LogRule("line", "^line (\\d+)", AgentConfig.RuleKind.CUSTOM, 1)),
+        List.of(".1"), AgentConfig.DEFAULT_RUN_ID_REGEX, true);
+    tailer = new LogTailer(List.of(watch), state, spool, new AgentMetrics(), Clock.systemUTC());
+  }
+
+  @AfterEach
+  void tearDown() throws IOException {
+    tailer.close();
+    spool.close();
+  }
+
+  private void append(Path f, int from, int to) throws IOException {
+    StringBuilder s = new StringBuilder();
+    for (int i = from; i < to; i++) {
+      s.append("line ").append(i).append('\n');
+    }
+    Files.writeString(f, s, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+  }
+
+  private List<Long> numbersSeen() throws IOException {
+    List<Long> out = new ArrayList<>();
+    for (Event e : spool.readAfter(0, 100_000, Long.MAX_VALUE)) {
+      if (e.hasLogMatch()) {
+        out.add(e.getLogMatch().getCount());
+      }
+    }
+    return out;
+  }
+
+  private static List<Long> range(int to) {
+    List<Long> r = new ArrayList<>();
+    for (long i = 0; i < to; i++) {
+      r.add(i);
+    }
+    return r;
+  }
+
+  @Test
+  void renameRotationLosesNoLineAndReadsNoneTwice() throws IOException {
+    append(log, 0, 100);
+    tailer.poll();
+    append(log, 100, 150); // written before rotation, not yet read
+    Files.move(log, dir.resolve("shadow_24h_1.log.1"));
+    append(dir.resolve("shadow_24h_1.log.1"), 150, 160); // the writer still has the old file open
+    append(log, 160, 200); // the writer reopened: a new file under the name
+    tailer.poll();
+    tailer.poll();
+    append(log, 200, 210);
+    tailer.poll();
+    assertThat(numbersSeen()).containsExactlyElementsOf(range(210));
+  }
+
+  @Test
+  void copytruncateLosesNoLineAndReadsNoneTwice() throws IOException {
+    append(log, 0, 100);
+    tailer.poll();
+    append(log, 100, 130); // not yet read when logrotate copies
+    Files.copy(log, dir.resolve("shadow_24h_1.log.1"), StandardCopyOption.REPLACE_EXISTING);
+    try (var ch = java.nio.channels.FileChannel.open(log, StandardOpenOption.WRITE)) {
+      ch.truncate(0);
+    }
+    append(log, 130, 300); // grows past the old offset before the next poll
+    tailer.poll();
+    tailer.poll();
+    assertThat(numbersSeen()).containsExactlyElementsOf(range(300));
+  }
+
+  @Test
+  void offsetsSurviveARestartWithoutRepeatsOrGaps() throws IOException {
+    append(log, 0, 50);
+    tailer.poll();
+    tailer.close();
+    append(log, 50, 80);
+    tailer = new LogTailer(List.of(watch), state, spool, new AgentMetrics(), Clock.systemUTC());
+    tailer.poll();
+    assertThat(numbersSeen()).containsExactlyElementsOf(range(80));
+  }
+
+  @Test
+  void rotationWhileTheAgentWasDownIsFinishedFromTheRotatedFile() throws IOException {
+    append(log, 0, 40);
+    tailer.poll();
+    tailer.close();
+    append(log, 40, 60);
+    Files.move(log, dir.resolve("shadow_24h_1.log.1"));
+    append(log, 60, 70);
+    tailer = new LogTailer(List.of(watch), state, spool, new AgentMetrics(), Clock.systemUTC());
+    tailer.poll();
+    assertThat(numbersSeen()).containsExactlyElementsOf(range(70));
+  }
+
+  @Test
+  void aPartialLastLineIsReadOnlyWhenComplete() throws IOException {
+    Files.writeString(log, "line 0\nline 1");
+    tailer.poll();
+    assertThat(numbersSeen()).containsExactly(0L);
+    Files.writeString(log, "23\n", StandardOpenOption.APPEND);
+    tailer.poll();
+    assertThat(numbersSeen()).containsExactly(0L, 123L);
+  }
+
+  @Test
+  void defaultRulesFindThePlaybookPatternsWithContextAndNearestRunId() throws IOException {
+    tailer.close();
+    Path shadow = dir.resolve("monitor.log");
+    AgentConfig.LogWatch defaults = AgentConfig.LogWatch.of(shadow.toString());
+    Spool s2 = Spool.open(dir.resolve("spool2"), 64L << 20, new AgentMetrics(), Clock.systemUTC());
+    LogTailer t = new LogTailer(List.of(defaults), Files.createDirectories(dir.resolve("state2")), s2,
+        new AgentMetrics(), Clock.systemUTC());
+    Files.writeString(shadow, String.join("\n",
+        "Running cycle 1",
+        "run_id=billing-7f3a-cycle-0001 started",
+        "compare done: 0 mismatches",
+        "Running cycle 2",
+        "run_id: billing-7f3a-cycle-0002 started",
+        "step 3 output differs",
+        "compare done: 2 mismatches",
+        "CRITICAL: 2 mismatch errors found",
+        "worker killed by OOM killer",
+        "") );
+    t.poll();
+    List<LogMatch> m = s2.readAfter(0, 100, Long.MAX_VALUE).stream().filter(Event::hasLogMatch)
+        .map(Event::getLogMatch).toList();
+    assertThat(m).extracting(LogMatch::getKind).containsExactly(LogMatch.Kind.CYCLE, LogMatch.Kind.CLEAN_CYCLE,
+        LogMatch.Kind.CYCLE, LogMatch.Kind.MISMATCH_COUNT, LogMatch.Kind.MISMATCH_COUNT, LogMatch.Kind.ERROR);
+    LogMatch mismatches = m.get(3);
+    assertThat(mismatches.getCount()).isEqualTo(2);
+    assertThat(mismatches.getLineNumber()).isEqualTo(7);
+    assertThat(mismatches.getRunId()).isEqualTo("billing-7f3a-cycle-0002");
+    assertThat(mismatches.getContextList()).hasSize(5).endsWith("step 3 output differs");
+    assertThat(m.get(4).getRule()).isEqualTo("mismatch_errors");
+    assertThat(m.get(4).getCapturesList()).containsExactly("2");
+    assertThat(m.get(1).getRunId()).isEqualTo("billing-7f3a-cycle-0001");
+    LogStats stats = t.stats(shadow.toString());
+    assertThat(stats.cycles()).isEqualTo(2);
+    assertThat(stats.cleanCycles()).isEqualTo(1);
+    t.close();
+    s2.close();
+  }
+
+  @Test
+  void tailReturnsTheLastLines() throws IOException {
+    append(log, 0, 1000);
+    assertThat(new String(LogTailer.tail(log, 3, 1 << 20))).isEqualTo("line 997\nline 998\nline 999\n");
+    assertThat(new String(LogTailer.tail(log, 5, 20))).hasSizeLessThanOrEqualTo(20);
+  }
+}
