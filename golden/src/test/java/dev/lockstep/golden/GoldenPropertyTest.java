@@ -11,57 +11,96 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
 
+/**
+ * Property tests: each property runs on many generated inputs from a seeded {@link Random}; a
+ * failure names the seed of the input that broke it, so it can be replayed. (Plain JUnit rather
+ * than jqwik: jqwik's author asks that AI agents not use it, and this project respects that.)
+ */
 class GoldenPropertyTest {
   private static final JsonNodeFactory F = JsonNodeFactory.instance;
+  private static final long BASE_SEED = Long.getLong("lockstep.property.seed", 20261128L);
 
-  @Property(tries = 500)
-  void arbitraryBytesGiveADocumentOrAGoldenParseException(@ForAll byte[] bytes) {
-    parseOrRefuse(bytes);
+  /** Runs {@code property} on {@code tries} inputs, each from its own seeded generator. */
+  private static void forAll(int tries, Consumer<Random> property) {
+    for (int i = 0; i < tries; i++) {
+      long seed = BASE_SEED * 31 + i;
+      try {
+        property.accept(new Random(seed));
+      } catch (AssertionError | RuntimeException e) {
+        throw new AssertionError("property failed for input seed " + seed + ": " + e.getMessage(), e);
+      }
+    }
   }
 
-  @Property(tries = 500)
-  void jsonLikeTextGivesADocumentOrAGoldenParseException(@ForAll("jsonish") String text) {
-    parseOrRefuse(text.getBytes(StandardCharsets.UTF_8));
+  private static byte[] bytes(Random r) {
+    byte[] b = new byte[r.nextInt(300)];
+    r.nextBytes(b);
+    return b;
   }
 
-  @Property(tries = 300)
-  void mangledValidDocumentsGiveADocumentOrAGoldenParseException(@ForAll("trees") JsonNode tree,
-      @ForAll("cuts") int cut, @ForAll byte junk) {
-    byte[] bytes = Canonical.toText(withRunId(tree)).getBytes(StandardCharsets.UTF_8);
-    int at = Math.floorMod(cut, bytes.length);
-    parseOrRefuse(java.util.Arrays.copyOf(bytes, at));
-    byte[] flipped = bytes.clone();
-    flipped[at] = junk;
-    parseOrRefuse(flipped);
+  private static String jsonish(Random r) {
+    String chars = "{}[]\":,.-+eE0123456789 \n\\utrfalsenNI\u00e9\ud83d\ude00";
+    StringBuilder sb = new StringBuilder();
+    for (int i = r.nextInt(200); i > 0; i--) sb.append(chars.charAt(r.nextInt(chars.length())));
+    return sb.toString();
   }
 
-  @Property(tries = 300)
-  void canonicalisationIsIdempotent(@ForAll("trees") JsonNode tree) throws Exception {
-    String once = Canonical.toText(withRunId(tree));
-    JsonNode reparsed = Golden.parse(once.getBytes(StandardCharsets.UTF_8), "p", GoldenConfig.DEFAULT).tree();
-    assertThat(Canonical.toText(reparsed)).isEqualTo(once);
+  private static JsonNode tree(Random r) {
+    return value(r, 0);
   }
 
-  @Property(tries = 300)
-  void canonicalFormDoesNotDependOnKeyOrder(@ForAll("trees") JsonNode tree, @ForAll long seed) throws Exception {
-    JsonNode doc = withRunId(tree);
-    JsonNode shuffled = shuffle(doc, new Random(seed));
-    assertThat(Canonical.toText(shuffled)).isEqualTo(Canonical.toText(doc));
-    byte[] a = Canonical.toText(doc).getBytes(StandardCharsets.UTF_8);
-    byte[] b = pretty(shuffled).getBytes(StandardCharsets.UTF_8);
-    assertThat(Golden.parse(b, "b", GoldenConfig.DEFAULT).summary().canonicalHash())
-        .isEqualTo(Golden.parse(a, "a", GoldenConfig.DEFAULT).summary().canonicalHash());
+  @Test
+  void arbitraryBytesGiveADocumentOrAGoldenParseException() {
+    forAll(500, r -> parseOrRefuse(bytes(r)));
   }
 
-  @Property(tries = 300)
-  void streamingSummaryAgreesWithTheTreeReference(@ForAll("trees") JsonNode tree, @ForAll("trees") JsonNode step,
-      @ForAll long seed) throws Exception {
+  @Test
+  void jsonLikeTextGivesADocumentOrAGoldenParseException() {
+    forAll(500, r -> parseOrRefuse(jsonish(r).getBytes(StandardCharsets.UTF_8)));
+  }
+
+  @Test
+  void mangledValidDocumentsGiveADocumentOrAGoldenParseException() {
+    forAll(300, r -> {
+      byte[] bytes = Canonical.toText(withRunId(tree(r))).getBytes(StandardCharsets.UTF_8);
+      int at = Math.floorMod(r.nextInt(), bytes.length);
+      parseOrRefuse(java.util.Arrays.copyOf(bytes, at));
+      byte[] flipped = bytes.clone();
+      flipped[at] = (byte) r.nextInt(256);
+      parseOrRefuse(flipped);
+    });
+  }
+
+  @Test
+  void canonicalisationIsIdempotent() {
+    forAll(300, r -> {
+      String once = Canonical.toText(withRunId(tree(r)));
+      JsonNode reparsed = parse(once.getBytes(StandardCharsets.UTF_8), "p").tree();
+      assertThat(Canonical.toText(reparsed)).isEqualTo(once);
+    });
+  }
+
+  @Test
+  void canonicalFormDoesNotDependOnKeyOrder() {
+    forAll(300, r -> {
+      JsonNode doc = withRunId(tree(r));
+      JsonNode shuffled = shuffle(doc, new Random(r.nextLong()));
+      assertThat(Canonical.toText(shuffled)).isEqualTo(Canonical.toText(doc));
+      byte[] a = Canonical.toText(doc).getBytes(StandardCharsets.UTF_8);
+      byte[] b = pretty(shuffled).getBytes(StandardCharsets.UTF_8);
+      assertThat(parse(b, "b").summary().canonicalHash()).isEqualTo(parse(a, "a").summary().canonicalHash());
+    });
+  }
+
+  @Test
+  void streamingSummaryAgreesWithTheTreeReference() {
+    forAll(300, r -> streamingSummaryAgreesWithTheTreeReference(tree(r), tree(r), r.nextLong()));
+  }
+
+  private static void streamingSummaryAgreesWithTheTreeReference(JsonNode tree, JsonNode step, long seed) {
     ObjectNode doc = (ObjectNode) shuffle(withRunId(tree), new Random(seed));
     ArrayNode steps = doc.putArray("steps");
     steps.add(step);
@@ -71,9 +110,21 @@ class GoldenPropertyTest {
     s.put("timestamp", seed);
     steps.add(s);
     byte[] bytes = pretty(doc).getBytes(StandardCharsets.UTF_8);
-    RunSummary streamed = Golden.parse(bytes, "p", GoldenConfig.DEFAULT).summary();
-    JsonNode parsed = new StrictParser(GoldenConfig.Limits.DEFAULT).readTree(bytes, "p");
-    assertThat(streamed).isEqualTo(new Summarizer(GoldenConfig.DEFAULT).summarize(parsed, "p"));
+    RunSummary streamed = parse(bytes, "p").summary();
+    try {
+      JsonNode parsed = new StrictParser(GoldenConfig.Limits.DEFAULT).readTree(bytes, "p");
+      assertThat(streamed).isEqualTo(new Summarizer(GoldenConfig.DEFAULT).summarize(parsed, "p"));
+    } catch (GoldenParseException e) {
+      throw new AssertionError("reference parser refused what the streaming one accepted: " + e.getMessage(), e);
+    }
+  }
+
+  private static GoldenDocument parse(byte[] bytes, String source) {
+    try {
+      return Golden.parse(bytes, source, GoldenConfig.DEFAULT);
+    } catch (GoldenParseException e) {
+      throw new AssertionError("valid document refused: " + e.getMessage(), e);
+    }
   }
 
   private static void parseOrRefuse(byte[] bytes) {
@@ -119,21 +170,8 @@ class GoldenPropertyTest {
     }
   }
 
-  @Provide
-  Arbitrary<Integer> cuts() {
-    return Arbitraries.integers();
-  }
 
-  @Provide
-  Arbitrary<String> jsonish() {
-    return Arbitraries.strings().withChars("{}[]\":,.-+eE0123456789 \n\\utrfalsenNI\u00e9\ud83d\ude00")
-        .ofMaxLength(200);
-  }
 
-  @Provide
-  Arbitrary<JsonNode> trees() {
-    return Arbitraries.randomValue(r -> value(r, 0));
-  }
 
   private static JsonNode value(Random r, int depth) {
     int kind = r.nextInt(depth > 4 ? 5 : 7);
