@@ -33,6 +33,10 @@ public final class AgentMain {
   private AgentMain() {}
 
   public static void main(String[] args) {
+    // netty probes JFR at start-up and loads ~100 classes for it; the agent has no use for them
+    if (System.getProperty("io.grpc.netty.shaded.io.netty.jfr.enabled") == null) {
+      System.setProperty("io.grpc.netty.shaded.io.netty.jfr.enabled", "false");
+    }
     System.exit(run(args, System.out, System.err, true));
   }
 

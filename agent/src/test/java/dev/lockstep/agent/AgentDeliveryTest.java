@@ -144,6 +144,31 @@ class AgentDeliveryTest {
   }
 
   @Test
+  void anAgentWhoseStateWasWipedContinuesAboveWhatTheCollectorHolds() throws Exception {
+    AgentConfig config = Fixtures.config("a1", gateway, root);
+    try (Agent agent = Agent.start(config, Clock.systemUTC())) {
+      for (int i = 0; i < 5; i++) {
+        GoldenFiles.writeAtomically(golden, "run-" + i, "primary");
+      }
+      Eventually.await("five", () -> goldenReports("a1").size() == 5);
+    }
+    long held = gateway.events("a1").size();
+    try (java.util.stream.Stream<Path> files = Files.walk(root.resolve("state"))) {
+      files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
+    gateway.stop();
+    GoldenFiles.writeAtomically(golden, "run-after-wipe", "primary");
+    try (Agent agent = Agent.start(config, Clock.systemUTC())) {
+      // spooled while the collector is away, with seqs the collector already holds
+      Eventually.await("spooled", () -> agent.lastSpooledSeq() >= 6);
+      gateway.start();
+      Eventually.await("re-sequenced and stored", () -> goldenReports("a1").size() == 5 + 6);
+      assertThat(gateway.events("a1").get((int) held).getSeq()).isEqualTo(held + 1);
+      assertThat(goldenReports("a1")).extracting(GoldenReport::getRunId).contains("run-after-wipe");
+    }
+  }
+
+  @Test
   void goldenDirectoryDeletedAndRecreatedIsWatchedAgain() throws Exception {
     try (Agent agent = Agent.start(Fixtures.config("a1", gateway, root), Clock.systemUTC())) {
       GoldenFiles.writeAtomically(golden, "run-1", "primary");

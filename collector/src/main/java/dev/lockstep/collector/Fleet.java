@@ -232,23 +232,41 @@ public final class Fleet implements GatewayListener {
   }
 
   @Override
+  public void storing(long ingestedAtMillis) {
+    inFlight.merge(ingestedAtMillis, 1, Integer::sum);
+  }
+
+  @Override
+  public void storeFailed(long ingestedAtMillis) {
+    inFlight.computeIfPresent(ingestedAtMillis, (k, n) -> n == 1 ? null : n - 1);
+  }
+
+  @Override
   public void stored(AgentSession session, List<Event> events, long ingestedAtMillis) {
     String agentId = session.agentId();
     long last = events.get(events.size() - 1).getSeq();
     agents.seen(agentId, last, clock.instant());
-    inFlight.merge(ingestedAtMillis, 1, Integer::sum);
-    onCoreAsync("events of " + agentId, () -> {
-      try {
-        for (Event e : events) handleEvent(agentId, e);
-      } finally {
-        inFlight.computeIfPresent(ingestedAtMillis, (k, n) -> n == 1 ? null : n - 1);
-      }
-    });
+    Runnable done = () -> storeFailed(ingestedAtMillis);
+    try {
+      core.execute(() -> {
+        try {
+          for (Event e : events) handleEvent(agentId, e);
+        } catch (RuntimeException ex) {
+          metrics.internalErrors.labelValues("core").inc();
+          LOG.log(System.Logger.Level.ERROR, "events of " + agentId + ": " + ex, ex);
+        } finally {
+          done.run();
+        }
+      });
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // shutting down: leave the batch in flight so the checkpoint keeps it for replay
+    }
   }
 
   /**
    * Persists how far the core has processed stored events: every event ingested before the
-   * oldest batch still queued for the core. A restart replays from there (see {@link #replay}).
+   * oldest batch still being written or queued for the core. A restart replays from there (see
+   * {@link #replay}).
    */
   void checkpointProcessed() {
     long low = inFlight.isEmpty() ? clock.millis() : inFlight.firstKey();
@@ -263,7 +281,7 @@ public final class Fleet implements GatewayListener {
       if (ack.getEnacted()) agents.enacted(agentId, ack.getEpoch());
       progress.accept("ack from " + agentId + ": epoch " + ack.getEpoch() + " " + ack.getMode()
           + " " + row.getStatus() + (ack.getDetail().isEmpty() ? "" : " (" + firstLine(ack.getDetail()) + ")"));
-      publish(WatchEvent.newBuilder().setStop(stopStatus()));
+      publishStopSoon();
     });
   }
 
@@ -425,9 +443,12 @@ public final class Fleet implements GatewayListener {
   private int fanOut() {
     AgentGateway g = gateway;
     if (g == null) return 0;
+    // Every agent gets one of two frames (in scope or not): build each once, not per agent.
+    Map<StopState, CollectorFrame> frames = new HashMap<>();
     return g.broadcast(s -> {
       StopState eff = stop.effectiveFor(agents.target(s.agentId()));
-      s.send(CollectorFrame.newBuilder().setStop(StopCommand.newBuilder().setState(eff)).build());
+      s.send(frames.computeIfAbsent(eff, e ->
+          CollectorFrame.newBuilder().setStop(StopCommand.newBuilder().setState(e)).build()));
     });
   }
 
@@ -581,6 +602,17 @@ public final class Fleet implements GatewayListener {
     if (o.change() == Incidents.Change.RESOLVED) onCoreAsync("pins", this::publishPins);
   }
 
+  /** Keeps Alertmanager's copy of every unresolved incident firing. */
+  public void refreshAlerts() {
+    Alerts a = alerts;
+    if (a == null) return;
+    List<Incident> open = new ArrayList<>();
+    for (Incident i : incidents.all()) {
+      if (i.getState() != dev.lockstep.proto.v1.IncidentState.RESOLVED) open.add(i);
+    }
+    if (!open.isEmpty()) a.refreshAlertmanager(open);
+  }
+
   /** Raised by the alert worker when a sink keeps failing. */
   void sinkFailing(String sink, String detail) {
     onCoreAsync("webhook failure", () -> {
@@ -588,6 +620,21 @@ public final class Fleet implements GatewayListener {
       progress.accept("incident " + o.incident().getId() + " " + o.change().name().toLowerCase()
           + ": P3 " + o.incident().getTitle());
     });
+  }
+
+  private boolean stopPublishPending;
+
+  /**
+   * Publishes the stop status to watchers at most every 100 ms (core thread only): with a
+   * thousand agents acking at once, one status per ack would cost O(agents²).
+   */
+  private void publishStopSoon() {
+    if (watch.subscribers() == 0 || stopPublishPending) return;
+    stopPublishPending = true;
+    core.schedule(() -> {
+      stopPublishPending = false;
+      publish(WatchEvent.newBuilder().setStop(stopStatus()));
+    }, 100, TimeUnit.MILLISECONDS);
   }
 
   void publish(WatchEvent.Builder e) {
@@ -647,6 +694,40 @@ public final class Fleet implements GatewayListener {
     });
     checkpointProcessed();
     return n[0];
+  }
+
+  /**
+   * Runs the mismatch path once on dummy data without side effects (classification, vote, run
+   * state encoding, playbook, alert payloads, frame building), so the first real mismatch is not
+   * slowed by class loading and one-time initialisation on its way to the stop fan-out.
+   */
+  void warmUp() {
+    List<StepSummary> steps = List.of(new StepSummary(0, "s", "compute", false, "sha256:x", "", "", ""));
+    RunSummary a = new RunSummary("warm-up", "warm-up", "primary", 1L, "sha256:a", "", "", steps);
+    RunSummary b = new RunSummary("warm-up", "warm-up", "shadow", 1L, "sha256:b", "", "", steps);
+    dev.lockstep.golden.Classifier.classify(a, b);
+    dev.lockstep.golden.Majority.vote(Map.of("a", a, "b", b, "c", b));
+    Replica r = new Replica("warm-up", "primary", a, "/warm-up", 0);
+    RocksRunStateStore.warmUp(new RunState("warm-up", "warm-up", 0, 1, List.of(r), Verdict.MISMATCH, 1,
+        "DETERMINISM_VIOLATION", "x", "INC-000000"));
+    Decision d = new Decision("warm-up", "warm-up", Verdict.MISMATCH, "DETERMINISM_VIOLATION", 0, "s",
+        "x", List.of("warm-up"), List.of(), List.of(r), List.of());
+    Playbook.fromDecision(d).ifPresent(raise -> {
+      Incident sample = Incident.newBuilder().setId("INC-000000").setKind(raise.kind())
+          .setSeverity(raise.severity()).setTitle(raise.title()).setSignature(raise.signature()).build();
+      Alerts.warmUp(sample);
+      WatchEvent.newBuilder().setIncident(sample).build().toByteArray();
+    });
+    CollectorFrame.newBuilder().setStop(StopCommand.newBuilder().setState(stop.current())).build()
+        .toByteArray();
+    try {
+      dev.lockstep.proto.v1.AgentFrame.parseFrom(dev.lockstep.proto.v1.AgentFrame.newBuilder()
+          .setEvents(dev.lockstep.proto.v1.EventBatch.newBuilder().addEvents(Event.newBuilder()
+              .setSeq(1).setGolden(GoldenReport.newBuilder().setRunId("warm-up").addSteps(
+                  dev.lockstep.proto.v1.StepSummary.newBuilder().setIndex(0))))).build().toByteArray());
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   static String firstLine(String s) {

@@ -88,6 +88,10 @@ public final class Spool implements AutoCloseable {
   private boolean refusedNoticed;
   private long droppedInEpisode;
   private boolean closed;
+  private boolean startedEmpty;
+  // the newest appended events, so the uplink rarely reads back from disk (cleared on compaction)
+  private static final int TAIL_EVENTS = 2048;
+  private final java.util.ArrayDeque<Event> tail = new java.util.ArrayDeque<>();
   // a compaction can only free something after health samples were appended since the last one
   private boolean compactable = true;
 
@@ -107,8 +111,17 @@ public final class Spool implements AutoCloseable {
     return s;
   }
 
+  /**
+   * True while this spool was created empty at open (no acked marker, no segments) and has not
+   * been rebased: then a collector holding seqs of this agent means the agent's state was lost.
+   */
+  public synchronized boolean startedEmpty() {
+    return startedEmpty;
+  }
+
   private void recover() throws IOException {
     Path ackedFile = dir.resolve(ACKED_FILE);
+    startedEmpty = !Files.exists(ackedFile);
     if (Files.exists(ackedFile)) {
       String t = Files.readString(ackedFile, StandardCharsets.US_ASCII).trim();
       try {
@@ -141,6 +154,7 @@ public final class Spool implements AutoCloseable {
         }
       }
     }
+    startedEmpty = startedEmpty && nextSeq == 1;
     totalBytes = segments.values().stream().mapToLong(s -> s.sizeBytes).sum();
     if (!segments.isEmpty()) {
       activeSegment = segments.lastEntry().getValue();
@@ -278,6 +292,9 @@ public final class Spool implements AutoCloseable {
       bodies.add(e.toBuilder().setSeq(nextSeq + bodies.size()).build().toByteArray());
     }
     List<Long> seqs = writeLocked(bodies);
+    for (int i = 0; i < events.size(); i++) {
+      remember(events.get(i).toBuilder().setSeq(seqs.get(i)).build());
+    }
     if (kind == Event.BodyCase.HEALTH) {
       compactable = true;
     }
@@ -343,11 +360,19 @@ public final class Spool implements AutoCloseable {
     AtomicFiles.syncDir(dir);
   }
 
+  private void remember(Event e) {
+    tail.addLast(e);
+    if (tail.size() > TAIL_EVENTS) {
+      tail.removeFirst();
+    }
+  }
+
   private void noticeLocked(AgentNotice.Kind kind, String message, long count) throws IOException {
     LOG.log(System.Logger.Level.WARNING, "spool: " + message);
     Event e = Event.newBuilder().setSeq(nextSeq).setObservedAt(ProtoTime.of(clock.instant()))
         .setNotice(AgentNotice.newBuilder().setKind(kind).setMessage(message).setCount(count)).build();
     writeLocked(List.of(e.toByteArray()));
+    remember(e);
     metrics.eventsSpooled.labelValues("notice").inc();
   }
 
@@ -357,6 +382,7 @@ public final class Spool implements AutoCloseable {
    */
   private void compact(List<Event> incoming) throws IOException {
     compactable = false;
+    tail.clear();
     Map<String, Long> newest = new HashMap<>();
     for (Segment seg : segments.values()) {
       forEachRecord(seg, 0, (off, e) -> {
@@ -454,6 +480,21 @@ public final class Spool implements AutoCloseable {
   /** Up to maxEvents spooled events with seq > afterSeq, at most ~maxBytes of them, in seq order. */
   public synchronized List<Event> readAfter(long afterSeq, int maxEvents, long maxBytes) throws IOException {
     List<Event> out = new ArrayList<>();
+    if (!tail.isEmpty() && tail.peekFirst().getSeq() <= afterSeq + 1) {
+      long bytes = 0;
+      for (Event e : tail) {
+        if (e.getSeq() <= afterSeq) {
+          continue;
+        }
+        int size = e.getSerializedSize();
+        if (out.size() >= maxEvents || (!out.isEmpty() && bytes + size > maxBytes)) {
+          break;
+        }
+        out.add(e);
+        bytes += size + 8;
+      }
+      return out;
+    }
     long[] bytes = {0};
     for (Segment seg : segments.tailMap(segments.floorKey(afterSeq + 1) == null ? Long.MIN_VALUE
         : segments.floorKey(afterSeq + 1), true).values()) {
@@ -483,6 +524,51 @@ public final class Spool implements AutoCloseable {
       }
     }
     return out;
+  }
+
+  /**
+   * The collector already holds seqs up to {@code collectorSeq} that this spool never assigned
+   * (its state was lost, e.g. the state dir was wiped): move the seq space above it. Pending events
+   * are re-sequenced after it, in order, so the collector does not drop them as duplicates.
+   */
+  public synchronized void rebaseAbove(long collectorSeq) throws IOException {
+    startedEmpty = false;
+    List<Event> pending = new ArrayList<>();
+    for (Segment seg : segments.values()) {
+      forEachRecord(seg, 0, (off, e) -> {
+        if (e.getSeq() > ackedSeq) {
+          pending.add(e);
+        }
+        return true;
+      });
+    }
+    LOG.log(System.Logger.Level.WARNING, "spool: the collector holds seq " + collectorSeq + " but this spool only reached "
+        + (nextSeq - 1) + " (state lost?); re-sequencing " + pending.size() + " pending events above it");
+    if (active != null) {
+      active.close();
+      active = null;
+    }
+    for (Segment seg : segments.values()) {
+      Files.deleteIfExists(seg.file);
+    }
+    segments.clear();
+    activeSegment = null;
+    tail.clear();
+    totalBytes = 0;
+    ackedSeq = collectorSeq;
+    nextSeq = collectorSeq + 1;
+    AtomicFiles.write(dir.resolve(ACKED_FILE), Long.toString(ackedSeq).getBytes(StandardCharsets.US_ASCII));
+    if (!pending.isEmpty()) {
+      List<byte[]> bodies = new ArrayList<>();
+      for (Event e : pending) {
+        bodies.add(e.toBuilder().setSeq(nextSeq + bodies.size()).build().toByteArray());
+      }
+      List<Long> seqs = writeLocked(bodies);
+      for (int i = 0; i < pending.size(); i++) {
+        remember(pending.get(i).toBuilder().setSeq(seqs.get(i)).build());
+      }
+    }
+    gauges();
   }
 
   /** Visits every event still on disk, acked or not (for reconciliation after a restart). */

@@ -94,6 +94,7 @@ public final class Uplink implements AutoCloseable {
   private boolean everConnected;
   private boolean closed;
   private boolean preferEvents;
+  private boolean firstWelcome = true;
 
   private volatile boolean connected;
 
@@ -256,7 +257,12 @@ public final class Uplink implements AutoCloseable {
     everConnected = true;
     nextBackoff = config.reconnectInitial();
     metrics.connected.set(1);
-    if (w.getAckedSeq() > spool.lastAckedSeq()) {
+    boolean stateLost = firstWelcome && spool.startedEmpty() && w.getAckedSeq() > 0;
+    firstWelcome = false;
+    if (stateLost || w.getAckedSeq() > spool.lastSeq()) {
+      // the collector holds seqs this spool did not assign (state dir wiped or replaced)
+      spool.rebaseAbove(w.getAckedSeq());
+    } else if (w.getAckedSeq() > spool.lastAckedSeq()) {
       spool.ackUpTo(w.getAckedSeq());
     }
     sentUpTo = Math.max(spool.lastAckedSeq(), w.getAckedSeq());

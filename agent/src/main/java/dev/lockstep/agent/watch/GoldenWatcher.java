@@ -216,7 +216,9 @@ public final class GoldenWatcher implements AutoCloseable {
             continue;
           }
           present.add(f);
-          if (!candidates.containsKey(f)) {
+          // a file already reported is not stat'ed again by the rescan (a rewrite of it still
+          // arrives as a MODIFY event); this keeps a rescan of a big directory to one listing
+          if (!candidates.containsKey(f) && !seen.contains(f)) {
             try {
               BasicFileAttributes a = Files.readAttributes(f, BasicFileAttributes.class);
               if (a.isRegularFile() && !seen.isSeen(f, a.size(), a.lastModifiedTime().toMillis())) {

@@ -69,6 +69,10 @@ final class SeenFiles implements AutoCloseable {
     return "R\t" + e.sizeBytes() + "\t" + e.mtimeMillis() + "\t" + (e.runId() == null ? "" : e.runId()) + "\t" + e.path() + "\n";
   }
 
+  boolean contains(Path p) {
+    return entries.containsKey(p);
+  }
+
   boolean isSeen(Path p, long size, long mtimeMillis) {
     Entry e = entries.get(p);
     return e != null && e.sizeBytes() == size && e.mtimeMillis() == mtimeMillis;

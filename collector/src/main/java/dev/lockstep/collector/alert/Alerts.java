@@ -125,6 +125,15 @@ public final class Alerts implements AutoCloseable {
     return outbox.size();
   }
 
+  /** Builds each payload kind once (class loading, JSON init) so the first real alert is fast. */
+  public static void warmUp(Incident sample) {
+    Instant now = Instant.EPOCH;
+    AlertPayloads.json(sample, "opened", now);
+    AlertPayloads.slack(sample, "opened");
+    AlertPayloads.alertmanager(sample, "opened", now);
+    hmac(new byte[] {1}, new byte[] {2});
+  }
+
   /** Names of the configured sinks. */
   public List<String> sinkNames() {
     return sinks.stream().map(Sink::name).toList();
@@ -161,6 +170,36 @@ public final class Alerts implements AutoCloseable {
           continue;
         }
         outbox.put(e.seq(), e);
+      }
+    }
+    worker.execute(this::deliverDue);
+  }
+
+  /**
+   * Re-posts every unresolved incident to the Alertmanager sinks only (not to webhooks, not to
+   * the alert log), so firing alerts never reach their 24 h endsAt while the incident is open.
+   * Skipped for a sink that still has entries queued.
+   */
+  public void refreshAlertmanager(List<Incident> open) {
+    Instant now = clock.instant();
+    synchronized (this) {
+      for (Sink s : sinks) {
+        if (!"alertmanager".equals(s.format())) continue;
+        boolean busy = outbox.values().stream().anyMatch(e -> e.sink().equals(s.name()));
+        if (busy) continue;
+        for (Incident incident : open) {
+          sequence++;
+          Entry e = new Entry(sequence, s.name(), incident.getId() + "/refresh/" + now.toEpochMilli(),
+              AlertPayloads.alertmanager(incident, "firing", now), 0, now.toEpochMilli(), 0, "");
+          try (Store.Batch b = store.batch()) {
+            b.put(Store.Family.OUTBOX, key(e.seq()), JSON.writeValueAsBytes(e))
+                .put(Store.Family.META, SEQ, Store.longBytes(sequence)).commit(false);
+          } catch (IOException ex) {
+            metrics.internalErrors.labelValues("outbox").inc();
+            continue;
+          }
+          outbox.put(e.seq(), e);
+        }
       }
     }
     worker.execute(this::deliverDue);

@@ -29,6 +29,11 @@ import java.util.function.UnaryOperator;
  * signature is not resolved, a repeat raises its count and last-seen instead of opening another.
  * States move open → acknowledged → resolved only by operator action with a note. Every opening,
  * escalation and transition is written to the audit log. Ids read INC-000042.
+ *
+ * <p>Writes go to the WAL without fsync except operator transitions: an incident is derived from
+ * events that were fsync'd before their ack and are re-processed after a crash, and the stop
+ * state that a P0 causes is fsync'd right after (which syncs everything written before it). This
+ * keeps fsyncs off the path from mismatch to stop fan-out.
  */
 public final class Incidents {
   /** What happened, as the playbook names it. {@code discriminator} joins the signature. */
@@ -150,7 +155,7 @@ public final class Incidents {
             .setExplanation(r.explanation()).build();
         try (Store.Batch batch = store.batch()) {
           batch.put(Store.Family.META, SEQ, Store.longBytes(sequence))
-              .put(Store.Family.INCIDENTS, INC + id, next.toByteArray()).commit(true);
+              .put(Store.Family.INCIDENTS, INC + id, next.toByteArray()).commit(false);
         }
         byId.put(id, next);
         openBySignature.put(next.getSignature(), id);

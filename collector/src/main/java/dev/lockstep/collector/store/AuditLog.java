@@ -34,7 +34,8 @@ public final class AuditLog {
         .build();
     byte[] key = ByteBuffer.allocate(16).putLong(now.toEpochMilli())
         .putLong(sequence.incrementAndGet()).array();
-    store.put(Store.Family.AUDIT, key, e.toByteArray(), true);
+    // Operator actions are fsync'd; the collector's own entries ride the WAL (see Incidents).
+    store.put(Store.Family.AUDIT, key, e.toByteArray(), "operator".equals(role));
   }
 
   /** Newest first, at or after {@code sinceMillis}, at most {@code limit}. */

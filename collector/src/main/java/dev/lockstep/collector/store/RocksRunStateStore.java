@@ -111,6 +111,16 @@ public final class RocksRunStateStore implements RunStateStore {
     pending.remove(runId);
   }
 
+  /** Builds the JSON (de)serializers now rather than on the first run (start-up warm-up). */
+  public static void warmUp(RunState sample) {
+    try {
+      JSON.readValue(JSON.writeValueAsBytes(sample), RunState.class);
+      JSON.readValue(JSON.writeValueAsBytes(new HostStats("h", 1, 0)), HostStats.class);
+    } catch (IOException e) {
+      throw new Store.StoreException("run state encoding is broken", e);
+    }
+  }
+
   private static RunState decode(byte[] v) {
     if (v == null) return null;
     try {

@@ -200,6 +200,12 @@ class AlertsTest {
         assertThat(alert.path("annotations").path("summary").asText()).contains("UNSEEDED_RNG");
         assertThat(alert.path("status").path("state").asText()).isEqualTo("active");
 
+        // the hourly refresh re-posts open incidents (idempotent for Alertmanager)
+        c.fleet().onCore(() -> {
+          c.fleet().refreshAlerts();
+          return null;
+        });
+        Eventually.await(Duration.ofSeconds(5), "refresh delivered", () -> outboxDepth(c) == 0);
         c.fleet().onCore(() -> c.fleet().incidents().resolve(inc.getId(), "fixed", "test", ""));
         Eventually.await(Duration.ofSeconds(10), "alert resolved", () -> {
           try {
