@@ -2,6 +2,7 @@ package dev.lockstep.collector;
 
 import dev.lockstep.collector.alert.Alerts;
 import dev.lockstep.collector.auth.CallerInterceptor;
+import dev.lockstep.collector.auth.CertificateIdentity;
 import dev.lockstep.collector.auth.IdentityResolver;
 import dev.lockstep.collector.config.CollectorConfig;
 import dev.lockstep.collector.correlate.CorrelationPolicy;
@@ -19,6 +20,7 @@ import dev.lockstep.collector.store.RocksRunStateStore;
 import dev.lockstep.collector.store.Store;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
+import io.grpc.TlsServerCredentials;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -135,9 +137,24 @@ public final class Collector implements AutoCloseable {
       throw new IOException("replay of recent golden events failed: " + e.getMessage(), e);
     }
 
-    CallerInterceptor callers = new CallerInterceptor(IdentityResolver.unauthenticated());
+    CollectorConfig.Tls tls = config.insecure() ? CollectorConfig.Tls.NONE : config.tls();
+    CallerInterceptor callers = new CallerInterceptor(tls.clientCaFile() != null
+        ? new CertificateIdentity() : IdentityResolver.unauthenticated());
     health = new HealthStatusManager();
-    server = NettyServerBuilder.forAddress(new InetSocketAddress(config.listenHost(), config.listenPort()))
+    InetSocketAddress address = new InetSocketAddress(config.listenHost(), config.listenPort());
+    NettyServerBuilder builder;
+    if (tls.enabled()) {
+      TlsServerCredentials.Builder creds = TlsServerCredentials.newBuilder()
+          .keyManager(tls.certFile().toFile(), tls.keyFile().toFile());
+      if (tls.clientCaFile() != null) {
+        creds.trustManager(tls.clientCaFile().toFile())
+            .clientAuth(TlsServerCredentials.ClientAuth.REQUIRE);
+      }
+      builder = NettyServerBuilder.forAddress(address, creds.build());
+    } else {
+      builder = NettyServerBuilder.forAddress(address);
+    }
+    server = builder
         .maxInboundMessageSize(AgentGateway.TRANSPORT_MAX_BYTES)
         .permitKeepAliveTime(20, TimeUnit.SECONDS)
         .permitKeepAliveWithoutCalls(true)
@@ -182,7 +199,8 @@ public final class Collector implements AutoCloseable {
     core.scheduleWithFixedDelay(guard(fleet::refreshAlerts, "alert refresh"), 1, 1, TimeUnit.HOURS);
     core.scheduleWithFixedDelay(guard(fleet::retain, "retention"), 60_000, Duration.ofHours(1).toMillis(),
         TimeUnit.MILLISECONDS);
-    progress.accept("listening on " + config.listenHost() + ":" + port() + " (data dir "
+    progress.accept("listening on " + config.listenHost() + ":" + port() + " ("
+        + (tls.enabled() ? (tls.clientCaFile() != null ? "mTLS" : "TLS") : "plaintext") + ", data dir "
         + config.dataDir() + ", stop policy " + config.stopPolicy().name().toLowerCase()
         + (metricsServer != null ? ", metrics on :" + metricsServer.getPort() : "") + ")");
   }

@@ -58,8 +58,18 @@ public final class CollectorMain implements Callable<Integer> {
   @Option(names = "--port-file", paramLabel = "FILE", description = "write the bound port here when ready")
   Path portFile;
 
-  @Option(names = "--insecure", description = "serve plaintext gRPC (no TLS)")
+  @Option(names = "--insecure", description = "serve plaintext gRPC (no TLS), even when TLS is configured")
   boolean insecure;
+
+  @Option(names = "--tls-cert", paramLabel = "FILE", description = "server certificate (PEM)")
+  Path tlsCert;
+
+  @Option(names = "--tls-key", paramLabel = "FILE", description = "server private key (PEM, PKCS#8)")
+  Path tlsKey;
+
+  @Option(names = "--tls-client-ca", paramLabel = "FILE",
+      description = "require client certificates from this CA (mTLS); the certificate CN is the caller")
+  Path tlsClientCa;
 
   /** Builds the effective configuration from the file and flags; errors name the key or flag. */
   CollectorConfig config() throws CollectorConfig.ConfigException {
@@ -99,6 +109,21 @@ public final class CollectorMain implements Callable<Integer> {
       for (String w : webhooks) c = c.withWebhook(new CollectorConfig.Webhook(url("--alert-webhook", w), "json", null));
     }
     if (alertmanager != null) c = c.withAlertmanager(url("--alertmanager", alertmanager));
+    if (tlsCert != null || tlsKey != null || tlsClientCa != null) {
+      Path cert = tlsCert != null ? tlsCert : c.tls().certFile();
+      Path key = tlsKey != null ? tlsKey : c.tls().keyFile();
+      Path ca = tlsClientCa != null ? tlsClientCa : c.tls().clientCaFile();
+      if (cert == null || key == null) {
+        throw new CollectorConfig.ConfigException("--tls-cert and --tls-key must be given together");
+      }
+      for (Path p : new Path[] {cert, key, ca}) {
+        if (p != null && !Files.isReadable(p)) {
+          throw new CollectorConfig.ConfigException("TLS file is not readable: " + p);
+        }
+      }
+      c = c.withTls(new CollectorConfig.Tls(cert.toAbsolutePath(), key.toAbsolutePath(),
+          ca == null ? null : ca.toAbsolutePath()));
+    }
     if (insecure) c = c.withInsecure(true);
     return c;
   }
@@ -122,8 +147,8 @@ public final class CollectorMain implements Callable<Integer> {
       System.err.println("lockstep collector: " + e.getMessage());
       return 2;
     }
-    if (!config.insecure()) {
-      System.out.println("[collector] note: TLS is not configured yet; serving plaintext gRPC");
+    if (!config.insecure() && !config.tls().enabled()) {
+      System.out.println("[collector] note: no TLS configured (tls.cert_file / --tls-cert); serving plaintext gRPC");
     }
     Collector collector;
     try {

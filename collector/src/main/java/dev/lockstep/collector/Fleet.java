@@ -232,23 +232,41 @@ public final class Fleet implements GatewayListener {
   }
 
   @Override
+  public void storing(long ingestedAtMillis) {
+    inFlight.merge(ingestedAtMillis, 1, Integer::sum);
+  }
+
+  @Override
+  public void storeFailed(long ingestedAtMillis) {
+    inFlight.computeIfPresent(ingestedAtMillis, (k, n) -> n == 1 ? null : n - 1);
+  }
+
+  @Override
   public void stored(AgentSession session, List<Event> events, long ingestedAtMillis) {
     String agentId = session.agentId();
     long last = events.get(events.size() - 1).getSeq();
     agents.seen(agentId, last, clock.instant());
-    inFlight.merge(ingestedAtMillis, 1, Integer::sum);
-    onCoreAsync("events of " + agentId, () -> {
-      try {
-        for (Event e : events) handleEvent(agentId, e);
-      } finally {
-        inFlight.computeIfPresent(ingestedAtMillis, (k, n) -> n == 1 ? null : n - 1);
-      }
-    });
+    Runnable done = () -> storeFailed(ingestedAtMillis);
+    try {
+      core.execute(() -> {
+        try {
+          for (Event e : events) handleEvent(agentId, e);
+        } catch (RuntimeException ex) {
+          metrics.internalErrors.labelValues("core").inc();
+          LOG.log(System.Logger.Level.ERROR, "events of " + agentId + ": " + ex, ex);
+        } finally {
+          done.run();
+        }
+      });
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // shutting down: leave the batch in flight so the checkpoint keeps it for replay
+    }
   }
 
   /**
    * Persists how far the core has processed stored events: every event ingested before the
-   * oldest batch still queued for the core. A restart replays from there (see {@link #replay}).
+   * oldest batch still being written or queued for the core. A restart replays from there (see
+   * {@link #replay}).
    */
   void checkpointProcessed() {
     long low = inFlight.isEmpty() ? clock.millis() : inFlight.firstKey();

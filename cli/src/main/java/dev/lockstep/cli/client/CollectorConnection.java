@@ -44,10 +44,13 @@ public final class CollectorConnection implements AutoCloseable {
   private final OperatorGrpc.OperatorBlockingStub operator;
 
   private final EventLoopGroup loop;
+  private final boolean tls;
 
   private CollectorConnection(
-      CollectorAddress address, Duration callTimeout, ManagedChannel channel, EventLoopGroup loop) {
+      CollectorAddress address, Duration callTimeout, ManagedChannel channel, EventLoopGroup loop,
+      boolean tls) {
     this.loop = loop;
+    this.tls = tls;
     this.address = address;
     this.callTimeout = callTimeout;
     this.channel = channel;
@@ -80,11 +83,16 @@ public final class CollectorConnection implements AutoCloseable {
             .maxInboundMessageSize(MAX_INBOUND_BYTES)
             .userAgent("lockstep-cli")
             .build();
-    return new CollectorConnection(address, callTimeout, channel, loop);
+    return new CollectorConnection(address, callTimeout, channel, loop, tls != null);
   }
 
   public CollectorAddress address() {
     return address;
+  }
+
+  /** Whether the channel uses TLS. */
+  public boolean tls() {
+    return tls;
   }
 
   public Duration callTimeout() {

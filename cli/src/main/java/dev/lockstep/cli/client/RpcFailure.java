@@ -16,13 +16,19 @@ import javax.net.ssl.SSLException;
 public record RpcFailure(int exitCode, String message) {
 
   public static RpcFailure of(StatusRuntimeException e, CollectorAddress address, Duration timeout) {
+    return of(e, address, timeout, true);
+  }
+
+  /** {@code tls}: whether the channel used TLS (a plaintext call to a TLS port gets a hint). */
+  public static RpcFailure of(
+      StatusRuntimeException e, CollectorAddress address, Duration timeout, boolean tls) {
     Status status = e.getStatus();
     String description = status.getDescription() == null ? "" : status.getDescription();
     switch (status.getCode()) {
       case UNAVAILABLE:
         return new RpcFailure(
             ExitCode.COLLECTOR_ERROR,
-            "cannot reach collector at " + address + " (" + unavailableReason(status) + ")");
+            "cannot reach collector at " + address + " (" + unavailableReason(status, tls) + ")");
       case DEADLINE_EXCEEDED:
         return new RpcFailure(
             ExitCode.COLLECTOR_ERROR,
@@ -52,11 +58,25 @@ public record RpcFailure(int exitCode, String message) {
     }
   }
 
-  private static String unavailableReason(Status status) {
+  private static String unavailableReason(Status status, boolean tls) {
+    for (Throwable t = status.getCause(); t != null; t = t.getCause()) {
+      String m = String.valueOf(t.getMessage());
+      if (m.contains("CERTIFICATE_REQUIRED")) {
+        return "the collector requires a client certificate: give --cert and --key";
+      }
+      if (m.contains("No subject alternative") || m.contains("No name matching")) {
+        return "TLS handshake failed: the collector's certificate does not name this host";
+      }
+      if (t instanceof java.security.cert.CertificateException
+          || t instanceof java.security.cert.CertPathValidatorException
+          || m.contains("PKIX path") || m.contains("unable to find valid certification path")) {
+        return "TLS handshake failed: the collector's certificate is not signed by --ca";
+      }
+    }
     for (Throwable t = status.getCause(); t != null; t = t.getCause()) {
       if (t instanceof ConnectException) {
-        String m = t.getMessage() == null ? "" : t.getMessage().toLowerCase();
-        return m.contains("refused") || m.isEmpty() ? "connection refused" : oneLine(t.getMessage());
+        String lower = t.getMessage() == null ? "" : t.getMessage().toLowerCase();
+        return lower.contains("refused") || lower.isEmpty() ? "connection refused" : oneLine(t.getMessage());
       }
       if (t instanceof UnknownHostException || t instanceof UnresolvedAddressException) {
         return "unknown host";
@@ -73,6 +93,9 @@ public record RpcFailure(int exitCode, String message) {
       return "unavailable";
     }
     String lower = d.toLowerCase();
+    if (!tls && (lower.equals("io exception") || lower.contains("network closed"))) {
+      return "connection closed by the collector; if it serves TLS, give --ca (and --cert/--key)";
+    }
     if (lower.contains("unable to resolve host")) {
       return "unknown host";
     }

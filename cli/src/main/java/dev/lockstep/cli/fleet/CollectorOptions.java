@@ -76,8 +76,8 @@ public final class CollectorOptions {
   @Option(
       names = "--insecure",
       description =
-          "Plaintext gRPC, no TLS. The default while the collector serves plaintext; may not be"
-              + " combined with --ca/--cert/--key.")
+          "Plaintext gRPC, no TLS (also the default when no TLS file is given, for a collector"
+              + " started with --insecure); may not be combined with --ca/--cert/--key.")
   boolean insecure;
 
   /** @throws IllegalArgumentException (a usage error) naming the bad flag */

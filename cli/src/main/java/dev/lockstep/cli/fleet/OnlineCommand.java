@@ -43,7 +43,7 @@ abstract class OnlineCommand implements Callable<Integer> {
       out.flush();
       return code;
     } catch (StatusRuntimeException e) {
-      RpcFailure failure = RpcFailure.of(e, connection.address(), connection.callTimeout());
+      RpcFailure failure = RpcFailure.of(e, connection.address(), connection.callTimeout(), connection.tls());
       onCollectorFailure(session, failure);
       return fail(err, failure.exitCode(), failure.message(), e);
     } catch (CommandFailure e) {

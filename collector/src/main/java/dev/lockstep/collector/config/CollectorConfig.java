@@ -34,7 +34,21 @@ public record CollectorConfig(
     Duration stopResendInterval,
     Evidence evidence,
     Alerts alerts,
-    Duration agentStaleAfter) {
+    Duration agentStaleAfter,
+    Tls tls) {
+
+  /**
+   * Server TLS: certificate and key (PEM); with {@code clientCaFile} every client must present a
+   * certificate from that CA (mTLS) and its subject CN is the caller's identity (an agent may then
+   * only say Hello as its CN). Null fields = not configured.
+   */
+  public record Tls(Path certFile, Path keyFile, Path clientCaFile) {
+    public static final Tls NONE = new Tls(null, null, null);
+
+    public boolean enabled() {
+      return certFile != null;
+    }
+  }
 
   /** What the collector does to the fleet on a P0 incident. */
   public enum StopPolicy { FLEET, WORKFLOW, HOST, OFF }
@@ -99,7 +113,8 @@ public record CollectorConfig(
         Duration.ofSeconds(5),
         new Evidence(64L << 20, 200),
         new Alerts(List.of(), null, null, 5, Duration.ofMinutes(2), Duration.ofMinutes(1)),
-        Duration.ofMinutes(2));
+        Duration.ofMinutes(2),
+        Tls.NONE);
   }
 
   /** The alert log file: configured, or {@code alerts.log} in the data dir. */
@@ -113,37 +128,37 @@ public record CollectorConfig(
 
   public CollectorConfig withDataDir(Path v) {
     return new CollectorConfig(v, listenHost, listenPort, metricsPort, insecure, storage, retention,
-        correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter);
+        correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter, tls);
   }
 
   public CollectorConfig withListen(String host, int port) {
     return new CollectorConfig(dataDir, host, port, metricsPort, insecure, storage, retention,
-        correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter);
+        correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter, tls);
   }
 
   public CollectorConfig withMetricsPort(int v) {
     return new CollectorConfig(dataDir, listenHost, listenPort, v, insecure, storage, retention,
-        correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter);
+        correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter, tls);
   }
 
   public CollectorConfig withInsecure(boolean v) {
     return new CollectorConfig(dataDir, listenHost, listenPort, metricsPort, v, storage, retention,
-        correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter);
+        correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter, tls);
   }
 
   public CollectorConfig withStorage(Storage v) {
     return new CollectorConfig(dataDir, listenHost, listenPort, metricsPort, insecure, v, retention,
-        correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter);
+        correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter, tls);
   }
 
   public CollectorConfig withRetention(Retention v) {
     return new CollectorConfig(dataDir, listenHost, listenPort, metricsPort, insecure, storage, v,
-        correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter);
+        correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter, tls);
   }
 
   public CollectorConfig withCorrelation(Correlation v) {
     return new CollectorConfig(dataDir, listenHost, listenPort, metricsPort, insecure, storage,
-        retention, v, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter);
+        retention, v, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter, tls);
   }
 
   public CollectorConfig withCorrelationWindow(Duration v) {
@@ -152,22 +167,22 @@ public record CollectorConfig(
 
   public CollectorConfig withStopPolicy(StopPolicy v) {
     return new CollectorConfig(dataDir, listenHost, listenPort, metricsPort, insecure, storage,
-        retention, correlation, v, stopResendInterval, evidence, alerts, agentStaleAfter);
+        retention, correlation, v, stopResendInterval, evidence, alerts, agentStaleAfter, tls);
   }
 
   public CollectorConfig withStopResendInterval(Duration v) {
     return new CollectorConfig(dataDir, listenHost, listenPort, metricsPort, insecure, storage,
-        retention, correlation, stopPolicy, v, evidence, alerts, agentStaleAfter);
+        retention, correlation, stopPolicy, v, evidence, alerts, agentStaleAfter, tls);
   }
 
   public CollectorConfig withEvidence(Evidence v) {
     return new CollectorConfig(dataDir, listenHost, listenPort, metricsPort, insecure, storage,
-        retention, correlation, stopPolicy, stopResendInterval, v, alerts, agentStaleAfter);
+        retention, correlation, stopPolicy, stopResendInterval, v, alerts, agentStaleAfter, tls);
   }
 
   public CollectorConfig withAlerts(Alerts v) {
     return new CollectorConfig(dataDir, listenHost, listenPort, metricsPort, insecure, storage,
-        retention, correlation, stopPolicy, stopResendInterval, evidence, v, agentStaleAfter);
+        retention, correlation, stopPolicy, stopResendInterval, evidence, v, agentStaleAfter, tls);
   }
 
   public CollectorConfig withWebhook(Webhook w) {
@@ -184,7 +199,12 @@ public record CollectorConfig(
 
   public CollectorConfig withAgentStaleAfter(Duration v) {
     return new CollectorConfig(dataDir, listenHost, listenPort, metricsPort, insecure, storage,
-        retention, correlation, stopPolicy, stopResendInterval, evidence, alerts, v);
+        retention, correlation, stopPolicy, stopResendInterval, evidence, alerts, v, tls);
+  }
+
+  public CollectorConfig withTls(Tls v) {
+    return new CollectorConfig(dataDir, listenHost, listenPort, metricsPort, insecure, storage,
+        retention, correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter, v);
   }
 
   /** A configuration error; the message is the one line the operator reads. */
@@ -289,6 +309,12 @@ public record CollectorConfig(
       }
     }
 
+    private Path readable(JsonNode node, String key) throws ConfigException {
+      Path p = baseDir.resolve(text(node, key));
+      if (!Files.isReadable(p)) throw error(key, "is not a readable file: " + p);
+      return p;
+    }
+
     private long integer(JsonNode node, String key, long min, long max) throws ConfigException {
       if (!node.canConvertToLong() || !node.isIntegralNumber()) {
         throw error(key, "must be an integer, got '" + node.asText() + "'");
@@ -345,7 +371,7 @@ public record CollectorConfig(
     }
 
     CollectorConfig read(JsonNode root) throws ConfigException {
-      known(root, "", Set.of("listen", "data_dir", "metrics_port", "insecure", "store",
+      known(root, "", Set.of("listen", "data_dir", "metrics_port", "insecure", "tls", "store",
           "retention", "correlation", "stop", "evidence", "alerts", "agents"));
       CollectorConfig c = defaults(Path.of("data"));
       if (root.has("data_dir")) {
@@ -483,6 +509,19 @@ public record CollectorConfig(
                 : d.failureAfter(),
             a.has("max_backoff") ? duration(a.get("max_backoff"), "alerts.max_backoff")
                 : d.maxBackoff()));
+      }
+      if (root.has("tls")) {
+        JsonNode t = root.get("tls");
+        known(t, "tls", Set.of("cert_file", "key_file", "client_ca_file"));
+        Path cert = t.has("cert_file") ? readable(t.get("cert_file"), "tls.cert_file") : null;
+        Path key = t.has("key_file") ? readable(t.get("key_file"), "tls.key_file") : null;
+        Path ca = t.has("client_ca_file") ? readable(t.get("client_ca_file"), "tls.client_ca_file") : null;
+        if ((cert == null) != (key == null)) {
+          throw error(cert == null ? "tls.cert_file" : "tls.key_file",
+              "is required with " + (cert == null ? "tls.key_file" : "tls.cert_file"));
+        }
+        if (ca != null && cert == null) throw error("tls.cert_file", "is required with tls.client_ca_file");
+        c = c.withTls(new Tls(cert, key, ca));
       }
       if (root.has("agents")) {
         JsonNode s = root.get("agents");

@@ -314,9 +314,11 @@ public final class AgentGateway {
     long started = System.nanoTime();
     long ingestedAt = clock.millis();
     Store.IngestResult result;
+    listener.storing(ingestedAt);
     try {
       result = store.ingest(session.agentId(), events, ingestedAt);
     } catch (IOException | RuntimeException e) {
+      listener.storeFailed(ingestedAt);
       metrics.internalErrors.labelValues("store").inc();
       LOG.log(System.Logger.Level.ERROR, "store write failed for " + session.agentId() + ": " + e);
       session.close(Status.UNAVAILABLE.withDescription("store write failed; resend later"));
@@ -328,6 +330,10 @@ public final class AgentGateway {
     if (result.duplicates() > 0) metrics.duplicatesDropped.inc(result.duplicates());
     session.send(CollectorFrame.newBuilder()
         .setAck(Ack.newBuilder().setUptoSeq(result.highWaterMark())).build());
-    if (!result.stored().isEmpty()) listener.stored(session, result.stored(), ingestedAt);
+    if (result.stored().isEmpty()) {
+      listener.storeFailed(ingestedAt);
+    } else {
+      listener.stored(session, result.stored(), ingestedAt);
+    }
   }
 }

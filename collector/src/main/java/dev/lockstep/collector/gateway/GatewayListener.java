@@ -17,6 +17,12 @@ public interface GatewayListener {
   /** The Welcome was sent; a good moment to send pins. */
   void welcomed(AgentSession session);
 
+  /** A batch stamped {@code ingestedAtMillis} is about to be written (then stored or storeFailed). */
+  default void storing(long ingestedAtMillis) {}
+
+  /** The batch stamped {@code ingestedAtMillis} was not written, or held only duplicates. */
+  default void storeFailed(long ingestedAtMillis) {}
+
   /**
    * Events were durably stored (with ingest time {@code ingestedAtMillis}) and acked; duplicates
    * already dropped.

@@ -53,7 +53,8 @@ class CollectorConfigTest {
         List.of("stop:\n  polcy: fleet\n", "collector.yaml: unknown key stop.polcy"),
         List.of("alerts:\n  webhooks:\n    - format: json\n", "collector.yaml: alerts.webhooks[0].url is required"),
         List.of("alerts:\n  alertmanager: ftp://x\n", "collector.yaml: alerts.alertmanager must be an http(s) URL"),
-        List.of("correlation:\n  expected_roles: [primary]\n", "collector.yaml: correlation.expected_roles must name at least 2 roles"))) {
+        List.of("correlation:\n  expected_roles: [primary]\n", "collector.yaml: correlation.expected_roles must name at least 2 roles"),
+        List.of("tls:\n  cert_file: nope.pem\n", "collector.yaml: tls.cert_file is not a readable file"))) {
       Path f = write(bad.get(0));
       assertThatThrownBy(() -> CollectorConfig.load(f))
           .isInstanceOf(CollectorConfig.ConfigException.class)
