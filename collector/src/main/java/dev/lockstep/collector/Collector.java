@@ -1,0 +1,265 @@
+package dev.lockstep.collector;
+
+import dev.lockstep.collector.alert.Alerts;
+import dev.lockstep.collector.auth.CallerInterceptor;
+import dev.lockstep.collector.auth.IdentityResolver;
+import dev.lockstep.collector.config.CollectorConfig;
+import dev.lockstep.collector.correlate.CorrelationPolicy;
+import dev.lockstep.collector.correlate.Correlator;
+import dev.lockstep.collector.evidence.EvidenceStore;
+import dev.lockstep.collector.fleet.AgentDirectory;
+import dev.lockstep.collector.gateway.AgentGateway;
+import dev.lockstep.collector.incident.Incidents;
+import dev.lockstep.collector.metrics.CollectorMetrics;
+import dev.lockstep.collector.operator.OperatorService;
+import dev.lockstep.collector.operator.WatchHub;
+import dev.lockstep.collector.stop.StopAuthority;
+import dev.lockstep.collector.store.AuditLog;
+import dev.lockstep.collector.store.RocksRunStateStore;
+import dev.lockstep.collector.store.Store;
+import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.prometheus.metrics.exporter.httpserver.HTTPServer;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+/**
+ * A running collector: one gRPC port serving AgentGateway, Operator, health and reflection; the
+ * RocksDB store under {@code data_dir/db}; the core thread; alert delivery; optional /metrics.
+ * {@link #close()} stops them in reverse start order: server, executors, RocksDB last.
+ */
+public final class Collector implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(Collector.class.getName());
+
+  private final Deque<AutoCloseable> closers = new ArrayDeque<>();
+  private final CollectorConfig config;
+  private Server server;
+  private HTTPServer metricsServer;
+  private Fleet fleet;
+  private CollectorMetrics metrics;
+  private HealthStatusManager health;
+  private AgentGateway gateway;
+  private boolean closed;
+
+  private Collector(CollectorConfig config) {
+    this.config = config;
+  }
+
+  /** Starts a collector; progress lines go to stdout. */
+  public static Collector start(CollectorConfig config, Clock clock) throws IOException {
+    return start(config, clock, line -> System.out.println("[collector] " + line));
+  }
+
+  /** Starts a collector, reporting progress lines (listening, connects, incidents, stops) to {@code progress}. */
+  public static Collector start(CollectorConfig config, Clock clock, Consumer<String> progress)
+      throws IOException {
+    Collector c = new Collector(config);
+    try {
+      c.startParts(clock, progress);
+      return c;
+    } catch (IOException | RuntimeException e) {
+      c.close();
+      throw e;
+    }
+  }
+
+  private void startParts(Clock clock, Consumer<String> progress) throws IOException {
+    Files.createDirectories(config.dataDir());
+    metrics = new CollectorMetrics();
+    Store store = Store.open(config.dataDir().resolve("db"), config.storage().syncWrites(),
+        config.storage().blockCacheBytes(), config.storage().writeBufferBytes());
+    closers.push(store);
+    RocksRunStateStore runs = new RocksRunStateStore(store);
+    Map<String, CorrelationPolicy.Expected> per = new LinkedHashMap<>();
+    config.correlation().workflows().forEach((k, v) ->
+        per.put(k, new CorrelationPolicy.Expected(v.roles(), v.count())));
+    CorrelationPolicy policy = new CorrelationPolicy(config.correlation().window(),
+        new CorrelationPolicy.Expected(config.correlation().defaults().roles(),
+            config.correlation().defaults().count()), per);
+    Correlator correlator = new Correlator(runs, policy);
+    AuditLog audit = new AuditLog(store, clock);
+    Incidents incidents = new Incidents(store, audit, clock);
+    StopAuthority stop = new StopAuthority(store, clock);
+    AgentDirectory agents = new AgentDirectory(store);
+    EvidenceStore evidence = new EvidenceStore(store, config.evidence().maxBytesPerIncident());
+    WatchHub watch = new WatchHub();
+
+    ScheduledExecutorService core = Executors.newSingleThreadScheduledExecutor(named("lockstep-core"));
+    closers.push(() -> {
+      if (fleet != null) {
+        try {
+          core.submit(fleet::checkpointProcessed).get(5, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException
+            | java.util.concurrent.RejectedExecutionException e) {
+          LOG.log(System.Logger.Level.WARNING, "final processing checkpoint failed: " + e);
+        }
+      }
+      shutdown(core);
+    });
+    fleet = new Fleet(config, clock, store, runs, correlator, incidents, stop, agents, evidence,
+        audit, metrics, watch, core, progress);
+    Alerts alerts = new Alerts(config, store, clock, metrics, fleet::sinkFailing);
+    closers.push(alerts);
+
+    // Ingest threads mostly wait on fsync; more writers share each fsync (RocksDB group commit).
+    int threads = Math.max(8, 2 * Runtime.getRuntime().availableProcessors());
+    ThreadPoolExecutor ingest = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS,
+        new ArrayBlockingQueue<>(20_000), named("lockstep-ingest"));
+    closers.push(() -> shutdown(ingest));
+    gateway = new AgentGateway(store, fleet, ingest, metrics, clock);
+    fleet.attach(gateway, alerts);
+    try {
+      int replayed = fleet.onCore(fleet::replay);
+      if (replayed > 0) progress.accept("re-processed " + replayed + " recently stored events");
+    } catch (Exception e) {
+      throw new IOException("replay of recent golden events failed: " + e.getMessage(), e);
+    }
+
+    CallerInterceptor callers = new CallerInterceptor(IdentityResolver.unauthenticated());
+    health = new HealthStatusManager();
+    server = NettyServerBuilder.forAddress(new InetSocketAddress(config.listenHost(), config.listenPort()))
+        .maxInboundMessageSize(AgentGateway.TRANSPORT_MAX_BYTES)
+        .permitKeepAliveTime(20, TimeUnit.SECONDS)
+        .permitKeepAliveWithoutCalls(true)
+        .addStreamTracerFactory(gateway.tracer())
+        .addService(ServerInterceptors.intercept(gateway.service(), callers))
+        .addService(ServerInterceptors.intercept(new OperatorService(fleet, metrics), callers))
+        .addService(health.getHealthService())
+        .addService(ProtoReflectionServiceV1.newInstance())
+        .build();
+    try {
+      server.start();
+    } catch (IOException e) {
+      throw new IOException("cannot listen on " + config.listenHost() + ":" + config.listenPort()
+          + ": " + e.getMessage(), e);
+    }
+    closers.push(this::stopServer);
+    health.setStatus("", HealthCheckResponse.ServingStatus.SERVING);
+
+    metrics.bindStreams(gateway::connected);
+    metrics.bindStopEpoch(() -> stop.current().getEpoch());
+    metrics.bindOutboxDepth(alerts::depth);
+    metrics.bindPendingRuns(() -> runs.pending().size());
+    metrics.bindIncidents(incidents::counts);
+    metrics.bindConfirmations(() -> {
+      Map<String, Long> m = new LinkedHashMap<>();
+      for (String s : new String[] {"CONFIRMED", "FAILED", "PENDING", "OFFLINE", "NOT_IN_SCOPE"}) m.put(s, 0L);
+      fleet.stopStatus().getAgentsList().forEach(a -> m.merge(a.getStatus(), 1L, Long::sum));
+      return m;
+    });
+    if (config.metricsPort() > 0) {
+      metricsServer = metrics.serve(config.listenHost(), config.metricsPort());
+      HTTPServer ms = metricsServer;
+      closers.push(ms::close);
+    }
+
+    long sweepMillis = Math.max(50, Math.min(1000, config.correlation().window().toMillis() / 10));
+    core.scheduleWithFixedDelay(guard(fleet::sweep, "sweep"), sweepMillis, sweepMillis, TimeUnit.MILLISECONDS);
+    long resend = config.stopResendInterval().toMillis();
+    core.scheduleWithFixedDelay(guard(fleet::resendPending, "resend"), resend, resend, TimeUnit.MILLISECONDS);
+    core.scheduleWithFixedDelay(guard(fleet::checkpointProcessed, "checkpoint"), 1000, 1000,
+        TimeUnit.MILLISECONDS);
+    core.scheduleWithFixedDelay(guard(fleet::retain, "retention"), 60_000, Duration.ofHours(1).toMillis(),
+        TimeUnit.MILLISECONDS);
+    progress.accept("listening on " + config.listenHost() + ":" + port() + " (data dir "
+        + config.dataDir() + ", stop policy " + config.stopPolicy().name().toLowerCase()
+        + (metricsServer != null ? ", metrics on :" + metricsServer.getPort() : "") + ")");
+  }
+
+  private Runnable guard(Runnable r, String what) {
+    return () -> {
+      try {
+        r.run();
+      } catch (RuntimeException e) {
+        metrics.internalErrors.labelValues(what).inc();
+        LOG.log(System.Logger.Level.ERROR, what + ": " + e, e);
+      }
+    };
+  }
+
+  private static java.util.concurrent.ThreadFactory named(String name) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  private static void shutdown(ExecutorService e) throws InterruptedException {
+    e.shutdown();
+    if (!e.awaitTermination(5, TimeUnit.SECONDS)) {
+      e.shutdownNow();
+      e.awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
+  private void stopServer() throws InterruptedException {
+    health.enterTerminalState();
+    gateway.closeAll();
+    server.shutdown();
+    if (!server.awaitTermination(3, TimeUnit.SECONDS)) {
+      server.shutdownNow();
+      server.awaitTermination(3, TimeUnit.SECONDS);
+    }
+  }
+
+  /** The bound gRPC port (useful with port 0). */
+  public int port() {
+    return server.getPort();
+  }
+
+  /** The bound /metrics port, or 0 when metrics are off. */
+  public int metricsPort() {
+    return metricsServer == null ? 0 : metricsServer.getPort();
+  }
+
+  public CollectorConfig config() {
+    return config;
+  }
+
+  /** The fleet view (for in-process tests and tools). */
+  public Fleet fleet() {
+    return fleet;
+  }
+
+  public CollectorMetrics metrics() {
+    return metrics;
+  }
+
+  @Override
+  public synchronized void close() {
+    if (closed) return;
+    closed = true;
+    while (!closers.isEmpty()) {
+      AutoCloseable c = closers.pop();
+      try {
+        c.close();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (Exception e) {
+        LOG.log(System.Logger.Level.WARNING, "close: " + e);
+      }
+    }
+  }
+
+}

@@ -1,0 +1,211 @@
+package dev.lockstep.collector;
+
+import dev.lockstep.collector.config.CollectorConfig;
+import dev.lockstep.collector.config.Durations;
+import dev.lockstep.collector.store.Store;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Clock;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code lockstep collector [--config collector.yaml] [flags]} runs the collector until SIGTERM or
+ * SIGINT; {@code lockstep collector backup --data-dir DIR --to DIR} writes a RocksDB checkpoint.
+ * Exit codes: 0 clean shutdown, 2 bad configuration or usage, 1 runtime failure.
+ */
+@Command(name = "lockstep collector", mixinStandardHelpOptions = true,
+    version = "lockstep-collector 0.1.0",
+    description = "The central Lockstep service: ingest, correlation, incidents, emergency stop.",
+    subcommands = {CollectorMain.Backup.class})
+public final class CollectorMain implements Callable<Integer> {
+  @Option(names = "--config", paramLabel = "FILE", description = "collector.yaml")
+  Path configFile;
+
+  @Option(names = "--listen", paramLabel = "HOST:PORT",
+      description = "gRPC address (default 127.0.0.1:7443; port 0 picks a free port)")
+  String listen;
+
+  @Option(names = "--data-dir", paramLabel = "DIR", description = "where RocksDB and the alert log live")
+  Path dataDir;
+
+  @Option(names = "--metrics-port", paramLabel = "N", description = "Prometheus /metrics port (0 = off)")
+  Integer metricsPort;
+
+  @Option(names = "--stop-policy", paramLabel = "POLICY",
+      description = "auto-stop on P0: fleet, workflow, host or off (default fleet)")
+  String stopPolicy;
+
+  @Option(names = "--correlation-window", paramLabel = "DURATION",
+      description = "how long to wait for all replicas of a run (e.g. 5m, 30s)")
+  String correlationWindow;
+
+  @Option(names = "--alert-webhook", paramLabel = "URL", description = "generic JSON webhook (repeatable)")
+  java.util.List<String> webhooks;
+
+  @Option(names = "--alertmanager", paramLabel = "URL", description = "Alertmanager base URL")
+  String alertmanager;
+
+  @Option(names = "--port-file", paramLabel = "FILE", description = "write the bound port here when ready")
+  Path portFile;
+
+  @Option(names = "--insecure", description = "serve plaintext gRPC (no TLS)")
+  boolean insecure;
+
+  /** Builds the effective configuration from the file and flags; errors name the key or flag. */
+  CollectorConfig config() throws CollectorConfig.ConfigException {
+    CollectorConfig c = configFile != null ? CollectorConfig.load(configFile)
+        : CollectorConfig.defaults(Path.of("collector-data").toAbsolutePath());
+    try {
+      if (dataDir != null) c = c.withDataDir(dataDir.toAbsolutePath());
+      if (listen != null) {
+        String[] hp = CollectorConfig.parseListen(listen);
+        c = c.withListen(hp[0], Integer.parseInt(hp[1]));
+      }
+    } catch (IllegalArgumentException e) {
+      throw new CollectorConfig.ConfigException("--listen " + e.getMessage());
+    }
+    if (metricsPort != null) {
+      if (metricsPort < 0 || metricsPort > 65535) {
+        throw new CollectorConfig.ConfigException(
+            "--metrics-port must be between 0 and 65535, got " + metricsPort);
+      }
+      c = c.withMetricsPort(metricsPort);
+    }
+    if (stopPolicy != null) {
+      try {
+        c = c.withStopPolicy(CollectorConfig.parseStopPolicy(stopPolicy));
+      } catch (IllegalArgumentException e) {
+        throw new CollectorConfig.ConfigException("--stop-policy " + e.getMessage());
+      }
+    }
+    if (correlationWindow != null) {
+      try {
+        c = c.withCorrelationWindow(Durations.parse(correlationWindow));
+      } catch (IllegalArgumentException e) {
+        throw new CollectorConfig.ConfigException("--correlation-window " + e.getMessage());
+      }
+    }
+    if (webhooks != null) {
+      for (String w : webhooks) c = c.withWebhook(new CollectorConfig.Webhook(url("--alert-webhook", w), "json", null));
+    }
+    if (alertmanager != null) c = c.withAlertmanager(url("--alertmanager", alertmanager));
+    if (insecure) c = c.withInsecure(true);
+    return c;
+  }
+
+  private static URI url(String flag, String s) throws CollectorConfig.ConfigException {
+    try {
+      URI u = URI.create(s);
+      if (u.getHost() != null && ("http".equals(u.getScheme()) || "https".equals(u.getScheme()))) return u;
+    } catch (IllegalArgumentException e) {
+      // fall through
+    }
+    throw new CollectorConfig.ConfigException(flag + " must be an http(s) URL, got '" + s + "'");
+  }
+
+  @Override
+  public Integer call() {
+    CollectorConfig config;
+    try {
+      config = config();
+    } catch (CollectorConfig.ConfigException e) {
+      System.err.println("lockstep collector: " + e.getMessage());
+      return 2;
+    }
+    if (!config.insecure()) {
+      System.out.println("[collector] note: TLS is not configured yet; serving plaintext gRPC");
+    }
+    Collector collector;
+    try {
+      collector = Collector.start(config, Clock.systemUTC());
+    } catch (IOException | RuntimeException e) {
+      System.err.println("lockstep collector: " + e.getMessage());
+      return 1;
+    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      System.out.println("[collector] shutting down");
+      collector.close();
+      System.out.println("[collector] stopped");
+      System.out.flush();
+      stopped.countDown();
+    }, "lockstep-shutdown"));
+    if (portFile != null) {
+      try {
+        writePortFile(portFile, collector.port());
+      } catch (IOException e) {
+        System.err.println("lockstep collector: cannot write --port-file " + portFile + ": " + e.getMessage());
+        collector.close();
+        return 1;
+      }
+    }
+    try {
+      stopped.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return 0;
+  }
+
+  static void writePortFile(Path file, int port) throws IOException {
+    Path abs = file.toAbsolutePath();
+    if (abs.getParent() != null) Files.createDirectories(abs.getParent());
+    Path tmp = abs.resolveSibling(abs.getFileName() + ".tmp");
+    Files.writeString(tmp, port + "\n", StandardCharsets.UTF_8);
+    try {
+      Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (AtomicMoveNotSupportedException e) {
+      Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
+    }
+  }
+
+  /** {@code backup --data-dir DIR --to DIR}: a consistent RocksDB checkpoint. */
+  @Command(name = "backup", mixinStandardHelpOptions = true,
+      description = "Write a RocksDB checkpoint of the collector's store. Restore: stop the "
+          + "collector, copy the checkpoint directory to DATA_DIR/db, start the collector.")
+  static final class Backup implements Callable<Integer> {
+    @Option(names = "--data-dir", required = true, paramLabel = "DIR") Path dataDir;
+    @Option(names = "--to", required = true, paramLabel = "DIR") Path to;
+
+    @Override
+    public Integer call() {
+      Path db = dataDir.resolve("db");
+      if (!Files.isDirectory(db)) {
+        System.err.println("lockstep collector backup: no store at " + db);
+        return 2;
+      }
+      if (Files.exists(to)) {
+        System.err.println("lockstep collector backup: --to " + to + " already exists");
+        return 2;
+      }
+      try {
+        Store.backup(db, to);
+      } catch (IOException e) {
+        System.err.println("lockstep collector backup: " + e.getMessage());
+        return 1;
+      }
+      System.out.println("checkpoint written to " + to + " (restore: copy it to <data-dir>/db while the collector is stopped)");
+      return 0;
+    }
+  }
+
+  public static void main(String[] args) {
+    CommandLine cmd = new CommandLine(new CollectorMain());
+    cmd.setParameterExceptionHandler((ex, a) -> {
+      PrintWriter err = ex.getCommandLine().getErr();
+      err.println("lockstep collector: " + ex.getMessage());
+      return 2;
+    });
+    System.exit(cmd.execute(args));
+  }
+}

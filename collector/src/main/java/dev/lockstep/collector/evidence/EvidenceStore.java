@@ -1,0 +1,189 @@
+package dev.lockstep.collector.evidence;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.lockstep.collector.store.Store;
+import dev.lockstep.proto.v1.EvidenceChunk;
+import dev.lockstep.proto.v1.EvidenceFile;
+import dev.lockstep.proto.v1.EvidenceInfo;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * Evidence artifacts (golden documents, log tails, snapshots) stored under their incident in the
+ * EVIDENCE column family, chunk by chunk. Invariants: names are sanitised (relative, no "..", no
+ * control characters); an incident never holds more than {@code maxBytesPerIncident} bytes (later
+ * chunks are dropped and the artifact marked truncated); a completed artifact's sha256 is
+ * computed from what was stored.
+ */
+public final class EvidenceStore {
+  private static final String CHUNK = "chunk/";
+  private static final String INFO = "info/";
+  private static final String TOTAL = "total/";
+  private static final String DIFF = "diff/";
+
+  private final Store store;
+  private final long maxBytesPerIncident;
+
+  public EvidenceStore(Store store, long maxBytesPerIncident) {
+    this.store = store;
+    this.maxBytesPerIncident = maxBytesPerIncident;
+  }
+
+  /** Result of one chunk: the completed artifact's info when this chunk finished it. */
+  public record Accepted(long storedBytes, Optional<EvidenceInfo> completed, String rejected) {}
+
+  /**
+   * Makes an agent-chosen name safe to use as a relative path: separators normalised, empty and
+   * "." segments dropped; empty when the name is absolute, has ".." or control characters.
+   */
+  public static Optional<String> sanitize(String name) {
+    if (name == null || name.isEmpty() || name.length() > 512) return Optional.empty();
+    String n = name.replace('\\', '/');
+    if (n.startsWith("/") || n.matches("^[A-Za-z]:.*")) return Optional.empty();
+    List<String> parts = new ArrayList<>();
+    for (String seg : n.split("/")) {
+      if (seg.isEmpty() || seg.equals(".")) continue;
+      if (seg.equals("..")) return Optional.empty();
+      for (int i = 0; i < seg.length(); i++) {
+        char c = seg.charAt(i);
+        if (c < 0x20 || c == 0x7f) return Optional.empty();
+      }
+      parts.add(seg);
+    }
+    return parts.isEmpty() ? Optional.empty() : Optional.of(String.join("/", parts));
+  }
+
+  public synchronized Accepted accept(String agentId, EvidenceChunk c) {
+    if (c.getDone() && c.getName().isEmpty()) return new Accepted(0, Optional.empty(), "");
+    Optional<String> safe = sanitize(c.getName());
+    String incident = c.getIncidentId();
+    if (safe.isEmpty() || sanitize(incident).isEmpty() || incident.contains("/")) {
+      return new Accepted(0, Optional.empty(), "unsafe evidence name '" + c.getName() + "'");
+    }
+    String base = incident + "/" + agentId + "/" + safe.get();
+    long total = Store.bytesLong(store.get(Store.Family.EVIDENCE, TOTAL + incident));
+    byte[] data = c.getData().toByteArray();
+    boolean dropped = false;
+    if (data.length > 0) {
+      if (total + data.length > maxBytesPerIncident) {
+        dropped = true;
+      } else {
+        try (Store.Batch b = store.batch()) {
+          b.put(Store.Family.EVIDENCE, CHUNK + base + "/" + String.format("%016x", c.getOffset()), data)
+              .put(Store.Family.EVIDENCE, TOTAL + incident, Store.longBytes(total + data.length))
+              .commit(false);
+        }
+        total += data.length;
+      }
+    }
+    if (dropped) {
+      store.put(Store.Family.EVIDENCE, "cut/" + base, new byte[] {1}, false);
+    }
+    if (!c.getLast() && c.getError().isEmpty()) {
+      return new Accepted(dropped ? 0 : data.length, Optional.empty(), "");
+    }
+    byte[] whole = read(incident, agentId, safe.get());
+    boolean cut = store.get(Store.Family.EVIDENCE, "cut/" + base) != null;
+    String sha = "sha256:" + sha256(whole);
+    boolean mismatch = !c.getSha256().isEmpty() && !c.getSha256().equals(sha);
+    EvidenceInfo info = EvidenceInfo.newBuilder()
+        .setName(safe.get()).setKind(c.getKind()).setAgentId(agentId)
+        .setSizeBytes(whole.length).setSha256(sha)
+        .setTruncated(c.getTruncated() || cut || mismatch || !c.getError().isEmpty()).build();
+    store.put(Store.Family.EVIDENCE, INFO + base, info.toByteArray(), false);
+    return new Accepted(dropped ? 0 : data.length, Optional.of(info), "");
+  }
+
+  /** The stored bytes of one artifact, in offset order. */
+  public byte[] read(String incidentId, String agentId, String name) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    String prefix = CHUNK + incidentId + "/" + agentId + "/" + name + "/";
+    store.scan(Store.Family.EVIDENCE, prefix, (k, v) -> {
+      String rest = new String(k, StandardCharsets.UTF_8).substring(prefix.length());
+      if (rest.length() == 16) out.writeBytes(v);
+      return true;
+    });
+    return out.toByteArray();
+  }
+
+  public List<EvidenceInfo> list(String incidentId) {
+    List<EvidenceInfo> out = new ArrayList<>();
+    store.scan(Store.Family.EVIDENCE, INFO + incidentId + "/", (k, v) -> {
+      try {
+        out.add(EvidenceInfo.parseFrom(v));
+      } catch (InvalidProtocolBufferException e) {
+        // skip
+      }
+      return true;
+    });
+    return out;
+  }
+
+  /** Streams every stored artifact of an incident as EvidenceFile chunks. */
+  public void export(String incidentId, Consumer<EvidenceFile> sink) {
+    for (EvidenceInfo info : list(incidentId)) {
+      String prefix = CHUNK + incidentId + "/" + info.getAgentId() + "/" + info.getName() + "/";
+      List<byte[]> chunks = new ArrayList<>();
+      store.scan(Store.Family.EVIDENCE, prefix, (k, v) -> {
+        if (new String(k, StandardCharsets.UTF_8).length() - prefix.length() == 16) chunks.add(v);
+        return true;
+      });
+      long offset = 0;
+      String name = info.getAgentId() + "/" + info.getName();
+      if (chunks.isEmpty()) {
+        sink.accept(EvidenceFile.newBuilder().setName(name).setKind(info.getKind())
+            .setAgentId(info.getAgentId()).setLast(true).setTotalBytes(0)
+            .setSha256(info.getSha256()).build());
+        continue;
+      }
+      for (int i = 0; i < chunks.size(); i++) {
+        boolean last = i == chunks.size() - 1;
+        EvidenceFile.Builder f = EvidenceFile.newBuilder().setName(name).setKind(info.getKind())
+            .setAgentId(info.getAgentId()).setOffset(offset)
+            .setData(ByteString.copyFrom(chunks.get(i))).setLast(last);
+        if (last) f.setTotalBytes(info.getSizeBytes()).setSha256(info.getSha256());
+        sink.accept(f.build());
+        offset += chunks.get(i).length;
+      }
+    }
+  }
+
+  public void putDiff(String incidentId, String json) {
+    store.put(Store.Family.EVIDENCE, DIFF + incidentId, json.getBytes(StandardCharsets.UTF_8), false);
+  }
+
+  public Optional<String> diff(String incidentId) {
+    byte[] v = store.get(Store.Family.EVIDENCE, DIFF + incidentId);
+    return v == null ? Optional.empty() : Optional.of(new String(v, StandardCharsets.UTF_8));
+  }
+
+  /** Removes everything stored for an incident (retention of resolved incidents). */
+  public void deleteIncident(String incidentId) {
+    for (String prefix : List.of(CHUNK, INFO, "cut/")) {
+      List<String> keys = new ArrayList<>();
+      store.scan(Store.Family.EVIDENCE, prefix + incidentId + "/", (k, v) -> {
+        keys.add(new String(k, StandardCharsets.UTF_8));
+        return true;
+      });
+      for (String k : keys) store.delete(Store.Family.EVIDENCE, k);
+    }
+    store.delete(Store.Family.EVIDENCE, TOTAL + incidentId);
+    store.delete(Store.Family.EVIDENCE, DIFF + incidentId);
+  }
+
+  static String sha256(byte[] data) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

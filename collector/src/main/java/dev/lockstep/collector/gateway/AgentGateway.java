@@ -1,0 +1,333 @@
+package dev.lockstep.collector.gateway;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.lockstep.collector.auth.Caller;
+import dev.lockstep.collector.metrics.CollectorMetrics;
+import dev.lockstep.collector.store.Store;
+import dev.lockstep.proto.v1.Ack;
+import dev.lockstep.proto.v1.AgentFrame;
+import dev.lockstep.proto.v1.AgentGatewayGrpc;
+import dev.lockstep.proto.v1.CollectorFrame;
+import dev.lockstep.proto.v1.Event;
+import dev.lockstep.proto.v1.EventBatch;
+import dev.lockstep.proto.v1.Hello;
+import dev.lockstep.proto.v1.StopState;
+import dev.lockstep.proto.v1.Welcome;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.ServerStreamTracer;
+import io.grpc.ServiceDescriptor;
+import io.grpc.Status;
+import io.grpc.protobuf.ProtoUtils;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.ServerCalls;
+import io.grpc.stub.StreamObserver;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.regex.Pattern;
+
+/**
+ * Terminates agent streams (AgentGateway.Connect). Inbound frames arrive as raw bytes and are
+ * parsed on the bounded app executor, one at a time per stream ({@code request(1)} after each),
+ * so a flood cannot outrun the store and a garbage frame gets INVALID_ARGUMENT on THAT stream.
+ * Frames over {@link #MAX_FRAME_BYTES} get RESOURCE_EXHAUSTED on that stream; frames over the
+ * transport limit are reset by gRPC itself (counted by {@link #tracer()}). Events are acked only after {@link Store#ingest} returned.
+ */
+public final class AgentGateway {
+  public static final int MAX_BATCH_EVENTS = 500;
+  public static final int MAX_FRAME_BYTES = 4 * 1024 * 1024;
+  /**
+   * The transport's hard limit, above {@link #MAX_FRAME_BYTES}: frames between the two are
+   * refused by the gateway with a clear RESOURCE_EXHAUSTED; beyond it gRPC resets the stream.
+   */
+  public static final int TRANSPORT_MAX_BYTES = 2 * MAX_FRAME_BYTES;
+  public static final String VERSION = "lockstep-collector/0.1.0";
+  private static final System.Logger LOG = System.getLogger(AgentGateway.class.getName());
+  private static final Pattern AGENT_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}");
+
+  private static final MethodDescriptor.Marshaller<byte[]> RAW = new MethodDescriptor.Marshaller<>() {
+    @Override
+    public InputStream stream(byte[] value) {
+      return new ByteArrayInputStream(value);
+    }
+
+    @Override
+    public byte[] parse(InputStream stream) {
+      try {
+        return stream.readAllBytes();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+  };
+
+  private final Store store;
+  private final GatewayListener listener;
+  private final Executor pool;
+  private final CollectorMetrics metrics;
+  private final Clock clock;
+  private final Map<String, AgentSession> sessions = new ConcurrentHashMap<>();
+  /**
+   * Held while a Hello registers its session and sends its Welcome, and while {@link #broadcast}
+   * runs: an agent connecting during a stop fan-out gets the new state either in its Welcome or
+   * as a StopCommand after it, never a StopCommand before its Welcome, never neither.
+   */
+  private final Object registration = new Object();
+
+  public AgentGateway(Store store, GatewayListener listener, Executor pool,
+      CollectorMetrics metrics, Clock clock) {
+    this.store = store;
+    this.listener = listener;
+    this.pool = pool;
+    this.metrics = metrics;
+    this.clock = clock;
+  }
+
+  /** The Connect method bound with a raw-bytes request marshaller (parsed by us). */
+  public ServerServiceDefinition service() {
+    MethodDescriptor<byte[], CollectorFrame> method = AgentGatewayGrpc.getConnectMethod()
+        .toBuilder(RAW, ProtoUtils.marshaller(CollectorFrame.getDefaultInstance())).build();
+    ServiceDescriptor descriptor = ServiceDescriptor.newBuilder(AgentGatewayGrpc.SERVICE_NAME)
+        .setSchemaDescriptor(AgentGatewayGrpc.getServiceDescriptor().getSchemaDescriptor())
+        .addMethod(method).build();
+    return ServerServiceDefinition.builder(descriptor)
+        .addMethod(method, ServerCalls.asyncBidiStreamingCall(this::connect)).build();
+  }
+
+  /** Counts streams gRPC itself refused for an oversized message. */
+  public ServerStreamTracer.Factory tracer() {
+    String method = AgentGatewayGrpc.getConnectMethod().getFullMethodName();
+    return new ServerStreamTracer.Factory() {
+      @Override
+      public ServerStreamTracer newServerStreamTracer(String fullMethodName, Metadata headers) {
+        return new ServerStreamTracer() {
+          @Override
+          public void streamClosed(Status status) {
+            if (fullMethodName.equals(method)
+                && status.getCode() == Status.Code.RESOURCE_EXHAUSTED
+                && String.valueOf(status.getDescription()).contains("exceeds maximum")) {
+              metrics.rejectedFrames.labelValues("oversized_transport").inc();
+            }
+          }
+        };
+      }
+    };
+  }
+
+  public Collection<AgentSession> sessions() {
+    return List.copyOf(sessions.values());
+  }
+
+  /** Visits every registered session, atomically with respect to Hello registration. */
+  public int broadcast(java.util.function.Consumer<AgentSession> send) {
+    synchronized (registration) {
+      int n = 0;
+      for (AgentSession s : sessions.values()) {
+        send.accept(s);
+        n++;
+      }
+      return n;
+    }
+  }
+
+  public Optional<AgentSession> session(String agentId) {
+    return Optional.ofNullable(sessions.get(agentId));
+  }
+
+  public int connected() {
+    return sessions.size();
+  }
+
+  /** Ends every stream (collector shutdown). */
+  public void closeAll() {
+    for (AgentSession s : sessions.values()) {
+      s.close(Status.UNAVAILABLE.withDescription("collector shutting down"));
+    }
+  }
+
+  private StreamObserver<byte[]> connect(StreamObserver<CollectorFrame> responseObserver) {
+    ServerCallStreamObserver<CollectorFrame> out =
+        (ServerCallStreamObserver<CollectorFrame>) responseObserver;
+    Caller caller = Caller.current();
+    AgentSession session = new AgentSession(out, caller.remoteAddress(), caller.identity(),
+        clock.instant());
+    SerialExecutor serial = new SerialExecutor(pool);
+    out.disableAutoRequest();
+    out.setOnReadyHandler(session::drain);
+    out.request(1);
+    return new StreamObserver<>() {
+      private boolean ended;
+
+      @Override
+      public void onNext(byte[] bytes) {
+        submit(() -> {
+          if (!session.isOpen()) return;
+          handle(session, bytes);
+          session.request(1);
+        });
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        submit(this::end);
+      }
+
+      @Override
+      public void onCompleted() {
+        submit(() -> {
+          session.close(Status.OK);
+          end();
+        });
+      }
+
+      private void end() {
+        if (ended) return;
+        ended = true;
+        session.markClosed();
+        String id = session.agentId();
+        if (!id.isEmpty() && sessions.remove(id, session)) {
+          listener.disconnected(session);
+        }
+      }
+
+      private void submit(Runnable task) {
+        try {
+          serial.execute(() -> {
+            try {
+              task.run();
+            } catch (RuntimeException e) {
+              metrics.internalErrors.labelValues("gateway").inc();
+              LOG.log(System.Logger.Level.ERROR, "agent stream " + session.agentId() + ": " + e, e);
+              session.close(Status.INTERNAL.withDescription("collector error: " + e.getMessage()));
+              end();
+            }
+          });
+        } catch (RejectedExecutionException e) {
+          metrics.rejectedFrames.labelValues("overloaded").inc();
+          session.close(Status.UNAVAILABLE.withDescription("collector overloaded, retry later"));
+        }
+      }
+    };
+  }
+
+  private void reject(AgentSession session, Status status, String reason) {
+    metrics.rejectedFrames.labelValues(reason).inc();
+    LOG.log(System.Logger.Level.WARNING, "closing agent stream " + session.agentId() + " from "
+        + session.remoteAddress() + ": " + status.getCode() + " " + status.getDescription());
+    session.close(status);
+  }
+
+  private void handle(AgentSession session, byte[] bytes) {
+    if (bytes.length > MAX_FRAME_BYTES) {
+      reject(session, Status.RESOURCE_EXHAUSTED.withDescription("frame of " + bytes.length
+          + " bytes exceeds the limit of " + MAX_FRAME_BYTES + " bytes (Welcome.max_frame_bytes)"),
+          "oversized");
+      return;
+    }
+    AgentFrame frame;
+    try {
+      frame = AgentFrame.parseFrom(bytes);
+    } catch (InvalidProtocolBufferException e) {
+      reject(session, Status.INVALID_ARGUMENT.withDescription(
+          "frame of " + bytes.length + " bytes is not a valid AgentFrame: " + e.getMessage()),
+          "garbage");
+      return;
+    }
+    session.seen(clock.instant());
+    if (session.hello() == null) {
+      if (frame.getFrameCase() != AgentFrame.FrameCase.HELLO) {
+        reject(session, Status.INVALID_ARGUMENT.withDescription(
+            "the first frame must be Hello, got " + frame.getFrameCase()), "no_hello");
+        return;
+      }
+      hello(session, frame.getHello());
+      return;
+    }
+    switch (frame.getFrameCase()) {
+      case HELLO -> reject(session,
+          Status.INVALID_ARGUMENT.withDescription("Hello sent twice on one stream"), "hello_twice");
+      case EVENTS -> events(session, frame.getEvents());
+      case STOP_ACK -> listener.stopAck(session, frame.getStopAck());
+      case EVIDENCE -> listener.evidence(session, frame.getEvidence());
+      default -> reject(session,
+          Status.INVALID_ARGUMENT.withDescription("empty AgentFrame"), "empty");
+    }
+  }
+
+  private void hello(AgentSession session, Hello hello) {
+    String id = hello.getAgentId();
+    if (!AGENT_ID.matcher(id).matches()) {
+      reject(session, Status.INVALID_ARGUMENT.withDescription(
+          "Hello.agent_id must match " + AGENT_ID.pattern() + ", got '" + id + "'"), "bad_hello");
+      return;
+    }
+    if (session.identity().isPresent() && !session.identity().get().equals(id)) {
+      reject(session, Status.PERMISSION_DENIED.withDescription("peer authenticated as '"
+          + session.identity().get() + "' may not report as agent '" + id + "'"), "identity");
+      return;
+    }
+    session.hello(hello);
+    synchronized (registration) {
+      AgentSession previous = sessions.put(id, session);
+      if (previous != null && previous != session) {
+        previous.close(Status.ABORTED.withDescription(
+            "replaced by a newer stream of agent " + id + " from " + session.remoteAddress()));
+      }
+      StopState stop = listener.accepted(session);
+      session.send(CollectorFrame.newBuilder().setWelcome(Welcome.newBuilder()
+          .setStop(stop)
+          .setAckedSeq(store.highWaterMark(id))
+          .setMaxBatchEvents(MAX_BATCH_EVENTS)
+          .setMaxFrameBytes(MAX_FRAME_BYTES)
+          .setCollectorVersion(VERSION)).build());
+    }
+    listener.welcomed(session);
+  }
+
+  private void events(AgentSession session, EventBatch batch) {
+    if (batch.getEventsCount() > MAX_BATCH_EVENTS) {
+      reject(session, Status.INVALID_ARGUMENT.withDescription("EventBatch holds "
+          + batch.getEventsCount() + " events, the limit is " + MAX_BATCH_EVENTS), "batch_too_big");
+      return;
+    }
+    List<Event> events = new ArrayList<>(batch.getEventsList());
+    for (Event e : events) {
+      if (e.getSeq() <= 0) {
+        reject(session, Status.INVALID_ARGUMENT.withDescription(
+            "event seq must be positive, got " + e.getSeq()), "bad_seq");
+        return;
+      }
+    }
+    events.sort((a, b) -> Long.compare(a.getSeq(), b.getSeq()));
+    long started = System.nanoTime();
+    long ingestedAt = clock.millis();
+    Store.IngestResult result;
+    try {
+      result = store.ingest(session.agentId(), events, ingestedAt);
+    } catch (IOException | RuntimeException e) {
+      metrics.internalErrors.labelValues("store").inc();
+      LOG.log(System.Logger.Level.ERROR, "store write failed for " + session.agentId() + ": " + e);
+      session.close(Status.UNAVAILABLE.withDescription("store write failed; resend later"));
+      return;
+    }
+    metrics.batchWriteSeconds.observe((System.nanoTime() - started) / 1e9);
+    metrics.batchesIngested.inc();
+    metrics.eventsIngested.inc(result.stored().size());
+    if (result.duplicates() > 0) metrics.duplicatesDropped.inc(result.duplicates());
+    session.send(CollectorFrame.newBuilder()
+        .setAck(Ack.newBuilder().setUptoSeq(result.highWaterMark())).build());
+    if (!result.stored().isEmpty()) listener.stored(session, result.stored(), ingestedAt);
+  }
+}

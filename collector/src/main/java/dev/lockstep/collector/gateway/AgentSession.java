@@ -1,0 +1,129 @@
+package dev.lockstep.collector.gateway;
+
+import dev.lockstep.proto.v1.CollectorFrame;
+import dev.lockstep.proto.v1.Hello;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Optional;
+
+/**
+ * One live agent stream. Outbound frames queue here and go out only while the transport is ready
+ * (flow control); consecutive Acks coalesce into the newest. A peer that stops reading until the
+ * queue holds {@link #MAX_QUEUED} frames is cut off; it resyncs on reconnect (stop state is
+ * level-triggered).
+ */
+public final class AgentSession {
+  static final int MAX_QUEUED = 10_000;
+
+  private final ServerCallStreamObserver<CollectorFrame> out;
+  private final String remoteAddress;
+  private final Optional<String> identity;
+  private final Instant connectedAt;
+  private final ArrayDeque<CollectorFrame> queue = new ArrayDeque<>();
+  private volatile Hello hello;
+  private volatile Instant lastSeen;
+  private boolean closed;
+
+  AgentSession(ServerCallStreamObserver<CollectorFrame> out, String remoteAddress,
+      Optional<String> identity, Instant connectedAt) {
+    this.out = out;
+    this.remoteAddress = remoteAddress;
+    this.identity = identity;
+    this.connectedAt = connectedAt;
+    this.lastSeen = connectedAt;
+  }
+
+  /** The agent's Hello; null before it arrived. */
+  public Hello hello() {
+    return hello;
+  }
+
+  void hello(Hello h) {
+    this.hello = h;
+  }
+
+  public String agentId() {
+    Hello h = hello;
+    return h == null ? "" : h.getAgentId();
+  }
+
+  public String remoteAddress() {
+    return remoteAddress;
+  }
+
+  public Optional<String> identity() {
+    return identity;
+  }
+
+  public Instant connectedAt() {
+    return connectedAt;
+  }
+
+  public Instant lastSeen() {
+    return lastSeen;
+  }
+
+  void seen(Instant at) {
+    lastSeen = at;
+  }
+
+  /** Queues a frame; never blocks. Dropped silently when the stream is closed. */
+  public void send(CollectorFrame frame) {
+    synchronized (this) {
+      if (closed) return;
+      if (frame.hasAck() && !queue.isEmpty() && queue.peekLast().hasAck()) {
+        queue.pollLast();
+      }
+      queue.add(frame);
+      if (queue.size() > MAX_QUEUED) {
+        close(Status.RESOURCE_EXHAUSTED.withDescription(
+            "agent " + agentId() + " is not reading its stream (" + MAX_QUEUED + " frames queued)"));
+        return;
+      }
+      drain();
+    }
+  }
+
+  /** Sends queued frames while the transport is ready. */
+  synchronized void drain() {
+    while (!closed && !queue.isEmpty() && out.isReady()) {
+      out.onNext(queue.poll());
+    }
+  }
+
+  /** Asks the transport for {@code n} more inbound frames (flow control). */
+  synchronized void request(int n) {
+    if (!closed) out.request(n);
+  }
+
+  public synchronized boolean isOpen() {
+    return !closed && !out.isCancelled();
+  }
+
+  /** Closes this stream with {@code status} (OK completes it normally). */
+  public synchronized void close(Status status) {
+    if (closed) return;
+    closed = true;
+    queue.clear();
+    try {
+      if (status.isOk()) {
+        out.onCompleted();
+      } else {
+        out.onError(status.asRuntimeException());
+      }
+    } catch (IllegalStateException | io.grpc.StatusRuntimeException e) {
+      // already cancelled by the peer
+    }
+  }
+
+  synchronized void markClosed() {
+    closed = true;
+    queue.clear();
+  }
+
+  synchronized int queued() {
+    return queue.size();
+  }
+}

@@ -1,0 +1,111 @@
+package dev.lockstep.collector.metrics;
+
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.exporter.httpserver.HTTPServer;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.IOException;
+import java.util.List;
+import java.util.Map;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+
+/**
+ * The collector's Prometheus metrics, in their own registry (several collectors may share a JVM
+ * in tests). Gauges read live state through suppliers bound at start-up.
+ */
+public final class CollectorMetrics {
+  private final PrometheusRegistry registry = new PrometheusRegistry();
+
+  public final Counter eventsIngested = Counter.builder().name("lockstep_ingest_events")
+      .help("Events written to the store (duplicates excluded)").register(registry);
+  public final Counter duplicatesDropped = Counter.builder().name("lockstep_ingest_duplicates")
+      .help("Events dropped as (agent, seq) duplicates").register(registry);
+  public final Counter batchesIngested = Counter.builder().name("lockstep_ingest_batches")
+      .help("Event batches written, one RocksDB WriteBatch each").register(registry);
+  public final Histogram batchWriteSeconds = Histogram.builder()
+      .name("lockstep_ingest_batch_write_seconds").help("Time to write one batch durably")
+      .classicUpperBounds(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1)
+      .register(registry);
+  public final Histogram correlationLagSeconds = Histogram.builder()
+      .name("lockstep_correlation_lag_seconds")
+      .help("Time from a run's first replica to its decision")
+      .classicUpperBounds(0.01, 0.1, 0.5, 1, 5, 15, 60, 300, 900).register(registry);
+  public final Counter runsDecided = Counter.builder().name("lockstep_runs_decided")
+      .help("Runs decided by verdict").labelNames("verdict").register(registry);
+  public final Counter rejectedFrames = Counter.builder().name("lockstep_gateway_rejected_frames")
+      .help("Agent streams closed for a bad frame, by reason").labelNames("reason")
+      .register(registry);
+  public final Counter alertDeliveries = Counter.builder().name("lockstep_alert_deliveries")
+      .help("Alert delivery attempts by sink and result").labelNames("sink", "result")
+      .register(registry);
+  public final Counter evidenceBytes = Counter.builder().name("lockstep_evidence_bytes")
+      .help("Evidence bytes stored").register(registry);
+  public final Counter internalErrors = Counter.builder().name("lockstep_internal_errors")
+      .help("Unexpected errors, logged once and survived").labelNames("component")
+      .register(registry);
+
+  private volatile LongSupplier streams = () -> 0;
+  private volatile LongSupplier stopEpoch = () -> 0;
+  private volatile LongSupplier outboxDepth = () -> 0;
+  private volatile LongSupplier pendingRuns = () -> 0;
+  private volatile Supplier<Map<List<String>, Long>> incidents = Map::of;
+  private volatile Supplier<Map<String, Long>> confirmations = Map::of;
+
+  public CollectorMetrics() {
+    GaugeWithCallback.builder().name("lockstep_gateway_streams_connected")
+        .help("Agent streams connected now")
+        .callback(cb -> cb.call(streams.getAsLong())).register(registry);
+    GaugeWithCallback.builder().name("lockstep_stop_epoch").help("Current stop epoch")
+        .callback(cb -> cb.call(stopEpoch.getAsLong())).register(registry);
+    GaugeWithCallback.builder().name("lockstep_alert_outbox_depth")
+        .help("Alerts waiting for delivery").callback(cb -> cb.call(outboxDepth.getAsLong()))
+        .register(registry);
+    GaugeWithCallback.builder().name("lockstep_runs_pending")
+        .help("Runs waiting for replicas").callback(cb -> cb.call(pendingRuns.getAsLong()))
+        .register(registry);
+    GaugeWithCallback.builder().name("lockstep_incidents")
+        .help("Incidents by severity and state").labelNames("severity", "state")
+        .callback(cb -> incidents.get().forEach((k, v) -> cb.call(v, k.get(0), k.get(1))))
+        .register(registry);
+    GaugeWithCallback.builder().name("lockstep_stop_agents")
+        .help("Agents by confirmation status of the current stop epoch").labelNames("status")
+        .callback(cb -> confirmations.get().forEach((k, v) -> cb.call(v, k)))
+        .register(registry);
+  }
+
+  public PrometheusRegistry registry() {
+    return registry;
+  }
+
+  public void bindStreams(LongSupplier s) {
+    streams = s;
+  }
+
+  public void bindStopEpoch(LongSupplier s) {
+    stopEpoch = s;
+  }
+
+  public void bindOutboxDepth(LongSupplier s) {
+    outboxDepth = s;
+  }
+
+  public void bindPendingRuns(LongSupplier s) {
+    pendingRuns = s;
+  }
+
+  /** Keys are [severity, state]. */
+  public void bindIncidents(Supplier<Map<List<String>, Long>> s) {
+    incidents = s;
+  }
+
+  public void bindConfirmations(Supplier<Map<String, Long>> s) {
+    confirmations = s;
+  }
+
+  /** Serves /metrics on {@code host:port}; port 0 picks a free one. */
+  public HTTPServer serve(String host, int port) throws IOException {
+    return HTTPServer.builder().hostname(host).port(port).registry(registry).buildAndStart();
+  }
+}

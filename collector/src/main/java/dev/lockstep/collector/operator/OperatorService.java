@@ -1,0 +1,450 @@
+package dev.lockstep.collector.operator;
+
+import com.google.protobuf.Timestamp;
+import dev.lockstep.collector.Fleet;
+import dev.lockstep.collector.auth.Caller;
+import dev.lockstep.collector.correlate.Replica;
+import dev.lockstep.collector.correlate.RunState;
+import dev.lockstep.collector.incident.Incidents;
+import dev.lockstep.collector.metrics.CollectorMetrics;
+import dev.lockstep.golden.Classification;
+import dev.lockstep.golden.Classifier;
+import dev.lockstep.golden.DiffReport;
+import dev.lockstep.proto.v1.AgentInfo;
+import dev.lockstep.proto.v1.AgentList;
+import dev.lockstep.proto.v1.AuditList;
+import dev.lockstep.proto.v1.DiffRequest;
+import dev.lockstep.proto.v1.DiffResponse;
+import dev.lockstep.proto.v1.DisableStopRequest;
+import dev.lockstep.proto.v1.EnableStopRequest;
+import dev.lockstep.proto.v1.EvidenceFile;
+import dev.lockstep.proto.v1.ExportEvidenceRequest;
+import dev.lockstep.proto.v1.FleetStatus;
+import dev.lockstep.proto.v1.GetIncidentRequest;
+import dev.lockstep.proto.v1.GetRunRequest;
+import dev.lockstep.proto.v1.GoldenReport;
+import dev.lockstep.proto.v1.HealthSample;
+import dev.lockstep.proto.v1.Incident;
+import dev.lockstep.proto.v1.IncidentActionRequest;
+import dev.lockstep.proto.v1.IncidentList;
+import dev.lockstep.proto.v1.IncidentState;
+import dev.lockstep.proto.v1.ListAgentsRequest;
+import dev.lockstep.proto.v1.ListAuditRequest;
+import dev.lockstep.proto.v1.ListIncidentsRequest;
+import dev.lockstep.proto.v1.ListRunsRequest;
+import dev.lockstep.proto.v1.OperatorGrpc;
+import dev.lockstep.proto.v1.Run;
+import dev.lockstep.proto.v1.RunList;
+import dev.lockstep.proto.v1.Severity;
+import dev.lockstep.proto.v1.StatusRequest;
+import dev.lockstep.proto.v1.StepSummary;
+import dev.lockstep.proto.v1.StopMode;
+import dev.lockstep.proto.v1.StopScope;
+import dev.lockstep.proto.v1.StopStatus;
+import dev.lockstep.proto.v1.StopStatusRequest;
+import dev.lockstep.proto.v1.WatchEvent;
+import dev.lockstep.proto.v1.WatchRequest;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * The Operator gRPC service the CLI talks to. Every call that changes something (ack, resolve,
+ * stop, resume) is audited with the caller's identity ("anonymous" until mTLS) and remote address,
+ * including refused calls. Streams (ExportEvidence, Watch) respect flow control.
+ */
+public final class OperatorService extends OperatorGrpc.OperatorImplBase {
+  private static final int DEFAULT_PAGE = 50;
+  private static final int MAX_PAGE = 500;
+  private static final int WATCH_QUEUE = 1000;
+
+  private final Fleet fleet;
+  private final CollectorMetrics metrics;
+
+  public OperatorService(Fleet fleet, CollectorMetrics metrics) {
+    this.fleet = fleet;
+    this.metrics = metrics;
+  }
+
+  private static Timestamp now(Instant i) {
+    return Timestamp.newBuilder().setSeconds(i.getEpochSecond()).setNanos(i.getNano()).build();
+  }
+
+  private static <T> void fail(StreamObserver<T> o, Status s) {
+    o.onError(s.asRuntimeException());
+  }
+
+  private void audit(String action, String target, String result, String detail) {
+    Caller c = Caller.current();
+    fleet.audit().append(c.who(), "operator", action, target, c.remoteAddress(), result, detail);
+  }
+
+  @Override
+  public void getStatus(StatusRequest request, StreamObserver<FleetStatus> out) {
+    int connected = 0, stale = 0, offline = 0;
+    long cycles = 0;
+    List<String> unhealthy = new ArrayList<>();
+    for (AgentInfo a : fleet.agentRows()) {
+      switch (a.getConnection()) {
+        case "CONNECTED" -> connected++;
+        case "STALE" -> stale++;
+        default -> offline++;
+      }
+      boolean bad = false;
+      for (HealthSample p : a.getProbesList()) {
+        if (p.getProbe() == HealthSample.Probe.PROCESS) cycles += p.getProcess().getCycles();
+        if (p.getLevel() == HealthSample.Level.WARN || p.getLevel() == HealthSample.Level.CRITICAL) {
+          bad = true;
+        }
+      }
+      if (bad) unhealthy.add(a.getAgentId());
+    }
+    Map<String, Integer> open = new TreeMap<>();
+    for (Incident i : fleet.incidents().all()) {
+      if (i.getState() != IncidentState.RESOLVED) open.merge(i.getSeverity().name(), 1, Integer::sum);
+    }
+    double match = metrics.runsDecided.labelValues("MATCH").get();
+    double mismatch = metrics.runsDecided.labelValues("MISMATCH").get()
+        + metrics.runsDecided.labelValues("MISSING_REPLICA").get();
+    out.onNext(FleetStatus.newBuilder().setAgentsConnected(connected).setAgentsStale(stale)
+        .setAgentsOffline(offline).setStop(fleet.stopStatus()).putAllOpenIncidents(open)
+        .setCycles(cycles).addAllUnhealthy(unhealthy)
+        .setEventsIngested(metrics.eventsIngested.getLongValue())
+        .setRunsCorrelated((long) (match + mismatch)).setRunsMismatched((long) mismatch)
+        .setNow(now(fleet.clock().instant())).build());
+    out.onCompleted();
+  }
+
+  @Override
+  public void listAgents(ListAgentsRequest request, StreamObserver<AgentList> out) {
+    out.onNext(AgentList.newBuilder().addAllAgents(fleet.agentRows()).build());
+    out.onCompleted();
+  }
+
+  @Override
+  public void listIncidents(ListIncidentsRequest r, StreamObserver<IncidentList> out) {
+    int size = r.getPageSize() <= 0 ? DEFAULT_PAGE : Math.min(r.getPageSize(), MAX_PAGE);
+    List<Incident> page = new ArrayList<>();
+    String next = "";
+    for (Incident i : fleet.incidents().all()) {
+      if (!r.getPageToken().isEmpty() && i.getId().compareTo(r.getPageToken()) >= 0) continue;
+      if (r.getSeverity() != Severity.SEVERITY_UNSPECIFIED && i.getSeverity() != r.getSeverity()) continue;
+      if (r.getOpenOnly() && i.getState() == IncidentState.RESOLVED) continue;
+      if (r.hasSince() && i.getLastSeen().getSeconds() < r.getSince().getSeconds()) continue;
+      if (page.size() == size) {
+        next = page.get(page.size() - 1).getId();
+        break;
+      }
+      page.add(i);
+    }
+    out.onNext(IncidentList.newBuilder().addAllIncidents(page).setNextPageToken(next).build());
+    out.onCompleted();
+  }
+
+  @Override
+  public void getIncident(GetIncidentRequest r, StreamObserver<Incident> out) {
+    Optional<Incident> i = fleet.incidents().get(r.getId());
+    if (i.isEmpty()) {
+      fail(out, Status.NOT_FOUND.withDescription("no incident " + r.getId()));
+      return;
+    }
+    out.onNext(i.get());
+    out.onCompleted();
+  }
+
+  @Override
+  public void ackIncident(IncidentActionRequest r, StreamObserver<Incident> out) {
+    transition(r, out, true);
+  }
+
+  @Override
+  public void resolveIncident(IncidentActionRequest r, StreamObserver<Incident> out) {
+    transition(r, out, false);
+  }
+
+  private void transition(IncidentActionRequest r, StreamObserver<Incident> out, boolean ack) {
+    String action = ack ? "AckIncident" : "ResolveIncident";
+    if (r.getNote().isBlank()) {
+      audit(action, r.getId(), "DENIED", "empty note");
+      fail(out, Status.INVALID_ARGUMENT.withDescription("a note is required: what was found or done"));
+      return;
+    }
+    Caller c = Caller.current();
+    try {
+      Incident i = fleet.onCore(() -> ack
+          ? fleet.incidents().acknowledge(r.getId(), r.getNote(), c.who(), c.remoteAddress())
+          : fleet.incidents().resolve(r.getId(), r.getNote(), c.who(), c.remoteAddress()));
+      out.onNext(i);
+      out.onCompleted();
+    } catch (Incidents.TransitionException e) {
+      audit(action, r.getId(), "ERROR", e.getMessage());
+      fail(out, (e.notFound() ? Status.NOT_FOUND : Status.FAILED_PRECONDITION)
+          .withDescription(e.getMessage()));
+    } catch (Exception e) {
+      audit(action, r.getId(), "ERROR", String.valueOf(e.getMessage()));
+      fail(out, Status.INTERNAL.withDescription(String.valueOf(e.getMessage())));
+    }
+  }
+
+  @Override
+  public void listRuns(ListRunsRequest r, StreamObserver<RunList> out) {
+    int size = r.getPageSize() <= 0 ? DEFAULT_PAGE : Math.min(r.getPageSize(), MAX_PAGE);
+    List<Run> page = new ArrayList<>();
+    String[] next = {""};
+    fleet.runs().scan(r.getPageToken(), s -> {
+      if (r.getMismatchOnly() && (s.verdict().name().equals("MATCH") || s.verdict().name().equals("PENDING"))) {
+        return true;
+      }
+      if (!r.getWorkflow().isEmpty() && !r.getWorkflow().equals(s.workflow())) return true;
+      if (page.size() == size) {
+        next[0] = page.get(page.size() - 1).getRunId();
+        return false;
+      }
+      page.add(toRun(s));
+      return true;
+    });
+    out.onNext(RunList.newBuilder().addAllRuns(page).setNextPageToken(next[0]).build());
+    out.onCompleted();
+  }
+
+  @Override
+  public void getRun(GetRunRequest r, StreamObserver<Run> out) {
+    Optional<RunState> s = fleet.runs().get(r.getRunId());
+    if (s.isEmpty()) {
+      fail(out, Status.NOT_FOUND.withDescription("no run " + r.getRunId()));
+      return;
+    }
+    out.onNext(toRun(s.get()));
+    out.onCompleted();
+  }
+
+  static Run toRun(RunState s) {
+    Run.Builder b = Run.newBuilder().setRunId(s.runId()).setWorkflow(nz(s.workflow()))
+        .setVerdict(s.verdict().name()).setCategory(s.category()).setIncidentId(s.incidentId())
+        .setFirstSeen(now(Instant.ofEpochMilli(s.firstSeenMillis())));
+    if (s.decidedAtMillis() > 0) b.setDecidedAt(now(Instant.ofEpochMilli(s.decidedAtMillis())));
+    for (Replica r : s.replicas()) {
+      var sum = r.summary();
+      GoldenReport.Builder g = GoldenReport.newBuilder().setPath(nz(r.path()))
+          .setRunId(nz(sum.runId())).setWorkflow(nz(sum.workflow())).setRole(nz(sum.role()))
+          .setHasSeed(sum.seed() != null).setSeed(sum.seed() == null ? 0 : sum.seed())
+          .setCanonicalHash(nz(sum.canonicalHash())).setEngineHash(nz(sum.engineHash()))
+          .setOutputHash(nz(sum.outputHash()));
+      for (var st : sum.steps()) {
+        g.addSteps(StepSummary.newBuilder().setIndex(st.index()).setName(nz(st.name()))
+            .setKind(nz(st.kind())).setCanonicalHash(nz(st.canonicalHash()))
+            .setEngineHash(nz(st.engineHash())).setRngHash(nz(st.rngHash()))
+            .setResponseHash(nz(st.responseHash())).setExternal(st.external()));
+      }
+      b.addReplicas(dev.lockstep.proto.v1.Replica.newBuilder().setAgentId(r.agentId())
+          .setRole(r.role()).setReport(g));
+    }
+    return b.build();
+  }
+
+  private static String nz(String s) {
+    return s == null ? "" : s;
+  }
+
+  @Override
+  public void diff(DiffRequest r, StreamObserver<DiffResponse> out) {
+    String incidentId;
+    Optional<RunState> run;
+    if (r.getTargetCase() == DiffRequest.TargetCase.INCIDENT_ID) {
+      incidentId = r.getIncidentId();
+      Optional<Incident> inc = fleet.incidents().get(incidentId);
+      if (inc.isEmpty()) {
+        fail(out, Status.NOT_FOUND.withDescription("no incident " + incidentId));
+        return;
+      }
+      run = inc.get().getRunIdsCount() == 0 ? Optional.empty()
+          : fleet.runs().get(inc.get().getRunIds(0));
+    } else if (r.getTargetCase() == DiffRequest.TargetCase.RUN_ID) {
+      run = fleet.runs().get(r.getRunId());
+      if (run.isEmpty()) {
+        fail(out, Status.NOT_FOUND.withDescription("no run " + r.getRunId()));
+        return;
+      }
+      incidentId = run.get().incidentId();
+    } else {
+      fail(out, Status.INVALID_ARGUMENT.withDescription("name an incident_id or a run_id"));
+      return;
+    }
+    Optional<String> stored = incidentId.isEmpty() ? Optional.empty()
+        : fleet.evidence().diff(incidentId);
+    if (stored.isPresent()) {
+      out.onNext(DiffResponse.newBuilder().setReportJson(stored.get()).setFromDocuments(true).build());
+      out.onCompleted();
+      return;
+    }
+    if (run.isEmpty() || run.get().replicas().size() < 2) {
+      fail(out, Status.FAILED_PRECONDITION.withDescription(
+          "no stored golden documents and fewer than two replica summaries to compare"));
+      return;
+    }
+    List<Replica> reps = run.get().replicas();
+    Replica a = reps.stream().filter(x -> "primary".equals(x.role())).findFirst().orElse(reps.get(0));
+    Replica b = reps.stream().filter(x -> x != a
+        && !x.summary().canonicalHash().equals(a.summary().canonicalHash())).findFirst()
+        .orElse(reps.get(reps.get(0) == a ? 1 : 0));
+    try {
+      Classification c = Classifier.classify(a.summary(), b.summary());
+      DiffReport report = new DiffReport(run.get().runId(), run.get().workflow(), c.match(),
+          c.category(), c.firstDivergentStep(), c.explanation(), a.agentId() + ":" + a.path(),
+          b.agentId() + ":" + b.path(), List.of());
+      out.onNext(DiffResponse.newBuilder().setReportJson(report.toJson()).setFromDocuments(false)
+          .build());
+      out.onCompleted();
+    } catch (RuntimeException e) {
+      fail(out, Status.INTERNAL.withDescription("diff failed: " + e.getMessage()));
+    }
+  }
+
+  @Override
+  public void enableStop(EnableStopRequest r, StreamObserver<StopStatus> out) {
+    StopScope scope = r.hasScope() && r.getScope().getTargetCase() != StopScope.TargetCase.TARGET_NOT_SET
+        ? r.getScope() : StopScope.newBuilder().setFleet(true).build();
+    if (r.getReason().isBlank()) {
+      audit("EnableStop", describe(scope), "DENIED", "empty reason");
+      fail(out, Status.INVALID_ARGUMENT.withDescription("a reason is required"));
+      return;
+    }
+    if ((scope.hasWorkflow() && scope.getWorkflow().isBlank()) || (scope.hasHost() && scope.getHost().isBlank())
+        || (scope.hasFleet() && !scope.getFleet())) {
+      audit("EnableStop", describe(scope), "DENIED", "bad scope");
+      fail(out, Status.INVALID_ARGUMENT.withDescription("scope must be fleet, a workflow name or a host"));
+      return;
+    }
+    change(out, "EnableStop", StopMode.STOPPED, scope, r.getReason());
+  }
+
+  @Override
+  public void disableStop(DisableStopRequest r, StreamObserver<StopStatus> out) {
+    StopScope fleetScope = StopScope.newBuilder().setFleet(true).build();
+    if (r.getReason().isBlank()) {
+      audit("DisableStop", "fleet", "DENIED", "empty reason");
+      fail(out, Status.INVALID_ARGUMENT.withDescription("a reason is required to resume"));
+      return;
+    }
+    change(out, "DisableStop", StopMode.RUNNING, fleetScope, r.getReason());
+  }
+
+  private void change(StreamObserver<StopStatus> out, String action, StopMode mode,
+      StopScope scope, String reason) {
+    Caller c = Caller.current();
+    try {
+      var state = fleet.onCore(() -> fleet.issueStop(mode, scope, reason, "", c.who()));
+      audit(action, describe(scope), "OK", "epoch " + state.getEpoch() + ": " + reason);
+      out.onNext(fleet.stopStatus());
+      out.onCompleted();
+    } catch (Exception e) {
+      audit(action, describe(scope), "ERROR", String.valueOf(e.getMessage()));
+      fail(out, Status.INTERNAL.withDescription(String.valueOf(e.getMessage())));
+    }
+  }
+
+  private static String describe(StopScope s) {
+    return switch (s.getTargetCase()) {
+      case WORKFLOW -> "workflow " + s.getWorkflow();
+      case HOST -> "host " + s.getHost();
+      default -> "fleet";
+    };
+  }
+
+  @Override
+  public void getStopStatus(StopStatusRequest r, StreamObserver<StopStatus> out) {
+    out.onNext(fleet.stopStatus());
+    out.onCompleted();
+  }
+
+  @Override
+  public void exportEvidence(ExportEvidenceRequest r, StreamObserver<EvidenceFile> responseObserver) {
+    if (fleet.incidents().get(r.getIncidentId()).isEmpty()) {
+      fail(responseObserver, Status.NOT_FOUND.withDescription("no incident " + r.getIncidentId()));
+      return;
+    }
+    ServerCallStreamObserver<EvidenceFile> out = (ServerCallStreamObserver<EvidenceFile>) responseObserver;
+    ArrayDeque<EvidenceFile> chunks = new ArrayDeque<>();
+    fleet.evidence().export(r.getIncidentId(), chunks::add);
+    boolean[] done = {false};
+    Runnable drain = () -> {
+      synchronized (chunks) {
+        if (done[0]) return;
+        while (out.isReady() && !chunks.isEmpty()) out.onNext(chunks.poll());
+        if (chunks.isEmpty()) {
+          done[0] = true;
+          out.onCompleted();
+        }
+      }
+    };
+    out.setOnCancelHandler(() -> {
+      synchronized (chunks) {
+        done[0] = true;
+        chunks.clear();
+      }
+    });
+    out.setOnReadyHandler(drain);
+    drain.run();
+  }
+
+  @Override
+  public void watch(WatchRequest r, StreamObserver<WatchEvent> responseObserver) {
+    ServerCallStreamObserver<WatchEvent> out = (ServerCallStreamObserver<WatchEvent>) responseObserver;
+    ArrayDeque<WatchEvent> queue = new ArrayDeque<>();
+    boolean[] closed = {false};
+    Runnable drain = () -> {
+      synchronized (queue) {
+        while (!closed[0] && out.isReady() && !queue.isEmpty()) out.onNext(queue.poll());
+      }
+    };
+    Runnable[] unsubscribe = new Runnable[1];
+    java.util.function.Consumer<WatchEvent> enqueue = e -> {
+      synchronized (queue) {
+        if (closed[0]) return;
+        queue.add(e);
+        if (queue.size() > WATCH_QUEUE) {
+          closed[0] = true;
+          queue.clear();
+          out.onError(Status.RESOURCE_EXHAUSTED
+              .withDescription("watcher too slow: " + WATCH_QUEUE + " events queued").asRuntimeException());
+          if (unsubscribe[0] != null) unsubscribe[0].run();
+          return;
+        }
+      }
+      drain.run();
+    };
+    out.setOnCancelHandler(() -> {
+      synchronized (queue) {
+        closed[0] = true;
+        queue.clear();
+      }
+      if (unsubscribe[0] != null) unsubscribe[0].run();
+    });
+    out.setOnReadyHandler(drain);
+    if (r.getIncludeCurrent()) {
+      Timestamp at = now(fleet.clock().instant());
+      for (Incident i : fleet.incidents().all()) {
+        if (i.getState() != IncidentState.RESOLVED) {
+          enqueue.accept(WatchEvent.newBuilder().setAt(at).setIncident(i).build());
+        }
+      }
+      enqueue.accept(WatchEvent.newBuilder().setAt(at).setStop(fleet.stopStatus()).build());
+    }
+    unsubscribe[0] = fleet.watch().subscribe(enqueue);
+  }
+
+  @Override
+  public void listAudit(ListAuditRequest r, StreamObserver<AuditList> out) {
+    int limit = r.getLimit() <= 0 ? 100 : Math.min(r.getLimit(), 10_000);
+    long since = r.hasSince() ? r.getSince().getSeconds() * 1000 + r.getSince().getNanos() / 1_000_000 : 0;
+    out.onNext(AuditList.newBuilder().addAllEntries(fleet.audit().list(since, limit)).build());
+    out.onCompleted();
+  }
+}

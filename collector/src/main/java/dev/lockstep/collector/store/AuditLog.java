@@ -1,0 +1,62 @@
+package dev.lockstep.collector.store;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Timestamp;
+import dev.lockstep.proto.v1.AuditEntry;
+import java.nio.ByteBuffer;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Append-only record of every change an operator or the collector made (incident transitions,
+ * stops, resumes), in the AUDIT column family keyed by time so retention is one range delete.
+ */
+public final class AuditLog {
+  private final Store store;
+  private final Clock clock;
+  private final AtomicLong sequence = new AtomicLong();
+
+  public AuditLog(Store store, Clock clock) {
+    this.store = store;
+    this.clock = clock;
+  }
+
+  public void append(String who, String role, String action, String target, String remoteAddress,
+      String result, String detail) {
+    Instant now = clock.instant();
+    AuditEntry e = AuditEntry.newBuilder()
+        .setAt(Timestamp.newBuilder().setSeconds(now.getEpochSecond()).setNanos(now.getNano()))
+        .setWho(nz(who)).setRole(nz(role)).setAction(nz(action)).setTarget(nz(target))
+        .setRemoteAddress(nz(remoteAddress)).setResult(nz(result)).setDetail(nz(detail))
+        .build();
+    byte[] key = ByteBuffer.allocate(16).putLong(now.toEpochMilli())
+        .putLong(sequence.incrementAndGet()).array();
+    store.put(Store.Family.AUDIT, key, e.toByteArray(), true);
+  }
+
+  /** Newest first, at or after {@code sinceMillis}, at most {@code limit}. */
+  public List<AuditEntry> list(long sinceMillis, int limit) {
+    List<AuditEntry> out = new ArrayList<>();
+    store.scanBackwards(Store.Family.AUDIT, null, (k, v) -> {
+      if (ByteBuffer.wrap(k).getLong() < sinceMillis) return false;
+      try {
+        out.add(AuditEntry.parseFrom(v));
+      } catch (InvalidProtocolBufferException e) {
+        return true;
+      }
+      return out.size() < limit;
+    });
+    return out;
+  }
+
+  public void deleteBefore(long cutoffMillis) throws java.io.IOException {
+    store.deleteRange(Store.Family.AUDIT, new byte[] {0}, Store.longBytes(cutoffMillis));
+  }
+
+  private static String nz(String s) {
+    return s == null ? "" : s;
+  }
+}

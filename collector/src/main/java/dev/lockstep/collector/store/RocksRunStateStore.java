@@ -1,0 +1,122 @@
+package dev.lockstep.collector.store;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.lockstep.collector.correlate.HostStats;
+import dev.lockstep.collector.correlate.RunState;
+import dev.lockstep.collector.correlate.RunStateStore;
+import dev.lockstep.collector.correlate.Verdict;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
+
+/**
+ * {@link RunStateStore} in the RUNS column family ("run/" + run_id as JSON, "host/" + host for
+ * vote statistics). Pending runs are also indexed in memory (rebuilt on open) so the periodic
+ * sweep does not scan the family.
+ */
+public final class RocksRunStateStore implements RunStateStore {
+  static final String RUN = "run/";
+  static final String HOST = "host/";
+  private static final ObjectMapper JSON = new ObjectMapper()
+      .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+
+  private final Store store;
+  private final Map<String, RunState> pending = new ConcurrentHashMap<>();
+  private final Map<String, HostStats> hosts = new ConcurrentHashMap<>();
+
+  public RocksRunStateStore(Store store) {
+    this.store = store;
+    store.scan(Store.Family.RUNS, RUN, (k, v) -> {
+      RunState s = decode(v);
+      if (s != null && s.verdict() == Verdict.PENDING) pending.put(s.runId(), s);
+      return true;
+    });
+    store.scan(Store.Family.RUNS, HOST, (k, v) -> {
+      try {
+        HostStats h = JSON.readValue(v, HostStats.class);
+        hosts.put(h.host(), h);
+      } catch (IOException e) {
+        // unreadable row: start that host's statistics afresh
+      }
+      return true;
+    });
+  }
+
+  @Override
+  public Optional<RunState> get(String runId) {
+    RunState p = pending.get(runId);
+    if (p != null) return Optional.of(p);
+    return Optional.ofNullable(decode(store.get(Store.Family.RUNS, RUN + runId)));
+  }
+
+  @Override
+  public void put(RunState state) {
+    try {
+      store.put(Store.Family.RUNS, RUN + state.runId(), JSON.writeValueAsBytes(state), false);
+    } catch (IOException e) {
+      throw new Store.StoreException("cannot encode run " + state.runId(), e);
+    }
+    if (state.verdict() == Verdict.PENDING) {
+      pending.put(state.runId(), state);
+    } else {
+      pending.remove(state.runId());
+    }
+  }
+
+  @Override
+  public Collection<RunState> pending() {
+    return List.copyOf(pending.values());
+  }
+
+  @Override
+  public HostStats hostStats(String host) {
+    return hosts.getOrDefault(host, new HostStats(host, 0, 0));
+  }
+
+  @Override
+  public void putHostStats(HostStats stats) {
+    hosts.put(stats.host(), stats);
+    try {
+      store.put(Store.Family.RUNS, HOST + stats.host(), JSON.writeValueAsBytes(stats), false);
+    } catch (IOException e) {
+      throw new Store.StoreException("cannot encode host stats", e);
+    }
+  }
+
+  @Override
+  public Collection<HostStats> allHostStats() {
+    return List.copyOf(hosts.values());
+  }
+
+  /** Visits stored runs in run_id order starting after {@code afterRunId} (empty: from the start). */
+  public void scan(String afterRunId, Predicate<RunState> visitor) {
+    byte[] start = (RUN + afterRunId + (afterRunId.isEmpty() ? "" : "\0"))
+        .getBytes(StandardCharsets.UTF_8);
+    store.scanFrom(Store.Family.RUNS, start, (k, v) -> {
+      if (!new String(k, StandardCharsets.UTF_8).startsWith(RUN)) return false;
+      RunState s = decode(v);
+      return s == null || visitor.test(s);
+    });
+  }
+
+  public void delete(String runId) {
+    store.delete(Store.Family.RUNS, RUN + runId);
+    pending.remove(runId);
+  }
+
+  private static RunState decode(byte[] v) {
+    if (v == null) return null;
+    try {
+      return JSON.readValue(v, RunState.class);
+    } catch (IOException e) {
+      return null;
+    }
+  }
+}

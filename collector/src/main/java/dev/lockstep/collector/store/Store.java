@@ -1,0 +1,460 @@
+package dev.lockstep.collector.store;
+
+import dev.lockstep.proto.v1.Event;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.rocksdb.BlockBasedTableConfig;
+import org.rocksdb.Checkpoint;
+import org.rocksdb.ColumnFamilyDescriptor;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.CompressionType;
+import org.rocksdb.DBOptions;
+import org.rocksdb.FlushOptions;
+import org.rocksdb.LRUCache;
+import org.rocksdb.ReadOptions;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteBufferManager;
+import org.rocksdb.WriteOptions;
+
+/**
+ * The collector's RocksDB: one column family per kind of record, a shared LRU block cache and a
+ * WriteBufferManager charging memtables to that cache, so memory stays bounded however many
+ * families grow.
+ *
+ * <p>Invariant: an agent's events are acked only after {@link #ingest} returned, and {@code
+ * ingest} writes the events and the agent's high-water mark in ONE WriteBatch. With {@code
+ * syncWrites} (the default) that batch is fsync'd: acked events survive kill -9 of the process
+ * (which plain WAL writes also survive, the OS still holds the page cache) and also a crash of
+ * the machine or a power loss, which only the fsync covers. The agent deletes its spool on the
+ * ack, so the ack must mean "on disk". RocksDB group commit shares one fsync among concurrent
+ * writers, which keeps the cost per event small at fleet scale.
+ */
+public final class Store implements AutoCloseable {
+  /** Column families. META holds counters; AGENTS holds agent rows and high-water marks. */
+  public enum Family {
+    EVENTS, RUNS, INCIDENTS, EVIDENCE, STOP, AUDIT, OUTBOX, AGENTS, META;
+
+    String cfName() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  /** Result of one ingested batch: how many events were new and the agent's stored high seq. */
+  public record IngestResult(List<Event> stored, int duplicates, long highWaterMark) {}
+
+  private static final byte[] HWM_PREFIX = "hwm/".getBytes(StandardCharsets.UTF_8);
+
+  static {
+    RocksDB.loadLibrary();
+  }
+
+  private final Path dir;
+  private final LRUCache cache;
+  private final WriteBufferManager writeBufferManager;
+  private final DBOptions dbOptions;
+  private final ColumnFamilyOptions cfOptions;
+  private final RocksDB db;
+  private final List<ColumnFamilyHandle> handles;
+  private final Map<Family, ColumnFamilyHandle> families = new EnumMap<>(Family.class);
+  private final WriteOptions syncWrite;
+  private final WriteOptions ingestWrite;
+  private final WriteOptions plainWrite;
+  private final Map<String, long[]> highWaterMarks = new ConcurrentHashMap<>();
+
+  private Store(Path dir, boolean syncIngest, long blockCacheBytes, long writeBufferBytes)
+      throws RocksDBException, IOException {
+    this.dir = dir;
+    Files.createDirectories(dir);
+    cache = new LRUCache(blockCacheBytes);
+    writeBufferManager = new WriteBufferManager(writeBufferBytes, cache);
+    dbOptions = new DBOptions()
+        .setCreateIfMissing(true)
+        .setCreateMissingColumnFamilies(true)
+        .setWriteBufferManager(writeBufferManager)
+        .setMaxBackgroundJobs(2)
+        .setKeepLogFileNum(3)
+        .setEnablePipelinedWrite(false);
+    cfOptions = new ColumnFamilyOptions()
+        .setTableFormatConfig(new BlockBasedTableConfig().setBlockCache(cache))
+        .setCompressionType(CompressionType.LZ4_COMPRESSION)
+        .setWriteBufferSize(Math.max(4L << 20, writeBufferBytes / 4));
+    List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
+    descriptors.add(new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions));
+    for (Family f : Family.values()) {
+      descriptors.add(
+          new ColumnFamilyDescriptor(f.cfName().getBytes(StandardCharsets.UTF_8), cfOptions));
+    }
+    handles = new ArrayList<>();
+    db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
+    for (Family f : Family.values()) {
+      families.put(f, handles.get(f.ordinal() + 1));
+    }
+    syncWrite = new WriteOptions().setSync(true);
+    plainWrite = new WriteOptions();
+    ingestWrite = syncIngest ? syncWrite : plainWrite;
+  }
+
+  /** Opens (creating when missing) the store in {@code dir}. */
+  public static Store open(Path dir, boolean syncIngest, long blockCacheBytes,
+      long writeBufferBytes) throws IOException {
+    try {
+      return new Store(dir, syncIngest, blockCacheBytes, writeBufferBytes);
+    } catch (RocksDBException e) {
+      throw new IOException("cannot open store " + dir + ": " + e.getMessage(), e);
+    }
+  }
+
+  public Path dir() {
+    return dir;
+  }
+
+  // ------------------------------------------------------------------ ingest
+
+  /**
+   * Writes the events of one EventBatch of {@code agentId} with seq above the agent's stored
+   * high-water mark, plus the new mark, in one WriteBatch. Callers serialise per agent.
+   */
+  public IngestResult ingest(String agentId, List<Event> events, long nowMillis)
+      throws IOException {
+    long[] hwm = highWaterMarks.computeIfAbsent(agentId, a -> new long[] {readHighWaterMark(a)});
+    synchronized (hwm) {
+      long max = hwm[0];
+      List<Event> stored = new ArrayList<>(events.size());
+      try (WriteBatch batch = new WriteBatch()) {
+        for (Event e : events) {
+          if (e.getSeq() <= max) continue;
+          max = e.getSeq();
+          batch.put(families.get(Family.EVENTS), eventKey(nowMillis, agentId, e.getSeq()),
+              e.toByteArray());
+          stored.add(e);
+        }
+        if (!stored.isEmpty()) {
+          batch.put(families.get(Family.AGENTS), hwmKey(agentId), longBytes(max));
+          db.write(ingestWrite, batch);
+          hwm[0] = max;
+        }
+      } catch (RocksDBException e) {
+        throw new IOException("ingest write failed: " + e.getMessage(), e);
+      }
+      return new IngestResult(stored, events.size() - stored.size(), hwm[0]);
+    }
+  }
+
+  /** Highest seq of {@code agentId} stored (0 when none). */
+  public long highWaterMark(String agentId) {
+    long[] hwm = highWaterMarks.computeIfAbsent(agentId, a -> new long[] {readHighWaterMark(a)});
+    synchronized (hwm) {
+      return hwm[0];
+    }
+  }
+
+  private long readHighWaterMark(String agentId) {
+    byte[] v = get(Family.AGENTS, hwmKey(agentId));
+    return v == null ? 0 : ByteBuffer.wrap(v).getLong();
+  }
+
+  private static byte[] hwmKey(String agentId) {
+    byte[] a = agentId.getBytes(StandardCharsets.UTF_8);
+    byte[] k = Arrays.copyOf(HWM_PREFIX, HWM_PREFIX.length + a.length);
+    System.arraycopy(a, 0, k, HWM_PREFIX.length, a.length);
+    return k;
+  }
+
+  /** Events are keyed by ingest time first, so retention is one DeleteRange. */
+  static byte[] eventKey(long millis, String agentId, long seq) {
+    byte[] a = agentId.getBytes(StandardCharsets.UTF_8);
+    return ByteBuffer.allocate(8 + a.length + 1 + 8).putLong(millis).put(a).put((byte) 0)
+        .putLong(seq).array();
+  }
+
+  /** A stored event with the agent that sent it and when it was ingested. */
+  public record StoredEvent(long ingestedAtMillis, String agentId, Event event) {}
+
+  /** Visits stored events ingested at or after {@code fromMillis}, in ingest order. */
+  public void scanEvents(long fromMillis, java.util.function.Predicate<StoredEvent> visitor) {
+    byte[] start = ByteBuffer.allocate(8).putLong(fromMillis).array();
+    scanFrom(Family.EVENTS, start, (k, v) -> {
+      ByteBuffer b = ByteBuffer.wrap(k);
+      long millis = b.getLong();
+      String agent = new String(k, 8, k.length - 8 - 1 - 8, StandardCharsets.UTF_8);
+      try {
+        return visitor.test(new StoredEvent(millis, agent, Event.parseFrom(v)));
+      } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+        return true;
+      }
+    });
+  }
+
+  /** Deletes events ingested before {@code cutoffMillis}. */
+  public void deleteEventsBefore(long cutoffMillis) throws IOException {
+    deleteRange(Family.EVENTS, new byte[] {0}, ByteBuffer.allocate(8).putLong(cutoffMillis).array());
+  }
+
+  // ------------------------------------------------------------------ generic access
+
+  public byte[] get(Family f, byte[] key) {
+    try {
+      return db.get(families.get(f), key);
+    } catch (RocksDBException e) {
+      throw new StoreException("read failed: " + e.getMessage(), e);
+    }
+  }
+
+  public byte[] get(Family f, String key) {
+    return get(f, key.getBytes(StandardCharsets.UTF_8));
+  }
+
+  public void put(Family f, String key, byte[] value, boolean sync) {
+    put(f, key.getBytes(StandardCharsets.UTF_8), value, sync);
+  }
+
+  public void put(Family f, byte[] key, byte[] value, boolean sync) {
+    try {
+      db.put(families.get(f), sync ? syncWrite : plainWrite, key, value);
+    } catch (RocksDBException e) {
+      throw new StoreException("write failed: " + e.getMessage(), e);
+    }
+  }
+
+  public void delete(Family f, String key) {
+    try {
+      db.delete(families.get(f), plainWrite, key.getBytes(StandardCharsets.UTF_8));
+    } catch (RocksDBException e) {
+      throw new StoreException("delete failed: " + e.getMessage(), e);
+    }
+  }
+
+  /** Several puts and deletes across families, atomically. */
+  public final class Batch implements AutoCloseable {
+    private final WriteBatch batch = new WriteBatch();
+
+    public Batch put(Family f, String key, byte[] value) {
+      try {
+        batch.put(families.get(f), key.getBytes(StandardCharsets.UTF_8), value);
+      } catch (RocksDBException e) {
+        throw new StoreException("batch failed: " + e.getMessage(), e);
+      }
+      return this;
+    }
+
+    public Batch delete(Family f, String key) {
+      try {
+        batch.delete(families.get(f), key.getBytes(StandardCharsets.UTF_8));
+      } catch (RocksDBException e) {
+        throw new StoreException("batch failed: " + e.getMessage(), e);
+      }
+      return this;
+    }
+
+    public void commit(boolean sync) {
+      try {
+        db.write(sync ? syncWrite : plainWrite, batch);
+      } catch (RocksDBException e) {
+        throw new StoreException("batch write failed: " + e.getMessage(), e);
+      }
+    }
+
+    @Override
+    public void close() {
+      batch.close();
+    }
+  }
+
+  public Batch batch() {
+    return new Batch();
+  }
+
+  /** Visitor over key/value pairs; returns false to stop. */
+  public interface Visitor {
+    boolean visit(byte[] key, byte[] value);
+  }
+
+  /** Visits keys starting with {@code prefix} in key order. */
+  public void scan(Family f, String prefix, Visitor visitor) {
+    byte[] p = prefix.getBytes(StandardCharsets.UTF_8);
+    try (ReadOptions ro = new ReadOptions(); RocksIterator it = db.newIterator(families.get(f), ro)) {
+      for (it.seek(p); it.isValid(); it.next()) {
+        byte[] k = it.key();
+        if (!startsWith(k, p)) break;
+        if (!visitor.visit(k, it.value())) break;
+      }
+    }
+  }
+
+  /** Visits keys at or after {@code start} in key order. */
+  public void scanFrom(Family f, byte[] start, Visitor visitor) {
+    try (ReadOptions ro = new ReadOptions(); RocksIterator it = db.newIterator(families.get(f), ro)) {
+      for (it.seek(start); it.isValid(); it.next()) {
+        if (!visitor.visit(it.key(), it.value())) break;
+      }
+    }
+  }
+
+  /** Visits keys before {@code end} from the last backwards. */
+  public void scanBackwards(Family f, byte[] end, Visitor visitor) {
+    try (ReadOptions ro = new ReadOptions(); RocksIterator it = db.newIterator(families.get(f), ro)) {
+      if (end == null) {
+        it.seekToLast();
+      } else {
+        it.seekForPrev(end);
+        if (it.isValid() && Arrays.equals(it.key(), end)) it.prev();
+      }
+      for (; it.isValid(); it.prev()) {
+        if (!visitor.visit(it.key(), it.value())) break;
+      }
+    }
+  }
+
+  public void deleteRange(Family f, byte[] from, byte[] to) throws IOException {
+    try {
+      db.deleteRange(families.get(f), from, to);
+    } catch (RocksDBException e) {
+      throw new IOException("delete range failed: " + e.getMessage(), e);
+    }
+  }
+
+  static boolean startsWith(byte[] k, byte[] p) {
+    if (k.length < p.length) return false;
+    for (int i = 0; i < p.length; i++) {
+      if (k[i] != p[i]) return false;
+    }
+    return true;
+  }
+
+  public static byte[] longBytes(long v) {
+    return ByteBuffer.allocate(8).putLong(v).array();
+  }
+
+  public static long bytesLong(byte[] v) {
+    return v == null ? 0 : ByteBuffer.wrap(v).getLong();
+  }
+
+  /** Approximate number of keys in a family (RocksDB's estimate). */
+  public long estimateKeys(Family f) {
+    try {
+      return db.getLongProperty(families.get(f), "rocksdb.estimate-num-keys");
+    } catch (RocksDBException e) {
+      return -1;
+    }
+  }
+
+  // ------------------------------------------------------------------ backup
+
+  /**
+   * Writes a consistent checkpoint of the whole store to {@code target} (which must not exist).
+   * Restore = stop the collector and use a copy of the checkpoint directory as its data dir's
+   * {@code db} directory.
+   */
+  public void checkpoint(Path target) throws IOException {
+    try (Checkpoint cp = Checkpoint.create(db); FlushOptions fo = new FlushOptions().setWaitForFlush(true)) {
+      db.flush(fo, handles);
+      cp.createCheckpoint(target.toString());
+    } catch (RocksDBException e) {
+      throw new IOException("checkpoint to " + target + " failed: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Backs up the store in {@code dbDir} to {@code target} (which must not exist). When no collector
+   * holds the store, this is a RocksDB checkpoint (flush, then hard links). While a collector runs
+   * on it, the store is opened read-only (no lock; the WAL is replayed into that view, so it is a
+   * consistent point-in-time snapshot including unflushed writes) and copied key by key into a
+   * fresh store at {@code target}. Either way {@code target} opens as a data dir's {@code db}.
+   */
+  public static void backup(Path dbDir, Path target) throws IOException {
+    Store store;
+    try {
+      store = new Store(dbDir, true, 16L << 20, 16L << 20);
+    } catch (RocksDBException e) {
+      if (!String.valueOf(e.getMessage()).contains("lock")) {
+        throw new IOException("cannot open store " + dbDir + ": " + e.getMessage(), e);
+      }
+      copyLive(dbDir, target);
+      return;
+    }
+    try (store) {
+      store.checkpoint(target);
+    }
+  }
+
+  private static void copyLive(Path dbDir, Path target) throws IOException {
+    List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
+    try (org.rocksdb.Options listOptions = new org.rocksdb.Options();
+        ColumnFamilyOptions cfo = new ColumnFamilyOptions();
+        DBOptions dbo = new DBOptions()) {
+      List<byte[]> names = RocksDB.listColumnFamilies(listOptions, dbDir.toString());
+      for (byte[] name : names) descriptors.add(new ColumnFamilyDescriptor(name, cfo));
+      List<ColumnFamilyHandle> hs = new ArrayList<>();
+      try (RocksDB ro = RocksDB.openReadOnly(dbo, dbDir.toString(), descriptors, hs);
+          Store out = open(target, false, 16L << 20, 16L << 20)) {
+        for (int i = 0; i < names.size(); i++) {
+          String cf = new String(names.get(i), StandardCharsets.UTF_8);
+          Family family = null;
+          for (Family f : Family.values()) {
+            if (f.cfName().equals(cf)) family = f;
+          }
+          if (family == null) continue;
+          try (ReadOptions r = new ReadOptions(); RocksIterator it = ro.newIterator(hs.get(i), r)) {
+            WriteBatch batch = new WriteBatch();
+            int n = 0;
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+              batch.put(out.families.get(family), it.key(), it.value());
+              if (++n % 10_000 == 0) {
+                out.db.write(out.syncWrite, batch);
+                batch.close();
+                batch = new WriteBatch();
+              }
+            }
+            out.db.write(out.syncWrite, batch);
+            batch.close();
+          }
+        }
+      } finally {
+        hs.forEach(ColumnFamilyHandle::close);
+      }
+    } catch (RocksDBException e) {
+      throw new IOException("backup of " + dbDir + " to " + target + " failed: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      db.flushWal(true);
+    } catch (RocksDBException e) {
+      // closing anyway; the WAL is replayed on open
+    }
+    for (ColumnFamilyHandle h : handles) {
+      h.close();
+    }
+    db.close();
+    syncWrite.close();
+    plainWrite.close();
+    dbOptions.close();
+    cfOptions.close();
+    writeBufferManager.close();
+    cache.close();
+  }
+
+  /** An unexpected RocksDB failure after start-up. */
+  public static final class StoreException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    public StoreException(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+}

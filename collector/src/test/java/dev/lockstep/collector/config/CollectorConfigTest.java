@@ -1,0 +1,71 @@
+package dev.lockstep.collector.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CollectorConfigTest {
+  @TempDir Path dir;
+
+  Path write(String yaml) throws Exception {
+    Path f = dir.resolve("collector.yaml");
+    Files.writeString(f, yaml);
+    return f;
+  }
+
+  @Test
+  void theDocumentedExampleLoads() throws Exception {
+    Path example = Path.of("..", "deploy", "config", "collector.yaml");
+    CollectorConfig c = CollectorConfig.load(example);
+    assertThat(c.listenPort()).isEqualTo(7443);
+    assertThat(c.dataDir()).isEqualTo(Path.of("/var/lib/lockstep-collector"));
+    assertThat(c.metricsPort()).isEqualTo(9464);
+    assertThat(c.stopPolicy()).isEqualTo(CollectorConfig.StopPolicy.FLEET);
+    assertThat(c.correlation().window()).isEqualTo(Duration.ofMinutes(5));
+    assertThat(c.expectationFor("billing.reconcile").needed()).isEqualTo(3);
+    assertThat(c.expectationFor("other").roles()).containsExactly("primary", "shadow");
+    assertThat(c.alerts().webhooks()).hasSize(1);
+    assertThat(c.alerts().alertmanager().toString()).isEqualTo("http://127.0.0.1:9093");
+    assertThat(c.storage().syncWrites()).isTrue();
+  }
+
+  @Test
+  void anEmptyFileMeansDefaultsWithDataNextToTheFile() throws Exception {
+    CollectorConfig c = CollectorConfig.load(write(""));
+    assertThat(c.dataDir()).isEqualTo(dir.resolve("data"));
+    assertThat(c.listenHost()).isEqualTo("127.0.0.1");
+    assertThat(c.stopPolicy()).isEqualTo(CollectorConfig.StopPolicy.FLEET);
+  }
+
+  @Test
+  void errorsNameTheFileAndTheKey() throws Exception {
+    for (var bad : List.of(
+        List.of("stop:\n  policy: all\n", "collector.yaml: stop.policy must be one of fleet, workflow, host, off, got 'all'"),
+        List.of("correlation:\n  window: soon\n", "collector.yaml: correlation.window must be a duration"),
+        List.of("listen: nowhere\n", "collector.yaml: listen must be HOST:PORT"),
+        List.of("metrics_port: 70000\n", "collector.yaml: metrics_port must be between 0 and 65535, got 70000"),
+        List.of("stop:\n  polcy: fleet\n", "collector.yaml: unknown key stop.polcy"),
+        List.of("alerts:\n  webhooks:\n    - format: json\n", "collector.yaml: alerts.webhooks[0].url is required"),
+        List.of("alerts:\n  alertmanager: ftp://x\n", "collector.yaml: alerts.alertmanager must be an http(s) URL"),
+        List.of("correlation:\n  expected_roles: [primary]\n", "collector.yaml: correlation.expected_roles must name at least 2 roles"))) {
+      Path f = write(bad.get(0));
+      assertThatThrownBy(() -> CollectorConfig.load(f))
+          .isInstanceOf(CollectorConfig.ConfigException.class)
+          .hasMessageStartingWith(bad.get(1));
+    }
+  }
+
+  @Test
+  void durationsReadAsOperatorsWriteThem() {
+    assertThat(Durations.parse("500ms")).isEqualTo(Duration.ofMillis(500));
+    assertThat(Durations.parse("30s")).isEqualTo(Duration.ofSeconds(30));
+    assertThat(Durations.parse("7d")).isEqualTo(Duration.ofDays(7));
+    assertThat(Durations.format(Duration.ofMinutes(5))).isEqualTo("5m");
+  }
+}

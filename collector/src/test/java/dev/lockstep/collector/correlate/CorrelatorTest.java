@@ -1,0 +1,129 @@
+package dev.lockstep.collector.correlate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.lockstep.golden.RunSummary;
+import dev.lockstep.golden.StepSummary;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class CorrelatorTest {
+  final InMemoryRunStateStore store = new InMemoryRunStateStore();
+  final Correlator correlator = new Correlator(store, CorrelationPolicy.primaryShadow(Duration.ofMinutes(5)));
+
+  static RunSummary summary(String run, String role, String variant) {
+    return new RunSummary(run, "billing.reconcile", role, 42L, "sha256:doc-" + variant, "",
+        "sha256:out-" + variant, List.of(
+            new StepSummary(0, "load", "compute", false, "sha256:s0", "", "", ""),
+            new StepSummary(1, "sample", "compute", false, "sha256:s1-" + variant, "",
+                "sha256:rng-" + variant, "")));
+  }
+
+  static Replica replica(String agent, String run, String role, String variant) {
+    return new Replica(agent, role, summary(run, role, variant), "/g/" + run + "." + role, 0);
+  }
+
+  @Test
+  void aRunIsDecidedOnlyWhenPrimaryAndShadowAreIn() {
+    assertThat(correlator.offer(replica("h1", "r1", "primary", "a"), 1000)).isEmpty();
+    assertThat(store.pending()).hasSize(1);
+    Optional<Decision> d = correlator.offer(replica("h1", "r1", "shadow", "a"), 2000);
+    assertThat(d).hasValueSatisfying(x -> {
+      assertThat(x.verdict()).isEqualTo(Verdict.MATCH);
+      assertThat(x.hosts()).containsExactly("h1");
+    });
+    assertThat(store.pending()).isEmpty();
+    assertThat(store.get("r1").orElseThrow().decidedAtMillis()).isEqualTo(2000);
+  }
+
+  @Test
+  void aDivergentShadowIsClassifiedAtItsFirstDivergentStep() {
+    correlator.offer(replica("h1", "r1", "shadow", "b"), 0);
+    Decision d = correlator.offer(replica("h1", "r1", "primary", "a"), 0).orElseThrow();
+    assertThat(d.verdict()).isEqualTo(Verdict.MISMATCH);
+    assertThat(d.category()).isEqualTo("UNSEEDED_RNG");
+    assertThat(d.firstStepIndex()).isEqualTo(1);
+    assertThat(d.firstStepName()).isEqualTo("sample");
+    assertThat(d.blamedHosts()).isEmpty();
+  }
+
+  @Test
+  void offeringTheSameReplicaTwiceOrAfterTheDecisionChangesNothing() {
+    correlator.offer(replica("h1", "r1", "primary", "a"), 0);
+    assertThat(correlator.offer(replica("h1", "r1", "primary", "a"), 0)).isEmpty();
+    assertThat(store.get("r1").orElseThrow().replicas()).hasSize(1);
+    assertThat(correlator.offer(replica("h1", "r1", "shadow", "b"), 0)).isPresent();
+    assertThat(correlator.offer(replica("h2", "r1", "shadow", "c"), 0)).isEmpty();
+    assertThat(store.get("r1").orElseThrow().replicas()).hasSize(2);
+  }
+
+  @Test
+  void aMissingReplicaIsReportedWhenTheWindowCloses() {
+    correlator.offer(replica("h1", "r1", "primary", "a"), 1_000);
+    assertThat(correlator.sweep(1_000 + Duration.ofMinutes(5).toMillis() - 1)).isEmpty();
+    List<Decision> ds = correlator.sweep(1_000 + Duration.ofMinutes(5).toMillis());
+    assertThat(ds).singleElement().satisfies(d -> {
+      assertThat(d.verdict()).isEqualTo(Verdict.MISSING_REPLICA);
+      assertThat(d.category()).isEqualTo("MISSING_REPLICA");
+      assertThat(d.missingRoles()).containsExactly("shadow");
+      assertThat(d.explanation()).contains("missing shadow").contains("primary@h1");
+    });
+    assertThat(correlator.sweep(Long.MAX_VALUE)).isEmpty();
+    assertThat(correlator.offer(replica("h1", "r1", "shadow", "a"), 999_999)).isEmpty();
+  }
+
+  Correlator threeReplicas() {
+    return new Correlator(store, new CorrelationPolicy(Duration.ofMinutes(5),
+        new CorrelationPolicy.Expected(List.of("primary", "shadow"), 0),
+        Map.of("billing.reconcile", new CorrelationPolicy.Expected(List.of(), 3))));
+  }
+
+  @Test
+  void withThreeReplicasTheDissentingHostIsBlamed() {
+    Correlator c = threeReplicas();
+    c.offer(replica("h1", "r1", "primary", "a"), 0);
+    c.offer(replica("h2", "r1", "shadow-1", "a"), 0);
+    Decision d = c.offer(replica("h3", "r1", "shadow-2", "b"), 0).orElseThrow();
+    assertThat(d.verdict()).isEqualTo(Verdict.MISMATCH);
+    assertThat(d.blamedHosts()).containsExactly("h3");
+    assertThat(d.explanation()).contains("blames h3").contains("likely a bad host");
+    assertThat(store.hostStats("h3").blamed()).isEqualTo(1);
+    assertThat(store.hostStats("h1")).isEqualTo(new HostStats("h1", 1, 0));
+  }
+
+  @Test
+  void divergenceSpreadOverHostsReadsAsACodeBug() {
+    Correlator c = threeReplicas();
+    c.offer(replica("h1", "r1", "primary", "a"), 0);
+    c.offer(replica("h2", "r1", "shadow-1", "a"), 0);
+    c.offer(replica("h3", "r1", "shadow-2", "b"), 0);
+    c.offer(replica("h1", "r2", "primary", "a"), 0);
+    c.offer(replica("h2", "r2", "shadow-1", "x"), 0);
+    Decision d = c.offer(replica("h3", "r2", "shadow-2", "a"), 0).orElseThrow();
+    assertThat(d.blamedHosts()).containsExactly("h2");
+    assertThat(d.explanation()).contains("likely a code bug").contains("h3 1/2");
+  }
+
+  @Test
+  void threeAgreeingReplicasMatch() {
+    Correlator c = threeReplicas();
+    c.offer(replica("h1", "r1", "primary", "a"), 0);
+    c.offer(replica("h2", "r1", "shadow-1", "a"), 0);
+    assertThat(c.offer(replica("h3", "r1", "shadow-2", "a"), 0).orElseThrow().verdict())
+        .isEqualTo(Verdict.MATCH);
+  }
+
+  @Test
+  void withoutAStrictMajorityNobodyIsBlamed() {
+    Correlator c = threeReplicas();
+    c.offer(replica("h1", "r1", "primary", "a"), 0);
+    c.offer(replica("h2", "r1", "shadow-1", "b"), 0);
+    Decision d = c.offer(replica("h3", "r1", "shadow-2", "c"), 0).orElseThrow();
+    assertThat(d.verdict()).isEqualTo(Verdict.MISMATCH);
+    assertThat(d.blamedHosts()).isEmpty();
+    assertThat(d.explanation()).contains("no majority");
+  }
+}

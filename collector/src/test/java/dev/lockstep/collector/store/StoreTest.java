@@ -1,0 +1,90 @@
+package dev.lockstep.collector.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.lockstep.proto.v1.AgentNotice;
+import dev.lockstep.proto.v1.Event;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class StoreTest {
+  @TempDir Path dir;
+
+  static List<Event> events(long from, long to) {
+    List<Event> out = new ArrayList<>();
+    for (long s = from; s <= to; s++) {
+      out.add(Event.newBuilder().setSeq(s).setNotice(AgentNotice.newBuilder().setMessage("e" + s)).build());
+    }
+    return out;
+  }
+
+  static int count(Store store, String agent) {
+    int[] n = {0};
+    store.scanEvents(0, e -> {
+      if (e.agentId().equals(agent)) n[0]++;
+      return true;
+    });
+    return n[0];
+  }
+
+  @Test
+  void eventsAtOrBelowTheHighWaterMarkAreDroppedAcrossReopen() throws Exception {
+    Path db = dir.resolve("db");
+    try (Store store = Store.open(db, true, 8 << 20, 8 << 20)) {
+      Store.IngestResult r = store.ingest("a", events(1, 10), 1000);
+      assertThat(r.stored()).hasSize(10);
+      assertThat(r.highWaterMark()).isEqualTo(10);
+      Store.IngestResult dup = store.ingest("a", events(5, 12), 1001);
+      assertThat(dup.stored()).extracting(Event::getSeq).containsExactly(11L, 12L);
+      assertThat(dup.duplicates()).isEqualTo(6);
+      store.ingest("b", events(1, 3), 1002);
+    }
+    try (Store store = Store.open(db, true, 8 << 20, 8 << 20)) {
+      assertThat(store.highWaterMark("a")).isEqualTo(12);
+      assertThat(store.ingest("a", events(1, 12), 2000).stored()).isEmpty();
+      assertThat(count(store, "a")).isEqualTo(12);
+      assertThat(count(store, "b")).isEqualTo(3);
+    }
+  }
+
+  @Test
+  void retentionDeletesEventsIngestedBeforeTheCutoffOnly() throws Exception {
+    try (Store store = Store.open(dir.resolve("db"), false, 8 << 20, 8 << 20)) {
+      store.ingest("a", events(1, 5), 1_000);
+      store.ingest("a", events(6, 8), 5_000);
+      store.deleteEventsBefore(2_000);
+      assertThat(count(store, "a")).isEqualTo(3);
+      assertThat(store.highWaterMark("a")).isEqualTo(8);
+    }
+  }
+
+  @Test
+  void aBackupOfAClosedStoreIsACheckpoint() throws Exception {
+    Path db = dir.resolve("db");
+    try (Store store = Store.open(db, true, 8 << 20, 8 << 20)) {
+      store.ingest("a", events(1, 50), 1000);
+    }
+    Store.backup(db, dir.resolve("backup"));
+    try (Store restored = Store.open(dir.resolve("backup"), true, 8 << 20, 8 << 20)) {
+      assertThat(restored.highWaterMark("a")).isEqualTo(50);
+      assertThat(count(restored, "a")).isEqualTo(50);
+    }
+  }
+
+  @Test
+  void aBackupOfARunningStoreOpensAsAStore() throws Exception {
+    Path db = dir.resolve("db");
+    try (Store store = Store.open(db, true, 8 << 20, 8 << 20)) {
+      store.ingest("a", events(1, 100), 1000);
+      Store.backup(db, dir.resolve("backup"));
+      store.ingest("a", events(101, 120), 1000);
+    }
+    try (Store restored = Store.open(dir.resolve("backup"), true, 8 << 20, 8 << 20)) {
+      assertThat(restored.highWaterMark("a")).isEqualTo(100);
+      assertThat(count(restored, "a")).isEqualTo(100);
+    }
+  }
+}
