@@ -29,6 +29,17 @@ import picocli.CommandLine.Option;
       "1:The command ran and found a problem: a mismatch, disagreeing runs, an unmet condition.",
       "2:Bad usage or bad input (unreadable or malformed golden file, unknown option).",
       "3:The collector could not be reached or answered with an error (fleet commands)."
+    },
+    footerHeading = "%nEXAMPLES%n",
+    footer = {
+      "  lockstep status                                 # the fleet at a glance",
+      "  lockstep stop enable --reason \"P0 mismatch\"     # playbook step 1: STOP",
+      "  lockstep stop status                            # step 2: VERIFY",
+      "  lockstep evidence export ID --out DIR           # step 3: CAPTURE",
+      "  lockstep diff --incident ID                     # steps 4-5: ANALYZE, DIFF",
+      "  lockstep diff --golden-a A.json --golden-b B.json  # offline",
+      "  lockstep stop disable --reason \"fix verified\"   # step 8: RESUME",
+      "  source <(lockstep completion bash)"
     })
 public final class Main implements java.util.concurrent.Callable<Integer> {
   @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT,
@@ -85,10 +96,13 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
    */
   static CommandLine commandLine(String... args) {
     CommandLine cl = new CommandLine(new Main());
-    OfflineCommands.addTo(cl, OfflineCommands.wantsFleetDiff(args));
+    if (!FleetCommands.namesOnlineCommand(args)) {
+      // An online run skips building the offline commands' models (start-up).
+      OfflineCommands.addTo(cl, OfflineCommands.wantsFleetDiff(args));
+    }
     if (!OfflineCommands.isOfflineCommand(args)) {
       // An offline run skips loading the fleet commands (and the gRPC/proto classes behind them).
-      FleetCommands.addTo(cl);
+      FleetCommands.addTo(cl, args);
     }
     return cl;
   }

@@ -17,7 +17,14 @@ public record RunSummary(
     String outputHash,
     List<StepSummary> steps) {
 
+  /** Null strings become "" (and null steps an empty list), so comparisons never meet a null. */
   public RunSummary {
-    steps = List.copyOf(steps);
+    runId = runId == null ? "" : runId;
+    workflow = workflow == null ? "" : workflow;
+    role = role == null ? "" : role;
+    canonicalHash = canonicalHash == null ? "" : canonicalHash;
+    engineHash = engineHash == null ? "" : engineHash;
+    outputHash = outputHash == null ? "" : outputHash;
+    steps = steps == null ? List.of() : List.copyOf(steps);
   }
 }

@@ -13,4 +13,15 @@ public record StepSummary(
     String canonicalHash,
     String engineHash,
     String rngHash,
-    String responseHash) {}
+    String responseHash) {
+
+  /** Null strings become "", so comparisons never meet a null. */
+  public StepSummary {
+    name = name == null ? "" : name;
+    kind = kind == null ? "" : kind;
+    canonicalHash = canonicalHash == null ? "" : canonicalHash;
+    engineHash = engineHash == null ? "" : engineHash;
+    rngHash = rngHash == null ? "" : rngHash;
+    responseHash = responseHash == null ? "" : responseHash;
+  }
+}

@@ -20,7 +20,7 @@ import picocli.CommandLine.Option;
 @Command(
     name = "check",
     mixinStandardHelpOptions = true,
-    header = "Exit 0 when the fleet is healthy, non-zero when it is not (cron, Nagios).",
+    header = "Exit 0 when the fleet is healthy (for cron and Nagios).",
     description = {
       "Prints one status line and exits by the fleet's health. CRITICAL: a P0 or P1 incident is"
           + " open, or a stop is in force that some in-scope agent has not confirmed. WARNING: a"

@@ -33,7 +33,7 @@ public final class CollectorOptions {
   String collector;
 
   @Option(
-      names = {"-o", "--output"},
+      names = {"-o", "--output", "--format"},
       paramLabel = "FORMAT",
       defaultValue = "table",
       converter = OutputFormat.Converter.class,
@@ -55,16 +55,22 @@ public final class CollectorOptions {
   @Option(
       names = "--ca",
       paramLabel = "FILE",
-      description = "PEM CA bundle that signs the collector's certificate; implies TLS.")
+      defaultValue = "${env:LOCKSTEP_CA}",
+      description = "PEM CA bundle that signs the collector's certificate; implies TLS (env LOCKSTEP_CA).")
   Path ca;
 
   @Option(
       names = "--cert",
       paramLabel = "FILE",
-      description = "PEM client certificate for mTLS (with --key); implies TLS.")
+      defaultValue = "${env:LOCKSTEP_CERT}",
+      description = "PEM client certificate for mTLS (with --key); implies TLS (env LOCKSTEP_CERT).")
   Path cert;
 
-  @Option(names = "--key", paramLabel = "FILE", description = "PEM private key of --cert.")
+  @Option(
+      names = "--key",
+      paramLabel = "FILE",
+      defaultValue = "${env:LOCKSTEP_KEY}",
+      description = "PEM private key (PKCS#8) of --cert (env LOCKSTEP_KEY).")
   Path key;
 
   @Option(
@@ -89,7 +95,4 @@ public final class CollectorOptions {
     return CollectorConnection.open(address, tls ? new TlsFiles(ca, cert, key) : null, timeout);
   }
 
-  String collectorText() {
-    return collector;
-  }
 }

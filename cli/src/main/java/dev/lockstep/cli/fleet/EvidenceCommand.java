@@ -1,5 +1,6 @@
 package dev.lockstep.cli.fleet;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -11,6 +12,8 @@ import dev.lockstep.proto.v1.GetIncidentRequest;
 import dev.lockstep.proto.v1.Incident;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -30,6 +33,7 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -38,7 +42,7 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "evidence",
     mixinStandardHelpOptions = true,
-    header = "Export an incident's evidence as the playbook's incident directory.",
+    header = "Export an incident's evidence (the playbook's incident dir).",
     synopsisHeading = ManPage.SYNOPSIS,
     descriptionHeading = ManPage.DESCRIPTION,
     commandListHeading = ManPage.COMMANDS,
@@ -51,7 +55,7 @@ final class EvidenceCommand {
   @Command(
       name = "export",
       mixinStandardHelpOptions = true,
-      header = "Write every stored artifact of an incident, with a manifest, to a directory or .tgz.",
+      header = "Write an incident's evidence and a manifest to DIR or .tgz.",
       description = {
         "Streams every artifact the collector stored for the incident (golden files, log tails,"
             + " ps_aux.txt, disk_usage.txt, memory.txt, ...) into --out, each under"
@@ -61,8 +65,8 @@ final class EvidenceCommand {
         "",
         "Then adds, where the data allows: incident.json (the Incident message),"
             + " diff_analysis.txt (the same report as `lockstep diff --incident ID`),"
-            + " golden_summary.json (a summary of each golden file), golden_files.tgz (the golden"
-            + " files), and last manifest.json: {\"format\": \"lockstep.evidence/v1\","
+            + " golden_summary.json (`lockstep summary` of the golden files), golden_files.tgz (the"
+            + " golden files), and last manifest.json: {\"format\": \"lockstep.evidence/v1\","
             + " \"incident_id\", \"exported_at\", \"collector\", \"files\": [{\"name\", \"kind\","
             + " \"agent_id\", \"size_bytes\", \"sha256\": \"sha256:<hex>\"}], \"skipped\":"
             + " [{\"name\", \"reason\"}], \"renamed\": [{\"from\", \"to\"}]}. Every file in the"
@@ -73,7 +77,7 @@ final class EvidenceCommand {
       },
       exitCodeList = {
         "0:Every artifact was written and verified.",
-        ManPage.EXIT_USAGE + " Also: --out exists and is not empty (use --force).",
+        ManPage.EXIT_USAGE + " Also: --out exists and is not empty (use --force), or cannot be written.",
         "3:The collector could not be reached, failed, or an artifact failed its SHA-256 or size check."
       },
       footer = {
@@ -124,7 +128,7 @@ final class EvidenceCommand {
         Files.createDirectories(dir);
       }
       try {
-        EvidenceExport export = new EvidenceExport(dir.toRealPath(), session, incident, clock);
+        EvidenceExport export = new EvidenceExport(dir.toRealPath(), session, incident, clock, spec.root().commandLine());
         Iterator<EvidenceFile> chunks =
             session.connection().operatorWithoutDeadline()
                 .withDeadlineAfter(session.connection().callTimeout().plus(STREAM_TIMEOUT).toMillis(), TimeUnit.MILLISECONDS)
@@ -139,9 +143,9 @@ final class EvidenceCommand {
           session.out().println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(manifest));
         } else {
           session.out().println(export.summaryLine(out));
-          for (String warning : export.warnings()) {
-            session.err().println("lockstep: warning: " + warning);
-          }
+        }
+        for (String warning : export.warnings()) {
+          session.err().println("lockstep: warning: " + warning);
         }
         return ExitCode.OK;
       } finally {
@@ -162,7 +166,7 @@ final class EvidenceCommand {
       }
     }
 
-    private static void deleteTree(Path root) throws IOException {
+    static void deleteTree(Path root) throws IOException {
       try (Stream<Path> walk = Files.walk(root)) {
         for (Path p : (Iterable<Path>) walk.sorted(Comparator.reverseOrder())::iterator) {
           Files.deleteIfExists(p);
@@ -184,10 +188,12 @@ final class EvidenceCommand {
     private final List<ObjectNode> renamed = new ArrayList<>();
     private final List<String> warnings = new ArrayList<>();
     private final List<Path> goldenFiles = new ArrayList<>();
+    private final CommandLine top;
     private long artifactBytes;
     private int artifacts;
 
-    EvidenceExport(Path root, Session session, Incident incident, Clock clock) {
+    EvidenceExport(Path root, Session session, Incident incident, Clock clock, CommandLine top) {
+      this.top = top;
       this.root = root;
       this.session = session;
       this.incident = incident;
@@ -282,8 +288,7 @@ final class EvidenceCommand {
         return;
       }
       try {
-        ObjectNode summary = GoldenSummary.of(root, goldenFiles, incident.getId());
-        writeDerived(Export.SUMMARY, (mapper.writeValueAsString(summary) + "\n").getBytes(StandardCharsets.UTF_8));
+        writeGoldenSummary();
       } catch (RuntimeException e) {
         skip(Export.SUMMARY, "cannot summarise golden files: " + oneLine(e));
       }
@@ -294,6 +299,64 @@ final class EvidenceCommand {
       Path tgz = root.resolve(Export.GOLDEN_TGZ);
       TarGz.write(entries, tgz);
       record(Export.GOLDEN_TGZ, "derived", "", Files.size(tgz), sha256Of(tgz));
+    }
+
+    /**
+     * golden_summary.json exactly as the playbook makes it: the offline {@code lockstep summary
+     * --dir golden --output golden_summary.json} over the exported golden files (copied to a
+     * scratch tree laid out as in the export), with file paths made relative to the export.
+     */
+    private void writeGoldenSummary() throws IOException {
+      CommandLine summary = top.getSubcommands().get("summary");
+      if (summary == null) {
+        skip(Export.SUMMARY, "this lockstep has no summary command");
+        return;
+      }
+      Path scratch = Files.createTempDirectory("lockstep-golden-");
+      try {
+        for (Path g : goldenFiles) {
+          Path copy = scratch.resolve(root.relativize(g).toString());
+          Files.createDirectories(copy.getParent());
+          Files.copy(g, copy);
+        }
+        Path report = scratch.resolve(".golden_summary.out");
+        PrintWriter quiet = new PrintWriter(Writer.nullWriter());
+        summary.setOut(quiet);
+        summary.setErr(quiet);
+        summary.execute("--dir", scratch.toString(), "--output", report.toString(), "-o", "json");
+        if (!Files.isRegularFile(report)) {
+          skip(Export.SUMMARY, "lockstep summary wrote no report");
+          return;
+        }
+        String prefix = scratch.toString() + java.io.File.separator;
+        JsonNode tree = mapper.readTree(report.toFile());
+        JsonNode relative = relativize(tree, prefix, scratch.toString());
+        writeDerived(Export.SUMMARY, (mapper.writeValueAsString(relative) + "\n").getBytes(StandardCharsets.UTF_8));
+      } finally {
+        Export.deleteTree(scratch);
+      }
+    }
+
+    /** Rewrites every string naming a file under {@code prefix} relative to the export root. */
+    private JsonNode relativize(JsonNode node, String prefix, String dir) {
+      if (node.isTextual()) {
+        String t = node.asText();
+        if (t.equals(dir)) {
+          return mapper.getNodeFactory().textNode(".");
+        }
+        return t.startsWith(prefix) ? mapper.getNodeFactory().textNode(t.substring(prefix.length()).replace('\\', '/')) : node;
+      }
+      if (node.isObject()) {
+        ObjectNode copy = mapper.createObjectNode();
+        node.properties().forEach(e -> copy.set(e.getKey(), relativize(e.getValue(), prefix, dir)));
+        return copy;
+      }
+      if (node.isArray()) {
+        ArrayNode copy = mapper.createArrayNode();
+        node.forEach(e -> copy.add(relativize(e, prefix, dir)));
+        return copy;
+      }
+      return node;
     }
 
     ObjectNode writeManifest() throws IOException {

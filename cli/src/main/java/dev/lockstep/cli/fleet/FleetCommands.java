@@ -2,7 +2,9 @@ package dev.lockstep.cli.fleet;
 
 import dev.lockstep.cli.completion.CompletionCommand;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 
@@ -13,34 +15,80 @@ import picocli.CommandLine.Model.CommandSpec;
 public final class FleetCommands {
   private FleetCommands() {}
 
+  /** Every online command by name, in help order. */
+  private static final Map<String, Supplier<Object>> COMMANDS = new LinkedHashMap<>();
+
+  static {
+    COMMANDS.put("status", StatusCommand::new);
+    COMMANDS.put("agents", AgentsCommand::new);
+    COMMANDS.put("incidents", IncidentsCommand::new);
+    COMMANDS.put("incident", IncidentCommand::new);
+    COMMANDS.put("runs", RunsCommand::new);
+    COMMANDS.put("run", RunCommand::new);
+    COMMANDS.put("diff", OnlineDiffCommand::new);
+    COMMANDS.put("stop", StopCommand::new);
+    COMMANDS.put("evidence", EvidenceCommand::new);
+    COMMANDS.put("watch", WatchCommand::new);
+    COMMANDS.put("check", CheckCommand::new);
+    COMMANDS.put("audit", AuditCommand::new);
+    COMMANDS.put("completion", CompletionCommand::new);
+  }
+
+  /** Adds every online command ({@code diff} only if the top command has none yet). */
   public static CommandLine addTo(CommandLine top) {
-    top.addSubcommand(new StatusCommand());
-    top.addSubcommand(new AgentsCommand());
-    top.addSubcommand(new IncidentsCommand());
-    top.addSubcommand(new IncidentCommand());
-    top.addSubcommand(new RunsCommand());
-    top.addSubcommand(new RunCommand());
-    if (!top.getSubcommands().containsKey("diff")) {
-      top.addSubcommand(new OnlineDiffCommand());
-    }
-    top.addSubcommand(new StopCommand());
-    top.addSubcommand(new EvidenceCommand());
-    top.addSubcommand(new WatchCommand());
-    top.addSubcommand(new CheckCommand());
-    top.addSubcommand(new AuditCommand());
-    top.addSubcommand(new CompletionCommand());
-    for (String name : ONLINE) {
-      CommandLine sub = top.getSubcommands().get(name);
-      if (sub != null) {
-        manPage(sub);
-      }
+    for (String name : COMMANDS.keySet()) {
+      add(top, name);
     }
     return top;
   }
 
-  private static final java.util.List<String> ONLINE = java.util.List.of(
-      "status", "agents", "incidents", "incident", "runs", "run", "diff", "stop", "evidence",
-      "watch", "check", "audit", "completion");
+  /**
+   * Start-up-friendly variant: when {@code args} name one online command, adds only that one
+   * (building picocli's model of every command costs more than a status call); otherwise
+   * (help, version, completion, an offline or unknown command) adds them all.
+   */
+  public static CommandLine addTo(CommandLine top, String... args) {
+    String wanted = commandName(args);
+    if (wanted != null && top.getSubcommands().containsKey(wanted)) {
+      return top; // an offline command (or the offline diff)
+    }
+    if (wanted == null || wanted.equals("completion") || !COMMANDS.containsKey(wanted)) {
+      return addTo(top);
+    }
+    add(top, wanted);
+    return top;
+  }
+
+  /**
+   * Whether {@code args} name an online command that needs no offline command, so those need not
+   * be built: not diff (shared name), completion (needs every command), evidence (runs summary).
+   */
+  public static boolean namesOnlineCommand(String... args) {
+    String wanted = commandName(args);
+    return wanted != null && COMMANDS.containsKey(wanted)
+        && !List.of("diff", "completion", "evidence").contains(wanted);
+  }
+
+  private static void add(CommandLine top, String name) {
+    if (top.getSubcommands().containsKey(name)) {
+      return;
+    }
+    top.addSubcommand(name, COMMANDS.get(name).get());
+    manPage(top.getSubcommands().get(name));
+  }
+
+  /** The first argument that is not an option of the top command, or null. */
+  static String commandName(String... args) {
+    for (String a : args) {
+      if (a.equals("--")) {
+        return null;
+      }
+      if (!a.startsWith("-")) {
+        return a;
+      }
+    }
+    return null;
+  }
 
   /** NAME heading with the full command name; the default exit codes where a command has none. */
   private static void manPage(CommandLine cl) {

@@ -37,7 +37,7 @@ final class IncidentCommand {
   @Command(
       name = "show",
       mixinStandardHelpOptions = true,
-      header = "Show one incident with its differences, hosts and evidence.",
+      header = "Show an incident: differences, hosts, evidence.",
       description = {
         "Prints the incident's kind, severity, state, root-cause category and the classifier's"
             + " explanation, the first divergent step, every differing JSON path with both"
@@ -148,7 +148,7 @@ final class IncidentCommand {
     t.row("workflow", Texts.orDash(i.getWorkflow()));
     t.row("first step", i.getFirstStepIndex() < 0 ? "-" : i.getFirstStepIndex() + " " + i.getFirstStepName());
     t.row("runs", i.getRunIdsCount() == 0 ? "-" : String.join(", ", i.getRunIdsList()));
-    t.row("hosts", i.getHostsCount() == 0 ? "-" : String.join(", ", i.getHostsList()));
+    t.row("hosts", i.getHostsCount() == 0 ? "-" : String.join(", ", new java.util.TreeSet<>(i.getHostsList())));
     if (!i.getBlamedHost().isEmpty()) {
       t.row("blamed host", i.getBlamedHost());
     }
@@ -173,7 +173,9 @@ final class IncidentCommand {
     } else {
       out.println("evidence:");
       Table e = new Table("  NAME", "KIND", "AGENT", "BYTES", "SHA256");
-      for (EvidenceInfo ev : i.getEvidenceList()) {
+      java.util.List<EvidenceInfo> evidence = new java.util.ArrayList<>(i.getEvidenceList());
+      evidence.sort(java.util.Comparator.comparing(EvidenceInfo::getAgentId).thenComparing(EvidenceInfo::getName));
+      for (EvidenceInfo ev : evidence) {
         e.row("  " + ev.getName(), ev.getKind(), ev.getAgentId(), ev.getSizeBytes() + (ev.getTruncated() ? " (truncated)" : ""), ev.getSha256());
       }
       e.print(out);

@@ -19,7 +19,7 @@ import picocli.CommandLine.TypeConversionException;
 @Command(
     name = "incidents",
     mixinStandardHelpOptions = true,
-    header = "List incidents, optionally only open ones of one severity.",
+    header = "List incidents by severity, state and age.",
     description = {
       "Lists incidents with severity, state (OPEN, ACKNOWLEDGED, RESOLVED), kind, root-cause"
           + " category, workflow, how often the signature was seen and when last. Follows the"

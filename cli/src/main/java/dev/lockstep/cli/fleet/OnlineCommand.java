@@ -48,6 +48,8 @@ abstract class OnlineCommand implements Callable<Integer> {
       return fail(err, failure.exitCode(), failure.message(), e);
     } catch (CommandFailure e) {
       return fail(err, e.exitCode(), e.getMessage(), e);
+    } catch (java.io.IOException | UncheckedIOException e) {
+      return fail(err, ExitCode.USAGE, "I/O error: " + e.getMessage(), e);
     } catch (Exception e) {
       return fail(err, ExitCode.COLLECTOR_ERROR, String.valueOf(e.getMessage()), e);
     } finally {

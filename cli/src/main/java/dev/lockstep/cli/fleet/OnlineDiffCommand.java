@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
 @Command(
     name = "diff",
     mixinStandardHelpOptions = true,
-    header = "Diff the golden documents stored for an incident or a run.",
+    header = "Diff the golden documents stored for an incident/run.",
     description = {
       "Prints the same report as the offline `lockstep diff --golden-a A --golden-b B`, computed"
           + " by the collector from the documents it captured as evidence (or from inline hashes"

@@ -26,7 +26,7 @@ final class RunCommand {
   @Command(
       name = "show",
       mixinStandardHelpOptions = true,
-      header = "Show a run's replicas with their hosts, seeds and hashes.",
+      header = "Show a run's replicas, hosts, seeds and hashes.",
       description = {
         "Prints the run's verdict and category, then one row per replica: agent, role, seed,"
             + " canonical hash of the masked document, the engine's own hash, step count and the"

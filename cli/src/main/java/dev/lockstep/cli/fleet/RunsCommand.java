@@ -78,7 +78,9 @@ final class RunsCommand extends OnlineCommand {
 
   static String replicas(Run r) {
     StringJoiner j = new StringJoiner(" ");
-    for (Replica rep : r.getReplicasList()) {
+    List<Replica> sorted = new ArrayList<>(r.getReplicasList());
+    sorted.sort(java.util.Comparator.comparing(Replica::getAgentId).thenComparing(Replica::getRole));
+    for (Replica rep : sorted) {
       j.add(rep.getAgentId() + "/" + rep.getRole());
     }
     return j.length() == 0 ? "-" : j.toString();

@@ -20,7 +20,7 @@ import picocli.CommandLine.TypeConversionException;
 @Command(
     name = "stop",
     mixinStandardHelpOptions = true,
-    header = "Emergency stop: enable, disable (resume) or show its confirmations.",
+    header = "Emergency stop: enable, disable (resume), status.",
     synopsisHeading = ManPage.SYNOPSIS,
     descriptionHeading = ManPage.DESCRIPTION,
     commandListHeading = ManPage.COMMANDS,
@@ -45,7 +45,7 @@ final class StopCommand {
   @Command(
       name = "enable",
       mixinStandardHelpOptions = true,
-      header = "Stop workflows fleet-wide (or for one workflow or host).",
+      header = "Stop workflows: the fleet, one workflow or one host.",
       description = {
         "Sets the desired state to STOPPED with the next epoch. --scope limits it to the agents"
             + " running one workflow (agent label `workflows`, or runs they reported) or to one"
@@ -125,7 +125,7 @@ final class StopCommand {
   @Command(
       name = "status",
       mixinStandardHelpOptions = true,
-      header = "Show the stop state and which agents confirmed it.",
+      header = "Show the stop state and who confirmed it.",
       description = {
         "Shows the current desired state and, for its epoch, each agent's answer: CONFIRMED"
             + " (enacted and verified), FAILED (hook or verify failed), PENDING (connected, no"

@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
 @Command(
     name = "watch",
     mixinStandardHelpOptions = true,
-    header = "Stream incidents, stop changes and agent connections until Ctrl-C.",
+    header = "Stream incidents, stop and agent changes until Ctrl-C.",
     description = {
       "Prints one line per event as the collector sees it: an incident opened or changed, a new"
           + " stop state or new confirmations, an agent connecting or disconnecting. --current"

@@ -8,7 +8,9 @@ import dev.lockstep.proto.v1.GetIncidentRequest;
 import dev.lockstep.proto.v1.Incident;
 import dev.lockstep.proto.v1.OperatorGrpc;
 import dev.lockstep.proto.v1.StatusRequest;
+import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
+import io.grpc.ServerCredentials;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
@@ -27,12 +29,18 @@ import java.util.concurrent.TimeUnit;
  */
 final class FakeOperator extends OperatorGrpc.OperatorImplBase implements AutoCloseable {
   volatile FleetStatus status = FleetStatus.getDefaultInstance();
+  /** When set, GetStatus never answers (the call is left open until the client gives up). */
+  volatile boolean silent;
   volatile Incident incident;
   final List<EvidenceFile> evidence = new ArrayList<>();
   private final Server server;
 
   FakeOperator() throws IOException {
-    server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(this).build().start();
+    this(InsecureServerCredentials.create());
+  }
+
+  FakeOperator(ServerCredentials credentials) throws IOException {
+    server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0), credentials).addService(this).build().start();
   }
 
   String address() {
@@ -52,6 +60,9 @@ final class FakeOperator extends OperatorGrpc.OperatorImplBase implements AutoCl
 
   @Override
   public void getStatus(StatusRequest request, StreamObserver<FleetStatus> responseObserver) {
+    if (silent) {
+      return;
+    }
     responseObserver.onNext(status);
     responseObserver.onCompleted();
   }
@@ -76,8 +87,12 @@ final class FakeOperator extends OperatorGrpc.OperatorImplBase implements AutoCl
   }
 
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     server.shutdownNow();
-    server.awaitTermination(5, TimeUnit.SECONDS);
+    try {
+      server.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }

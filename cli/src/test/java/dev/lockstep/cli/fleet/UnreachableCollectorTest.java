@@ -34,6 +34,18 @@ class UnreachableCollectorTest {
   }
 
   @Test
+  void aCollectorThatDoesNotAnswerWithinTheTimeoutIsExitThree() throws Exception {
+    try (FakeOperator silent = new FakeOperator()) {
+      silent.silent = true;
+
+      Cli.Result r = Cli.run("status", "--collector", silent.address(), "--timeout", "300ms");
+
+      assertThat(r.exitCode()).isEqualTo(3);
+      assertThat(r.err()).isEqualTo("lockstep: collector at " + silent.address() + " did not answer within 300ms" + System.lineSeparator());
+    }
+  }
+
+  @Test
   void aMalformedCollectorAddressIsAUsageError() {
     Cli.Result r = Cli.run("status", "--collector", "nowhere:http");
 

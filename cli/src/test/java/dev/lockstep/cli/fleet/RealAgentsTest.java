@@ -1,0 +1,120 @@
+package dev.lockstep.cli.fleet;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.lockstep.agent.Agent;
+import dev.lockstep.agent.config.AgentConfig;
+import dev.lockstep.collector.Collector;
+import dev.lockstep.collector.config.CollectorConfig;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The playbook end to end with real agents (in-process, real stop files and hooks) and a real
+ * collector: STOP, VERIFY, a mismatch, CAPTURE, RESUME, each step one lockstep command.
+ */
+class RealAgentsTest {
+  static final Duration WAIT = Duration.ofSeconds(20);
+
+  @TempDir Path dir;
+  Collector collector;
+  String address;
+  final List<Agent> agents = new ArrayList<>();
+
+  @BeforeEach
+  void start() throws Exception {
+    collector = Collector.start(CollectorConfig.defaults(dir.resolve("collector")).withListen("127.0.0.1", 0),
+        Clock.systemUTC(), line -> {});
+    address = "127.0.0.1:" + collector.port();
+    for (String id : List.of("host-a", "host-b")) {
+      Path root = dir.resolve("agents").resolve(id);
+      Files.createDirectories(root.resolve("golden"));
+      AgentConfig config = AgentConfig.defaults(id, address, root.resolve("state"))
+          .withReconnect(Duration.ofMillis(100), Duration.ofMillis(400))
+          .withGolden(new AgentConfig.GoldenWatch(List.of(root.resolve("golden").toString()), "*.json",
+              Duration.ofMillis(100), Duration.ofMillis(200), Duration.ofMillis(500)))
+          .withProbes(new AgentConfig.Probes(Duration.ofMillis(500), Duration.ofSeconds(60)))
+          .withStopFile(root.resolve("run/EMERGENCY_STOP"))
+          .withHooks("true", "true",
+              "if [ \"$LOCKSTEP_MODE\" = STOPPED ]; then test -f \"$LOCKSTEP_STOP_FILE\"; else test ! -e \"$LOCKSTEP_STOP_FILE\"; fi");
+      agents.add(Agent.start(config, Clock.systemUTC(), line -> {}));
+    }
+    Eventually.await(WAIT, "2 agents connected", () -> collector.fleet().connectedCount() == 2);
+  }
+
+  @AfterEach
+  void stop() {
+    for (int i = agents.size() - 1; i >= 0; i--) {
+      agents.get(i).close();
+    }
+    collector.close();
+  }
+
+  Cli.Result lockstep(String... args) {
+    List<String> all = new ArrayList<>(List.of(args));
+    all.add("--collector");
+    all.add(address);
+    return Cli.run(all.toArray(String[]::new));
+  }
+
+  Path stopFile(String agent) {
+    return dir.resolve("agents").resolve(agent).resolve("run/EMERGENCY_STOP");
+  }
+
+  void golden(String agent, String role, String rng) throws Exception {
+    Path d = dir.resolve("agents").resolve(agent).resolve("golden");
+    Path tmp = d.resolve(".run-9." + role + ".tmp");
+    Files.writeString(tmp, "{\"format\":\"lockstep.golden/v1\",\"run_id\":\"run-9\",\"workflow\":\"billing.reconcile\","
+        + "\"role\":\"" + role + "\",\"seed\":42,\"steps\":[{\"index\":0,\"name\":\"sample\",\"kind\":\"compute\","
+        + "\"rng\":[" + rng + "]}],\"output\":{\"total\":42}}", StandardCharsets.UTF_8);
+    Files.move(tmp, d.resolve("run-9." + role + ".golden.json"), StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  @Test
+  void thePlaybookRunsAsLockstepCommandsAgainstRealAgents() throws Exception {
+    Cli.Result stop = lockstep("stop", "enable", "--reason", "drill", "--wait", "20s");
+    Cli.Result verify = lockstep("stop", "status");
+
+    assertThat(stop.exitCode()).as(stop.out() + stop.err()).isZero();
+    assertThat(stopFile("host-a")).isRegularFile();
+    assertThat(stopFile("host-b")).isRegularFile();
+    assertThat(verify.exitCode()).isZero();
+    assertThat(verify.out()).containsPattern("host-a\\s+CONFIRMED\\s+1").containsPattern("host-b\\s+CONFIRMED\\s+1");
+
+    Cli.Result resume = lockstep("stop", "disable", "--reason", "drill over", "--wait", "20s");
+    assertThat(resume.exitCode()).as(resume.out() + resume.err()).isZero();
+    assertThat(stopFile("host-a")).doesNotExist();
+
+    golden("host-a", "primary", "0.1, 0.2");
+    golden("host-b", "shadow", "0.1, 0.9");
+    Eventually.await(WAIT, "a P0 and the automatic stop confirmed", () ->
+        lockstep("check").out().contains("1 P0 open") && lockstep("stop", "status").exitCode() == 0
+            && stopFile("host-b").toFile().exists());
+    JsonNode incidents = new ObjectMapper().readTree(lockstep("incidents", "--open", "-o", "json").out());
+    String id = incidents.path("incidents").get(0).path("id").asText();
+    Eventually.await(WAIT, "both golden documents captured", () ->
+        lockstep("incident", "show", id).out().lines().filter(l -> l.contains("golden/run-9.")).count() == 2);
+
+    Path out = dir.resolve("m4-incident");
+    Cli.Result capture = lockstep("evidence", "export", id, "--out", out.toString());
+
+    assertThat(capture.exitCode()).as(capture.err()).isZero();
+    JsonNode manifest = Manifests.verify(out.toRealPath());
+    assertThat(manifest.path("files").findValuesAsText("name"))
+        .contains("host-a/golden/run-9.primary.golden.json", "host-b/golden/run-9.shadow.golden.json",
+            "diff_analysis.txt", "golden_summary.json", "golden_files.tgz", "incident.json");
+    assertThat(Files.readString(out.resolve("diff_analysis.txt"))).contains("UNSEEDED_RNG");
+  }
+}
