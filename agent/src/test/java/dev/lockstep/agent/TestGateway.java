@@ -66,13 +66,21 @@ public final class TestGateway implements AutoCloseable {
     }
   }
 
+  private final io.grpc.ServerCredentials credentials;
+
   public TestGateway() throws IOException {
+    this(io.grpc.InsecureServerCredentials.create());
+  }
+
+  /** A gateway speaking TLS (or mTLS) with the given credentials. */
+  public TestGateway(io.grpc.ServerCredentials credentials) throws IOException {
+    this.credentials = credentials;
     start();
   }
 
   /** (Re)starts on the same port as before (any free port the first time). */
   public synchronized void start() throws IOException {
-    server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
+    server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port), credentials)
         .permitKeepAliveTime(20, TimeUnit.SECONDS)
         .permitKeepAliveWithoutCalls(true)
         .maxInboundMessageSize(4 * 1024 * 1024)
