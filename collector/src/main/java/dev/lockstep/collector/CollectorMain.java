@@ -122,7 +122,7 @@ public final class CollectorMain implements Callable<Integer> {
         }
       }
       c = c.withTls(new CollectorConfig.Tls(cert.toAbsolutePath(), key.toAbsolutePath(),
-          ca == null ? null : ca.toAbsolutePath()));
+          ca == null ? null : ca.toAbsolutePath(), c.tls().operators(), c.tls().viewers()));
     }
     if (insecure) c = c.withInsecure(true);
     return c;

@@ -154,6 +154,37 @@ class TlsTest {
   }
 
   @Test
+  void withRolesOnlyOperatorsChangeTheFleetAndViewersOnlyRead() throws Exception {
+    Path[] server = issue("collector-2", true);
+    collector.close();
+    collector = Collector.start(CollectorConfig.defaults(dir.resolve("data")).withListen("127.0.0.1", 0)
+        .withTls(new CollectorConfig.Tls(server[0], server[1], ca, List.of("operator-alice"),
+            List.of("viewer-bob"))), Clock.systemUTC(), l -> { });
+    var bob = OperatorGrpc.newBlockingStub(as("viewer-bob"));
+    assertThat(bob.getStatus(StatusRequest.getDefaultInstance()).getAgentsConnected()).isZero();
+    org.assertj.core.api.Assertions.assertThatThrownBy(() ->
+            bob.enableStop(EnableStopRequest.newBuilder().setReason("let me").build()))
+        .hasMessageContaining("PERMISSION_DENIED").hasMessageContaining("needs the operator role");
+    var agentCert = OperatorGrpc.newBlockingStub(as("host-a"));
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> agentCert.getStatus(StatusRequest.getDefaultInstance()))
+        .hasMessageContaining("PERMISSION_DENIED");
+    var alice = OperatorGrpc.newBlockingStub(as("operator-alice"));
+    assertThat(alice.enableStop(EnableStopRequest.newBuilder().setReason("drill").build()).getState().getEpoch())
+        .isEqualTo(1);
+    assertThat(alice.listAudit(ListAuditRequest.getDefaultInstance()).getEntriesList())
+        .anySatisfy(e -> {
+          assertThat(e.getWho()).isEqualTo("viewer-bob");
+          assertThat(e.getRole()).isEqualTo("viewer");
+          assertThat(e.getResult()).isEqualTo("DENIED");
+        })
+        .anySatisfy(e -> {
+          assertThat(e.getWho()).isEqualTo("operator-alice");
+          assertThat(e.getRole()).isEqualTo("operator");
+          assertThat(e.getResult()).isEqualTo("OK");
+        });
+  }
+
+  @Test
   void plaintextAndCertificateLessClientsAreRefused() throws Exception {
     var plain = OperatorGrpc.newBlockingStub(channel(InsecureChannelCredentials.create()))
         .withDeadlineAfter(5, java.util.concurrent.TimeUnit.SECONDS);

@@ -40,10 +40,27 @@ public record CollectorConfig(
   /**
    * Server TLS: certificate and key (PEM); with {@code clientCaFile} every client must present a
    * certificate from that CA (mTLS) and its subject CN is the caller's identity (an agent may then
-   * only say Hello as its CN). Null fields = not configured.
+   * only say Hello as its CN). Null fields = not configured. {@code operators} (CNs that may change
+   * the fleet: stop, resume, ack, resolve) and {@code viewers} (CNs that may only read) are
+   * enforced under mTLS when either list is non-empty; otherwise every caller may do everything.
    */
-  public record Tls(Path certFile, Path keyFile, Path clientCaFile) {
-    public static final Tls NONE = new Tls(null, null, null);
+  public record Tls(Path certFile, Path keyFile, Path clientCaFile, List<String> operators,
+      List<String> viewers) {
+    public static final Tls NONE = new Tls(null, null, null, List.of(), List.of());
+
+    public Tls {
+      operators = operators == null ? List.of() : List.copyOf(operators);
+      viewers = viewers == null ? List.of() : List.copyOf(viewers);
+    }
+
+    public Tls(Path certFile, Path keyFile, Path clientCaFile) {
+      this(certFile, keyFile, clientCaFile, List.of(), List.of());
+    }
+
+    /** Whether roles are enforced: mTLS with at least one operator or viewer named. */
+    public boolean rolesEnforced() {
+      return clientCaFile != null && (!operators.isEmpty() || !viewers.isEmpty());
+    }
 
     public boolean enabled() {
       return certFile != null;
@@ -512,7 +529,7 @@ public record CollectorConfig(
       }
       if (root.has("tls")) {
         JsonNode t = root.get("tls");
-        known(t, "tls", Set.of("cert_file", "key_file", "client_ca_file"));
+        known(t, "tls", Set.of("cert_file", "key_file", "client_ca_file", "operators", "viewers"));
         Path cert = t.has("cert_file") ? readable(t.get("cert_file"), "tls.cert_file") : null;
         Path key = t.has("key_file") ? readable(t.get("key_file"), "tls.key_file") : null;
         Path ca = t.has("client_ca_file") ? readable(t.get("client_ca_file"), "tls.client_ca_file") : null;
@@ -521,7 +538,12 @@ public record CollectorConfig(
               "is required with " + (cert == null ? "tls.key_file" : "tls.cert_file"));
         }
         if (ca != null && cert == null) throw error("tls.cert_file", "is required with tls.client_ca_file");
-        c = c.withTls(new Tls(cert, key, ca));
+        List<String> operators = t.has("operators") ? strings(t.get("operators"), "tls.operators") : List.of();
+        List<String> viewers = t.has("viewers") ? strings(t.get("viewers"), "tls.viewers") : List.of();
+        if ((!operators.isEmpty() || !viewers.isEmpty()) && ca == null) {
+          throw error("tls.client_ca_file", "is required with tls.operators / tls.viewers (roles need mTLS)");
+        }
+        c = c.withTls(new Tls(cert, key, ca, operators, viewers));
       }
       if (root.has("agents")) {
         JsonNode s = root.get("agents");

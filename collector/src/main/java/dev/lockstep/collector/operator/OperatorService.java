@@ -83,11 +83,35 @@ public final class OperatorService extends OperatorGrpc.OperatorImplBase {
 
   private void audit(String action, String target, String result, String detail) {
     Caller c = Caller.current();
-    fleet.audit().append(c.who(), "operator", action, target, c.remoteAddress(), result, detail);
+    fleet.audit().append(c.who(), role(c), action, target, c.remoteAddress(), result, detail);
+  }
+
+  private String role(Caller c) {
+    var tls = fleet.config().tls();
+    if (!tls.rolesEnforced() || c.identity().isEmpty()) return "operator";
+    String id = c.identity().get();
+    if (tls.operators().contains(id)) return "operator";
+    return tls.viewers().contains(id) ? "viewer" : "none";
+  }
+
+  /**
+   * Role check: changes need the operator role, reads viewer or operator. Refusals of changes are
+   * audited. Returns false (after failing the call) when refused.
+   */
+  private boolean permitted(StreamObserver<?> out, String action, String target, boolean change) {
+    Caller c = Caller.current();
+    String role = role(c);
+    if (role.equals("operator") || (!change && role.equals("viewer"))) return true;
+    if (change) audit(action, target, "DENIED", "caller has role " + role + ", needs operator");
+    out.onError(Status.PERMISSION_DENIED.withDescription("'" + c.who() + "' has role " + role
+        + "; " + action + " needs the " + (change ? "operator" : "viewer or operator") + " role")
+        .asRuntimeException());
+    return false;
   }
 
   @Override
   public void getStatus(StatusRequest request, StreamObserver<FleetStatus> out) {
+    if (!permitted(out, "GetStatus", "", false)) return;
     int connected = 0, stale = 0, offline = 0;
     long cycles = 0;
     List<String> unhealthy = new ArrayList<>();
@@ -124,12 +148,14 @@ public final class OperatorService extends OperatorGrpc.OperatorImplBase {
 
   @Override
   public void listAgents(ListAgentsRequest request, StreamObserver<AgentList> out) {
+    if (!permitted(out, "ListAgents", "", false)) return;
     out.onNext(AgentList.newBuilder().addAllAgents(fleet.agentRows()).build());
     out.onCompleted();
   }
 
   @Override
   public void listIncidents(ListIncidentsRequest r, StreamObserver<IncidentList> out) {
+    if (!permitted(out, "ListIncidents", "", false)) return;
     int size = r.getPageSize() <= 0 ? DEFAULT_PAGE : Math.min(r.getPageSize(), MAX_PAGE);
     List<Incident> page = new ArrayList<>();
     String next = "";
@@ -150,6 +176,7 @@ public final class OperatorService extends OperatorGrpc.OperatorImplBase {
 
   @Override
   public void getIncident(GetIncidentRequest r, StreamObserver<Incident> out) {
+    if (!permitted(out, "GetIncident", "", false)) return;
     Optional<Incident> i = fleet.incidents().get(r.getId());
     if (i.isEmpty()) {
       fail(out, Status.NOT_FOUND.withDescription("no incident " + r.getId()));
@@ -171,6 +198,7 @@ public final class OperatorService extends OperatorGrpc.OperatorImplBase {
 
   private void transition(IncidentActionRequest r, StreamObserver<Incident> out, boolean ack) {
     String action = ack ? "AckIncident" : "ResolveIncident";
+    if (!permitted(out, action, r.getId(), true)) return;
     if (r.getNote().isBlank()) {
       audit(action, r.getId(), "DENIED", "empty note");
       fail(out, Status.INVALID_ARGUMENT.withDescription("a note is required: what was found or done"));
@@ -195,6 +223,7 @@ public final class OperatorService extends OperatorGrpc.OperatorImplBase {
 
   @Override
   public void listRuns(ListRunsRequest r, StreamObserver<RunList> out) {
+    if (!permitted(out, "ListRuns", "", false)) return;
     int size = r.getPageSize() <= 0 ? DEFAULT_PAGE : Math.min(r.getPageSize(), MAX_PAGE);
     List<Run> page = new ArrayList<>();
     String[] next = {""};
@@ -216,6 +245,7 @@ public final class OperatorService extends OperatorGrpc.OperatorImplBase {
 
   @Override
   public void getRun(GetRunRequest r, StreamObserver<Run> out) {
+    if (!permitted(out, "GetRun", "", false)) return;
     Optional<RunState> s = fleet.runs().get(r.getRunId());
     if (s.isEmpty()) {
       fail(out, Status.NOT_FOUND.withDescription("no run " + r.getRunId()));
@@ -255,6 +285,7 @@ public final class OperatorService extends OperatorGrpc.OperatorImplBase {
 
   @Override
   public void diff(DiffRequest r, StreamObserver<DiffResponse> out) {
+    if (!permitted(out, "Diff", "", false)) return;
     String incidentId;
     Optional<RunState> run;
     if (r.getTargetCase() == DiffRequest.TargetCase.INCIDENT_ID) {
@@ -309,6 +340,7 @@ public final class OperatorService extends OperatorGrpc.OperatorImplBase {
 
   @Override
   public void enableStop(EnableStopRequest r, StreamObserver<StopStatus> out) {
+    if (!permitted(out, "EnableStop", "", true)) return;
     StopScope scope = r.hasScope() && r.getScope().getTargetCase() != StopScope.TargetCase.TARGET_NOT_SET
         ? r.getScope() : StopScope.newBuilder().setFleet(true).build();
     if (r.getReason().isBlank()) {
@@ -327,6 +359,7 @@ public final class OperatorService extends OperatorGrpc.OperatorImplBase {
 
   @Override
   public void disableStop(DisableStopRequest r, StreamObserver<StopStatus> out) {
+    if (!permitted(out, "DisableStop", "fleet", true)) return;
     StopScope fleetScope = StopScope.newBuilder().setFleet(true).build();
     if (r.getReason().isBlank()) {
       audit("DisableStop", "fleet", "DENIED", "empty reason");
@@ -360,12 +393,14 @@ public final class OperatorService extends OperatorGrpc.OperatorImplBase {
 
   @Override
   public void getStopStatus(StopStatusRequest r, StreamObserver<StopStatus> out) {
+    if (!permitted(out, "GetStopStatus", "", false)) return;
     out.onNext(fleet.stopStatus());
     out.onCompleted();
   }
 
   @Override
   public void exportEvidence(ExportEvidenceRequest r, StreamObserver<EvidenceFile> responseObserver) {
+    if (!permitted(responseObserver, "ExportEvidence", "", false)) return;
     if (fleet.incidents().get(r.getIncidentId()).isEmpty()) {
       fail(responseObserver, Status.NOT_FOUND.withDescription("no incident " + r.getIncidentId()));
       return;
@@ -396,6 +431,7 @@ public final class OperatorService extends OperatorGrpc.OperatorImplBase {
 
   @Override
   public void watch(WatchRequest r, StreamObserver<WatchEvent> responseObserver) {
+    if (!permitted(responseObserver, "Watch", "", false)) return;
     ServerCallStreamObserver<WatchEvent> out = (ServerCallStreamObserver<WatchEvent>) responseObserver;
     ArrayDeque<WatchEvent> queue = new ArrayDeque<>();
     boolean[] closed = {false};
@@ -442,6 +478,7 @@ public final class OperatorService extends OperatorGrpc.OperatorImplBase {
 
   @Override
   public void listAudit(ListAuditRequest r, StreamObserver<AuditList> out) {
+    if (!permitted(out, "ListAudit", "", false)) return;
     int limit = r.getLimit() <= 0 ? 100 : Math.min(r.getLimit(), 10_000);
     long since = r.hasSince() ? r.getSince().getSeconds() * 1000 + r.getSince().getNanos() / 1_000_000 : 0;
     out.onNext(AuditList.newBuilder().addAllEntries(fleet.audit().list(since, limit)).build());
