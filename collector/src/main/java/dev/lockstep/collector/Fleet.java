@@ -217,6 +217,24 @@ public final class Fleet implements GatewayListener {
         + " (host " + session.hello().getHost() + ", enacted epoch "
         + session.hello().getEnactedStopEpoch() + ")");
     agents.get(session.agentId()).ifPresent(a -> publish(WatchEvent.newBuilder().setAgent(a)));
+    long stored = store.highWaterMark(session.agentId());
+    if (session.hello().getLastAckedSeq() > stored) {
+      metrics.internalErrors.labelValues("agent_ahead_of_store").inc();
+      progress.accept("warning: agent " + session.agentId() + " says seq "
+          + session.hello().getLastAckedSeq() + " was acked but the store holds only up to " + stored
+          + " (store restored from an older backup?); events in between are lost");
+    }
+    long enacted = session.hello().getEnactedStopEpoch();
+    if (enacted > stop.current().getEpoch()) {
+      StopState raised = stop.catchUp(enacted);
+      if (raised != null) {
+        audit.append("collector", "system", "StopEpochCatchUp", session.agentId(), "", "OK",
+            "agent enacted epoch " + enacted + "; current state re-issued as epoch " + raised.getEpoch());
+        progress.accept("agent " + session.agentId() + " had enacted epoch " + enacted
+            + ", ahead of this collector: current state re-issued as epoch " + raised.getEpoch());
+        fanOut();
+      }
+    }
     return stop.effectiveFor(agents.target(session.agentId()));
   }
 
