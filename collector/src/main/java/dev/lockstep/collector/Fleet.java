@@ -450,10 +450,14 @@ public final class Fleet implements GatewayListener {
       String issuedBy, Consumer<StopState> beforeSend) {
     StopState s = stop.issue(mode, scope, reason, incidentId, issuedBy);
     beforeSend.accept(s);
+    long started = System.nanoTime();
     int sent = fanOut();
+    double seconds = (System.nanoTime() - started) / 1e9;
+    metrics.stopFanoutSeconds.observe(seconds);
     progress.accept("stop epoch " + s.getEpoch() + " issued: " + mode + " " + describe(scope)
         + " by " + issuedBy + (incidentId.isEmpty() ? "" : " for " + incidentId)
-        + " — sent to " + sent + " connected agents (reason: " + reason + ")");
+        + " — sent to " + sent + " connected agents in " + Math.round(seconds * 1000) + " ms (reason: "
+        + reason + ")");
     publish(WatchEvent.newBuilder().setStop(stopStatus()));
     return s;
   }
