@@ -133,6 +133,12 @@ public final class AgentMain {
   }
 
   static int run(String[] args, PrintStream out, PrintStream err, boolean waitForSignal) {
+    for (String a : args) {
+      if (a.equals("--help") || a.equals("-h")) {
+        out.print(USAGE);
+        return 0;
+      }
+    }
     AgentConfig config;
     try {
       config = parse(args);

@@ -249,10 +249,8 @@ public final class Spool implements AutoCloseable {
     List<byte[]> bodies = new ArrayList<>(events.size());
     long need = 0;
     for (Event e : events) {
-      // the seq is a fixed-size-independent varint; estimate with the next seq
-      byte[] b = e.toBuilder().setSeq(nextSeq + bodies.size()).build().toByteArray();
-      bodies.add(b);
-      need += HEADER + b.length;
+      // the seq field adds at most 11 bytes (tag + varint)
+      need += HEADER + e.getSerializedSize() + 11;
     }
     if (totalBytes + need > capBytes && kind != Event.BodyCase.NOTICE) {
       if (kind == Event.BodyCase.HEALTH) {
@@ -287,13 +285,17 @@ public final class Spool implements AutoCloseable {
     if (kind != Event.BodyCase.NOTICE) {
       refusedNoticed = false;
     }
-    bodies.clear();
+    List<Event> sequenced = new ArrayList<>(events.size());
     for (Event e : events) {
-      bodies.add(e.toBuilder().setSeq(nextSeq + bodies.size()).build().toByteArray());
+      Event withSeq = e.toBuilder().setSeq(nextSeq + sequenced.size()).build();
+      sequenced.add(withSeq);
+      bodies.add(withSeq.toByteArray());
     }
-    List<Long> seqs = writeLocked(bodies);
-    for (int i = 0; i < events.size(); i++) {
-      remember(events.get(i).toBuilder().setSeq(seqs.get(i)).build());
+    writeLocked(bodies);
+    List<Long> seqs = new ArrayList<>(sequenced.size());
+    for (Event e : sequenced) {
+      remember(e);
+      seqs.add(e.getSeq());
     }
     if (kind == Event.BodyCase.HEALTH) {
       compactable = true;

@@ -7,26 +7,29 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Golden files already reported (path, size, mtime, run id), kept across restarts in an
  * append-only log in the state dir that is compacted at open. A file whose size or mtime changes
- * is reported again.
+ * is reported again. Memory: one small record per reported file still present in a watched
+ * directory (files removed, e.g. by retention, are forgotten).
  */
 final class SeenFiles implements AutoCloseable {
   record Entry(Path path, long sizeBytes, long mtimeMillis, String runId) {}
 
-  private final Path file;
-  private final Map<Path, Entry> entries = new ConcurrentHashMap<>();
-  private final Map<String, List<Path>> byRun = new HashMap<>();
+  private record Rec(long sizeBytes, long mtimeMillis, String runId) {}
+
   private static final long SYNC_EVERY_NANOS = 5_000_000_000L;
+  private final Path file;
+  private final Map<String, Rec> entries = new ConcurrentHashMap<>();
   private long lastSyncNanos;
   private FileChannel channel;
   private BufferedWriter out;
@@ -39,43 +42,39 @@ final class SeenFiles implements AutoCloseable {
         String[] f = line.split("\t", 5);
         try {
           if (f.length == 5 && f[0].equals("R")) {
-            Path p = Path.of(f[4]);
-            entries.put(p, new Entry(p, Long.parseLong(f[1]), Long.parseLong(f[2]), f[3]));
+            entries.put(f[4], new Rec(Long.parseLong(f[1]), Long.parseLong(f[2]), f[3]));
           } else if (f.length == 2 && f[0].equals("F")) {
-            entries.remove(Path.of(f[1]));
+            entries.remove(f[1]);
           }
         } catch (RuntimeException e) {
           // a torn last line after a crash: ignore it
         }
       }
     }
-    entries.values().removeIf(e -> !Files.exists(e.path()));
+    entries.keySet().removeIf(p -> !Files.exists(Path.of(p)));
     // compact: rewrite only what still exists
     Path tmp = stateDir.resolve(".golden-seen.log.tmp");
     try (BufferedWriter w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
-      for (Entry e : entries.values()) {
-        w.write(line(e));
+      for (Map.Entry<String, Rec> e : entries.entrySet()) {
+        w.write(line(e.getKey(), e.getValue()));
       }
     }
-    Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-    for (Entry e : entries.values()) {
-      index(e);
-    }
+    Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     channel = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
     out = new BufferedWriter(Channels.newWriter(channel, StandardCharsets.UTF_8));
   }
 
-  private static String line(Entry e) {
-    return "R\t" + e.sizeBytes() + "\t" + e.mtimeMillis() + "\t" + (e.runId() == null ? "" : e.runId()) + "\t" + e.path() + "\n";
+  private static String line(String path, Rec r) {
+    return "R\t" + r.sizeBytes() + "\t" + r.mtimeMillis() + "\t" + r.runId() + "\t" + path + "\n";
   }
 
   boolean contains(Path p) {
-    return entries.containsKey(p);
+    return entries.containsKey(p.toString());
   }
 
   boolean isSeen(Path p, long size, long mtimeMillis) {
-    Entry e = entries.get(p);
-    return e != null && e.sizeBytes() == size && e.mtimeMillis() == mtimeMillis;
+    Rec r = entries.get(p.toString());
+    return r != null && r.sizeBytes() == size && r.mtimeMillis() == mtimeMillis;
   }
 
   /**
@@ -85,9 +84,10 @@ final class SeenFiles implements AutoCloseable {
    */
   synchronized void recordAll(Collection<Entry> reported) throws IOException {
     for (Entry e : reported) {
-      entries.put(e.path(), e);
-      index(e);
-      out.write(line(e));
+      String key = e.path().toString();
+      Rec r = new Rec(e.sizeBytes(), e.mtimeMillis(), e.runId() == null ? "" : e.runId());
+      entries.put(key, r);
+      out.write(line(key, r));
     }
     out.flush();
     long now = System.nanoTime();
@@ -99,51 +99,45 @@ final class SeenFiles implements AutoCloseable {
 
   /** Adds without writing (entries recovered from the spool at start). */
   synchronized void adopt(Entry e) {
-    if (!entries.containsKey(e.path())) {
-      entries.put(e.path(), e);
-      index(e);
-    }
+    entries.putIfAbsent(e.path().toString(), new Rec(e.sizeBytes(), e.mtimeMillis(), e.runId() == null ? "" : e.runId()));
   }
 
   synchronized void forget(Path p) throws IOException {
-    Entry e = entries.remove(p);
-    if (e != null) {
-      List<Path> l = byRun.get(e.runId());
-      if (l != null) {
-        l.remove(p);
-        if (l.isEmpty()) {
-          byRun.remove(e.runId());
-        }
-      }
+    if (entries.remove(p.toString()) != null) {
       out.write("F\t" + p + "\n");
       out.flush();
     }
   }
 
-  private void index(Entry e) {
-    if (e.runId() != null && !e.runId().isEmpty()) {
-      List<Path> l = byRun.computeIfAbsent(e.runId(), k -> new ArrayList<>(2));
-      if (!l.contains(e.path())) {
-        l.add(e.path());
+  /** Reported files of a run (a scan: capture requests are rare). */
+  List<Path> filesOfRun(String runId) {
+    List<Path> out = new ArrayList<>(2);
+    if (runId == null || runId.isEmpty()) {
+      return out;
+    }
+    for (Map.Entry<String, Rec> e : entries.entrySet()) {
+      if (runId.equals(e.getValue().runId())) {
+        out.add(Path.of(e.getKey()));
       }
     }
-  }
-
-  synchronized List<Path> filesOfRun(String runId) {
-    return List.copyOf(byRun.getOrDefault(runId, List.of()));
+    return out;
   }
 
   String runIdOf(Path p) {
-    Entry e = entries.get(p);
-    return e == null ? null : e.runId();
+    Rec r = entries.get(p.toString());
+    return r == null || r.runId().isEmpty() ? null : r.runId();
   }
 
-  /** Paths recorded under dir that are not in present. */
-  List<Path> missingUnder(Path dir, java.util.Set<Path> present) {
+  /** Paths recorded directly under dir that are not in present. */
+  List<Path> missingUnder(Path dir, Set<Path> present) {
+    String prefix = dir.toString() + "/";
     List<Path> gone = new ArrayList<>();
-    for (Path p : entries.keySet()) {
-      if (dir.equals(p.getParent()) && !present.contains(p)) {
-        gone.add(p);
+    for (String p : entries.keySet()) {
+      if (p.startsWith(prefix) && p.indexOf('/', prefix.length()) < 0) {
+        Path path = Path.of(p);
+        if (!present.contains(path)) {
+          gone.add(path);
+        }
       }
     }
     return gone;
