@@ -12,8 +12,10 @@ import picocli.CommandLine.Option;
 @Command(
     name = "demo",
     description = {
-      "Runs a local fleet through the whole incident loop: a collector and 3 agents as separate",
-      "processes on loopback, a simulated workflow engine per host writing primary and shadow",
+      "Run a local fleet through the whole incident loop, then exit.",
+      "",
+      "A collector and 3 agents run as separate processes on loopback, a simulated workflow",
+      "engine per host writing primary and shadow",
       "golden files every second, a few clean cycles, then an injected divergence. It prints the",
       "incident, its category, the stop fan-out, each confirmation and the resume, and exits 0.",
       "The last line is one JSON object of figures.",
