@@ -14,7 +14,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 WARMUP_S="${WARMUP_S:-10}"
 PHASE_S="${PHASE_S:-30}"
 RATE="${RATE:-100}"
-AGENT_JAVA_OPTS="${AGENT_JAVA_OPTS:--XX:+UseSerialGC -Xss512k -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -Xmx32m -Xms8m -Xmn4m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 -XX:MaxMetaspaceSize=48m -XX:ReservedCodeCacheSize=16m -XX:MaxDirectMemorySize=8m -XX:-UsePerfData -Dio.grpc.netty.shaded.io.netty.allocator.type=unpooled}"
+# Default: the very flags ./lockstep agent and bin/lockstep-agent use.
+AGENT_JAVA_OPTS="${AGENT_JAVA_OPTS:-@$ROOT/agent/jvm.options}"
 # fewer glibc malloc arenas: a few MiB less RSS for a JVM with ~25 threads
 export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
 JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
