@@ -84,6 +84,10 @@ final class SimAgent implements ClientResponseObserver<AgentFrame, CollectorFram
     return stopAckNanos.get();
   }
 
+  void resetStopTiming() {
+    stopAckNanos.set(0);
+  }
+
   long stopEpoch() {
     return stopEpoch.get();
   }
