@@ -82,6 +82,44 @@ class DeployFilesTest {
     dash.path("panels").forEach(p -> assertThat(p.path("targets").get(0).path("expr").asText()).contains("lockstep_"));
   }
 
+  @Test
+  void kubernetesManifestsDescribeTheAgentDaemonSetAndTheCollectorStatefulSet() throws Exception {
+    var yaml = new ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory());
+    List<JsonNode> docs = new ArrayList<>();
+    java.util.Map<String, String> configs = new java.util.TreeMap<>();
+    try (var files = Files.list(DEPLOY.resolve("kubernetes"))) {
+      for (Path f : (Iterable<Path>) files.filter(p -> p.toString().endsWith(".yaml")).sorted()::iterator) {
+        try (var parser = yaml.getFactory().createParser(f.toFile())) {
+          var it = yaml.readValues(parser, JsonNode.class);
+          while (it.hasNext()) {
+            JsonNode doc = it.next();
+            assertThat(doc.path("apiVersion").asText()).as("apiVersion in %s", f.getFileName()).isNotEmpty();
+            assertThat(doc.path("kind").asText()).as("kind in %s", f.getFileName()).isNotEmpty();
+            docs.add(doc);
+          }
+        }
+      }
+    }
+    JsonNode daemonSet = docs.stream().filter(d -> d.path("kind").asText().equals("DaemonSet")).findFirst().orElseThrow();
+    assertThat(daemonSet.findValuesAsText("path")).contains("/var/lib/aos", "/tmp", "/var/lib/lockstep-agent");
+    JsonNode statefulSet = docs.stream().filter(d -> d.path("kind").asText().equals("StatefulSet")).findFirst().orElseThrow();
+    assertThat(statefulSet.path("spec").path("volumeClaimTemplates").size()).isEqualTo(1);
+    assertThat(statefulSet.path("spec").path("replicas").asInt()).as("RocksDB has one writer").isEqualTo(1);
+    assertThat(docs).extracting(d -> d.path("kind").asText()).contains("Service", "Secret", "Namespace", "ConfigMap");
+    // The ConfigMaps carry configs the real loaders accept.
+    for (JsonNode cm : docs.stream().filter(d -> d.path("kind").asText().equals("ConfigMap")).toList()) {
+      cm.path("data").fields().forEachRemaining(entry -> configs.put(entry.getKey(), entry.getValue().asText()));
+    }
+    assertThat(configs).containsKeys("agent.yaml", "collector.yaml");
+    Path dir = Files.createTempDirectory("k8s-config");
+    // The DaemonSet passes the agent id as --id $(LOCKSTEP_AGENT_ID); stand in for that flag.
+    Path agentYaml = Files.writeString(dir.resolve("agent.yaml"), "agent_id: node-1\n" + configs.get("agent.yaml"));
+    Path collectorYaml = Files.writeString(dir.resolve("collector.yaml"), configs.get("collector.yaml"));
+    assertThat(dev.lockstep.agent.config.AgentConfig.load(agentYaml).collector().target())
+        .isEqualTo("lockstep-collector.lockstep.svc:7443");
+    assertThat(dev.lockstep.collector.config.CollectorConfig.load(collectorYaml)).isNotNull();
+  }
+
   private static String sourcesOf(String module) throws IOException {
     StringBuilder all = new StringBuilder();
     try (var files = Files.walk(DEPLOY.getParent().resolve(module).resolve("src/main/java"))) {
