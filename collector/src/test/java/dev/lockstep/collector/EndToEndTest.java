@@ -108,7 +108,7 @@ class EndToEndTest {
 
   @Test
   void aMismatchStopsEveryAgentLateAgentsToAndResumeRunsEverywhere() throws Exception {
-    collector = Collector.start(CollectorConfig.defaults(dir.resolve("collector")).withListen("127.0.0.1", 0),
+    collector = Collector.start(CollectorConfig.defaults(dir.resolve("collector")).withInsecure(true).withListen("127.0.0.1", 0),
         Clock.systemUTC(), line -> { });
     channel = NettyChannelBuilder.forAddress("127.0.0.1", collector.port()).usePlaintext().build();
     for (String id : List.of("host-a", "host-b", "host-c")) agent(id);

@@ -35,7 +35,7 @@ final class LiveFleet implements AutoCloseable {
   private final List<TestAgent> agents = new ArrayList<>();
 
   LiveFleet(Path dataDir) throws Exception {
-    collector = Collector.start(CollectorConfig.defaults(dataDir).withListen("127.0.0.1", 0), Clock.systemUTC(), line -> {});
+    collector = Collector.start(CollectorConfig.defaults(dataDir).withInsecure(true).withListen("127.0.0.1", 0), Clock.systemUTC(), line -> {});
     address = "127.0.0.1:" + collector.port();
     channel = NettyChannelBuilder.forAddress("127.0.0.1", collector.port()).usePlaintext().build();
     operator = OperatorGrpc.newBlockingStub(channel);

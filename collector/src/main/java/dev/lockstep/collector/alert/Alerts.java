@@ -34,6 +34,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
+import dev.lockstep.security.SecuritySetupException;
+import dev.lockstep.security.WebhookSigner;
 
 /**
  * Alert delivery through a durable outbox. Every alert is first appended to the local alert log
@@ -51,7 +53,7 @@ public final class Alerts implements AutoCloseable {
   private static final String SEQ = "outbox_seq";
 
   /** A configured destination. {@code format}: json, slack or alertmanager. */
-  record Sink(String name, URI url, String format, byte[] secret) {}
+  record Sink(String name, URI url, String format, WebhookSigner signer) {}
 
   /** One queued delivery. */
   record Entry(long seq, String sink, String alertId, String body, int attempts,
@@ -89,8 +91,12 @@ public final class Alerts implements AutoCloseable {
     this.onSinkFailing = onSinkFailing;
     int n = 0;
     for (CollectorConfig.Webhook w : config.alerts().webhooks()) {
-      byte[] secret = w.secretFile() == null ? null
-          : Files.readString(w.secretFile()).trim().getBytes(StandardCharsets.UTF_8);
+      WebhookSigner secret;
+      try {
+        secret = w.secretFile() == null ? null : WebhookSigner.fromSecretFile(w.secretFile());
+      } catch (SecuritySetupException e) {
+        throw new IOException(e.getMessage(), e);
+      }
       sinks.add(new Sink("webhook-" + n++ + "(" + w.url().getHost() + ":" + w.url().getPort() + ")",
           w.url(), w.format(), secret));
     }
@@ -131,7 +137,7 @@ public final class Alerts implements AutoCloseable {
     AlertPayloads.json(sample, "opened", now);
     AlertPayloads.slack(sample, "opened");
     AlertPayloads.alertmanager(sample, "opened", now);
-    hmac(new byte[] {1}, new byte[] {2});
+    WebhookSigner.ofSecret("warm-up").sign(new byte[] {2});
   }
 
   /** Names of the configured sinks. */
@@ -291,7 +297,7 @@ public final class Alerts implements AutoCloseable {
     HttpRequest.Builder rb = HttpRequest.newBuilder(sink.url()).timeout(Duration.ofSeconds(5))
         .header("Content-Type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofByteArray(bytes));
-    if (sink.secret() != null) rb.header("X-Lockstep-Signature", "sha256=" + hmac(sink.secret(), bytes));
+    if (sink.signer() != null) rb.header(WebhookSigner.HEADER, sink.signer().sign(bytes));
     try {
       HttpResponse<String> resp = http.send(rb.build(), HttpResponse.BodyHandlers.ofString());
       if (resp.statusCode() / 100 == 2) return null;
@@ -302,17 +308,6 @@ public final class Alerts implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return "interrupted";
-    }
-  }
-
-  /** HMAC-SHA256 of {@code body} with {@code secret}, lower-case hex. */
-  public static String hmac(byte[] secret, byte[] body) {
-    try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(secret, "HmacSHA256"));
-      return HexFormat.of().formatHex(mac.doFinal(body));
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException(e);
     }
   }
 
