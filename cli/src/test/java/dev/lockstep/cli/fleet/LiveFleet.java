@@ -48,11 +48,12 @@ final class LiveFleet implements AutoCloseable {
     return a;
   }
 
-  /** {@code lockstep ARGS --collector THIS}. */
+  /** {@code lockstep ARGS --collector THIS --insecure} (this collector runs with --insecure). */
   Cli.Result lockstep(String... args) {
-    String[] all = Arrays.copyOf(args, args.length + 2);
+    String[] all = Arrays.copyOf(args, args.length + 3);
     all[args.length] = "--collector";
     all[args.length + 1] = address;
+    all[args.length + 2] = "--insecure";
     return Cli.run(all);
   }
 

@@ -66,6 +66,7 @@ class RealAgentsTest {
     List<String> all = new ArrayList<>(List.of(args));
     all.add("--collector");
     all.add(address);
+    all.add("--insecure");
     return Cli.run(all.toArray(String[]::new));
   }
 
