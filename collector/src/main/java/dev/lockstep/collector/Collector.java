@@ -125,8 +125,11 @@ public final class Collector implements AutoCloseable {
       }
       shutdown(core);
     });
+    ThreadPoolExecutor diffs = new ThreadPoolExecutor(1, 1, 60, TimeUnit.SECONDS,
+        new ArrayBlockingQueue<>(100), named("lockstep-diff"));
+    closers.push(() -> shutdown(diffs));
     fleet = new Fleet(config, clock, store, runs, correlator, incidents, stop, agents, evidence,
-        audit, metrics, watch, core, progress);
+        audit, metrics, watch, core, diffs, progress);
     Alerts alerts = new Alerts(config, store, clock, metrics, fleet::sinkFailing);
     closers.push(alerts);
 

@@ -87,6 +87,7 @@ public final class Fleet implements GatewayListener {
   private final CollectorMetrics metrics;
   private final WatchHub watch;
   private final ScheduledExecutorService core;
+  private final java.util.concurrent.Executor diffs;
   private final Consumer<String> progress;
   private volatile AgentGateway gateway;
   private volatile Alerts alerts;
@@ -101,7 +102,8 @@ public final class Fleet implements GatewayListener {
   Fleet(CollectorConfig config, Clock clock, Store store, RocksRunStateStore runs,
       Correlator correlator, Incidents incidents, StopAuthority stop, AgentDirectory agents,
       EvidenceStore evidence, AuditLog audit, CollectorMetrics metrics, WatchHub watch,
-      ScheduledExecutorService core, Consumer<String> progress) {
+      ScheduledExecutorService core, java.util.concurrent.Executor diffs,
+      Consumer<String> progress) {
     this.config = config;
     this.clock = clock;
     this.store = store;
@@ -115,6 +117,7 @@ public final class Fleet implements GatewayListener {
     this.metrics = metrics;
     this.watch = watch;
     this.core = core;
+    this.diffs = diffs;
     this.progress = progress;
     incidents.onChange(this::incidentChanged);
   }
@@ -217,6 +220,24 @@ public final class Fleet implements GatewayListener {
         + " (host " + session.hello().getHost() + ", enacted epoch "
         + session.hello().getEnactedStopEpoch() + ")");
     agents.get(session.agentId()).ifPresent(a -> publish(WatchEvent.newBuilder().setAgent(a)));
+    long stored = store.highWaterMark(session.agentId());
+    if (session.hello().getLastAckedSeq() > stored) {
+      metrics.internalErrors.labelValues("agent_ahead_of_store").inc();
+      progress.accept("warning: agent " + session.agentId() + " says seq "
+          + session.hello().getLastAckedSeq() + " was acked but the store holds only up to " + stored
+          + " (store restored from an older backup?); events in between are lost");
+    }
+    long enacted = session.hello().getEnactedStopEpoch();
+    if (enacted > stop.current().getEpoch()) {
+      StopState raised = stop.catchUp(enacted);
+      if (raised != null) {
+        audit.append("collector", "system", "StopEpochCatchUp", session.agentId(), "", "OK",
+            "agent enacted epoch " + enacted + "; current state re-issued as epoch " + raised.getEpoch());
+        progress.accept("agent " + session.agentId() + " had enacted epoch " + enacted
+            + ", ahead of this collector: current state re-issued as epoch " + raised.getEpoch());
+        fanOut();
+      }
+    }
     return stop.effectiveFor(agents.target(session.agentId()));
   }
 
@@ -432,10 +453,14 @@ public final class Fleet implements GatewayListener {
       String issuedBy, Consumer<StopState> beforeSend) {
     StopState s = stop.issue(mode, scope, reason, incidentId, issuedBy);
     beforeSend.accept(s);
+    long started = System.nanoTime();
     int sent = fanOut();
+    double seconds = (System.nanoTime() - started) / 1e9;
+    metrics.stopFanoutSeconds.observe(seconds);
     progress.accept("stop epoch " + s.getEpoch() + " issued: " + mode + " " + describe(scope)
         + " by " + issuedBy + (incidentId.isEmpty() ? "" : " for " + incidentId)
-        + " — sent to " + sent + " connected agents (reason: " + reason + ")");
+        + " — sent to " + sent + " connected agents in " + Math.round(seconds * 1000) + " ms (reason: "
+        + reason + ")");
     publish(WatchEvent.newBuilder().setStop(stopStatus()));
     return s;
   }
@@ -492,7 +517,26 @@ public final class Fleet implements GatewayListener {
   }
 
   /** When two golden documents of the incident's run are in: full golden diff, stored. */
+  /**
+   * Parsing and diffing golden documents (up to 64 MiB each) runs on its own thread, never on
+   * the core thread, so a big diff cannot delay the next stop; the result is applied on the core.
+   */
   private void diffGolden(String incidentId) {
+    try {
+      diffs.execute(() -> {
+        try {
+          computeDiff(incidentId);
+        } catch (RuntimeException e) {
+          metrics.internalErrors.labelValues("golden").inc();
+          LOG.log(System.Logger.Level.WARNING, "golden diff failed for " + incidentId + ": " + e);
+        }
+      });
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      metrics.internalErrors.labelValues("diff_queue_full").inc();
+    }
+  }
+
+  private void computeDiff(String incidentId) {
     Optional<Incident> inc = incidents.get(incidentId);
     if (inc.isEmpty() || inc.get().getRunIdsCount() == 0) return;
     String runId = inc.get().getRunIds(0);
@@ -524,35 +568,41 @@ public final class Fleet implements GatewayListener {
       if (role.equals(aRole)) continue;
       if (bRole == null || (!blamed.isEmpty() && blamed.contains(agentOfRole.get(role)))) bRole = role;
     }
-    try {
-      DiffReport report = GoldenDiff.diff(byRole.get(aRole), byRole.get(bRole), GoldenConfig.DEFAULT);
-      evidence.putDiff(incidentId, report.toJson());
-      List<Difference> diffs = new ArrayList<>();
-      for (dev.lockstep.golden.Difference d : report.differences()) {
-        if (diffs.size() >= 50) break;
-        diffs.add(Difference.newBuilder().setPath(d.path()).setKind(d.kind().name())
-            .setA(bound(d.a())).setB(bound(d.b())).setVolatile(d.volatileField()).build());
-      }
-      incidents.update(incidentId, b -> {
-        if (report.category() != null) b.setCategory(report.category().name());
-        if (report.firstDivergentStep() != null) {
-          b.setFirstStepIndex(report.firstDivergentStep().index())
-              .setFirstStepName(report.firstDivergentStep().name() == null ? ""
-                  : report.firstDivergentStep().name());
-        }
-        if (report.explanation() != null && !report.explanation().isEmpty()) {
-          b.setExplanation(report.explanation() + (inc.get().getBlamedHost().isEmpty() ? ""
-              : " | " + inc.get().getExplanation()));
-        }
-        return b.clearDifferences().addAllDifferences(diffs);
-      }, "golden diff of " + aRole + " vs " + bRole + ": " + report.differences().size() + " differences");
-      progress.accept("incident " + incidentId + ": golden diff stored ("
-          + report.differences().size() + " differences, category " + report.category() + ")");
-    } catch (RuntimeException e) {
-      metrics.internalErrors.labelValues("golden").inc();
-      LOG.log(System.Logger.Level.WARNING, "golden diff failed for " + incidentId + ": " + e);
-    }
+    DiffReport report = GoldenDiff.diff(byRole.get(aRole), byRole.get(bRole), GoldenConfig.DEFAULT);
+    String json = report.toJson();
+    String roles = aRole + " vs " + bRole;
+    onCoreAsync("apply diff", () -> applyDiff(incidentId, report, json, roles));
   }
+
+  private void applyDiff(String incidentId, DiffReport report, String json, String roles) {
+    Optional<Incident> inc = incidents.get(incidentId);
+    if (inc.isEmpty()) return;
+    evidence.putDiff(incidentId, json);
+    List<Difference> rows = new ArrayList<>();
+    for (dev.lockstep.golden.Difference d : report.differences()) {
+      if (rows.size() >= 50) break;
+      rows.add(Difference.newBuilder().setPath(d.path()).setKind(d.kind().name())
+          .setA(bound(d.a())).setB(bound(d.b())).setVolatile(d.volatileField()).build());
+    }
+    // Keep the correlator's vote text ("majority of N replicas blames ...") after the diff's words.
+    String previous = inc.get().getExplanation();
+    int vote = previous.indexOf("majority of ");
+    String explanation = (report.explanation() == null ? "" : report.explanation())
+        + (vote >= 0 ? " | " + previous.substring(vote) : "");
+    incidents.update(incidentId, b -> {
+      if (report.category() != null) b.setCategory(report.category().name());
+      if (report.firstDivergentStep() != null) {
+        b.setFirstStepIndex(report.firstDivergentStep().index())
+            .setFirstStepName(report.firstDivergentStep().name() == null ? ""
+                : report.firstDivergentStep().name());
+      }
+      if (!explanation.isEmpty()) b.setExplanation(explanation);
+      return b.clearDifferences().addAllDifferences(rows);
+    }, "golden diff of " + roles + ": " + report.differences().size() + " differences");
+    progress.accept("incident " + incidentId + ": golden diff stored ("
+        + report.differences().size() + " differences, category " + report.category() + ")");
+  }
+
 
   private static String bound(String s) {
     if (s == null) return "";

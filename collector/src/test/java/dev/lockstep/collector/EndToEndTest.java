@@ -106,6 +106,41 @@ class EndToEndTest {
     return OperatorGrpc.newBlockingStub(channel).getStopStatus(StopStatusRequest.getDefaultInstance());
   }
 
+  static int freePort() throws IOException {
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  @Test
+  void agentsReconnectToARestartedCollectorAndTheStopHolds() throws Exception {
+    int port = freePort();
+    CollectorConfig config = CollectorConfig.defaults(dir.resolve("collector")).withListen("127.0.0.1", port);
+    collector = Collector.start(config, Clock.systemUTC(), line -> { });
+    for (String id : List.of("host-a", "host-b")) agent(id);
+    Eventually.await(Duration.ofSeconds(10), "2 agents connected", () -> collector.fleet().connectedCount() == 2);
+    write("host-a", "run-9", "primary", "0.1");
+    write("host-a", "run-9", "shadow", "0.2");
+    channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+    Eventually.await(Duration.ofSeconds(10), "2 confirmations", () -> status().getConfirmed() == 2);
+
+    collector.close();
+    collector = Collector.start(config, Clock.systemUTC(), line -> { });
+    Eventually.await(Duration.ofSeconds(15), "agents back", () -> collector.fleet().connectedCount() == 2);
+    StopStatus s = status();
+    assertThat(s.getState().getEpoch()).as("no epoch raised by a normal reconnect").isEqualTo(1);
+    assertThat(s.getConfirmed()).isEqualTo(2);
+    // the restarted collector keeps correlating what the reconnected agents report
+    write("host-b", "run-10", "primary", "0.5");
+    write("host-b", "run-10", "shadow", "0.5");
+    Eventually.await(Duration.ofSeconds(10), "run-10 matched after restart", () ->
+        collector.fleet().runs().get("run-10").map(r -> r.verdict().name().equals("MATCH")).orElse(false));
+    for (String id : List.of("host-a", "host-b")) {
+      assertThat(stopFile(id).get("epoch").asLong()).isEqualTo(1);
+      assertThat(hooks(id)).containsExactly("on_stop true 1 INC-000001");
+    }
+  }
+
   @Test
   void aMismatchStopsEveryAgentLateAgentsToAndResumeRunsEverywhere() throws Exception {
     collector = Collector.start(CollectorConfig.defaults(dir.resolve("collector")).withInsecure(true).withListen("127.0.0.1", 0),

@@ -74,7 +74,8 @@ class ObservabilityTest {
           .contains("lockstep_stop_agents{status=\"PENDING\"} 1.0")
           .contains("lockstep_ingest_batch_write_seconds_bucket")
           .contains("lockstep_correlation_lag_seconds_count 1")
-          .contains("lockstep_alert_outbox_depth");
+          .contains("lockstep_alert_outbox_depth")
+          .contains("lockstep_stop_fanout_seconds_count 1");
       Path promtool = Path.of("/usr/bin/promtool");
       Assumptions.assumeTrue(Files.isExecutable(promtool), "promtool is not installed");
       Path file = dir.resolve("metrics.txt");

@@ -145,6 +145,29 @@ class StopLoopTest {
   }
 
   @Test
+  void anAgentAheadOfTheCollectorsEpochRaisesItSoNewStopsAreNotIgnored() throws Exception {
+    start(CollectorConfig.StopPolicy.FLEET);
+    RawAgent a = new RawAgent(collector.port(), "host-a");
+    agents.add(a);
+    a.send(dev.lockstep.proto.v1.AgentFrame.newBuilder().setHello(dev.lockstep.proto.v1.Hello.newBuilder()
+        .setAgentId("host-a").setEnactedStopEpoch(7).setEnactedStopMode(StopMode.RUNNING)).build());
+    StopState w = a.await("welcome", f -> f.hasWelcome()).getWelcome().getStop();
+    assertThat(w.getEpoch()).isEqualTo(8);
+    assertThat(w.getMode()).isEqualTo(StopMode.RUNNING);
+    mismatch(a, a, "run-1", 0);
+    assertThat(awaitStop(a, 9).getMode()).isEqualTo(StopMode.STOPPED);
+    restart();
+    assertThat(collector.fleet().stopState().getEpoch()).isEqualTo(9);
+    // the normal reconnect: the agent enacted exactly the current epoch; nothing is raised
+    RawAgent again = new RawAgent(collector.port(), "host-a");
+    agents.add(again);
+    again.send(dev.lockstep.proto.v1.AgentFrame.newBuilder().setHello(dev.lockstep.proto.v1.Hello.newBuilder()
+        .setAgentId("host-a").setEnactedStopEpoch(9).setEnactedStopMode(StopMode.STOPPED)).build());
+    assertThat(again.await("welcome", f -> f.hasWelcome()).getWelcome().getStop().getEpoch()).isEqualTo(9);
+    assertThat(collector.fleet().stopState().getEpoch()).isEqualTo(9);
+  }
+
+  @Test
   void anAgentThatConnectsAfterTheStopIsStoppedByItsWelcome() throws Exception {
     start(CollectorConfig.StopPolicy.FLEET);
     RawAgent a = agent("host-a");

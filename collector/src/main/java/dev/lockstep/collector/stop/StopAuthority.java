@@ -89,6 +89,20 @@ public final class StopAuthority {
     return next;
   }
 
+  /**
+   * An agent has enacted a higher epoch than this collector knows (the store was restored from an
+   * older backup, or replaced): raises the current state's epoch past it, keeping mode and scope,
+   * persisted with fsync, so the next states are not ignored as stale. Returns the raised state,
+   * or null when {@code agentEpoch} is not ahead.
+   */
+  public synchronized StopState catchUp(long agentEpoch) {
+    if (agentEpoch <= current.getEpoch()) return null;
+    StopState next = current.toBuilder().setEpoch(agentEpoch + 1).build();
+    store.put(Store.Family.STOP, STATE, next.toByteArray(), true);
+    current = next;
+    return next;
+  }
+
   /** Whether the current state already stops everything {@code scope} names. */
   public synchronized boolean alreadyStopped(StopScope scope) {
     if (current.getMode() != StopMode.STOPPED) return false;
