@@ -115,7 +115,7 @@ class EndToEndTest {
   @Test
   void agentsReconnectToARestartedCollectorAndTheStopHolds() throws Exception {
     int port = freePort();
-    CollectorConfig config = CollectorConfig.defaults(dir.resolve("collector")).withListen("127.0.0.1", port);
+    CollectorConfig config = CollectorConfig.defaults(dir.resolve("collector")).withInsecure(true).withListen("127.0.0.1", port);
     collector = Collector.start(config, Clock.systemUTC(), line -> { });
     for (String id : List.of("host-a", "host-b")) agent(id);
     Eventually.await(Duration.ofSeconds(10), "2 agents connected", () -> collector.fleet().connectedCount() == 2);
