@@ -83,6 +83,7 @@ public final class AgentGateway {
   private final Clock clock;
   private final CollectorConfig.Limits limits;
   private volatile Authorizer authorizer;
+  private final Map<String, EventBucket> buckets = new ConcurrentHashMap<>();
   private final Map<String, AgentSession> sessions = new ConcurrentHashMap<>();
   /**
    * Held while a Hello registers its session and sends its Welcome, and while {@link #broadcast}
@@ -181,8 +182,7 @@ public final class AgentGateway {
     ServerCallStreamObserver<CollectorFrame> out =
         (ServerCallStreamObserver<CollectorFrame>) responseObserver;
     Caller caller = Caller.current();
-    AgentSession session = new AgentSession(out, caller.remoteAddress(), caller,
-        new EventBucket(limits.maxEventsPerSecond(), limits.maxEventsBurst(), clock), clock.instant());
+    AgentSession session = new AgentSession(out, caller.remoteAddress(), caller, clock.instant());
     SerialExecutor serial = new SerialExecutor(pool);
     out.disableAutoRequest();
     out.setOnReadyHandler(session::drain);
@@ -299,6 +299,8 @@ public final class AgentGateway {
       reject(session, allowed, "identity");
       return;
     }
+    session.bucket(buckets.computeIfAbsent(id, k ->
+        new EventBucket(limits.maxEventsPerSecond(), limits.maxEventsBurst(), clock)));
     session.hello(hello);
     synchronized (registration) {
       if (sessions.size() >= limits.maxStreams() && !sessions.containsKey(id)) {

@@ -21,7 +21,7 @@ public final class AgentSession {
   private final ServerCallStreamObserver<CollectorFrame> out;
   private final String remoteAddress;
   private final Caller caller;
-  private final EventBucket bucket;
+  private volatile EventBucket bucket;
   private final Instant connectedAt;
   private final ArrayDeque<CollectorFrame> queue = new ArrayDeque<>();
   private volatile Hello hello;
@@ -29,11 +29,10 @@ public final class AgentSession {
   private boolean closed;
 
   AgentSession(ServerCallStreamObserver<CollectorFrame> out, String remoteAddress,
-      Caller caller, EventBucket bucket, Instant connectedAt) {
+      Caller caller, Instant connectedAt) {
     this.out = out;
     this.remoteAddress = remoteAddress;
     this.caller = caller;
-    this.bucket = bucket;
     this.connectedAt = connectedAt;
     this.lastSeen = connectedAt;
   }
@@ -65,8 +64,13 @@ public final class AgentSession {
     return caller;
   }
 
+  /** The agent's rate-limit bucket, set when its Hello is accepted. */
   EventBucket bucket() {
     return bucket;
+  }
+
+  void bucket(EventBucket b) {
+    bucket = b;
   }
 
   public Instant connectedAt() {

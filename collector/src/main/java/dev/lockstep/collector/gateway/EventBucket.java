@@ -3,10 +3,10 @@ package dev.lockstep.collector.gateway;
 import java.time.Clock;
 
 /**
- * A token bucket bounding one agent stream's event rate: {@code perSecond} tokens refill each
- * second up to {@code burst}; a batch takes one token per event or is refused whole (and then
- * neither stored nor acked, so the agent resends it later). Used from one stream's serial
- * executor only, so not thread-safe.
+ * A token bucket bounding one agent's event rate (kept per agent id across its reconnects, so a
+ * reconnect does not refill it): {@code perSecond} tokens refill each second up to {@code burst};
+ * a batch takes one token per event or is refused whole (and then neither stored nor acked, so the
+ * agent resends it later). Thread-safe (an old and a replacing stream may overlap).
  */
 final class EventBucket {
   private final double perSecond;
@@ -24,7 +24,7 @@ final class EventBucket {
   }
 
   /** Takes {@code events} tokens if there are that many; false (nothing taken) otherwise. */
-  boolean take(int events) {
+  synchronized boolean take(int events) {
     long now = nanos();
     tokens = Math.min(burst, tokens + (now - refilledAtNanos) / 1e9 * perSecond);
     refilledAtNanos = now;
