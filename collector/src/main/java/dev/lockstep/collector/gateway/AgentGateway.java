@@ -244,7 +244,8 @@ public final class AgentGateway {
 
   private void reject(AgentSession session, Status status, String reason) {
     metrics.rejectedFrames.labelValues(reason).inc();
-    LOG.log(System.Logger.Level.WARNING, "closing agent stream " + session.agentId() + " from "
+    String id = session.agentId().isEmpty() ? "(no Hello accepted)" : session.agentId();
+    LOG.log(System.Logger.Level.WARNING, "closing agent stream " + id + " from "
         + session.remoteAddress() + ": " + status.getCode() + " " + status.getDescription());
     session.close(status);
   }
