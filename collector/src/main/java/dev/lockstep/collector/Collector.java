@@ -159,7 +159,6 @@ public final class Collector implements AutoCloseable {
     if (config.insecure()) {
       String warning = Tls.insecureWarning("lockstep-collector");
       System.err.println(warning);
-      LOG.log(System.Logger.Level.WARNING, warning);
       progress.accept(warning);
       identities = IdentityInterceptor.insecure();
       credentials = InsecureServerCredentials.create();

@@ -51,6 +51,17 @@ class CollectorMainTest {
   }
 
   @Test
+  void anInsecureCollectorSaysSoLoudly() throws Exception {
+    java.util.List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
+    try (Collector c = Collector.start(CollectorConfig.defaults(dir.resolve("i")).withInsecure(true)
+        .withListen("127.0.0.1", 0), Clock.systemUTC(), lines::add)) {
+      assertThat(lines).anySatisfy(l -> assertThat(l)
+          .startsWith("WARNING: lockstep-collector is running WITHOUT TLS (--insecure)"));
+      assertThat(lines).anySatisfy(l -> assertThat(l).contains("(PLAINTEXT, --insecure"));
+    }
+  }
+
+  @Test
   void withoutTlsFilesOrInsecureTheCollectorRefusesToStartInOneLine() {
     Run r = run("--data-dir", dir.resolve("d").toString(), "--listen", "127.0.0.1:0");
     assertThat(r.code()).isEqualTo(2);
