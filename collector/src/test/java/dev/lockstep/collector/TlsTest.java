@@ -210,6 +210,19 @@ class TlsTest {
   }
 
   @Test
+  void anInsecureAgentAgainstTheTlsCollectorExplainsWhyItCannotConnect() throws Exception {
+    List<String> progress = new java.util.concurrent.CopyOnWriteArrayList<>();
+    AgentConfig plaintext = AgentConfig.defaults("host-a", "localhost:" + collector.port(), dir.resolve("plain"))
+        .withReconnect(Duration.ofMillis(100), Duration.ofMillis(400));
+    assertThat(plaintext.collector().insecure()).isTrue();
+    try (Agent agent = Agent.start(plaintext, Clock.systemUTC(), progress::add)) {
+      Eventually.await(Duration.ofSeconds(10), "an explanation", () -> progress.stream()
+          .anyMatch(l -> l.contains("closed the plaintext connection during set-up: it most likely requires TLS")));
+      assertThat(collector.fleet().connected("host-a")).isFalse();
+    }
+  }
+
+  @Test
   void startingWithoutTlsFilesOrInsecureFailsNamingWhatIsMissing() {
     CollectorConfig bare = CollectorConfig.defaults(dir.resolve("bare")).withListen("127.0.0.1", 0);
     assertThatThrownBy(() -> Collector.start(bare, Clock.systemUTC(), l -> { }))
