@@ -16,7 +16,6 @@ import dev.lockstep.collector.store.AuditLog;
 import dev.lockstep.collector.store.RocksRunStateStore;
 import dev.lockstep.collector.store.Store;
 import dev.lockstep.security.Authorizer;
-import dev.lockstep.security.AuditSink;
 import dev.lockstep.security.IdentityInterceptor;
 import dev.lockstep.security.RefusalRateLimit;
 import dev.lockstep.security.SecuritySetupException;

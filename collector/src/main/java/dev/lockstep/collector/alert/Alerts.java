@@ -7,6 +7,8 @@ import dev.lockstep.collector.metrics.CollectorMetrics;
 import dev.lockstep.collector.store.Store;
 import dev.lockstep.proto.v1.Incident;
 import dev.lockstep.proto.v1.IncidentKind;
+import dev.lockstep.security.SecuritySetupException;
+import dev.lockstep.security.WebhookSigner;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -16,14 +18,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.security.GeneralSecurityException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -32,10 +32,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
-import dev.lockstep.security.SecuritySetupException;
-import dev.lockstep.security.WebhookSigner;
 
 /**
  * Alert delivery through a durable outbox. Every alert is first appended to the local alert log
