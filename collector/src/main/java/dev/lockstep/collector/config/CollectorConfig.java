@@ -337,12 +337,6 @@ public record CollectorConfig(
       }
     }
 
-    private Path readable(JsonNode node, String key) throws ConfigException {
-      Path p = baseDir.resolve(text(node, key));
-      if (!Files.isReadable(p)) throw error(key, "is not a readable file: " + p);
-      return p;
-    }
-
     /** A webhook secret file the security module's signer accepts (exists, non-empty, not world-readable). */
     private Path secretFile(JsonNode node, String key) throws ConfigException {
       Path p = baseDir.resolve(text(node, key));
