@@ -48,6 +48,7 @@ if ! "$JAVA" "${FLAGS[@]}" -cp "$CP" dev.lockstep.cli.Main status --timeout 2s >
     done
     if [ -s "$WORK/port" ]; then
       export LOCKSTEP_COLLECTOR="127.0.0.1:$(cat "$WORK/port")"
+      export LOCKSTEP_INSECURE=true   # the training collector runs with --insecure
     fi
   fi
 fi

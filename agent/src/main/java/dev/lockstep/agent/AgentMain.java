@@ -2,6 +2,7 @@ package dev.lockstep.agent;
 
 import dev.lockstep.agent.config.AgentConfig;
 import dev.lockstep.agent.config.ConfigException;
+import dev.lockstep.security.Tls;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -27,7 +28,9 @@ public final class AgentMain {
         --spool-dir DIR         spool directory              --state-dir DIR    state directory
         --on-stop CMD           hook run on STOPPED          --on-resume CMD    hook run on RUNNING
         --verify CMD            hook confirming the state    --metrics-port N   Prometheus port (0 = off)
-        --label k=v             label (repeatable)           --insecure         plaintext gRPC (no TLS)
+        --label k=v             label (repeatable)
+        --ca FILE --cert FILE --key FILE   mTLS files (ca.pem, ID.pem, ID-key.pem from lockstep certs init)
+        --insecure              plaintext gRPC without TLS (loud warning); one of the two is required
       """;
 
   private AgentMain() {}
@@ -58,7 +61,8 @@ public final class AgentMain {
         case "--insecure" -> insecure = true;
         case "--help", "-h" -> throw new ConfigException(USAGE.strip());
         case "--config", "--collector", "--id", "--stop-file", "--spool-dir", "--state-dir", "--on-stop",
-             "--on-resume", "--verify", "--metrics-port", "--golden-dir", "--label" -> {
+             "--on-resume", "--verify", "--metrics-port", "--golden-dir", "--label", "--ca", "--cert",
+             "--key" -> {
           if (value == null) {
             if (i + 1 >= args.length) {
               throw new ConfigException("lockstep agent: " + a + " needs a value");
@@ -99,6 +103,10 @@ public final class AgentMain {
     if (single.containsKey("--collector")) {
       c = c.withCollectorTarget(single.get("--collector"));
     }
+    if (single.containsKey("--ca") || single.containsKey("--cert") || single.containsKey("--key")) {
+      c = c.withTlsFiles(pathOrNull(single.get("--ca")), pathOrNull(single.get("--cert")),
+          pathOrNull(single.get("--key")));
+    }
     if (insecure) {
       c = c.withInsecure(true);
     }
@@ -132,6 +140,10 @@ public final class AgentMain {
     return c;
   }
 
+  private static Path pathOrNull(String p) {
+    return p == null ? null : Path.of(p);
+  }
+
   static int run(String[] args, PrintStream out, PrintStream err, boolean waitForSignal) {
     for (String a : args) {
       if (a.equals("--help") || a.equals("-h")) {
@@ -147,8 +159,7 @@ public final class AgentMain {
       return 2;
     }
     if (config.collector().insecure()) {
-      err.println("WARNING: --insecure: talking to the collector in PLAINTEXT, without TLS or identity."
-          + " Use only on loopback or in tests.");
+      err.println(Tls.insecureWarning("lockstep-agent"));
     }
     DateTimeFormatter hms = DateTimeFormatter.ofPattern("HH:mm:ss");
     Agent agent;

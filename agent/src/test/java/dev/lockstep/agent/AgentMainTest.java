@@ -60,6 +60,12 @@ class AgentMainTest {
     ByteArrayOutputStream err3 = new ByteArrayOutputStream();
     assertThat(runMain(err3, "--id", "a", "--state-dir", root.toString())).isEqualTo(2);
     assertThat(err3.toString(StandardCharsets.UTF_8)).contains("--collector");
+
+    ByteArrayOutputStream err4 = new ByteArrayOutputStream();
+    assertThat(runMain(err4, "--id", "a", "--collector", "c:1", "--state-dir", root.toString())).isEqualTo(2);
+    assertThat(err4.toString(StandardCharsets.UTF_8)).isEqualTo("lockstep agent: no TLS configured: missing"
+        + " collector.tls.ca_file (--ca), collector.tls.cert_file (--cert), collector.tls.key_file (--key);"
+        + " plaintext only with collector.insecure: true or --insecure\n");
   }
 
   @Test
@@ -90,7 +96,7 @@ class AgentMainTest {
         "--golden-dir", golden.toString(), "--insecure", "--label", "workflows=billing.reconcile")
         .redirectErrorStream(true).redirectOutput(out.toFile()).start();
     Eventually.await("connected line", Duration.ofSeconds(20), () -> read(out).contains("connected to"));
-    assertThat(read(out)).contains("PLAINTEXT");
+    assertThat(read(out)).contains("WITHOUT TLS (--insecure)");
     GoldenFiles.writeAtomically(golden, "run-p", "primary");
     Eventually.await("golden delivered", Duration.ofSeconds(20),
         () -> gateway.events("proc-1", Event.BodyCase.GOLDEN).size() == 1);

@@ -89,9 +89,10 @@ class TlsUplinkTest {
   void agentRefusesACollectorWhoseCertificateItDoesNotTrust() throws Exception {
     Pem server = selfSigned("impostor");
     Pem trusted = selfSigned("real-collector");
+    Pem agentCert = selfSigned("agent-tls");
     try (TestGateway gateway = new TestGateway(TlsServerCredentials.create(server.cert().toFile(), server.key().toFile()))) {
       AgentConfig c = Fixtures.config("agent-tls", gateway, root)
-          .withCollector(new AgentConfig.Collector(gateway.target(), false, trusted.cert(), null, null,
+          .withCollector(new AgentConfig.Collector(gateway.target(), false, trusted.cert(), agentCert.cert(), agentCert.key(),
               Duration.ofMillis(100), Duration.ofMillis(400)));
       try (Agent agent = Agent.start(c, Clock.systemUTC())) {
         GoldenFiles.writeAtomically(root.resolve("golden"), "run-x", "primary");

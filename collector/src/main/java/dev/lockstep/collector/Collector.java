@@ -1,9 +1,6 @@
 package dev.lockstep.collector;
 
 import dev.lockstep.collector.alert.Alerts;
-import dev.lockstep.collector.auth.CallerInterceptor;
-import dev.lockstep.collector.auth.CertificateIdentity;
-import dev.lockstep.collector.auth.IdentityResolver;
 import dev.lockstep.collector.config.CollectorConfig;
 import dev.lockstep.collector.correlate.CorrelationPolicy;
 import dev.lockstep.collector.correlate.Correlator;
@@ -18,9 +15,16 @@ import dev.lockstep.collector.stop.StopAuthority;
 import dev.lockstep.collector.store.AuditLog;
 import dev.lockstep.collector.store.RocksRunStateStore;
 import dev.lockstep.collector.store.Store;
+import dev.lockstep.security.Authorizer;
+import dev.lockstep.security.IdentityInterceptor;
+import dev.lockstep.security.RefusalRateLimit;
+import dev.lockstep.security.SecuritySetupException;
+import dev.lockstep.security.Tls;
+import dev.lockstep.security.TlsFiles;
+import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
+import io.grpc.ServerCredentials;
 import io.grpc.ServerInterceptors;
-import io.grpc.TlsServerCredentials;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -85,6 +89,9 @@ public final class Collector implements AutoCloseable {
   }
 
   private void startParts(Clock clock, Consumer<String> progress) throws IOException {
+    if (!config.insecure() && !config.tls().complete()) {
+      throw new IOException(CollectorMain.missingTls(config.tls()));
+    }
     Files.createDirectories(config.dataDir());
     metrics = new CollectorMetrics();
     Store store = Store.open(config.dataDir().resolve("db"), config.storage().syncWrites(),
@@ -130,7 +137,7 @@ public final class Collector implements AutoCloseable {
     ThreadPoolExecutor ingest = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS,
         new ArrayBlockingQueue<>(20_000), named("lockstep-ingest"));
     closers.push(() -> shutdown(ingest));
-    gateway = new AgentGateway(store, fleet, ingest, metrics, clock);
+    gateway = new AgentGateway(store, fleet, ingest, metrics, clock, config.limits());
     fleet.attach(gateway, alerts);
     try {
       fleet.warmUp();
@@ -140,30 +147,43 @@ public final class Collector implements AutoCloseable {
       throw new IOException("replay of recent golden events failed: " + e.getMessage(), e);
     }
 
-    CollectorConfig.Tls tls = config.insecure() ? CollectorConfig.Tls.NONE : config.tls();
-    CallerInterceptor callers = new CallerInterceptor(tls.clientCaFile() != null
-        ? new CertificateIdentity() : IdentityResolver.unauthenticated());
+    // Refusals (bad certificates, wrong roles, forged agent ids) are rate-limited so a flood
+    // cannot fill the audit column family; operator actions always pass.
+    RefusalRateLimit auditSink = new RefusalRateLimit(audit, 100, Duration.ofMinutes(1), clock);
+    metrics.bindAuditDropped(auditSink::dropped);
+    Authorizer authorizer = new Authorizer(auditSink, clock);
+    gateway.authorize(authorizer);
+    IdentityInterceptor identities;
+    ServerCredentials credentials;
+    if (config.insecure()) {
+      String warning = Tls.insecureWarning("lockstep-collector");
+      System.err.println(warning);
+      progress.accept(warning);
+      identities = IdentityInterceptor.insecure();
+      credentials = InsecureServerCredentials.create();
+    } else {
+      ScheduledExecutorService reloader =
+          Executors.newSingleThreadScheduledExecutor(named("lockstep-tls-reload"));
+      closers.push(() -> shutdown(reloader));
+      try {
+        credentials = Tls.serverCredentials(
+            new TlsFiles(config.tls().ca(), config.tls().cert(), config.tls().key()),
+            reloader, Duration.ofMinutes(1), auditSink, clock);
+      } catch (SecuritySetupException e) {
+        throw new IOException(e.getMessage(), e);
+      }
+      identities = IdentityInterceptor.mtls(auditSink, clock);
+    }
     health = new HealthStatusManager();
     InetSocketAddress address = new InetSocketAddress(config.listenHost(), config.listenPort());
-    NettyServerBuilder builder;
-    if (tls.enabled()) {
-      TlsServerCredentials.Builder creds = TlsServerCredentials.newBuilder()
-          .keyManager(tls.certFile().toFile(), tls.keyFile().toFile());
-      if (tls.clientCaFile() != null) {
-        creds.trustManager(tls.clientCaFile().toFile())
-            .clientAuth(TlsServerCredentials.ClientAuth.REQUIRE);
-      }
-      builder = NettyServerBuilder.forAddress(address, creds.build());
-    } else {
-      builder = NettyServerBuilder.forAddress(address);
-    }
-    server = builder
+    server = NettyServerBuilder.forAddress(address, credentials)
         .maxInboundMessageSize(AgentGateway.TRANSPORT_MAX_BYTES)
         .permitKeepAliveTime(20, TimeUnit.SECONDS)
         .permitKeepAliveWithoutCalls(true)
         .addStreamTracerFactory(gateway.tracer())
-        .addService(ServerInterceptors.intercept(gateway.service(), callers))
-        .addService(ServerInterceptors.intercept(new OperatorService(fleet, metrics), callers))
+        .addService(ServerInterceptors.intercept(gateway.service(), identities))
+        .addService(ServerInterceptors.intercept(new OperatorService(fleet, metrics, authorizer),
+            identities))
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
         .build();
@@ -203,7 +223,7 @@ public final class Collector implements AutoCloseable {
     core.scheduleWithFixedDelay(guard(fleet::retain, "retention"), 60_000, Duration.ofHours(1).toMillis(),
         TimeUnit.MILLISECONDS);
     progress.accept("listening on " + config.listenHost() + ":" + port() + " ("
-        + (tls.enabled() ? (tls.clientCaFile() != null ? "mTLS" : "TLS") : "plaintext") + ", data dir "
+        + (config.insecure() ? "PLAINTEXT, --insecure" : "mTLS") + ", data dir "
         + config.dataDir() + ", stop policy " + config.stopPolicy().name().toLowerCase()
         + (metricsServer != null ? ", metrics on :" + metricsServer.getPort() : "") + ")");
   }

@@ -58,18 +58,30 @@ public final class CollectorMain implements Callable<Integer> {
   @Option(names = "--port-file", paramLabel = "FILE", description = "write the bound port here when ready")
   Path portFile;
 
-  @Option(names = "--insecure", description = "serve plaintext gRPC (no TLS), even when TLS is configured")
+  @Option(names = "--insecure",
+      description = "serve PLAINTEXT gRPC without TLS or identities (loud warning); without it,"
+          + " --ca, --cert and --key (or tls.* in collector.yaml) are required")
   boolean insecure;
 
-  @Option(names = "--tls-cert", paramLabel = "FILE", description = "server certificate (PEM)")
+  @Option(names = {"--ca", "--tls-client-ca"}, paramLabel = "FILE",
+      description = "CA certificate(s) (PEM) every client certificate must chain to (mTLS)")
+  Path tlsCa;
+
+  @Option(names = {"--cert", "--tls-cert"}, paramLabel = "FILE",
+      description = "the collector's certificate (PEM, e.g. collector.pem from lockstep certs init)")
   Path tlsCert;
 
-  @Option(names = "--tls-key", paramLabel = "FILE", description = "server private key (PEM, PKCS#8)")
+  @Option(names = {"--key", "--tls-key"}, paramLabel = "FILE",
+      description = "the collector's private key (PEM)")
   Path tlsKey;
 
-  @Option(names = "--tls-client-ca", paramLabel = "FILE",
-      description = "require client certificates from this CA (mTLS); the certificate CN is the caller")
-  Path tlsClientCa;
+  @Option(names = "--max-agent-streams", paramLabel = "N",
+      description = "most concurrent agent streams (default 5000)")
+  Integer maxStreams;
+
+  @Option(names = "--max-events-per-second", paramLabel = "N",
+      description = "per-agent event rate limit (default 20000)")
+  Integer maxEventsPerSecond;
 
   /** Builds the effective configuration from the file and flags; errors name the key or flag. */
   CollectorConfig config() throws CollectorConfig.ConfigException {
@@ -109,23 +121,38 @@ public final class CollectorMain implements Callable<Integer> {
       for (String w : webhooks) c = c.withWebhook(new CollectorConfig.Webhook(url("--alert-webhook", w), "json", null));
     }
     if (alertmanager != null) c = c.withAlertmanager(url("--alertmanager", alertmanager));
-    if (tlsCert != null || tlsKey != null || tlsClientCa != null) {
-      Path cert = tlsCert != null ? tlsCert : c.tls().certFile();
-      Path key = tlsKey != null ? tlsKey : c.tls().keyFile();
-      Path ca = tlsClientCa != null ? tlsClientCa : c.tls().clientCaFile();
-      if (cert == null || key == null) {
-        throw new CollectorConfig.ConfigException("--tls-cert and --tls-key must be given together");
-      }
-      for (Path p : new Path[] {cert, key, ca}) {
+    if (tlsCa != null || tlsCert != null || tlsKey != null) {
+      for (Path p : new Path[] {tlsCa, tlsCert, tlsKey}) {
         if (p != null && !Files.isReadable(p)) {
           throw new CollectorConfig.ConfigException("TLS file is not readable: " + p);
         }
       }
-      c = c.withTls(new CollectorConfig.Tls(cert.toAbsolutePath(), key.toAbsolutePath(),
-          ca == null ? null : ca.toAbsolutePath(), c.tls().operators(), c.tls().viewers()));
+      c = c.withTls(new CollectorConfig.Tls(
+          tlsCa != null ? tlsCa.toAbsolutePath() : c.tls().ca(),
+          tlsCert != null ? tlsCert.toAbsolutePath() : c.tls().cert(),
+          tlsKey != null ? tlsKey.toAbsolutePath() : c.tls().key()));
+    }
+    if (maxStreams != null || maxEventsPerSecond != null) {
+      int streams = maxStreams != null ? maxStreams : c.limits().maxStreams();
+      int rate = maxEventsPerSecond != null ? maxEventsPerSecond : c.limits().maxEventsPerSecond();
+      if (streams < 1 || rate < 1) {
+        throw new CollectorConfig.ConfigException(
+            "--max-agent-streams and --max-events-per-second must be at least 1");
+      }
+      c = c.withLimits(new CollectorConfig.Limits(streams, rate, Math.max(rate * 2, 1_000)));
     }
     if (insecure) c = c.withInsecure(true);
+    if (!c.insecure() && !c.tls().complete()) {
+      throw new CollectorConfig.ConfigException(missingTls(c.tls()));
+    }
     return c;
+  }
+
+  /** The one-line start-up error when neither TLS files nor --insecure are given. */
+  public static String missingTls(CollectorConfig.Tls tls) {
+    return "no TLS configured: missing " + String.join(", ", tls.missing())
+        + " (or tls.ca/tls.cert/tls.key in collector.yaml; `lockstep certs init` makes them);"
+        + " plaintext only with an explicit --insecure";
   }
 
   private static URI url(String flag, String s) throws CollectorConfig.ConfigException {
@@ -146,9 +173,6 @@ public final class CollectorMain implements Callable<Integer> {
     } catch (CollectorConfig.ConfigException e) {
       System.err.println("lockstep collector: " + e.getMessage());
       return 2;
-    }
-    if (!config.insecure() && !config.tls().enabled()) {
-      System.out.println("[collector] note: no TLS configured (tls.cert_file / --tls-cert); serving plaintext gRPC");
     }
     Collector collector;
     try {

@@ -312,6 +312,10 @@ public final class Fleet implements GatewayListener {
     onCoreAsync("evidence", () -> {
       EvidenceStore.Accepted a = evidence.accept(agentId, chunk);
       if (a.storedBytes() > 0) metrics.evidenceBytes.inc(a.storedBytes());
+      if (a.storedBytes() == 0 && !chunk.getData().isEmpty() && a.rejected().isEmpty()) {
+        // over evidence.max_bytes_per_incident: dropped, the artifact is marked truncated
+        metrics.rejectedFrames.labelValues("evidence_over_limit").inc();
+      }
       if (!a.rejected().isEmpty()) {
         metrics.rejectedFrames.labelValues("evidence_name").inc();
         LOG.log(System.Logger.Level.WARNING, "evidence from " + agentId + ": " + a.rejected());

@@ -51,6 +51,28 @@ class CollectorMainTest {
   }
 
   @Test
+  void anInsecureCollectorSaysSoLoudly() throws Exception {
+    java.util.List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
+    try (Collector c = Collector.start(CollectorConfig.defaults(dir.resolve("i")).withInsecure(true)
+        .withListen("127.0.0.1", 0), Clock.systemUTC(), lines::add)) {
+      assertThat(lines).anySatisfy(l -> assertThat(l)
+          .startsWith("WARNING: lockstep-collector is running WITHOUT TLS (--insecure)"));
+      assertThat(lines).anySatisfy(l -> assertThat(l).contains("(PLAINTEXT, --insecure"));
+    }
+  }
+
+  @Test
+  void withoutTlsFilesOrInsecureTheCollectorRefusesToStartInOneLine() {
+    Run r = run("--data-dir", dir.resolve("d").toString(), "--listen", "127.0.0.1:0");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err().strip()).startsWith("lockstep collector: no TLS configured: missing --ca, --cert, --key")
+        .contains("--insecure").doesNotContain("\n");
+    Run half = run("--data-dir", dir.resolve("d").toString(), "--cert", dir.resolve("nope.pem").toString());
+    assertThat(half.code()).isEqualTo(2);
+    assertThat(half.err()).contains("nope.pem");
+  }
+
+  @Test
   void flagsOverrideTheFile() throws Exception {
     Path f = dir.resolve("collector.yaml");
     Files.writeString(f, "listen: 0.0.0.0:9000\nstop:\n  policy: host\n");
@@ -72,7 +94,7 @@ class CollectorMainTest {
   @Test
   void backupWritesACheckpointThatRestoresAsADataDir() throws Exception {
     Path data = dir.resolve("data");
-    try (Collector c = Collector.start(CollectorConfig.defaults(data).withListen("127.0.0.1", 0),
+    try (Collector c = Collector.start(CollectorConfig.defaults(data).withInsecure(true).withListen("127.0.0.1", 0),
         Clock.systemUTC(), l -> { }); RawAgent a = RawAgent.connect(c.port(), "host-a")) {
       a.report(Goldens.report("r", "w", "primary", "a"), Goldens.report("r", "w", "shadow", "b"));
       a.await("stop", f -> f.hasStop());
@@ -84,7 +106,7 @@ class CollectorMainTest {
       Path restored = dir.resolve("restored-" + b);
       Files.createDirectories(restored);
       Files.move(dir.resolve(b), restored.resolve("db"));
-      try (Collector c = Collector.start(CollectorConfig.defaults(restored).withListen("127.0.0.1", 0),
+      try (Collector c = Collector.start(CollectorConfig.defaults(restored).withInsecure(true).withListen("127.0.0.1", 0),
           Clock.systemUTC(), l -> { })) {
         assertThat(c.fleet().stopState().getEpoch()).isEqualTo(1);
         assertThat(c.fleet().incidents().get("INC-000001")).isPresent();

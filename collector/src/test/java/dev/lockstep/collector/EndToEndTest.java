@@ -115,7 +115,7 @@ class EndToEndTest {
   @Test
   void agentsReconnectToARestartedCollectorAndTheStopHolds() throws Exception {
     int port = freePort();
-    CollectorConfig config = CollectorConfig.defaults(dir.resolve("collector")).withListen("127.0.0.1", port);
+    CollectorConfig config = CollectorConfig.defaults(dir.resolve("collector")).withInsecure(true).withListen("127.0.0.1", port);
     collector = Collector.start(config, Clock.systemUTC(), line -> { });
     for (String id : List.of("host-a", "host-b")) agent(id);
     Eventually.await(Duration.ofSeconds(10), "2 agents connected", () -> collector.fleet().connectedCount() == 2);
@@ -143,7 +143,7 @@ class EndToEndTest {
 
   @Test
   void aMismatchStopsEveryAgentLateAgentsToAndResumeRunsEverywhere() throws Exception {
-    collector = Collector.start(CollectorConfig.defaults(dir.resolve("collector")).withListen("127.0.0.1", 0),
+    collector = Collector.start(CollectorConfig.defaults(dir.resolve("collector")).withInsecure(true).withListen("127.0.0.1", 0),
         Clock.systemUTC(), line -> { });
     channel = NettyChannelBuilder.forAddress("127.0.0.1", collector.port()).usePlaintext().build();
     for (String id : List.of("host-a", "host-b", "host-c")) agent(id);

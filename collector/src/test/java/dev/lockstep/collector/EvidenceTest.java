@@ -85,7 +85,7 @@ class EvidenceTest {
 
   @Test
   void aMismatchPullsBothGoldenDocumentsDiffsThemAndExportsTheEvidence() throws Exception {
-    CollectorConfig config = CollectorConfig.defaults(dir).withListen("127.0.0.1", 0)
+    CollectorConfig config = CollectorConfig.defaults(dir).withInsecure(true).withListen("127.0.0.1", 0)
         .withStopPolicy(CollectorConfig.StopPolicy.FLEET);
     try (Collector collector = Collector.start(config, Clock.systemUTC(), l -> { });
         RawAgent a = RawAgent.connect(collector.port(), "host-a")) {
@@ -179,7 +179,7 @@ class EvidenceTest {
 
   @Test
   void anIncidentNeverHoldsMoreThanItsEvidenceBound() throws Exception {
-    CollectorConfig config = CollectorConfig.defaults(dir).withListen("127.0.0.1", 0)
+    CollectorConfig config = CollectorConfig.defaults(dir).withInsecure(true).withListen("127.0.0.1", 0)
         .withEvidence(new CollectorConfig.Evidence(2048, 10));
     try (Collector collector = Collector.start(config, Clock.systemUTC(), l -> { });
         RawAgent a = RawAgent.connect(collector.port(), "host-a")) {

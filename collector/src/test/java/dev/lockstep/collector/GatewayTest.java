@@ -26,7 +26,7 @@ class GatewayTest {
 
   @BeforeEach
   void start() throws Exception {
-    collector = Collector.start(CollectorConfig.defaults(dir).withListen("127.0.0.1", 0),
+    collector = Collector.start(CollectorConfig.defaults(dir).withInsecure(true).withListen("127.0.0.1", 0),
         Clock.systemUTC(), line -> { });
   }
 

@@ -42,7 +42,7 @@ class ObservabilityTest {
 
   @BeforeEach
   void start() throws Exception {
-    collector = Collector.start(CollectorConfig.defaults(dir).withListen("127.0.0.1", 0)
+    collector = Collector.start(CollectorConfig.defaults(dir).withInsecure(true).withListen("127.0.0.1", 0)
         .withMetricsPort(freePort()), Clock.systemUTC(), l -> { });
     channel = NettyChannelBuilder.forAddress("127.0.0.1", collector.port()).usePlaintext().build();
   }

@@ -53,9 +53,14 @@ public final class RawAgent implements AutoCloseable {
   volatile Status closedWith;
 
   RawAgent(int port, String agentId) {
+    this(NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext()
+        .maxInboundMessageSize(8 << 20).build(), agentId);
+  }
+
+  /** A stream over {@code channel} (e.g. mTLS); this agent owns and closes the channel. */
+  RawAgent(ManagedChannel channel, String agentId) {
     this.agentId = agentId;
-    channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext()
-        .maxInboundMessageSize(8 << 20).build();
+    this.channel = channel;
     MethodDescriptor<byte[], CollectorFrame> method = AgentGatewayGrpc.getConnectMethod()
         .toBuilder(RAW, ProtoUtils.marshaller(CollectorFrame.getDefaultInstance())).build();
     ClientCall<byte[], CollectorFrame> call = channel.newCall(method, CallOptions.DEFAULT);
@@ -79,7 +84,12 @@ public final class RawAgent implements AutoCloseable {
 
   /** Connects and sends Hello. */
   static RawAgent connect(int port, String agentId) {
-    RawAgent a = new RawAgent(port, agentId);
+    return new RawAgent(port, agentId).hello();
+  }
+
+  /** Sends Hello as {@link #agentId}. */
+  RawAgent hello() {
+    RawAgent a = this;
     a.send(AgentFrame.newBuilder().setHello(Hello.newBuilder().setAgentId(agentId)
         .setHost(agentId + ".local").setVersion("test")).build());
     return a;

@@ -26,7 +26,7 @@ class ReflexesTest {
   @TempDir Path dir;
 
   CollectorConfig config() {
-    return CollectorConfig.defaults(dir).withListen("127.0.0.1", 0);
+    return CollectorConfig.defaults(dir).withInsecure(true).withListen("127.0.0.1", 0);
   }
 
   static Optional<Incident> incident(Collector c, IncidentKind kind) {

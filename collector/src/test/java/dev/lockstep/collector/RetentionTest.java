@@ -15,7 +15,7 @@ class RetentionTest {
   @Test
   void oldRecordsGoButRunsOfOpenIncidentsStay() throws Exception {
     TestClock clock = new TestClock(Instant.parse("2026-01-01T00:00:00Z"));
-    CollectorConfig config = CollectorConfig.defaults(dir).withListen("127.0.0.1", 0)
+    CollectorConfig config = CollectorConfig.defaults(dir).withInsecure(true).withListen("127.0.0.1", 0)
         .withStopPolicy(CollectorConfig.StopPolicy.OFF)
         .withRetention(new CollectorConfig.Retention(Duration.ofDays(1), Duration.ofDays(2),
             Duration.ofDays(3), Duration.ofDays(30), Duration.ofDays(4)));

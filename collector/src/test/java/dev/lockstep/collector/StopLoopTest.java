@@ -41,7 +41,7 @@ class StopLoopTest {
   final List<RawAgent> agents = new ArrayList<>();
 
   void start(CollectorConfig.StopPolicy policy) throws Exception {
-    collector = Collector.start(CollectorConfig.defaults(dir).withListen("127.0.0.1", 0)
+    collector = Collector.start(CollectorConfig.defaults(dir).withInsecure(true).withListen("127.0.0.1", 0)
         .withStopPolicy(policy), Clock.systemUTC(), line -> { });
     channel = NettyChannelBuilder.forAddress("127.0.0.1", collector.port()).usePlaintext().build();
   }

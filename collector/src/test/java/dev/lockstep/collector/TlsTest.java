@@ -1,210 +1,233 @@
 package dev.lockstep.collector;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.lockstep.agent.Agent;
 import dev.lockstep.agent.config.AgentConfig;
 import dev.lockstep.collector.config.CollectorConfig;
-import dev.lockstep.proto.v1.AgentFrame;
-import dev.lockstep.proto.v1.AgentGatewayGrpc;
-import dev.lockstep.proto.v1.CollectorFrame;
+import dev.lockstep.proto.v1.AuditEntry;
+import dev.lockstep.proto.v1.DisableStopRequest;
 import dev.lockstep.proto.v1.EnableStopRequest;
-import dev.lockstep.proto.v1.Hello;
 import dev.lockstep.proto.v1.ListAuditRequest;
 import dev.lockstep.proto.v1.OperatorGrpc;
 import dev.lockstep.proto.v1.StatusRequest;
+import dev.lockstep.security.CertsInit;
+import dev.lockstep.security.SecuritySetupException;
+import dev.lockstep.security.Tls;
+import dev.lockstep.security.TlsFiles;
 import io.grpc.ChannelCredentials;
 import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.TlsChannelCredentials;
-import io.grpc.InsecureChannelCredentials;
-import io.grpc.stub.StreamObserver;
-import java.math.BigInteger;
-import java.nio.file.Files;
+import java.io.IOException;
 import java.nio.file.Path;
-import java.security.KeyPair;
-import java.security.KeyPairGenerator;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.Base64;
-import java.util.Date;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
-import org.bouncycastle.asn1.x500.X500Name;
-import org.bouncycastle.asn1.x509.BasicConstraints;
-import org.bouncycastle.asn1.x509.Extension;
-import org.bouncycastle.asn1.x509.GeneralName;
-import org.bouncycastle.asn1.x509.GeneralNames;
-import org.bouncycastle.asn1.x509.KeyUsage;
-import org.bouncycastle.cert.X509CertificateHolder;
-import org.bouncycastle.cert.X509v3CertificateBuilder;
-import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
-import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** mTLS: the client certificate's CN is the caller; an agent may only say Hello as itself. */
+/**
+ * The collector under mTLS with certificates from {@code lockstep certs init}: identities and
+ * roles come from the certificates, every refusal is audited, plaintext needs --insecure.
+ */
 class TlsTest {
   @TempDir Path dir;
-  KeyPair caKeys;
-  X500Name caName = new X500Name("CN=lockstep-test-ca");
-  long serial = 1;
-  Path ca;
+  CertsInit.Result certs;
   Collector collector;
   final List<ManagedChannel> channels = new ArrayList<>();
-
-  static KeyPair keys() throws Exception {
-    KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
-    g.initialize(256);
-    return g.generateKeyPair();
-  }
-
-  Path pem(String name, String type, byte[] der) throws Exception {
-    Path f = dir.resolve(name);
-    Files.writeString(f, "-----BEGIN " + type + "-----\n"
-        + Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(der) + "\n-----END " + type + "-----\n");
-    return f;
-  }
-
-  Path[] issue(String cn, boolean server) throws Exception {
-    KeyPair k = keys();
-    X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(caName, BigInteger.valueOf(++serial),
-        Date.from(Instant.now().minus(1, ChronoUnit.HOURS)), Date.from(Instant.now().plus(1, ChronoUnit.DAYS)),
-        new X500Name("CN=" + cn), k.getPublic());
-    if (server) {
-      b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName[] {
-          new GeneralName(GeneralName.iPAddress, "127.0.0.1")}));
-    }
-    X509CertificateHolder cert = b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(caKeys.getPrivate()));
-    return new Path[] {pem(cn + ".pem", "CERTIFICATE", cert.getEncoded()),
-        pem(cn + ".key", "PRIVATE KEY", k.getPrivate().getEncoded())};
-  }
+  final List<RawAgent> agents = new ArrayList<>();
 
   @BeforeEach
   void start() throws Exception {
-    caKeys = keys();
-    X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(caName, BigInteger.ONE,
-        Date.from(Instant.now().minus(1, ChronoUnit.HOURS)), Date.from(Instant.now().plus(1, ChronoUnit.DAYS)),
-        caName, caKeys.getPublic());
-    b.addExtension(Extension.basicConstraints, true, new BasicConstraints(true));
-    b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
-    ca = pem("ca.pem", "CERTIFICATE",
-        b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(caKeys.getPrivate())).getEncoded());
-    Path[] server = issue("collector", true);
-    collector = Collector.start(CollectorConfig.defaults(dir.resolve("data")).withListen("127.0.0.1", 0)
-        .withTls(new CollectorConfig.Tls(server[0], server[1], ca)), Clock.systemUTC(), l -> { });
+    certs = CertsInit.run(dir.resolve("certs"), List.of("host-a", "host-b"), List.of("alice"),
+        List.of("bob"), List.of(), Duration.ofDays(1));
+    TlsFiles server = certs.tlsFilesFor("collector");
+    collector = Collector.start(CollectorConfig.defaults(dir.resolve("data"))
+        .withListen("127.0.0.1", 0)
+        .withTls(new CollectorConfig.Tls(server.ca(), server.cert(), server.key())),
+        Clock.systemUTC(), l -> { });
   }
 
   @AfterEach
   void stop() {
+    agents.forEach(RawAgent::close);
     channels.forEach(ManagedChannel::shutdownNow);
     collector.close();
   }
 
   ManagedChannel channel(ChannelCredentials creds) {
-    ManagedChannel ch = Grpc.newChannelBuilderForAddress("127.0.0.1", collector.port(), creds).build();
+    ManagedChannel ch = Grpc.newChannelBuilder("localhost:" + collector.port(), creds).build();
     channels.add(ch);
     return ch;
   }
 
-  ManagedChannel as(String cn) throws Exception {
-    Path[] client = issue(cn, false);
-    return channel(TlsChannelCredentials.newBuilder().trustManager(ca.toFile())
-        .keyManager(client[0].toFile(), client[1].toFile()).build());
+  ManagedChannel as(String name) throws SecuritySetupException {
+    return channel(Tls.channelCredentials(certs.tlsFilesFor(name)));
   }
 
-  static Status hello(ManagedChannel ch, String agentId, List<CollectorFrame> frames) {
-    Status[] status = new Status[1];
-    StreamObserver<AgentFrame> out = AgentGatewayGrpc.newStub(ch).connect(new StreamObserver<>() {
-      public void onNext(CollectorFrame f) { frames.add(f); }
-      public void onError(Throwable t) { status[0] = Status.fromThrowable(t); }
-      public void onCompleted() { status[0] = Status.OK; }
+  OperatorGrpc.OperatorBlockingStub operator(String name) throws SecuritySetupException {
+    return OperatorGrpc.newBlockingStub(as(name)).withDeadlineAfter(10, TimeUnit.SECONDS);
+  }
+
+  RawAgent agentStream(String certName, String claimedId) throws SecuritySetupException {
+    RawAgent a = new RawAgent(as(certName), claimedId).hello();
+    agents.add(a);
+    return a;
+  }
+
+  List<AuditEntry> audit() {
+    try {
+      return operator("alice").listAudit(ListAuditRequest.newBuilder().setLimit(1000).build())
+          .getEntriesList();
+    } catch (SecuritySetupException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Test
+  void anAgentMaySayHelloOnlyAsItselfAndAForgedIdIsAudited() throws Exception {
+    RawAgent honest = agentStream("host-a", "host-a");
+    honest.await("welcome", f -> f.hasWelcome());
+    RawAgent forger = agentStream("host-a", "host-b");
+    Eventually.await(Duration.ofSeconds(10), "forger closed", () -> forger.closedWith != null);
+    assertThat(forger.closedWith.getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+    assertThat(forger.closedWith.getDescription()).contains("host-a").contains("host-b");
+    assertThat(collector.fleet().connected("host-b")).isFalse();
+    assertThat(audit()).anySatisfy(e -> {
+      assertThat(e.getWho()).isEqualTo("host-a");
+      assertThat(e.getAction()).isEqualTo("Connect");
+      assertThat(e.getTarget()).isEqualTo("host-b");
+      assertThat(e.getResult()).isEqualTo("DENIED");
+      assertThat(e.getRemoteAddress()).startsWith("127.0.0.1:");
     });
-    out.onNext(AgentFrame.newBuilder().setHello(Hello.newBuilder().setAgentId(agentId)).build());
-    Eventually.await(Duration.ofSeconds(10), "answer", () -> status[0] != null || !frames.isEmpty());
-    return status[0];
+    assertThat(collector.metrics().refusedCalls.labelValues("Connect").getLongValue()).isEqualTo(1);
   }
 
   @Test
-  void anAgentCertificateMaySayHelloOnlyAsItself() throws Exception {
-    ManagedChannel hostA = as("host-a");
-    List<CollectorFrame> frames = new CopyOnWriteArrayList<>();
-    assertThat(hello(hostA, "host-a", frames)).isNull();
-    assertThat(frames.get(0).hasWelcome()).isTrue();
-    Status impostor = hello(as("host-a"), "host-b", new CopyOnWriteArrayList<>());
-    assertThat(impostor.getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+  void anOperatorCertificateCannotConnectAsAnAgent() throws Exception {
+    RawAgent impostor = agentStream("alice", "alice");
+    Eventually.await(Duration.ofSeconds(10), "closed", () -> impostor.closedWith != null);
+    assertThat(impostor.closedWith.getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+    assertThat(impostor.closedWith.getDescription()).contains("agent role required");
   }
 
   @Test
-  void operatorCallsAreAuditedUnderTheCertificateName() throws Exception {
-    var op = OperatorGrpc.newBlockingStub(as("operator-alice"));
-    op.enableStop(EnableStopRequest.newBuilder().setReason("drill").build());
-    assertThat(op.listAudit(ListAuditRequest.getDefaultInstance()).getEntriesList())
-        .anySatisfy(e -> {
-          assertThat(e.getAction()).isEqualTo("EnableStop");
-          assertThat(e.getWho()).isEqualTo("operator-alice");
-        });
+  void anAgentCertificateCannotStopTheFleet() throws Exception {
+    var agent = operator("host-a");
+    assertThatThrownBy(() -> agent.enableStop(EnableStopRequest.newBuilder().setReason("mine").build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e ->
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED));
+    assertThatThrownBy(() -> agent.getStatus(StatusRequest.getDefaultInstance()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e ->
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED));
+    assertThat(collector.fleet().stopStatus().getState().getEpoch()).isZero();
+    assertThat(audit()).anySatisfy(e -> {
+      assertThat(e.getWho()).isEqualTo("host-a");
+      assertThat(e.getRole()).isEqualTo("agent");
+      assertThat(e.getAction()).isEqualTo("EnableStop");
+      assertThat(e.getResult()).isEqualTo("DENIED");
+    });
   }
 
   @Test
-  void withRolesOnlyOperatorsChangeTheFleetAndViewersOnlyRead() throws Exception {
-    Path[] server = issue("collector-2", true);
-    collector.close();
-    collector = Collector.start(CollectorConfig.defaults(dir.resolve("data")).withListen("127.0.0.1", 0)
-        .withTls(new CollectorConfig.Tls(server[0], server[1], ca, List.of("operator-alice"),
-            List.of("viewer-bob"))), Clock.systemUTC(), l -> { });
-    var bob = OperatorGrpc.newBlockingStub(as("viewer-bob"));
-    assertThat(bob.getStatus(StatusRequest.getDefaultInstance()).getAgentsConnected()).isZero();
-    org.assertj.core.api.Assertions.assertThatThrownBy(() ->
-            bob.enableStop(EnableStopRequest.newBuilder().setReason("let me").build()))
-        .hasMessageContaining("PERMISSION_DENIED").hasMessageContaining("needs the operator role");
-    var agentCert = OperatorGrpc.newBlockingStub(as("host-a"));
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> agentCert.getStatus(StatusRequest.getDefaultInstance()))
-        .hasMessageContaining("PERMISSION_DENIED");
-    var alice = OperatorGrpc.newBlockingStub(as("operator-alice"));
-    assertThat(alice.enableStop(EnableStopRequest.newBuilder().setReason("drill").build()).getState().getEpoch())
+  void aViewerReadsButCannotResumeAndAnOperatorCan() throws Exception {
+    var alice = operator("alice");
+    assertThat(alice.enableStop(EnableStopRequest.newBuilder().setReason("drill").build())
+        .getState().getEpoch()).isEqualTo(1);
+    var bob = operator("bob");
+    assertThat(bob.getStatus(StatusRequest.getDefaultInstance()).getStop().getState().getEpoch())
         .isEqualTo(1);
-    assertThat(alice.listAudit(ListAuditRequest.getDefaultInstance()).getEntriesList())
+    assertThatThrownBy(() -> bob.disableStop(DisableStopRequest.newBuilder().setReason("let me").build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+          assertThat(e.getStatus().getDescription()).contains("operator role required for DisableStop");
+        });
+    assertThat(collector.fleet().stopStatus().getState().getEpoch()).isEqualTo(1);
+    assertThat(alice.disableStop(DisableStopRequest.newBuilder().setReason("fixed").build())
+        .getState().getEpoch()).isEqualTo(2);
+    assertThat(audit())
         .anySatisfy(e -> {
-          assertThat(e.getWho()).isEqualTo("viewer-bob");
+          assertThat(e.getWho()).isEqualTo("bob");
           assertThat(e.getRole()).isEqualTo("viewer");
+          assertThat(e.getAction()).isEqualTo("DisableStop");
           assertThat(e.getResult()).isEqualTo("DENIED");
         })
         .anySatisfy(e -> {
-          assertThat(e.getWho()).isEqualTo("operator-alice");
+          assertThat(e.getWho()).isEqualTo("alice");
           assertThat(e.getRole()).isEqualTo("operator");
+          assertThat(e.getAction()).isEqualTo("EnableStop");
           assertThat(e.getResult()).isEqualTo("OK");
         });
   }
 
   @Test
-  void plaintextAndCertificateLessClientsAreRefused() throws Exception {
+  void aCertificateFromAnUnknownCaIsRefusedInTheHandshakeAndAudited() throws Exception {
+    CertsInit.Result other = CertsInit.run(dir.resolve("other-ca"), List.of(), List.of("mallory"),
+        List.of(), List.of(), Duration.ofDays(1));
+    TlsFiles mallory = other.tlsFilesFor("mallory");
+    // Mallory trusts our collector (our CA) but presents a certificate from her own CA.
+    var stub = OperatorGrpc.newBlockingStub(channel(Tls.channelCredentials(
+            new TlsFiles(certs.caCert(), mallory.cert(), mallory.key()))))
+        .withDeadlineAfter(10, TimeUnit.SECONDS);
+    assertThatThrownBy(() -> stub.enableStop(EnableStopRequest.newBuilder().setReason("x").build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e ->
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
+    assertThat(collector.fleet().stopStatus().getState().getEpoch()).isZero();
+    Eventually.await(Duration.ofSeconds(10), "handshake refusal audited", () -> audit().stream()
+        .anyMatch(e -> e.getAction().equals("TlsHandshake") && e.getWho().contains("mallory")
+            && e.getResult().equals("DENIED")));
+  }
+
+  @Test
+  void plaintextToTheTlsCollectorFailsWithAClearExplanation() {
     var plain = OperatorGrpc.newBlockingStub(channel(InsecureChannelCredentials.create()))
-        .withDeadlineAfter(5, java.util.concurrent.TimeUnit.SECONDS);
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> plain.getStatus(StatusRequest.getDefaultInstance()))
-        .isInstanceOf(StatusRuntimeException.class);
-    var noCert = OperatorGrpc.newBlockingStub(channel(TlsChannelCredentials.newBuilder()
-        .trustManager(ca.toFile()).build())).withDeadlineAfter(5, java.util.concurrent.TimeUnit.SECONDS);
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> noCert.getStatus(StatusRequest.getDefaultInstance()))
-        .isInstanceOf(StatusRuntimeException.class);
+        .withDeadlineAfter(10, TimeUnit.SECONDS);
+    StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(
+        StatusRuntimeException.class, () -> plain.getStatus(StatusRequest.getDefaultInstance()));
+    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+    assertThat(Tls.explain(e.getStatus(), "localhost:" + collector.port(), true))
+        .contains("requires TLS").contains("--insecure");
   }
 
   @Test
   void aRealAgentConnectsOverMutualTls() throws Exception {
-    Path[] agentCert = issue("w1", false);
-    AgentConfig base = AgentConfig.defaults("w1", "127.0.0.1:" + collector.port(), dir.resolve("w1"));
-    AgentConfig config = base.withCollector(new AgentConfig.Collector("127.0.0.1:" + collector.port(), false,
-        ca, agentCert[0], agentCert[1], Duration.ofMillis(100), Duration.ofMillis(400)));
+    TlsFiles files = certs.tlsFilesFor("host-a");
+    AgentConfig base = AgentConfig.defaults("host-a", "localhost:" + collector.port(), dir.resolve("host-a"));
+    AgentConfig config = base.withCollector(new AgentConfig.Collector("localhost:" + collector.port(),
+        false, files.ca(), files.cert(), files.key(), Duration.ofMillis(100), Duration.ofMillis(400)));
     try (Agent agent = Agent.start(config, Clock.systemUTC(), l -> { })) {
-      Eventually.await(Duration.ofSeconds(10), "agent connected", () -> collector.fleet().connected("w1"));
-      assertThat(collector.fleet().session("w1").orElseThrow().identity()).hasValue("w1");
+      Eventually.await(Duration.ofSeconds(10), "agent connected", () -> collector.fleet().connected("host-a"));
+      assertThat(collector.fleet().session("host-a").orElseThrow().identity().name()).isEqualTo("host-a");
     }
+  }
+
+  @Test
+  void anInsecureAgentAgainstTheTlsCollectorExplainsWhyItCannotConnect() throws Exception {
+    List<String> progress = new java.util.concurrent.CopyOnWriteArrayList<>();
+    AgentConfig plaintext = AgentConfig.defaults("host-a", "localhost:" + collector.port(), dir.resolve("plain"))
+        .withReconnect(Duration.ofMillis(100), Duration.ofMillis(400));
+    assertThat(plaintext.collector().insecure()).isTrue();
+    try (Agent agent = Agent.start(plaintext, Clock.systemUTC(), progress::add)) {
+      Eventually.await(Duration.ofSeconds(10), "an explanation", () -> progress.stream()
+          .anyMatch(l -> l.contains("closed the plaintext connection during set-up: it most likely requires TLS")));
+      assertThat(collector.fleet().connected("host-a")).isFalse();
+    }
+  }
+
+  @Test
+  void startingWithoutTlsFilesOrInsecureFailsNamingWhatIsMissing() {
+    CollectorConfig bare = CollectorConfig.defaults(dir.resolve("bare")).withListen("127.0.0.1", 0);
+    assertThatThrownBy(() -> Collector.start(bare, Clock.systemUTC(), l -> { }))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("missing --ca, --cert, --key")
+        .hasMessageContaining("--insecure");
   }
 }

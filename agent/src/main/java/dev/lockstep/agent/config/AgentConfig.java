@@ -195,8 +195,13 @@ public record AgentConfig(
       p.add("collector.address must be HOST:PORT, got " + quote(collector.target()));
     }
     if (!collector.insecure()) {
-      if ((collector.certFile() == null) != (collector.keyFile() == null)) {
-        p.add("collector.tls.cert_file and collector.tls.key_file must be given together");
+      List<String> missing = new ArrayList<>();
+      if (collector.caFile() == null) missing.add("collector.tls.ca_file (--ca)");
+      if (collector.certFile() == null) missing.add("collector.tls.cert_file (--cert)");
+      if (collector.keyFile() == null) missing.add("collector.tls.key_file (--key)");
+      if (!missing.isEmpty()) {
+        p.add("no TLS configured: missing " + String.join(", ", missing)
+            + "; plaintext only with collector.insecure: true or --insecure");
       }
     }
     positive(p, "collector.reconnect_initial", collector.reconnectInitial());
@@ -333,6 +338,13 @@ public record AgentConfig(
 
   public AgentConfig withCollectorTarget(String target) {
     return withCollector(new Collector(target, collector.insecure(), collector.caFile(), collector.certFile(), collector.keyFile(), collector.reconnectInitial(), collector.reconnectMax()));
+  }
+
+  /** Sets the mTLS files (null keeps the current one). */
+  public AgentConfig withTlsFiles(Path ca, Path cert, Path key) {
+    return withCollector(new Collector(collector.target(), collector.insecure(),
+        ca != null ? ca : collector.caFile(), cert != null ? cert : collector.certFile(),
+        key != null ? key : collector.keyFile(), collector.reconnectInitial(), collector.reconnectMax()));
   }
 
   public AgentConfig withInsecure(boolean insecure) {

@@ -61,7 +61,9 @@ final class ConfigFile {
       throw new ConfigException(name + ": the top level must be a mapping");
     }
     AgentConfig c = new ConfigFile(name).read(root);
-    List<String> problems = c.problems();
+    // Everything but the TLS requirement, which flags (--ca/--cert/--key, --insecure) may still
+    // satisfy; Agent.start validates the final config, TLS included.
+    List<String> problems = c.collector().insecure() ? c.problems() : c.withInsecure(true).problems();
     if (!problems.isEmpty()) {
       throw new ConfigException(name + ": " + problems.get(0));
     }

@@ -19,7 +19,9 @@ import io.grpc.ConnectivityState;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
-import io.grpc.TlsChannelCredentials;
+import dev.lockstep.security.SecuritySetupException;
+import dev.lockstep.security.Tls;
+import dev.lockstep.security.TlsFiles;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -119,7 +121,7 @@ public final class Uplink implements AutoCloseable {
       t.setDaemon(true);
       return t;
     }, NioIoHandler.newFactory());
-    this.channel = NettyChannelBuilder.forTarget(config.target(), credentials(config))
+    this.channel = NettyChannelBuilder.forTarget(config.target(), credentials(config, executor))
         .eventLoopGroup(eventLoop)
         .channelType(NioSocketChannel.class)
         .executor(executor)
@@ -130,18 +132,21 @@ public final class Uplink implements AutoCloseable {
         .build();
   }
 
-  private static ChannelCredentials credentials(AgentConfig.Collector c) throws IOException {
+  /**
+   * Plaintext only with {@code insecure}; otherwise mTLS from the three PEM files, re-read every
+   * minute on the uplink thread so rotated certificates are used for the next connection.
+   */
+  private static ChannelCredentials credentials(AgentConfig.Collector c,
+      ScheduledExecutorService reloader) throws IOException {
     if (c.insecure()) {
       return InsecureChannelCredentials.create();
     }
-    TlsChannelCredentials.Builder b = TlsChannelCredentials.newBuilder();
-    if (c.caFile() != null) {
-      b.trustManager(c.caFile().toFile());
+    try {
+      return Tls.channelCredentials(new TlsFiles(c.caFile(), c.certFile(), c.keyFile()), reloader,
+          Duration.ofMinutes(1));
+    } catch (SecuritySetupException | NullPointerException e) {
+      throw new IOException(e.getMessage(), e);
     }
-    if (c.certFile() != null) {
-      b.keyManager(c.certFile().toFile(), c.keyFile().toFile());
-    }
-    return b.build();
   }
 
   public void start() {
@@ -216,7 +221,10 @@ public final class Uplink implements AutoCloseable {
       @Override
       public void onError(Throwable t) {
         if (gen == generation) {
-          broken(Status.fromThrowable(t).getCode() + " " + shortDescription(t));
+          Status status = Status.fromThrowable(t);
+          broken(status.getCode() == Status.Code.UNAVAILABLE
+              ? Tls.explain(status, config.target(), config.insecure())
+              : status.getCode() + " " + shortDescription(t));
         }
       }
 

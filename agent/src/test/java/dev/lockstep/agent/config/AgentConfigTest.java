@@ -28,6 +28,10 @@ class AgentConfigTest {
     assertThat(c.agentId()).isEqualTo("worker-01");
     assertThat(c.collector().target()).isEqualTo("collector.internal:7443");
     assertThat(c.collector().insecure()).isFalse();
+    assertThat(c.collector().caFile()).isEqualTo(Path.of("/etc/lockstep/ca.pem"));
+    assertThat(c.collector().certFile()).isEqualTo(Path.of("/etc/lockstep/worker-01.pem"));
+    assertThat(c.collector().keyFile()).isEqualTo(Path.of("/etc/lockstep/worker-01-key.pem"));
+    assertThat(c.problems()).isEmpty();
     assertThat(c.golden().dirs()).containsExactly("/tmp/shadow_simulation_*/golden");
     assertThat(c.logs()).hasSize(2);
     assertThat(c.logs().get(0).rules()).hasSize(6);

@@ -222,7 +222,9 @@ public final class FleetBench {
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-cp", System.getProperty("java.class.path"), "dev.lockstep.collector.CollectorMain",
         "--insecure", "--listen", "127.0.0.1:0", "--port-file", work.resolve("collector.port").toString(),
-        "--data-dir", work.resolve("collector-data").toString(), "--metrics-port", "0", "--stop-policy", "fleet"));
+        "--data-dir", work.resolve("collector-data").toString(), "--metrics-port", "0", "--stop-policy", "fleet",
+        // the benchmark measures ingest capacity, not the per-agent rate limit (default 20,000/s)
+        "--max-events-per-second", "100000000"));
     Process p = new ProcessBuilder(command).redirectErrorStream(true)
         .redirectOutput(work.resolve("collector.log").toFile()).start();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);

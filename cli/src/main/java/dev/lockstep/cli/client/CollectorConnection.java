@@ -1,6 +1,9 @@
 package dev.lockstep.cli.client;
 
 import dev.lockstep.proto.v1.OperatorGrpc;
+import dev.lockstep.security.SecuritySetupException;
+import dev.lockstep.security.Tls;
+import dev.lockstep.security.TlsFiles;
 import io.grpc.ChannelCredentials;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
@@ -11,8 +14,6 @@ import io.grpc.netty.shaded.io.netty.channel.nio.NioIoHandler;
 import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioSocketChannel;
 import io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
@@ -59,16 +60,17 @@ public final class CollectorConnection implements AutoCloseable {
 
   /**
    * Opens a channel (lazily: nothing is sent until the first call). Plaintext when {@code tls} is
-   * null, TLS/mTLS otherwise.
+   * null ({@code --insecure}), mTLS from the security module otherwise (loaded once: a command is
+   * short-lived).
    *
-   * @throws UncheckedIOException when a PEM file cannot be parsed
+   * @throws IllegalArgumentException naming the file when a PEM file cannot be used
    */
   public static CollectorConnection open(CollectorAddress address, TlsFiles tls, Duration callTimeout) {
     ChannelCredentials credentials;
     try {
-      credentials = tls == null ? InsecureChannelCredentials.create() : tls.credentials();
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot load TLS files: " + e.getMessage(), e);
+      credentials = tls == null ? InsecureChannelCredentials.create() : Tls.channelCredentials(tls);
+    } catch (SecuritySetupException e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
     }
     // Start-up matters for a CLI: NettyChannelBuilder directly (no provider registry), the
     // address resolved once here (no DNS resolver thread pool), and plain NIO with one event

@@ -7,7 +7,7 @@ import java.net.NoRouteToHostException;
 import java.net.UnknownHostException;
 import java.nio.channels.UnresolvedAddressException;
 import java.time.Duration;
-import javax.net.ssl.SSLException;
+import dev.lockstep.security.Tls;
 
 /**
  * A failed call as a value: the one line an operator reads and the exit code a script checks.
@@ -26,9 +26,11 @@ public record RpcFailure(int exitCode, String message) {
     String description = status.getDescription() == null ? "" : status.getDescription();
     switch (status.getCode()) {
       case UNAVAILABLE:
+        String network = networkReason(status);
         return new RpcFailure(
             ExitCode.COLLECTOR_ERROR,
-            "cannot reach collector at " + address + " (" + unavailableReason(status, tls) + ")");
+            network != null ? "cannot reach collector at " + address + " (" + network + ")"
+                : oneLine(Tls.explain(status, address.toString(), !tls)));
       case DEADLINE_EXCEEDED:
         return new RpcFailure(
             ExitCode.COLLECTOR_ERROR,
@@ -58,22 +60,9 @@ public record RpcFailure(int exitCode, String message) {
     }
   }
 
-  private static String unavailableReason(Status status, boolean tls) {
-    for (Throwable t = status.getCause(); t != null; t = t.getCause()) {
-      String m = String.valueOf(t.getMessage());
-      if (m.contains("CERTIFICATE_REQUIRED")) {
-        return "the collector requires a client certificate: give --cert and --key";
-      }
-      if (m.contains("No subject alternative") || m.contains("No name matching")) {
-        return "TLS handshake failed: the collector's certificate does not name this host";
-      }
-      if (t instanceof java.security.cert.CertificateException
-          || t instanceof java.security.cert.CertPathValidatorException
-          || m.contains("PKIX path") || m.contains("unable to find valid certification path")) {
-        return "TLS handshake failed: the collector's certificate is not signed by --ca";
-      }
-    }
-    for (Throwable t = status.getCause(); t != null; t = t.getCause()) {
+  /** The reason when the network (not TLS) failed: refused, unknown host, no route; else null. */
+  private static String networkReason(Status status) {
+    for (Throwable t = status.getCause(); t != null; t = t.getCause() == t ? null : t.getCause()) {
       if (t instanceof ConnectException) {
         String lower = t.getMessage() == null ? "" : t.getMessage().toLowerCase();
         return lower.contains("refused") || lower.isEmpty() ? "connection refused" : oneLine(t.getMessage());
@@ -84,25 +73,12 @@ public record RpcFailure(int exitCode, String message) {
       if (t instanceof NoRouteToHostException) {
         return "no route to host";
       }
-      if (t instanceof SSLException) {
-        return "TLS handshake failed: " + oneLine(String.valueOf(t.getMessage()));
-      }
     }
-    String d = status.getDescription();
-    if (d == null || d.isBlank()) {
-      return "unavailable";
-    }
-    String lower = d.toLowerCase();
-    if (!tls && (lower.equals("io exception") || lower.contains("network closed"))) {
-      return "connection closed by the collector; if it serves TLS, give --ca (and --cert/--key)";
-    }
-    if (lower.contains("unable to resolve host")) {
+    String d = status.getDescription() == null ? "" : status.getDescription().toLowerCase();
+    if (d.contains("unable to resolve host")) {
       return "unknown host";
     }
-    if (lower.contains("refused")) {
-      return "connection refused";
-    }
-    return oneLine(d);
+    return null;
   }
 
   private static String oneLine(String s) {

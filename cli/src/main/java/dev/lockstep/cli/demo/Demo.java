@@ -12,8 +12,12 @@ import dev.lockstep.proto.v1.StopMode;
 import dev.lockstep.proto.v1.StopStatus;
 import dev.lockstep.proto.v1.StopStatusRequest;
 import dev.lockstep.golden.DiffReport;
+import dev.lockstep.security.CertsInit;
+import dev.lockstep.security.SecuritySetupException;
+import dev.lockstep.security.Tls;
+import dev.lockstep.security.TlsFiles;
+import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -28,12 +32,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 /**
- * The whole incident loop on one machine: a collector and N agents as separate processes on
- * loopback, a simulated engine per host, a few clean cycles, one injected divergence, the P0
+ * The whole incident loop on one machine: certificates from {@link CertsInit}, a collector and N
+ * agents as separate processes on loopback talking mTLS, a simulated engine per host, a few clean cycles, one injected divergence, the P0
  * incident, the fleet-wide stop and its confirmations, then the operator's resume. Every step is
  * printed as it happens; the last line is one JSON object of figures.
  */
 public final class Demo {
+  /** The operator certificate the demo acts as. */
+  static final String OPERATOR = "demo-operator";
+
   /** What the demo found, printed as its last line. */
   public record Result(int agents, List<String[]> incidents, int stopConfirmed, long detectToConfirmMillis) {
     public String toJson() {
@@ -94,25 +101,43 @@ public final class Demo {
   private Result runFleet(FleetProcesses fleet, List<SimulatedEngine> engines, List<Thread> engineThreads)
       throws IOException, InterruptedException {
     say("workspace " + dir);
+    List<String> hosts = new ArrayList<>();
+    for (int i = 1; i <= agentCount; i++) hosts.add("host-" + i);
+    Path certDir = dir.resolve("certs");
+    CertsInit.Result certs;
+    try {
+      certs = CertsInit.run(certDir, hosts, List.of(OPERATOR), List.of(), List.of(), Duration.ofDays(1));
+    } catch (SecuritySetupException e) {
+      throw new IOException("demo: cannot create certificates: " + e.getMessage(), e);
+    }
+    say("certificates in " + certDir.getFileName() + " (lockstep certs init --agents " + String.join(",", hosts)
+        + " --operators " + OPERATOR + "): a CA, the collector, one per agent, one operator");
+    TlsFiles collectorTls = certs.tlsFilesFor(CertsInit.COLLECTOR_NAME);
     Path portFile = dir.resolve("collector.port");
     Path dataDir = dir.resolve("collector-data");
     say("starting collector (RocksDB in " + dataDir.getFileName() + ")");
-    fleet.start("collector", List.of("collector", "--insecure", "--listen", "127.0.0.1:0",
+    fleet.start("collector", List.of("collector", "--ca", collectorTls.ca().toString(),
+        "--cert", collectorTls.cert().toString(), "--key", collectorTls.key().toString(),
+        "--listen", "127.0.0.1:0",
         "--port-file", portFile.toString(), "--data-dir", dataDir.toString(), "--metrics-port", "0",
         "--stop-policy", "fleet", "--correlation-window", "30s"));
     await("collector to listen", () -> Files.exists(portFile), Duration.ofSeconds(30), dir.resolve("collector.log"));
-    String target = "127.0.0.1:" + Files.readString(portFile).trim();
+    // "localhost" is one of the names in the collector's certificate (its SANs).
+    String target = "localhost:" + Files.readString(portFile).trim();
     say("collector listening on " + target);
 
     List<Path> stopFiles = new ArrayList<>();
     Path hookLog = dir.resolve("hooks.log");
     for (int i = 1; i <= agentCount; i++) {
       String host = "host-" + i;
+      TlsFiles agentTls = certs.tlsFilesFor(host);
       Path hostDir = dir.resolve(host);
       Path golden = Files.createDirectories(hostDir.resolve("golden"));
       Path stopFile = hostDir.resolve("workflows.stop");
       stopFiles.add(stopFile);
-      fleet.start("agent-" + host, List.of("agent", "--insecure", "--id", host, "--collector", target,
+      fleet.start("agent-" + host, List.of("agent", "--ca", agentTls.ca().toString(),
+          "--cert", agentTls.cert().toString(), "--key", agentTls.key().toString(),
+          "--id", host, "--collector", target,
           "--golden-dir", golden.toString(), "--stop-file", stopFile.toString(),
           "--spool-dir", hostDir.resolve("spool").toString(), "--state-dir", hostDir.resolve("state").toString(),
           "--metrics-port", "0",
@@ -123,11 +148,18 @@ public final class Demo {
     }
     say("started " + agentCount + " agents, each watching its host's golden directory");
 
-    ManagedChannel channel = ManagedChannelBuilder.forTarget(target).usePlaintext().build();
+    ManagedChannel channel;
+    try {
+      channel = Grpc.newChannelBuilder(target, Tls.channelCredentials(certs.tlsFilesFor(OPERATOR))).build();
+    } catch (SecuritySetupException e) {
+      throw new IOException("demo: " + e.getMessage(), e);
+    }
     try {
       OperatorGrpc.OperatorBlockingStub operator = OperatorGrpc.newBlockingStub(channel);
       await("all agents to connect", () -> connected(operator) == agentCount, Duration.ofSeconds(30), dir.resolve("collector.log"));
       say("all " + agentCount + " agents connected");
+      say("the fleet runs with mTLS: every agent proves its id with its certificate, and this demo"
+          + " talks to the Operator API as \"" + OPERATOR + "\" (role operator)");
 
       for (SimulatedEngine engine : engines) {
         Thread t = new Thread(engine, "engine-" + engineThreads.size());

@@ -13,11 +13,13 @@ import picocli.CommandLine.Option;
 @Command(
     name = "audit",
     mixinStandardHelpOptions = true,
-    header = "Show the audit log of operator actions.",
+    header = "Show the audit log: operator actions and refused attempts.",
     description = {
-      "Every call that changes the fleet (stop, resume, ack, resolve) is audited by the"
-          + " collector with who, role, target, remote address and result. Shows the most recent"
-          + " entries, optionally only those within --since.",
+      "Every call that changes the fleet (stop, resume, ack, resolve) and every refused attempt"
+          + " (wrong role, an agent claiming another id, a certificate from an unknown CA) is"
+          + " audited by the collector with who (certificate CN), role, target, remote address and"
+          + " result (OK, DENIED, ERROR). Shows the most recent entries, optionally only those"
+          + " within --since.",
       "",
       "With -o json prints the AuditList message."
     },

@@ -2,7 +2,10 @@ package dev.lockstep.cli.fleet;
 
 import dev.lockstep.cli.client.CollectorAddress;
 import dev.lockstep.cli.client.CollectorConnection;
-import dev.lockstep.cli.client.TlsFiles;
+import dev.lockstep.security.TlsFiles;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
 import java.nio.file.Path;
 import java.time.Duration;
 import picocli.CommandLine.Command;
@@ -56,28 +59,31 @@ public final class CollectorOptions {
       names = "--ca",
       paramLabel = "FILE",
       defaultValue = "${env:LOCKSTEP_CA}",
-      description = "PEM CA bundle that signs the collector's certificate; implies TLS (env LOCKSTEP_CA).")
+      description = "PEM CA bundle that signs the collector's certificate (ca.pem from lockstep certs"
+          + " init; env LOCKSTEP_CA).")
   Path ca;
 
   @Option(
       names = "--cert",
       paramLabel = "FILE",
       defaultValue = "${env:LOCKSTEP_CERT}",
-      description = "PEM client certificate for mTLS (with --key); implies TLS (env LOCKSTEP_CERT).")
+      description = "Your PEM client certificate, OU operator or viewer (env LOCKSTEP_CERT).")
   Path cert;
 
   @Option(
       names = "--key",
       paramLabel = "FILE",
       defaultValue = "${env:LOCKSTEP_KEY}",
-      description = "PEM private key (PKCS#8) of --cert (env LOCKSTEP_KEY).")
+      description = "PEM private key of --cert (env LOCKSTEP_KEY).")
   Path key;
 
   @Option(
       names = "--insecure",
+      defaultValue = "${env:LOCKSTEP_INSECURE:-false}",
       description =
-          "Plaintext gRPC, no TLS (also the default when no TLS file is given, for a collector"
-              + " started with --insecure); may not be combined with --ca/--cert/--key.")
+          "Plaintext gRPC without TLS, only for a collector started with --insecure (env"
+              + " LOCKSTEP_INSECURE=true); without it --ca, --cert and --key are required."
+              + " May not be combined with them.")
   boolean insecure;
 
   /** @throws IllegalArgumentException (a usage error) naming the bad flag */
@@ -92,7 +98,24 @@ public final class CollectorOptions {
     if (tls && insecure) {
       throw new IllegalArgumentException("--insecure cannot be combined with --ca, --cert or --key");
     }
-    return CollectorConnection.open(address, tls ? new TlsFiles(ca, cert, key) : null, timeout);
+    if (insecure) {
+      return CollectorConnection.open(address, null, timeout);
+    }
+    List<String> missing = new ArrayList<>();
+    if (ca == null) missing.add("--ca");
+    if (cert == null) missing.add("--cert");
+    if (key == null) missing.add("--key");
+    if (!missing.isEmpty()) {
+      throw new IllegalArgumentException("no TLS configured: missing " + String.join(", ", missing)
+          + " (or LOCKSTEP_CA/LOCKSTEP_CERT/LOCKSTEP_KEY; `lockstep certs init` makes them);"
+          + " plaintext only with --insecure, for a collector started with --insecure");
+    }
+    for (Object[] f : new Object[][] {{"--ca", ca}, {"--cert", cert}, {"--key", key}}) {
+      if (!Files.isReadable((Path) f[1])) {
+        throw new IllegalArgumentException(f[0] + ": cannot read " + f[1]);
+      }
+    }
+    return CollectorConnection.open(address, new TlsFiles(ca, cert, key), timeout);
   }
 
 }

@@ -42,7 +42,7 @@ class EvidenceExportTest {
     fake.addArtifact("manifest.json", "log", "host-a", "not the manifest".getBytes(StandardCharsets.UTF_8), null);
     Path out = tmp.resolve("export");
 
-    Cli.Result r = Cli.run("evidence", "export", "inc-1", "--out", out.toString(), "--collector", fake.address());
+    Cli.Result r = Cli.run("evidence", "export", "inc-1", "--out", out.toString(), "--collector", fake.address(), "--insecure");
 
     assertThat(r.exitCode()).as(r.err()).isZero();
     assertThat(tmp.resolve("tmp/escaped.txt")).doesNotExist();
@@ -61,7 +61,7 @@ class EvidenceExportTest {
     byte[] data = "ps aux output\n".getBytes(StandardCharsets.UTF_8);
     fake.addArtifact("host-a/snapshot/ps_aux.txt", "snapshot", "host-a", data, "sha256:" + "0".repeat(64));
 
-    Cli.Result r = Cli.run("evidence", "export", "inc-1", "--out", tmp.resolve("x").toString(), "--collector", fake.address());
+    Cli.Result r = Cli.run("evidence", "export", "inc-1", "--out", tmp.resolve("x").toString(), "--collector", fake.address(), "--insecure");
 
     assertThat(r.exitCode()).isEqualTo(3);
     assertThat(r.err().strip()).startsWith("lockstep: artifact host-a/snapshot/ps_aux.txt: sha256 mismatch").doesNotContain("\n");
@@ -73,7 +73,7 @@ class EvidenceExportTest {
     fake.addArtifact("host-a/logs/" + "very-long-log-name-".repeat(8) + ".log", "log", "host-a", "x".repeat(5000).getBytes(StandardCharsets.UTF_8), null);
     Path tgz = tmp.resolve("m4-incident.tgz");
 
-    Cli.Result r = Cli.run("evidence", "export", "inc-1", "--out", tgz.toString(), "--collector", fake.address());
+    Cli.Result r = Cli.run("evidence", "export", "inc-1", "--out", tgz.toString(), "--collector", fake.address(), "--insecure");
 
     assertThat(r.exitCode()).as(r.err()).isZero();
     Path unpacked = Files.createDirectories(tmp.resolve("unpacked"));
@@ -92,7 +92,7 @@ class EvidenceExportTest {
     Path out = Files.createDirectories(tmp.resolve("busy"));
     Files.writeString(out.resolve("keep.txt"), "mine");
 
-    Cli.Result r = Cli.run("evidence", "export", "inc-1", "--out", out.toString(), "--collector", fake.address());
+    Cli.Result r = Cli.run("evidence", "export", "inc-1", "--out", out.toString(), "--collector", fake.address(), "--insecure");
 
     assertThat(r.exitCode()).isEqualTo(2);
     assertThat(r.err()).contains("exists and is not an empty directory (use --force)");

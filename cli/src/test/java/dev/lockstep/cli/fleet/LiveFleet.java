@@ -35,7 +35,7 @@ final class LiveFleet implements AutoCloseable {
   private final List<TestAgent> agents = new ArrayList<>();
 
   LiveFleet(Path dataDir) throws Exception {
-    collector = Collector.start(CollectorConfig.defaults(dataDir).withListen("127.0.0.1", 0), Clock.systemUTC(), line -> {});
+    collector = Collector.start(CollectorConfig.defaults(dataDir).withInsecure(true).withListen("127.0.0.1", 0), Clock.systemUTC(), line -> {});
     address = "127.0.0.1:" + collector.port();
     channel = NettyChannelBuilder.forAddress("127.0.0.1", collector.port()).usePlaintext().build();
     operator = OperatorGrpc.newBlockingStub(channel);
@@ -48,11 +48,12 @@ final class LiveFleet implements AutoCloseable {
     return a;
   }
 
-  /** {@code lockstep ARGS --collector THIS}. */
+  /** {@code lockstep ARGS --collector THIS --insecure} (this collector runs with --insecure). */
   Cli.Result lockstep(String... args) {
-    String[] all = Arrays.copyOf(args, args.length + 2);
+    String[] all = Arrays.copyOf(args, args.length + 3);
     all[args.length] = "--collector";
     all[args.length + 1] = address;
+    all[args.length + 2] = "--insecure";
     return Cli.run(all);
   }
 

@@ -88,7 +88,11 @@ class OnlineCommandsTest {
     Cli.Result resolve = fleet.lockstep("incident", "resolve", id, "--note", "rng now seeded", "-o", "json");
     Cli.Result open = fleet.lockstep("incidents", "--open");
     Cli.Result unknown = fleet.lockstep("incident", "show", "no-such-incident");
+    Cli.Result audit = fleet.lockstep("audit");
 
+    assertThat(audit.out())
+        .containsPattern("anonymous\\s+insecure\\s+AckIncident\\s+" + id + "\\s+\\S+\\s+OK\\s+looking at seed propagation")
+        .containsPattern("anonymous\\s+insecure\\s+ResolveIncident\\s+" + id + "\\s+\\S+\\s+OK\\s+rng now seeded");
     assertThat(list.out()).containsPattern(id + "\\s+P0\\s+OPEN\\s+MISMATCH\\s+UNSEEDED_RNG\\s+billing.reconcile");
     assertThat(none.out().strip()).isEqualTo("no incidents");
     assertThat(show.exitCode()).isZero();

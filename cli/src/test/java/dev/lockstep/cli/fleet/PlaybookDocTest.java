@@ -35,7 +35,7 @@ class PlaybookDocTest {
 
   @BeforeEach
   void start() throws Exception {
-    collector = Collector.start(CollectorConfig.defaults(dir.resolve("collector")).withListen("127.0.0.1", 0),
+    collector = Collector.start(CollectorConfig.defaults(dir.resolve("collector")).withInsecure(true).withListen("127.0.0.1", 0),
         Clock.systemUTC(), line -> {});
     address = "127.0.0.1:" + collector.port();
     for (String id : List.of("host-a", "host-b")) {
@@ -63,9 +63,9 @@ class PlaybookDocTest {
     golden("host-a", "primary", 42);
     golden("host-b", "shadow", 43);
     Eventually.await(WAIT, "the P0 and the automatic stop", () ->
-        Cli.run("incidents", "--open", "--severity", "P0", "-o", "json", "--collector", address).out().contains("\"P0\""));
+        Cli.run("incidents", "--open", "--severity", "P0", "-o", "json", "--collector", address, "--insecure").out().contains("\"P0\""));
     String incident = new ObjectMapper().readTree(
-            Cli.run("incidents", "--open", "--severity", "P0", "-o", "json", "--collector", address).out())
+            Cli.run("incidents", "--open", "--severity", "P0", "-o", "json", "--collector", address, "--insecure").out())
         .path("incidents").get(0).path("id").asText();
 
     // The recovery step re-runs "the workflow" 10x: a stand-in that writes the same golden file.
@@ -86,6 +86,7 @@ class PlaybookDocTest {
       if (!offline) {
         args.add("--collector");
         args.add(address);
+        args.add("--insecure");
       }
       Cli.Result result = Cli.run(args.toArray(String[]::new));
       assertThat(result.exitCode())
@@ -93,7 +94,7 @@ class PlaybookDocTest {
           .isIn(0, 1);
     }
 
-    String shown = Cli.run("incident", "show", incident, "-o", "json", "--collector", address).out();
+    String shown = Cli.run("incident", "show", incident, "-o", "json", "--collector", address, "--insecure").out();
     assertThat(shown).as("the playbook's resolve took effect").contains("RESOLVED");
     assertThat(dir.resolve("m4-incident-" + incident).resolve("manifest.json")).isRegularFile();
     Eventually.await(WAIT, "the playbook's resume reached every agent", () ->

@@ -35,7 +35,7 @@ class RealAgentsTest {
 
   @BeforeEach
   void start() throws Exception {
-    collector = Collector.start(CollectorConfig.defaults(dir.resolve("collector")).withListen("127.0.0.1", 0),
+    collector = Collector.start(CollectorConfig.defaults(dir.resolve("collector")).withInsecure(true).withListen("127.0.0.1", 0),
         Clock.systemUTC(), line -> {});
     address = "127.0.0.1:" + collector.port();
     for (String id : List.of("host-a", "host-b")) {
@@ -66,6 +66,7 @@ class RealAgentsTest {
     List<String> all = new ArrayList<>(List.of(args));
     all.add("--collector");
     all.add(address);
+    all.add("--insecure");
     return Cli.run(all.toArray(String[]::new));
   }
 

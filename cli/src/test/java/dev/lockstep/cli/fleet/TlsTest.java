@@ -4,188 +4,160 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lockstep.collector.Collector;
 import dev.lockstep.collector.config.CollectorConfig;
-import dev.lockstep.proto.v1.FleetStatus;
-import io.grpc.TlsServerCredentials;
-import java.math.BigInteger;
+import dev.lockstep.security.CertsInit;
+import dev.lockstep.security.TlsFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyPair;
-import java.security.KeyPairGenerator;
-import java.security.PrivateKey;
 import java.time.Clock;
-import java.time.Instant;
-import java.time.temporal.ChronoUnit;
-import java.util.Base64;
-import java.util.Date;
-import org.bouncycastle.asn1.x500.X500Name;
-import org.bouncycastle.asn1.x509.BasicConstraints;
-import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
-import org.bouncycastle.asn1.x509.Extension;
-import org.bouncycastle.asn1.x509.GeneralName;
-import org.bouncycastle.asn1.x509.GeneralNames;
-import org.bouncycastle.asn1.x509.KeyPurposeId;
-import org.bouncycastle.asn1.x509.KeyUsage;
-import org.bouncycastle.cert.X509CertificateHolder;
-import org.bouncycastle.cert.X509v3CertificateBuilder;
-import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
-import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The TLS flags against an mTLS Operator server and against the real collector under mTLS: a CA
- * to verify the server, a client certificate the server requires, one-line errors otherwise.
+ * The CLI against the real collector under mTLS, with certificates from {@code lockstep certs
+ * init}: roles from the certificates, refusals audited and shown by {@code lockstep audit}, and
+ * one-line errors (exit 3) for every TLS mismatch.
  */
 class TlsTest {
   @TempDir Path dir;
-  FakeOperator server;
-  Path ca;
-  Path otherCa;
-  Path clientCert;
-  Path clientKey;
-
-  Path serverCertFile;
-  Path serverKeyFile;
+  Path certs;
+  Collector collector;
+  String address;
 
   @BeforeEach
   void start() throws Exception {
-    Pki pki = new Pki("lockstep-test-ca");
-    ca = pem(dir.resolve("ca.pem"), "CERTIFICATE", pki.caCert.getEncoded());
-    KeyPair serverKeys = Pki.keys();
-    X509CertificateHolder serverCert = pki.issue("collector", serverKeys, KeyPurposeId.id_kp_serverAuth, true);
-    serverCertFile = pem(dir.resolve("server.pem"), "CERTIFICATE", serverCert.getEncoded());
-    serverKeyFile = key(dir.resolve("server.key"), serverKeys.getPrivate());
-    KeyPair clientKeys = Pki.keys();
-    clientCert = pem(dir.resolve("alice.pem"), "CERTIFICATE", pki.issue("operator-alice", clientKeys, KeyPurposeId.id_kp_clientAuth, false).getEncoded());
-    clientKey = key(dir.resolve("alice.key"), clientKeys.getPrivate());
-    otherCa = pem(dir.resolve("other-ca.pem"), "CERTIFICATE", new Pki("someone-else").caCert.getEncoded());
-    server = new FakeOperator(TlsServerCredentials.newBuilder()
-        .keyManager(serverCertFile.toFile(), serverKeyFile.toFile())
-        .trustManager(ca.toFile())
-        .clientAuth(TlsServerCredentials.ClientAuth.REQUIRE)
-        .build());
-    server.status = FleetStatus.newBuilder().setAgentsConnected(7).build();
+    certs = dir.resolve("certs");
+    Cli.Result init = Cli.run("certs", "init", "--dir", certs.toString(), "--agents", "host-a",
+        "--operators", "alice", "--viewers", "bob");
+    assertThat(init.exitCode()).as(init.err()).isZero();
+    TlsFiles server = TlsFiles.inDirectory(certs, "collector");
+    collector = Collector.start(CollectorConfig.defaults(dir.resolve("collector"))
+        .withListen("127.0.0.1", 0)
+        .withTls(new CollectorConfig.Tls(server.ca(), server.cert(), server.key())),
+        Clock.systemUTC(), line -> { });
+    address = "localhost:" + collector.port();
   }
 
   @AfterEach
-  void stop() throws Exception {
-    server.close();
+  void stop() {
+    collector.close();
+  }
+
+  /** {@code lockstep ARGS} as certificate {@code name} (its files from certs init). */
+  Cli.Result as(String name, String... args) {
+    List<String> all = new ArrayList<>(List.of(args));
+    all.addAll(List.of("--collector", address, "--ca", certs.resolve("ca.pem").toString(),
+        "--cert", certs.resolve(name + ".pem").toString(),
+        "--key", certs.resolve(name + "-key.pem").toString()));
+    return Cli.run(all.toArray(String[]::new));
   }
 
   @Test
-  void mutualTlsWithTheRightCaAndClientCertificateWorks() {
-    Cli.Result r = Cli.run("status", "--collector", server.address(), "--ca", ca.toString(),
-        "--cert", clientCert.toString(), "--key", clientKey.toString());
-
-    assertThat(r.exitCode()).as(r.err()).isZero();
-    assertThat(r.out()).contains("7 connected");
-  }
-
-  @Test
-  void theRealCollectorUnderMutualTlsAuditsTheOperatorByCertificateName() throws Exception {
-    CollectorConfig config = CollectorConfig.defaults(dir.resolve("collector")).withListen("127.0.0.1", 0)
-        .withTls(new CollectorConfig.Tls(serverCertFile, serverKeyFile, ca));
-    try (Collector collector = Collector.start(config, Clock.systemUTC(), line -> {})) {
-      String address = "127.0.0.1:" + collector.port();
-      String[] tls = {"--collector", address, "--ca", ca.toString(), "--cert", clientCert.toString(), "--key", clientKey.toString()};
-
-      Cli.Result stop = Cli.run(concat(new String[] {"stop", "enable", "--reason", "tls drill"}, tls));
-      Cli.Result audit = Cli.run(concat(new String[] {"audit"}, tls));
-      Cli.Result plaintext = Cli.run("status", "--collector", address, "--timeout", "5s");
-
-      assertThat(stop.exitCode()).as(stop.err()).isZero();
-      assertThat(stop.out()).contains("epoch 1 STOPPED (fleet) by operator-alice");
-      assertThat(audit.out()).containsPattern("operator-alice\\s+operator\\s+EnableStop\\s+fleet");
-      assertThat(plaintext.exitCode()).isEqualTo(3);
-      assertThat(plaintext.err()).isEqualTo("lockstep: cannot reach collector at " + address
-          + " (connection closed by the collector; if it serves TLS, give --ca (and --cert/--key))" + System.lineSeparator());
+  void certsInitWritesACaAndOneCertificatePerName() {
+    for (String f : List.of("ca.pem", "ca-key.pem", "collector.pem", "collector-key.pem", "host-a.pem",
+        "alice.pem", "alice-key.pem", "bob.pem")) {
+      assertThat(certs.resolve(f)).exists();
     }
   }
 
-  static String[] concat(String[] a, String[] b) {
-    String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
-    System.arraycopy(b, 0, all, a.length, b.length);
-    return all;
+  @Test
+  void anOperatorStopsTheFleetAndTheAuditNamesHerCertificate() {
+    Cli.Result stop = as("alice", "stop", "enable", "--reason", "tls drill");
+    Cli.Result audit = as("alice", "audit", "--since", "1h");
+
+    assertThat(stop.exitCode()).as(stop.err()).isZero();
+    assertThat(stop.out()).contains("epoch 1 STOPPED (fleet) by alice");
+    assertThat(audit.out()).containsPattern("alice\\s+operator\\s+EnableStop\\s+fleet\\s+127\\.0\\.0\\.1:\\d+\\s+OK");
   }
 
   @Test
-  void aServerCertificateFromAnotherCaIsRefusedInOneLine() {
-    Cli.Result r = Cli.run("status", "--collector", server.address(), "--ca", otherCa.toString(),
-        "--cert", clientCert.toString(), "--key", clientKey.toString());
+  void aViewerReadsButCannotResumeAndTheRefusalIsAudited() {
+    assertThat(as("alice", "stop", "enable", "--reason", "drill").exitCode()).isZero();
 
-    assertThat(r.exitCode()).isEqualTo(3);
-    assertThat(r.err()).isEqualTo("lockstep: cannot reach collector at " + server.address()
-        + " (TLS handshake failed: the collector's certificate is not signed by --ca)" + System.lineSeparator());
+    Cli.Result status = as("bob", "stop", "status");
+    Cli.Result resume = as("bob", "stop", "disable", "--reason", "let me");
+    Cli.Result audit = as("bob", "audit");
+
+    assertThat(status.out()).contains("epoch 1");
+    assertThat(resume.exitCode()).isEqualTo(3);
+    assertThat(resume.err()).isEqualTo("lockstep: collector at " + address + " refused the call"
+        + " (PERMISSION_DENIED): operator role required for DisableStop; caller bob is viewer"
+        + System.lineSeparator());
+    assertThat(collector.fleet().stopStatus().getState().getEpoch()).isEqualTo(1);
+    assertThat(audit.out()).containsPattern("bob\\s+viewer\\s+DisableStop\\s+fleet\\s+\\S+\\s+DENIED");
   }
 
   @Test
-  void withoutAClientCertificateTheServerRefusesTheCall() {
-    Cli.Result r = Cli.run("status", "--collector", server.address(), "--ca", ca.toString());
+  void anAgentCertificateCannotStopTheFleet() {
+    Cli.Result r = as("host-a", "stop", "enable", "--reason", "mine now");
 
     assertThat(r.exitCode()).isEqualTo(3);
-    assertThat(r.err()).isEqualTo("lockstep: cannot reach collector at " + server.address()
-        + " (the collector requires a client certificate: give --cert and --key)" + System.lineSeparator());
+    assertThat(r.err()).contains("PERMISSION_DENIED").contains("caller host-a is agent");
+    assertThat(collector.fleet().stopStatus().getState().getEpoch()).isZero();
+  }
+
+  @Test
+  void plaintextToTheTlsCollectorFailsInOneLine() {
+    Cli.Result r = Cli.run("status", "--collector", address, "--insecure", "--timeout", "5s");
+
+    assertThat(r.exitCode()).isEqualTo(3);
+    assertThat(r.err()).isEqualTo("lockstep: " + address + " closed the plaintext connection during"
+        + " set-up: it most likely requires TLS; drop --insecure and pass --ca, --cert and --key"
+        + System.lineSeparator());
+  }
+
+  @Test
+  void aCollectorCertificateFromAnotherCaIsRefusedInOneLine() throws Exception {
+    Path other = dir.resolve("other");
+    assertThat(Cli.run("certs", "init", "--dir", other.toString()).exitCode()).isZero();
+
+    Cli.Result r = Cli.run("status", "--collector", address, "--ca", other.resolve("ca.pem").toString(),
+        "--cert", certs.resolve("alice.pem").toString(), "--key", certs.resolve("alice-key.pem").toString());
+
+    assertThat(r.exitCode()).isEqualTo(3);
+    assertThat(r.err()).isEqualTo("lockstep: the certificate of " + address
+        + " is not signed by our --ca (different CA)" + System.lineSeparator());
+  }
+
+  @Test
+  void aClientCertificateFromAnUnknownCaIsRefusedAndAudited() throws Exception {
+    Path other = dir.resolve("other");
+    assertThat(Cli.run("certs", "init", "--dir", other.toString(), "--operators", "mallory").exitCode()).isZero();
+
+    Cli.Result r = Cli.run("stop", "enable", "--reason", "x", "--collector", address,
+        "--ca", certs.resolve("ca.pem").toString(), "--cert", other.resolve("mallory.pem").toString(),
+        "--key", other.resolve("mallory-key.pem").toString());
+    Cli.Result audit = as("alice", "audit");
+
+    assertThat(r.exitCode()).isEqualTo(3);
+    assertThat(r.err().strip().lines()).hasSize(1);
+    assertThat(r.err()).startsWith("lockstep: " + address + " aborted the TLS handshake");
+    assertThat(collector.fleet().stopStatus().getState().getEpoch()).isZero();
+    assertThat(audit.out()).contains("TlsHandshake").contains("mallory").contains("DENIED");
   }
 
   @Test
   void aCertificateWithoutItsKeyIsAUsageError() {
-    Cli.Result r = Cli.run("status", "--collector", server.address(), "--ca", ca.toString(), "--cert", clientCert.toString());
+    Cli.Result r = Cli.run("status", "--collector", address, "--ca", certs.resolve("ca.pem").toString(),
+        "--cert", certs.resolve("alice.pem").toString());
 
     assertThat(r.exitCode()).isEqualTo(2);
-    assertThat(r.err().strip()).isEqualTo("lockstep: --cert and --key must be given together");
+    assertThat(r.err()).startsWith("lockstep: no TLS configured: missing --key");
   }
 
-  static Path pem(Path file, String type, byte[] der) throws Exception {
-    String body = Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(der);
-    Files.writeString(file, "-----BEGIN " + type + "-----\n" + body + "\n-----END " + type + "-----\n");
-    return file;
-  }
+  @Test
+  void anUnreadableKeyFileIsAUsageErrorNamingIt() throws Exception {
+    Path broken = dir.resolve("broken-key.pem");
+    Files.writeString(broken, "not a key");
+    Cli.Result r = Cli.run("status", "--collector", address, "--ca", certs.resolve("ca.pem").toString(),
+        "--cert", certs.resolve("alice.pem").toString(), "--key", broken.toString());
 
-  static Path key(Path file, PrivateKey key) throws Exception {
-    return pem(file, "PRIVATE KEY", key.getEncoded()); // PKCS#8
-  }
-
-  /** A throwaway CA issuing EC certificates for 127.0.0.1. */
-  static final class Pki {
-    final KeyPair caKeys = keys();
-    final X500Name caName;
-    final X509CertificateHolder caCert;
-    private long serial = 1;
-
-    Pki(String name) throws Exception {
-      caName = new X500Name("CN=" + name);
-      X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(caName, BigInteger.valueOf(serial++),
-          from(), until(), caName, caKeys.getPublic());
-      b.addExtension(Extension.basicConstraints, true, new BasicConstraints(true));
-      b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
-      caCert = b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(caKeys.getPrivate()));
-    }
-
-    X509CertificateHolder issue(String cn, KeyPair keys, KeyPurposeId purpose, boolean server) throws Exception {
-      X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(caName, BigInteger.valueOf(++serial),
-          from(), until(), new X500Name("CN=" + cn), keys.getPublic());
-      b.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(purpose));
-      if (server) {
-        b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName[] {
-          new GeneralName(GeneralName.iPAddress, "127.0.0.1"), new GeneralName(GeneralName.dNSName, "localhost")}));
-      }
-      return b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(caKeys.getPrivate()));
-    }
-
-    static KeyPair keys() throws Exception {
-      KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
-      g.initialize(256);
-      return g.generateKeyPair();
-    }
-
-    private static Date from() {
-      return Date.from(Instant.now().minus(1, ChronoUnit.HOURS));
-    }
-
-    private static Date until() {
-      return Date.from(Instant.now().plus(1, ChronoUnit.DAYS));
-    }
+    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.err()).contains("broken-key.pem");
+    assertThat(r.err().strip().lines()).hasSize(1);
   }
 }

@@ -13,7 +13,7 @@ class UnreachableCollectorTest {
       port = s.getLocalPort();
     }
 
-    Cli.Result r = Cli.run("status", "--collector", "127.0.0.1:" + port);
+    Cli.Result r = Cli.run("status", "--collector", "127.0.0.1:" + port, "--insecure");
 
     assertThat(r.exitCode()).isEqualTo(3);
     assertThat(r.out()).isEmpty();
@@ -27,7 +27,7 @@ class UnreachableCollectorTest {
       port = s.getLocalPort();
     }
 
-    Cli.Result r = Cli.run("check", "--nagios", "--collector", "127.0.0.1:" + port);
+    Cli.Result r = Cli.run("check", "--nagios", "--collector", "127.0.0.1:" + port, "--insecure");
 
     assertThat(r.exitCode()).isEqualTo(3);
     assertThat(r.out()).startsWith("LOCKSTEP UNKNOWN - cannot reach collector at 127.0.0.1:" + port);
@@ -38,7 +38,7 @@ class UnreachableCollectorTest {
     try (FakeOperator silent = new FakeOperator()) {
       silent.silent = true;
 
-      Cli.Result r = Cli.run("status", "--collector", silent.address(), "--timeout", "300ms");
+      Cli.Result r = Cli.run("status", "--collector", silent.address(), "--timeout", "300ms", "--insecure");
 
       assertThat(r.exitCode()).isEqualTo(3);
       assertThat(r.err()).isEqualTo("lockstep: collector at " + silent.address() + " did not answer within 300ms" + System.lineSeparator());
@@ -62,8 +62,18 @@ class UnreachableCollectorTest {
   }
 
   @Test
+  void neitherTlsFilesNorInsecureIsAOneLineUsageError() {
+    Cli.Result r = Cli.run("status", "--collector", "127.0.0.1:1");
+
+    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.err()).startsWith("lockstep: no TLS configured: missing --ca, --cert, --key")
+        .contains("--insecure");
+    assertThat(r.err().strip().lines()).hasSize(1);
+  }
+
+  @Test
   void anUnknownStopScopeIsAUsageError() {
-    Cli.Result r = Cli.run("stop", "enable", "--reason", "x", "--scope", "zone=eu");
+    Cli.Result r = Cli.run("stop", "enable", "--reason", "x", "--scope", "zone=eu", "--insecure");
 
     assertThat(r.exitCode()).isEqualTo(2);
     assertThat(r.err()).contains("expected fleet, workflow=NAME or host=AGENT_ID, got 'zone=eu'");

@@ -187,7 +187,7 @@ class DiffCommandTest {
     try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
       port = s.getLocalPort(); // closed again: nobody listens there
     }
-    Lockstep.Result r = Lockstep.run("diff", "--run", "r1", "--collector", "127.0.0.1:" + port, "--timeout", "2s");
+    Lockstep.Result r = Lockstep.run("diff", "--run", "r1", "--collector", "127.0.0.1:" + port, "--timeout", "2s", "--insecure");
     assertThat(r.exitCode()).as(r.err()).isEqualTo(3);
     assertThat(r.err()).doesNotContain("--golden-a");
   }

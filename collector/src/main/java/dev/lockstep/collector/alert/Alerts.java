@@ -7,6 +7,8 @@ import dev.lockstep.collector.metrics.CollectorMetrics;
 import dev.lockstep.collector.store.Store;
 import dev.lockstep.proto.v1.Incident;
 import dev.lockstep.proto.v1.IncidentKind;
+import dev.lockstep.security.SecuritySetupException;
+import dev.lockstep.security.WebhookSigner;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -16,14 +18,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.security.GeneralSecurityException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -32,8 +32,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Alert delivery through a durable outbox. Every alert is first appended to the local alert log
@@ -51,7 +49,7 @@ public final class Alerts implements AutoCloseable {
   private static final String SEQ = "outbox_seq";
 
   /** A configured destination. {@code format}: json, slack or alertmanager. */
-  record Sink(String name, URI url, String format, byte[] secret) {}
+  record Sink(String name, URI url, String format, WebhookSigner signer) {}
 
   /** One queued delivery. */
   record Entry(long seq, String sink, String alertId, String body, int attempts,
@@ -89,8 +87,12 @@ public final class Alerts implements AutoCloseable {
     this.onSinkFailing = onSinkFailing;
     int n = 0;
     for (CollectorConfig.Webhook w : config.alerts().webhooks()) {
-      byte[] secret = w.secretFile() == null ? null
-          : Files.readString(w.secretFile()).trim().getBytes(StandardCharsets.UTF_8);
+      WebhookSigner secret;
+      try {
+        secret = w.secretFile() == null ? null : WebhookSigner.fromSecretFile(w.secretFile());
+      } catch (SecuritySetupException e) {
+        throw new IOException(e.getMessage(), e);
+      }
       sinks.add(new Sink("webhook-" + n++ + "(" + w.url().getHost() + ":" + w.url().getPort() + ")",
           w.url(), w.format(), secret));
     }
@@ -131,7 +133,7 @@ public final class Alerts implements AutoCloseable {
     AlertPayloads.json(sample, "opened", now);
     AlertPayloads.slack(sample, "opened");
     AlertPayloads.alertmanager(sample, "opened", now);
-    hmac(new byte[] {1}, new byte[] {2});
+    WebhookSigner.ofSecret("warm-up").sign(new byte[] {2});
   }
 
   /** Names of the configured sinks. */
@@ -291,7 +293,7 @@ public final class Alerts implements AutoCloseable {
     HttpRequest.Builder rb = HttpRequest.newBuilder(sink.url()).timeout(Duration.ofSeconds(5))
         .header("Content-Type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofByteArray(bytes));
-    if (sink.secret() != null) rb.header("X-Lockstep-Signature", "sha256=" + hmac(sink.secret(), bytes));
+    if (sink.signer() != null) rb.header(WebhookSigner.HEADER, sink.signer().sign(bytes));
     try {
       HttpResponse<String> resp = http.send(rb.build(), HttpResponse.BodyHandlers.ofString());
       if (resp.statusCode() / 100 == 2) return null;
@@ -302,17 +304,6 @@ public final class Alerts implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return "interrupted";
-    }
-  }
-
-  /** HMAC-SHA256 of {@code body} with {@code secret}, lower-case hex. */
-  public static String hmac(byte[] secret, byte[] body) {
-    try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(secret, "HmacSHA256"));
-      return HexFormat.of().formatHex(mac.doFinal(body));
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException(e);
     }
   }
 

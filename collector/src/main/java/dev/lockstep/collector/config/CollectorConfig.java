@@ -35,36 +35,40 @@ public record CollectorConfig(
     Evidence evidence,
     Alerts alerts,
     Duration agentStaleAfter,
-    Tls tls) {
+    Tls tls,
+    Limits limits) {
 
   /**
-   * Server TLS: certificate and key (PEM); with {@code clientCaFile} every client must present a
-   * certificate from that CA (mTLS) and its subject CN is the caller's identity (an agent may then
-   * only say Hello as its CN). Null fields = not configured. {@code operators} (CNs that may change
-   * the fleet: stop, resume, ack, resolve) and {@code viewers} (CNs that may only read) are
-   * enforced under mTLS when either list is non-empty; otherwise every caller may do everything.
+   * Server mTLS files ({@code tls.ca}, {@code tls.cert}, {@code tls.key}; flags {@code --ca
+   * --cert --key}): every client must present a certificate chaining to {@code ca}; its subject
+   * CN is the caller's identity and its OU the role (agent, operator, viewer), see
+   * security/README.md. Null fields = not configured.
    */
-  public record Tls(Path certFile, Path keyFile, Path clientCaFile, List<String> operators,
-      List<String> viewers) {
-    public static final Tls NONE = new Tls(null, null, null, List.of(), List.of());
+  public record Tls(Path ca, Path cert, Path key) {
+    public static final Tls NONE = new Tls(null, null, null);
 
-    public Tls {
-      operators = operators == null ? List.of() : List.copyOf(operators);
-      viewers = viewers == null ? List.of() : List.copyOf(viewers);
+    /** Whether all three files are set. */
+    public boolean complete() {
+      return ca != null && cert != null && key != null;
     }
 
-    public Tls(Path certFile, Path keyFile, Path clientCaFile) {
-      this(certFile, keyFile, clientCaFile, List.of(), List.of());
+    /** The flags / keys still missing, e.g. {@code [--ca, --key]}. */
+    public List<String> missing() {
+      List<String> out = new ArrayList<>();
+      if (ca == null) out.add("--ca");
+      if (cert == null) out.add("--cert");
+      if (key == null) out.add("--key");
+      return out;
     }
+  }
 
-    /** Whether roles are enforced: mTLS with at least one operator or viewer named. */
-    public boolean rolesEnforced() {
-      return clientCaFile != null && (!operators.isEmpty() || !viewers.isEmpty());
-    }
-
-    public boolean enabled() {
-      return certFile != null;
-    }
+  /**
+   * Limits on what one agent stream may cost; exceeding one closes that stream with a clear status
+   * and a metric, never the collector. {@code maxEventsPerSecond} is a per-agent token bucket
+   * holding up to {@code maxEventsBurst} events.
+   */
+  public record Limits(int maxStreams, int maxEventsPerSecond, int maxEventsBurst) {
+    public static final Limits DEFAULT = new Limits(5_000, 20_000, 40_000);
   }
 
   /** What the collector does to the fleet on a P0 incident. */
@@ -131,7 +135,8 @@ public record CollectorConfig(
         new Evidence(64L << 20, 200),
         new Alerts(List.of(), null, null, 5, Duration.ofMinutes(2), Duration.ofMinutes(1)),
         Duration.ofMinutes(2),
-        Tls.NONE);
+        Tls.NONE,
+        Limits.DEFAULT);
   }
 
   /** The alert log file: configured, or {@code alerts.log} in the data dir. */
@@ -145,37 +150,37 @@ public record CollectorConfig(
 
   public CollectorConfig withDataDir(Path v) {
     return new CollectorConfig(v, listenHost, listenPort, metricsPort, insecure, storage, retention,
-        correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter, tls);
+        correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter, tls, limits);
   }
 
   public CollectorConfig withListen(String host, int port) {
     return new CollectorConfig(dataDir, host, port, metricsPort, insecure, storage, retention,
-        correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter, tls);
+        correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter, tls, limits);
   }
 
   public CollectorConfig withMetricsPort(int v) {
     return new CollectorConfig(dataDir, listenHost, listenPort, v, insecure, storage, retention,
-        correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter, tls);
+        correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter, tls, limits);
   }
 
   public CollectorConfig withInsecure(boolean v) {
     return new CollectorConfig(dataDir, listenHost, listenPort, metricsPort, v, storage, retention,
-        correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter, tls);
+        correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter, tls, limits);
   }
 
   public CollectorConfig withStorage(Storage v) {
     return new CollectorConfig(dataDir, listenHost, listenPort, metricsPort, insecure, v, retention,
-        correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter, tls);
+        correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter, tls, limits);
   }
 
   public CollectorConfig withRetention(Retention v) {
     return new CollectorConfig(dataDir, listenHost, listenPort, metricsPort, insecure, storage, v,
-        correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter, tls);
+        correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter, tls, limits);
   }
 
   public CollectorConfig withCorrelation(Correlation v) {
     return new CollectorConfig(dataDir, listenHost, listenPort, metricsPort, insecure, storage,
-        retention, v, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter, tls);
+        retention, v, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter, tls, limits);
   }
 
   public CollectorConfig withCorrelationWindow(Duration v) {
@@ -184,22 +189,22 @@ public record CollectorConfig(
 
   public CollectorConfig withStopPolicy(StopPolicy v) {
     return new CollectorConfig(dataDir, listenHost, listenPort, metricsPort, insecure, storage,
-        retention, correlation, v, stopResendInterval, evidence, alerts, agentStaleAfter, tls);
+        retention, correlation, v, stopResendInterval, evidence, alerts, agentStaleAfter, tls, limits);
   }
 
   public CollectorConfig withStopResendInterval(Duration v) {
     return new CollectorConfig(dataDir, listenHost, listenPort, metricsPort, insecure, storage,
-        retention, correlation, stopPolicy, v, evidence, alerts, agentStaleAfter, tls);
+        retention, correlation, stopPolicy, v, evidence, alerts, agentStaleAfter, tls, limits);
   }
 
   public CollectorConfig withEvidence(Evidence v) {
     return new CollectorConfig(dataDir, listenHost, listenPort, metricsPort, insecure, storage,
-        retention, correlation, stopPolicy, stopResendInterval, v, alerts, agentStaleAfter, tls);
+        retention, correlation, stopPolicy, stopResendInterval, v, alerts, agentStaleAfter, tls, limits);
   }
 
   public CollectorConfig withAlerts(Alerts v) {
     return new CollectorConfig(dataDir, listenHost, listenPort, metricsPort, insecure, storage,
-        retention, correlation, stopPolicy, stopResendInterval, evidence, v, agentStaleAfter, tls);
+        retention, correlation, stopPolicy, stopResendInterval, evidence, v, agentStaleAfter, tls, limits);
   }
 
   public CollectorConfig withWebhook(Webhook w) {
@@ -216,12 +221,18 @@ public record CollectorConfig(
 
   public CollectorConfig withAgentStaleAfter(Duration v) {
     return new CollectorConfig(dataDir, listenHost, listenPort, metricsPort, insecure, storage,
-        retention, correlation, stopPolicy, stopResendInterval, evidence, alerts, v, tls);
+        retention, correlation, stopPolicy, stopResendInterval, evidence, alerts, v, tls, limits);
   }
 
   public CollectorConfig withTls(Tls v) {
     return new CollectorConfig(dataDir, listenHost, listenPort, metricsPort, insecure, storage,
-        retention, correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter, v);
+        retention, correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter, v, limits);
+  }
+
+  public CollectorConfig withLimits(Limits v) {
+    return new CollectorConfig(dataDir, listenHost, listenPort, metricsPort, insecure, storage,
+        retention, correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter,
+        tls, v);
   }
 
   /** A configuration error; the message is the one line the operator reads. */
@@ -326,9 +337,14 @@ public record CollectorConfig(
       }
     }
 
-    private Path readable(JsonNode node, String key) throws ConfigException {
+    /** A webhook secret file the security module's signer accepts (exists, non-empty, not world-readable). */
+    private Path secretFile(JsonNode node, String key) throws ConfigException {
       Path p = baseDir.resolve(text(node, key));
-      if (!Files.isReadable(p)) throw error(key, "is not a readable file: " + p);
+      try {
+        dev.lockstep.security.WebhookSigner.fromSecretFile(p);
+      } catch (dev.lockstep.security.SecuritySetupException e) {
+        throw error(key, "is not usable: " + e.getMessage());
+      }
       return p;
     }
 
@@ -481,8 +497,10 @@ public record CollectorConfig(
       }
       if (root.has("alerts")) {
         JsonNode a = root.get("alerts");
-        known(a, "alerts", Set.of("webhooks", "alertmanager", "log_file", "failure_attempts",
-            "failure_after", "max_backoff"));
+        known(a, "alerts", Set.of("webhooks", "webhook_secret_file", "alertmanager", "log_file",
+            "failure_attempts", "failure_after", "max_backoff"));
+        Path sharedSecret = a.has("webhook_secret_file")
+            ? secretFile(a.get("webhook_secret_file"), "alerts.webhook_secret_file") : null;
         Alerts d = c.alerts();
         List<Webhook> hooks = new ArrayList<>();
         if (a.has("webhooks")) {
@@ -497,13 +515,8 @@ public record CollectorConfig(
             if (!format.equals("json") && !format.equals("slack")) {
               throw error(key + ".format", "must be json or slack, got '" + format + "'");
             }
-            Path secret = null;
-            if (h.has("secret_file")) {
-              secret = baseDir.resolve(text(h.get("secret_file"), key + ".secret_file"));
-              if (!Files.isReadable(secret)) {
-                throw error(key + ".secret_file", "is not a readable file: " + secret);
-              }
-            }
+            Path secret = h.has("secret_file")
+                ? secretFile(h.get("secret_file"), key + ".secret_file") : sharedSecret;
             hooks.add(new Webhook(url(h.get("url"), key + ".url"), format, secret));
           }
         }
@@ -529,28 +542,29 @@ public record CollectorConfig(
       }
       if (root.has("tls")) {
         JsonNode t = root.get("tls");
-        known(t, "tls", Set.of("cert_file", "key_file", "client_ca_file", "operators", "viewers"));
-        Path cert = t.has("cert_file") ? readable(t.get("cert_file"), "tls.cert_file") : null;
-        Path key = t.has("key_file") ? readable(t.get("key_file"), "tls.key_file") : null;
-        Path ca = t.has("client_ca_file") ? readable(t.get("client_ca_file"), "tls.client_ca_file") : null;
-        if ((cert == null) != (key == null)) {
-          throw error(cert == null ? "tls.cert_file" : "tls.key_file",
-              "is required with " + (cert == null ? "tls.key_file" : "tls.cert_file"));
+        known(t, "tls", Set.of("ca", "cert", "key"));
+        for (String k : List.of("ca", "cert", "key")) {
+          if (!t.has(k)) throw error("tls." + k, "is required (tls needs ca, cert and key)");
         }
-        if (ca != null && cert == null) throw error("tls.cert_file", "is required with tls.client_ca_file");
-        List<String> operators = t.has("operators") ? strings(t.get("operators"), "tls.operators") : List.of();
-        List<String> viewers = t.has("viewers") ? strings(t.get("viewers"), "tls.viewers") : List.of();
-        if ((!operators.isEmpty() || !viewers.isEmpty()) && ca == null) {
-          throw error("tls.client_ca_file", "is required with tls.operators / tls.viewers (roles need mTLS)");
-        }
-        c = c.withTls(new Tls(cert, key, ca, operators, viewers));
+        // Parsed (and each unusable file named) when the collector starts; they may be
+        // provisioned after the config is written.
+        Path ca = baseDir.resolve(text(t.get("ca"), "tls.ca"));
+        Path cert = baseDir.resolve(text(t.get("cert"), "tls.cert"));
+        Path key = baseDir.resolve(text(t.get("key"), "tls.key"));
+        c = c.withTls(new Tls(ca, cert, key));
       }
       if (root.has("agents")) {
         JsonNode s = root.get("agents");
-        known(s, "agents", Set.of("stale_after"));
+        known(s, "agents", Set.of("stale_after", "max_streams", "max_events_per_second"));
         if (s.has("stale_after")) {
           c = c.withAgentStaleAfter(duration(s.get("stale_after"), "agents.stale_after"));
         }
+        Limits l = c.limits();
+        int streams = s.has("max_streams")
+            ? (int) integer(s.get("max_streams"), "agents.max_streams", 1, 1_000_000) : l.maxStreams();
+        int rate = s.has("max_events_per_second") ? (int) integer(s.get("max_events_per_second"),
+            "agents.max_events_per_second", 1, 10_000_000) : l.maxEventsPerSecond();
+        c = c.withLimits(new Limits(streams, rate, Math.max(rate * 2, 1_000)));
       }
       return c;
     }

@@ -1,7 +1,10 @@
 package dev.lockstep.collector.gateway;
 
 import com.google.protobuf.InvalidProtocolBufferException;
-import dev.lockstep.collector.auth.Caller;
+import dev.lockstep.collector.config.CollectorConfig;
+import dev.lockstep.security.AuditSink;
+import dev.lockstep.security.Authorizer;
+import dev.lockstep.security.Caller;
 import dev.lockstep.collector.metrics.CollectorMetrics;
 import dev.lockstep.collector.store.Store;
 import dev.lockstep.proto.v1.Ack;
@@ -78,6 +81,9 @@ public final class AgentGateway {
   private final Executor pool;
   private final CollectorMetrics metrics;
   private final Clock clock;
+  private final CollectorConfig.Limits limits;
+  private volatile Authorizer authorizer;
+  private final Map<String, EventBucket> buckets = new ConcurrentHashMap<>();
   private final Map<String, AgentSession> sessions = new ConcurrentHashMap<>();
   /**
    * Held while a Hello registers its session and sends its Welcome, and while {@link #broadcast}
@@ -88,11 +94,26 @@ public final class AgentGateway {
 
   public AgentGateway(Store store, GatewayListener listener, Executor pool,
       CollectorMetrics metrics, Clock clock) {
+    this(store, listener, pool, metrics, clock, CollectorConfig.Limits.DEFAULT);
+  }
+
+  public AgentGateway(Store store, GatewayListener listener, Executor pool,
+      CollectorMetrics metrics, Clock clock, CollectorConfig.Limits limits) {
+    this.limits = limits;
+    this.authorizer = new Authorizer(AuditSink.NONE, clock);
     this.store = store;
     this.listener = listener;
     this.pool = pool;
     this.metrics = metrics;
     this.clock = clock;
+  }
+
+  /**
+   * Who may say Hello as whom ({@link Authorizer#requireAgent}); refusals are audited by it.
+   * Without a call to this, only the insecure anonymous caller and no one else is accepted.
+   */
+  public void authorize(Authorizer authorizer) {
+    this.authorizer = authorizer;
   }
 
   /** The Connect method bound with a raw-bytes request marshaller (parsed by us). */
@@ -161,8 +182,7 @@ public final class AgentGateway {
     ServerCallStreamObserver<CollectorFrame> out =
         (ServerCallStreamObserver<CollectorFrame>) responseObserver;
     Caller caller = Caller.current();
-    AgentSession session = new AgentSession(out, caller.remoteAddress(), caller.identity(),
-        clock.instant());
+    AgentSession session = new AgentSession(out, caller.remoteAddress(), caller, clock.instant());
     SerialExecutor serial = new SerialExecutor(pool);
     out.disableAutoRequest();
     out.setOnReadyHandler(session::drain);
@@ -224,7 +244,8 @@ public final class AgentGateway {
 
   private void reject(AgentSession session, Status status, String reason) {
     metrics.rejectedFrames.labelValues(reason).inc();
-    LOG.log(System.Logger.Level.WARNING, "closing agent stream " + session.agentId() + " from "
+    String id = session.agentId().isEmpty() ? "(no Hello accepted)" : session.agentId();
+    LOG.log(System.Logger.Level.WARNING, "closing agent stream " + id + " from "
         + session.remoteAddress() + ": " + status.getCode() + " " + status.getDescription());
     session.close(status);
   }
@@ -273,13 +294,22 @@ public final class AgentGateway {
           "Hello.agent_id must match " + AGENT_ID.pattern() + ", got '" + id + "'"), "bad_hello");
       return;
     }
-    if (session.identity().isPresent() && !session.identity().get().equals(id)) {
-      reject(session, Status.PERMISSION_DENIED.withDescription("peer authenticated as '"
-          + session.identity().get() + "' may not report as agent '" + id + "'"), "identity");
+    Status allowed = authorizer.requireAgent(session.caller(), "Connect", id);
+    if (!allowed.isOk()) {
+      metrics.refusedCalls.labelValues("Connect").inc();
+      reject(session, allowed, "identity");
       return;
     }
+    session.bucket(buckets.computeIfAbsent(id, k ->
+        new EventBucket(limits.maxEventsPerSecond(), limits.maxEventsBurst(), clock)));
     session.hello(hello);
     synchronized (registration) {
+      if (sessions.size() >= limits.maxStreams() && !sessions.containsKey(id)) {
+        reject(session, Status.RESOURCE_EXHAUSTED.withDescription("collector already serves "
+            + sessions.size() + " agent streams (agents.max_streams " + limits.maxStreams()
+            + "); retry later"), "too_many_streams");
+        return;
+      }
       AgentSession previous = sessions.put(id, session);
       if (previous != null && previous != session) {
         previous.close(Status.ABORTED.withDescription(
@@ -303,14 +333,27 @@ public final class AgentGateway {
       return;
     }
     List<Event> events = new ArrayList<>(batch.getEventsList());
+    long previous = 0;
     for (Event e : events) {
       if (e.getSeq() <= 0) {
         reject(session, Status.INVALID_ARGUMENT.withDescription(
             "event seq must be positive, got " + e.getSeq()), "bad_seq");
         return;
       }
+      if (e.getSeq() <= previous) {
+        reject(session, Status.INVALID_ARGUMENT.withDescription("EventBatch seqs must strictly"
+            + " increase, got " + e.getSeq() + " after " + previous + "; batch not stored"), "bad_seq");
+        return;
+      }
+      previous = e.getSeq();
     }
-    events.sort((a, b) -> Long.compare(a.getSeq(), b.getSeq()));
+    if (!session.bucket().take(events.size())) {
+      reject(session, Status.RESOURCE_EXHAUSTED.withDescription("agent " + session.agentId()
+          + " sends more than " + session.bucket().perSecond() + " events/s"
+          + " (agents.max_events_per_second); batch not stored, resend after reconnecting"),
+          "rate_limited");
+      return;
+    }
     long started = System.nanoTime();
     long ingestedAt = clock.millis();
     Store.IngestResult result;

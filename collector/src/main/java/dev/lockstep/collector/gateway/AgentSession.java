@@ -6,7 +6,8 @@ import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import java.time.Instant;
 import java.util.ArrayDeque;
-import java.util.Optional;
+import dev.lockstep.security.Caller;
+import dev.lockstep.security.Identity;
 
 /**
  * One live agent stream. Outbound frames queue here and go out only while the transport is ready
@@ -19,7 +20,8 @@ public final class AgentSession {
 
   private final ServerCallStreamObserver<CollectorFrame> out;
   private final String remoteAddress;
-  private final Optional<String> identity;
+  private final Caller caller;
+  private volatile EventBucket bucket;
   private final Instant connectedAt;
   private final ArrayDeque<CollectorFrame> queue = new ArrayDeque<>();
   private volatile Hello hello;
@@ -27,10 +29,10 @@ public final class AgentSession {
   private boolean closed;
 
   AgentSession(ServerCallStreamObserver<CollectorFrame> out, String remoteAddress,
-      Optional<String> identity, Instant connectedAt) {
+      Caller caller, Instant connectedAt) {
     this.out = out;
     this.remoteAddress = remoteAddress;
-    this.identity = identity;
+    this.caller = caller;
     this.connectedAt = connectedAt;
     this.lastSeen = connectedAt;
   }
@@ -53,8 +55,22 @@ public final class AgentSession {
     return remoteAddress;
   }
 
-  public Optional<String> identity() {
-    return identity;
+  /** Who opened the stream (certificate identity under mTLS, anonymous with --insecure). */
+  public Identity identity() {
+    return caller.identity();
+  }
+
+  Caller caller() {
+    return caller;
+  }
+
+  /** The agent's rate-limit bucket, set when its Hello is accepted. */
+  EventBucket bucket() {
+    return bucket;
+  }
+
+  void bucket(EventBucket b) {
+    bucket = b;
   }
 
   public Instant connectedAt() {

@@ -210,8 +210,6 @@ public final class Incidents {
       store.put(Store.Family.INCIDENTS, INC + id, next.toByteArray(), true);
       byId.put(id, next);
       if (to == IncidentState.RESOLVED) openBySignature.remove(next.getSignature(), id);
-      audit.append(who, "operator",
-          to == IncidentState.RESOLVED ? "ResolveIncident" : "AckIncident", id, remote, "OK", note);
       out = new Outcome(next, to == IncidentState.RESOLVED ? Change.RESOLVED : Change.ACKNOWLEDGED);
     }
     notifyListeners(out);

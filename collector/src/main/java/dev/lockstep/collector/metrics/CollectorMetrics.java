@@ -50,7 +50,12 @@ public final class CollectorMetrics {
       .help("Unexpected errors, logged once and survived").labelNames("component")
       .register(registry);
 
+  public final Counter refusedCalls = Counter.builder().name("lockstep_refused_calls")
+      .help("Calls refused by role or identity checks, by action").labelNames("action")
+      .register(registry);
+
   private volatile LongSupplier streams = () -> 0;
+  private volatile LongSupplier auditDropped = () -> 0;
   private volatile LongSupplier stopEpoch = () -> 0;
   private volatile LongSupplier outboxDepth = () -> 0;
   private volatile LongSupplier pendingRuns = () -> 0;
@@ -61,6 +66,10 @@ public final class CollectorMetrics {
     GaugeWithCallback.builder().name("lockstep_gateway_streams_connected")
         .help("Agent streams connected now")
         .callback(cb -> cb.call(streams.getAsLong())).register(registry);
+    io.prometheus.metrics.core.metrics.CounterWithCallback.builder()
+        .name("lockstep_audit_refusals_dropped")
+        .help("Refused attempts not written to the audit log (rate limit)")
+        .callback(cb -> cb.call(auditDropped.getAsLong())).register(registry);
     GaugeWithCallback.builder().name("lockstep_stop_epoch").help("Current stop epoch")
         .callback(cb -> cb.call(stopEpoch.getAsLong())).register(registry);
     GaugeWithCallback.builder().name("lockstep_alert_outbox_depth")
@@ -85,6 +94,10 @@ public final class CollectorMetrics {
 
   public void bindStreams(LongSupplier s) {
     streams = s;
+  }
+
+  public void bindAuditDropped(LongSupplier s) {
+    auditDropped = s;
   }
 
   public void bindStopEpoch(LongSupplier s) {

@@ -2,7 +2,10 @@ package dev.lockstep.collector.operator;
 
 import com.google.protobuf.Timestamp;
 import dev.lockstep.collector.Fleet;
-import dev.lockstep.collector.auth.Caller;
+import dev.lockstep.security.AuditEntry.Outcome;
+import dev.lockstep.security.Authorizer;
+import dev.lockstep.security.Caller;
+import dev.lockstep.security.Role;
 import dev.lockstep.collector.correlate.Replica;
 import dev.lockstep.collector.correlate.RunState;
 import dev.lockstep.collector.incident.Incidents;
@@ -56,9 +59,11 @@ import java.util.Optional;
 import java.util.TreeMap;
 
 /**
- * The Operator gRPC service the CLI talks to. Every call that changes something (ack, resolve,
- * stop, resume) is audited with the caller's identity ("anonymous" until mTLS) and remote address,
- * including refused calls. Streams (ExportEvidence, Watch) respect flow control.
+ * The Operator gRPC service the CLI talks to. Roles come from the caller's certificate
+ * ({@link Authorizer}): changes (stop, resume, ack, resolve) need OPERATOR, reads OPERATOR or
+ * VIEWER, agents get PERMISSION_DENIED. Every change that ran and every refused attempt is audited
+ * with the caller's identity ("anonymous" with --insecure), role and remote address. Streams
+ * (ExportEvidence, Watch) respect flow control.
  */
 public final class OperatorService extends OperatorGrpc.OperatorImplBase {
   private static final int DEFAULT_PAGE = 50;
@@ -67,10 +72,12 @@ public final class OperatorService extends OperatorGrpc.OperatorImplBase {
 
   private final Fleet fleet;
   private final CollectorMetrics metrics;
+  private final Authorizer authorizer;
 
-  public OperatorService(Fleet fleet, CollectorMetrics metrics) {
+  public OperatorService(Fleet fleet, CollectorMetrics metrics, Authorizer authorizer) {
     this.fleet = fleet;
     this.metrics = metrics;
+    this.authorizer = authorizer;
   }
 
   private static Timestamp now(Instant i) {
@@ -81,31 +88,20 @@ public final class OperatorService extends OperatorGrpc.OperatorImplBase {
     o.onError(s.asRuntimeException());
   }
 
-  private void audit(String action, String target, String result, String detail) {
-    Caller c = Caller.current();
-    fleet.audit().append(c.who(), role(c), action, target, c.remoteAddress(), result, detail);
-  }
-
-  private String role(Caller c) {
-    var tls = fleet.config().tls();
-    if (!tls.rolesEnforced() || c.identity().isEmpty()) return "operator";
-    String id = c.identity().get();
-    if (tls.operators().contains(id)) return "operator";
-    return tls.viewers().contains(id) ? "viewer" : "none";
+  private void audit(String action, String target, Outcome outcome, String detail) {
+    authorizer.audit(action, target, outcome, detail);
   }
 
   /**
-   * Role check: changes need the operator role, reads viewer or operator. Refusals of changes are
-   * audited. Returns false (after failing the call) when refused.
+   * Role check: changes need the operator role, reads viewer or operator. Refusals are audited
+   * (by the {@link Authorizer}) and counted. Returns false (after failing the call) when refused.
    */
   private boolean permitted(StreamObserver<?> out, String action, String target, boolean change) {
-    Caller c = Caller.current();
-    String role = role(c);
-    if (role.equals("operator") || (!change && role.equals("viewer"))) return true;
-    if (change) audit(action, target, "DENIED", "caller has role " + role + ", needs operator");
-    out.onError(Status.PERMISSION_DENIED.withDescription("'" + c.who() + "' has role " + role
-        + "; " + action + " needs the " + (change ? "operator" : "viewer or operator") + " role")
-        .asRuntimeException());
+    Status allowed = change ? authorizer.require(action, target, Role.OPERATOR)
+        : authorizer.require(action, target, Role.OPERATOR, Role.VIEWER);
+    if (allowed.isOk()) return true;
+    metrics.refusedCalls.labelValues(action).inc();
+    out.onError(allowed.asRuntimeException());
     return false;
   }
 
@@ -200,23 +196,25 @@ public final class OperatorService extends OperatorGrpc.OperatorImplBase {
     String action = ack ? "AckIncident" : "ResolveIncident";
     if (!permitted(out, action, r.getId(), true)) return;
     if (r.getNote().isBlank()) {
-      audit(action, r.getId(), "DENIED", "empty note");
+      audit(action, r.getId(), Outcome.REFUSED, "empty note");
       fail(out, Status.INVALID_ARGUMENT.withDescription("a note is required: what was found or done"));
       return;
     }
     Caller c = Caller.current();
     try {
+      String who = c.identity().name();
       Incident i = fleet.onCore(() -> ack
-          ? fleet.incidents().acknowledge(r.getId(), r.getNote(), c.who(), c.remoteAddress())
-          : fleet.incidents().resolve(r.getId(), r.getNote(), c.who(), c.remoteAddress()));
+          ? fleet.incidents().acknowledge(r.getId(), r.getNote(), who, c.remoteAddress())
+          : fleet.incidents().resolve(r.getId(), r.getNote(), who, c.remoteAddress()));
+      authorizer.audit(c, action, r.getId(), Outcome.SUCCEEDED, r.getNote());
       out.onNext(i);
       out.onCompleted();
     } catch (Incidents.TransitionException e) {
-      audit(action, r.getId(), "ERROR", e.getMessage());
+      authorizer.audit(c, action, r.getId(), Outcome.FAILED, e.getMessage());
       fail(out, (e.notFound() ? Status.NOT_FOUND : Status.FAILED_PRECONDITION)
           .withDescription(e.getMessage()));
     } catch (Exception e) {
-      audit(action, r.getId(), "ERROR", String.valueOf(e.getMessage()));
+      authorizer.audit(c, action, r.getId(), Outcome.FAILED, String.valueOf(e.getMessage()));
       fail(out, Status.INTERNAL.withDescription(String.valueOf(e.getMessage())));
     }
   }
@@ -344,13 +342,13 @@ public final class OperatorService extends OperatorGrpc.OperatorImplBase {
     StopScope scope = r.hasScope() && r.getScope().getTargetCase() != StopScope.TargetCase.TARGET_NOT_SET
         ? r.getScope() : StopScope.newBuilder().setFleet(true).build();
     if (r.getReason().isBlank()) {
-      audit("EnableStop", describe(scope), "DENIED", "empty reason");
+      audit("EnableStop", describe(scope), Outcome.REFUSED, "empty reason");
       fail(out, Status.INVALID_ARGUMENT.withDescription("a reason is required"));
       return;
     }
     if ((scope.hasWorkflow() && scope.getWorkflow().isBlank()) || (scope.hasHost() && scope.getHost().isBlank())
         || (scope.hasFleet() && !scope.getFleet())) {
-      audit("EnableStop", describe(scope), "DENIED", "bad scope");
+      audit("EnableStop", describe(scope), Outcome.REFUSED, "bad scope");
       fail(out, Status.INVALID_ARGUMENT.withDescription("scope must be fleet, a workflow name or a host"));
       return;
     }
@@ -362,7 +360,7 @@ public final class OperatorService extends OperatorGrpc.OperatorImplBase {
     if (!permitted(out, "DisableStop", "fleet", true)) return;
     StopScope fleetScope = StopScope.newBuilder().setFleet(true).build();
     if (r.getReason().isBlank()) {
-      audit("DisableStop", "fleet", "DENIED", "empty reason");
+      audit("DisableStop", "fleet", Outcome.REFUSED, "empty reason");
       fail(out, Status.INVALID_ARGUMENT.withDescription("a reason is required to resume"));
       return;
     }
@@ -373,12 +371,14 @@ public final class OperatorService extends OperatorGrpc.OperatorImplBase {
       StopScope scope, String reason) {
     Caller c = Caller.current();
     try {
-      var state = fleet.onCore(() -> fleet.issueStop(mode, scope, reason, "", c.who()));
-      audit(action, describe(scope), "OK", "epoch " + state.getEpoch() + ": " + reason);
+      String who = c.identity().name();
+      var state = fleet.onCore(() -> fleet.issueStop(mode, scope, reason, "", who));
+      authorizer.audit(c, action, describe(scope), Outcome.SUCCEEDED,
+          "epoch " + state.getEpoch() + ": " + reason);
       out.onNext(fleet.stopStatus());
       out.onCompleted();
     } catch (Exception e) {
-      audit(action, describe(scope), "ERROR", String.valueOf(e.getMessage()));
+      authorizer.audit(c, action, describe(scope), Outcome.FAILED, String.valueOf(e.getMessage()));
       fail(out, Status.INTERNAL.withDescription(String.valueOf(e.getMessage())));
     }
   }

@@ -9,12 +9,14 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
+import dev.lockstep.security.AuditSink;
 
 /**
- * Append-only record of every change an operator or the collector made (incident transitions,
+ * The collector's {@link AuditSink} (refusals from the security module, operator actions) and
+ * append-only record of every change an operator or the collector made (incident transitions,
  * stops, resumes), in the AUDIT column family keyed by time so retention is one range delete.
  */
-public final class AuditLog {
+public final class AuditLog implements AuditSink {
   private final Store store;
   private final Clock clock;
   private final AtomicLong sequence = new AtomicLong();
@@ -36,6 +38,21 @@ public final class AuditLog {
         .putLong(sequence.incrementAndGet()).array();
     // Operator actions are fsync'd; the collector's own entries ride the WAL (see Incidents).
     store.put(Store.Family.AUDIT, key, e.toByteArray(), "operator".equals(role));
+  }
+
+  /**
+   * Records an entry from the security module; its outcome is stored in this log's vocabulary
+   * (operator.proto AuditEntry.result): SUCCEEDED as OK, REFUSED as DENIED, FAILED as ERROR.
+   */
+  @Override
+  public void record(dev.lockstep.security.AuditEntry entry) {
+    String result = switch (entry.outcome()) {
+      case SUCCEEDED -> "OK";
+      case REFUSED -> "DENIED";
+      case FAILED -> "ERROR";
+    };
+    append(entry.who(), entry.role(), entry.action(), entry.target(), entry.remoteAddress(), result,
+        entry.detail());
   }
 
   /** Newest first, at or after {@code sinceMillis}, at most {@code limit}. */

@@ -33,6 +33,23 @@ class CollectorConfigTest {
     assertThat(c.alerts().webhooks()).hasSize(1);
     assertThat(c.alerts().alertmanager().toString()).isEqualTo("http://127.0.0.1:9093");
     assertThat(c.storage().syncWrites()).isTrue();
+    assertThat(c.insecure()).isFalse();
+    assertThat(c.tls().complete()).isTrue();
+    assertThat(c.tls().ca()).isEqualTo(Path.of("/etc/lockstep/ca.pem"));
+    assertThat(c.tls().cert()).isEqualTo(Path.of("/etc/lockstep/collector.pem"));
+    assertThat(c.tls().key()).isEqualTo(Path.of("/etc/lockstep/collector-key.pem"));
+    assertThat(c.limits()).isEqualTo(CollectorConfig.Limits.DEFAULT);
+  }
+
+  @Test
+  void aWorldReadableWebhookSecretIsRefusedAtLoad() throws Exception {
+    Path secret = dir.resolve("webhook.secret");
+    Files.writeString(secret, "s3cret\n");
+    Files.setPosixFilePermissions(secret, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+    Path f = write("alerts:\n  webhook_secret_file: webhook.secret\n  webhooks:\n    - url: http://127.0.0.1:1/x\n");
+    assertThatThrownBy(() -> CollectorConfig.load(f)).hasMessageContaining("readable by everyone");
+    Files.setPosixFilePermissions(secret, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+    assertThat(CollectorConfig.load(f).alerts().webhooks().get(0).secretFile()).isEqualTo(secret);
   }
 
   @Test
@@ -54,7 +71,12 @@ class CollectorConfigTest {
         List.of("alerts:\n  webhooks:\n    - format: json\n", "collector.yaml: alerts.webhooks[0].url is required"),
         List.of("alerts:\n  alertmanager: ftp://x\n", "collector.yaml: alerts.alertmanager must be an http(s) URL"),
         List.of("correlation:\n  expected_roles: [primary]\n", "collector.yaml: correlation.expected_roles must name at least 2 roles"),
-        List.of("tls:\n  cert_file: nope.pem\n", "collector.yaml: tls.cert_file is not a readable file"))) {
+        List.of("tls:\n  cert_file: nope.pem\n", "collector.yaml: unknown key tls.cert_file"),
+        List.of("tls:\n  ca: ca.pem\n  cert: c.pem\n", "collector.yaml: tls.key is required"),
+        List.of("agents:\n  max_streams: 0\n", "collector.yaml: agents.max_streams must be between 1 and 1000000, got 0"),
+        List.of("agents:\n  max_events_per_second: lots\n", "collector.yaml: agents.max_events_per_second must be an integer"),
+        List.of("alerts:\n  webhook_secret_file: missing.secret\n", "collector.yaml: alerts.webhook_secret_file is not usable"),
+        List.of("insecure: maybe\n", "collector.yaml: insecure must be true or false"))) {
       Path f = write(bad.get(0));
       assertThatThrownBy(() -> CollectorConfig.load(f))
           .isInstanceOf(CollectorConfig.ConfigException.class)
