@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -16,21 +15,10 @@ class DemoInterruptTest {
 
   @Test
   void interruptingTheDemoStopsEveryProcessItStarted(@TempDir Path tmp) throws Exception {
-    String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Path launcher = tmp.resolve("launcher.sh");
-    Files.writeString(launcher, String.join("\n",
-        "#!/bin/sh",
-        "cmd=$1; shift",
-        "case $cmd in",
-        "  collector) exec '" + java + "' -cp '" + classpath + "' dev.lockstep.collector.CollectorMain \"$@\" ;;",
-        "  agent) exec '" + java + "' -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -cp '" + classpath + "' dev.lockstep.agent.AgentMain \"$@\" ;;",
-        "esac",
-        "exit 2", ""));
-    Files.setPosixFilePermissions(launcher, PosixFilePermissions.fromString("rwx------"));
+    Path launcher = TestLauncher.write(tmp);
     Path workspace = tmp.resolve("demo");
 
-    ProcessBuilder pb = new ProcessBuilder(java, "-cp", classpath, "dev.lockstep.cli.Main", "demo", "--dir", workspace.toString())
+    ProcessBuilder pb = new ProcessBuilder(TestLauncher.JAVA, "-cp", TestLauncher.CLASSPATH, "dev.lockstep.cli.Main", "demo", "--dir", workspace.toString())
         .redirectErrorStream(true).redirectOutput(tmp.resolve("demo.out").toFile());
     pb.environment().put("LOCKSTEP_LAUNCHER", launcher.toString());
     Process demo = pb.start();

@@ -7,7 +7,6 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -18,18 +17,7 @@ class DemoTest {
 
   @Test
   void demoStopsTheFleetOnTheInjectedDivergenceAndResumesIt(@TempDir Path tmp) throws Exception {
-    String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Path launcher = tmp.resolve("launcher.sh");
-    Files.writeString(launcher, String.join("\n",
-        "#!/bin/sh",
-        "cmd=$1; shift",
-        "case $cmd in",
-        "  collector) exec '" + java + "' -cp '" + classpath + "' dev.lockstep.collector.CollectorMain \"$@\" ;;",
-        "  agent) exec '" + java + "' -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -cp '" + classpath + "' dev.lockstep.agent.AgentMain \"$@\" ;;",
-        "esac",
-        "exit 2", ""));
-    Files.setPosixFilePermissions(launcher, PosixFilePermissions.fromString("rwx------"));
+    Path launcher = TestLauncher.write(tmp);
 
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     Path workspace = tmp.resolve("demo");
