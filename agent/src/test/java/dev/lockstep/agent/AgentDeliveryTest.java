@@ -82,6 +82,19 @@ class AgentDeliveryTest {
   }
 
   @Test
+  void aFileRenamedIntoPlaceIsReportedWithoutWaitingForTheSettleTime() throws Exception {
+    AgentConfig config = Fixtures.config("a1", gateway, root).withGoldenSettle(Duration.ofMinutes(10));
+    try (Agent agent = Agent.start(config, Clock.systemUTC())) {
+      Eventually.await("connected", agent::isConnected);
+      GoldenFiles.writeAtomically(golden, "run-fast", "primary");
+      // The settle time is 10 minutes: only the first-sight look can report it this soon.
+      Eventually.await("reported on first sight", Duration.ofSeconds(20), () -> goldenReports("a1").size() == 1);
+      assertThat(goldenReports("a1").get(0).getRunId()).isEqualTo("run-fast");
+      assertThat(goldenReports("a1").get(0).hasError()).isFalse();
+    }
+  }
+
+  @Test
   void halfWrittenGoldenFileIsNeverReadAsFinal() throws Exception {
     try (Agent agent = Agent.start(Fixtures.config("a1", gateway, root), Clock.systemUTC())) {
       String full = GoldenFiles.json("run-half", "primary", 7, 3);

@@ -43,8 +43,11 @@ import java.util.concurrent.TimeUnit;
 /**
  * Finds complete golden files in the watched directories (inotify WatchService plus a periodic
  * rescan, which also re-registers directories that were deleted and recreated), parses each with
- * the golden library and spools a GoldenReport. A file counts as complete when its size and mtime
- * stayed unchanged for the settle time; a file that then fails to parse is only reported as
+ * the golden library and spools a GoldenReport. A file is read once as soon as it is seen: a
+ * golden file is one JSON object, so a file renamed into place parses whole at once, while a
+ * half-written one cannot (its prefix is never a complete object) and is left alone. Otherwise a
+ * file counts as complete when its size and mtime stayed unchanged for the settle time; a file
+ * that then fails to parse is only reported as
  * malformed once it stayed unchanged for the malformed grace too (a slow writer may still append).
  * Invariant: a file is recorded as reported only after its event is durable in the spool, so a
  * full spool or a crash never loses one.
@@ -58,6 +61,9 @@ public final class GoldenWatcher implements AutoCloseable {
     long mtime = -1;
     long stableSinceNanos;
     long retryAtNanos;
+    /** The one look taken on first sight, before the settle time (see the class comment). */
+    boolean earlyLookTaken;
+    boolean earlyLookNow;
   }
 
   private final AgentConfig.GoldenWatch config;
@@ -255,7 +261,8 @@ public final class GoldenWatcher implements AutoCloseable {
     for (Iterator<Map.Entry<Path, Candidate>> it = candidates.entrySet().iterator(); it.hasNext(); ) {
       Map.Entry<Path, Candidate> e = it.next();
       Candidate c = e.getValue();
-      if (c.size >= 0 && (now - c.stableSinceNanos < settle || now - c.retryAtNanos < 0)) {
+      boolean early = !c.earlyLookTaken;
+      if (!early && c.size >= 0 && (now - c.stableSinceNanos < settle || now - c.retryAtNanos < 0)) {
         continue; // look again when its settle time (or retry time) is over
       }
       BasicFileAttributes a;
@@ -275,6 +282,14 @@ public final class GoldenWatcher implements AutoCloseable {
         c.mtime = mtime;
         c.stableSinceNanos = now;
         c.retryAtNanos = 0;
+        if (!early || a.size() == 0) {
+          continue;
+        }
+      }
+      if (early && a.size() > 0 && ready.size() < MAX_BATCH) {
+        c.earlyLookTaken = true;
+        c.earlyLookNow = now - c.stableSinceNanos < settle;
+        ready.add(e.getKey());
         continue;
       }
       if (now - c.stableSinceNanos >= settle && now - c.retryAtNanos >= 0 && ready.size() < MAX_BATCH) {
@@ -297,6 +312,11 @@ public final class GoldenWatcher implements AutoCloseable {
         fill(r, s);
         runId = nz(s.runId());
       } catch (GoldenParseException ex) {
+        if (c.earlyLookNow) {
+          // not complete yet (or not settled): the settle time decides from here on
+          c.earlyLookNow = false;
+          continue;
+        }
         if (now - c.stableSinceNanos < grace) {
           // maybe still being written; look again when it changes or the grace is over
           c.retryAtNanos = c.stableSinceNanos + grace;
