@@ -67,6 +67,18 @@ train check
 train incidents --open
 train stop status
 train completion bash
+# The offline golden tools, on two small golden files that differ in one step.
+mkdir -p "$WORK/golden"
+for role in primary shadow; do
+  pick=7; [ "$role" = shadow ] && pick=8
+  printf '{"run_id":"cds-1","workflow":"w","role":"%s","seed":1,"timestamp":"2025-12-02T10:00:00Z","steps":[{"index":0,"name":"s","kind":"compute","rng":[0.5],"output":{"pick":%s}},{"index":1,"name":"x","kind":"external","request":{"u":1},"response":{"r":1.5}}],"output":{"total":42}}' \
+    "$role" "$pick" >"$WORK/golden/cds-1.$role.golden.json"
+done
+train hash "$WORK/golden/cds-1.primary.golden.json"
+train hash -o json "$WORK/golden/cds-1.primary.golden.json"
+train diff --golden-a "$WORK/golden/cds-1.primary.golden.json" --golden-b "$WORK/golden/cds-1.shadow.golden.json"
+train diff -o json --golden-a "$WORK/golden/cds-1.primary.golden.json" --golden-b "$WORK/golden/cds-1.shadow.golden.json"
+train summary --dir "$WORK/golden"
 
 cat "$WORK"/classes.*.lst | awk '!seen[$0]++' > "$WORK/classes.lst"
 "$JAVA" "${FLAGS[@]}" -Xshare:dump -XX:SharedClassListFile="$WORK/classes.lst" \
