@@ -19,7 +19,8 @@ public record GoldenConfig(Limits limits, Mapping mapping, VolatileMask mask) {
    * defaults to {@link #DEFAULT}; volatile names and pointers are added to the defaults unless
    * {@code volatile.replace_defaults} is true. A null section is {@link #DEFAULT}.
    *
-   * @param where the prefix for error messages, e.g. {@code "agent.yaml: golden"}
+   * @param where the prefix for error messages, e.g. {@code "agent.yaml: golden"}; one ending in a
+   *     space (such as {@code "golden.yaml: "}) is followed by the key directly
    * @throws IllegalArgumentException for an unknown key or a bad value, naming the full key
    */
   public static GoldenConfig fromMap(Map<String, ?> section, String where) {

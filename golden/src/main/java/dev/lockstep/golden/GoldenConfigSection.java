@@ -98,7 +98,8 @@ final class GoldenConfigSection {
   // ---------------------------------------------------------------------------------- readers
 
   private IllegalArgumentException error(String key, String problem) {
-    return new IllegalArgumentException(where + "." + key + " " + problem);
+    // "agent.yaml: golden" + ".mapping.run_id", or "golden.yaml: " + "mapping.run_id" for a top-level section
+    return new IllegalArgumentException(where + (where.endsWith(" ") ? "" : ".") + key + " " + problem);
   }
 
   private void keys(Map<String, ?> m, String at, Set<String> allowed) {

@@ -129,5 +129,7 @@ class GoldenConfigTest {
         .hasMessageStartingWith("agent.yaml: golden.masks is not a known key");
     assertThatThrownBy(() -> GoldenConfig.fromMap(json("{'limits': {'max_bytez': 1}}"), WHERE))
         .hasMessageStartingWith("agent.yaml: golden.limits.max_bytez is not a known key");
+    assertThatThrownBy(() -> GoldenConfig.fromMap(json("{'mapping': {'seed': 'seed'}}"), "golden.yaml: "))
+        .hasMessageStartingWith("golden.yaml: mapping.seed must be a JSON Pointer");
   }
 }
