@@ -41,9 +41,9 @@ final class GoldenConfigSection {
   private Limits limits(Map<String, ?> m) {
     Limits d = Limits.DEFAULT;
     keys(m, "limits", Set.of("max_bytes", "max_depth", "max_string_length"));
-    long maxBytes = size(m, "limits.max_bytes", d.maxBytes());
-    long maxDepth = whole(m, "limits.max_depth", d.maxDepth());
-    long maxString = size(m, "limits.max_string_length", d.maxStringLength());
+    long maxBytes = size(m.get("max_bytes"), "limits.max_bytes", d.maxBytes());
+    long maxDepth = whole(m.get("max_depth"), "limits.max_depth", d.maxDepth());
+    long maxString = size(m.get("max_string_length"), "limits.max_string_length", d.maxStringLength());
     range("limits.max_bytes", maxBytes, 1, Integer.MAX_VALUE - 16);
     range("limits.max_depth", maxDepth, 1, Limits.MAX_DEPTH_LIMIT);
     range("limits.max_string_length", maxString, 1, Integer.MAX_VALUE);
@@ -183,8 +183,7 @@ final class GoldenConfigSection {
     throw error(full, "must be true or false, got \"" + v + "\"");
   }
 
-  private long whole(Map<String, ?> m, String full, long def) {
-    Object v = m.get(full.substring(full.indexOf('.') + 1));
+  private long whole(Object v, String full, long def) {
     if (v == null) {
       return def;
     }
@@ -197,8 +196,7 @@ final class GoldenConfigSection {
     throw error(full, "must be a whole number, got " + quoted(v));
   }
 
-  private long size(Map<String, ?> m, String full, long def) {
-    Object v = m.get(full.substring(full.indexOf('.') + 1));
+  private long size(Object v, String full, long def) {
     if (v == null) {
       return def;
     }
