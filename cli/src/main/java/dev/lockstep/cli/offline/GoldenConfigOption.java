@@ -59,7 +59,7 @@ final class GoldenConfigOption {
       if (!section.isObject()) {
         throw bad(where + " must be a mapping");
       }
-      ObjectNode copy = ((ObjectNode) root.get("golden")).deepCopy();
+      ObjectNode copy = ((ObjectNode) section).deepCopy();
       copy.remove(WATCH_KEYS);
       section = copy;
     }
