@@ -13,7 +13,6 @@ import dev.lockstep.agent.stop.EnactedStop;
 import dev.lockstep.agent.stop.StopEnactor;
 import dev.lockstep.agent.uplink.Uplink;
 import dev.lockstep.agent.watch.GoldenWatcher;
-import dev.lockstep.golden.GoldenConfig;
 import dev.lockstep.proto.v1.AgentFrame;
 import dev.lockstep.proto.v1.AgentNotice;
 import dev.lockstep.proto.v1.CaptureRequest;
@@ -121,7 +120,7 @@ public final class Agent implements AutoCloseable {
     stop.reapply();
 
     tailer = new LogTailer(config.logs(), config.stateDir(), spool, metrics, clock);
-    watcher = new GoldenWatcher(config.golden(), GoldenConfig.DEFAULT, config.stateDir(), spool, metrics, clock);
+    watcher = new GoldenWatcher(config.golden(), config.goldenConfig(), config.stateDir(), spool, metrics, clock);
     retention = new Retention(config.retention(), watcher, metrics, clock, this::notice);
     evidence = new EvidenceCapture(config, watcher, tailer::currentFiles, clock);
     probes = new HealthProbes(config, tailer::stats, spool, metrics, clock, this::diskCritical);

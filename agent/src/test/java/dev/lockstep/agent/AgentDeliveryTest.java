@@ -3,6 +3,8 @@ package dev.lockstep.agent;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lockstep.agent.config.AgentConfig;
+import dev.lockstep.golden.Golden;
+import dev.lockstep.golden.GoldenConfig;
 import dev.lockstep.proto.v1.Event;
 import dev.lockstep.proto.v1.GoldenReport;
 import java.nio.charset.StandardCharsets;
@@ -55,6 +57,28 @@ class AgentDeliveryTest {
       assertThat(goldenReports("a1")).extracting(GoldenReport::getRole).containsExactlyInAnyOrder("primary", "shadow");
       Eventually.await("acked", () -> agent.lastAckedSeq() >= 2);
       assertThat(agent.isConnected()).isTrue();
+    }
+  }
+
+  @Test
+  void aFieldNamedInVolatileNamesIsMaskedFromTheCanonicalHash() throws Exception {
+    Path yaml = root.resolve("agent.yaml");
+    Files.writeString(yaml, "agent_id: a1\nstate_dir: " + root.resolve("state") + "\n"
+        + "collector: {address: '" + gateway.target() + "', insecure: true}\n"
+        + "golden: {volatile: {names: [trace_id]}}\n");
+    GoldenConfig loaded = AgentConfig.load(yaml).goldenConfig();
+    String a = GoldenFiles.json("run-v", "primary", 42, 7).replace("\"output\":{\"total\":7}}", "\"output\":{\"total\":7},\"trace_id\":\"aaa\"}");
+    String b = a.replace("\"primary\"", "\"shadow\"").replace("aaa", "bbb");
+    // with the default config the two files hash differently, so equal hashes below prove the mask
+    assertThat(Golden.parse(a.getBytes(StandardCharsets.UTF_8), "a", GoldenConfig.DEFAULT).summary().canonicalHash())
+        .isNotEqualTo(Golden.parse(b.getBytes(StandardCharsets.UTF_8), "b", GoldenConfig.DEFAULT).summary().canonicalHash());
+    try (Agent agent = Agent.start(Fixtures.config("a1", gateway, root).withGoldenConfig(loaded), Clock.systemUTC())) {
+      Files.writeString(golden.resolve("run-v.primary.golden.json"), a, StandardCharsets.UTF_8);
+      Files.writeString(golden.resolve("run-v.shadow.golden.json"), b, StandardCharsets.UTF_8);
+      Eventually.await("two golden reports", () -> goldenReports("a1").size() == 2);
+      List<GoldenReport> reports = goldenReports("a1");
+      assertThat(reports).allSatisfy(r -> assertThat(r.hasError()).as(r.getError().getMessage()).isFalse());
+      assertThat(reports.get(0).getCanonicalHash()).isEqualTo(reports.get(1).getCanonicalHash());
     }
   }
 

@@ -23,7 +23,6 @@ import dev.lockstep.collector.store.Store;
 import dev.lockstep.collector.stop.StopAuthority;
 import dev.lockstep.golden.DiffReport;
 import dev.lockstep.golden.Golden;
-import dev.lockstep.golden.GoldenConfig;
 import dev.lockstep.golden.GoldenDiff;
 import dev.lockstep.golden.GoldenDocument;
 import dev.lockstep.golden.GoldenParseException;
@@ -551,7 +550,7 @@ public final class Fleet implements GatewayListener {
       byte[] bytes = evidence.read(incidentId, info.getAgentId(), info.getName());
       try {
         GoldenDocument doc = Golden.parse(bytes, info.getAgentId() + "/" + info.getName(),
-            GoldenConfig.DEFAULT);
+            config.golden());
         if (!runId.equals(doc.summary().runId())) continue;
         String role = doc.summary().role() == null ? info.getName() : doc.summary().role();
         byRole.putIfAbsent(role, doc);
@@ -572,7 +571,7 @@ public final class Fleet implements GatewayListener {
       if (role.equals(aRole)) continue;
       if (bRole == null || (!blamed.isEmpty() && blamed.contains(agentOfRole.get(role)))) bRole = role;
     }
-    DiffReport report = GoldenDiff.diff(byRole.get(aRole), byRole.get(bRole), GoldenConfig.DEFAULT);
+    DiffReport report = GoldenDiff.diff(byRole.get(aRole), byRole.get(bRole), config.golden());
     String json = report.toJson();
     String roles = aRole + " vs " + bRole;
     onCoreAsync("apply diff", () -> applyDiff(incidentId, report, json, roles));

@@ -1,6 +1,7 @@
 package dev.lockstep.golden;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -11,6 +12,20 @@ public record GoldenConfig(Limits limits, Mapping mapping, VolatileMask mask) {
 
   public static final GoldenConfig DEFAULT =
       new GoldenConfig(Limits.DEFAULT, Mapping.DEFAULT, VolatileMask.DEFAULT);
+
+  /**
+   * Reads a config section shaped {@code {limits: {...}, volatile: {...}, mapping: {...}}}, as parsed
+   * generically from YAML or JSON (maps, lists, strings, numbers, booleans). Every key is optional and
+   * defaults to {@link #DEFAULT}; volatile names and pointers are added to the defaults unless
+   * {@code volatile.replace_defaults} is true. A null section is {@link #DEFAULT}.
+   *
+   * @param where the prefix for error messages, e.g. {@code "agent.yaml: golden"}; one ending in a
+   *     space (such as {@code "golden.yaml: "}) is followed by the key directly
+   * @throws IllegalArgumentException for an unknown key or a bad value, naming the full key
+   */
+  public static GoldenConfig fromMap(Map<String, ?> section, String where) {
+    return GoldenConfigSection.read(section, where);
+  }
 
   /** Parser limits. A file beyond any of them is refused with a typed error before it is read whole. */
   public record Limits(long maxBytes, int maxDepth, int maxStringLength) {

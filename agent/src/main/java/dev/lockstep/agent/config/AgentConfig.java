@@ -1,5 +1,6 @@
 package dev.lockstep.agent.config;
 
+import dev.lockstep.golden.GoldenConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -30,9 +31,11 @@ public record AgentConfig(
     Spool spool,
     Retention retention,
     Metrics metrics,
-    Evidence evidence) {
+    Evidence evidence,
+    GoldenConfig goldenConfig) {
 
   public AgentConfig {
+    goldenConfig = goldenConfig == null ? GoldenConfig.DEFAULT : goldenConfig;
     labels = Map.copyOf(labels);
     logs = List.copyOf(logs);
     processes = List.copyOf(processes);
@@ -166,7 +169,8 @@ public record AgentConfig(
         new Spool(stateDir.resolve("spool"), 256L << 20),
         new Retention(false, Duration.ofDays(1), stateDir.resolve("archive"), Duration.ofHours(1)),
         new Metrics(0, "127.0.0.1"),
-        new Evidence(64L << 20, 200));
+        new Evidence(64L << 20, 200),
+        GoldenConfig.DEFAULT);
   }
 
   /** Reads and validates an agent.yaml. */
@@ -333,7 +337,7 @@ public record AgentConfig(
   // ------------------------------------------------------------------------------ copy methods
 
   public AgentConfig withCollector(Collector c) {
-    return new AgentConfig(agentId, c, labels, stateDir, golden, logs, processes, disk, staleness, probes, stop, spool, retention, metrics, evidence);
+    return new AgentConfig(agentId, c, labels, stateDir, golden, logs, processes, disk, staleness, probes, stop, spool, retention, metrics, evidence, goldenConfig);
   }
 
   public AgentConfig withCollectorTarget(String target) {
@@ -356,11 +360,11 @@ public record AgentConfig(
   }
 
   public AgentConfig withAgentId(String id) {
-    return new AgentConfig(id, collector, labels, stateDir, golden, logs, processes, disk, staleness, probes, stop, spool, retention, metrics, evidence);
+    return new AgentConfig(id, collector, labels, stateDir, golden, logs, processes, disk, staleness, probes, stop, spool, retention, metrics, evidence, goldenConfig);
   }
 
   public AgentConfig withLabels(Map<String, String> l) {
-    return new AgentConfig(agentId, collector, l, stateDir, golden, logs, processes, disk, staleness, probes, stop, spool, retention, metrics, evidence);
+    return new AgentConfig(agentId, collector, l, stateDir, golden, logs, processes, disk, staleness, probes, stop, spool, retention, metrics, evidence, goldenConfig);
   }
 
   /** Adds or replaces one label. */
@@ -383,11 +387,16 @@ public record AgentConfig(
     Retention r = Objects.equals(retention.archiveDir(), stateDir.resolve("archive"))
         ? new Retention(retention.enabled(), retention.archiveAfter(), dir.resolve("archive"), retention.interval())
         : retention;
-    return new AgentConfig(agentId, collector, labels, dir, golden, logs, processes, disk, staleness, probes, s, sp, r, metrics, evidence);
+    return new AgentConfig(agentId, collector, labels, dir, golden, logs, processes, disk, staleness, probes, s, sp, r, metrics, evidence, goldenConfig);
   }
 
   public AgentConfig withGolden(GoldenWatch g) {
-    return new AgentConfig(agentId, collector, labels, stateDir, g, logs, processes, disk, staleness, probes, stop, spool, retention, metrics, evidence);
+    return new AgentConfig(agentId, collector, labels, stateDir, g, logs, processes, disk, staleness, probes, stop, spool, retention, metrics, evidence, goldenConfig);
+  }
+
+  /** How golden files are read and hashed; must match the collector's {@code golden:} section. */
+  public AgentConfig withGoldenConfig(GoldenConfig g) {
+    return new AgentConfig(agentId, collector, labels, stateDir, golden, logs, processes, disk, staleness, probes, stop, spool, retention, metrics, evidence, g);
   }
 
   public AgentConfig withGoldenDirs(List<String> dirs) {
@@ -407,27 +416,27 @@ public record AgentConfig(
   }
 
   public AgentConfig withLogs(List<LogWatch> l) {
-    return new AgentConfig(agentId, collector, labels, stateDir, golden, l, processes, disk, staleness, probes, stop, spool, retention, metrics, evidence);
+    return new AgentConfig(agentId, collector, labels, stateDir, golden, l, processes, disk, staleness, probes, stop, spool, retention, metrics, evidence, goldenConfig);
   }
 
   public AgentConfig withProcesses(List<ProcessWatch> p) {
-    return new AgentConfig(agentId, collector, labels, stateDir, golden, logs, p, disk, staleness, probes, stop, spool, retention, metrics, evidence);
+    return new AgentConfig(agentId, collector, labels, stateDir, golden, logs, p, disk, staleness, probes, stop, spool, retention, metrics, evidence, goldenConfig);
   }
 
   public AgentConfig withDisk(Disk d) {
-    return new AgentConfig(agentId, collector, labels, stateDir, golden, logs, processes, d, staleness, probes, stop, spool, retention, metrics, evidence);
+    return new AgentConfig(agentId, collector, labels, stateDir, golden, logs, processes, d, staleness, probes, stop, spool, retention, metrics, evidence, goldenConfig);
   }
 
   public AgentConfig withStaleness(Staleness s) {
-    return new AgentConfig(agentId, collector, labels, stateDir, golden, logs, processes, disk, s, probes, stop, spool, retention, metrics, evidence);
+    return new AgentConfig(agentId, collector, labels, stateDir, golden, logs, processes, disk, s, probes, stop, spool, retention, metrics, evidence, goldenConfig);
   }
 
   public AgentConfig withProbes(Probes pr) {
-    return new AgentConfig(agentId, collector, labels, stateDir, golden, logs, processes, disk, staleness, pr, stop, spool, retention, metrics, evidence);
+    return new AgentConfig(agentId, collector, labels, stateDir, golden, logs, processes, disk, staleness, pr, stop, spool, retention, metrics, evidence, goldenConfig);
   }
 
   public AgentConfig withStop(Stop s) {
-    return new AgentConfig(agentId, collector, labels, stateDir, golden, logs, processes, disk, staleness, probes, s, spool, retention, metrics, evidence);
+    return new AgentConfig(agentId, collector, labels, stateDir, golden, logs, processes, disk, staleness, probes, s, spool, retention, metrics, evidence, goldenConfig);
   }
 
   public AgentConfig withStopFile(Path file) {
@@ -449,7 +458,7 @@ public record AgentConfig(
   }
 
   public AgentConfig withSpool(Spool s) {
-    return new AgentConfig(agentId, collector, labels, stateDir, golden, logs, processes, disk, staleness, probes, stop, s, retention, metrics, evidence);
+    return new AgentConfig(agentId, collector, labels, stateDir, golden, logs, processes, disk, staleness, probes, stop, s, retention, metrics, evidence, goldenConfig);
   }
 
   public AgentConfig withSpoolDir(Path dir) {
@@ -461,14 +470,14 @@ public record AgentConfig(
   }
 
   public AgentConfig withRetention(Retention r) {
-    return new AgentConfig(agentId, collector, labels, stateDir, golden, logs, processes, disk, staleness, probes, stop, spool, r, metrics, evidence);
+    return new AgentConfig(agentId, collector, labels, stateDir, golden, logs, processes, disk, staleness, probes, stop, spool, r, metrics, evidence, goldenConfig);
   }
 
   public AgentConfig withMetricsPort(int port) {
-    return new AgentConfig(agentId, collector, labels, stateDir, golden, logs, processes, disk, staleness, probes, stop, spool, retention, new Metrics(port, metrics.bind()), evidence);
+    return new AgentConfig(agentId, collector, labels, stateDir, golden, logs, processes, disk, staleness, probes, stop, spool, retention, new Metrics(port, metrics.bind()), evidence, goldenConfig);
   }
 
   public AgentConfig withEvidence(Evidence e) {
-    return new AgentConfig(agentId, collector, labels, stateDir, golden, logs, processes, disk, staleness, probes, stop, spool, retention, metrics, e);
+    return new AgentConfig(agentId, collector, labels, stateDir, golden, logs, processes, disk, staleness, probes, stop, spool, retention, metrics, e, goldenConfig);
   }
 }

@@ -17,6 +17,7 @@ import dev.lockstep.agent.config.AgentConfig.RuleKind;
 import dev.lockstep.agent.config.AgentConfig.Spool;
 import dev.lockstep.agent.config.AgentConfig.Staleness;
 import dev.lockstep.agent.config.AgentConfig.Stop;
+import dev.lockstep.golden.GoldenConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -36,6 +37,8 @@ import java.util.regex.Pattern;
 final class ConfigFile {
   private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)");
   private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(B|KB|KiB|MB|MiB|GB|GiB)?", Pattern.CASE_INSENSITIVE);
+
+  private static final YAMLMapper YAML = new YAMLMapper();
 
   private final String file;
 
@@ -104,13 +107,15 @@ final class ConfigFile {
     }
 
     JsonNode g = section(root, "golden");
-    keys(g, "golden", Set.of("dirs", "file_glob", "settle", "rescan_interval", "malformed_grace"));
+    keys(g, "golden", Set.of("dirs", "file_glob", "settle", "rescan_interval", "malformed_grace",
+        "limits", "volatile", "mapping"));
     GoldenWatch golden = new GoldenWatch(
         strings(g, "dirs", "golden.dirs"),
         text(g, "file_glob", "golden.file_glob", d.golden().fileGlob()),
         duration(g, "settle", "golden.settle", d.golden().settle()),
         duration(g, "rescan_interval", "golden.rescan_interval", d.golden().rescanInterval()),
         duration(g, "malformed_grace", "golden.malformed_grace", d.golden().malformedGrace()));
+    GoldenConfig goldenConfig = goldenConfig(g);
 
     List<LogWatch> logs = new ArrayList<>();
     JsonNode ls = list(root, "logs", "logs");
@@ -208,7 +213,22 @@ final class ConfigFile {
         integer(ev, "log_tail_lines", "evidence.log_tail_lines", d.evidence().defaultLogTailLines()));
 
     return new AgentConfig(agentId, collector, labels, stateDir, golden, logs, processes, disk, staleness, probes,
-        stop, spool, retention, metrics, evidence);
+        stop, spool, retention, metrics, evidence, goldenConfig);
+  }
+
+  /** The hashing part of the golden section, read by the parser golden shares with collector and CLI. */
+  private GoldenConfig goldenConfig(JsonNode g) throws ConfigException {
+    Map<String, Object> section = new LinkedHashMap<>();
+    for (String k : List.of("limits", "volatile", "mapping")) {
+      if (g.has(k)) {
+        section.put(k, YAML.convertValue(g.get(k), Object.class));
+      }
+    }
+    try {
+      return GoldenConfig.fromMap(section, file + ": golden");
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(e.getMessage());
+    }
   }
 
   // ---------------------------------------------------------------------------------- readers

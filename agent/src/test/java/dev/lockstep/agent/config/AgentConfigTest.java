@@ -3,6 +3,7 @@ package dev.lockstep.agent.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.lockstep.golden.GoldenConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -75,6 +76,38 @@ class AgentConfigTest {
         .hasMessageStartingWith("agent.yaml: not valid YAML");
     assertThatThrownBy(() -> AgentConfig.load(dir.resolve("missing.yaml")))
         .hasMessageContaining("no such file");
+  }
+
+  @Test
+  void theGoldenSectionCarriesLimitsVolatileAndMapping() throws Exception {
+    AgentConfig c = AgentConfig.load(write(MINIMAL + """
+        golden:
+          dirs: [/g]
+          limits: {max_bytes: 8MiB, max_depth: 64}
+          volatile: {names: [trace_id], pointers: ["/steps/*/debug/**"]}
+          mapping: {run_id: /meta/id, steps: /trace, rng_keys: [random]}
+        """));
+    assertThat(c.golden().dirs()).containsExactly("/g");
+    GoldenConfig g = c.goldenConfig();
+    assertThat(g.limits().maxBytes()).isEqualTo(8L << 20);
+    assertThat(g.limits().maxDepth()).isEqualTo(64);
+    assertThat(g.mask().names()).contains("trace_id", "timestamp");
+    assertThat(g.mask().pointerGlobs()).containsExactly("/steps/*/debug/**");
+    assertThat(g.mapping().runId()).isEqualTo("/meta/id");
+    assertThat(g.mapping().steps()).isEqualTo("/trace");
+    assertThat(g.mapping().rngKeys()).containsExactly("random");
+    assertThat(g.mapping().workflow()).isEqualTo(GoldenConfig.Mapping.DEFAULT.workflow());
+    assertThat(AgentConfig.load(write(MINIMAL)).goldenConfig()).isEqualTo(GoldenConfig.DEFAULT);
+    assertThat(AgentConfig.defaults("a", "c:1", dir).withGoldenConfig(g).goldenConfig()).isEqualTo(g);
+  }
+
+  @Test
+  void aBadGoldenPointerIsRejectedWithTheKeyNamed() throws Exception {
+    assertThatThrownBy(() -> AgentConfig.load(write(MINIMAL + "golden: {mapping: {run_id: run_id}}\n")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("agent.yaml: golden.mapping.run_id must be a JSON Pointer starting with '/', got \"run_id\"");
+    assertThatThrownBy(() -> AgentConfig.load(write(MINIMAL + "golden: {volatile: {nmes: [x]}}\n")))
+        .hasMessageStartingWith("agent.yaml: golden.volatile.nmes is not a known key");
   }
 
   @Test

@@ -14,6 +14,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -55,14 +56,17 @@ final class DiffCommand implements Callable<Integer> {
       description = "table (default) or json.")
   Format format;
 
+  @Mixin GoldenConfigOption goldenConfig;
+
   @Spec CommandSpec spec;
 
   @Override
   public Integer call() throws GoldenParseException {
-    GoldenDocument[] docs = readBoth(goldenA, goldenB);
+    GoldenConfig config = goldenConfig.load();
+    GoldenDocument[] docs = readBoth(goldenA, goldenB, config);
     GoldenDocument a = docs[0];
     GoldenDocument b = docs[1];
-    DiffReport report = GoldenDiff.diff(a, b, GoldenConfig.DEFAULT);
+    DiffReport report = GoldenDiff.diff(a, b, config);
     PrintWriter out = spec.commandLine().getOut();
     if (format == Format.JSON) {
       out.println(report.toJson());
@@ -74,15 +78,15 @@ final class DiffCommand implements Callable<Integer> {
   }
 
   /** Reads both files at once (one thread each); A's error is reported first when both fail. */
-  static GoldenDocument[] readBoth(Path a, Path b) throws GoldenParseException {
+  static GoldenDocument[] readBoth(Path a, Path b, GoldenConfig config) throws GoldenParseException {
     ExecutorService pool = Executors.newFixedThreadPool(2, r -> {
       Thread t = new Thread(r, "lockstep-read");
       t.setDaemon(true);
       return t;
     });
     try {
-      Future<GoldenDocument> fa = pool.submit(() -> Golden.readWithTree(a, GoldenConfig.DEFAULT));
-      Future<GoldenDocument> fb = pool.submit(() -> Golden.readWithTree(b, GoldenConfig.DEFAULT));
+      Future<GoldenDocument> fa = pool.submit(() -> Golden.readWithTree(a, config));
+      Future<GoldenDocument> fb = pool.submit(() -> Golden.readWithTree(b, config));
       return new GoldenDocument[] {get(fa), get(fb)};
     } finally {
       pool.shutdownNow();

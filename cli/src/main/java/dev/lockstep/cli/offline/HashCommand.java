@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -40,10 +41,13 @@ final class HashCommand implements Callable<Integer> {
       description = "table (default) or json (an array, one object per file).")
   Format format;
 
+  @Mixin GoldenConfigOption goldenConfig;
+
   @Spec CommandSpec spec;
 
   @Override
   public Integer call() {
+    GoldenConfig config = goldenConfig.load();
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     ArrayNode json = format == Format.JSON ? Json.MAPPER.createArrayNode() : null;
@@ -52,7 +56,7 @@ final class HashCommand implements Callable<Integer> {
     for (Path file : files) {
       RunSummary s;
       try {
-        s = Golden.read(file, GoldenConfig.DEFAULT).summary();
+        s = Golden.read(file, config).summary();
       } catch (GoldenParseException e) {
         err.println("lockstep: " + e.getMessage());
         err.flush();

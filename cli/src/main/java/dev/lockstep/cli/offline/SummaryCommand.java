@@ -20,6 +20,7 @@ import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -59,12 +60,15 @@ final class SummaryCommand implements Callable<Integer> {
       description = "table (default) or json.")
   Format format;
 
+  @Mixin GoldenConfigOption goldenConfig;
+
   @Spec CommandSpec spec;
 
   record Unreadable(Path file, GoldenParseException error) {}
 
   @Override
   public Integer call() throws IOException {
+    GoldenConfig config = goldenConfig.load();
     if (!Files.isDirectory(dir)) {
       throw new CommandError(OfflineCommands.BAD_INPUT, dir + ": not a directory");
     }
@@ -73,7 +77,7 @@ final class SummaryCommand implements Callable<Integer> {
     List<Unreadable> unreadable = new ArrayList<>();
     for (Path f : files) {
       try {
-        RunSummary s = Golden.read(f, GoldenConfig.DEFAULT).summary();
+        RunSummary s = Golden.read(f, config).summary();
         byRun.computeIfAbsent(s.runId(), k -> new ArrayList<>()).add(new RunGroup.Replica(f, s));
       } catch (GoldenParseException e) {
         unreadable.add(new Unreadable(f, e));

@@ -22,6 +22,7 @@ import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -67,6 +68,8 @@ final class VerifyCommand implements Callable<Integer> {
   @Parameters(arity = "1..*", paramLabel = "CMD", description = "The workflow command and its arguments (after --).")
   List<String> command;
 
+  @Mixin GoldenConfigOption goldenConfig;
+
   @Spec CommandSpec spec;
 
   @Override
@@ -77,6 +80,7 @@ final class VerifyCommand implements Callable<Integer> {
     if (timeoutSeconds < 1) {
       throw new CommandError(OfflineCommands.BAD_INPUT, "--timeout-seconds must be positive, got " + timeoutSeconds);
     }
+    GoldenConfig config = goldenConfig.load();
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     Path keep = Files.createTempDirectory("lockstep-verify-");
@@ -91,7 +95,7 @@ final class VerifyCommand implements Callable<Integer> {
         runOnce(i, keep, err);
         Path copy = keep.resolve("run-" + i + ".golden.json");
         Files.copy(golden, copy, StandardCopyOption.REPLACE_EXISTING);
-        GoldenDocument doc = Golden.read(copy, GoldenConfig.DEFAULT);
+        GoldenDocument doc = Golden.read(copy, config);
         summaries.put(i, doc.summary());
         String verdict;
         if (first == null) {
@@ -132,7 +136,7 @@ final class VerifyCommand implements Callable<Integer> {
       }
       out.printf("golden files kept in %s%n%n", keep);
       out.printf("first divergent pair: run 0 vs run %d%n", firstDivergentRun);
-      DiffReport report = GoldenDiff.diff(first, firstDivergent, GoldenConfig.DEFAULT);
+      DiffReport report = GoldenDiff.diff(first, firstDivergent, config);
       out.print(report.renderTable(verbose));
       out.flush();
       return OfflineCommands.MISMATCH;

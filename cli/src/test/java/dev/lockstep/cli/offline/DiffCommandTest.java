@@ -25,6 +25,54 @@ class DiffCommandTest {
   }
 
   @Test
+  void aVolatileNameFromGoldenConfigTurnsAMismatchIntoAMatch() throws Exception {
+    Path a = Goldens.write(dir, "a.json", "{\"run_id\":\"r1\",\"output\":1,\"trace_id\":\"aaa\"}");
+    Path b = Goldens.write(dir, "b.json", "{\"run_id\":\"r1\",\"output\":1,\"trace_id\":\"bbb\"}");
+    Lockstep.Result plain = Lockstep.run("diff", "--golden-a", a.toString(), "--golden-b", b.toString());
+    assertThat(plain.exitCode()).isEqualTo(1);
+    assertThat(plain.out()).startsWith("MISMATCH");
+
+    // an agent.yaml-like file: the section sits under golden:, next to the watcher's keys
+    Path agentYaml = Goldens.write(dir, "agent.yaml",
+        "agent_id: w1\ngolden:\n  dirs: [/g]\n  volatile:\n    names: [trace_id]\n");
+    Lockstep.Result masked = Lockstep.run("diff", "--golden-config", agentYaml.toString(),
+        "--golden-a", a.toString(), "--golden-b", b.toString());
+    assertThat(masked.exitCode()).as(masked.err()).isZero();
+    assertThat(masked.out()).startsWith("MATCH").contains("~ /trace_id");
+
+    // a bare section, as JSON
+    Path json = Goldens.write(dir, "golden.json", "{\"volatile\": {\"names\": [\"trace_id\"]}}");
+    assertThat(Lockstep.run("diff", "--golden-config", json.toString(),
+        "--golden-a", a.toString(), "--golden-b", b.toString()).exitCode()).isZero();
+  }
+
+  @Test
+  void aBadGoldenConfigIsOneLineAndExitTwo() throws Exception {
+    Path a = Goldens.write(dir, "a.json", Goldens.primary("r1"));
+    Path cfg = Goldens.write(dir, "golden.yaml", "mapping: {run_id: run_id}\n");
+    for (String command : new String[] {"diff", "hash", "summary", "verify"}) {
+      String[] args = switch (command) {
+        case "diff" -> new String[] {"diff", "--golden-config", cfg.toString(), "--golden-a", a.toString(),
+            "--golden-b", a.toString()};
+        case "hash" -> new String[] {"hash", "--golden-config", cfg.toString(), a.toString()};
+        case "summary" -> new String[] {"summary", "--golden-config", cfg.toString(), "--dir", dir.toString()};
+        default -> new String[] {"verify", "--golden-config", cfg.toString(), "--golden", a.toString(), "--", "true"};
+      };
+      Lockstep.Result r = Lockstep.run(args);
+      assertThat(r.exitCode()).as(command + ": " + r.err()).isEqualTo(2);
+      assertThat(r.err()).as(command).isEqualTo(
+          "lockstep: golden.yaml: mapping.run_id must be a JSON Pointer starting with '/', got \"run_id\"\n");
+    }
+    Path unknown = Goldens.write(dir, "agent.yaml", "golden: {volatile: {nmes: [x]}}\n");
+    Lockstep.Result r = Lockstep.run("hash", "--golden-config", unknown.toString(), a.toString());
+    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.err()).startsWith("lockstep: agent.yaml: golden.volatile.nmes is not a known key");
+    Lockstep.Result missing = Lockstep.run("hash", "--golden-config", dir.resolve("nope.yaml").toString(), a.toString());
+    assertThat(missing.exitCode()).isEqualTo(2);
+    assertThat(missing.err()).startsWith("lockstep: --golden-config: no such file").hasLineCount(1);
+  }
+
+  @Test
   void mismatchExitsOneAndNamesCategoryStepAndValues() throws Exception {
     Path a = Goldens.write(dir, "a.json", Goldens.primary("r1"));
     Path b = Goldens.write(dir, "b.json",

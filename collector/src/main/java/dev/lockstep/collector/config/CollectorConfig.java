@@ -3,6 +3,7 @@ package dev.lockstep.collector.config;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.lockstep.golden.GoldenConfig;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -36,7 +37,13 @@ public record CollectorConfig(
     Alerts alerts,
     Duration agentStaleAfter,
     Tls tls,
-    Limits limits) {
+    Limits limits,
+    GoldenConfig golden) {
+
+  /** Null golden means {@link GoldenConfig#DEFAULT}. */
+  public CollectorConfig {
+    golden = golden == null ? GoldenConfig.DEFAULT : golden;
+  }
 
   /**
    * Server mTLS files ({@code tls.ca}, {@code tls.cert}, {@code tls.key}; flags {@code --ca
@@ -136,7 +143,8 @@ public record CollectorConfig(
         new Alerts(List.of(), null, null, 5, Duration.ofMinutes(2), Duration.ofMinutes(1)),
         Duration.ofMinutes(2),
         Tls.NONE,
-        Limits.DEFAULT);
+        Limits.DEFAULT,
+        GoldenConfig.DEFAULT);
   }
 
   /** The alert log file: configured, or {@code alerts.log} in the data dir. */
@@ -150,37 +158,37 @@ public record CollectorConfig(
 
   public CollectorConfig withDataDir(Path v) {
     return new CollectorConfig(v, listenHost, listenPort, metricsPort, insecure, storage, retention,
-        correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter, tls, limits);
+        correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter, tls, limits, golden);
   }
 
   public CollectorConfig withListen(String host, int port) {
     return new CollectorConfig(dataDir, host, port, metricsPort, insecure, storage, retention,
-        correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter, tls, limits);
+        correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter, tls, limits, golden);
   }
 
   public CollectorConfig withMetricsPort(int v) {
     return new CollectorConfig(dataDir, listenHost, listenPort, v, insecure, storage, retention,
-        correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter, tls, limits);
+        correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter, tls, limits, golden);
   }
 
   public CollectorConfig withInsecure(boolean v) {
     return new CollectorConfig(dataDir, listenHost, listenPort, metricsPort, v, storage, retention,
-        correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter, tls, limits);
+        correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter, tls, limits, golden);
   }
 
   public CollectorConfig withStorage(Storage v) {
     return new CollectorConfig(dataDir, listenHost, listenPort, metricsPort, insecure, v, retention,
-        correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter, tls, limits);
+        correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter, tls, limits, golden);
   }
 
   public CollectorConfig withRetention(Retention v) {
     return new CollectorConfig(dataDir, listenHost, listenPort, metricsPort, insecure, storage, v,
-        correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter, tls, limits);
+        correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter, tls, limits, golden);
   }
 
   public CollectorConfig withCorrelation(Correlation v) {
     return new CollectorConfig(dataDir, listenHost, listenPort, metricsPort, insecure, storage,
-        retention, v, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter, tls, limits);
+        retention, v, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter, tls, limits, golden);
   }
 
   public CollectorConfig withCorrelationWindow(Duration v) {
@@ -189,22 +197,22 @@ public record CollectorConfig(
 
   public CollectorConfig withStopPolicy(StopPolicy v) {
     return new CollectorConfig(dataDir, listenHost, listenPort, metricsPort, insecure, storage,
-        retention, correlation, v, stopResendInterval, evidence, alerts, agentStaleAfter, tls, limits);
+        retention, correlation, v, stopResendInterval, evidence, alerts, agentStaleAfter, tls, limits, golden);
   }
 
   public CollectorConfig withStopResendInterval(Duration v) {
     return new CollectorConfig(dataDir, listenHost, listenPort, metricsPort, insecure, storage,
-        retention, correlation, stopPolicy, v, evidence, alerts, agentStaleAfter, tls, limits);
+        retention, correlation, stopPolicy, v, evidence, alerts, agentStaleAfter, tls, limits, golden);
   }
 
   public CollectorConfig withEvidence(Evidence v) {
     return new CollectorConfig(dataDir, listenHost, listenPort, metricsPort, insecure, storage,
-        retention, correlation, stopPolicy, stopResendInterval, v, alerts, agentStaleAfter, tls, limits);
+        retention, correlation, stopPolicy, stopResendInterval, v, alerts, agentStaleAfter, tls, limits, golden);
   }
 
   public CollectorConfig withAlerts(Alerts v) {
     return new CollectorConfig(dataDir, listenHost, listenPort, metricsPort, insecure, storage,
-        retention, correlation, stopPolicy, stopResendInterval, evidence, v, agentStaleAfter, tls, limits);
+        retention, correlation, stopPolicy, stopResendInterval, evidence, v, agentStaleAfter, tls, limits, golden);
   }
 
   public CollectorConfig withWebhook(Webhook w) {
@@ -221,18 +229,28 @@ public record CollectorConfig(
 
   public CollectorConfig withAgentStaleAfter(Duration v) {
     return new CollectorConfig(dataDir, listenHost, listenPort, metricsPort, insecure, storage,
-        retention, correlation, stopPolicy, stopResendInterval, evidence, alerts, v, tls, limits);
+        retention, correlation, stopPolicy, stopResendInterval, evidence, alerts, v, tls, limits, golden);
   }
 
   public CollectorConfig withTls(Tls v) {
     return new CollectorConfig(dataDir, listenHost, listenPort, metricsPort, insecure, storage,
-        retention, correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter, v, limits);
+        retention, correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter, v, limits, golden);
   }
 
   public CollectorConfig withLimits(Limits v) {
     return new CollectorConfig(dataDir, listenHost, listenPort, metricsPort, insecure, storage,
         retention, correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter,
-        tls, v);
+        tls, v, golden);
+  }
+
+  /**
+   * How evidence golden files are parsed and diffed ({@code golden:} limits, volatile, mapping). Must
+   * match the agents' {@code golden:} section: agents hash with theirs, the collector diffs with this.
+   */
+  public CollectorConfig withGolden(GoldenConfig v) {
+    return new CollectorConfig(dataDir, listenHost, listenPort, metricsPort, insecure, storage,
+        retention, correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter,
+        tls, limits, v);
   }
 
   /** A configuration error; the message is the one line the operator reads. */
@@ -405,7 +423,7 @@ public record CollectorConfig(
 
     CollectorConfig read(JsonNode root) throws ConfigException {
       known(root, "", Set.of("listen", "data_dir", "metrics_port", "insecure", "tls", "store",
-          "retention", "correlation", "stop", "evidence", "alerts", "agents"));
+          "retention", "correlation", "stop", "evidence", "alerts", "agents", "golden"));
       CollectorConfig c = defaults(Path.of("data"));
       if (root.has("data_dir")) {
         c = c.withDataDir(baseDir.resolve(text(root.get("data_dir"), "data_dir")).normalize());
@@ -565,6 +583,17 @@ public record CollectorConfig(
         int rate = s.has("max_events_per_second") ? (int) integer(s.get("max_events_per_second"),
             "agents.max_events_per_second", 1, 10_000_000) : l.maxEventsPerSecond();
         c = c.withLimits(new Limits(streams, rate, Math.max(rate * 2, 1_000)));
+      }
+      if (root.has("golden") && !root.get("golden").isNull()) {
+        JsonNode g = root.get("golden");
+        if (!g.isObject()) throw error("golden", "must be a mapping");
+        try {
+          @SuppressWarnings("unchecked")
+          Map<String, Object> section = new ObjectMapper().convertValue(g, Map.class);
+          c = c.withGolden(GoldenConfig.fromMap(section, file + ": golden"));
+        } catch (IllegalArgumentException e) {
+          throw new ConfigException(e.getMessage());
+        }
       }
       return c;
     }

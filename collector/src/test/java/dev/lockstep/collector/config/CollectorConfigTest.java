@@ -3,6 +3,8 @@ package dev.lockstep.collector.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.lockstep.agent.config.AgentConfig;
+import dev.lockstep.golden.GoldenConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -76,12 +78,38 @@ class CollectorConfigTest {
         List.of("agents:\n  max_streams: 0\n", "collector.yaml: agents.max_streams must be between 1 and 1000000, got 0"),
         List.of("agents:\n  max_events_per_second: lots\n", "collector.yaml: agents.max_events_per_second must be an integer"),
         List.of("alerts:\n  webhook_secret_file: missing.secret\n", "collector.yaml: alerts.webhook_secret_file is not usable"),
-        List.of("insecure: maybe\n", "collector.yaml: insecure must be true or false"))) {
+        List.of("insecure: maybe\n", "collector.yaml: insecure must be true or false"),
+        List.of("golden:\n  mapping: {run_id: run_id}\n",
+            "collector.yaml: golden.mapping.run_id must be a JSON Pointer starting with '/', got \"run_id\""),
+        List.of("golden:\n  volatile: {name: [x]}\n", "collector.yaml: golden.volatile.name is not a known key"),
+        List.of("golden: [x]\n", "collector.yaml: golden must be a mapping"))) {
       Path f = write(bad.get(0));
       assertThatThrownBy(() -> CollectorConfig.load(f))
           .isInstanceOf(CollectorConfig.ConfigException.class)
           .hasMessageStartingWith(bad.get(1));
     }
+  }
+
+  @Test
+  void theGoldenSectionConfiguresParsingAndDiffing() throws Exception {
+    CollectorConfig c = CollectorConfig.load(write("""
+        golden:
+          limits: {max_depth: 64}
+          volatile: {names: [trace_id], pointers: ["/steps/*/debug/**"]}
+          mapping: {run_id: /meta/id}
+        """));
+    assertThat(c.golden().limits().maxDepth()).isEqualTo(64);
+    assertThat(c.golden().mask().names()).contains("trace_id", "timestamp");
+    assertThat(c.golden().mask().pointerGlobs()).containsExactly("/steps/*/debug/**");
+    assertThat(c.golden().mapping().runId()).isEqualTo("/meta/id");
+    assertThat(CollectorConfig.load(write("")).golden()).isEqualTo(GoldenConfig.DEFAULT);
+  }
+
+  @Test
+  void theDocumentedGoldenSectionsOfAgentAndCollectorMatch() throws Exception {
+    GoldenConfig collector = CollectorConfig.load(Path.of("..", "deploy", "config", "collector.yaml")).golden();
+    GoldenConfig agent = AgentConfig.load(Path.of("..", "deploy", "config", "agent.yaml")).goldenConfig();
+    assertThat(collector).isEqualTo(agent).isEqualTo(GoldenConfig.DEFAULT);
   }
 
   @Test
