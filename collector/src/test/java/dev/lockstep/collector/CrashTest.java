@@ -68,7 +68,7 @@ class CrashTest {
     a.await("welcome", f -> f.hasWelcome());
     // a mismatch first: incident + stop state must be intact after the crash
     a.report(Goldens.report("run-1", "wf", "primary", "a"), Goldens.report("run-1", "wf", "shadow", "b"));
-    Eventually.await(Duration.ofSeconds(10), "stop issued", () -> a.stops().stream()
+    Eventually.await(Duration.ofSeconds(30), "stop issued", () -> a.stops().stream()
         .anyMatch(s -> s.getEpoch() == 1));
     long seq = a.lastSeq();
     // stream batches without waiting for acks, kill while they flow
@@ -78,7 +78,7 @@ class CrashTest {
       for (int i = 0; i < 100; i++) batch.add(notice(++seq));
       a.events(batch.toArray(new Event[0]));
       if (seq - Math.max(0, a.ackedUpTo()) > 2_000) {
-        Eventually.await(Duration.ofSeconds(10), "acks catch up", () -> a.ackedUpTo() >= killAfterAcked - 1_500);
+        Eventually.await(Duration.ofSeconds(30), "acks catch up", () -> a.ackedUpTo() >= killAfterAcked - 1_500);
       }
     }
     process.destroyForcibly();

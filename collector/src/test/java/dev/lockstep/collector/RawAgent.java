@@ -136,7 +136,7 @@ public final class RawAgent implements AutoCloseable {
   }
 
   CollectorFrame await(String what, Predicate<CollectorFrame> p) {
-    return Eventually.value(Duration.ofSeconds(10), what, () -> {
+    return Eventually.value(Duration.ofSeconds(30), what, () -> {
       for (CollectorFrame f : received) {
         if (p.test(f)) return f;
       }
