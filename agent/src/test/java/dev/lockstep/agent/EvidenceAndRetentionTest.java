@@ -122,16 +122,18 @@ class EvidenceAndRetentionTest {
     AgentConfig c = Fixtures.config("a1", gateway, root)
         .withRetention(new AgentConfig.Retention(true, Duration.ofDays(1), archive, Duration.ofHours(1)));
     Path golden = root.resolve("golden");
+    // Two files already two days old when the agent first sees them (touching a reported file
+    // would make it a changed file, reported again), and a fresh one.
+    Path oldA = GoldenFiles.writeAtomically(golden, "old-a", "primary");
+    Path oldPinned = GoldenFiles.writeAtomically(golden, "old-pinned", "primary");
+    FileTime twoDaysAgo = FileTime.from(clock.instant().minus(Duration.ofDays(2)));
+    Files.setLastModifiedTime(oldA, twoDaysAgo);
+    Files.setLastModifiedTime(oldPinned, twoDaysAgo);
+    Path fresh = GoldenFiles.writeAtomically(golden, "fresh", "primary");
     try (Agent agent = Agent.start(c, clock)) {
-      Path oldA = GoldenFiles.writeAtomically(golden, "old-a", "primary");
-      Path oldPinned = GoldenFiles.writeAtomically(golden, "old-pinned", "primary");
-      Path fresh = GoldenFiles.writeAtomically(golden, "fresh", "primary");
       Eventually.await("reported", () -> gateway.events("a1", Event.BodyCase.GOLDEN).size() == 3);
       gateway.pins(Pins.newBuilder().addRunIds("old-pinned").build());
       Eventually.await("pins arrived", () -> agent.currentPins().getRunIdsCount() == 1);
-      FileTime twoDaysAgo = FileTime.from(clock.instant().minus(Duration.ofDays(2)));
-      Files.setLastModifiedTime(oldA, twoDaysAgo);
-      Files.setLastModifiedTime(oldPinned, twoDaysAgo);
       assertThat(agent.runRetention()).isEqualTo(1);
       assertThat(oldA).doesNotExist();
       assertThat(oldPinned).as("pinned by an open incident").exists();
@@ -147,7 +149,7 @@ class EvidenceAndRetentionTest {
       assertThat(content).isEqualTo(GoldenFiles.json("old-a", "primary", 42, 7));
       Eventually.await("retention notice", () -> gateway.events("a1", Event.BodyCase.NOTICE).stream()
           .anyMatch(e -> e.getNotice().getCount() == 1 && e.getNotice().getMessage().contains("archived")));
-      // the archived file is not reported again, and nothing is reported for it
+      // the archived file is not reported again, and nothing else is reported
       assertThat(gateway.events("a1", Event.BodyCase.GOLDEN)).hasSize(3);
     }
   }
