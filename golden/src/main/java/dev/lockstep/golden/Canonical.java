@@ -276,7 +276,8 @@ final class Canonical {
     put((byte) '"');
   }
 
-  private static int escape(byte[] b, int p, char c) {
+  /** Writes the RFC 8785 escape of ASCII {@code c} (a quote, backslash or control char). */
+  static int escape(byte[] b, int p, char c) {
     b[p++] = '\\';
     switch (c) {
       case '"' -> b[p++] = '"';
@@ -294,7 +295,7 @@ final class Canonical {
     return p;
   }
 
-  private static int unicodeEscape(byte[] b, int p, char c) {
+  static int unicodeEscape(byte[] b, int p, char c) {
     b[p++] = '\\';
     b[p++] = 'u';
     b[p++] = HEX[(c >> 12) & 0xf];

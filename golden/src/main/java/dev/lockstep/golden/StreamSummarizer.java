@@ -18,7 +18,6 @@ final class StreamSummarizer implements JsonEvents {
   private static final Object CONTAINER = new Object();
   private static final Object NULL = new Object();
   private static final Object ARRAY = new Object();
-  private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
   private static final double TWO_POW_53 = 9007199254740992.0;
 
   private final GoldenConfig.Mapping mapping;
@@ -679,21 +678,7 @@ final class StreamSummarizer implements JsonEvents {
   /** Writes one non-plain char (and its low surrogate when {@code c} starts a pair). */
   private static int writeChar(byte[] b, int p, char c, char next) {
     if (c < 0x80) {
-      b[p++] = '\\';
-      switch (c) {
-        case '"' -> b[p++] = '"';
-        case '\\' -> b[p++] = '\\';
-        case '\b' -> b[p++] = 'b';
-        case '\f' -> b[p++] = 'f';
-        case '\n' -> b[p++] = 'n';
-        case '\r' -> b[p++] = 'r';
-        case '\t' -> b[p++] = 't';
-        default -> {
-          p--;
-          return unicodeEscape(b, p, c);
-        }
-      }
-      return p;
+      return Canonical.escape(b, p, c);
     }
     if (c < 0x800) {
       b[p++] = (byte) (0xc0 | (c >> 6));
@@ -709,7 +694,7 @@ final class StreamSummarizer implements JsonEvents {
         b[p++] = (byte) (0x80 | (cp & 0x3f));
         return p;
       }
-      return unicodeEscape(b, p, c);
+      return Canonical.unicodeEscape(b, p, c);
     }
     b[p++] = (byte) (0xe0 | (c >> 12));
     b[p++] = (byte) (0x80 | ((c >> 6) & 0x3f));
@@ -717,13 +702,4 @@ final class StreamSummarizer implements JsonEvents {
     return p;
   }
 
-  private static int unicodeEscape(byte[] b, int p, char c) {
-    b[p++] = '\\';
-    b[p++] = 'u';
-    b[p++] = HEX[(c >> 12) & 0xf];
-    b[p++] = HEX[(c >> 8) & 0xf];
-    b[p++] = HEX[(c >> 4) & 0xf];
-    b[p++] = HEX[c & 0xf];
-    return p;
-  }
 }
