@@ -7,7 +7,6 @@ import dev.lockstep.proto.v1.ListIncidentsRequest;
 import dev.lockstep.proto.v1.Severity;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import picocli.CommandLine.Command;
@@ -71,18 +70,10 @@ final class IncidentsCommand extends OnlineCommand {
     if (since != null) {
       request.setSince(Texts.timestamp(clock.instant().minus(since)));
     }
-    List<Incident> all = new ArrayList<>();
-    while (true) {
-      IncidentList page = session.operator().listIncidents(request.build());
-      all.addAll(page.getIncidentsList());
-      if (page.getNextPageToken().isEmpty() || all.size() >= limit) {
-        break;
-      }
-      request.setPageToken(page.getNextPageToken());
-    }
-    if (all.size() > limit) {
-      all = all.subList(0, limit);
-    }
+    List<Incident> all = Pages.collect(limit, token -> {
+      IncidentList page = session.operator().listIncidents(request.setPageToken(token).build());
+      return new Pages.Page<>(page.getIncidentsList(), page.getNextPageToken());
+    });
     if (session.json()) {
       session.printJson(IncidentList.newBuilder().addAllIncidents(all));
       return ExitCode.OK;

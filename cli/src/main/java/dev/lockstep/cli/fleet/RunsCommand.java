@@ -41,18 +41,10 @@ final class RunsCommand extends OnlineCommand {
     if (workflow != null) {
       request.setWorkflow(workflow);
     }
-    List<Run> all = new ArrayList<>();
-    while (true) {
-      RunList page = session.operator().listRuns(request.build());
-      all.addAll(page.getRunsList());
-      if (page.getNextPageToken().isEmpty() || all.size() >= limit) {
-        break;
-      }
-      request.setPageToken(page.getNextPageToken());
-    }
-    if (all.size() > limit) {
-      all = all.subList(0, limit);
-    }
+    List<Run> all = Pages.collect(limit, token -> {
+      RunList page = session.operator().listRuns(request.setPageToken(token).build());
+      return new Pages.Page<>(page.getRunsList(), page.getNextPageToken());
+    });
     if (session.json()) {
       session.printJson(RunList.newBuilder().addAllRuns(all));
       return ExitCode.OK;
