@@ -52,7 +52,8 @@ public final class Agent implements AutoCloseable {
   private final Consumer<String> progress;
   private final Deque<AutoCloseable> closeables = new ArrayDeque<>();
   private AgentMetrics metrics;
-  private Spool spool;
+  private volatile Spool spool;
+  private final java.util.List<AgentNotice> earlyNotices = new java.util.ArrayList<>();
   private StopEnactor stop;
   private LogTailer tailer;
   private GoldenWatcher watcher;
@@ -101,13 +102,10 @@ public final class Agent implements AutoCloseable {
     }
     closeables.push(lockChannel);
 
+    // The stop first: a stopped host is put back in force before anything that can fail
+    // (metrics port, spool, network).
     metrics = new AgentMetrics();
     closeables.push(metrics);
-    metricsPort = metrics.serve(config.metrics().bind(), config.metrics().port());
-
-    spool = Spool.open(config.spool().dir(), config.spool().capBytes(), metrics, clock);
-    closeables.push(spool);
-
     stop = new StopEnactor(config.agentId(), config.stop(), config.stateDir(), clock, metrics,
         ack -> {
           Uplink u = uplink;
@@ -117,7 +115,16 @@ public final class Agent implements AutoCloseable {
         },
         this::notice, progress);
     closeables.push(stop);
-    stop.reapply();
+
+    metricsPort = metrics.serve(config.metrics().bind(), config.metrics().port());
+
+    Spool opened = Spool.open(config.spool().dir(), config.spool().capBytes(), metrics, clock);
+    closeables.push(opened);
+    synchronized (earlyNotices) {
+      spool = opened;
+    }
+    earlyNotices.forEach(this::notice);
+    earlyNotices.clear();
 
     tailer = new LogTailer(config.logs(), config.stateDir(), spool, metrics, clock);
     watcher = new GoldenWatcher(config.golden(), config.goldenConfig(), config.stateDir(), spool, metrics, clock);
@@ -172,14 +179,15 @@ public final class Agent implements AutoCloseable {
     long tailMs = Math.max(20, Math.min(500, probeMs));
     every(tailMs, tailer::poll);
     every(probeMs, probes::run);
-    every(Math.min(1000, probeMs), this::guard);
+    stop.startGuard(() -> uplink.isConnected() ? null
+        : Duration.between(lastConnectedAt, clock.instant()));
     every(config.retention().interval().toMillis(), retention::runOnce);
     every(5000, this::report);
 
     watcher.start();
     closeables.push(watcher);
     progress.accept("agent " + config.agentId() + " started (state " + config.stateDir() + ", spool "
-        + spool.lastAckedSeq() + "/" + spool.lastSeq() + " acked/spooled, stop epoch " + stop.current().epoch()
+        + spool.lastAckedSeq() + "/" + spool.lastSeq() + " acked/spooled, stop generation " + stop.current().generation()
         + " " + stop.current().mode() + (metricsPort > 0 ? ", metrics on :" + metricsPort : "") + ")");
   }
 
@@ -197,8 +205,7 @@ public final class Agent implements AutoCloseable {
   private Hello hello() {
     EnactedStop e = stop.current();
     return Hello.newBuilder().setAgentId(config.agentId()).setHost(hostName()).putAllLabels(config.labels())
-        .setVersion(VERSION).setLastAckedSeq(spool.lastAckedSeq()).setEnactedStopEpoch(e.epoch())
-        .setEnactedStopMode(e.mode()).build();
+        .setVersion(VERSION).setLastAckedSeq(spool.lastAckedSeq()).setEnactedStop(e.state()).build();
   }
 
   private static String hostName() {
@@ -211,12 +218,23 @@ public final class Agent implements AutoCloseable {
   }
 
   private void notice(AgentNotice n) {
+    Spool sp = spool;
+    if (sp == null) {
+      synchronized (earlyNotices) {
+        if (spool == null) {
+          earlyNotices.add(n);
+          return;
+        }
+      }
+      sp = spool;
+    }
     try {
-      spool.append(Event.newBuilder().setObservedAt(ProtoTime.of(clock.instant())).setNotice(n).build());
+      sp.append(Event.newBuilder().setObservedAt(ProtoTime.of(clock.instant())).setNotice(n).build());
     } catch (IOException e) {
       metrics.errors.labelValues("agent").inc();
     }
   }
+
 
   private volatile long diskCriticalRetentionAt;
 
@@ -226,21 +244,6 @@ public final class Agent implements AutoCloseable {
     if (config.retention().enabled() && now - diskCriticalRetentionAt > TimeUnit.MINUTES.toNanos(1)) {
       diskCriticalRetentionAt = now;
       scheduler.execute(retention::runOnce);
-    }
-  }
-
-  private void guard() {
-    stop.guard();
-    if (uplink.isConnected()) {
-      lastConnectedAt = clock.instant();
-      return;
-    }
-    Duration failsafe = config.stop().failsafeAfter();
-    if (failsafe != null && !failsafe.isZero() && !stop.current().stopped()) {
-      Duration off = Duration.between(lastConnectedAt, clock.instant());
-      if (off.compareTo(failsafe) >= 0) {
-        stop.failsafe(off);
-      }
     }
   }
 
@@ -271,7 +274,7 @@ public final class Agent implements AutoCloseable {
     return spool.lastSeq();
   }
 
-  /** The stop state last enacted (epoch and mode; NONE before any). */
+  /** The stop state last enacted (generation, mode, orders; NONE before any). */
   public EnactedStop enactedStop() {
     return stop.current();
   }

@@ -29,6 +29,15 @@ public final class Eventually {
     }
   }
 
+  /** Polls {@code supplier} until it returns non-null; returns that value. */
+  public static <T> T value(Duration timeout, String what, java.util.function.Supplier<T> supplier) {
+    Object[] box = new Object[1];
+    await(what, timeout, () -> (box[0] = supplier.get()) != null);
+    @SuppressWarnings("unchecked")
+    T t = (T) box[0];
+    return t;
+  }
+
   public static void await(String what, BooleanSupplier condition) {
     await(what, Duration.ofSeconds(15), condition);
   }

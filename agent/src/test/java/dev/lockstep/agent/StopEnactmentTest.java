@@ -9,6 +9,7 @@ import dev.lockstep.proto.v1.AgentNotice;
 import dev.lockstep.proto.v1.Event;
 import dev.lockstep.proto.v1.StopAck;
 import dev.lockstep.proto.v1.StopMode;
+import dev.lockstep.proto.v1.StopState;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -33,9 +34,10 @@ class StopEnactmentTest {
     stopFile = root.resolve("run/EMERGENCY_STOP");
     hookLog = root.resolve("hooks.log");
     config = Fixtures.config("a1", gateway, root).withHooks(
-        "echo \"on_stop WORKFLOW_EMERGENCY_STOP=$WORKFLOW_EMERGENCY_STOP epoch=$LOCKSTEP_EPOCH incident=$LOCKSTEP_INCIDENT"
+        "echo \"on_stop WORKFLOW_EMERGENCY_STOP=$WORKFLOW_EMERGENCY_STOP generation=$LOCKSTEP_GENERATION"
+            + " orders=$LOCKSTEP_ORDERS incident=$LOCKSTEP_INCIDENT"
             + " reason=$LOCKSTEP_REASON scope=$LOCKSTEP_SCOPE agent=$LOCKSTEP_AGENT_ID\" >> " + hookLog,
-        "echo \"on_resume WORKFLOW_EMERGENCY_STOP=$WORKFLOW_EMERGENCY_STOP epoch=$LOCKSTEP_EPOCH\" >> " + hookLog,
+        "echo \"on_resume WORKFLOW_EMERGENCY_STOP=$WORKFLOW_EMERGENCY_STOP generation=$LOCKSTEP_GENERATION\" >> " + hookLog,
         "if [ \"$LOCKSTEP_MODE\" = STOPPED ]; then test -f \"$LOCKSTEP_STOP_FILE\"; else test ! -e \"$LOCKSTEP_STOP_FILE\"; fi");
   }
 
@@ -60,21 +62,21 @@ class StopEnactmentTest {
   void stopCommandWritesTheStopFileRunsTheHooksAndAcksVerified() throws Exception {
     try (Agent agent = Agent.start(config, Clock.systemUTC())) {
       Eventually.await("connected", agent::isConnected);
-      gateway.setStop(StopMode.STOPPED, "inc-7", "mismatch in billing.reconcile");
-      Eventually.await("ack", () -> !gateway.stopAcks().isEmpty());
-      StopAck ack = gateway.stopAcks().get(0);
-      assertThat(ack.getEpoch()).isEqualTo(1);
+      Eventually.await("welcome acked", () -> ackOf(1) != null);
+      StopState s = gateway.setStop(StopMode.STOPPED, "inc-7", "mismatch in billing.reconcile");
+      StopAck ack = Eventually.value(Duration.ofSeconds(10), "ack", () -> ackOf(s.getGeneration()));
       assertThat(ack.getMode()).isEqualTo(StopMode.STOPPED);
       assertThat(ack.getEnacted()).as(ack.getDetail()).isTrue();
       assertThat(ack.getVerified()).as(ack.getDetail()).isTrue();
       JsonNode stop = json(stopFile);
-      assertThat(stop.get("epoch").asLong()).isEqualTo(1);
+      assertThat(stop.get("generation").asLong()).isEqualTo(2);
       assertThat(stop.get("mode").asText()).isEqualTo("STOPPED");
-      assertThat(stop.get("incident_id").asText()).isEqualTo("inc-7");
-      assertThat(stop.get("scope").get("fleet").asBoolean()).isTrue();
-      assertThat(hookLines()).containsExactly("on_stop WORKFLOW_EMERGENCY_STOP=true epoch=1 incident=inc-7"
-          + " reason=mismatch in billing.reconcile scope=fleet agent=a1");
-      Eventually.await("enacted", () -> agent.enactedStop().epoch() == 1);
+      assertThat(stop.get("orders").get(0).get("id").asText()).isEqualTo("ORD-2");
+      assertThat(stop.get("orders").get(0).get("incident_id").asText()).isEqualTo("inc-7");
+      assertThat(stop.get("orders").get(0).get("scope").get("fleet").asBoolean()).isTrue();
+      assertThat(hookLines()).containsExactly("on_stop WORKFLOW_EMERGENCY_STOP=true generation=2"
+          + " orders=ORD-2 incident=inc-7 reason=mismatch in billing.reconcile scope=fleet agent=a1");
+      Eventually.await("enacted", () -> agent.enactedStop().generation() == 2);
       assertThat(agent.enactedStop().mode()).isEqualTo(StopMode.STOPPED);
       assertThat(Files.list(stopFile.getParent()).map(p -> p.getFileName().toString()))
           .as("no temp file left behind").containsExactly("EMERGENCY_STOP");
@@ -85,16 +87,14 @@ class StopEnactmentTest {
   void resumeRemovesTheStopFileAndRunsOnResume() throws Exception {
     try (Agent agent = Agent.start(config, Clock.systemUTC())) {
       Eventually.await("connected", agent::isConnected);
-      gateway.setStop(StopMode.STOPPED, "inc-1", "x");
-      Eventually.await("stopped", () -> Files.exists(stopFile) && gateway.stopAcks().size() == 1);
-      gateway.setStop(StopMode.RUNNING, "", "fixed, verified 10x");
-      Eventually.await("resume ack", () -> gateway.stopAcks().size() == 2);
-      StopAck ack = gateway.stopAcks().get(1);
-      assertThat(ack.getEpoch()).isEqualTo(2);
+      StopState stopped = gateway.setStop(StopMode.STOPPED, "inc-1", "x");
+      Eventually.await("stopped", () -> Files.exists(stopFile) && ackOf(stopped.getGeneration()) != null);
+      StopState resumed = gateway.setStop(StopMode.RUNNING, "", "fixed, verified 10x");
+      StopAck ack = Eventually.value(Duration.ofSeconds(10), "resume ack", () -> ackOf(resumed.getGeneration()));
       assertThat(ack.getMode()).isEqualTo(StopMode.RUNNING);
       assertThat(ack.getVerified()).as(ack.getDetail()).isTrue();
       assertThat(stopFile).doesNotExist();
-      assertThat(hookLines()).last().isEqualTo("on_resume WORKFLOW_EMERGENCY_STOP=false epoch=2");
+      assertThat(hookLines()).last().isEqualTo("on_resume WORKFLOW_EMERGENCY_STOP=false generation=3");
     }
   }
 
@@ -104,13 +104,12 @@ class StopEnactmentTest {
       Eventually.await("connected", agent::isConnected);
       gateway.stop();
       Eventually.await("disconnected", () -> !agent.isConnected());
-      gateway.setStop(StopMode.STOPPED, "inc-9", "while you were out");
+      StopState s = gateway.setStop(StopMode.STOPPED, "inc-9", "while you were out");
       assertThat(stopFile).doesNotExist();
       gateway.start();
       Eventually.await("stop file after reconnect", () -> Files.exists(stopFile));
-      Eventually.await("ack", () -> gateway.stopAcks().size() == 1);
-      assertThat(gateway.stopAcks().get(0).getEpoch()).isEqualTo(1);
-      assertThat(json(stopFile).get("incident_id").asText()).isEqualTo("inc-9");
+      Eventually.await("ack", () -> ackOf(s.getGeneration()) != null);
+      assertThat(json(stopFile).get("orders").get(0).get("incident_id").asText()).isEqualTo("inc-9");
     }
   }
 
@@ -118,20 +117,24 @@ class StopEnactmentTest {
   void agentRestartedWhileStoppedStaysStoppedAndReAcks() throws Exception {
     try (Agent agent = Agent.start(config, Clock.systemUTC())) {
       Eventually.await("connected", agent::isConnected);
-      gateway.setStop(StopMode.STOPPED, "inc-2", "x");
-      Eventually.await("ack", () -> gateway.stopAcks().size() == 1);
+      StopState s = gateway.setStop(StopMode.STOPPED, "inc-2", "x");
+      Eventually.await("ack", () -> ackOf(s.getGeneration()) != null);
     }
     gateway.stop();
     Files.delete(stopFile); // e.g. a tmpfs cleared by a reboot
+    int acks = gateway.stopAcks().size();
     try (Agent agent = Agent.start(config, Clock.systemUTC())) {
       assertThat(stopFile).as("rewritten at start, before any collector contact").exists();
       assertThat(agent.enactedStop().mode()).isEqualTo(StopMode.STOPPED);
-      assertThat(agent.enactedStop().epoch()).isEqualTo(1);
+      assertThat(agent.enactedStop().generation()).isEqualTo(2);
       Eventually.await("on_stop re-run", () -> hookLines().stream().filter(l -> l.startsWith("on_stop")).count() == 2);
       gateway.start();
-      Eventually.await("ack re-sent to the (restarted) collector", () -> gateway.stopAcks().size() == 2);
-      assertThat(gateway.stopAcks().get(1).getEpoch()).isEqualTo(1);
-      assertThat(gateway.hellos().get(gateway.hellos().size() - 1).getEnactedStopEpoch()).isEqualTo(1);
+      Eventually.await("ack re-sent to the (restarted) collector", () -> gateway.stopAcks().size() > acks);
+      assertThat(gateway.stopAcks().get(gateway.stopAcks().size() - 1).getGeneration()).isEqualTo(2);
+      var enacted = gateway.hellos().get(gateway.hellos().size() - 1).getEnactedStop();
+      assertThat(enacted.getGeneration()).isEqualTo(2);
+      assertThat(enacted.getMode()).isEqualTo(StopMode.STOPPED);
+      assertThat(enacted.getOrders(0).getId()).isEqualTo("ORD-2");
       assertThat(stopFile).exists();
     }
   }
@@ -141,9 +144,8 @@ class StopEnactmentTest {
     AgentConfig c = config.withHooks("echo disable-workflows: permission denied >&2; exit 3", null, null);
     try (Agent agent = Agent.start(c, Clock.systemUTC())) {
       Eventually.await("connected", agent::isConnected);
-      gateway.setStop(StopMode.STOPPED, "inc-3", "x");
-      Eventually.await("ack", () -> gateway.stopAcks().size() == 1);
-      StopAck ack = gateway.stopAcks().get(0);
+      StopState s = gateway.setStop(StopMode.STOPPED, "inc-3", "x");
+      StopAck ack = Eventually.value(Duration.ofSeconds(10), "ack", () -> ackOf(s.getGeneration()));
       assertThat(ack.getEnacted()).isFalse();
       assertThat(ack.getVerified()).isFalse();
       assertThat(ack.getDetail()).contains("exit 3").contains("permission denied");
@@ -158,17 +160,15 @@ class StopEnactmentTest {
     AgentConfig c = config.withHooks("sleep 30", null, null).withHookTimeout(Duration.ofMillis(300));
     try (Agent agent = Agent.start(c, Clock.systemUTC())) {
       Eventually.await("connected", agent::isConnected);
-      long start = System.nanoTime();
-      gateway.setStop(StopMode.STOPPED, "inc-4", "x");
-      Eventually.await("ack", () -> gateway.stopAcks().size() == 1);
-      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
-      assertThat(gateway.stopAcks().get(0).getDetail()).contains("timed out");
-      assertThat(gateway.stopAcks().get(0).getEnacted()).isFalse();
+      StopState s = gateway.setStop(StopMode.STOPPED, "inc-4", "x");
+      StopAck ack = Eventually.value(Duration.ofSeconds(10), "ack", () -> ackOf(s.getGeneration()));
+      assertThat(ack.getDetail()).contains("timed out");
+      assertThat(ack.getEnacted()).isFalse();
     }
   }
 
   @Test
-  void failsafeStopsTheAgentAfterTheCollectorIsUnreachableLongEnoughAndTheCollectorCanResume() throws Exception {
+  void failsafeStopHoldsUntilAResumeReleasesIt() throws Exception {
     MutableClock clock = MutableClock.atSystemNow();
     AgentConfig c = config.withFailsafeAfter(Duration.ofMinutes(5));
     try (Agent agent = Agent.start(c, clock)) {
@@ -180,13 +180,82 @@ class StopEnactmentTest {
       clock.advance(Duration.ofMinutes(2));
       Eventually.await("fail-safe stop", () -> Files.exists(stopFile));
       assertThat(json(stopFile).get("failsafe").asBoolean()).isTrue();
-      Eventually.await("enacted fail-safe state", () -> agent.enactedStop().failsafe());
+      Eventually.await("enacted fail-safe state", () -> agent.enactedStop().local() && agent.enactedStop().done());
+      String order = agent.enactedStop().heldOrderIds().get(0);
+      assertThat(order).startsWith("FAILSAFE-a1-");
       gateway.start();
-      Eventually.await("collector's RUNNING state wins after reconnect", () -> !Files.exists(stopFile));
-      Eventually.await("fail-safe state replaced", () -> !agent.enactedStop().failsafe());
-      assertThat(agent.enactedStop().mode()).isEqualTo(StopMode.RUNNING);
+      Eventually.await("hello reports the fail-safe order", () -> gateway.hellos().stream().anyMatch(h ->
+          h.getEnactedStop().getMode() == StopMode.STOPPED && h.getEnactedStop().getOrders(0).getId().equals(order)));
+      // This gateway's RUNNING does not release the agent's order: the agent stays stopped.
+      StopAck refused = Eventually.value(Duration.ofSeconds(10), "refusal", () -> ackOf(gateway.desired().getGeneration()));
+      assertThat(refused.getEnacted()).isFalse();
+      assertThat(refused.getDetail()).contains("does not release").contains(order);
+      assertThat(stopFile).exists();
+      // An operator resumes it (the collector adopted it as an order): released, the agent runs.
+      StopState resume = gateway.push(StopState.newBuilder().setGeneration(gateway.desired().getGeneration() + 1)
+          .setMode(StopMode.RUNNING).addReleasedOrderIds(order).setReason("network fixed").build());
+      StopAck ok = Eventually.value(Duration.ofSeconds(10), "resume ack", () -> ackOf(resume.getGeneration()));
+      assertThat(ok.getEnacted()).as(ok.getDetail()).isTrue();
+      assertThat(stopFile).doesNotExist();
       Eventually.await("fail-safe notice delivered", () -> gateway.events("a1", Event.BodyCase.NOTICE).stream()
           .anyMatch(e -> e.getNotice().getKind() == AgentNotice.Kind.FAILSAFE_STOP));
+    }
+  }
+
+  @Test
+  void aStopPreemptsAResumeHookAndKillsItsProcessGroup() throws Exception {
+    Path pids = root.resolve("resume.pids");
+    AgentConfig c = config.withHooks("true", "echo $$ > " + pids + "; sleep 60 & echo $! >> " + pids + "; wait", null)
+        .withHookTimeout(Duration.ofMinutes(5));
+    try (Agent agent = Agent.start(c, Clock.systemUTC())) {
+      Eventually.await("connected", agent::isConnected);
+      StopState first = gateway.setStop(StopMode.STOPPED, "inc-5", "x");
+      Eventually.await("stopped", () -> ackOf(first.getGeneration()) != null);
+      gateway.setStop(StopMode.RUNNING, "", "looks fixed");
+      Eventually.await("resume hook running", () -> pidsIn(pids).size() == 2);
+      List<Long> hookPids = pidsIn(pids);
+      StopState again = gateway.setStop(StopMode.STOPPED, "inc-6", "not fixed after all");
+      StopAck ack = Eventually.value(Duration.ofSeconds(10), "stop ack while the resume hook would still sleep",
+          () -> ackOf(again.getGeneration()));
+      assertThat(ack.getEnacted()).as(ack.getDetail()).isTrue();
+      assertThat(stopFile).exists();
+      for (long pid : hookPids) {
+        Eventually.await("resume hook process " + pid + " killed",
+            () -> ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true));
+      }
+    }
+  }
+
+  @Test
+  void theStopIsBackInForceBeforeAnythingThatCanFailAtStartUp() throws Exception {
+    try (Agent agent = Agent.start(config, Clock.systemUTC())) {
+      Eventually.await("connected", agent::isConnected);
+      StopState s = gateway.setStop(StopMode.STOPPED, "inc-8", "x");
+      Eventually.await("ack", () -> ackOf(s.getGeneration()) != null);
+    }
+    Files.delete(stopFile);
+    try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      AgentConfig clash = config.withMetricsPort(taken.getLocalPort());
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> Agent.start(clash, Clock.systemUTC()).close())
+          .hasMessageContaining(String.valueOf(taken.getLocalPort()));
+    }
+    assertThat(stopFile).as("re-applied although the agent could not start").exists();
+    assertThat(json(stopFile).get("generation").asLong()).isEqualTo(2);
+  }
+
+  private StopAck ackOf(long generation) {
+    for (StopAck a : gateway.stopAcks()) {
+      if (a.getGeneration() == generation) return a;
+    }
+    return null;
+  }
+
+  private static List<Long> pidsIn(Path p) {
+    try {
+      return Files.exists(p) ? Files.readAllLines(p).stream().map(String::trim).filter(l -> !l.isEmpty())
+          .map(Long::parseLong).toList() : List.of();
+    } catch (java.io.IOException e) {
+      return List.of();
     }
   }
 

@@ -12,6 +12,7 @@ import dev.lockstep.proto.v1.Pins;
 import dev.lockstep.proto.v1.StopAck;
 import dev.lockstep.proto.v1.StopCommand;
 import dev.lockstep.proto.v1.StopMode;
+import dev.lockstep.proto.v1.StopOrder;
 import dev.lockstep.proto.v1.StopScope;
 import dev.lockstep.proto.v1.StopState;
 import dev.lockstep.proto.v1.Welcome;
@@ -42,7 +43,8 @@ public final class TestGateway implements AutoCloseable {
   private final List<StopAck> stopAcks = new CopyOnWriteArrayList<>();
   private final List<EvidenceChunk> evidence = new CopyOnWriteArrayList<>();
   private final List<Conn> conns = new CopyOnWriteArrayList<>();
-  private volatile StopState stop = StopState.newBuilder().setEpoch(0).setMode(StopMode.RUNNING).build();
+  private volatile StopState stop = StopState.newBuilder().setGeneration(1).setMode(StopMode.RUNNING).build();
+  private final List<StopOrder> active = new CopyOnWriteArrayList<>();
   private volatile boolean holdAcks;
   private volatile int port;
   private Server server;
@@ -185,16 +187,37 @@ public final class TestGateway implements AutoCloseable {
     }
   }
 
-  /** Sets the fleet's desired state and pushes it to every connected agent. */
-  public StopState setStop(StopMode mode, String incident, String reason) {
-    StopState s = StopState.newBuilder().setEpoch(stop.getEpoch() + 1).setMode(mode)
-        .setScope(StopScope.newBuilder().setFleet(true)).setIncidentId(incident).setReason(reason)
-        .setIssuedBy("test").build();
+  /**
+   * Plays the collector's stop orders for every agent at once: STOPPED issues a fleet order (the
+   * desired state names every active order), RUNNING resumes them all (and releases them). Each
+   * change takes the next generation and is pushed to every connected agent.
+   */
+  public synchronized StopState setStop(StopMode mode, String incident, String reason) {
+    long g = stop.getGeneration() + 1;
+    StopState.Builder b = StopState.newBuilder().setGeneration(g).setMode(mode).setReason(reason)
+        .setChangedBy("test");
+    if (mode == StopMode.STOPPED) {
+      active.add(StopOrder.newBuilder().setId("ORD-" + g).setScope(StopScope.newBuilder().setFleet(true))
+          .setIncidentId(incident).setReason(reason).setIssuedBy("test").build());
+      b.addAllOrders(active);
+    } else {
+      active.forEach(o -> b.addReleasedOrderIds(o.getId()));
+      active.clear();
+    }
+    return push(b.build());
+  }
+
+  /** Makes {@code s} the desired state of every agent and pushes it (any state, even odd ones). */
+  public synchronized StopState push(StopState s) {
     stop = s;
     for (Conn c : conns) {
       c.send(CollectorFrame.newBuilder().setStop(StopCommand.newBuilder().setState(s)).build());
     }
     return s;
+  }
+
+  public StopState desired() {
+    return stop;
   }
 
   public void capture(CaptureRequest r) {

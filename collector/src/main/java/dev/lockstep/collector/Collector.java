@@ -2,16 +2,24 @@ package dev.lockstep.collector;
 
 import dev.lockstep.collector.alert.Alerts;
 import dev.lockstep.collector.config.CollectorConfig;
+import dev.lockstep.collector.core.Core;
+import dev.lockstep.collector.core.CoreConfig;
+import dev.lockstep.collector.core.Input;
 import dev.lockstep.collector.correlate.CorrelationPolicy;
-import dev.lockstep.collector.correlate.Correlator;
+import dev.lockstep.collector.evidence.DiffWorker;
+import dev.lockstep.collector.evidence.EvidenceIntake;
 import dev.lockstep.collector.evidence.EvidenceStore;
 import dev.lockstep.collector.fleet.AgentDirectory;
 import dev.lockstep.collector.gateway.AgentGateway;
+import dev.lockstep.collector.host.CoreHost;
+import dev.lockstep.collector.host.EffectRunner;
+import dev.lockstep.collector.host.GatewayBridge;
+import dev.lockstep.collector.host.Pins;
+import dev.lockstep.collector.host.StoreState;
 import dev.lockstep.collector.incident.Incidents;
 import dev.lockstep.collector.metrics.CollectorMetrics;
 import dev.lockstep.collector.operator.OperatorService;
 import dev.lockstep.collector.operator.WatchHub;
-import dev.lockstep.collector.stop.StopAuthority;
 import dev.lockstep.collector.store.AuditLog;
 import dev.lockstep.collector.store.RocksRunStateStore;
 import dev.lockstep.collector.store.Store;
@@ -33,6 +41,7 @@ import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
+import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -98,54 +107,73 @@ public final class Collector implements AutoCloseable {
         config.storage().blockCacheBytes(), config.storage().writeBufferBytes());
     closers.push(store);
     RocksRunStateStore runs = new RocksRunStateStore(store);
-    Map<String, CorrelationPolicy.Expected> per = new LinkedHashMap<>();
-    config.correlation().workflows().forEach((k, v) ->
-        per.put(k, new CorrelationPolicy.Expected(v.roles(), v.count())));
-    CorrelationPolicy policy = new CorrelationPolicy(config.correlation().window(),
-        new CorrelationPolicy.Expected(config.correlation().defaults().roles(),
-            config.correlation().defaults().count()), per);
-    Correlator correlator = new Correlator(runs, policy);
     AuditLog audit = new AuditLog(store, clock);
-    Incidents incidents = new Incidents(store, audit, clock);
-    StopAuthority stop = new StopAuthority(store, clock);
+    Incidents incidents = new Incidents(store);
+    StoreState state = new StoreState(store, runs, incidents, audit);
     AgentDirectory agents = new AgentDirectory(store);
     EvidenceStore evidence = new EvidenceStore(store, config.evidence().maxBytesPerIncident());
     WatchHub watch = new WatchHub();
+    Core core = new Core(coreConfig(config), new SecureRandom());
 
-    ScheduledExecutorService core = Executors.newSingleThreadScheduledExecutor(named("lockstep-core"));
-    closers.push(() -> {
-      if (fleet != null) {
-        try {
-          core.submit(fleet::checkpointProcessed).get(5, TimeUnit.SECONDS);
-        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException
-            | java.util.concurrent.RejectedExecutionException e) {
-          LOG.log(System.Logger.Level.WARNING, "final processing checkpoint failed: " + e);
-        }
-      }
-      shutdown(core);
-    });
+    // Everything slow and not a decision: watch status, pins, evidence, diffs, housekeeping.
+    ScheduledExecutorService background = Executors.newScheduledThreadPool(1, named("lockstep-background"));
+    closers.push(() -> shutdown(background));
+    ScheduledExecutorService evidenceWorker =
+        Executors.newSingleThreadScheduledExecutor(named("lockstep-evidence"));
     ThreadPoolExecutor diffs = new ThreadPoolExecutor(1, 1, 60, TimeUnit.SECONDS,
         new ArrayBlockingQueue<>(100), named("lockstep-diff"));
-    closers.push(() -> shutdown(diffs));
-    fleet = new Fleet(config, clock, store, runs, correlator, incidents, stop, agents, evidence,
-        audit, metrics, watch, core, diffs, progress);
-    Alerts alerts = new Alerts(config, store, clock, metrics, fleet::sinkFailing);
+    Fleet[] fleetRef = new Fleet[1];
+    EffectRunner effects = new EffectRunner(agents, metrics,
+        e -> fleetRef[0].publish(e), () -> fleetRef[0].publishStopStatus(), progress, clock,
+        background, evidenceWorker);
+    CoreHost host = new CoreHost(core, state, store, clock, effects, new CoreHost.Monitor() {
+      @Override
+      public void committed(int changes, boolean sync, double seconds) {
+        metrics.coreTransactions.labelValues(sync ? "fsync" : "wal").inc();
+        metrics.coreCommitSeconds.observe(seconds);
+      }
+
+      @Override
+      public void queueDepth(int controlItems, int events) {
+      }
+
+      @Override
+      public void failed(String what, Throwable t) {
+        metrics.internalErrors.labelValues(what).inc();
+      }
+    }, CORE_QUEUE_EVENTS);
+    closers.push(host);
+    fleet = new Fleet(config, clock, host, state, store, agents, evidence, audit, watch);
+    fleetRef[0] = fleet;
+    Alerts alerts = new Alerts(config, store, clock, metrics,
+        (sink, detail) -> host.submit(new Input.SinkFailing(sink, detail)));
     closers.push(alerts);
+    state.alerts(alerts);
+    EvidenceIntake intake = new EvidenceIntake(evidence, state::capture, host::submit, metrics,
+        clock, config.evidence().maxBytesTotal(), config.evidence().maxBytesPerSecondPerAgent(),
+        evidenceWorker);
+    closers.push(intake);
+    DiffWorker diffWorker = new DiffWorker(incidents, evidence, config.golden(), host::submit,
+        metrics, diffs);
+    closers.push(diffWorker);
+    GatewayBridge bridge = new GatewayBridge(host, agents, intake, fleet::publish, clock, progress);
 
     // Ingest threads mostly wait on fsync; more writers share each fsync (RocksDB group commit).
     int threads = Math.max(8, 2 * Runtime.getRuntime().availableProcessors());
     ThreadPoolExecutor ingest = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS,
         new ArrayBlockingQueue<>(20_000), named("lockstep-ingest"));
     closers.push(() -> shutdown(ingest));
-    gateway = new AgentGateway(store, fleet, ingest, metrics, clock, config.limits());
+    gateway = new AgentGateway(store, bridge, ingest, metrics, clock, config.limits());
+    bridge.attach(gateway);
+    effects.attach(gateway, new Pins(incidents, runs, gateway, background), diffWorker, evidence);
     fleet.attach(gateway, alerts);
     try {
-      fleet.warmUp();
-      int replayed = fleet.onCore(fleet::replay);
-      if (replayed > 0) progress.accept("re-processed " + replayed + " recently stored events");
-    } catch (Exception e) {
-      throw new IOException("replay of recent golden events failed: " + e.getMessage(), e);
+      int replayed = host.replay();
+      if (replayed > 0) progress.accept("re-processed " + replayed + " stored events not yet processed");
+    } catch (RuntimeException e) {
+      throw new IOException("replay of stored events failed: " + e.getMessage(), e);
     }
+    host.start();
 
     // Refusals (bad certificates, wrong roles, forged agent ids) are rate-limited so a flood
     // cannot fill the audit column family; operator actions always pass.
@@ -184,6 +212,8 @@ public final class Collector implements AutoCloseable {
         .addService(ServerInterceptors.intercept(gateway.service(), identities))
         .addService(ServerInterceptors.intercept(new OperatorService(fleet, metrics, authorizer),
             identities))
+        .maxConnectionAge(config.limits().maxConnectionAge().toSeconds(), TimeUnit.SECONDS)
+        .maxConnectionAgeGrace(30, TimeUnit.SECONDS)
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
         .build();
@@ -197,13 +227,14 @@ public final class Collector implements AutoCloseable {
     health.setStatus("", HealthCheckResponse.ServingStatus.SERVING);
 
     metrics.bindStreams(gateway::connected);
-    metrics.bindStopEpoch(() -> stop.current().getEpoch());
+    metrics.bindOrdersActive(() -> state.activeOrders().size());
+    metrics.bindCoreQueue(() -> host.depth()[1], () -> host.depth()[0]);
     metrics.bindOutboxDepth(alerts::depth);
     metrics.bindPendingRuns(() -> runs.pending().size());
     metrics.bindIncidents(incidents::counts);
     metrics.bindConfirmations(() -> {
       Map<String, Long> m = new LinkedHashMap<>();
-      for (String s : new String[] {"CONFIRMED", "FAILED", "PENDING", "OFFLINE", "NOT_IN_SCOPE"}) m.put(s, 0L);
+      for (String s : new String[] {"CONFIRMED", "FAILED", "PENDING", "OFFLINE"}) m.put(s, 0L);
       fleet.stopStatus().getAgentsList().forEach(a -> m.merge(a.getStatus(), 1L, Long::sum));
       return m;
     });
@@ -214,14 +245,16 @@ public final class Collector implements AutoCloseable {
     }
 
     long sweepMillis = Math.max(50, Math.min(1000, config.correlation().window().toMillis() / 10));
-    core.scheduleWithFixedDelay(guard(fleet::sweep, "sweep"), sweepMillis, sweepMillis, TimeUnit.MILLISECONDS);
+    background.scheduleWithFixedDelay(guard(() -> host.submit(new Input.Sweep()), "sweep"),
+        sweepMillis, sweepMillis, TimeUnit.MILLISECONDS);
     long resend = config.stopResendInterval().toMillis();
-    core.scheduleWithFixedDelay(guard(fleet::resendPending, "resend"), resend, resend, TimeUnit.MILLISECONDS);
-    core.scheduleWithFixedDelay(guard(fleet::checkpointProcessed, "checkpoint"), 1000, 1000,
+    background.scheduleWithFixedDelay(guard(fleet::resendPending, "resend"), resend, resend,
         TimeUnit.MILLISECONDS);
-    core.scheduleWithFixedDelay(guard(fleet::refreshAlerts, "alert refresh"), 1, 1, TimeUnit.HOURS);
-    core.scheduleWithFixedDelay(guard(fleet::retain, "retention"), 60_000, Duration.ofHours(1).toMillis(),
+    background.scheduleWithFixedDelay(guard(host::checkpoint, "checkpoint"), 1000, 1000,
         TimeUnit.MILLISECONDS);
+    background.scheduleWithFixedDelay(guard(fleet::refreshAlerts, "alert refresh"), 1, 1, TimeUnit.HOURS);
+    background.scheduleWithFixedDelay(guard(fleet::retain, "retention"), 60_000,
+        Duration.ofHours(1).toMillis(), TimeUnit.MILLISECONDS);
     progress.accept("listening on " + config.listenHost() + ":" + port() + " ("
         + (config.insecure() ? "PLAINTEXT, --insecure" : "mTLS") + ", data dir "
         + config.dataDir() + ", stop policy " + config.stopPolicy().name().toLowerCase()
@@ -232,11 +265,25 @@ public final class Collector implements AutoCloseable {
     return () -> {
       try {
         r.run();
-      } catch (RuntimeException e) {
+      } catch (RuntimeException | Error e) {
         metrics.internalErrors.labelValues(what).inc();
         LOG.log(System.Logger.Level.ERROR, what + ": " + e, e);
       }
     };
+  }
+
+  /** Event batches' events the core queue holds before streams wait (backpressure). */
+  static final int CORE_QUEUE_EVENTS = 50_000;
+
+  static CoreConfig coreConfig(CollectorConfig config) {
+    Map<String, CorrelationPolicy.Expected> per = new LinkedHashMap<>();
+    config.correlation().workflows().forEach((k, v) ->
+        per.put(k, new CorrelationPolicy.Expected(v.roles(), v.count())));
+    CorrelationPolicy policy = new CorrelationPolicy(config.correlation().window(),
+        new CorrelationPolicy.Expected(config.correlation().defaults().roles(),
+            config.correlation().defaults().count()), per);
+    return new CoreConfig(CoreConfig.StopPolicy.valueOf(config.stopPolicy().name()), policy,
+        config.evidence().maxBytesPerIncident(), config.evidence().logTailLines());
   }
 
   private static java.util.concurrent.ThreadFactory named(String name) {

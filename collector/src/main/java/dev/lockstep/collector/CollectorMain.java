@@ -139,7 +139,8 @@ public final class CollectorMain implements Callable<Integer> {
         throw new CollectorConfig.ConfigException(
             "--max-agent-streams and --max-events-per-second must be at least 1");
       }
-      c = c.withLimits(new CollectorConfig.Limits(streams, rate, Math.max(rate * 2, 1_000)));
+      c = c.withLimits(new CollectorConfig.Limits(streams, rate, Math.max(rate * 2, 1_000),
+          c.limits().maxConnectionAge()));
     }
     if (insecure) c = c.withInsecure(true);
     if (!c.insecure() && !c.tls().complete()) {

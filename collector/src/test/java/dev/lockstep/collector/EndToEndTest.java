@@ -9,7 +9,7 @@ import dev.lockstep.agent.config.AgentConfig;
 import dev.lockstep.collector.config.CollectorConfig;
 import dev.lockstep.proto.v1.DiffRequest;
 import dev.lockstep.proto.v1.DiffResponse;
-import dev.lockstep.proto.v1.DisableStopRequest;
+import dev.lockstep.proto.v1.ResumeStopRequest;
 import dev.lockstep.proto.v1.GetIncidentRequest;
 import dev.lockstep.proto.v1.Incident;
 import dev.lockstep.proto.v1.OperatorGrpc;
@@ -61,8 +61,8 @@ class EndToEndTest {
             Duration.ofMillis(100), Duration.ofMillis(200), Duration.ofMillis(500)))
         .withProbes(new AgentConfig.Probes(Duration.ofMillis(500), Duration.ofSeconds(60)))
         .withStopFile(root.resolve("run/EMERGENCY_STOP"))
-        .withHooks("echo \"on_stop $WORKFLOW_EMERGENCY_STOP $LOCKSTEP_EPOCH $LOCKSTEP_INCIDENT\" >> " + hooks,
-            "echo \"on_resume $LOCKSTEP_EPOCH\" >> " + hooks,
+        .withHooks("echo \"on_stop $WORKFLOW_EMERGENCY_STOP $LOCKSTEP_INCIDENT\" >> " + hooks,
+            "echo \"on_resume $LOCKSTEP_REASON\" >> " + hooks,
             "if [ \"$LOCKSTEP_MODE\" = STOPPED ]; then test -f \"$LOCKSTEP_STOP_FILE\"; else test ! -e \"$LOCKSTEP_STOP_FILE\"; fi");
     Agent a = Agent.start(config, Clock.systemUTC(), line -> { });
     agents.add(a);
@@ -122,13 +122,19 @@ class EndToEndTest {
     write("host-a", "run-9", "primary", "0.1");
     write("host-a", "run-9", "shadow", "0.2");
     channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
-    Eventually.await(Duration.ofSeconds(10), "2 confirmations", () -> status().getConfirmed() == 2);
+    Eventually.await(Duration.ofSeconds(10), "2 confirmations of the stop", () ->
+        status().getCovered() == 2 && status().getConfirmed() == 2);
 
+    StopStatus before = status();
+    String order = before.getOrders(0).getId();
     collector.close();
     collector = Collector.start(config, Clock.systemUTC(), line -> { });
     Eventually.await(Duration.ofSeconds(15), "agents back", () -> collector.fleet().connectedCount() == 2);
     StopStatus s = status();
-    assertThat(s.getState().getEpoch()).as("no epoch raised by a normal reconnect").isEqualTo(1);
+    assertThat(s.getOrdersList()).extracting(o -> o.getId()).containsExactly(order);
+    assertThat(s.getAgentsList()).extracting(a -> a.getGeneration())
+        .as("a normal reconnect changes no generation")
+        .containsExactlyElementsOf(before.getAgentsList().stream().map(a -> a.getGeneration()).toList());
     assertThat(s.getConfirmed()).isEqualTo(2);
     // the restarted collector keeps correlating what the reconnected agents report
     write("host-b", "run-10", "primary", "0.5");
@@ -136,8 +142,8 @@ class EndToEndTest {
     Eventually.await(Duration.ofSeconds(10), "run-10 matched after restart", () ->
         collector.fleet().runs().get("run-10").map(r -> r.verdict().name().equals("MATCH")).orElse(false));
     for (String id : List.of("host-a", "host-b")) {
-      assertThat(stopFile(id).get("epoch").asLong()).isEqualTo(1);
-      assertThat(hooks(id)).containsExactly("on_stop true 1 INC-000001");
+      assertThat(stopFile(id).get("orders").get(0).get("id").asText()).isEqualTo(order);
+      assertThat(hooks(id)).containsExactly("on_stop true INC-000001");
     }
   }
 
@@ -153,18 +159,18 @@ class EndToEndTest {
     write("host-a", "run-1", "shadow", "0.1, 0.2");
     Eventually.await(Duration.ofSeconds(10), "clean run matched", () ->
         collector.fleet().runs().get("run-1").map(r -> r.verdict().name().equals("MATCH")).orElse(false));
-    assertThat(collector.fleet().stopState().getEpoch()).isZero();
+    assertThat(collector.fleet().orders()).isEmpty();
 
     write("host-b", "run-2", "primary", "0.1, 0.2");
     write("host-b", "run-2", "shadow", "0.7, 0.3");
     for (String id : List.of("host-a", "host-b", "host-c")) {
       JsonNode stop = Eventually.value(Duration.ofSeconds(10), id + " stop file", () -> stopFile(id));
-      assertThat(stop.get("epoch").asLong()).isEqualTo(1);
       assertThat(stop.get("mode").asText()).isEqualTo("STOPPED");
-      assertThat(stop.get("incident_id").asText()).isEqualTo("INC-000001");
+      assertThat(stop.get("orders").get(0).get("incident_id").asText()).isEqualTo("INC-000001");
     }
-    Eventually.await(Duration.ofSeconds(10), "3 confirmations", () -> status().getConfirmed() == 3);
-    assertThat(hooks("host-c")).containsExactly("on_stop true 1 INC-000001");
+    Eventually.await(Duration.ofSeconds(10), "3 confirmations", () ->
+        status().getCovered() == 3 && status().getConfirmed() == 3);
+    assertThat(hooks("host-c")).containsExactly("on_stop true INC-000001");
     Incident inc = OperatorGrpc.newBlockingStub(channel).getIncident(
         GetIncidentRequest.newBuilder().setId("INC-000001").build());
     assertThat(inc.getSeverity()).isEqualTo(Severity.P0);
@@ -181,19 +187,23 @@ class EndToEndTest {
 
     Agent late = agent("host-late");
     JsonNode lateStop = Eventually.value(Duration.ofSeconds(10), "late agent stop file", () -> stopFile("host-late"));
-    assertThat(lateStop.get("epoch").asLong()).isEqualTo(1);
-    Eventually.await(Duration.ofSeconds(10), "4 confirmations", () -> status().getConfirmed() == 4);
-    assertThat(late.enactedStop().epoch()).isEqualTo(1);
+    String order = status().getOrders(0).getId();
+    assertThat(lateStop.get("orders").get(0).get("id").asText()).isEqualTo(order);
+    Eventually.await(Duration.ofSeconds(10), "4 confirmations", () ->
+        status().getCovered() == 4 && status().getConfirmed() == 4);
+    assertThat(late.enactedStop().heldOrderIds()).containsExactly(order);
 
-    StopStatus resumed = OperatorGrpc.newBlockingStub(channel).disableStop(
-        DisableStopRequest.newBuilder().setReason("seeded the rng in sample").build());
-    assertThat(resumed.getState().getEpoch()).isEqualTo(2);
+    StopStatus resumed = OperatorGrpc.newBlockingStub(channel).resumeStop(
+        ResumeStopRequest.newBuilder().setReason("seeded the rng in sample").setAll(true).build());
+    assertThat(resumed.getChangedOrderIdsList()).containsExactly(order);
+    assertThat(resumed.getOrdersList()).isEmpty();
     for (String id : List.of("host-a", "host-b", "host-c", "host-late")) {
       Eventually.await(Duration.ofSeconds(10), id + " stop file removed",
           () -> !Files.exists(root(id).resolve("run/EMERGENCY_STOP")));
-      Eventually.await(Duration.ofSeconds(10), id + " on_resume ran", () -> hooks(id).contains("on_resume 2"));
+      Eventually.await(Duration.ofSeconds(10), id + " on_resume ran",
+          () -> hooks(id).contains("on_resume seeded the rng in sample"));
     }
     Eventually.await(Duration.ofSeconds(10), "resume confirmed by 4", () -> status().getConfirmed() == 4
-        && status().getState().getEpoch() == 2);
+        && status().getCovered() == 0);
   }
 }

@@ -26,6 +26,20 @@ public final class Eventually {
     }
   }
 
+  /** Checks that {@code condition} holds throughout {@code period} (after what it guards happened). */
+  public static void holdsFor(Duration period, String what, BooleanSupplier condition) {
+    long end = System.nanoTime() + period.toNanos();
+    while (System.nanoTime() < end) {
+      if (!condition.getAsBoolean()) throw new AssertionError("did not hold: " + what);
+      try {
+        Thread.sleep(10);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError("interrupted checking " + what);
+      }
+    }
+  }
+
   public static <T> T value(Duration timeout, String what, Supplier<T> supplier) {
     Object[] box = new Object[1];
     await(timeout, what, () -> {

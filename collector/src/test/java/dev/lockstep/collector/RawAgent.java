@@ -89,10 +89,19 @@ public final class RawAgent implements AutoCloseable {
 
   /** Sends Hello as {@link #agentId}. */
   RawAgent hello() {
-    RawAgent a = this;
-    a.send(AgentFrame.newBuilder().setHello(Hello.newBuilder().setAgentId(agentId)
-        .setHost(agentId + ".local").setVersion("test")).build());
-    return a;
+    return hello(StopState.getDefaultInstance());
+  }
+
+  /** Sends Hello as {@link #agentId}, claiming to have enacted {@code enacted}. */
+  RawAgent hello(StopState enacted) {
+    return send(AgentFrame.newBuilder().setHello(Hello.newBuilder().setAgentId(agentId)
+        .setHost(agentId + ".local").setVersion("test").setEnactedStop(enacted)).build());
+  }
+
+  /** The last desired state received (Welcome or StopCommand). */
+  StopState lastStop() {
+    List<StopState> s = stops();
+    return s.isEmpty() ? null : s.get(s.size() - 1);
   }
 
   RawAgent send(AgentFrame f) {
@@ -131,7 +140,7 @@ public final class RawAgent implements AutoCloseable {
   }
 
   RawAgent ack(StopState s, boolean ok) {
-    return send(AgentFrame.newBuilder().setStopAck(StopAck.newBuilder().setEpoch(s.getEpoch())
+    return send(AgentFrame.newBuilder().setStopAck(StopAck.newBuilder().setGeneration(s.getGeneration())
         .setMode(s.getMode()).setEnacted(ok).setVerified(ok).setDetail(ok ? "stopped" : "hook failed")).build());
   }
 

@@ -46,7 +46,7 @@ public final class SinkServer implements AutoCloseable {
                     agent = f.getHello().getAgentId();
                     long acked = Math.max(highest.getOrDefault(agent, 0L), f.getHello().getLastAckedSeq());
                     out.onNext(CollectorFrame.newBuilder().setWelcome(Welcome.newBuilder()
-                        .setStop(StopState.newBuilder().setEpoch(0).setMode(StopMode.RUNNING))
+                        .setStop(StopState.newBuilder().setGeneration(0).setMode(StopMode.RUNNING))
                         .setAckedSeq(acked).setMaxBatchEvents(500).setMaxFrameBytes(4 * 1024 * 1024)
                         .setCollectorVersion("sink")).build());
                   }

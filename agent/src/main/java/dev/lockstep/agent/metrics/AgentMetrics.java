@@ -41,8 +41,9 @@ public final class AgentMetrics implements AutoCloseable {
       .help("1 while a stream to the collector is welcomed").register(registry);
   public final Gauge probeLevel = Gauge.builder().name("lockstep_agent_probe_level")
       .help("Last probe level: 0 ok, 1 warn, 2 critical").labelNames("probe", "target").register(registry);
-  public final Gauge stopEpoch = Gauge.builder().name("lockstep_agent_stop_epoch")
-      .help("Epoch of the last enacted stop state").register(registry);
+  public final Gauge stopGeneration = Gauge.builder().name("lockstep_agent_stop_generation")
+      .help("Generation of the stop state this agent enacted last (the collector's number)")
+      .register(registry);
   public final Gauge stopped = Gauge.builder().name("lockstep_agent_stopped")
       .help("1 while the enacted state is STOPPED").register(registry);
   public final Counter hookFailures = Counter.builder().name("lockstep_agent_hook_failures_total")
@@ -73,7 +74,14 @@ public final class AgentMetrics implements AutoCloseable {
       t.setDaemon(true);
       return t;
     }, new ThreadPoolExecutor.DiscardPolicy());
-    server = HTTPServer.builder().hostname(bind).port(port).registry(registry).executorService(serverExecutor).buildAndStart();
+    try {
+      server = HTTPServer.builder().hostname(bind).port(port).registry(registry)
+          .executorService(serverExecutor).buildAndStart();
+    } catch (IOException e) {
+      serverExecutor.shutdownNow();
+      throw new IOException("cannot serve metrics on " + bind + ":" + port + " (metrics.port): "
+          + e.getMessage(), e);
+    }
     return server.getPort();
   }
 

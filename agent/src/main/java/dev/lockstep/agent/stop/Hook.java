@@ -4,74 +4,140 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Runs one hook command with {@code /bin/sh -c}, with extra environment, a timeout (the whole
- * process tree is killed when it passes) and bounded kept output (the head and the tail).
+ * Runs one hook command with {@code /bin/sh -c}, in a process group of its own (via
+ * {@code setsid} where it exists), with extra environment, a timeout and bounded kept output
+ * (the head and the tail). The whole group is killed when the timeout passes or when
+ * {@link Running#kill} is called (a STOP preempting a resume hook).
  */
 public final class Hook {
+  private static final Path SETSID = Files.isExecutable(Path.of("/usr/bin/setsid"))
+      ? Path.of("/usr/bin/setsid") : Files.isExecutable(Path.of("/bin/setsid")) ? Path.of("/bin/setsid") : null;
+
   private Hook() {}
 
-  /** How a hook ended. exitCode is -1 when it timed out or could not start. */
-  public record Result(String command, int exitCode, boolean timedOut, String output, Duration took) {
+  /** How a hook ended. exitCode is -1 when it timed out, was killed or could not start. */
+  public record Result(String command, int exitCode, boolean timedOut, boolean killed,
+      String output, Duration took) {
     public boolean ok() {
-      return exitCode == 0 && !timedOut;
+      return exitCode == 0 && !timedOut && !killed;
     }
 
     /** One line for a StopAck detail or a log. */
     public String describe() {
-      String status = timedOut ? "timed out after " + took.toMillis() + " ms"
-          : exitCode < 0 ? "could not start" : "exit " + exitCode;
+      String status = killed ? "killed (preempted by a stop)" : timedOut ? "timed out after "
+          + took.toMillis() + " ms" : exitCode < 0 ? "could not start" : "exit " + exitCode;
       String out = output.isBlank() ? "" : ": " + output.strip().replace('\n', ' ');
       return "`" + command + "` " + status + out;
     }
   }
 
+  /** Runs {@code command} to its end (or timeout). */
   public static Result run(String command, Map<String, String> env, Duration timeout, int keepBytes) {
-    long start = System.nanoTime();
-    ProcessBuilder pb = new ProcessBuilder("/bin/sh", "-c", command).redirectErrorStream(true);
-    pb.environment().putAll(env);
-    Process p;
-    try {
-      p = pb.start();
-    } catch (IOException e) {
-      return new Result(command, -1, false, e.getMessage() == null ? e.toString() : e.getMessage(), Duration.ZERO);
-    }
-    try {
-      p.getOutputStream().close();
-    } catch (IOException e) {
-      // nothing to send anyway
-    }
-    BoundedOutput out = new BoundedOutput(keepBytes);
-    Thread reader = new Thread(() -> out.drain(p.getInputStream()), "lockstep-hook-output");
-    reader.setDaemon(true);
-    reader.start();
-    boolean finished;
-    try {
-      finished = p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      finished = false;
-    }
-    if (!finished) {
-      p.descendants().forEach(ProcessHandle::destroyForcibly);
-      p.destroyForcibly();
+    return start(command, env, keepBytes).await(timeout);
+  }
+
+  /** Starts {@code command}; {@link Running#await} waits for it. */
+  public static Running start(String command, Map<String, String> env, int keepBytes) {
+    ProcessBuilder pb = SETSID != null
+        ? new ProcessBuilder(SETSID.toString(), "/bin/sh", "-c", command)
+        : new ProcessBuilder("/bin/sh", "-c", command);
+    pb.redirectErrorStream(true).environment().putAll(env);
+    return new Running(command, pb, keepBytes);
+  }
+
+  /** A started hook. */
+  public static final class Running {
+    private final String command;
+    private final long start = System.nanoTime();
+    private final Process process;
+    private final String startError;
+    private final BoundedOutput out;
+    private final Thread reader;
+    private volatile boolean killed;
+
+    private Running(String command, ProcessBuilder pb, int keepBytes) {
+      this.command = command;
+      this.out = new BoundedOutput(keepBytes);
+      Process p = null;
+      String error = null;
       try {
-        p.waitFor(5, TimeUnit.SECONDS);
+        p = pb.start();
+        p.getOutputStream().close();
+      } catch (IOException e) {
+        error = e.getMessage() == null ? e.toString() : e.getMessage();
+      }
+      this.process = p;
+      this.startError = error;
+      if (p != null) {
+        Process proc = p;
+        reader = new Thread(() -> out.drain(proc.getInputStream()), "lockstep-hook-output");
+        reader.setDaemon(true);
+        reader.start();
+      } else {
+        reader = null;
+      }
+    }
+
+    /** Kills the hook's whole process group now (any thread). */
+    public void kill() {
+      killed = true;
+      killGroup();
+    }
+
+    private void killGroup() {
+      if (process == null) return;
+      if (SETSID != null) {
+        try {
+          // setsid made the hook's shell a group leader: its pid is the group id.
+          new ProcessBuilder("kill", "-KILL", "--", "-" + process.pid()).redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor(5, TimeUnit.SECONDS);
+        } catch (IOException e) {
+          // fall back to the descendants below
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      process.descendants().forEach(ProcessHandle::destroyForcibly);
+      process.destroyForcibly();
+    }
+
+    /** Waits for the end, killing the group after {@code timeout}. */
+    public Result await(Duration timeout) {
+      if (process == null) {
+        return new Result(command, -1, false, false, startError, Duration.ZERO);
+      }
+      boolean finished;
+      try {
+        finished = process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        finished = false;
+      }
+      if (!finished) {
+        killGroup();
+        try {
+          process.waitFor(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      try {
+        reader.join(2000);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
+      Duration took = Duration.ofNanos(System.nanoTime() - start);
+      boolean wasKilled = killed;
+      int code = finished && !wasKilled ? process.exitValue() : -1;
+      return new Result(command, code, !finished && !wasKilled, wasKilled, out.text(), took);
     }
-    try {
-      reader.join(2000);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    Duration took = Duration.ofNanos(System.nanoTime() - start);
-    return new Result(command, finished ? p.exitValue() : -1, !finished, out.text(), took);
   }
 
   /** Keeps the first half and the last half of keepBytes of a stream. */

@@ -1,195 +1,305 @@
 package dev.lockstep.agent.stop;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.lockstep.agent.config.AgentConfig;
-import dev.lockstep.agent.internal.AtomicFiles;
 import dev.lockstep.agent.internal.ProtoTime;
 import dev.lockstep.agent.metrics.AgentMetrics;
 import dev.lockstep.proto.v1.AgentNotice;
 import dev.lockstep.proto.v1.StopAck;
 import dev.lockstep.proto.v1.StopMode;
+import dev.lockstep.proto.v1.StopOrder;
 import dev.lockstep.proto.v1.StopScope;
 import dev.lockstep.proto.v1.StopState;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
- * Enacts the collector's desired stop state on this host: STOPPED writes the stop file atomically
- * (JSON of the state), runs on_stop with {@code WORKFLOW_EMERGENCY_STOP=true} and
- * {@code LOCKSTEP_*} variables, then verify; RUNNING removes the stop file, runs on_resume, then
- * verify. Invariant: enacted epochs only grow, and the enacted state is on disk before its
- * StopAck is sent, so a restarted agent re-applies it and stays stopped.
+ * Enacts this agent's desired stop state. STOPPED: the stop file is written and the enacted
+ * state persisted (both fsync'd) BEFORE the on_stop and verify hooks run; RUNNING: the state is
+ * persisted, the stop file removed, then on_resume and verify. Then the ack.
  *
- * <p>Hooks run on the enactor's own thread, never on the uplink thread.
+ * <p>Invariants: the intent is on disk before any hook runs, so a kill -9 inside a hook
+ * restarts into the same state; at start-up (the constructor, before anything else of the
+ * agent starts) the newer of the stop file and the state file wins and a stop is put back in
+ * force at once; the agent leaves STOPPED only for a RUNNING state that releases every order it
+ * holds; a STOP preempts a running on_resume/verify hook (its process group is killed). Hooks
+ * run on the enactor's own thread; the stop-file guard and the fail-safe on a second one.
  */
 public final class StopEnactor implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(StopEnactor.class.getName());
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final int MAX_DETAIL = 4096;
 
   private final String agentId;
   private final AgentConfig.Stop config;
-  private final Path stateFile;
+  private final StopFiles files;
   private final Clock clock;
   private final AgentMetrics metrics;
   private final Consumer<StopAck> ackSink;
   private final Consumer<AgentNotice> noticeSink;
   private final Consumer<String> progress;
-  private final ExecutorService executor;
-  private volatile EnactedStop current;
+  private final Object lock = new Object();
+  private final Thread enactThread;
+  private final ScheduledThreadPoolExecutor guard;
+  // guarded by lock
+  private EnactedStop current;
+  private StopState wanted;
+  private boolean wantedLocal;
+  private Hook.Running runningHook;
+  private StopMode runningMode;
+  private boolean closed;
 
-  public StopEnactor(String agentId, AgentConfig.Stop config, Path stateDir, Clock clock, AgentMetrics metrics,
-      Consumer<StopAck> ackSink, Consumer<AgentNotice> noticeSink, Consumer<String> progress) throws IOException {
+  public StopEnactor(String agentId, AgentConfig.Stop config, Path stateDir, Clock clock,
+      AgentMetrics metrics, Consumer<StopAck> ackSink, Consumer<AgentNotice> noticeSink,
+      Consumer<String> progress) throws IOException {
     this.agentId = agentId;
     this.config = config;
-    this.stateFile = stateDir.resolve("stop-enacted.json");
+    this.files = new StopFiles(config.file(), stateDir.resolve("stop-enacted.json"), agentId, clock);
     this.clock = clock;
     this.metrics = metrics;
     this.ackSink = ackSink;
     this.noticeSink = noticeSink;
     this.progress = progress;
-    this.executor = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS, new LinkedBlockingQueue<>(1024), r -> {
-      Thread t = new Thread(r, "lockstep-stop");
+    this.current = restore();
+    gauges();
+    this.enactThread = new Thread(this::loop, "lockstep-stop");
+    enactThread.setDaemon(true);
+    enactThread.start();
+    this.guard = new ScheduledThreadPoolExecutor(1, r -> {
+      Thread t = new Thread(r, "lockstep-stop-guard");
       t.setDaemon(true);
       return t;
     });
-    this.current = load();
-    gauges();
   }
 
   public EnactedStop current() {
-    return current;
+    synchronized (lock) {
+      return current;
+    }
   }
+
+  // ------------------------------------------------------------------ start-up
 
   /**
-   * After an agent restart: puts the enacted state back in force. STOPPED rewrites the stop file
-   * now and re-runs on_stop and verify in the background (hooks must be idempotent); RUNNING makes
-   * sure no stop file is left.
+   * Decides the state in force from the two files (the newer wins), puts a stop back in force
+   * now (stop file rewritten if missing or unreadable) and queues the unfinished hooks.
    */
-  public void reapply() {
-    EnactedStop e = current;
-    if (e.epoch() == 0 && !e.failsafe()) {
-      return;
+  private EnactedStop restore() throws IOException {
+    EnactedStop saved;
+    try {
+      saved = files.readState();
+    } catch (IOException | RuntimeException e) {
+      LOG.log(System.Logger.Level.ERROR, "stop: state file unreadable (" + e.getMessage()
+          + "); the stop file decides");
+      saved = null;
     }
-    if (e.stopped()) {
-      try {
-        writeStopFile(e.state(), e.failsafe());
-      } catch (IOException ex) {
-        LOG.log(System.Logger.Level.ERROR, "stop: cannot rewrite stop file " + config.file() + ": " + ex);
+    StopFiles.Found file = files.readStopFile();
+    EnactedStop result;
+    if (file != null) {
+      boolean resumeNewer = saved != null && !saved.stopped() && saved.localSeq() > file.localSeq();
+      if (resumeNewer) {
+        files.deleteStopFile();
+        result = saved;
+      } else {
+        StopState s;
+        long seq = Math.max(file.localSeq(), saved == null ? 0 : saved.localSeq());
+        if (saved != null && saved.stopped() && saved.localSeq() >= file.localSeq()) {
+          s = saved.state();
+        } else if (file.state() != null && file.state().getMode() == StopMode.STOPPED) {
+          s = file.state();
+        } else {
+          // A stop file we cannot read (or one not written by us): it still means STOPPED.
+          s = StopState.newBuilder().setGeneration(saved == null ? 0 : saved.generation())
+              .setMode(StopMode.STOPPED).setReason("stop file present at start-up")
+              .addOrders(StopOrder.newBuilder().setId("LOCAL-" + agentId + "-" + seq)
+                  .setScope(StopScope.newBuilder().setAgentId(agentId))
+                  .setReason("stop file " + files.stopFile() + " present at agent start-up"
+                      + (file.problem() == null ? "" : " (" + file.problem() + ")"))
+                  .setIssuedBy("agent:" + agentId).setIssuedAt(ProtoTime.of(clock.instant())))
+              .build();
+          files.writeStopFile(s, seq, true);
+        }
+        result = new EnactedStop(s, StopAck.getDefaultInstance(), false,
+            saved != null && saved.local(), seq);
       }
-      progress.accept("stop: re-applying enacted epoch " + e.epoch() + " STOPPED after restart");
-      submit(() -> enact(e.state(), e.failsafe(), false));
+    } else if (saved != null && saved.stopped()) {
+      files.writeStopFile(saved.state(), saved.localSeq(), saved.local());
+      LOG.log(System.Logger.Level.WARNING, "stop: stop file " + files.stopFile()
+          + " was missing at start-up while STOPPED; rewritten");
+      result = new EnactedStop(saved.state(), saved.ack(), false, saved.local(), saved.localSeq());
     } else {
-      try {
-        AtomicFiles.delete(config.file());
-      } catch (IOException ex) {
-        LOG.log(System.Logger.Level.ERROR, "stop: cannot remove stop file " + config.file() + ": " + ex);
-      }
+      result = saved == null ? EnactedStop.NONE : saved;
     }
+    if (result.stopped()) {
+      progress.accept("stop: STOPPED at start-up (generation " + result.generation()
+          + ", orders " + result.heldOrderIds() + "): stop file in place, hooks re-run");
+    }
+    if (!result.done()) {
+      wanted = result.state();
+      wantedLocal = result.local();
+    }
+    return result;
   }
 
-  /** A desired state from the collector (Welcome or StopCommand). Any thread. */
+  /** Starts the stop-file guard and, when configured, the fail-safe. */
+  public void startGuard(Supplier<Duration> disconnectedFor) {
+    guard.scheduleWithFixedDelay(() -> {
+      try {
+        guardOnce();
+        Duration failsafe = config.failsafeAfter();
+        if (failsafe != null && !failsafe.isZero()) {
+          Duration off = disconnectedFor.get();
+          if (off != null && off.compareTo(failsafe) >= 0) failsafe(off);
+        }
+      } catch (RuntimeException e) {
+        metrics.errors.labelValues("stop").inc();
+        LOG.log(System.Logger.Level.ERROR, "stop guard: " + e);
+      }
+    }, 1, 1, TimeUnit.SECONDS);
+  }
+
+  // ------------------------------------------------------------------ inputs
+
+  /** A desired state from the collector (Welcome or StopCommand). Any thread; never blocks. */
   public void offer(StopState desired, boolean fromWelcome) {
-    submit(() -> {
-      EnactedStop e = current;
-      if (desired.getMode() == StopMode.STOP_MODE_UNSPECIFIED) {
-        return;
+    if (desired.getMode() != StopMode.STOPPED && desired.getMode() != StopMode.RUNNING) return;
+    StopAck reAck = null;
+    synchronized (lock) {
+      if (current.sameAs(desired) && (wanted == null || current.sameAs(wanted))) {
+        // Already this state: answer again if it is done; otherwise its enactment acks it.
+        if (current.done()) {
+          reAck = current.ack();
+          wanted = null;
+        }
+      } else {
+        wanted = desired;
+        wantedLocal = false;
+        if (desired.getMode() == StopMode.STOPPED && runningMode == StopMode.RUNNING
+            && runningHook != null) {
+          progress.accept("stop: STOPPED arrived while a resume hook runs: killing it");
+          runningHook.kill();
+        }
+        lock.notifyAll();
       }
-      if (desired.getEpoch() > e.epoch() || (e.failsafe() && desired.getEpoch() >= e.epoch())) {
-        enact(desired, false, true);
-      } else if (desired.getEpoch() == e.epoch() && e.epoch() > 0 && fromWelcome) {
-        ackSink.accept(e.ack());
-      }
-    });
+    }
+    if (reAck != null) ackSink.accept(reAck);
   }
 
   /** The collector has been unreachable too long: stop on our own (no ack; nobody asked). */
   public void failsafe(Duration unreachableFor) {
-    submit(() -> {
-      EnactedStop e = current;
-      if (e.stopped()) {
+    synchronized (lock) {
+      if (current.stopped() || (wanted != null && wanted.getMode() == StopMode.STOPPED)) return;
+      StopOrder order = StopOrder.newBuilder()
+          .setId("FAILSAFE-" + agentId + "-" + clock.millis())
+          .setScope(StopScope.newBuilder().setAgentId(agentId))
+          .setReason("fail-safe: collector unreachable for " + unreachableFor.toSeconds() + " s")
+          .setIssuedBy("agent:" + agentId).setIssuedAt(ProtoTime.of(clock.instant())).build();
+      wanted = current.state().toBuilder().setMode(StopMode.STOPPED).clearOrders().addOrders(order)
+          .clearReleasedOrderIds().setReason(order.getReason()).setChangedBy(order.getIssuedBy())
+          .setChangedAt(order.getIssuedAt()).build();
+      wantedLocal = true;
+      lock.notifyAll();
+    }
+    noticeSink.accept(AgentNotice.newBuilder().setKind(AgentNotice.Kind.FAILSAFE_STOP)
+        .setMessage("stopped on its own: collector unreachable for " + unreachableFor.toSeconds() + " s").build());
+  }
+
+  /** If the stop file vanished while STOPPED, puts it back. */
+  void guardOnce() {
+    synchronized (lock) {
+      if (!current.stopped() || files.stopFileExists()) return;
+      try {
+        files.writeStopFile(current.state(), current.localSeq(), current.local());
+        LOG.log(System.Logger.Level.WARNING, "stop: stop file " + files.stopFile()
+            + " was removed while stopped; rewritten");
+      } catch (IOException ex) {
+        metrics.errors.labelValues("stop").inc();
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ enactment
+
+  private void loop() {
+    while (true) {
+      StopState target;
+      boolean local;
+      synchronized (lock) {
+        while (!closed && wanted == null) {
+          try {
+            lock.wait();
+          } catch (InterruptedException e) {
+            return;
+          }
+        }
+        if (closed) return;
+        target = wanted;
+        local = wantedLocal;
+      }
+      try {
+        enact(target, local);
+      } catch (RuntimeException e) {
+        metrics.errors.labelValues("stop").inc();
+        LOG.log(System.Logger.Level.ERROR, "stop: enactment failed: " + e, e);
+        synchronized (lock) {
+          if (wanted == target) wanted = null;
+        }
+      }
+    }
+  }
+
+  private void enact(StopState target, boolean local) {
+    boolean stopped = target.getMode() == StopMode.STOPPED;
+    EnactedStop before = current();
+    if (!stopped && before.stopped()) {
+      List<String> unreleased = new ArrayList<>(before.heldOrderIds());
+      unreleased.removeAll(target.getReleasedOrderIdsList());
+      if (!unreleased.isEmpty()) {
+        refuseResume(target, unreleased);
         return;
       }
-      StopState s = e.state().toBuilder().setMode(StopMode.STOPPED)
-          .setReason("fail-safe: collector unreachable for " + unreachableFor.toSeconds() + " s")
-          .setIssuedBy("agent:" + agentId).setIncidentId("").setIssuedAt(ProtoTime.of(clock.instant())).build();
-      noticeSink.accept(AgentNotice.newBuilder().setKind(AgentNotice.Kind.FAILSAFE_STOP)
-          .setMessage("stopped on its own: collector unreachable for " + unreachableFor.toSeconds() + " s").build());
-      enact(s, true, false);
-    });
-  }
-
-  /**
-   * If the stop file vanished while STOPPED, puts it back. Called periodically; runs on the
-   * enactor's thread so it never races an enactment that is removing the file.
-   */
-  public void guard() {
-    if (!current.stopped() || Files.exists(config.file())) {
+    }
+    if (!stopped && !before.stopped() && before.done()) {
+      // RUNNING stays RUNNING: only the generation moves; nothing to undo, no hook to run.
+      StopAck ack = ack(target, true, true, "already RUNNING");
+      finish(target, new EnactedStop(target, ack, true, false, before.localSeq()), local, ack);
       return;
     }
-    submit(() -> {
-      EnactedStop e = current;
-      if (e.stopped() && !Files.exists(config.file())) {
-        try {
-          writeStopFile(e.state(), e.failsafe());
-          LOG.log(System.Logger.Level.WARNING, "stop: stop file " + config.file() + " was removed while stopped; rewritten");
-        } catch (IOException ex) {
-          metrics.errors.labelValues("stop").inc();
-        }
-      }
-    });
-  }
-
-  private void submit(Runnable r) {
-    try {
-      executor.execute(() -> {
-        try {
-          r.run();
-        } catch (RuntimeException ex) {
-          metrics.errors.labelValues("stop").inc();
-          LOG.log(System.Logger.Level.ERROR, "stop: " + ex);
-        }
-      });
-    } catch (java.util.concurrent.RejectedExecutionException ex) {
-      // closing
-    }
-  }
-
-  private void enact(StopState s, boolean failsafe, boolean sendAck) {
-    boolean stopped = s.getMode() == StopMode.STOPPED;
+    long seq = before.localSeq() + 1;
     StringBuilder detail = new StringBuilder();
-    boolean enacted;
+    boolean enacted = true;
     try {
       if (stopped) {
-        writeStopFile(s, failsafe);
+        files.writeStopFile(target, seq, local);
+        files.writeState(new EnactedStop(target, StopAck.getDefaultInstance(), false, local, seq));
         detail.append("stop file written");
       } else {
-        AtomicFiles.delete(config.file());
+        files.writeState(new EnactedStop(target, StopAck.getDefaultInstance(), false, false, seq));
+        files.deleteStopFile();
         detail.append("stop file removed");
       }
-      enacted = true;
     } catch (IOException ex) {
       enacted = false;
-      detail.append("stop file ").append(config.file()).append(": ").append(ex);
+      detail.append("stop file ").append(files.stopFile()).append(": ").append(ex);
     }
-    Map<String, String> env = env(s, stopped);
+    synchronized (lock) {
+      current = new EnactedStop(target, StopAck.getDefaultInstance(), false, local, seq);
+    }
+    gauges();
+    Map<String, String> env = env(target, stopped);
     String hook = stopped ? config.onStop() : config.onResume();
     String hookName = stopped ? "on_stop" : "on_resume";
     if (hook != null && !hook.isBlank()) {
-      Hook.Result r = Hook.run(hook, env, config.hookTimeout(), config.hookOutputBytes());
+      Hook.Result r = runHook(hook, env, target.getMode());
+      if (r == null) return;
       detail.append("; ").append(hookName).append(" ").append(r.describe());
       if (!r.ok()) {
         enacted = false;
@@ -198,31 +308,72 @@ public final class StopEnactor implements AutoCloseable {
     }
     boolean verified = enacted;
     if (config.verify() != null && !config.verify().isBlank()) {
-      Hook.Result r = Hook.run(config.verify(), env, config.hookTimeout(), config.hookOutputBytes());
+      Hook.Result r = runHook(config.verify(), env, target.getMode());
+      if (r == null) return;
       detail.append("; verify ").append(r.describe());
       verified = enacted && r.ok();
-      if (!r.ok()) {
-        hookFailed("verify", r);
+      if (!r.ok()) hookFailed("verify", r);
+    }
+    StopAck ack = ack(target, enacted, verified, detail.toString());
+    finish(target, new EnactedStop(target, ack, true, local, seq), local, ack);
+  }
+
+  /** Runs a hook; null when a STOP preempted this resume (then nothing more is done for it). */
+  private Hook.Result runHook(String command, Map<String, String> env, StopMode mode) {
+    Hook.Running running = Hook.start(command, env, config.hookOutputBytes());
+    synchronized (lock) {
+      runningHook = running;
+      runningMode = mode;
+      if (mode == StopMode.RUNNING && wanted != null && wanted.getMode() == StopMode.STOPPED) {
+        running.kill();
       }
     }
-    String d = detail.length() > MAX_DETAIL ? detail.substring(0, MAX_DETAIL) + "…" : detail.toString();
-    StopAck ack = StopAck.newBuilder().setEpoch(s.getEpoch()).setMode(s.getMode()).setEnacted(enacted)
-        .setVerified(verified).setDetail(d).setEnactedAt(ProtoTime.of(clock.instant())).build();
-    EnactedStop next = new EnactedStop(s, ack, failsafe);
+    Hook.Result r = running.await(config.hookTimeout());
+    synchronized (lock) {
+      runningHook = null;
+      runningMode = null;
+    }
+    return r.killed() ? null : r;
+  }
+
+  private void finish(StopState target, EnactedStop done, boolean local, StopAck ack) {
     try {
-      persist(next);
+      files.writeState(done);
     } catch (IOException ex) {
       metrics.errors.labelValues("stop").inc();
       LOG.log(System.Logger.Level.ERROR, "stop: cannot persist enacted state: " + ex);
     }
-    current = next;
-    gauges();
-    progress.accept("stop: enacted epoch " + s.getEpoch() + " " + (failsafe ? "STOPPED (fail-safe)" : s.getMode().name())
-        + (s.getIncidentId().isEmpty() ? "" : " for incident " + s.getIncidentId())
-        + (enacted ? "" : " NOT enacted") + (verified ? ", verified" : ", NOT verified") + " — " + d);
-    if (sendAck) {
-      ackSink.accept(ack);
+    synchronized (lock) {
+      current = done;
+      if (wanted == target) wanted = null;
     }
+    gauges();
+    progress.accept("stop: enacted generation " + target.getGeneration() + " "
+        + (local ? "STOPPED (fail-safe)" : target.getMode().name())
+        + (target.getOrdersCount() == 0 ? "" : " for order(s) " + done.heldOrderIds())
+        + (ack.getEnacted() ? "" : " NOT enacted") + (ack.getVerified() ? ", verified" : ", NOT verified")
+        + " — " + ack.getDetail());
+    if (!local) ackSink.accept(ack);
+  }
+
+  private void refuseResume(StopState target, List<String> unreleased) {
+    String why = "refused: this resume does not release order(s) " + unreleased
+        + " that this agent holds; staying STOPPED";
+    metrics.errors.labelValues("stop_resume_refused").inc();
+    progress.accept("stop: " + why);
+    noticeSink.accept(AgentNotice.newBuilder().setKind(AgentNotice.Kind.HOOK_FAILED)
+        .setMessage(why).setCount(1).build());
+    synchronized (lock) {
+      if (wanted == target) wanted = null;
+    }
+    ackSink.accept(ack(target, false, false, why));
+  }
+
+  private StopAck ack(StopState target, boolean enacted, boolean verified, String detail) {
+    String d = detail.length() > MAX_DETAIL ? detail.substring(0, MAX_DETAIL) + "…" : detail;
+    return StopAck.newBuilder().setGeneration(target.getGeneration()).setMode(target.getMode())
+        .setEnacted(enacted).setVerified(verified).setDetail(d)
+        .setEnactedAt(ProtoTime.of(clock.instant())).build();
   }
 
   private void hookFailed(String name, Hook.Result r) {
@@ -238,111 +389,45 @@ public final class StopEnactor implements AutoCloseable {
   private Map<String, String> env(StopState s, boolean stopped) {
     Map<String, String> env = new LinkedHashMap<>();
     env.put("WORKFLOW_EMERGENCY_STOP", stopped ? "true" : "false");
-    env.put("LOCKSTEP_INCIDENT", s.getIncidentId());
-    env.put("LOCKSTEP_EPOCH", Long.toString(s.getEpoch()));
+    env.put("LOCKSTEP_ORDERS", String.join(",", s.getOrdersList().stream().map(StopOrder::getId).toList()));
+    env.put("LOCKSTEP_INCIDENT", String.join(",", s.getOrdersList().stream()
+        .map(StopOrder::getIncidentId).filter(x -> !x.isEmpty()).distinct().toList()));
+    env.put("LOCKSTEP_GENERATION", Long.toString(s.getGeneration()));
     env.put("LOCKSTEP_REASON", s.getReason());
-    env.put("LOCKSTEP_SCOPE", scope(s.getScope()));
+    env.put("LOCKSTEP_SCOPE", String.join(",", s.getOrdersList().stream()
+        .map(o -> scope(o.getScope())).distinct().toList()));
     env.put("LOCKSTEP_AGENT_ID", agentId);
     env.put("LOCKSTEP_MODE", stopped ? "STOPPED" : "RUNNING");
-    env.put("LOCKSTEP_STOP_FILE", config.file().toString());
+    env.put("LOCKSTEP_STOP_FILE", files.stopFile().toString());
     return env;
   }
 
   static String scope(StopScope s) {
     return switch (s.getTargetCase()) {
       case WORKFLOW -> "workflow:" + s.getWorkflow();
-      case HOST -> "host:" + s.getHost();
+      case AGENT_ID -> "agent:" + s.getAgentId();
       default -> "fleet";
     };
   }
 
-  private void writeStopFile(StopState s, boolean failsafe) throws IOException {
-    ObjectNode n = stateJson(s);
-    n.put("failsafe", failsafe);
-    n.put("agent_id", agentId);
-    n.put("written_at", clock.instant().toString());
-    AtomicFiles.write(config.file(), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(n));
-  }
-
-  private static ObjectNode stateJson(StopState s) {
-    ObjectNode n = JSON.createObjectNode();
-    n.put("epoch", s.getEpoch());
-    n.put("mode", s.getMode().name());
-    ObjectNode scope = n.putObject("scope");
-    switch (s.getScope().getTargetCase()) {
-      case WORKFLOW -> scope.put("workflow", s.getScope().getWorkflow());
-      case HOST -> scope.put("host", s.getScope().getHost());
-      default -> scope.put("fleet", true);
-    }
-    n.put("reason", s.getReason());
-    n.put("incident_id", s.getIncidentId());
-    n.put("issued_by", s.getIssuedBy());
-    if (s.hasIssuedAt()) {
-      n.put("issued_at", ProtoTime.toInstant(s.getIssuedAt()).toString());
-    }
-    return n;
-  }
-
-  private static StopState stateFrom(JsonNode n) {
-    StopState.Builder b = StopState.newBuilder().setEpoch(n.path("epoch").asLong())
-        .setMode(StopMode.valueOf(n.path("mode").asText("RUNNING")))
-        .setReason(n.path("reason").asText("")).setIncidentId(n.path("incident_id").asText(""))
-        .setIssuedBy(n.path("issued_by").asText(""));
-    JsonNode sc = n.path("scope");
-    if (sc.has("workflow")) {
-      b.setScope(StopScope.newBuilder().setWorkflow(sc.get("workflow").asText()));
-    } else if (sc.has("host")) {
-      b.setScope(StopScope.newBuilder().setHost(sc.get("host").asText()));
-    } else {
-      b.setScope(StopScope.newBuilder().setFleet(true));
-    }
-    if (n.hasNonNull("issued_at")) {
-      b.setIssuedAt(ProtoTime.of(Instant.parse(n.get("issued_at").asText())));
-    }
-    return b.build();
-  }
-
-  private void persist(EnactedStop e) throws IOException {
-    ObjectNode n = JSON.createObjectNode();
-    n.set("state", stateJson(e.state()));
-    n.put("failsafe", e.failsafe());
-    ObjectNode a = n.putObject("ack");
-    a.put("enacted", e.ack().getEnacted());
-    a.put("verified", e.ack().getVerified());
-    a.put("detail", e.ack().getDetail());
-    a.put("enacted_at", ProtoTime.toInstant(e.ack().getEnactedAt()).toString());
-    AtomicFiles.write(stateFile, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(n));
-  }
-
-  private EnactedStop load() throws IOException {
-    if (!Files.exists(stateFile)) {
-      return EnactedStop.NONE;
-    }
-    JsonNode n = JSON.readTree(Files.readAllBytes(stateFile));
-    StopState s = stateFrom(n.path("state"));
-    JsonNode a = n.path("ack");
-    StopAck ack = StopAck.newBuilder().setEpoch(s.getEpoch()).setMode(s.getMode())
-        .setEnacted(a.path("enacted").asBoolean()).setVerified(a.path("verified").asBoolean())
-        .setDetail(a.path("detail").asText(""))
-        .setEnactedAt(ProtoTime.of(Instant.parse(a.path("enacted_at").asText(Instant.EPOCH.toString())))).build();
-    return new EnactedStop(s, ack, n.path("failsafe").asBoolean());
-  }
-
   private void gauges() {
-    metrics.stopEpoch.set(current.epoch());
-    metrics.stopped.set(current.stopped() ? 1 : 0);
+    EnactedStop c = current();
+    metrics.stopGeneration.set(c.generation());
+    metrics.stopped.set(c.stopped() ? 1 : 0);
   }
 
   @Override
   public void close() {
-    executor.shutdown();
+    guard.shutdownNow();
+    synchronized (lock) {
+      closed = true;
+      if (runningHook != null && runningMode == StopMode.RUNNING) runningHook.kill();
+      lock.notifyAll();
+    }
     try {
-      if (!executor.awaitTermination(Math.min(config.hookTimeout().toMillis(), 10_000) + 1000, TimeUnit.MILLISECONDS)) {
-        executor.shutdownNow();
-      }
+      enactThread.join(Math.min(config.hookTimeout().toMillis(), 10_000) + 1000);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      executor.shutdownNow();
     }
   }
 }

@@ -277,7 +277,7 @@ public final class Uplink implements AutoCloseable {
     maxBatchEvents = w.getMaxBatchEvents() > 0 ? Math.min(w.getMaxBatchEvents(), MAX_BATCH_EVENTS) : MAX_BATCH_EVENTS;
     maxFrameBytes = w.getMaxFrameBytes() > 0 ? Math.min(w.getMaxFrameBytes(), MAX_FRAME_BYTES) : MAX_FRAME_BYTES;
     progress.accept("connected to " + config.target() + " (collector holds seq " + w.getAckedSeq()
-        + ", spool up to " + spool.lastSeq() + "; stop epoch " + w.getStop().getEpoch() + " "
+        + ", spool up to " + spool.lastSeq() + "; stop generation " + w.getStop().getGeneration() + " "
         + (w.getStop().getMode().name()) + ")");
     handler.welcomed(w);
     pump();

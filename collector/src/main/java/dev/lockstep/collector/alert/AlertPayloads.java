@@ -37,7 +37,7 @@ final class AlertPayloads {
     n.put("first_step_index", i.getFirstStepIndex());
     n.put("count", i.getCount());
     n.put("explanation", i.getExplanation());
-    n.put("stop_epoch", i.getStopEpoch());
+    n.put("stop_order_id", i.getStopOrderId());
     return n.toString();
   }
 

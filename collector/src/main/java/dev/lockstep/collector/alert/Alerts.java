@@ -52,7 +52,7 @@ public final class Alerts implements AutoCloseable {
   record Sink(String name, URI url, String format, WebhookSigner signer) {}
 
   /** One queued delivery. */
-  record Entry(long seq, String sink, String alertId, String body, int attempts,
+  public record Entry(long seq, String sink, String alertId, String body, int attempts,
       long nextAttemptMillis, long firstFailureMillis, String lastError) {}
 
   private final Store store;
@@ -143,15 +143,28 @@ public final class Alerts implements AutoCloseable {
 
   /** Logs the alert locally and queues it for every sink (durably). Never throws. */
   public void enqueue(Incident incident, String event) {
-    Instant now = clock.instant();
-    String alertId = incident.getId() + "/" + event + "/" + now.toEpochMilli();
-    try {
-      Files.writeString(logFile, AlertPayloads.json(incident, event, now) + "\n",
-          StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-    } catch (IOException e) {
-      metrics.internalErrors.labelValues("alert_log").inc();
-      LOG.log(System.Logger.Level.ERROR, "cannot append to alert log " + logFile + ": " + e);
+    List<Staged> staged;
+    try (Store.Batch b = store.batch()) {
+      staged = stage(b, incident, event, clock.instant());
+      b.commit(false);
+    } catch (RuntimeException e) {
+      metrics.internalErrors.labelValues("outbox").inc();
+      LOG.log(System.Logger.Level.ERROR, "cannot queue alert for " + incident.getId() + ": " + e);
+      return;
     }
+    installed(staged);
+  }
+
+  /** Alerts written into a transaction's batch, installed once it committed. */
+  public record Staged(Incident incident, String event, Instant at, List<Entry> entries) {}
+
+  /**
+   * Adds the outbox entries of one alert (one per sink) to {@code batch}, so the alert commits
+   * with the decision that raised it. Call {@link #installed} after the batch committed.
+   */
+  public List<Staged> stage(Store.Batch batch, Incident incident, String event, Instant now) {
+    String alertId = incident.getId() + "/" + event + "/" + now.toEpochMilli();
+    List<Entry> entries = new ArrayList<>();
     synchronized (this) {
       for (Sink s : sinks) {
         if (incident.getKind() == IncidentKind.WEBHOOK_FAILURE && failing.contains(s.name())) {
@@ -164,17 +177,40 @@ public final class Alerts implements AutoCloseable {
         };
         sequence++;
         Entry e = new Entry(sequence, s.name(), alertId, body, 0, now.toEpochMilli(), 0, "");
-        try (Store.Batch b = store.batch()) {
-          b.put(Store.Family.OUTBOX, key(e.seq()), JSON.writeValueAsBytes(e))
-              .put(Store.Family.META, SEQ, Store.longBytes(sequence)).commit(false);
+        try {
+          batch.put(Store.Family.OUTBOX, key(e.seq()), JSON.writeValueAsBytes(e));
         } catch (IOException ex) {
           metrics.internalErrors.labelValues("outbox").inc();
           continue;
         }
-        outbox.put(e.seq(), e);
+        entries.add(e);
+      }
+      batch.put(Store.Family.META, SEQ, Store.longBytes(sequence));
+    }
+    return List.of(new Staged(incident, event, now, entries));
+  }
+
+  /** The staged alerts committed: log them locally, queue them for delivery. */
+  public void installed(List<Staged> staged) {
+    for (Staged s : staged) {
+      try {
+        Files.writeString(logFile, AlertPayloads.json(s.incident(), s.event(), s.at()) + "\n",
+            StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+      } catch (IOException e) {
+        metrics.internalErrors.labelValues("alert_log").inc();
+        LOG.log(System.Logger.Level.ERROR, "cannot append to alert log " + logFile + ": " + e);
+      }
+      synchronized (this) {
+        for (Entry e : s.entries()) outbox.put(e.seq(), e);
       }
     }
-    worker.execute(this::deliverDue);
+    if (!staged.isEmpty()) {
+      try {
+        worker.execute(this::deliverDue);
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        // closing: delivered after the next start
+      }
+    }
   }
 
   /**

@@ -74,8 +74,9 @@ public record CollectorConfig(
    * and a metric, never the collector. {@code maxEventsPerSecond} is a per-agent token bucket
    * holding up to {@code maxEventsBurst} events.
    */
-  public record Limits(int maxStreams, int maxEventsPerSecond, int maxEventsBurst) {
-    public static final Limits DEFAULT = new Limits(5_000, 20_000, 40_000);
+  public record Limits(int maxStreams, int maxEventsPerSecond, int maxEventsBurst,
+      Duration maxConnectionAge) {
+    public static final Limits DEFAULT = new Limits(5_000, 20_000, 40_000, Duration.ofHours(1));
   }
 
   /** What the collector does to the fleet on a P0 incident. */
@@ -106,8 +107,12 @@ public record CollectorConfig(
     }
   }
 
-  /** Evidence pulled from agents for an incident, bounded. */
-  public record Evidence(long maxBytesPerIncident, int logTailLines) {}
+  /**
+   * Evidence pulled from agents for an incident, bounded: per incident, in total (every incident's
+   * stored evidence together), and per agent per second.
+   */
+  public record Evidence(long maxBytesPerIncident, int logTailLines, long maxBytesTotal,
+      long maxBytesPerSecondPerAgent) {}
 
   /** A webhook sink; {@code format} json or slack; {@code secretFile} enables HMAC signing. */
   public record Webhook(URI url, String format, Path secretFile) {}
@@ -139,7 +144,7 @@ public record CollectorConfig(
             Duration.ofMinutes(5), new Expectation(List.of("primary", "shadow"), 0), Map.of()),
         StopPolicy.FLEET,
         Duration.ofSeconds(5),
-        new Evidence(64L << 20, 200),
+        new Evidence(64L << 20, 200, 4L << 30, 16L << 20),
         new Alerts(List.of(), null, null, 5, Duration.ofMinutes(2), Duration.ofMinutes(1)),
         Duration.ofMinutes(2),
         Tls.NONE,
@@ -505,13 +510,19 @@ public record CollectorConfig(
       }
       if (root.has("evidence")) {
         JsonNode s = root.get("evidence");
-        known(s, "evidence", Set.of("max_bytes_per_incident", "log_tail_lines"));
+        known(s, "evidence", Set.of("max_bytes_per_incident", "log_tail_lines", "max_bytes_total",
+            "max_bytes_per_second_per_agent"));
         Evidence ev = c.evidence();
         c = c.withEvidence(new Evidence(
             s.has("max_bytes_per_incident") ? integer(s.get("max_bytes_per_incident"),
                 "evidence.max_bytes_per_incident", 1024, 1L << 34) : ev.maxBytesPerIncident(),
             s.has("log_tail_lines") ? (int) integer(s.get("log_tail_lines"),
-                "evidence.log_tail_lines", 0, 100_000) : ev.logTailLines()));
+                "evidence.log_tail_lines", 0, 100_000) : ev.logTailLines(),
+            s.has("max_bytes_total") ? integer(s.get("max_bytes_total"),
+                "evidence.max_bytes_total", 1024, 1L << 44) : ev.maxBytesTotal(),
+            s.has("max_bytes_per_second_per_agent") ? integer(
+                s.get("max_bytes_per_second_per_agent"), "evidence.max_bytes_per_second_per_agent",
+                1024, 1L << 34) : ev.maxBytesPerSecondPerAgent()));
       }
       if (root.has("alerts")) {
         JsonNode a = root.get("alerts");
@@ -573,7 +584,8 @@ public record CollectorConfig(
       }
       if (root.has("agents")) {
         JsonNode s = root.get("agents");
-        known(s, "agents", Set.of("stale_after", "max_streams", "max_events_per_second"));
+        known(s, "agents", Set.of("stale_after", "max_streams", "max_events_per_second",
+            "max_connection_age"));
         if (s.has("stale_after")) {
           c = c.withAgentStaleAfter(duration(s.get("stale_after"), "agents.stale_after"));
         }
@@ -582,7 +594,13 @@ public record CollectorConfig(
             ? (int) integer(s.get("max_streams"), "agents.max_streams", 1, 1_000_000) : l.maxStreams();
         int rate = s.has("max_events_per_second") ? (int) integer(s.get("max_events_per_second"),
             "agents.max_events_per_second", 1, 10_000_000) : l.maxEventsPerSecond();
-        c = c.withLimits(new Limits(streams, rate, Math.max(rate * 2, 1_000)));
+        Duration age = s.has("max_connection_age")
+            ? duration(s.get("max_connection_age"), "agents.max_connection_age")
+            : l.maxConnectionAge();
+        if (age.compareTo(Duration.ofMinutes(1)) < 0) {
+          throw error("agents.max_connection_age", "must be at least 1m, got " + age.toSeconds() + "s");
+        }
+        c = c.withLimits(new Limits(streams, rate, Math.max(rate * 2, 1_000), age));
       }
       if (root.has("golden") && !root.get("golden").isNull()) {
         JsonNode g = root.get("golden");

@@ -24,20 +24,17 @@ import java.util.TreeMap;
  * decision are ignored, and offering the same (agent, role) twice changes nothing.
  */
 public final class Correlator {
-  private final RunStateStore store;
   private final CorrelationPolicy policy;
 
-  public Correlator(RunStateStore store, CorrelationPolicy policy) {
-    this.store = store;
+  public Correlator(CorrelationPolicy policy) {
     this.policy = policy;
   }
 
-  public RunStateStore store() {
-    return store;
-  }
-
-  /** Adds one replica; returns the run's decision when this replica completed it. */
-  public Optional<Decision> offer(Replica replica, long nowMillis) {
+  /**
+   * Adds one replica to {@code store}'s state; returns the run's decision when this replica
+   * completed it.
+   */
+  public Optional<Decision> offer(RunStateStore store, Replica replica, long nowMillis) {
     RunSummary s = replica.summary();
     String runId = s.runId();
     RunState state = store.get(runId).orElseGet(() -> new RunState(runId, s.workflow(), nowMillis,
@@ -58,14 +55,14 @@ public final class Correlator {
       store.put(grown);
       return Optional.empty();
     }
-    Decision d = decide(grown);
+    Decision d = decide(store, grown);
     store.put(new RunState(runId, workflow, grown.firstSeenMillis(), grown.deadlineMillis(),
         replicas, d.verdict(), nowMillis, d.category(), d.explanation(), ""));
     return Optional.of(d);
   }
 
   /** Decides every pending run whose window closed at or before {@code nowMillis}. */
-  public List<Decision> sweep(long nowMillis) {
+  public List<Decision> sweep(RunStateStore store, long nowMillis) {
     List<Decision> out = new ArrayList<>();
     List<RunState> due = new ArrayList<>();
     for (RunState s : store.pending()) {
@@ -108,16 +105,16 @@ public final class Correlator {
     return "missing " + String.join(", ", missing) + " (have " + have + ")";
   }
 
-  private Decision decide(RunState s) {
+  private Decision decide(RunStateStore store, RunState s) {
     List<Replica> replicas = s.replicas();
-    if (replicas.size() >= 3) return vote(s);
+    if (replicas.size() >= 3) return vote(store, s);
     Replica primary = primaryOf(replicas);
     Replica other = replicas.get(0) == primary ? replicas.get(1) : replicas.get(0);
     Classification c = Classifier.classify(primary.summary(), other.summary());
     return fromClassification(s, c, List.of());
   }
 
-  private Decision vote(RunState s) {
+  private Decision vote(RunStateStore store, RunState s) {
     Map<String, RunSummary> byKey = new TreeMap<>();
     Map<String, Replica> replicaByKey = new TreeMap<>();
     for (Replica r : s.replicas()) {
@@ -129,7 +126,7 @@ public final class Correlator {
     Set<String> voters = new LinkedHashSet<>();
     for (Replica r : s.replicas()) voters.add(r.agentId());
     if (vote.dissenters().isEmpty() && vote.goodHash() != null) {
-      for (String h : voters) count(h, false);
+      for (String h : voters) count(store, h, false);
       return fromClassification(s, Classification.matched(), List.of());
     }
     if (vote.goodHash() == null) {
@@ -158,23 +155,23 @@ public final class Correlator {
     Replica bad = replicaByKey.get(vote.dissenters().get(0));
     Set<String> blamed = new LinkedHashSet<>();
     for (String k : vote.dissenters()) blamed.add(replicaByKey.get(k).agentId());
-    for (String h : voters) count(h, blamed.contains(h));
+    for (String h : voters) count(store, h, blamed.contains(h));
     Classification c = Classifier.classify(good.summary(), bad.summary());
     if (c.match()) {
       // Equal after classification rules (for example only volatile fields differ in the hash).
       return fromClassification(s, c, List.of());
     }
     Decision d = fromClassification(s, c, List.copyOf(blamed));
-    return withExplanation(d, d.explanation() + "; " + blameText(blamed, s.replicas().size()));
+    return withExplanation(d, d.explanation() + "; " + blameText(store, blamed, s.replicas().size()));
   }
 
-  private void count(String host, boolean blamed) {
+  private static void count(RunStateStore store, String host, boolean blamed) {
     HostStats h = store.hostStats(host);
     store.putHostStats(new HostStats(host, h.voted() + 1, h.blamed() + (blamed ? 1 : 0)));
   }
 
   /** Tells "one bad host" from "a code bug" using every host's vote history. */
-  private String blameText(Set<String> blamed, int replicas) {
+  private static String blameText(RunStateStore store, Set<String> blamed, int replicas) {
     StringBuilder sb = new StringBuilder("majority of ").append(replicas)
         .append(" replicas blames ").append(String.join(", ", blamed)).append(": ");
     long othersBlamed = 0;

@@ -28,6 +28,7 @@ public final class EvidenceStore {
   private static final String INFO = "info/";
   private static final String TOTAL = "total/";
   private static final String DIFF = "diff/";
+  private static final String ALL = "evidence_total_bytes";
 
   private final Store store;
   private final long maxBytesPerIncident;
@@ -61,6 +62,7 @@ public final class EvidenceStore {
     return parts.isEmpty() ? Optional.empty() : Optional.of(String.join("/", parts));
   }
 
+  /** Stores one chunk (the caller checked it answers a capture request of {@code agentId}). */
   public synchronized Accepted accept(String agentId, EvidenceChunk c) {
     if (c.getDone() && c.getName().isEmpty()) return new Accepted(0, Optional.empty(), "");
     Optional<String> safe = sanitize(c.getName());
@@ -76,9 +78,11 @@ public final class EvidenceStore {
       if (total + data.length > maxBytesPerIncident) {
         dropped = true;
       } else {
+        long all = totalBytes();
         try (Store.Batch b = store.batch()) {
           b.put(Store.Family.EVIDENCE, CHUNK + base + "/" + String.format("%016x", c.getOffset()), data)
               .put(Store.Family.EVIDENCE, TOTAL + incident, Store.longBytes(total + data.length))
+              .put(Store.Family.META, ALL, Store.longBytes(all + data.length))
               .commit(false);
         }
         total += data.length;
@@ -100,6 +104,18 @@ public final class EvidenceStore {
         .setTruncated(c.getTruncated() || cut || mismatch || !c.getError().isEmpty()).build();
     store.put(Store.Family.EVIDENCE, INFO + base, info.toByteArray(), false);
     return new Accepted(dropped ? 0 : data.length, Optional.of(info), "");
+  }
+
+  /** Bytes of evidence stored for every incident together. */
+  public long totalBytes() {
+    return Store.bytesLong(store.get(Store.Family.META, ALL));
+  }
+
+  /** Whether the artifact {@code name} of {@code agentId} under {@code incidentId} is complete. */
+  public boolean completed(String incidentId, String agentId, String name) {
+    Optional<String> safe = sanitize(name);
+    return safe.isPresent() && store.get(Store.Family.EVIDENCE,
+        INFO + incidentId + "/" + agentId + "/" + safe.get()) != null;
   }
 
   /** The stored bytes of one artifact, in offset order. */
@@ -166,7 +182,7 @@ public final class EvidenceStore {
   }
 
   /** Removes everything stored for an incident (retention of resolved incidents). */
-  public void deleteIncident(String incidentId) {
+  public synchronized void deleteIncident(String incidentId) {
     for (String prefix : List.of(CHUNK, INFO, "cut/")) {
       List<String> keys = new ArrayList<>();
       store.scan(Store.Family.EVIDENCE, prefix + incidentId + "/", (k, v) -> {
@@ -175,8 +191,12 @@ public final class EvidenceStore {
       });
       for (String k : keys) store.delete(Store.Family.EVIDENCE, k);
     }
+    long gone = Store.bytesLong(store.get(Store.Family.EVIDENCE, TOTAL + incidentId));
     store.delete(Store.Family.EVIDENCE, TOTAL + incidentId);
     store.delete(Store.Family.EVIDENCE, DIFF + incidentId);
+    if (gone > 0) {
+      store.put(Store.Family.META, ALL, Store.longBytes(Math.max(0, totalBytes() - gone)), false);
+    }
   }
 
   static String sha256(byte[] data) {

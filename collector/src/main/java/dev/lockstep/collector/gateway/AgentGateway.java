@@ -57,6 +57,8 @@ public final class AgentGateway {
    */
   public static final int TRANSPORT_MAX_BYTES = 2 * MAX_FRAME_BYTES;
   public static final String VERSION = "lockstep-collector/0.1.0";
+  /** At most this many orders in a Hello's enacted stop state. */
+  public static final int MAX_HELLO_ORDERS = 64;
   private static final System.Logger LOG = System.getLogger(AgentGateway.class.getName());
   private static final Pattern AGENT_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}");
 
@@ -85,12 +87,10 @@ public final class AgentGateway {
   private volatile Authorizer authorizer;
   private final Map<String, EventBucket> buckets = new ConcurrentHashMap<>();
   private final Map<String, AgentSession> sessions = new ConcurrentHashMap<>();
-  /**
-   * Held while a Hello registers its session and sends its Welcome, and while {@link #broadcast}
-   * runs: an agent connecting during a stop fan-out gets the new state either in its Welcome or
-   * as a StopCommand after it, never a StopCommand before its Welcome, never neither.
-   */
-  private final Object registration = new Object();
+  /** Streams whose Hello is being answered, by connection id (they hold a stream slot too). */
+  private final Map<Long, AgentSession> greeting = new ConcurrentHashMap<>();
+  private final java.util.concurrent.atomic.AtomicLong connections =
+      new java.util.concurrent.atomic.AtomicLong();
 
   public AgentGateway(Store store, GatewayListener listener, Executor pool,
       CollectorMetrics metrics, Clock clock) {
@@ -151,24 +151,43 @@ public final class AgentGateway {
     return List.copyOf(sessions.values());
   }
 
-  /** Visits every registered session, atomically with respect to Hello registration. */
-  public int broadcast(java.util.function.Consumer<AgentSession> send) {
-    synchronized (registration) {
-      int n = 0;
-      for (AgentSession s : sessions.values()) {
-        send.accept(s);
-        n++;
-      }
-      return n;
-    }
-  }
-
   public Optional<AgentSession> session(String agentId) {
     return Optional.ofNullable(sessions.get(agentId));
   }
 
   public int connected() {
     return sessions.size();
+  }
+
+  /**
+   * Answers an accepted Hello (call on the thread that owns stop state, after the core decided
+   * the agent's desired state): registers the stream as the agent's current one (closing an
+   * older one), sends the Welcome, and asks for the agent's next frame. False when the stream is
+   * gone meanwhile.
+   */
+  public boolean welcome(long connectionId, dev.lockstep.proto.v1.StopState desired) {
+    AgentSession session = greeting.remove(connectionId);
+    if (session == null || !session.isOpen()) return false;
+    String id = session.agentId();
+    AgentSession previous = sessions.put(id, session);
+    if (previous != null && previous != session) {
+      previous.close(Status.ABORTED.withDescription(
+          "replaced by a newer stream of agent " + id + " from " + session.remoteAddress()));
+    }
+    session.send(CollectorFrame.newBuilder().setWelcome(Welcome.newBuilder()
+        .setStop(desired)
+        .setAckedSeq(store.highWaterMark(id))
+        .setMaxBatchEvents(MAX_BATCH_EVENTS)
+        .setMaxFrameBytes(MAX_FRAME_BYTES)
+        .setCollectorVersion(VERSION)).build());
+    session.request(1);
+    return true;
+  }
+
+  /** Refuses a Hello the core would not accept. */
+  public void refuse(long connectionId, Status status, String reason) {
+    AgentSession session = greeting.remove(connectionId);
+    if (session != null) reject(session, status, reason);
   }
 
   /** Ends every stream (collector shutdown). */
@@ -182,44 +201,40 @@ public final class AgentGateway {
     ServerCallStreamObserver<CollectorFrame> out =
         (ServerCallStreamObserver<CollectorFrame>) responseObserver;
     Caller caller = Caller.current();
-    AgentSession session = new AgentSession(out, caller.remoteAddress(), caller, clock.instant());
+    AgentSession session = new AgentSession(out, caller.remoteAddress(), caller, clock.instant(),
+        connections.incrementAndGet());
     SerialExecutor serial = new SerialExecutor(pool);
+    boolean[] ended = {false};
+    session.onClose(() -> {
+      synchronized (ended) {
+        if (ended[0]) return;
+        ended[0] = true;
+      }
+      greeting.remove(session.connectionId());
+      String id = session.agentId();
+      if (!id.isEmpty() && sessions.remove(id, session)) listener.disconnected(session);
+    });
     out.disableAutoRequest();
     out.setOnReadyHandler(session::drain);
+    out.setOnCancelHandler(session::markClosed);
     out.request(1);
     return new StreamObserver<>() {
-      private boolean ended;
-
       @Override
       public void onNext(byte[] bytes) {
         submit(() -> {
           if (!session.isOpen()) return;
           handle(session, bytes);
-          session.request(1);
         });
       }
 
       @Override
       public void onError(Throwable t) {
-        submit(this::end);
+        submit(session::markClosed);
       }
 
       @Override
       public void onCompleted() {
-        submit(() -> {
-          session.close(Status.OK);
-          end();
-        });
-      }
-
-      private void end() {
-        if (ended) return;
-        ended = true;
-        session.markClosed();
-        String id = session.agentId();
-        if (!id.isEmpty() && sessions.remove(id, session)) {
-          listener.disconnected(session);
-        }
+        submit(() -> session.close(Status.OK));
       }
 
       private void submit(Runnable task) {
@@ -231,7 +246,6 @@ public final class AgentGateway {
               metrics.internalErrors.labelValues("gateway").inc();
               LOG.log(System.Logger.Level.ERROR, "agent stream " + session.agentId() + ": " + e, e);
               session.close(Status.INTERNAL.withDescription("collector error: " + e.getMessage()));
-              end();
             }
           });
         } catch (RejectedExecutionException e) {
@@ -276,12 +290,13 @@ public final class AgentGateway {
       hello(session, frame.getHello());
       return;
     }
+    Runnable next = () -> session.request(1);
     switch (frame.getFrameCase()) {
       case HELLO -> reject(session,
           Status.INVALID_ARGUMENT.withDescription("Hello sent twice on one stream"), "hello_twice");
       case EVENTS -> events(session, frame.getEvents());
-      case STOP_ACK -> listener.stopAck(session, frame.getStopAck());
-      case EVIDENCE -> listener.evidence(session, frame.getEvidence());
+      case STOP_ACK -> listener.stopAck(session, frame.getStopAck(), next);
+      case EVIDENCE -> listener.evidence(session, frame.getEvidence(), next);
       default -> reject(session,
           Status.INVALID_ARGUMENT.withDescription("empty AgentFrame"), "empty");
     }
@@ -300,30 +315,26 @@ public final class AgentGateway {
       reject(session, allowed, "identity");
       return;
     }
+    if (hello.getEnactedStop().getOrdersCount() > MAX_HELLO_ORDERS) {
+      reject(session, Status.INVALID_ARGUMENT.withDescription("Hello.enacted_stop names "
+          + hello.getEnactedStop().getOrdersCount() + " orders; at most " + MAX_HELLO_ORDERS),
+          "bad_hello");
+      return;
+    }
     session.bucket(buckets.computeIfAbsent(id, k ->
         new EventBucket(limits.maxEventsPerSecond(), limits.maxEventsBurst(), clock)));
     session.hello(hello);
-    synchronized (registration) {
-      if (sessions.size() >= limits.maxStreams() && !sessions.containsKey(id)) {
+    synchronized (greeting) {
+      int held = sessions.size() + greeting.size();
+      if (held >= limits.maxStreams() && !sessions.containsKey(id)) {
         reject(session, Status.RESOURCE_EXHAUSTED.withDescription("collector already serves "
-            + sessions.size() + " agent streams (agents.max_streams " + limits.maxStreams()
+            + held + " agent streams (agents.max_streams " + limits.maxStreams()
             + "); retry later"), "too_many_streams");
         return;
       }
-      AgentSession previous = sessions.put(id, session);
-      if (previous != null && previous != session) {
-        previous.close(Status.ABORTED.withDescription(
-            "replaced by a newer stream of agent " + id + " from " + session.remoteAddress()));
-      }
-      StopState stop = listener.accepted(session);
-      session.send(CollectorFrame.newBuilder().setWelcome(Welcome.newBuilder()
-          .setStop(stop)
-          .setAckedSeq(store.highWaterMark(id))
-          .setMaxBatchEvents(MAX_BATCH_EVENTS)
-          .setMaxFrameBytes(MAX_FRAME_BYTES)
-          .setCollectorVersion(VERSION)).build());
+      greeting.put(session.connectionId(), session);
     }
-    listener.welcomed(session);
+    listener.hello(session);
   }
 
   private void events(AgentSession session, EventBatch batch) {
@@ -355,13 +366,19 @@ public final class AgentGateway {
       return;
     }
     long started = System.nanoTime();
-    long ingestedAt = clock.millis();
+    long ingestedAt = store.ingestMillis(clock.millis());
     Store.IngestResult result;
     listener.storing(ingestedAt);
+    boolean[] handedOver = {false};
     try {
-      result = store.ingest(session.agentId(), events, ingestedAt);
+      result = store.ingest(session.agentId(), events, ingestedAt, r -> {
+        if (!r.stored().isEmpty()) {
+          handedOver[0] = true;
+          listener.stored(session, r.stored(), ingestedAt, () -> session.request(1));
+        }
+      });
     } catch (IOException | RuntimeException e) {
-      listener.storeFailed(ingestedAt);
+      if (!handedOver[0]) listener.notStored(ingestedAt);
       metrics.internalErrors.labelValues("store").inc();
       LOG.log(System.Logger.Level.ERROR, "store write failed for " + session.agentId() + ": " + e);
       session.close(Status.UNAVAILABLE.withDescription("store write failed; resend later"));
@@ -373,10 +390,9 @@ public final class AgentGateway {
     if (result.duplicates() > 0) metrics.duplicatesDropped.inc(result.duplicates());
     session.send(CollectorFrame.newBuilder()
         .setAck(Ack.newBuilder().setUptoSeq(result.highWaterMark())).build());
-    if (result.stored().isEmpty()) {
-      listener.storeFailed(ingestedAt);
-    } else {
-      listener.stored(session, result.stored(), ingestedAt);
+    if (!handedOver[0]) {
+      listener.notStored(ingestedAt);
+      session.request(1);
     }
   }
 }

@@ -26,15 +26,28 @@ public final class AgentSession {
   private final ArrayDeque<CollectorFrame> queue = new ArrayDeque<>();
   private volatile Hello hello;
   private volatile Instant lastSeen;
+  private final long connectionId;
+  private volatile Runnable onClose = () -> { };
   private boolean closed;
 
   AgentSession(ServerCallStreamObserver<CollectorFrame> out, String remoteAddress,
-      Caller caller, Instant connectedAt) {
+      Caller caller, Instant connectedAt, long connectionId) {
+    this.connectionId = connectionId;
     this.out = out;
     this.remoteAddress = remoteAddress;
     this.caller = caller;
     this.connectedAt = connectedAt;
     this.lastSeen = connectedAt;
+  }
+
+  /** Names this stream (unique in this process). */
+  public long connectionId() {
+    return connectionId;
+  }
+
+  /** Runs once when this stream closes, whoever closes it (releases its slot). */
+  void onClose(Runnable r) {
+    onClose = r;
   }
 
   /** The agent's Hello; null before it arrived. */
@@ -118,25 +131,32 @@ public final class AgentSession {
     return !closed && !out.isCancelled();
   }
 
-  /** Closes this stream with {@code status} (OK completes it normally). */
-  public synchronized void close(Status status) {
-    if (closed) return;
-    closed = true;
-    queue.clear();
-    try {
-      if (status.isOk()) {
-        out.onCompleted();
-      } else {
-        out.onError(status.asRuntimeException());
+  /** Closes this stream with {@code status} (OK completes it normally) and releases its slot. */
+  public void close(Status status) {
+    synchronized (this) {
+      if (closed) return;
+      closed = true;
+      queue.clear();
+      try {
+        if (status.isOk()) {
+          out.onCompleted();
+        } else {
+          out.onError(status.asRuntimeException());
+        }
+      } catch (IllegalStateException | io.grpc.StatusRuntimeException e) {
+        // already cancelled by the peer
       }
-    } catch (IllegalStateException | io.grpc.StatusRuntimeException e) {
-      // already cancelled by the peer
     }
+    onClose.run();
   }
 
-  synchronized void markClosed() {
-    closed = true;
-    queue.clear();
+  /** The peer ended the stream (or the transport broke): release the slot. */
+  void markClosed() {
+    synchronized (this) {
+      closed = true;
+      queue.clear();
+    }
+    onClose.run();
   }
 
   synchronized int queued() {

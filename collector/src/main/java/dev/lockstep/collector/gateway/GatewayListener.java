@@ -3,35 +3,36 @@ package dev.lockstep.collector.gateway;
 import dev.lockstep.proto.v1.EvidenceChunk;
 import dev.lockstep.proto.v1.Event;
 import dev.lockstep.proto.v1.StopAck;
-import dev.lockstep.proto.v1.StopState;
 import java.util.List;
 
 /**
  * What the gateway tells the rest of the collector. Called on the gateway's bounded executor, in
- * order per stream; implementations must not block for long.
+ * order per stream; implementations must not block. Every frame-handling call gets {@code next}:
+ * the stream asks the agent for its next frame only when {@code next} runs, which is how the
+ * collector applies backpressure to one agent without blocking a thread.
  */
 public interface GatewayListener {
-  /** A Hello was accepted; returns the stop state this agent must run under (for the Welcome). */
-  StopState accepted(AgentSession session);
+  /**
+   * A Hello passed the identity checks. The listener answers with {@link AgentGateway#welcome}
+   * (which registers the stream and sends the Welcome) or {@link AgentGateway#refuse}.
+   */
+  void hello(AgentSession session);
 
-  /** The Welcome was sent; a good moment to send pins. */
-  void welcomed(AgentSession session);
-
-  /** A batch stamped {@code ingestedAtMillis} is about to be written (then stored or storeFailed). */
+  /** A batch stamped {@code ingestedAtMillis} is about to be written (then stored or notStored). */
   default void storing(long ingestedAtMillis) {}
 
   /** The batch stamped {@code ingestedAtMillis} was not written, or held only duplicates. */
-  default void storeFailed(long ingestedAtMillis) {}
+  default void notStored(long ingestedAtMillis) {}
 
   /**
-   * Events were durably stored (with ingest time {@code ingestedAtMillis}) and acked; duplicates
-   * already dropped.
+   * Events were durably stored (with ingest time {@code ingestedAtMillis}) and are acked;
+   * duplicates already dropped. Called in the agent's seq order (under the agent's store lock).
    */
-  void stored(AgentSession session, List<Event> events, long ingestedAtMillis);
+  void stored(AgentSession session, List<Event> events, long ingestedAtMillis, Runnable next);
 
-  void stopAck(AgentSession session, StopAck ack);
+  void stopAck(AgentSession session, StopAck ack, Runnable next);
 
-  void evidence(AgentSession session, EvidenceChunk chunk);
+  void evidence(AgentSession session, EvidenceChunk chunk, Runnable next);
 
   /** The stream ended (any reason), or was replaced by a newer stream of the same agent. */
   void disconnected(AgentSession session);

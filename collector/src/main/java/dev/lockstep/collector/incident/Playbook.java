@@ -29,10 +29,10 @@ import java.util.Optional;
 public final class Playbook {
   private Playbook() {}
 
-  public static Optional<Incidents.Raise> fromDecision(Decision d) {
+  public static Optional<Raise> fromDecision(Decision d) {
     if (d.verdict() == Verdict.MATCH || d.verdict() == Verdict.PENDING) return Optional.empty();
     if (d.verdict() == Verdict.MISSING_REPLICA) {
-      return Optional.of(new Incidents.Raise(IncidentKind.MISMATCH, Severity.P1, "MISSING_REPLICA",
+      return Optional.of(new Raise(IncidentKind.MISMATCH, Severity.P1, "MISSING_REPLICA",
           d.workflow(), -1, "", List.of(), List.of(d.runId()), d.hosts(), "",
           "missing replica of " + d.workflow() + " run " + d.runId() + ": "
               + String.join(", ", d.missingRoles()),
@@ -44,12 +44,12 @@ public final class Playbook {
         : "";
     String title = "mismatch " + d.category() + " in " + d.workflow() + " run " + d.runId() + where
         + (blamed.isEmpty() ? "" : ", blamed host " + blamed);
-    return Optional.of(new Incidents.Raise(IncidentKind.MISMATCH, Severity.P0, d.category(),
+    return Optional.of(new Raise(IncidentKind.MISMATCH, Severity.P0, d.category(),
         d.workflow(), d.firstStepIndex(), d.firstStepName(), List.of(), List.of(d.runId()),
         d.hosts(), blamed, title, d.explanation(), blamed));
   }
 
-  public static Optional<Incidents.Raise> fromHealth(String agentId, HealthSample s) {
+  public static Optional<Raise> fromHealth(String agentId, HealthSample s) {
     HealthSample.Level level = s.getLevel();
     if (level != HealthSample.Level.WARN && level != HealthSample.Level.CRITICAL) {
       return Optional.empty();
@@ -77,32 +77,32 @@ public final class Playbook {
   }
 
   /** A log line reporting mismatches; {@code linkedIncident} is the golden incident of its run. */
-  public static Optional<Incidents.Raise> fromLogMatch(String agentId, LogMatch m,
+  public static Optional<Raise> fromLogMatch(String agentId, LogMatch m,
       String linkedIncident) {
     if (m.getKind() != LogMatch.Kind.MISMATCH_COUNT || m.getCount() <= 0) return Optional.empty();
     String run = m.getRunId();
     String explanation = "log " + m.getPath() + ":" + m.getLineNumber() + ": " + m.getLine()
         + (linkedIncident.isEmpty() ? "" : " (golden evidence in " + linkedIncident + ")");
-    return Optional.of(new Incidents.Raise(IncidentKind.MISMATCH, Severity.P0, "LOG_MISMATCH", "",
+    return Optional.of(new Raise(IncidentKind.MISMATCH, Severity.P0, "LOG_MISMATCH", "",
         -1, "", List.of(), run.isEmpty() ? List.of() : List.of(run), List.of(agentId), "",
         "log reports " + m.getCount() + " mismatches on " + agentId + (run.isEmpty() ? ""
             : " (run " + run + ")"), explanation, agentId + ":" + m.getPath()));
   }
 
-  public static Incidents.Raise badGolden(String agentId, GoldenReport r) {
+  public static Raise badGolden(String agentId, GoldenReport r) {
     String code = r.getError().getCode();
     String where = r.getError().getPath().isEmpty() ? r.getPath() : r.getError().getPath();
     String position = r.getError().getLine() > 0
         ? ":" + r.getError().getLine() + ":" + r.getError().getColumn() : "";
-    return new Incidents.Raise(IncidentKind.BAD_GOLDEN, Severity.P2, code, r.getWorkflow(), -1,
+    return new Raise(IncidentKind.BAD_GOLDEN, Severity.P2, code, r.getWorkflow(), -1,
         "", List.of(), r.getRunId().isEmpty() ? List.of() : List.of(r.getRunId()),
         List.of(agentId), "", "bad golden file on " + agentId + ": " + where + position + " ["
             + code + "]", r.getError().getMessage(), agentId);
   }
 
-  public static Optional<Incidents.Raise> fromNotice(String agentId, AgentNotice n) {
+  public static Optional<Raise> fromNotice(String agentId, AgentNotice n) {
     return switch (n.getKind()) {
-      case EVENTS_DROPPED, HOOK_FAILED, FAILSAFE_STOP -> Optional.of(new Incidents.Raise(
+      case EVENTS_DROPPED, HOOK_FAILED, FAILSAFE_STOP -> Optional.of(new Raise(
           IncidentKind.AGENT_DEGRADED, Severity.P2, n.getKind().name(), "", -1, "", List.of(),
           List.of(), List.of(agentId), "", "agent " + agentId + ": " + n.getKind()
               + (n.getCount() > 0 ? " (" + n.getCount() + ")" : ""), n.getMessage(), agentId));
@@ -110,15 +110,15 @@ public final class Playbook {
     };
   }
 
-  public static Incidents.Raise webhookFailure(String sink, String detail) {
-    return new Incidents.Raise(IncidentKind.WEBHOOK_FAILURE, Severity.P3, "", "", -1, "",
+  public static Raise webhookFailure(String sink, String detail) {
+    return new Raise(IncidentKind.WEBHOOK_FAILURE, Severity.P3, "", "", -1, "",
         List.of(), List.of(), List.of(), "", "alert delivery to " + sink + " keeps failing",
         detail + "; alerts stay queued in the outbox and are written to the local alert log", sink);
   }
 
-  private static Incidents.Raise raise(IncidentKind kind, Severity sev, String agentId,
+  private static Raise raise(IncidentKind kind, Severity sev, String agentId,
       String target, String title, String explanation) {
-    return new Incidents.Raise(kind, sev, "", "", -1, "", List.of(), List.of(), List.of(agentId),
+    return new Raise(kind, sev, "", "", -1, "", List.of(), List.of(), List.of(agentId),
         "", title, explanation, agentId + ":" + target);
   }
 }

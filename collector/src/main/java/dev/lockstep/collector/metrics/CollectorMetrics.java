@@ -50,13 +50,25 @@ public final class CollectorMetrics {
       .help("Unexpected errors, logged once and survived").labelNames("component")
       .register(registry);
 
+  public final Counter stopAcksRefused = Counter.builder().name("lockstep_stop_acks_refused")
+      .help("Stop acks that did not match the agent's desired (generation, mode); not counted")
+      .register(registry);
+  public final Counter coreTransactions = Counter.builder().name("lockstep_core_transactions")
+      .help("Core transactions committed, by durability").labelNames("sync").register(registry);
+  public final Histogram coreCommitSeconds = Histogram.builder()
+      .name("lockstep_core_commit_seconds").help("Time to commit one core transaction")
+      .classicUpperBounds(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1)
+      .register(registry);
+
   public final Counter refusedCalls = Counter.builder().name("lockstep_refused_calls")
       .help("Calls refused by role or identity checks, by action").labelNames("action")
       .register(registry);
 
   private volatile LongSupplier streams = () -> 0;
   private volatile LongSupplier auditDropped = () -> 0;
-  private volatile LongSupplier stopEpoch = () -> 0;
+  private volatile LongSupplier ordersActive = () -> 0;
+  private volatile LongSupplier coreQueueEvents = () -> 0;
+  private volatile LongSupplier coreQueueControl = () -> 0;
   private volatile LongSupplier outboxDepth = () -> 0;
   private volatile LongSupplier pendingRuns = () -> 0;
   private volatile Supplier<Map<List<String>, Long>> incidents = Map::of;
@@ -70,8 +82,16 @@ public final class CollectorMetrics {
         .name("lockstep_audit_refusals_dropped")
         .help("Refused attempts not written to the audit log (rate limit)")
         .callback(cb -> cb.call(auditDropped.getAsLong())).register(registry);
-    GaugeWithCallback.builder().name("lockstep_stop_epoch").help("Current stop epoch")
-        .callback(cb -> cb.call(stopEpoch.getAsLong())).register(registry);
+    GaugeWithCallback.builder().name("lockstep_stop_orders_active")
+        .help("Stop orders in force (removed only by an operator's resume)")
+        .callback(cb -> cb.call(ordersActive.getAsLong())).register(registry);
+    GaugeWithCallback.builder().name("lockstep_core_queue")
+        .help("Work waiting for the core thread: events (in batches) and control inputs")
+        .labelNames("kind")
+        .callback(cb -> {
+          cb.call(coreQueueEvents.getAsLong(), "events");
+          cb.call(coreQueueControl.getAsLong(), "control");
+        }).register(registry);
     GaugeWithCallback.builder().name("lockstep_alert_outbox_depth")
         .help("Alerts waiting for delivery").callback(cb -> cb.call(outboxDepth.getAsLong()))
         .register(registry);
@@ -83,7 +103,7 @@ public final class CollectorMetrics {
         .callback(cb -> incidents.get().forEach((k, v) -> cb.call(v, k.get(0), k.get(1))))
         .register(registry);
     GaugeWithCallback.builder().name("lockstep_stop_agents")
-        .help("Agents by confirmation status of the current stop epoch").labelNames("status")
+        .help("Agents by how they answered their desired stop state: CONFIRMED, FAILED, PENDING, OFFLINE").labelNames("status")
         .callback(cb -> confirmations.get().forEach((k, v) -> cb.call(v, k)))
         .register(registry);
   }
@@ -100,8 +120,13 @@ public final class CollectorMetrics {
     auditDropped = s;
   }
 
-  public void bindStopEpoch(LongSupplier s) {
-    stopEpoch = s;
+  public void bindOrdersActive(LongSupplier s) {
+    ordersActive = s;
+  }
+
+  public void bindCoreQueue(LongSupplier events, LongSupplier control) {
+    coreQueueEvents = events;
+    coreQueueControl = control;
   }
 
   public void bindOutboxDepth(LongSupplier s) {

@@ -8,7 +8,6 @@ import dev.lockstep.security.Caller;
 import dev.lockstep.security.Role;
 import dev.lockstep.collector.correlate.Replica;
 import dev.lockstep.collector.correlate.RunState;
-import dev.lockstep.collector.incident.Incidents;
 import dev.lockstep.collector.metrics.CollectorMetrics;
 import dev.lockstep.golden.Classification;
 import dev.lockstep.golden.Classifier;
@@ -18,7 +17,6 @@ import dev.lockstep.proto.v1.AgentList;
 import dev.lockstep.proto.v1.AuditList;
 import dev.lockstep.proto.v1.DiffRequest;
 import dev.lockstep.proto.v1.DiffResponse;
-import dev.lockstep.proto.v1.DisableStopRequest;
 import dev.lockstep.proto.v1.EnableStopRequest;
 import dev.lockstep.proto.v1.EvidenceFile;
 import dev.lockstep.proto.v1.ExportEvidenceRequest;
@@ -41,10 +39,14 @@ import dev.lockstep.proto.v1.RunList;
 import dev.lockstep.proto.v1.Severity;
 import dev.lockstep.proto.v1.StatusRequest;
 import dev.lockstep.proto.v1.StepSummary;
-import dev.lockstep.proto.v1.StopMode;
-import dev.lockstep.proto.v1.StopScope;
 import dev.lockstep.proto.v1.StopStatus;
 import dev.lockstep.proto.v1.StopStatusRequest;
+import dev.lockstep.proto.v1.ResumeStopRequest;
+import dev.lockstep.proto.v1.StopOrder;
+import dev.lockstep.collector.core.Input;
+import dev.lockstep.collector.core.Refusal;
+import dev.lockstep.collector.core.StopRules;
+import dev.lockstep.collector.host.HostStatus;
 import dev.lockstep.proto.v1.WatchEvent;
 import dev.lockstep.proto.v1.WatchRequest;
 import io.grpc.Status;
@@ -202,20 +204,16 @@ public final class OperatorService extends OperatorGrpc.OperatorImplBase {
     }
     Caller c = Caller.current();
     try {
-      String who = c.identity().name();
-      Incident i = fleet.onCore(() -> ack
-          ? fleet.incidents().acknowledge(r.getId(), r.getNote(), who, c.remoteAddress())
-          : fleet.incidents().resolve(r.getId(), r.getNote(), who, c.remoteAddress()));
-      authorizer.audit(c, action, r.getId(), Outcome.SUCCEEDED, r.getNote());
+      Incident i = (Incident) fleet.call(new Input.IncidentAction(r.getId(), !ack, r.getNote(),
+          c.identity().name(), c.identity().roleLabel(), c.remoteAddress()));
       out.onNext(i);
       out.onCompleted();
-    } catch (Incidents.TransitionException e) {
+    } catch (Refusal e) {
       authorizer.audit(c, action, r.getId(), Outcome.FAILED, e.getMessage());
-      fail(out, (e.notFound() ? Status.NOT_FOUND : Status.FAILED_PRECONDITION)
-          .withDescription(e.getMessage()));
-    } catch (Exception e) {
+      fail(out, HostStatus.of(e));
+    } catch (RuntimeException e) {
       authorizer.audit(c, action, r.getId(), Outcome.FAILED, String.valueOf(e.getMessage()));
-      fail(out, Status.INTERNAL.withDescription(String.valueOf(e.getMessage())));
+      fail(out, Status.UNAVAILABLE.withDescription(String.valueOf(e.getMessage())));
     }
   }
 
@@ -338,57 +336,42 @@ public final class OperatorService extends OperatorGrpc.OperatorImplBase {
 
   @Override
   public void enableStop(EnableStopRequest r, StreamObserver<StopStatus> out) {
-    if (!permitted(out, "EnableStop", "", true)) return;
-    StopScope scope = r.hasScope() && r.getScope().getTargetCase() != StopScope.TargetCase.TARGET_NOT_SET
-        ? r.getScope() : StopScope.newBuilder().setFleet(true).build();
-    if (r.getReason().isBlank()) {
-      audit("EnableStop", describe(scope), Outcome.REFUSED, "empty reason");
-      fail(out, Status.INVALID_ARGUMENT.withDescription("a reason is required"));
-      return;
+    String target = r.hasScope() ? StopRules.describe(r.getScope()) : "fleet";
+    if (!permitted(out, "EnableStop", target, true)) return;
+    Caller c = Caller.current();
+    try {
+      StopOrder o = (StopOrder) fleet.call(new Input.IssueOrder(r.getScope(), r.getReason(),
+          c.identity().name(), c.identity().roleLabel(), c.remoteAddress()));
+      out.onNext(fleet.stopStatus().toBuilder().addChangedOrderIds(o.getId()).build());
+      out.onCompleted();
+    } catch (Refusal e) {
+      authorizer.audit(c, "EnableStop", target, Outcome.REFUSED, e.getMessage());
+      fail(out, HostStatus.of(e));
+    } catch (RuntimeException e) {
+      authorizer.audit(c, "EnableStop", target, Outcome.FAILED, String.valueOf(e.getMessage()));
+      fail(out, Status.UNAVAILABLE.withDescription(String.valueOf(e.getMessage())));
     }
-    if ((scope.hasWorkflow() && scope.getWorkflow().isBlank()) || (scope.hasHost() && scope.getHost().isBlank())
-        || (scope.hasFleet() && !scope.getFleet())) {
-      audit("EnableStop", describe(scope), Outcome.REFUSED, "bad scope");
-      fail(out, Status.INVALID_ARGUMENT.withDescription("scope must be fleet, a workflow name or a host"));
-      return;
-    }
-    change(out, "EnableStop", StopMode.STOPPED, scope, r.getReason());
   }
 
   @Override
-  public void disableStop(DisableStopRequest r, StreamObserver<StopStatus> out) {
-    if (!permitted(out, "DisableStop", "fleet", true)) return;
-    StopScope fleetScope = StopScope.newBuilder().setFleet(true).build();
-    if (r.getReason().isBlank()) {
-      audit("DisableStop", "fleet", Outcome.REFUSED, "empty reason");
-      fail(out, Status.INVALID_ARGUMENT.withDescription("a reason is required to resume"));
-      return;
-    }
-    change(out, "DisableStop", StopMode.RUNNING, fleetScope, r.getReason());
-  }
-
-  private void change(StreamObserver<StopStatus> out, String action, StopMode mode,
-      StopScope scope, String reason) {
+  public void resumeStop(ResumeStopRequest r, StreamObserver<StopStatus> out) {
+    String target = r.getAll() ? "all orders" : String.join(",", r.getOrderIdsList());
+    if (!permitted(out, "ResumeStop", target, true)) return;
     Caller c = Caller.current();
     try {
-      String who = c.identity().name();
-      var state = fleet.onCore(() -> fleet.issueStop(mode, scope, reason, "", who));
-      authorizer.audit(c, action, describe(scope), Outcome.SUCCEEDED,
-          "epoch " + state.getEpoch() + ": " + reason);
-      out.onNext(fleet.stopStatus());
+      @SuppressWarnings("unchecked")
+      List<String> ids = (List<String>) fleet.call(new Input.Resume(r.getOrderIdsList(), r.getAll(),
+          r.getReason(), c.identity().name(), c.identity().roleLabel(),
+          c.remoteAddress()));
+      out.onNext(fleet.stopStatus().toBuilder().addAllChangedOrderIds(ids).build());
       out.onCompleted();
-    } catch (Exception e) {
-      authorizer.audit(c, action, describe(scope), Outcome.FAILED, String.valueOf(e.getMessage()));
-      fail(out, Status.INTERNAL.withDescription(String.valueOf(e.getMessage())));
+    } catch (Refusal e) {
+      authorizer.audit(c, "ResumeStop", target, Outcome.REFUSED, e.getMessage());
+      fail(out, HostStatus.of(e));
+    } catch (RuntimeException e) {
+      authorizer.audit(c, "ResumeStop", target, Outcome.FAILED, String.valueOf(e.getMessage()));
+      fail(out, Status.UNAVAILABLE.withDescription(String.valueOf(e.getMessage())));
     }
-  }
-
-  private static String describe(StopScope s) {
-    return switch (s.getTargetCase()) {
-      case WORKFLOW -> "workflow " + s.getWorkflow();
-      case HOST -> "host " + s.getHost();
-      default -> "fleet";
-    };
   }
 
   @Override

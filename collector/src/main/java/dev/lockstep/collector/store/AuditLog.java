@@ -19,7 +19,10 @@ import dev.lockstep.security.AuditSink;
 public final class AuditLog implements AuditSink {
   private final Store store;
   private final Clock clock;
-  private final AtomicLong sequence = new AtomicLong();
+  // Keys are (millis, sequence): starting the sequence at a random point keeps two runs of the
+  // collector from writing the same key in the same millisecond.
+  private final AtomicLong sequence =
+      new AtomicLong(java.util.concurrent.ThreadLocalRandom.current().nextLong() >>> 24);
 
   public AuditLog(Store store, Clock clock) {
     this.store = store;
@@ -34,10 +37,19 @@ public final class AuditLog implements AuditSink {
         .setWho(nz(who)).setRole(nz(role)).setAction(nz(action)).setTarget(nz(target))
         .setRemoteAddress(nz(remoteAddress)).setResult(nz(result)).setDetail(nz(detail))
         .build();
-    byte[] key = ByteBuffer.allocate(16).putLong(now.toEpochMilli())
-        .putLong(sequence.incrementAndGet()).array();
-    // Operator actions are fsync'd; the collector's own entries ride the WAL (see Incidents).
-    store.put(Store.Family.AUDIT, key, e.toByteArray(), "operator".equals(role));
+    // Operator actions are fsync'd; the collector's own entries ride the WAL.
+    store.put(Store.Family.AUDIT, key(now.toEpochMilli()), e.toByteArray(),
+        "operator".equals(role));
+  }
+
+  /** Adds {@code entry} to a transaction's batch (written with the decision it records). */
+  public void stage(Store.Batch batch, AuditEntry entry) {
+    long millis = entry.getAt().getSeconds() * 1000 + entry.getAt().getNanos() / 1_000_000;
+    batch.put(Store.Family.AUDIT, key(millis), entry.toByteArray());
+  }
+
+  private byte[] key(long millis) {
+    return ByteBuffer.allocate(16).putLong(millis).putLong(sequence.incrementAndGet()).array();
   }
 
   /**

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lockstep.collector.correlate.HostStats;
 import dev.lockstep.collector.correlate.RunState;
-import dev.lockstep.collector.correlate.RunStateStore;
 import dev.lockstep.collector.correlate.Verdict;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -17,11 +16,12 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
 
 /**
- * {@link RunStateStore} in the RUNS column family ("run/" + run_id as JSON, "host/" + host for
- * vote statistics). Pending runs are also indexed in memory (rebuilt on open) so the periodic
- * sweep does not scan the family.
+ * Runs in the RUNS column family ("run/" + run_id as JSON, "host/" + host for vote statistics).
+ * Pending runs and host statistics are also indexed in memory (rebuilt on open) so the periodic
+ * sweep does not scan the family. Writes are staged into the host's transaction batch and
+ * applied to the indexes after it committed.
  */
-public final class RocksRunStateStore implements RunStateStore {
+public final class RocksRunStateStore {
   static final String RUN = "run/";
   static final String HOST = "host/";
   private static final ObjectMapper JSON = new ObjectMapper()
@@ -49,20 +49,23 @@ public final class RocksRunStateStore implements RunStateStore {
     });
   }
 
-  @Override
   public Optional<RunState> get(String runId) {
     RunState p = pending.get(runId);
     if (p != null) return Optional.of(p);
     return Optional.ofNullable(decode(store.get(Store.Family.RUNS, RUN + runId)));
   }
 
-  @Override
-  public void put(RunState state) {
+  /** Adds the write of {@code state} to {@code batch}. */
+  public void stage(Store.Batch batch, RunState state) {
     try {
-      store.put(Store.Family.RUNS, RUN + state.runId(), JSON.writeValueAsBytes(state), false);
+      batch.put(Store.Family.RUNS, RUN + state.runId(), JSON.writeValueAsBytes(state));
     } catch (IOException e) {
       throw new Store.StoreException("cannot encode run " + state.runId(), e);
     }
+  }
+
+  /** The write of {@code state} committed. */
+  public void applied(RunState state) {
     if (state.verdict() == Verdict.PENDING) {
       pending.put(state.runId(), state);
     } else {
@@ -70,27 +73,26 @@ public final class RocksRunStateStore implements RunStateStore {
     }
   }
 
-  @Override
   public Collection<RunState> pending() {
     return List.copyOf(pending.values());
   }
 
-  @Override
   public HostStats hostStats(String host) {
     return hosts.getOrDefault(host, new HostStats(host, 0, 0));
   }
 
-  @Override
-  public void putHostStats(HostStats stats) {
-    hosts.put(stats.host(), stats);
+  public void stage(Store.Batch batch, HostStats stats) {
     try {
-      store.put(Store.Family.RUNS, HOST + stats.host(), JSON.writeValueAsBytes(stats), false);
+      batch.put(Store.Family.RUNS, HOST + stats.host(), JSON.writeValueAsBytes(stats));
     } catch (IOException e) {
       throw new Store.StoreException("cannot encode host stats", e);
     }
   }
 
-  @Override
+  public void applied(HostStats stats) {
+    hosts.put(stats.host(), stats);
+  }
+
   public Collection<HostStats> allHostStats() {
     return List.copyOf(hosts.values());
   }

@@ -73,6 +73,8 @@ public final class Store implements AutoCloseable {
   private final WriteOptions ingestWrite;
   private final WriteOptions plainWrite;
   private final Map<String, long[]> highWaterMarks = new ConcurrentHashMap<>();
+  private final java.util.concurrent.atomic.AtomicLong lastIngestMillis =
+      new java.util.concurrent.atomic.AtomicLong();
 
   private Store(Path dir, boolean syncIngest, long blockCacheBytes, long writeBufferBytes)
       throws RocksDBException, IOException {
@@ -105,6 +107,12 @@ public final class Store implements AutoCloseable {
     syncWrite = new WriteOptions().setSync(true);
     plainWrite = new WriteOptions();
     ingestWrite = syncIngest ? syncWrite : plainWrite;
+    try (RocksIterator it = db.newIterator(families.get(Family.EVENTS))) {
+      it.seekToLast();
+      if (it.isValid() && it.key().length >= 8) {
+        lastIngestMillis.set(ByteBuffer.wrap(it.key()).getLong());
+      }
+    }
   }
 
   /** Opens (creating when missing) the store in {@code dir}. */
@@ -129,6 +137,15 @@ public final class Store implements AutoCloseable {
    */
   public IngestResult ingest(String agentId, List<Event> events, long nowMillis)
       throws IOException {
+    return ingest(agentId, events, nowMillis, r -> { });
+  }
+
+  /**
+   * As {@link #ingest(String, List, long)}, and hands the result to {@code stored} while still
+   * holding the agent's lock, so what it does happens in the agent's seq order.
+   */
+  public IngestResult ingest(String agentId, List<Event> events, long nowMillis,
+      java.util.function.Consumer<IngestResult> storedCallback) throws IOException {
     long[] hwm = highWaterMarks.computeIfAbsent(agentId, a -> new long[] {readHighWaterMark(a)});
     synchronized (hwm) {
       long max = hwm[0];
@@ -149,8 +166,19 @@ public final class Store implements AutoCloseable {
       } catch (RocksDBException e) {
         throw new IOException("ingest write failed: " + e.getMessage(), e);
       }
-      return new IngestResult(stored, events.size() - stored.size(), hwm[0]);
+      IngestResult result = new IngestResult(stored, events.size() - stored.size(), hwm[0]);
+      storedCallback.accept(result);
+      return result;
     }
+  }
+
+  /**
+   * The ingest time to stamp a batch with: {@code nowMillis}, but never earlier than an earlier
+   * stamp (events are keyed by it, and replay after a restart scans from a time: a wall clock
+   * stepping back must not hide a batch before the scan's start).
+   */
+  public long ingestMillis(long nowMillis) {
+    return lastIngestMillis.accumulateAndGet(nowMillis, Math::max);
   }
 
   /** Highest seq of {@code agentId} stored (0 when none). */
@@ -244,6 +272,15 @@ public final class Store implements AutoCloseable {
     public Batch put(Family f, String key, byte[] value) {
       try {
         batch.put(families.get(f), key.getBytes(StandardCharsets.UTF_8), value);
+      } catch (RocksDBException e) {
+        throw new StoreException("batch failed: " + e.getMessage(), e);
+      }
+      return this;
+    }
+
+    public Batch put(Family f, byte[] key, byte[] value) {
+      try {
+        batch.put(families.get(f), key, value);
       } catch (RocksDBException e) {
         throw new StoreException("batch failed: " + e.getMessage(), e);
       }

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 
 class CorrelatorTest {
   final InMemoryRunStateStore store = new InMemoryRunStateStore();
-  final Correlator correlator = new Correlator(store, CorrelationPolicy.primaryShadow(Duration.ofMinutes(5)));
+  final Correlator correlator = new Correlator(CorrelationPolicy.primaryShadow(Duration.ofMinutes(5)));
 
   static RunSummary summary(String run, String role, String variant) {
     return new RunSummary(run, "billing.reconcile", role, 42L, "sha256:doc-" + variant, "",
@@ -28,9 +28,9 @@ class CorrelatorTest {
 
   @Test
   void aRunIsDecidedOnlyWhenPrimaryAndShadowAreIn() {
-    assertThat(correlator.offer(replica("h1", "r1", "primary", "a"), 1000)).isEmpty();
+    assertThat(correlator.offer(store, replica("h1", "r1", "primary", "a"), 1000)).isEmpty();
     assertThat(store.pending()).hasSize(1);
-    Optional<Decision> d = correlator.offer(replica("h1", "r1", "shadow", "a"), 2000);
+    Optional<Decision> d = correlator.offer(store, replica("h1", "r1", "shadow", "a"), 2000);
     assertThat(d).hasValueSatisfying(x -> {
       assertThat(x.verdict()).isEqualTo(Verdict.MATCH);
       assertThat(x.hosts()).containsExactly("h1");
@@ -41,8 +41,8 @@ class CorrelatorTest {
 
   @Test
   void aDivergentShadowIsClassifiedAtItsFirstDivergentStep() {
-    correlator.offer(replica("h1", "r1", "shadow", "b"), 0);
-    Decision d = correlator.offer(replica("h1", "r1", "primary", "a"), 0).orElseThrow();
+    correlator.offer(store, replica("h1", "r1", "shadow", "b"), 0);
+    Decision d = correlator.offer(store, replica("h1", "r1", "primary", "a"), 0).orElseThrow();
     assertThat(d.verdict()).isEqualTo(Verdict.MISMATCH);
     assertThat(d.category()).isEqualTo("UNSEEDED_RNG");
     assertThat(d.firstStepIndex()).isEqualTo(1);
@@ -52,31 +52,31 @@ class CorrelatorTest {
 
   @Test
   void offeringTheSameReplicaTwiceOrAfterTheDecisionChangesNothing() {
-    correlator.offer(replica("h1", "r1", "primary", "a"), 0);
-    assertThat(correlator.offer(replica("h1", "r1", "primary", "a"), 0)).isEmpty();
+    correlator.offer(store, replica("h1", "r1", "primary", "a"), 0);
+    assertThat(correlator.offer(store, replica("h1", "r1", "primary", "a"), 0)).isEmpty();
     assertThat(store.get("r1").orElseThrow().replicas()).hasSize(1);
-    assertThat(correlator.offer(replica("h1", "r1", "shadow", "b"), 0)).isPresent();
-    assertThat(correlator.offer(replica("h2", "r1", "shadow", "c"), 0)).isEmpty();
+    assertThat(correlator.offer(store, replica("h1", "r1", "shadow", "b"), 0)).isPresent();
+    assertThat(correlator.offer(store, replica("h2", "r1", "shadow", "c"), 0)).isEmpty();
     assertThat(store.get("r1").orElseThrow().replicas()).hasSize(2);
   }
 
   @Test
   void aMissingReplicaIsReportedWhenTheWindowCloses() {
-    correlator.offer(replica("h1", "r1", "primary", "a"), 1_000);
-    assertThat(correlator.sweep(1_000 + Duration.ofMinutes(5).toMillis() - 1)).isEmpty();
-    List<Decision> ds = correlator.sweep(1_000 + Duration.ofMinutes(5).toMillis());
+    correlator.offer(store, replica("h1", "r1", "primary", "a"), 1_000);
+    assertThat(correlator.sweep(store, 1_000 + Duration.ofMinutes(5).toMillis() - 1)).isEmpty();
+    List<Decision> ds = correlator.sweep(store, 1_000 + Duration.ofMinutes(5).toMillis());
     assertThat(ds).singleElement().satisfies(d -> {
       assertThat(d.verdict()).isEqualTo(Verdict.MISSING_REPLICA);
       assertThat(d.category()).isEqualTo("MISSING_REPLICA");
       assertThat(d.missingRoles()).containsExactly("shadow");
       assertThat(d.explanation()).contains("missing shadow").contains("primary@h1");
     });
-    assertThat(correlator.sweep(Long.MAX_VALUE)).isEmpty();
-    assertThat(correlator.offer(replica("h1", "r1", "shadow", "a"), 999_999)).isEmpty();
+    assertThat(correlator.sweep(store, Long.MAX_VALUE)).isEmpty();
+    assertThat(correlator.offer(store, replica("h1", "r1", "shadow", "a"), 999_999)).isEmpty();
   }
 
   Correlator threeReplicas() {
-    return new Correlator(store, new CorrelationPolicy(Duration.ofMinutes(5),
+    return new Correlator(new CorrelationPolicy(Duration.ofMinutes(5),
         new CorrelationPolicy.Expected(List.of("primary", "shadow"), 0),
         Map.of("billing.reconcile", new CorrelationPolicy.Expected(List.of(), 3))));
   }
@@ -84,9 +84,9 @@ class CorrelatorTest {
   @Test
   void withThreeReplicasTheDissentingHostIsBlamed() {
     Correlator c = threeReplicas();
-    c.offer(replica("h1", "r1", "primary", "a"), 0);
-    c.offer(replica("h2", "r1", "shadow-1", "a"), 0);
-    Decision d = c.offer(replica("h3", "r1", "shadow-2", "b"), 0).orElseThrow();
+    c.offer(store, replica("h1", "r1", "primary", "a"), 0);
+    c.offer(store, replica("h2", "r1", "shadow-1", "a"), 0);
+    Decision d = c.offer(store, replica("h3", "r1", "shadow-2", "b"), 0).orElseThrow();
     assertThat(d.verdict()).isEqualTo(Verdict.MISMATCH);
     assertThat(d.blamedHosts()).containsExactly("h3");
     assertThat(d.explanation()).contains("blames h3").contains("likely a bad host");
@@ -97,12 +97,12 @@ class CorrelatorTest {
   @Test
   void divergenceSpreadOverHostsReadsAsACodeBug() {
     Correlator c = threeReplicas();
-    c.offer(replica("h1", "r1", "primary", "a"), 0);
-    c.offer(replica("h2", "r1", "shadow-1", "a"), 0);
-    c.offer(replica("h3", "r1", "shadow-2", "b"), 0);
-    c.offer(replica("h1", "r2", "primary", "a"), 0);
-    c.offer(replica("h2", "r2", "shadow-1", "x"), 0);
-    Decision d = c.offer(replica("h3", "r2", "shadow-2", "a"), 0).orElseThrow();
+    c.offer(store, replica("h1", "r1", "primary", "a"), 0);
+    c.offer(store, replica("h2", "r1", "shadow-1", "a"), 0);
+    c.offer(store, replica("h3", "r1", "shadow-2", "b"), 0);
+    c.offer(store, replica("h1", "r2", "primary", "a"), 0);
+    c.offer(store, replica("h2", "r2", "shadow-1", "x"), 0);
+    Decision d = c.offer(store, replica("h3", "r2", "shadow-2", "a"), 0).orElseThrow();
     assertThat(d.blamedHosts()).containsExactly("h2");
     assertThat(d.explanation()).contains("likely a code bug").contains("h3 1/2");
   }
@@ -110,18 +110,18 @@ class CorrelatorTest {
   @Test
   void threeAgreeingReplicasMatch() {
     Correlator c = threeReplicas();
-    c.offer(replica("h1", "r1", "primary", "a"), 0);
-    c.offer(replica("h2", "r1", "shadow-1", "a"), 0);
-    assertThat(c.offer(replica("h3", "r1", "shadow-2", "a"), 0).orElseThrow().verdict())
+    c.offer(store, replica("h1", "r1", "primary", "a"), 0);
+    c.offer(store, replica("h2", "r1", "shadow-1", "a"), 0);
+    assertThat(c.offer(store, replica("h3", "r1", "shadow-2", "a"), 0).orElseThrow().verdict())
         .isEqualTo(Verdict.MATCH);
   }
 
   @Test
   void withoutAStrictMajorityNobodyIsBlamed() {
     Correlator c = threeReplicas();
-    c.offer(replica("h1", "r1", "primary", "a"), 0);
-    c.offer(replica("h2", "r1", "shadow-1", "b"), 0);
-    Decision d = c.offer(replica("h3", "r1", "shadow-2", "c"), 0).orElseThrow();
+    c.offer(store, replica("h1", "r1", "primary", "a"), 0);
+    c.offer(store, replica("h2", "r1", "shadow-1", "b"), 0);
+    Decision d = c.offer(store, replica("h3", "r1", "shadow-2", "c"), 0).orElseThrow();
     assertThat(d.verdict()).isEqualTo(Verdict.MISMATCH);
     assertThat(d.blamedHosts()).isEmpty();
     assertThat(d.explanation()).contains("no majority");

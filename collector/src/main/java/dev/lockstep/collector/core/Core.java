@@ -1,0 +1,309 @@
+package dev.lockstep.collector.core;
+
+import dev.lockstep.collector.correlate.Correlator;
+import dev.lockstep.collector.correlate.Decision;
+import dev.lockstep.collector.correlate.Replica;
+import dev.lockstep.collector.correlate.RunState;
+import dev.lockstep.collector.correlate.Verdict;
+import dev.lockstep.collector.incident.Playbook;
+import dev.lockstep.collector.incident.Raise;
+import dev.lockstep.golden.RunSummary;
+import dev.lockstep.golden.StepSummary;
+import dev.lockstep.proto.store.v1.CaptureRecord;
+import dev.lockstep.proto.v1.CaptureRequest;
+import dev.lockstep.proto.v1.Event;
+import dev.lockstep.proto.v1.EvidenceInfo;
+import dev.lockstep.proto.v1.GoldenReport;
+import dev.lockstep.proto.v1.Incident;
+import dev.lockstep.proto.v1.IncidentKind;
+import dev.lockstep.proto.v1.IncidentState;
+import dev.lockstep.proto.v1.Severity;
+import dev.lockstep.proto.v1.StopScope;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.random.RandomGenerator;
+
+/**
+ * The collector's logic as a function: {@link #apply} takes one {@link Input} and a {@link Tx}
+ * over the committed state, writes the state changes into the transaction and lists the effects
+ * (stop commands, captures, alerts, watch events) — no threads, no I/O, no gRPC, RocksDB or
+ * Kafka types. A host commits the transaction (one atomic, fsync'd write when it holds a
+ * decision), then carries out the effects. Replaying an input whose transaction was not
+ * committed is safe; an input whose transaction was committed is never applied twice (events by
+ * the per-agent processing mark written in the same transaction).
+ */
+public final class Core {
+  private final CoreConfig config;
+  private final Correlator correlator;
+  private final StopRules stops;
+  private final RandomGenerator random;
+
+  public Core(CoreConfig config, RandomGenerator random) {
+    this.config = config;
+    this.correlator = new Correlator(config.correlation());
+    this.stops = new StopRules(random);
+    this.random = random;
+  }
+
+  /**
+   * Applies {@code in}; returns the caller's answer (an order, resumed ids, an incident, or
+   * null). Throws {@link Refusal} before writing anything when the input is refused.
+   */
+  public Object apply(Tx tx, Input in) {
+    if (in instanceof Input.Events e) {
+      events(tx, e);
+    } else if (in instanceof Input.Hello h) {
+      return hello(tx, h);
+    } else if (in instanceof Input.Ack a) {
+      return StopRules.ack(tx, a.agentId(), a.ack());
+    } else if (in instanceof Input.Sweep) {
+      for (Decision d : correlator.sweep(tx, tx.nowMillis())) decided(tx, d);
+    } else if (in instanceof Input.IssueOrder o) {
+      return stops.issue(tx, o);
+    } else if (in instanceof Input.Resume r) {
+      return stops.resume(tx, r);
+    } else if (in instanceof Input.IncidentAction a) {
+      return IncidentRules.transition(tx, a);
+    } else if (in instanceof Input.EvidenceStored s) {
+      evidenceStored(tx, s);
+    } else if (in instanceof Input.CaptureDone d) {
+      tx.capture(d.requestId()).filter(c -> !c.getDone())
+          .ifPresent(c -> tx.putCapture(c.toBuilder().setDone(true).build()));
+    } else if (in instanceof Input.DiffComputed d) {
+      diffComputed(tx, d);
+    } else if (in instanceof Input.SinkFailing f) {
+      IncidentRules.Outcome o = IncidentRules.raise(tx, Playbook.webhookFailure(f.sink(), f.detail()));
+      tx.effect(new Effect.Progress("incident " + o.incident().getId() + " "
+          + o.change().name().toLowerCase() + ": P3 " + o.incident().getTitle()));
+    } else if (in instanceof Input.ForgetIncidents f) {
+      forget(tx, f.incidentIds());
+    } else if (in instanceof Input.ForgetResumedOrders f) {
+      for (var r : List.copyOf(tx.resumedOrders())) {
+        long at = r.getResumedAt().getSeconds() * 1000 + r.getResumedAt().getNanos() / 1_000_000;
+        if (at < f.resumedBeforeMillis()) tx.deleteResumedOrder(r.getOrder().getId());
+      }
+    } else {
+      throw new IllegalArgumentException("unknown input " + in.getClass().getSimpleName());
+    }
+    return null;
+  }
+
+  // ------------------------------------------------------------------ agents
+
+  private Object hello(Tx tx, Input.Hello h) {
+    List<String> adopted = stops.hello(tx, h);
+    if (!adopted.isEmpty()) {
+      IncidentRules.Outcome o = IncidentRules.raise(tx, new Raise(IncidentKind.COLLECTOR,
+          Severity.P1, "STOP_ADOPTED", "", -1, "", List.of(), List.of(), List.of(h.agentId()), "",
+          "collector adopted stop order(s) " + String.join(", ", adopted) + " from agent "
+              + h.agentId(),
+          "the agent had enacted orders this collector's store did not know (restored from an"
+              + " older backup, replaced, or the agent's own fail-safe stop); they stay active"
+              + " until an operator resumes them", h.agentId()));
+      tx.effect(new Effect.Progress("agent " + h.agentId() + " holds stop order(s) unknown to"
+          + " this store: adopted " + String.join(", ", adopted) + " (incident "
+          + o.incident().getId() + ")"));
+    }
+    var desired = tx.agentStop(h.agentId()).orElseThrow().getDesired();
+    tx.effect(new Effect.Welcome(h.agentId(), h.connectionId(), desired));
+    for (CaptureRecord c : tx.openCaptures(h.agentId())) {
+      tx.effect(new Effect.SendCapture(h.agentId(), request(c)));
+    }
+    return desired;
+  }
+
+  // ------------------------------------------------------------------ events
+
+  private void events(Tx tx, Input.Events in) {
+    long processed = tx.processedSeq(in.agentId());
+    long last = processed;
+    for (Event e : in.events()) {
+      if (e.getSeq() <= last) continue;
+      int sp = tx.savepoint();
+      try {
+        event(tx, in.agentId(), e);
+      } catch (RuntimeException ex) {
+        tx.rollbackTo(sp);
+        poisoned(tx, in.agentId(), e, ex);
+      }
+      last = e.getSeq();
+    }
+    if (last > processed) tx.processed(in.agentId(), last);
+  }
+
+  /** An event the core failed on: counted as processed, raised loudly, never silently skipped. */
+  private static void poisoned(Tx tx, String agentId, Event e, RuntimeException ex) {
+    String what = ex.getClass().getSimpleName() + (ex.getMessage() == null ? "" : ": " + ex.getMessage());
+    IncidentRules.raise(tx, new Raise(IncidentKind.COLLECTOR, Severity.P1, "PROCESSING_FAILED",
+        "", -1, "", List.of(), List.of(), List.of(agentId), "",
+        "collector could not process event " + agentId + "/" + e.getSeq() + " ("
+            + e.getBodyCase() + ")",
+        StopRules.bound(what, 1000) + "; the event stays stored; report this as a bug",
+        agentId + ":" + e.getBodyCase()));
+    tx.effect(new Effect.Progress("ERROR: event " + agentId + "/" + e.getSeq() + " failed: " + what));
+  }
+
+  private void event(Tx tx, String agentId, Event e) {
+    switch (e.getBodyCase()) {
+      case GOLDEN -> golden(tx, agentId, e.getGolden());
+      case HEALTH -> {
+        tx.effect(new Effect.ProbeSeen(agentId, e.getHealth()));
+        Playbook.fromHealth(agentId, e.getHealth()).ifPresent(r -> {
+          IncidentRules.Outcome o = IncidentRules.raise(tx, r);
+          if (o.change() == IncidentRules.Change.OPENED) {
+            if (r.kind() == IncidentKind.PROCESS_DIED) {
+              capture(tx, o.incident(), List.of(agentId), List.of(), true, false);
+            }
+            if (r.kind() == IncidentKind.STALE_LOG) {
+              capture(tx, o.incident(), List.of(agentId), List.of(), false, true);
+            }
+          }
+        });
+      }
+      case LOG_MATCH -> {
+        String run = e.getLogMatch().getRunId();
+        String linked = run.isEmpty() ? "" : tx.run(run).map(RunState::incidentId).orElse("");
+        Playbook.fromLogMatch(agentId, e.getLogMatch(), linked).ifPresent(r -> {
+          IncidentRules.Outcome o = IncidentRules.raise(tx, r);
+          mismatchRaised(tx, o, r.hosts());
+          if (o.change() == IncidentRules.Change.OPENED && !run.isEmpty()) {
+            List<String> hosts = tx.run(run).map(s -> s.replicas().stream()
+                .map(Replica::agentId).distinct().toList()).orElse(List.of(agentId));
+            capture(tx, o.incident(), hosts, List.of(run), true, true);
+          }
+        });
+      }
+      case NOTICE -> Playbook.fromNotice(agentId, e.getNotice()).ifPresent(r -> IncidentRules.raise(tx, r));
+      default -> { }
+    }
+  }
+
+  private void golden(Tx tx, String agentId, GoldenReport r) {
+    if (r.hasError()) {
+      IncidentRules.raise(tx, Playbook.badGolden(agentId, r));
+      return;
+    }
+    if (r.getRunId().isEmpty()) return;
+    StopRules.reportedWorkflow(tx, agentId, r.getWorkflow());
+    List<StepSummary> steps = new ArrayList<>(r.getStepsCount());
+    for (var s : r.getStepsList()) {
+      steps.add(new StepSummary(s.getIndex(), s.getName(), s.getKind(), s.getExternal(),
+          s.getCanonicalHash(), s.getEngineHash(), s.getRngHash(), s.getResponseHash()));
+    }
+    RunSummary summary = new RunSummary(r.getRunId(), r.getWorkflow(), r.getRole(),
+        r.getHasSeed() ? r.getSeed() : null, r.getCanonicalHash(), r.getEngineHash(),
+        r.getOutputHash(), steps);
+    String role = r.getRole().isEmpty() ? "unknown" : r.getRole();
+    Replica replica = new Replica(agentId, role, summary, r.getPath(), tx.nowMillis());
+    correlator.offer(tx, replica, tx.nowMillis()).ifPresent(d -> decided(tx, d));
+  }
+
+  private void decided(Tx tx, Decision d) {
+    long lag = tx.run(d.runId()).map(s -> Math.max(0, tx.nowMillis() - s.firstSeenMillis()))
+        .orElse(0L);
+    tx.effect(new Effect.RunDecided(d.verdict().name(), lag, d.hosts(), d.blamedHosts()));
+    if (d.verdict() == Verdict.MATCH) return;
+    Playbook.fromDecision(d).ifPresent(r -> {
+      IncidentRules.Outcome o = IncidentRules.raise(tx, r);
+      tx.run(d.runId()).ifPresent(s -> tx.putRun(s.withIncident(o.incident().getId())));
+      tx.requireSync();
+      tx.effect(new Effect.Progress("incident " + o.incident().getId() + " "
+          + o.change().name().toLowerCase() + ": " + o.incident().getSeverity() + " "
+          + o.incident().getTitle() + (d.explanation().isEmpty() ? "" : " — " + d.explanation())));
+      mismatchRaised(tx, o, d.hosts());
+      if (o.change() == IncidentRules.Change.OPENED && d.verdict() == Verdict.MISMATCH) {
+        capture(tx, o.incident(), d.hosts(), List.of(d.runId()), true, true);
+      }
+    });
+  }
+
+  /** The stop policy's reflex on a P0: one order, unless an active order covers it already. */
+  private void mismatchRaised(Tx tx, IncidentRules.Outcome o, List<String> hosts) {
+    Incident inc = o.incident();
+    if (inc.getSeverity() != Severity.P0 || config.stopPolicy() == CoreConfig.StopPolicy.OFF) return;
+    StopScope scope = switch (config.stopPolicy()) {
+      case WORKFLOW -> inc.getWorkflow().isEmpty() ? StopScope.newBuilder().setFleet(true).build()
+          : StopScope.newBuilder().setWorkflow(inc.getWorkflow()).build();
+      case HOST -> {
+        String agent = !inc.getBlamedHost().isEmpty() ? inc.getBlamedHost().split(",")[0]
+            : hosts.isEmpty() ? "" : hosts.get(0);
+        yield agent.isEmpty() ? StopScope.newBuilder().setFleet(true).build()
+            : StopScope.newBuilder().setAgentId(agent).build();
+      }
+      default -> StopScope.newBuilder().setFleet(true).build();
+    };
+    stops.autoStop(tx, scope, inc.getTitle(), inc.getId()).ifPresent(order ->
+        IncidentRules.update(tx, inc.getId(), b -> b.setStopOrderId(order.getId()),
+            "stop order " + order.getId() + " issued"));
+  }
+
+  // ------------------------------------------------------------------ evidence
+
+  private void capture(Tx tx, Incident inc, List<String> hosts, List<String> runIds,
+      boolean logs, boolean snapshot) {
+    if (hosts.isEmpty()) return;
+    long perAgent = Math.max(64 * 1024, config.evidenceBytesPerIncident() / hosts.size());
+    for (String h : hosts) {
+      byte[] r = new byte[8];
+      random.nextBytes(r);
+      CaptureRecord c = CaptureRecord.newBuilder()
+          .setRequestId("CAP-" + HexFormat.of().formatHex(r)).setAgentId(h)
+          .setIncidentId(inc.getId()).addAllRunIds(runIds).setIncludeLogs(logs)
+          .setLogTailLines(config.logTailLines()).setIncludeSnapshot(snapshot)
+          .setMaxBytes(perAgent).setRequestedAt(Audits.ts(tx.nowMillis())).build();
+      tx.putCapture(c);
+      tx.effect(new Effect.SendCapture(h, request(c)));
+    }
+  }
+
+  static CaptureRequest request(CaptureRecord c) {
+    return CaptureRequest.newBuilder().setRequestId(c.getRequestId())
+        .setIncidentId(c.getIncidentId()).addAllRunIds(c.getRunIdsList())
+        .setIncludeLogs(c.getIncludeLogs()).setLogTailLines(c.getLogTailLines())
+        .setIncludeSnapshot(c.getIncludeSnapshot()).setMaxBytes(c.getMaxBytes()).build();
+  }
+
+  private void evidenceStored(Tx tx, Input.EvidenceStored s) {
+    Optional<CaptureRecord> c = tx.capture(s.requestId());
+    if (c.isEmpty() || !c.get().getAgentId().equals(s.info().getAgentId())) return;
+    String incidentId = c.get().getIncidentId();
+    EvidenceInfo info = s.info();
+    IncidentRules.update(tx, incidentId, b -> {
+      List<EvidenceInfo> list = new ArrayList<>(b.getEvidenceList());
+      list.removeIf(x -> x.getAgentId().equals(info.getAgentId()) && x.getName().equals(info.getName()));
+      list.add(info);
+      return b.clearEvidence().addAllEvidence(list);
+    }, null);
+    if ("golden".equals(info.getKind())) tx.effect(new Effect.DiffWanted(incidentId));
+  }
+
+  private static void diffComputed(Tx tx, Input.DiffComputed d) {
+    Input.DiffResult r = d.diff();
+    IncidentRules.update(tx, d.incidentId(), b -> {
+      // Keep the correlator's vote text ("majority of N replicas blames ...") after the diff's.
+      String previous = b.getExplanation();
+      int vote = previous.indexOf("majority of ");
+      String explanation = r.explanation() + (vote >= 0 ? " | " + previous.substring(vote) : "");
+      if (!r.category().isEmpty()) b.setCategory(r.category());
+      if (r.firstStepIndex() >= 0) {
+        b.setFirstStepIndex(r.firstStepIndex()).setFirstStepName(r.firstStepName());
+      }
+      if (!explanation.isEmpty()) b.setExplanation(explanation);
+      return b.clearDifferences().addAllDifferences(r.differences());
+    }, "golden diff of " + r.roles() + ": " + r.totalDifferences() + " differences");
+    tx.effect(new Effect.Progress("incident " + d.incidentId() + ": golden diff stored ("
+        + r.totalDifferences() + " differences, category " + r.category() + ")"));
+  }
+
+  private static void forget(Tx tx, List<String> ids) {
+    for (String id : ids) {
+      Optional<Incident> i = tx.incident(id);
+      if (i.isEmpty() || i.get().getState() != IncidentState.RESOLVED) continue;
+      tx.deleteIncident(id);
+      for (CaptureRecord c : tx.capturesOf(id)) tx.deleteCapture(c.getRequestId());
+      tx.effect(new Effect.DeleteEvidence(id));
+    }
+  }
+}

@@ -1,0 +1,311 @@
+package dev.lockstep.collector.host;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.MessageLite;
+import dev.lockstep.collector.alert.Alerts;
+import dev.lockstep.collector.core.Change;
+import dev.lockstep.collector.core.CoreState;
+import dev.lockstep.collector.correlate.HostStats;
+import dev.lockstep.collector.correlate.RunState;
+import dev.lockstep.collector.incident.Incidents;
+import dev.lockstep.collector.store.AuditLog;
+import dev.lockstep.collector.store.RocksRunStateStore;
+import dev.lockstep.collector.store.Store;
+import dev.lockstep.proto.store.v1.AgentStopRecord;
+import dev.lockstep.proto.store.v1.CaptureRecord;
+import dev.lockstep.proto.store.v1.ResumedOrder;
+import dev.lockstep.proto.v1.Incident;
+import dev.lockstep.proto.v1.StopOrder;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.function.Function;
+
+/**
+ * The core's committed state in embedded mode: RocksDB column families plus in-memory indexes
+ * loaded at start-up. {@link #commit} writes every change of a transaction in ONE WriteBatch
+ * (fsync'd when the transaction asks for it) and only then updates the indexes, so what readers
+ * see has always been written. Only the core thread commits; readers on other threads see each
+ * index change whole ({@link #snapshot} for several indexes at once).
+ */
+public final class StoreState implements CoreState {
+  private static final String ORDER = "order/";
+  private static final String RESUMED = "resumed/";
+  private static final String AGENT = "agent/";
+  private static final String CAPTURE = "capture/";
+  private static final String PROCESSED = "processed/";
+  private static final String COUNTER = "counter/";
+
+  private final Store store;
+  private final RocksRunStateStore runs;
+  private final Incidents incidents;
+  private final AuditLog audit;
+  private volatile Alerts alerts;
+  private final Map<String, Long> counters = new ConcurrentHashMap<>();
+  private final ConcurrentSkipListMap<String, StopOrder> orders = new ConcurrentSkipListMap<>();
+  private final ConcurrentSkipListMap<String, ResumedOrder> resumed = new ConcurrentSkipListMap<>();
+  private final ConcurrentSkipListMap<String, AgentStopRecord> agentStops =
+      new ConcurrentSkipListMap<>();
+  private final Map<String, CaptureRecord> captures = new ConcurrentHashMap<>();
+  private final Map<String, Long> processed = new ConcurrentHashMap<>();
+
+  public StoreState(Store store, RocksRunStateStore runs, Incidents incidents, AuditLog audit) {
+    this.store = store;
+    this.runs = runs;
+    this.incidents = incidents;
+    this.audit = audit;
+    load(Store.Family.STOP, ORDER, StopOrder::parseFrom, o -> orders.put(o.getId(), o));
+    load(Store.Family.STOP, RESUMED, ResumedOrder::parseFrom,
+        r -> resumed.put(r.getOrder().getId(), r));
+    load(Store.Family.STOP, AGENT, AgentStopRecord::parseFrom,
+        r -> agentStops.put(r.getAgentId(), r));
+    load(Store.Family.EVIDENCE, CAPTURE, CaptureRecord::parseFrom,
+        c -> captures.put(c.getRequestId(), c));
+    store.scan(Store.Family.META, PROCESSED, (k, v) -> {
+      processed.put(new String(k, StandardCharsets.UTF_8).substring(PROCESSED.length()),
+          Store.bytesLong(v));
+      return true;
+    });
+    store.scan(Store.Family.META, COUNTER, (k, v) -> {
+      counters.put(new String(k, StandardCharsets.UTF_8).substring(COUNTER.length()),
+          Store.bytesLong(v));
+      return true;
+    });
+  }
+
+  private interface Parser<T> {
+    T parse(byte[] b) throws InvalidProtocolBufferException;
+  }
+
+  private <T> void load(Store.Family f, String prefix, Parser<T> parser,
+      java.util.function.Consumer<T> sink) {
+    store.scan(f, prefix, (k, v) -> {
+      try {
+        sink.accept(parser.parse(v));
+      } catch (InvalidProtocolBufferException e) {
+        throw new Store.StoreException("unreadable record " + new String(k, StandardCharsets.UTF_8)
+            + " in " + f + ": " + e.getMessage(), e);
+      }
+      return true;
+    });
+  }
+
+  /** Where staged alerts go (set once the alert worker exists). */
+  public void alerts(Alerts a) {
+    this.alerts = a;
+  }
+
+  // ------------------------------------------------------------------ commit
+
+  /**
+   * Writes {@code changes} atomically (one WriteBatch, fsync'd when {@code sync}), then updates
+   * the indexes. Throws {@link Store.StoreException} when the write failed; nothing is applied.
+   */
+  public void commit(List<Change> changes, boolean sync, Instant now) {
+    List<Alerts.Staged> staged = new ArrayList<>();
+    try (Store.Batch b = store.batch()) {
+      for (Change c : changes) stage(b, c, staged, now);
+      b.commit(sync);
+    }
+    synchronized (this) {
+      for (Change c : changes) apply(c);
+    }
+    Alerts a = alerts;
+    if (a != null && !staged.isEmpty()) a.installed(staged);
+  }
+
+  private void stage(Store.Batch b, Change c, List<Alerts.Staged> staged, Instant now) {
+    if (c instanceof Change.PutRun r) {
+      runs.stage(b, r.run());
+    } else if (c instanceof Change.PutHostStats h) {
+      runs.stage(b, h.stats());
+    } else if (c instanceof Change.PutIncident i) {
+      b.put(Store.Family.INCIDENTS, Incidents.key(i.incident().getId()), bytes(i.incident()));
+    } else if (c instanceof Change.DeleteIncident d) {
+      b.delete(Store.Family.INCIDENTS, Incidents.key(d.id()));
+    } else if (c instanceof Change.PutCounter k) {
+      b.put(Store.Family.META, COUNTER + k.name(), Store.longBytes(k.value()));
+    } else if (c instanceof Change.PutOrder o) {
+      b.put(Store.Family.STOP, ORDER + o.order().getId(), bytes(o.order()));
+    } else if (c instanceof Change.ResumeOrder r) {
+      b.delete(Store.Family.STOP, ORDER + r.resumed().getOrder().getId());
+      b.put(Store.Family.STOP, RESUMED + r.resumed().getOrder().getId(), bytes(r.resumed()));
+    } else if (c instanceof Change.DeleteResumedOrder d) {
+      b.delete(Store.Family.STOP, RESUMED + d.id());
+    } else if (c instanceof Change.PutAgentStop a) {
+      b.put(Store.Family.STOP, AGENT + a.record().getAgentId(), bytes(a.record()));
+    } else if (c instanceof Change.PutCapture p) {
+      b.put(Store.Family.EVIDENCE, CAPTURE + p.capture().getRequestId(), bytes(p.capture()));
+    } else if (c instanceof Change.DeleteCapture d) {
+      b.delete(Store.Family.EVIDENCE, CAPTURE + d.requestId());
+    } else if (c instanceof Change.Processed p) {
+      b.put(Store.Family.META, PROCESSED + p.agentId(), Store.longBytes(p.seq()));
+    } else if (c instanceof Change.Audit a) {
+      audit.stage(b, a.entry());
+    } else if (c instanceof Change.Alert a) {
+      Alerts al = alerts;
+      if (al != null) staged.addAll(al.stage(b, a.incident(), a.event(), now));
+    } else {
+      throw new IllegalArgumentException("unknown change " + c);
+    }
+  }
+
+  private void apply(Change c) {
+    if (c instanceof Change.PutRun r) {
+      runs.applied(r.run());
+    } else if (c instanceof Change.PutHostStats h) {
+      runs.applied(h.stats());
+    } else if (c instanceof Change.PutIncident i) {
+      incidents.applied(i.incident());
+    } else if (c instanceof Change.DeleteIncident d) {
+      incidents.deleted(d.id());
+    } else if (c instanceof Change.PutCounter k) {
+      counters.put(k.name(), k.value());
+    } else if (c instanceof Change.PutOrder o) {
+      orders.put(o.order().getId(), o.order());
+    } else if (c instanceof Change.ResumeOrder r) {
+      orders.remove(r.resumed().getOrder().getId());
+      resumed.put(r.resumed().getOrder().getId(), r.resumed());
+    } else if (c instanceof Change.DeleteResumedOrder d) {
+      resumed.remove(d.id());
+    } else if (c instanceof Change.PutAgentStop a) {
+      agentStops.put(a.record().getAgentId(), a.record());
+    } else if (c instanceof Change.PutCapture p) {
+      captures.put(p.capture().getRequestId(), p.capture());
+    } else if (c instanceof Change.DeleteCapture d) {
+      captures.remove(d.requestId());
+    } else if (c instanceof Change.Processed p) {
+      processed.put(p.agentId(), p.seq());
+    }
+  }
+
+  private static byte[] bytes(MessageLite m) {
+    return m.toByteArray();
+  }
+
+  /** Runs {@code read} while no commit updates the indexes (a consistent view of several). */
+  public synchronized <T> T snapshot(Function<StoreState, T> read) {
+    return read.apply(this);
+  }
+
+  // ------------------------------------------------------------------ CoreState
+
+  @Override
+  public Optional<RunState> run(String runId) {
+    return runs.get(runId);
+  }
+
+  @Override
+  public Collection<RunState> pendingRuns() {
+    return runs.pending();
+  }
+
+  @Override
+  public HostStats hostStats(String host) {
+    return runs.hostStats(host);
+  }
+
+  @Override
+  public Collection<HostStats> allHostStats() {
+    return runs.allHostStats();
+  }
+
+  @Override
+  public Optional<Incident> incident(String id) {
+    return incidents.get(id);
+  }
+
+  @Override
+  public Optional<String> openIncident(String signature) {
+    return incidents.openBySignature(signature);
+  }
+
+  @Override
+  public Collection<Incident> openIncidents() {
+    return incidents.open();
+  }
+
+  @Override
+  public long counter(String name) {
+    return counters.getOrDefault(name, 0L);
+  }
+
+  @Override
+  public Optional<StopOrder> activeOrder(String id) {
+    return Optional.ofNullable(orders.get(id));
+  }
+
+  @Override
+  public Collection<StopOrder> activeOrders() {
+    return List.copyOf(orders.values());
+  }
+
+  @Override
+  public Optional<ResumedOrder> resumedOrder(String id) {
+    return Optional.ofNullable(resumed.get(id));
+  }
+
+  @Override
+  public Collection<ResumedOrder> resumedOrders() {
+    return List.copyOf(resumed.values());
+  }
+
+  @Override
+  public Optional<AgentStopRecord> agentStop(String agentId) {
+    return Optional.ofNullable(agentStops.get(agentId));
+  }
+
+  @Override
+  public Collection<String> agents() {
+    return List.copyOf(agentStops.keySet());
+  }
+
+  /** Every agent's stop record, by agent id. */
+  public Collection<AgentStopRecord> agentStops() {
+    return List.copyOf(agentStops.values());
+  }
+
+  @Override
+  public Optional<CaptureRecord> capture(String requestId) {
+    return Optional.ofNullable(captures.get(requestId));
+  }
+
+  @Override
+  public Collection<CaptureRecord> openCaptures(String agentId) {
+    List<CaptureRecord> out = new ArrayList<>();
+    for (CaptureRecord c : captures.values()) {
+      if (c.getAgentId().equals(agentId) && !c.getDone()) out.add(c);
+    }
+    out.sort(java.util.Comparator.comparing(CaptureRecord::getRequestId));
+    return out;
+  }
+
+  @Override
+  public Collection<CaptureRecord> capturesOf(String incidentId) {
+    List<CaptureRecord> out = new ArrayList<>();
+    for (CaptureRecord c : captures.values()) {
+      if (c.getIncidentId().equals(incidentId)) out.add(c);
+    }
+    out.sort(java.util.Comparator.comparing(CaptureRecord::getRequestId));
+    return out;
+  }
+
+  @Override
+  public long processedSeq(String agentId) {
+    return processed.getOrDefault(agentId, 0L);
+  }
+
+  public Incidents incidents() {
+    return incidents;
+  }
+
+  public RocksRunStateStore runs() {
+    return runs;
+  }
+}
