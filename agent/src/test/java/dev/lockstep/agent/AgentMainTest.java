@@ -128,6 +128,7 @@ class AgentMainTest {
     try (Agent agent = Agent.start(Fixtures.config("m1", gateway, root).withMetricsPort(port), Clock.systemUTC())) {
       GoldenFiles.writeAtomically(root.resolve("golden"), "run-m", "primary");
       Eventually.await("acked", () -> agent.lastAckedSeq() >= 1);
+      Eventually.await("welcome state enacted", () -> agent.enactedStop().generation() == 1);
       HttpResponse<String> r = HttpClient.newHttpClient().send(
           HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
           HttpResponse.BodyHandlers.ofString());
@@ -136,7 +137,8 @@ class AgentMainTest {
           .contains("lockstep_agent_connected 1.0")
           .contains("lockstep_agent_events_acked_total")
           .contains("lockstep_agent_spool_bytes")
-          .contains("lockstep_agent_stop_epoch 0.0");
+          .contains("lockstep_agent_stop_generation 1.0")
+          .contains("lockstep_agent_stopped 0.0");
     }
   }
 }

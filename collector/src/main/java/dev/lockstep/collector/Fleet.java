@@ -223,11 +223,14 @@ public final class Fleet {
 
   // ------------------------------------------------------------------ chores
 
-  /** Re-sends each connected agent whose ack does not match its desired state that state. */
-  public void resendPending() {
+  /**
+   * Re-sends each connected agent whose ack does not match its desired state that state (on the
+   * core thread, between transactions). Completes when done.
+   */
+  public java.util.concurrent.CompletableFuture<Object> resendPending() {
     AgentGateway g = gateway;
-    if (g == null) return;
-    host.runOnCore(() -> {
+    if (g == null) return java.util.concurrent.CompletableFuture.completedFuture(null);
+    return host.runOnCore(() -> {
       for (AgentSession s : g.sessions()) {
         state.agentStop(s.agentId()).ifPresent(r -> {
           var d = r.getDesired();

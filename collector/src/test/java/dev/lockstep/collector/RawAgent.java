@@ -83,7 +83,7 @@ public final class RawAgent implements AutoCloseable {
   }
 
   /** Connects and sends Hello. */
-  static RawAgent connect(int port, String agentId) {
+  public static RawAgent connect(int port, String agentId) {
     return new RawAgent(port, agentId).hello();
   }
 
@@ -125,17 +125,17 @@ public final class RawAgent implements AutoCloseable {
   private long seq;
 
   /** Sends golden reports as events with this agent's next seqs. */
-  synchronized RawAgent report(dev.lockstep.proto.v1.GoldenReport... reports) {
+  public synchronized RawAgent report(dev.lockstep.proto.v1.GoldenReport... reports) {
     List<Event> events = new ArrayList<>();
     for (var r : reports) events.add(Goldens.golden(++seq, r));
     return events(events.toArray(new Event[0]));
   }
 
-  synchronized long lastSeq() {
+  public synchronized long lastSeq() {
     return seq;
   }
 
-  synchronized void seq(long s) {
+  public synchronized void seq(long s) {
     seq = s;
   }
 
@@ -144,7 +144,7 @@ public final class RawAgent implements AutoCloseable {
         .setMode(s.getMode()).setEnacted(ok).setVerified(ok).setDetail(ok ? "stopped" : "hook failed")).build());
   }
 
-  CollectorFrame await(String what, Predicate<CollectorFrame> p) {
+  public CollectorFrame await(String what, Predicate<CollectorFrame> p) {
     return Eventually.value(Duration.ofSeconds(30), what, () -> {
       for (CollectorFrame f : received) {
         if (p.test(f)) return f;

@@ -1,0 +1,238 @@
+package dev.lockstep.collector;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.lockstep.collector.config.CollectorConfig;
+import dev.lockstep.proto.v1.AgentFrame;
+import dev.lockstep.proto.v1.AgentNotice;
+import dev.lockstep.proto.v1.Event;
+import dev.lockstep.proto.v1.EventBatch;
+import dev.lockstep.proto.v1.Hello;
+import io.grpc.Status;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Hostile input on the agent port. Each bad frame closes only its own stream with a clear status;
+ * the collector keeps serving another agent and never loses events it already acked. (Hostile
+ * golden files are covered by the golden module's parser tests and the CLI's verify tests; config
+ * files and CLI arguments by cli's HostileInputTest.)
+ */
+class HostileFramesTest {
+  @TempDir Path dir;
+  Collector collector;
+  final List<RawAgent> agents = new ArrayList<>();
+
+  void start(CollectorConfig.Limits limits) throws Exception {
+    collector = Collector.start(CollectorConfig.defaults(dir).withInsecure(true)
+        .withListen("127.0.0.1", 0).withLimits(limits), Clock.systemUTC(), l -> { });
+  }
+
+  @AfterEach
+  void stop() {
+    agents.forEach(RawAgent::close);
+    if (collector != null) collector.close();
+  }
+
+  RawAgent agent(String id) {
+    RawAgent a = RawAgent.connect(collector.port(), id);
+    agents.add(a);
+    return a;
+  }
+
+  RawAgent silentStream() {
+    RawAgent a = new RawAgent(collector.port(), "?");
+    agents.add(a);
+    return a;
+  }
+
+  static Event notice(long seq) {
+    return Event.newBuilder().setSeq(seq).setNotice(AgentNotice.newBuilder()
+        .setKind(AgentNotice.Kind.SPOOL_NEAR_CAP).setMessage("n" + seq)).build();
+  }
+
+  static AgentFrame batch(long... seqs) {
+    EventBatch.Builder b = EventBatch.newBuilder();
+    for (long s : seqs) b.addEvents(notice(s));
+    return AgentFrame.newBuilder().setEvents(b).build();
+  }
+
+  static AgentFrame hello(String id) {
+    return AgentFrame.newBuilder().setHello(Hello.newBuilder().setAgentId(id).setHost(id)).build();
+  }
+
+  /** A keeper agent with acked events, checked again after every hostile case. */
+  final class Keeper {
+    final RawAgent stream = agent("keeper");
+    long acked;
+
+    Keeper() {
+      stream.await("keeper welcome", f -> f.hasWelcome());
+      sendOne();
+    }
+
+    /** The collector still stores and acks this agent's next event. */
+    void sendOne() {
+      long seq = ++acked;
+      stream.events(notice(seq));
+      stream.await("keeper ack " + seq, f -> f.hasAck() && f.getAck().getUptoSeq() == seq);
+    }
+
+    /** A fresh stream's Welcome still says everything acked so far is stored. */
+    void storedEverything(String context) {
+      RawAgent probe = RawAgent.connect(collector.port(), "keeper");
+      agents.add(probe);
+      long stored = probe.await("probe welcome", f -> f.hasWelcome()).getWelcome().getAckedSeq();
+      assertThat(stored).as(context).isEqualTo(acked);
+      probe.complete();
+    }
+  }
+
+  record Case(String name, Consumer<RawAgent> send, boolean helloFirst, Status.Code code,
+      String description) {}
+
+  @Test
+  void eachBadFrameClosesOnlyItsStreamWithAClearStatusAndLosesNothing() throws Exception {
+    start(CollectorConfig.Limits.DEFAULT);
+    Keeper keeper = new Keeper();
+    byte[] oversized = batch(1).toBuilder().setEvents(EventBatch.newBuilder().addEvents(
+        Event.newBuilder().setSeq(1).setNotice(AgentNotice.newBuilder().setMessage("x".repeat(5 << 20)))))
+        .build().toByteArray();
+    EventBatch.Builder tooMany = EventBatch.newBuilder();
+    for (int i = 1; i <= 501; i++) tooMany.addEvents(notice(i));
+    List<Case> cases = List.of(
+        new Case("garbage bytes", a -> a.sendBytes(new byte[] {(byte) 0xff, (byte) 0xff, 0x7f, 0x01}),
+            false, Status.Code.INVALID_ARGUMENT, "is not a valid AgentFrame"),
+        new Case("a frame before Hello", a -> a.send(batch(1)), false,
+            Status.Code.INVALID_ARGUMENT, "the first frame must be Hello"),
+        new Case("an empty frame before Hello", a -> a.sendBytes(new byte[0]), false,
+            Status.Code.INVALID_ARGUMENT, "the first frame must be Hello"),
+        new Case("an oversized frame", a -> a.sendBytes(oversized), true,
+            Status.Code.RESOURCE_EXHAUSTED, "exceeds the limit of 4194304 bytes"),
+        new Case("non-increasing seqs", a -> a.send(batch(3, 2)), true,
+            Status.Code.INVALID_ARGUMENT, "seqs must strictly increase, got 2 after 3"),
+        new Case("a repeated seq in one batch", a -> a.send(batch(1, 1)), true,
+            Status.Code.INVALID_ARGUMENT, "seqs must strictly increase, got 1 after 1"),
+        new Case("seq 0", a -> a.send(batch(0)), true,
+            Status.Code.INVALID_ARGUMENT, "event seq must be positive"),
+        new Case("501 events in one batch", a -> a.send(AgentFrame.newBuilder().setEvents(tooMany).build()),
+            true, Status.Code.INVALID_ARGUMENT, "501 events, the limit is 500"),
+        new Case("Hello twice", a -> a.send(hello(a.agentId)), true,
+            Status.Code.INVALID_ARGUMENT, "Hello sent twice"),
+        new Case("an empty frame after Hello", a -> a.sendBytes(new byte[0]), true,
+            Status.Code.INVALID_ARGUMENT, "empty AgentFrame"),
+        new Case("a malformed agent id", a -> a.send(hello("../../etc/passwd")), false,
+            Status.Code.INVALID_ARGUMENT, "Hello.agent_id must match"));
+    int n = 0;
+    for (Case c : cases) {
+      String id = "hostile-" + n++;
+      RawAgent a = c.helloFirst() ? agent(id) : new RawAgent(collector.port(), id);
+      if (!c.helloFirst()) agents.add(a);
+      if (c.helloFirst()) a.await(c.name() + ": welcome", f -> f.hasWelcome());
+      c.send().accept(a);
+      Eventually.await(Duration.ofSeconds(10), c.name() + ": stream closed", () -> a.closedWith != null);
+      assertThat(a.closedWith.getCode()).as(c.name()).isEqualTo(c.code());
+      assertThat(a.closedWith.getDescription()).as(c.name()).contains(c.description());
+      assertThat(keeper.stream.closedWith).as(c.name() + ": keeper untouched").isNull();
+      keeper.sendOne();
+    }
+    keeper.storedEverything("after every hostile case");
+    assertThat(collector.metrics().eventsIngested.getLongValue()).isEqualTo(keeper.acked);
+  }
+
+  @Test
+  void anAgentOverItsEventRateGetsResourceExhaustedAndItsBatchIsNotAcked() throws Exception {
+    start(new CollectorConfig.Limits(100, 100, 100, Duration.ofHours(1)));
+    Keeper keeper = new Keeper();
+    RawAgent flood = agent("flood");
+    flood.await("welcome", f -> f.hasWelcome());
+    long[] seqs = new long[150];
+    for (int i = 0; i < seqs.length; i++) seqs[i] = i + 1;
+    flood.send(batch(seqs));
+    Eventually.await(Duration.ofSeconds(10), "flood closed", () -> flood.closedWith != null);
+    assertThat(flood.closedWith.getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+    assertThat(flood.closedWith.getDescription()).contains("more than 100 events/s");
+    assertThat(flood.ackedUpTo()).isEqualTo(-1);
+    assertThat(collector.metrics().rejectedFrames.labelValues("rate_limited").getLongValue()).isEqualTo(1);
+    RawAgent again = agent("flood");
+    assertThat(again.await("welcome", f -> f.hasWelcome()).getWelcome().getAckedSeq())
+        .as("the refused batch was not stored; the agent resends it").isZero();
+    keeper.sendOne();
+    keeper.storedEverything("after the flood");
+  }
+
+  @Test
+  void streamsBeyondTheLimitAreRefusedAndAKnownAgentMayStillReconnect() throws Exception {
+    start(new CollectorConfig.Limits(2, 20_000, 40_000, Duration.ofHours(1)));
+    Keeper keeper = new Keeper();
+    // streams the collector itself closes (a garbage frame, a second Hello) give their slot back
+    for (int i = 0; i < 3; i++) {
+      RawAgent bad = agent("bad-" + i);
+      bad.await("welcome", f -> f.hasWelcome());
+      bad.sendBytes(new byte[] {(byte) 0xff, 1, 2});
+      Eventually.await(Duration.ofSeconds(10), "bad stream closed", () -> bad.closedWith != null);
+      assertThat(bad.closedWith.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    }
+    Eventually.await(Duration.ofSeconds(10), "slots released", () -> collector.fleet().connectedCount() == 1);
+    RawAgent second = agent("second");
+    second.await("welcome", f -> f.hasWelcome());
+    RawAgent third = agent("third");
+    Eventually.await(Duration.ofSeconds(10), "third refused", () -> third.closedWith != null);
+    assertThat(third.closedWith.getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+    assertThat(third.closedWith.getDescription()).contains("agents.max_streams 2");
+    assertThat(collector.metrics().rejectedFrames.labelValues("too_many_streams").getLongValue()).isEqualTo(1);
+    RawAgent secondAgain = agent("second");
+    secondAgain.await("a replacing stream is welcome", f -> f.hasWelcome());
+    keeper.sendOne();
+    keeper.storedEverything("at the stream limit");
+  }
+
+  /**
+   * Property: whatever bytes arrive as an AgentFrame (pure noise, or a valid frame with bytes
+   * flipped), the collector answers on that stream only and keeps serving. Seeded, so a failure
+   * names the seed and case that reproduce it.
+   */
+  @Test
+  void randomFramesNeverStopTheCollectorFromServing() throws Exception {
+    start(CollectorConfig.Limits.DEFAULT);
+    Keeper keeper = new Keeper();
+    long seed = Long.getLong("lockstep.seed", System.nanoTime());
+    Random random = new Random(seed);
+    byte[] valid = batch(1, 2, 3).toByteArray();
+    for (int i = 0; i < 150; i++) {
+      String context = "seed " + seed + ", case " + i;
+      byte[] bytes;
+      if (random.nextBoolean()) {
+        bytes = new byte[random.nextInt(64)];
+        random.nextBytes(bytes);
+      } else {
+        bytes = valid.clone();
+        for (int flips = 1 + random.nextInt(4); flips > 0; flips--) {
+          bytes[random.nextInt(bytes.length)] = (byte) random.nextInt(256);
+        }
+      }
+      RawAgent a = random.nextBoolean() ? agent("fuzz-" + i) : new RawAgent(collector.port(), "fuzz-" + i);
+      if (!agents.contains(a)) agents.add(a);
+      a.sendBytes(bytes);
+      if (i % 10 == 9) {
+        keeper.sendOne();
+        assertThat(keeper.stream.closedWith).as(context).isNull();
+      }
+    }
+    keeper.sendOne();
+    keeper.storedEverything("seed " + seed);
+    agents.forEach(RawAgent::close);
+    agents.clear();
+    RawAgent fresh = agent("fresh");
+    assertThat(fresh.await("seed " + seed + ": a new agent is still welcome", f -> f.hasWelcome()))
+        .isNotNull();
+  }
+}

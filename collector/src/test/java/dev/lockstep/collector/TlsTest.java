@@ -1,0 +1,233 @@
+package dev.lockstep.collector;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.lockstep.agent.Agent;
+import dev.lockstep.agent.config.AgentConfig;
+import dev.lockstep.collector.config.CollectorConfig;
+import dev.lockstep.proto.v1.AuditEntry;
+import dev.lockstep.proto.v1.ResumeStopRequest;
+import dev.lockstep.proto.v1.EnableStopRequest;
+import dev.lockstep.proto.v1.ListAuditRequest;
+import dev.lockstep.proto.v1.OperatorGrpc;
+import dev.lockstep.proto.v1.StatusRequest;
+import dev.lockstep.security.CertsInit;
+import dev.lockstep.security.SecuritySetupException;
+import dev.lockstep.security.Tls;
+import dev.lockstep.security.TlsFiles;
+import io.grpc.ChannelCredentials;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The collector under mTLS with certificates from {@code lockstep certs init}: identities and
+ * roles come from the certificates, every refusal is audited, plaintext needs --insecure.
+ */
+class TlsTest {
+  @TempDir Path dir;
+  CertsInit.Result certs;
+  Collector collector;
+  final List<ManagedChannel> channels = new ArrayList<>();
+  final List<RawAgent> agents = new ArrayList<>();
+
+  @BeforeEach
+  void start() throws Exception {
+    certs = CertsInit.run(dir.resolve("certs"), List.of("host-a", "host-b"), List.of("alice"),
+        List.of("bob"), List.of(), Duration.ofDays(1));
+    TlsFiles server = certs.tlsFilesFor("collector");
+    collector = Collector.start(CollectorConfig.defaults(dir.resolve("data"))
+        .withListen("127.0.0.1", 0)
+        .withTls(new CollectorConfig.Tls(server.ca(), server.cert(), server.key())),
+        Clock.systemUTC(), l -> { });
+  }
+
+  @AfterEach
+  void stop() {
+    agents.forEach(RawAgent::close);
+    channels.forEach(ManagedChannel::shutdownNow);
+    collector.close();
+  }
+
+  ManagedChannel channel(ChannelCredentials creds) {
+    ManagedChannel ch = Grpc.newChannelBuilder("localhost:" + collector.port(), creds).build();
+    channels.add(ch);
+    return ch;
+  }
+
+  ManagedChannel as(String name) throws SecuritySetupException {
+    return channel(Tls.channelCredentials(certs.tlsFilesFor(name)));
+  }
+
+  OperatorGrpc.OperatorBlockingStub operator(String name) throws SecuritySetupException {
+    return OperatorGrpc.newBlockingStub(as(name)).withDeadlineAfter(10, TimeUnit.SECONDS);
+  }
+
+  RawAgent agentStream(String certName, String claimedId) throws SecuritySetupException {
+    RawAgent a = new RawAgent(as(certName), claimedId).hello();
+    agents.add(a);
+    return a;
+  }
+
+  List<AuditEntry> audit() {
+    try {
+      return operator("alice").listAudit(ListAuditRequest.newBuilder().setLimit(1000).build())
+          .getEntriesList();
+    } catch (SecuritySetupException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Test
+  void anAgentMaySayHelloOnlyAsItselfAndAForgedIdIsAudited() throws Exception {
+    RawAgent honest = agentStream("host-a", "host-a");
+    honest.await("welcome", f -> f.hasWelcome());
+    RawAgent forger = agentStream("host-a", "host-b");
+    Eventually.await(Duration.ofSeconds(10), "forger closed", () -> forger.closedWith != null);
+    assertThat(forger.closedWith.getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+    assertThat(forger.closedWith.getDescription()).contains("host-a").contains("host-b");
+    assertThat(collector.fleet().connected("host-b")).isFalse();
+    assertThat(audit()).anySatisfy(e -> {
+      assertThat(e.getWho()).isEqualTo("host-a");
+      assertThat(e.getAction()).isEqualTo("Connect");
+      assertThat(e.getTarget()).isEqualTo("host-b");
+      assertThat(e.getResult()).isEqualTo("DENIED");
+      assertThat(e.getRemoteAddress()).startsWith("127.0.0.1:");
+    });
+    assertThat(collector.metrics().refusedCalls.labelValues("Connect").getLongValue()).isEqualTo(1);
+  }
+
+  @Test
+  void anOperatorCertificateCannotConnectAsAnAgent() throws Exception {
+    RawAgent impostor = agentStream("alice", "alice");
+    Eventually.await(Duration.ofSeconds(10), "closed", () -> impostor.closedWith != null);
+    assertThat(impostor.closedWith.getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+    assertThat(impostor.closedWith.getDescription()).contains("agent role required");
+  }
+
+  @Test
+  void anAgentCertificateCannotStopTheFleet() throws Exception {
+    var agent = operator("host-a");
+    assertThatThrownBy(() -> agent.enableStop(EnableStopRequest.newBuilder().setReason("mine").build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e ->
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED));
+    assertThatThrownBy(() -> agent.getStatus(StatusRequest.getDefaultInstance()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e ->
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED));
+    assertThat(collector.fleet().orders()).isEmpty();
+    assertThat(audit()).anySatisfy(e -> {
+      assertThat(e.getWho()).isEqualTo("host-a");
+      assertThat(e.getRole()).isEqualTo("agent");
+      assertThat(e.getAction()).isEqualTo("EnableStop");
+      assertThat(e.getResult()).isEqualTo("DENIED");
+    });
+  }
+
+  @Test
+  void aViewerReadsButCannotResumeAndAnOperatorCan() throws Exception {
+    var alice = operator("alice");
+    var issued = alice.enableStop(EnableStopRequest.newBuilder().setReason("drill").build());
+    assertThat(issued.getChangedOrderIdsList()).hasSize(1);
+    var bob = operator("bob");
+    assertThat(bob.getStatus(StatusRequest.getDefaultInstance()).getStop().getOrdersList()).hasSize(1);
+    assertThatThrownBy(() -> bob.resumeStop(ResumeStopRequest.newBuilder().setReason("let me").setAll(true).build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+          assertThat(e.getStatus().getDescription()).contains("operator role required for ResumeStop");
+        });
+    assertThat(collector.fleet().orders()).hasSize(1);
+    assertThat(alice.resumeStop(ResumeStopRequest.newBuilder().setReason("fixed").setAll(true).build())
+        .getChangedOrderIdsList()).isEqualTo(issued.getChangedOrderIdsList());
+    assertThat(collector.fleet().orders()).isEmpty();
+    assertThat(audit())
+        .anySatisfy(e -> {
+          assertThat(e.getWho()).isEqualTo("bob");
+          assertThat(e.getRole()).isEqualTo("viewer");
+          assertThat(e.getAction()).isEqualTo("ResumeStop");
+          assertThat(e.getResult()).isEqualTo("DENIED");
+        })
+        .anySatisfy(e -> {
+          assertThat(e.getWho()).isEqualTo("alice");
+          assertThat(e.getRole()).isEqualTo("operator");
+          assertThat(e.getAction()).isEqualTo("EnableStop");
+          assertThat(e.getResult()).isEqualTo("OK");
+        });
+  }
+
+  @Test
+  void aCertificateFromAnUnknownCaIsRefusedInTheHandshakeAndAudited() throws Exception {
+    CertsInit.Result other = CertsInit.run(dir.resolve("other-ca"), List.of(), List.of("mallory"),
+        List.of(), List.of(), Duration.ofDays(1));
+    TlsFiles mallory = other.tlsFilesFor("mallory");
+    // Mallory trusts our collector (our CA) but presents a certificate from her own CA.
+    var stub = OperatorGrpc.newBlockingStub(channel(Tls.channelCredentials(
+            new TlsFiles(certs.caCert(), mallory.cert(), mallory.key()))))
+        .withDeadlineAfter(10, TimeUnit.SECONDS);
+    assertThatThrownBy(() -> stub.enableStop(EnableStopRequest.newBuilder().setReason("x").build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e ->
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
+    assertThat(collector.fleet().orders()).isEmpty();
+    Eventually.await(Duration.ofSeconds(10), "handshake refusal audited", () -> audit().stream()
+        .anyMatch(e -> e.getAction().equals("TlsHandshake") && e.getWho().contains("mallory")
+            && e.getResult().equals("DENIED")));
+  }
+
+  @Test
+  void plaintextToTheTlsCollectorFailsWithAClearExplanation() {
+    var plain = OperatorGrpc.newBlockingStub(channel(InsecureChannelCredentials.create()))
+        .withDeadlineAfter(10, TimeUnit.SECONDS);
+    StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(
+        StatusRuntimeException.class, () -> plain.getStatus(StatusRequest.getDefaultInstance()));
+    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+    assertThat(Tls.explain(e.getStatus(), "localhost:" + collector.port(), true))
+        .contains("requires TLS").contains("--insecure");
+  }
+
+  @Test
+  void aRealAgentConnectsOverMutualTls() throws Exception {
+    TlsFiles files = certs.tlsFilesFor("host-a");
+    AgentConfig base = AgentConfig.defaults("host-a", "localhost:" + collector.port(), dir.resolve("host-a"));
+    AgentConfig config = base.withCollector(new AgentConfig.Collector("localhost:" + collector.port(),
+        false, files.ca(), files.cert(), files.key(), Duration.ofMillis(100), Duration.ofMillis(400)));
+    try (Agent agent = Agent.start(config, Clock.systemUTC(), l -> { })) {
+      Eventually.await(Duration.ofSeconds(10), "agent connected", () -> collector.fleet().connected("host-a"));
+      assertThat(collector.fleet().session("host-a").orElseThrow().identity().name()).isEqualTo("host-a");
+    }
+  }
+
+  @Test
+  void anInsecureAgentAgainstTheTlsCollectorExplainsWhyItCannotConnect() throws Exception {
+    List<String> progress = new java.util.concurrent.CopyOnWriteArrayList<>();
+    AgentConfig plaintext = AgentConfig.defaults("host-a", "localhost:" + collector.port(), dir.resolve("plain"))
+        .withReconnect(Duration.ofMillis(100), Duration.ofMillis(400));
+    assertThat(plaintext.collector().insecure()).isTrue();
+    try (Agent agent = Agent.start(plaintext, Clock.systemUTC(), progress::add)) {
+      Eventually.await(Duration.ofSeconds(10), "an explanation", () -> progress.stream()
+          .anyMatch(l -> l.contains("closed the plaintext connection during set-up: it most likely requires TLS")));
+      assertThat(collector.fleet().connected("host-a")).isFalse();
+    }
+  }
+
+  @Test
+  void startingWithoutTlsFilesOrInsecureFailsNamingWhatIsMissing() {
+    CollectorConfig bare = CollectorConfig.defaults(dir.resolve("bare")).withListen("127.0.0.1", 0);
+    assertThatThrownBy(() -> Collector.start(bare, Clock.systemUTC(), l -> { }))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("missing --ca, --cert, --key")
+        .hasMessageContaining("--insecure");
+  }
+}
