@@ -1,6 +1,7 @@
 package dev.lockstep.bench.fleet;
 
-import dev.lockstep.proto.v1.DisableStopRequest;
+import dev.lockstep.proto.v1.ResumeStopRequest;
+import dev.lockstep.proto.v1.StopMode;
 import dev.lockstep.proto.v1.Event;
 import dev.lockstep.proto.v1.HealthSample;
 import dev.lockstep.proto.v1.OperatorGrpc;
@@ -149,13 +150,15 @@ public final class FleetBench {
       result.stopP50 = percentile(cold, 50);
       result.stopP99 = percentile(cold, 99);
       result.stopMax = cold[cold.length - 1];
-      await(() -> operator.getStopStatus(StopStatusRequest.getDefaultInstance()).getConfirmed() >= agents, 30);
+      await(() -> {
+        var st = operator.getStopStatus(StopStatusRequest.getDefaultInstance());
+        return st.getCovered() >= agents && st.getConfirmed() >= agents;
+      }, 30);
       result.stopConfirmed = operator.getStopStatus(StopStatusRequest.getDefaultInstance()).getConfirmed();
       say("stop (first mismatch, cold): mismatching golden event → StopAck from all %d agents: p50 %.1f ms, p99 %.1f ms, max %.1f ms; collector counts %d confirmed",
           agents, result.stopP50, result.stopP99, result.stopMax, result.stopConfirmed);
-      long resumeEpoch = operator.disableStop(DisableStopRequest.newBuilder().setReason("bench: resume").build())
-          .getState().getEpoch();
-      await(() -> sims.stream().allMatch(s -> s.stopEpoch() >= resumeEpoch), 30);
+      operator.resumeStop(ResumeStopRequest.newBuilder().setReason("bench: resume").setAll(true).build());
+      await(() -> sims.stream().allMatch(s -> s.stopMode() == StopMode.RUNNING), 30);
       sims.forEach(SimAgent::resetStopTiming);
       double[] warm = stopLatencies(sims, "bench-mismatch-0002");
       result.warmP50 = percentile(warm, 50);

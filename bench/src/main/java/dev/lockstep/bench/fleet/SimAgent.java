@@ -32,7 +32,8 @@ final class SimAgent implements ClientResponseObserver<AgentFrame, CollectorFram
   private final AtomicLong nextSeq = new AtomicLong(1);
   private final AtomicLong ackedSeq = new AtomicLong();
   private final AtomicLong stopAckNanos = new AtomicLong();
-  private final AtomicLong stopEpoch = new AtomicLong();
+  private long stopGeneration = -1;
+  private volatile StopMode stopMode = StopMode.RUNNING;
   private final CountDownLatch done = new CountDownLatch(1);
   private volatile boolean sending;
   private ClientCallStreamObserver<AgentFrame> requests;
@@ -88,8 +89,8 @@ final class SimAgent implements ClientResponseObserver<AgentFrame, CollectorFram
     stopAckNanos.set(0);
   }
 
-  long stopEpoch() {
-    return stopEpoch.get();
+  StopMode stopMode() {
+    return stopMode;
   }
 
   /** Sends again the already-acked event {@code seq}, as an agent that lost its ack would. */
@@ -135,22 +136,27 @@ final class SimAgent implements ClientResponseObserver<AgentFrame, CollectorFram
     switch (frame.getFrameCase()) {
       case WELCOME -> {
         welcome.complete(frame.getWelcome().getAckedSeq());
-        if (frame.getWelcome().hasStop()) answerStop(frame.getWelcome().getStop().getEpoch(), frame.getWelcome().getStop().getMode());
+        if (frame.getWelcome().hasStop()) answerStop(frame.getWelcome().getStop().getGeneration(), frame.getWelcome().getStop().getMode());
       }
       case ACK -> {
         ackedSeq.accumulateAndGet(frame.getAck().getUptoSeq(), Math::max);
         pump();
       }
-      case STOP -> answerStop(frame.getStop().getState().getEpoch(), frame.getStop().getState().getMode());
+      case STOP -> answerStop(frame.getStop().getState().getGeneration(), frame.getStop().getState().getMode());
       default -> { }
     }
   }
 
-  private synchronized void answerStop(long epoch, StopMode mode) {
-    if (epoch <= stopEpoch.get()) return;
-    if (mode == StopMode.STOPPED) stopAckNanos.compareAndSet(0, System.nanoTime());
-    stopEpoch.set(epoch);
-    requests.onNext(AgentFrame.newBuilder().setStopAck(StopAck.newBuilder().setEpoch(epoch).setMode(mode)
+  /** Enacts (instantly) and acks a desired state that differs from the last one; re-acks the same. */
+  private synchronized void answerStop(long generation, StopMode mode) {
+    if (generation != stopGeneration || mode != stopMode) {
+      if (mode == StopMode.STOPPED && stopMode != StopMode.STOPPED) {
+        stopAckNanos.compareAndSet(0, System.nanoTime());
+      }
+      stopGeneration = generation;
+      stopMode = mode;
+    }
+    requests.onNext(AgentFrame.newBuilder().setStopAck(StopAck.newBuilder().setGeneration(generation).setMode(mode)
         .setEnacted(true).setVerified(true).setDetail("bench: simulated").setEnactedAt(now())).build());
   }
 

@@ -3,7 +3,8 @@ package dev.lockstep.cli.demo;
 import dev.lockstep.proto.v1.AgentInfo;
 import dev.lockstep.proto.v1.AgentStopStatus;
 import dev.lockstep.proto.v1.DiffRequest;
-import dev.lockstep.proto.v1.DisableStopRequest;
+import dev.lockstep.proto.v1.ResumeStopRequest;
+import dev.lockstep.proto.v1.StopOrder;
 import dev.lockstep.proto.v1.Incident;
 import dev.lockstep.proto.v1.ListAgentsRequest;
 import dev.lockstep.proto.v1.ListIncidentsRequest;
@@ -141,8 +142,8 @@ public final class Demo {
           "--golden-dir", golden.toString(), "--stop-file", stopFile.toString(),
           "--spool-dir", hostDir.resolve("spool").toString(), "--state-dir", hostDir.resolve("state").toString(),
           "--metrics-port", "0",
-          "--on-stop", "echo \"$(date +%T) " + host + " on_stop: WORKFLOW_EMERGENCY_STOP=$WORKFLOW_EMERGENCY_STOP incident=$LOCKSTEP_INCIDENT epoch=$LOCKSTEP_EPOCH\" >> " + hookLog,
-          "--on-resume", "echo \"$(date +%T) " + host + " on_resume: epoch=$LOCKSTEP_EPOCH\" >> " + hookLog,
+          "--on-stop", "echo \"$(date +%T) " + host + " on_stop: WORKFLOW_EMERGENCY_STOP=$WORKFLOW_EMERGENCY_STOP incident=$LOCKSTEP_INCIDENT orders=$LOCKSTEP_ORDERS\" >> " + hookLog,
+          "--on-resume", "echo \"$(date +%T) " + host + " on_resume: generation=$LOCKSTEP_GENERATION\" >> " + hookLog,
           "--verify", "test -f " + stopFile + " || test \"$WORKFLOW_EMERGENCY_STOP\" != true"));
       engines.add(new SimulatedEngine(host, golden, stopFile, 1000));
     }
@@ -187,21 +188,24 @@ public final class Demo {
       say("INCIDENT " + p0.getId() + " " + p0.getSeverity() + " " + p0.getCategory() + " — " + p0.getTitle());
       if (!p0.getExplanation().isEmpty()) say("  why: " + p0.getExplanation());
       if (p0.getFirstStepIndex() >= 0) say("  first divergent step: #" + p0.getFirstStepIndex() + " " + p0.getFirstStepName());
-      long stopEpoch = operator.getStopStatus(StopStatusRequest.getDefaultInstance()).getState().getEpoch();
-      say("collector persisted stop epoch " + stopEpoch + " (STOPPED, fleet) and pushed it to every agent");
+      await("the stop order", () -> operator.getStopStatus(StopStatusRequest.getDefaultInstance())
+          .getOrdersCount() > 0, Duration.ofSeconds(20), dir.resolve("collector.log"));
+      StopOrder order = operator.getStopStatus(StopStatusRequest.getDefaultInstance()).getOrders(0);
+      say("collector stored stop order " + order.getId() + " (fleet, for " + order.getIncidentId()
+          + ") with the incident in one fsync'd write, and pushed each agent its STOPPED state");
 
       Set<String> reported = new HashSet<>();
       long[] lastAck = {0};
       await("every agent to confirm the stop", () -> {
         StopStatus status = operator.getStopStatus(StopStatusRequest.getDefaultInstance());
         for (AgentStopStatus a : status.getAgentsList()) {
-          if (a.getStatus().equals("CONFIRMED") && status.getState().getMode() == StopMode.STOPPED && reported.add(a.getAgentId())) {
+          if (a.getStatus().equals("CONFIRMED") && a.getMode() == StopMode.STOPPED && reported.add(a.getAgentId())) {
             long ackMillis = a.getAckedAt().getSeconds() * 1000 + a.getAckedAt().getNanos() / 1_000_000;
             lastAck[0] = Math.max(lastAck[0], ackMillis);
-            say("  " + a.getAgentId() + " CONFIRMED stop epoch " + a.getAckedEpoch() + ": stop file written, on_stop and verify hooks ran");
+            say("  " + a.getAgentId() + " CONFIRMED STOPPED (generation " + a.getAckedGeneration() + "): stop file written, on_stop and verify hooks ran");
           }
         }
-        return status.getConfirmed() == agentCount && status.getState().getMode() == StopMode.STOPPED;
+        return status.getCovered() == agentCount && status.getConfirmed() == agentCount;
       }, Duration.ofSeconds(20), dir.resolve("collector.log"));
       long firstSeen = p0.getFirstSeen().getSeconds() * 1000 + p0.getFirstSeen().getNanos() / 1_000_000;
       long detectToConfirm = Math.max(0, lastAck[0] - firstSeen);
@@ -222,16 +226,17 @@ public final class Demo {
         say("(diff not available yet: " + e.getMessage() + ")");
       }
 
-      say("operator: lockstep stop disable --reason \"demo: RNG seeded, fix verified 10x\"");
-      StopStatus resumed = operator.disableStop(DisableStopRequest.newBuilder()
-          .setReason("demo: RNG seeded, fix verified 10x").build());
-      long resumeEpoch = resumed.getState().getEpoch();
+      say("operator: lockstep stop resume --reason \"demo: RNG seeded, fix verified 10x\"");
+      StopStatus resumed = operator.resumeStop(ResumeStopRequest.newBuilder()
+          .setReason("demo: RNG seeded, fix verified 10x").setAll(true).build());
       await("every agent to resume", () -> {
         StopStatus status = operator.getStopStatus(StopStatusRequest.getDefaultInstance());
-        return status.getState().getEpoch() == resumeEpoch && status.getConfirmed() == agentCount
+        return status.getOrdersCount() == 0 && status.getConfirmed() == agentCount
+            && status.getAgentsList().stream().allMatch(a -> a.getMode() == StopMode.RUNNING)
             && stopFiles.stream().noneMatch(Files::exists);
       }, Duration.ofSeconds(20), dir.resolve("collector.log"));
-      say("fleet resumed (epoch " + resumeEpoch + "): stop files removed, on_resume hooks ran on " + agentCount + " agents");
+      say("fleet resumed (order " + String.join(", ", resumed.getChangedOrderIdsList())
+          + " removed): stop files removed, on_resume hooks ran on " + agentCount + " agents");
 
       List<String[]> summary = new ArrayList<>();
       for (Incident inc : incidents) {

@@ -17,7 +17,7 @@ import picocli.CommandLine.Option;
     header = "List agents with their connection and probes.",
     description = {
       "One row per agent the collector knows: connection (CONNECTED, STALE, OFFLINE), last"
-          + " seen, highest acked seq, the stop epoch it enacted, runs it reported and was blamed"
+          + " seen, highest acked seq, its desired stop mode and whether it confirmed it, runs it reported and was blamed"
           + " for, and the level of each probe (process, disk, log staleness). With --probes every"
           + " probe's one-line summary follows its agent.",
       "",
@@ -40,7 +40,7 @@ final class AgentsCommand extends OnlineCommand {
       return ExitCode.OK;
     }
     Table t =
-        new Table("AGENT", "HOST", "CONNECTION", "LAST SEEN", "ACKED SEQ", "STOP EPOCH", "RUNS", "BLAMED", "PROBES");
+        new Table("AGENT", "HOST", "CONNECTION", "LAST SEEN", "ACKED SEQ", "STOP", "RUNS", "BLAMED", "PROBES");
     for (AgentInfo a : list.getAgentsList()) {
       t.row(
           a.getAgentId(),
@@ -48,7 +48,7 @@ final class AgentsCommand extends OnlineCommand {
           a.getConnection(),
           Texts.time(a.getLastSeen()),
           a.getAckedSeq(),
-          a.getEnactedStopEpoch(),
+          a.hasStop() ? a.getStop().getMode() + " " + a.getStop().getStatus() : "-",
           a.getRunsReported(),
           a.getRunsBlamed(),
           probeLevels(a));

@@ -8,7 +8,6 @@ import dev.lockstep.cli.client.ExitCode;
 import dev.lockstep.cli.client.RpcFailure;
 import dev.lockstep.proto.v1.FleetStatus;
 import dev.lockstep.proto.v1.StatusRequest;
-import dev.lockstep.proto.v1.StopMode;
 import dev.lockstep.proto.v1.StopStatus;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,7 +32,7 @@ import picocli.CommandLine.Option;
       "",
       "With -o json prints {\"status\": OK|WARNING|CRITICAL|UNKNOWN, \"exit_code\": N,"
           + " \"critical\": [reason...], \"warning\": [reason...], \"open_incidents\": {\"P0\": N,"
-          + " ...}, \"stop_epoch\": N, \"stop_mode\": \"STOPPED\"|\"RUNNING\"|...,"
+          + " ...}, \"stop_orders\": N, \"stop_covered\": N,"
           + " \"stop_unconfirmed\": N}."
     },
     exitCodeList = {
@@ -69,14 +68,14 @@ final class CheckCommand extends OnlineCommand {
       }
     }
     StopStatus stop = status.getStop();
-    int unconfirmed = stop.getFailed() + stop.getPending() + stop.getOffline();
-    boolean stopped = stop.getState().getMode() == StopMode.STOPPED;
-    if (stopped && unconfirmed > 0) {
-      critical.add("stop epoch " + stop.getState().getEpoch() + " not confirmed by " + unconfirmed + " agent(s)");
-    } else if (stopped) {
-      warning.add("fleet stopped (epoch " + stop.getState().getEpoch() + ", " + Texts.scope(stop.getState().getScope()) + ")");
-    } else if (unconfirmed > 0) {
-      warning.add("resume epoch " + stop.getState().getEpoch() + " not confirmed by " + unconfirmed + " agent(s)");
+    List<String> notConfirmed = StopCommand.unconfirmedCovered(stop);
+    int unconfirmed = notConfirmed.size();
+    if (stop.getOrdersCount() > 0 && unconfirmed > 0) {
+      critical.add("stop not confirmed by " + unconfirmed + " covered agent(s): "
+          + String.join(", ", notConfirmed.subList(0, Math.min(5, unconfirmed)))
+          + (unconfirmed > 5 ? ", ..." : ""));
+    } else if (stop.getOrdersCount() > 0) {
+      warning.add(Texts.stopSummary(stop) + ", all confirmed");
     }
     if (status.getAgentsStale() > 0) {
       warning.add(status.getAgentsStale() + " agent(s) stale");
@@ -107,8 +106,8 @@ final class CheckCommand extends OnlineCommand {
       for (String sev : List.of("P0", "P1", "P2", "P3", "WARNING")) {
         o.put(sev, open.getOrDefault(sev, 0));
       }
-      root.put("stop_epoch", stop.getState().getEpoch());
-      root.put("stop_mode", stop.getState().getMode().name());
+      root.put("stop_orders", stop.getOrdersCount());
+      root.put("stop_covered", stop.getCovered());
       root.put("stop_unconfirmed", unconfirmed);
       root.put("agents_connected", status.getAgentsConnected());
       root.put("agents_stale", status.getAgentsStale());
@@ -127,7 +126,8 @@ final class CheckCommand extends OnlineCommand {
       for (String sev : List.of("P0", "P1", "P2", "P3")) {
         line.append(' ').append(sev.toLowerCase()).append("_open=").append(open.getOrDefault(sev, 0));
       }
-      line.append(" stop_epoch=").append(stop.getState().getEpoch())
+      line.append(" stop_orders=").append(stop.getOrdersCount())
+          .append(" stop_covered=").append(stop.getCovered())
           .append(" stop_unconfirmed=").append(unconfirmed)
           .append(" runs_mismatched=").append(status.getRunsMismatched()).append('c');
     }

@@ -153,8 +153,8 @@ final class IncidentCommand {
       t.row("blamed host", i.getBlamedHost());
     }
     t.row("seen", i.getCount() + " times, first " + Texts.time(i.getFirstSeen()) + ", last " + Texts.time(i.getLastSeen()));
-    if (i.getStopEpoch() > 0) {
-      t.row("stop epoch", i.getStopEpoch());
+    if (!i.getStopOrderId().isEmpty()) {
+      t.row("stop order", i.getStopOrderId());
     }
     t.row("signature", Texts.orDash(i.getSignature()));
     StatusCommand.printWithoutHeader(t, out);

@@ -17,7 +17,7 @@ import picocli.CommandLine.Command;
     header = "Show the fleet at a glance.",
     description = {
       "Asks the collector for the state of the whole fleet: agents connected, stale (connected"
-          + " but silent) and offline; the emergency-stop state with its epoch and how many agents"
+          + " but silent) and offline; the active stop orders and how many agents"
           + " confirmed it; open incidents by severity; cycles progressed; agents whose disk or"
           + " log probes are not OK; events ingested and runs correlated.",
       "",
@@ -44,10 +44,11 @@ final class StatusCommand extends OnlineCommand {
         status.getAgentsConnected() + " connected, " + status.getAgentsStale() + " stale, "
             + status.getAgentsOffline() + " offline");
     StopStatus stop = status.getStop();
-    t.row("stop", Texts.stopState(stop.getState()));
-    if (stop.getState().getEpoch() > 0) {
-      t.row("", confirmations(stop));
+    t.row("stop", Texts.stopSummary(stop));
+    for (var o : stop.getOrdersList()) {
+      t.row("", Texts.order(o));
     }
+    t.row("", confirmations(stop));
     t.row("incidents", openIncidents(status.getOpenIncidentsMap()));
     t.row("cycles", status.getCycles());
     t.row(

@@ -2,7 +2,8 @@ package dev.lockstep.cli.fleet;
 
 import com.google.protobuf.Timestamp;
 import dev.lockstep.proto.v1.StopScope;
-import dev.lockstep.proto.v1.StopState;
+import dev.lockstep.proto.v1.StopOrder;
+import dev.lockstep.proto.v1.StopStatus;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 
@@ -26,36 +27,33 @@ final class Texts {
     switch (scope.getTargetCase()) {
       case WORKFLOW:
         return "workflow=" + scope.getWorkflow();
-      case HOST:
-        return "host=" + scope.getHost();
-      case FLEET:
-        return "fleet";
+      case AGENT_ID:
+        return "agent=" + scope.getAgentId();
       default:
         return "fleet";
     }
   }
 
-  /** "epoch 4 STOPPED (fleet) by alice at ...: reason" or "never set". */
-  static String stopState(StopState s) {
-    if (s.getEpoch() == 0) {
-      return "never set (RUNNING)";
+  /** "ORD-000004-9f3a… fleet by alice at …: reason" (adopted orders say from whom). */
+  static String order(StopOrder o) {
+    StringBuilder sb = new StringBuilder(o.getId()).append(' ').append(scope(o.getScope()));
+    if (!o.getIssuedBy().isEmpty()) sb.append(" by ").append(o.getIssuedBy());
+    if (o.hasIssuedAt()) sb.append(" at ").append(time(o.getIssuedAt()));
+    if (!o.getIncidentId().isEmpty()) sb.append(" for ").append(o.getIncidentId());
+    if (!o.getAdoptedFrom().isEmpty()) {
+      sb.append(" (ADOPTED from ").append(o.getAdoptedFrom()).append(", covers only the agents holding it)");
     }
-    StringBuilder sb =
-        new StringBuilder("epoch ").append(s.getEpoch()).append(' ').append(s.getMode().name());
-    sb.append(" (").append(scope(s.getScope())).append(')');
-    if (!s.getIssuedBy().isEmpty()) {
-      sb.append(" by ").append(s.getIssuedBy());
-    }
-    if (s.hasIssuedAt()) {
-      sb.append(" at ").append(time(s.getIssuedAt()));
-    }
-    if (!s.getIncidentId().isEmpty()) {
-      sb.append(" for incident ").append(s.getIncidentId());
-    }
-    if (!s.getReason().isEmpty()) {
-      sb.append(": ").append(s.getReason());
-    }
+    if (!o.getReason().isEmpty()) sb.append(": ").append(o.getReason());
     return sb.toString();
+  }
+
+  /** "STOPPED by 2 orders" or "RUNNING (no active order)". */
+  static String stopSummary(StopStatus s) {
+    if (s.getOrdersCount() == 0) {
+      return "RUNNING (no active stop order)";
+    }
+    return "STOPPED: " + s.getOrdersCount() + " active order" + (s.getOrdersCount() == 1 ? "" : "s")
+        + " covering " + s.getCovered() + " agent" + (s.getCovered() == 1 ? "" : "s");
   }
 
   static String orDash(String s) {

@@ -87,7 +87,7 @@ final class WatchCommand extends OnlineCommand {
       }
       case STOP: {
         StopStatus s = e.getStop();
-        return at + "  stop " + Texts.stopState(s.getState()) + " [" + StatusCommand.confirmations(s) + "]";
+        return at + "  stop " + Texts.stopSummary(s) + " [" + StatusCommand.confirmations(s) + "]";
       }
       case AGENT: {
         AgentInfo a = e.getAgent();

@@ -32,7 +32,7 @@ class DemoTest {
     assertThat(result.incidents()).extracting(i -> i[0] + " " + i[1]).contains("P0 UNSEEDED_RNG");
     assertThat(result.toJson()).startsWith("{\"agents\":3,\"incidents\":[{\"severity\":\"P0\",\"category\":\"UNSEEDED_RNG\"}")
         .contains("\"stop_confirmed\":3");
-    assertThat(printed).contains("INCIDENT", "CONFIRMED stop epoch", "fleet resumed", "the fleet runs with mTLS");
+    assertThat(printed).contains("INCIDENT", "CONFIRMED STOPPED (generation", "fleet resumed", "the fleet runs with mTLS");
     assertThat(Files.readString(workspace.resolve("collector.log"))).contains("(mTLS").doesNotContain("WITHOUT TLS");
     assertThat(workspace.resolve("certs").resolve("demo-operator.pem")).exists();
     for (String host : List.of("host-1", "host-2", "host-3")) {

@@ -22,7 +22,7 @@ class CompletionTest {
     String words = bash(script, "COMP_WORDS=(lockstep st); COMP_CWORD=1; _complete_lockstep; echo \"${COMPREPLY[@]}\";"
         + " COMP_WORDS=(lockstep stop ''); COMP_CWORD=2; _complete_lockstep; echo \"${COMPREPLY[@]}\"");
 
-    assertThat(words.lines()).containsExactly("status stop", "enable disable status");
+    assertThat(words.lines()).containsExactly("status stop", "enable resume disable status");
   }
 
   @Test

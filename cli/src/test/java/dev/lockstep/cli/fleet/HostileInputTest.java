@@ -89,7 +89,7 @@ class HostileInputTest {
             "--key", "/nonexistent/k.pem"), 2, "lockstep: --ca: cannot read /nonexistent/ca.pem"),
         new ArgsCase(List.of("audit", "--insecure", "--since", "yesterday"), 2, "expected a duration like"),
         new ArgsCase(List.of("stop", "enable", "--insecure", "--reason", "x", "--scope", "zone=eu"), 2,
-            "expected fleet, workflow=NAME or host=AGENT_ID, got 'zone=eu'"),
+            "expected fleet, workflow=NAME or agent=AGENT_ID, got 'zone=eu'"),
         new ArgsCase(List.of("certs", "init", "--dir", certs, "--agents", "../etc"), 1,
             "lockstep certs init: --agents: \"../etc\" is not a valid name"),
         new ArgsCase(List.of("certs", "init", "--dir", certs, "--operators", "ca"), 1,

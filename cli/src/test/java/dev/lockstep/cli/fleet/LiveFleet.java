@@ -73,7 +73,8 @@ final class LiveFleet implements AutoCloseable {
     });
     Eventually.await(WAIT, "stop confirmed by every agent", () -> {
       StopStatus s = operator.getStopStatus(StopStatusRequest.getDefaultInstance());
-      return s.getState().getEpoch() > 0 && s.getConfirmed() >= 2 && s.getPending() + s.getFailed() + s.getOffline() == 0;
+      return s.getOrdersCount() > 0 && s.getCovered() >= 2 && s.getConfirmed() >= 2
+          && s.getPending() + s.getFailed() + s.getOffline() == 0;
     });
     return Eventually.value(WAIT, "evidence and golden diff stored", () -> {
       Incident i = operator.getIncident(GetIncidentRequest.newBuilder().setId(opened.getId()).build());

@@ -46,14 +46,15 @@ class OnlineCommandsTest {
     assertThat(table.exitCode()).as(table.err()).isZero();
     assertThat(table.out())
         .contains("agents     2 connected, 0 stale, 0 offline")
-        .contains("epoch 1 STOPPED (fleet)")
-        .contains("for incident " + incident.getId())
+        .contains("STOPPED: 1 active order covering 2 agents")
+        .containsPattern("ORD-000001-[0-9a-f]{12} fleet by collector at \\S+ for " + incident.getId())
         .contains("2 confirmed, 0 failed, 0 pending, 0 offline")
         .contains("incidents  P0 1 open");
     JsonNode s = JSON.readTree(json.out());
     assertThat(s.path("agents_connected").asInt()).isEqualTo(2);
     assertThat(s.path("open_incidents").path("P0").asInt()).isEqualTo(1);
-    assertThat(s.path("stop").path("state").path("mode").asText()).isEqualTo("STOPPED");
+    assertThat(s.path("stop").path("orders").get(0).path("incident_id").asText()).isEqualTo(incident.getId());
+    assertThat(s.path("stop").path("covered").asInt()).isEqualTo(2);
     assertThat(s.path("stop").path("confirmed").asInt()).isEqualTo(2);
   }
 
@@ -160,35 +161,46 @@ class OnlineCommandsTest {
   }
 
   @Test
-  void stopEnableStatusAndDisableFollowTheAgentsConfirmations() throws Exception {
+  void stopEnableStatusAndResumeFollowTheAgentsConfirmations() throws Exception {
     fleet.agent("host-a");
     TestAgent silent = fleet.agent("host-b");
     silent.acknowledgeStops = false;
 
     Cli.Result enable = fleet.lockstep("stop", "enable", "--reason", "P0 mismatch in billing.reconcile");
-    Eventually.await(LiveFleet.WAIT, "host-a confirmed", () ->
-        fleet.operator.getStopStatus(StopStatusRequest.getDefaultInstance()).getConfirmed() == 1);
+    Eventually.await(LiveFleet.WAIT, "host-a confirmed", () -> fleet.operator.getStopStatus(
+        StopStatusRequest.getDefaultInstance()).getAgentsList().stream().anyMatch(a ->
+            a.getAgentId().equals("host-a") && a.getStatus().equals("CONFIRMED") && a.getMode().name().equals("STOPPED")));
     Cli.Result pending = fleet.lockstep("stop", "status");
+    Cli.Result expectRunning = fleet.lockstep("stop", "status", "--expect", "running");
     Cli.Result waited = fleet.lockstep("stop", "enable", "--reason", "again", "--wait", "300ms");
     silent.acknowledgeStops = true;
-    Cli.Result disable = fleet.lockstep("stop", "disable", "--reason", "seed fix verified", "--wait", "20s");
-    Cli.Result confirmed = fleet.lockstep("stop", "status", "-o", "json");
-    Cli.Result scoped = fleet.lockstep("stop", "enable", "--reason", "bad host", "--scope", "host=host-b", "--wait", "20s");
+    Eventually.await(LiveFleet.WAIT, "host-b confirmed once it acks (resent)", () ->
+        fleet.lockstep("stop", "status", "--expect", "stopped").exitCode() == 0);
+    Cli.Result resume = fleet.lockstep("stop", "disable", "--reason", "seed fix verified", "--wait", "20s");
+    Cli.Result confirmed = fleet.lockstep("stop", "status", "--expect", "running", "-o", "json");
+    Cli.Result scoped = fleet.lockstep("stop", "enable", "--reason", "bad host", "--scope", "agent=host-b", "--wait", "20s");
+    Cli.Result badExpect = fleet.lockstep("stop", "status", "--expect", "halted");
 
     assertThat(enable.exitCode()).as(enable.err()).isZero();
-    assertThat(enable.out()).contains("stop enabled: epoch 1 STOPPED (fleet)").contains("P0 mismatch in billing.reconcile");
+    assertThat(enable.out()).contains("stop order issued: STOPPED: 1 active order covering 2 agents")
+        .containsPattern("ORD-000001-[0-9a-f]{12} fleet by anonymous at \\S+: P0 mismatch in billing.reconcile");
     assertThat(pending.exitCode()).isEqualTo(1);
-    assertThat(pending.out()).containsPattern("host-a\\s+CONFIRMED\\s+1").containsPattern("host-b\\s+PENDING")
+    assertThat(pending.out()).containsPattern("host-a\\s+STOPPED\\s+\\d+\\s+ORD-000001-\\S+\\s+CONFIRMED")
+        .containsPattern("host-b\\s+STOPPED\\s+\\d+\\s+ORD-000001-\\S+\\s+PENDING")
         .contains("not confirmed by: host-b (PENDING)");
+    assertThat(expectRunning.exitCode()).isEqualTo(1);
     assertThat(waited.exitCode()).isEqualTo(1);
-    assertThat(disable.exitCode()).as(disable.out() + disable.err()).isZero();
-    assertThat(disable.out()).contains("stop disabled (resume): epoch 3 RUNNING (fleet)");
-    assertThat(confirmed.exitCode()).isZero();
+    assertThat(resume.exitCode()).as(resume.out() + resume.err()).isZero();
+    assertThat(resume.out()).containsPattern("resumed ORD-000001-\\S+, ORD-000002-\\S+: RUNNING \\(no active stop order\\)");
+    assertThat(confirmed.exitCode()).as(confirmed.out()).isZero();
     JsonNode s = JSON.readTree(confirmed.out());
-    assertThat(s.path("state").path("epoch").asText()).isEqualTo("3");
+    assertThat(s.path("orders").size()).isZero();
     assertThat(s.path("confirmed").asInt()).isEqualTo(2);
     assertThat(scoped.exitCode()).as(scoped.out()).isZero();
-    assertThat(scoped.out()).contains("epoch 4 STOPPED (host=host-b)").containsPattern("host-a\\s+NOT_IN_SCOPE");
+    assertThat(scoped.out()).contains("covering 1 agent").containsPattern("ORD-000003-\\S+ agent=host-b")
+        .containsPattern("host-a\\s+RUNNING").containsPattern("host-b\\s+STOPPED");
+    assertThat(badExpect.exitCode()).isEqualTo(2);
+    assertThat(badExpect.err()).contains("expected stopped or running, got 'halted'");
   }
 
   @Test
@@ -207,9 +219,10 @@ class OnlineCommandsTest {
     assertThat(healthyNagios.exitCode()).isZero();
     assertThat(healthyNagios.out()).startsWith("LOCKSTEP OK - ").contains("| agents_connected=1");
     assertThat(critical.exitCode()).isEqualTo(1);
-    assertThat(critical.out()).startsWith("LOCKSTEP CRITICAL - 1 P0 open").contains("fleet stopped (epoch 1, fleet)");
+    assertThat(critical.out()).startsWith("LOCKSTEP CRITICAL - 1 P0 open")
+        .contains("STOPPED: 1 active order covering 3 agents, all confirmed");
     assertThat(nagios.exitCode()).isEqualTo(2);
-    assertThat(nagios.out()).contains("p0_open=1").contains("stop_epoch=1");
+    assertThat(nagios.out()).contains("p0_open=1").contains("stop_orders=1").contains("stop_unconfirmed=0");
     JsonNode j = JSON.readTree(json.out());
     assertThat(j.path("status").asText()).isEqualTo("CRITICAL");
     assertThat(j.path("exit_code").asInt()).isEqualTo(1);
@@ -220,14 +233,14 @@ class OnlineCommandsTest {
   void auditListsOperatorActionsWithTheirReasons() throws Exception {
     fleet.agent("host-a");
     fleet.lockstep("stop", "enable", "--reason", "drill: stop the fleet");
-    fleet.lockstep("stop", "disable", "--reason", "drill over");
+    fleet.lockstep("stop", "resume", "--reason", "drill over");
 
     Cli.Result r = fleet.lockstep("audit", "--since", "1h");
     Cli.Result json = fleet.lockstep("audit", "-o", "json");
 
     assertThat(r.exitCode()).isZero();
-    assertThat(r.out()).containsPattern("EnableStop\\s+fleet\\s+\\S+\\s+OK\\s+epoch 1: drill: stop the fleet")
-        .containsPattern("DisableStop\\s+fleet\\s+\\S+\\s+OK\\s+epoch 2: drill over");
+    assertThat(r.out()).containsPattern("EnableStop\\s+ORD-000001-\\S+\\s+\\S+\\s+OK\\s+fleet: drill: stop the fleet")
+        .containsPattern("ResumeStop\\s+ORD-000001-\\S+\\s+\\S+\\s+OK\\s+drill over");
     assertThat(JSON.readTree(json.out()).path("entries").size()).isGreaterThanOrEqualTo(2);
   }
 
@@ -275,7 +288,7 @@ class OnlineCommandsTest {
     assertThat(r.exitCode()).isZero();
     assertThat(r.out().lines()).hasSize(2);
     assertThat(r.out()).contains("incident " + incident.getId() + " P0 OPEN MISMATCH UNSEEDED_RNG billing.reconcile")
-        .contains("stop epoch 1 STOPPED (fleet)");
+        .contains("stop STOPPED: 1 active order covering 2 agents");
     assertThat(JSON.readTree(json.out()).path("incident").path("id").asText()).isEqualTo(incident.getId());
   }
 
@@ -293,7 +306,7 @@ class OnlineCommandsTest {
     Cli.Result r = watching.get();
 
     assertThat(r.exitCode()).isZero();
-    assertThat(r.out()).containsPattern("^\\d{4}-\\d\\d-\\d\\dT\\S+Z  stop epoch \\d+ STOPPED \\(fleet\\) by anonymous at \\S+: watch me \\[")
+    assertThat(r.out()).containsPattern("^\\d{4}-\\d\\d-\\d\\dT\\S+Z  stop STOPPED: \\d+ active orders? covering 1 agent \\[")
         .hasLineCount(1);
   }
 
@@ -301,11 +314,13 @@ class OnlineCommandsTest {
   void stopStatusOfAFleetNeverStoppedExitsZero() {
     fleet.agent("host-a");
     StopStatus s = fleet.operator.getStopStatus(StopStatusRequest.getDefaultInstance());
-    assertThat(s.getState().getEpoch()).isZero();
+    assertThat(s.getOrdersList()).isEmpty();
 
     Cli.Result r = fleet.lockstep("stop", "status");
+    Cli.Result stopped = fleet.lockstep("stop", "status", "--expect", "stopped");
 
     assertThat(r.exitCode()).isZero();
-    assertThat(r.out()).contains("stop    never set (RUNNING)");
+    assertThat(r.out()).contains("stop    RUNNING (no active stop order)");
+    assertThat(stopped.exitCode()).as("no order is active").isEqualTo(1);
   }
 }

@@ -92,7 +92,8 @@ class RealAgentsTest {
     assertThat(stopFile("host-a")).isRegularFile();
     assertThat(stopFile("host-b")).isRegularFile();
     assertThat(verify.exitCode()).isZero();
-    assertThat(verify.out()).containsPattern("host-a\\s+CONFIRMED\\s+1").containsPattern("host-b\\s+CONFIRMED\\s+1");
+    assertThat(verify.out()).containsPattern("host-a\\s+STOPPED\\s+\\d+\\s+ORD-000001-\\S+\\s+CONFIRMED")
+        .containsPattern("host-b\\s+STOPPED\\s+\\d+\\s+ORD-000001-\\S+\\s+CONFIRMED");
 
     Cli.Result resume = lockstep("stop", "disable", "--reason", "drill over", "--wait", "20s");
     assertThat(resume.exitCode()).as(resume.out() + resume.err()).isZero();

@@ -102,7 +102,7 @@ final class TestAgent implements AutoCloseable {
   }
 
   private void answer(CollectorFrame f) {
-    if (f.hasWelcome() && f.getWelcome().getStop().getEpoch() > 0) {
+    if (f.hasWelcome()) {
       ack(f.getWelcome().getStop());
     } else if (f.hasStop()) {
       ack(f.getStop().getState());
@@ -115,7 +115,7 @@ final class TestAgent implements AutoCloseable {
     if (!acknowledgeStops) {
       return;
     }
-    send(AgentFrame.newBuilder().setStopAck(StopAck.newBuilder().setEpoch(s.getEpoch()).setMode(s.getMode())
+    send(AgentFrame.newBuilder().setStopAck(StopAck.newBuilder().setGeneration(s.getGeneration()).setMode(s.getMode())
         .setEnacted(true).setVerified(true).setDetail("stop file written, verify ok")).build());
   }
 

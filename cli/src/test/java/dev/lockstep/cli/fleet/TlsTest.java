@@ -70,8 +70,8 @@ class TlsTest {
     Cli.Result audit = as("alice", "audit", "--since", "1h");
 
     assertThat(stop.exitCode()).as(stop.err()).isZero();
-    assertThat(stop.out()).contains("epoch 1 STOPPED (fleet) by alice");
-    assertThat(audit.out()).containsPattern("alice\\s+operator\\s+EnableStop\\s+fleet\\s+127\\.0\\.0\\.1:\\d+\\s+OK");
+    assertThat(stop.out()).containsPattern("ORD-000001-\\S+ fleet by alice");
+    assertThat(audit.out()).containsPattern("alice\\s+operator\\s+EnableStop\\s+ORD-000001-\\S+\\s+127\\.0\\.0\\.1:\\d+\\s+OK");
   }
 
   @Test
@@ -82,13 +82,13 @@ class TlsTest {
     Cli.Result resume = as("bob", "stop", "disable", "--reason", "let me");
     Cli.Result audit = as("bob", "audit");
 
-    assertThat(status.out()).contains("epoch 1");
+    assertThat(status.out()).contains("1 active order");
     assertThat(resume.exitCode()).isEqualTo(3);
     assertThat(resume.err()).isEqualTo("lockstep: collector at " + address + " refused the call"
-        + " (PERMISSION_DENIED): operator role required for DisableStop; caller bob is viewer"
+        + " (PERMISSION_DENIED): operator role required for ResumeStop; caller bob is viewer"
         + System.lineSeparator());
-    assertThat(collector.fleet().stopStatus().getState().getEpoch()).isEqualTo(1);
-    assertThat(audit.out()).containsPattern("bob\\s+viewer\\s+DisableStop\\s+fleet\\s+\\S+\\s+DENIED");
+    assertThat(collector.fleet().orders()).hasSize(1);
+    assertThat(audit.out()).containsPattern("bob\\s+viewer\\s+ResumeStop\\s+all orders\\s+\\S+\\s+DENIED");
   }
 
   @Test
@@ -97,7 +97,7 @@ class TlsTest {
 
     assertThat(r.exitCode()).isEqualTo(3);
     assertThat(r.err()).contains("PERMISSION_DENIED").contains("caller host-a is agent");
-    assertThat(collector.fleet().stopStatus().getState().getEpoch()).isZero();
+    assertThat(collector.fleet().orders()).isEmpty();
   }
 
   @Test
@@ -136,7 +136,7 @@ class TlsTest {
     assertThat(r.exitCode()).isEqualTo(3);
     assertThat(r.err().strip().lines()).hasSize(1);
     assertThat(r.err()).startsWith("lockstep: " + address + " aborted the TLS handshake");
-    assertThat(collector.fleet().stopStatus().getState().getEpoch()).isZero();
+    assertThat(collector.fleet().orders()).isEmpty();
     assertThat(audit.out()).contains("TlsHandshake").contains("mallory").contains("DENIED");
   }
 

@@ -76,6 +76,6 @@ class UnreachableCollectorTest {
     Cli.Result r = Cli.run("stop", "enable", "--reason", "x", "--scope", "zone=eu", "--insecure");
 
     assertThat(r.exitCode()).isEqualTo(2);
-    assertThat(r.err()).contains("expected fleet, workflow=NAME or host=AGENT_ID, got 'zone=eu'");
+    assertThat(r.err()).contains("expected fleet, workflow=NAME or agent=AGENT_ID, got 'zone=eu'");
   }
 }
