@@ -267,6 +267,11 @@ public record CollectorConfig(
    * the file's directory. {@code dataDirFallback} is used when the file names no data_dir.
    */
   public static CollectorConfig load(Path file) throws ConfigException {
+    return load(file, System.getenv());
+  }
+
+  /** As {@link #load(Path)}, with {@code ${env:NAME}} values taken from {@code env}. */
+  public static CollectorConfig load(Path file, Map<String, String> env) throws ConfigException {
     String name = file.getFileName().toString();
     JsonNode root;
     try {
@@ -276,6 +281,11 @@ public record CollectorConfig(
     }
     if (root == null || root.isMissingNode() || root.isNull()) {
       root = new ObjectMapper().createObjectNode();
+    }
+    try {
+      dev.lockstep.golden.ConfigVariables.expand(root, env);
+    } catch (dev.lockstep.golden.ConfigVariables.UnsetVariableException e) {
+      throw new ConfigException(name + ": " + e.getMessage());
     }
     return new Reader(name, file.toAbsolutePath().getParent()).read(root);
   }
