@@ -103,6 +103,10 @@ public final class Agent implements AutoCloseable {
 
     metrics = new AgentMetrics();
     closeables.push(metrics);
+    if (!config.collector().insecure()) {
+      dev.lockstep.security.CertificateExpiry.register(metrics.registry(), config.collector().caFile(),
+          config.collector().certFile());
+    }
     metricsPort = metrics.serve(config.metrics().bind(), config.metrics().port());
 
     spool = Spool.open(config.spool().dir(), config.spool().capBytes(), metrics, clock);

@@ -40,7 +40,7 @@ class DeployFilesTest {
     assumeTrue(onPath("promtool"), "promtool not installed (Debian package prometheus)");
     Run rules = run(DEPLOY.resolve("prometheus"), "promtool", "check", "rules", "lockstep-rules.yml");
     assertThat(rules.exitCode()).as(rules.output()).isZero();
-    assertThat(rules.output()).contains("SUCCESS: 8 rules found");
+    assertThat(rules.output()).contains("SUCCESS: 9 rules found");
     Run config = run(DEPLOY.resolve("prometheus"), "promtool", "check", "config", "prometheus.yml");
     assertThat(config.exitCode()).as(config.output()).isZero();
   }
@@ -52,7 +52,7 @@ class DeployFilesTest {
     var m = java.util.regex.Pattern.compile("lockstep_[a-z_]+").matcher(rules);
     while (m.find()) names.add(m.group());
     assertThat(names).isNotEmpty();
-    String sources = sourcesOf("agent") + sourcesOf("collector");
+    String sources = sourcesOf("agent") + sourcesOf("collector") + sourcesOf("security");
     for (String name : names) {
       String base = name.replaceAll("_total$", "").replaceAll("_bucket$", "");
       boolean defined = sources.contains("\"" + base + "\"") || sources.contains("\"" + base + "_total\"");

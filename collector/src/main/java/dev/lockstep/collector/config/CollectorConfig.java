@@ -51,8 +51,13 @@ public record CollectorConfig(
    * CN is the caller's identity and its OU the role (agent, operator, viewer), see
    * security/README.md. Null fields = not configured.
    */
-  public record Tls(Path ca, Path cert, Path key) {
+  public record Tls(Path ca, Path cert, Path key, Path crl) {
     public static final Tls NONE = new Tls(null, null, null);
+
+    /** Without a revocation list. */
+    public Tls(Path ca, Path cert, Path key) {
+      this(ca, cert, key, null);
+    }
 
     /** Whether all three files are set. */
     public boolean complete() {
@@ -570,7 +575,7 @@ public record CollectorConfig(
       }
       if (root.has("tls")) {
         JsonNode t = root.get("tls");
-        known(t, "tls", Set.of("ca", "cert", "key"));
+        known(t, "tls", Set.of("ca", "cert", "key", "crl"));
         for (String k : List.of("ca", "cert", "key")) {
           if (!t.has(k)) throw error("tls." + k, "is required (tls needs ca, cert and key)");
         }
@@ -579,7 +584,8 @@ public record CollectorConfig(
         Path ca = baseDir.resolve(text(t.get("ca"), "tls.ca"));
         Path cert = baseDir.resolve(text(t.get("cert"), "tls.cert"));
         Path key = baseDir.resolve(text(t.get("key"), "tls.key"));
-        c = c.withTls(new Tls(ca, cert, key));
+        Path crl = t.has("crl") ? baseDir.resolve(text(t.get("crl"), "tls.crl")) : null;
+        c = c.withTls(new Tls(ca, cert, key, crl));
       }
       if (root.has("agents")) {
         JsonNode s = root.get("agents");

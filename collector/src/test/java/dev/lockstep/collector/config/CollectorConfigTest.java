@@ -43,6 +43,7 @@ class CollectorConfigTest {
     assertThat(c.tls().ca()).isEqualTo(Path.of("/etc/lockstep/ca.pem"));
     assertThat(c.tls().cert()).isEqualTo(Path.of("/etc/lockstep/collector.pem"));
     assertThat(c.tls().key()).isEqualTo(Path.of("/etc/lockstep/collector-key.pem"));
+    assertThat(c.tls().crl()).isEqualTo(Path.of("/etc/lockstep/crl.pem"));
     assertThat(c.limits()).isEqualTo(CollectorConfig.Limits.DEFAULT);
   }
 
