@@ -1,4 +1,4 @@
-package dev.lockstep.cli.deploy;
+package dev.lockstep.dist;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
