@@ -1,4 +1,4 @@
-# Build the distribution first: ./mvnw -B -Pdist package
+# Build the distribution first: ./mvnw -B package (dist/target/lockstep-<version>/...)
 FROM eclipse-temurin:17-jre
 RUN useradd --system --uid 10001 --home /var/lib/lockstep lockstep && mkdir -p /var/lib/lockstep && chown lockstep /var/lib/lockstep
 COPY dist/target/lockstep-0.1.0-SNAPSHOT/lockstep-0.1.0-SNAPSHOT/ /opt/lockstep/

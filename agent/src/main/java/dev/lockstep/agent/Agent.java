@@ -116,6 +116,10 @@ public final class Agent implements AutoCloseable {
         this::notice, progress);
     closeables.push(stop);
 
+    if (!config.collector().insecure()) {
+      dev.lockstep.security.CertificateExpiry.register(metrics.registry(), config.collector().caFile(),
+          config.collector().certFile());
+    }
     metricsPort = metrics.serve(config.metrics().bind(), config.metrics().port());
 
     Spool opened = Spool.open(config.spool().dir(), config.spool().capBytes(), metrics, clock);

@@ -9,10 +9,12 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "certs",
     description = {
-      "Creates a CA and certificates for a small fleet (CN = identity, OU = role).",
+      "Creates a CA and certificates for a small fleet (CN = identity, OU = role), renews and revokes them.",
       "",
-      "Example:",
-      "  lockstep certs init --dir /etc/lockstep/certs --agents worker-1,worker-2 --operators alice --viewers bob"
+      "Examples:",
+      "  lockstep certs init --dir /etc/lockstep/certs --agents worker-1,worker-2 --operators alice --viewers bob",
+      "  lockstep certs renew --dir /etc/lockstep/certs worker-1",
+      "  lockstep certs revoke --dir /etc/lockstep/certs worker-2    # then copy crl.pem to the collector"
     })
 final class CertsCommand implements Callable<Integer> {
   @Spec CommandSpec spec;

@@ -4,6 +4,8 @@ import dev.lockstep.cli.demo.DemoCommand;
 import dev.lockstep.cli.fleet.FleetCommands;
 import dev.lockstep.cli.offline.OfflineCommands;
 import dev.lockstep.security.CertsInitCommand;
+import dev.lockstep.security.CertsRenewCommand;
+import dev.lockstep.security.CertsRevokeCommand;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import picocli.CommandLine;
@@ -18,7 +20,7 @@ import picocli.CommandLine.Option;
 @Command(
     name = "lockstep",
     mixinStandardHelpOptions = true,
-    version = "lockstep 0.1.0",
+    versionProvider = Main.Version.class,
     header = "Operate a Lockstep shadow-validation fleet.",
     description = {
       "Offline tools work on golden files directly (no collector needed): diff, hash, summary,"
@@ -49,6 +51,14 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
   boolean debug;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  /** {@code lockstep --version}: the same version as {@code lockstep version}. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {"lockstep " + VersionCommand.version()};
+    }
+  }
 
   public static void main(String[] args) {
     System.exit(run(args));
@@ -107,7 +117,9 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
       FleetCommands.addTo(cl, args);
     }
     cl.addSubcommand("demo", new DemoCommand());
-    cl.addSubcommand("certs", new CommandLine(new CertsCommand()).addSubcommand("init", new CertsInitCommand()));
+    cl.addSubcommand("certs", new CommandLine(new CertsCommand()).addSubcommand("init", new CertsInitCommand())
+        .addSubcommand("renew", new CertsRenewCommand()).addSubcommand("revoke", new CertsRevokeCommand()));
+    cl.addSubcommand("version", new VersionCommand());
     return cl;
   }
 

@@ -24,8 +24,10 @@ import dev.lockstep.collector.store.AuditLog;
 import dev.lockstep.collector.store.RocksRunStateStore;
 import dev.lockstep.collector.store.Store;
 import dev.lockstep.security.Authorizer;
+import dev.lockstep.security.CertificateExpiry;
 import dev.lockstep.security.IdentityInterceptor;
 import dev.lockstep.security.RefusalRateLimit;
+import dev.lockstep.security.RevocationList;
 import dev.lockstep.security.SecuritySetupException;
 import dev.lockstep.security.Tls;
 import dev.lockstep.security.TlsFiles;
@@ -194,12 +196,15 @@ public final class Collector implements AutoCloseable {
           Executors.newSingleThreadScheduledExecutor(named("lockstep-tls-reload"));
       closers.push(() -> shutdown(reloader));
       try {
+        RevocationList crl = config.tls().crl() == null ? RevocationList.NONE
+            : RevocationList.load(config.tls().crl(), config.tls().ca());
         credentials = Tls.serverCredentials(
-            new TlsFiles(config.tls().ca(), config.tls().cert(), config.tls().key()),
+            new TlsFiles(config.tls().ca(), config.tls().cert(), config.tls().key()), crl,
             reloader, Duration.ofMinutes(1), auditSink, clock);
       } catch (SecuritySetupException e) {
         throw new IOException(e.getMessage(), e);
       }
+      CertificateExpiry.register(metrics.registry(), config.tls().ca(), config.tls().cert());
       identities = IdentityInterceptor.mtls(auditSink, clock);
     }
     health = new HealthStatusManager();

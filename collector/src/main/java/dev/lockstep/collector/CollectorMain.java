@@ -75,6 +75,11 @@ public final class CollectorMain implements Callable<Integer> {
       description = "the collector's private key (PEM)")
   Path tlsKey;
 
+  @Option(names = "--crl", paramLabel = "FILE",
+      description = "certificate revocation list (PEM/DER, e.g. crl.pem from lockstep certs revoke);"
+          + " revoked client certificates are refused and audited; re-read every minute")
+  Path tlsCrl;
+
   @Option(names = "--max-agent-streams", paramLabel = "N",
       description = "most concurrent agent streams (default 5000)")
   Integer maxStreams;
@@ -130,7 +135,11 @@ public final class CollectorMain implements Callable<Integer> {
       c = c.withTls(new CollectorConfig.Tls(
           tlsCa != null ? tlsCa.toAbsolutePath() : c.tls().ca(),
           tlsCert != null ? tlsCert.toAbsolutePath() : c.tls().cert(),
-          tlsKey != null ? tlsKey.toAbsolutePath() : c.tls().key()));
+          tlsKey != null ? tlsKey.toAbsolutePath() : c.tls().key(), c.tls().crl()));
+    }
+    if (tlsCrl != null) {
+      c = c.withTls(new CollectorConfig.Tls(c.tls().ca(), c.tls().cert(), c.tls().key(),
+          tlsCrl.toAbsolutePath()));
     }
     if (maxStreams != null || maxEventsPerSecond != null) {
       int streams = maxStreams != null ? maxStreams : c.limits().maxStreams();

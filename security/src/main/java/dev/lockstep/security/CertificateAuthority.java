@@ -9,19 +9,24 @@ import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
+import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Date;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
 import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.CRLNumber;
+import org.bouncycastle.asn1.x509.CRLReason;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.GeneralName;
@@ -29,7 +34,9 @@ import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.cert.CertIOException;
+import org.bouncycastle.cert.X509v2CRLBuilder;
 import org.bouncycastle.cert.X509v3CertificateBuilder;
+import org.bouncycastle.cert.jcajce.JcaX509CRLConverter;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
@@ -135,6 +142,55 @@ public final class CertificateAuthority {
     } catch (GeneralSecurityException | CertIOException e) {
       throw new IllegalStateException("issuing a certificate for " + name + " failed", e);
     }
+  }
+
+  /**
+   * A CRL signed by this CA that revokes {@code revoked} (serial number to revocation time), issued
+   * now and announcing its next update after {@code nextUpdateIn}.
+   */
+  public X509CRL revocationList(Map<BigInteger, Instant> revoked, Duration nextUpdateIn) {
+    Instant now = clock.instant();
+    X509v2CRLBuilder builder = new X509v2CRLBuilder(
+        X500Name.getInstance(certificate.getSubjectX500Principal().getEncoded()), Date.from(now));
+    builder.setNextUpdate(Date.from(now.plus(nextUpdateIn)));
+    revoked.forEach((serial, at) ->
+        builder.addCRLEntry(serial, Date.from(at), CRLReason.keyCompromise));
+    try {
+      builder.addExtension(Extension.cRLNumber, false,
+          new CRLNumber(BigInteger.valueOf(now.toEpochMilli())));
+      builder.addExtension(Extension.authorityKeyIdentifier, false,
+          new JcaX509ExtensionUtils().createAuthorityKeyIdentifier(certificate));
+      ContentSigner signer = new JcaContentSignerBuilder(SIGNATURE).build(privateKey);
+      return new JcaX509CRLConverter().getCRL(builder.build(signer));
+    } catch (GeneralSecurityException | CertIOException | OperatorCreationException e) {
+      throw new IllegalStateException("signing a CRL failed", e);
+    }
+  }
+
+  /**
+   * The DNS and IP subject alternative names of {@code certificate} that {@link #issue} does not
+   * add anyway (localhost and loopback addresses), so a renewal names the same hosts.
+   */
+  static List<String> hostNames(X509Certificate certificate) {
+    List<String> hosts = new ArrayList<>();
+    try {
+      Collection<List<?>> names = certificate.getSubjectAlternativeNames();
+      if (names != null) {
+        for (List<?> name : names) {
+          int type = (Integer) name.get(0);
+          String host = String.valueOf(name.get(1));
+          boolean always = type == GeneralName.iPAddress
+              ? InetAddress.getByName(host).isLoopbackAddress() : host.equals("localhost");
+          if ((type == GeneralName.dNSName || type == GeneralName.iPAddress) && !always) {
+            hosts.add(host);
+          }
+        }
+      }
+    } catch (java.security.cert.CertificateParsingException | IOException e) {
+      throw new IllegalStateException("unreadable subject alternative names in "
+          + certificate.getSubjectX500Principal().getName(), e);
+    }
+    return hosts;
   }
 
   /** Writes {@code ca.pem} (0644) and {@code ca-key.pem} (0600) atomically. */

@@ -24,6 +24,7 @@ import java.util.regex.Pattern;
  * collector-key.pem  (0600, PKCS#8)
  * NAME.pem           one per agent id / operator / viewer, CN=NAME, OU=role
  * NAME-key.pem       (0600, PKCS#8)
+ * crl.pem            the CA's revocation list, empty until lockstep certs revoke (0644)
  * </pre>
  *
  * If {@code ca.pem} and {@code ca-key.pem} exist they are reused, so running it again adds or
@@ -136,6 +137,7 @@ public final class CertsInit {
       for (String name : viewers) {
         issued.add(issue(ca, dir, name, Role.VIEWER, List.of(), validity));
       }
+      CertsDirectory.ensureCrl(dir, ca);
       return new Result(dir, caCert, caKey, created, issued);
     } catch (IOException e) {
       throw new SecuritySetupException("cannot write to " + dir + ": " + e.getMessage(), e);

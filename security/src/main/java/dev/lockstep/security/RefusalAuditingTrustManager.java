@@ -8,19 +8,23 @@ import javax.net.ssl.SSLEngine;
 import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
- * A server-side trust manager that delegates every decision and audits each client certificate
- * the delegate refuses (unknown CA, expired, wrong key usage). Without it a refused handshake
- * leaves no trace on the server: the connection dies before any gRPC call exists.
+ * A server-side trust manager that delegates the chain decision, then refuses a client
+ * certificate its {@link RevocationList} names, and audits each client certificate refused
+ * (unknown CA, expired, wrong key usage, revoked). Without it a refused handshake leaves no trace
+ * on the server: the connection dies before any gRPC call exists.
  */
 final class RefusalAuditingTrustManager extends X509ExtendedTrustManager {
   private static final System.Logger LOG = System.getLogger(RefusalAuditingTrustManager.class.getName());
 
   private final X509ExtendedTrustManager delegate;
+  private final RevocationList revocations;
   private final AuditSink audit;
   private final Clock clock;
 
-  RefusalAuditingTrustManager(X509ExtendedTrustManager delegate, AuditSink audit, Clock clock) {
+  RefusalAuditingTrustManager(X509ExtendedTrustManager delegate, RevocationList revocations,
+      AuditSink audit, Clock clock) {
     this.delegate = delegate;
+    this.revocations = revocations;
     this.audit = audit;
     this.clock = clock;
   }
@@ -30,6 +34,7 @@ final class RefusalAuditingTrustManager extends X509ExtendedTrustManager {
       throws CertificateException {
     try {
       delegate.checkClientTrusted(chain, authType, engine);
+      checkRevoked(chain);
     } catch (CertificateException | RuntimeException e) {
       refused(chain, engine == null ? null : engine.getPeerHost(),
           engine == null ? -1 : engine.getPeerPort(), e);
@@ -42,6 +47,7 @@ final class RefusalAuditingTrustManager extends X509ExtendedTrustManager {
       throws CertificateException {
     try {
       delegate.checkClientTrusted(chain, authType, socket);
+      checkRevoked(chain);
     } catch (CertificateException | RuntimeException e) {
       refused(chain, socket == null ? null : socket.getInetAddress().getHostAddress(),
           socket == null ? -1 : socket.getPort(), e);
@@ -52,6 +58,13 @@ final class RefusalAuditingTrustManager extends X509ExtendedTrustManager {
   @Override
   public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
     delegate.checkClientTrusted(chain, authType);
+    checkRevoked(chain);
+  }
+
+  private void checkRevoked(X509Certificate[] chain) throws CertificateException {
+    for (X509Certificate certificate : chain) {
+      revocations.check(certificate);
+    }
   }
 
   @Override

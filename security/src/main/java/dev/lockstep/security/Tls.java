@@ -49,10 +49,22 @@ public final class Tls {
   public static ServerCredentials serverCredentials(TlsFiles files,
       ScheduledExecutorService reloader, Duration reloadEvery, AuditSink refusals, Clock clock)
       throws SecuritySetupException {
+    return serverCredentials(files, RevocationList.NONE, reloader, reloadEvery, refusals, clock);
+  }
+
+  /**
+   * As {@link #serverCredentials(TlsFiles, ScheduledExecutorService, Duration, AuditSink, Clock)},
+   * and a client certificate listed in {@code revocations} (reloaded on {@code reloader} too) is
+   * refused during the handshake and audited like any other refused certificate.
+   */
+  public static ServerCredentials serverCredentials(TlsFiles files, RevocationList revocations,
+      ScheduledExecutorService reloader, Duration reloadEvery, AuditSink refusals, Clock clock)
+      throws SecuritySetupException {
     ReloadingCredentials credentials =
         ReloadingCredentials.load(files, Verification.CERTIFICATE_ONLY_VERIFICATION);
     credentials.reloadEvery(reloader, reloadEvery);
-    return server(credentials, refusals, clock);
+    revocations.reloadEvery(reloader, reloadEvery);
+    return server(credentials, revocations, refusals, clock);
   }
 
   /** Client credentials from {@code files}, loaded once (the CLI's short-lived channel). */
@@ -154,9 +166,15 @@ public final class Tls {
   }
 
   static ServerCredentials server(ReloadingCredentials credentials, AuditSink refusals, Clock clock) {
+    return server(credentials, RevocationList.NONE, refusals, clock);
+  }
+
+  static ServerCredentials server(ReloadingCredentials credentials, RevocationList revocations,
+      AuditSink refusals, Clock clock) {
     return TlsServerCredentials.newBuilder()
         .keyManager(credentials.keyManager)
-        .trustManager(new RefusalAuditingTrustManager(credentials.trustManager, refusals, clock))
+        .trustManager(new RefusalAuditingTrustManager(credentials.trustManager, revocations,
+            refusals, clock))
         .clientAuth(TlsServerCredentials.ClientAuth.REQUIRE)
         .build();
   }

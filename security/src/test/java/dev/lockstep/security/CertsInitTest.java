@@ -48,7 +48,7 @@ class CertsInitTest {
     try (var files = Files.list(dir)) {
       assertThat(files.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder(
           "ca.pem", "ca-key.pem", "collector.pem", "collector-key.pem", "h1.pem", "h1-key.pem",
-          "h2.pem", "h2-key.pem", "alice.pem", "alice-key.pem", "bob.pem", "bob-key.pem");
+          "h2.pem", "h2-key.pem", "alice.pem", "alice-key.pem", "bob.pem", "bob-key.pem", "crl.pem");
     }
     X509Certificate ca = certificate(result.caCert());
     for (CertsInit.Issued issued : result.issued()) {

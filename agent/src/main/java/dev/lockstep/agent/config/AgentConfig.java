@@ -173,9 +173,14 @@ public record AgentConfig(
         GoldenConfig.DEFAULT);
   }
 
-  /** Reads and validates an agent.yaml. */
+  /** Reads and validates an agent.yaml; {@code ${env:NAME}} values come from the environment. */
   public static AgentConfig load(Path file) throws ConfigException {
-    return ConfigFile.load(file);
+    return ConfigFile.load(file, System.getenv());
+  }
+
+  /** Reads and validates an agent.yaml with {@code ${env:NAME}} values taken from {@code env}. */
+  public static AgentConfig load(Path file, java.util.Map<String, String> env) throws ConfigException {
+    return ConfigFile.load(file, env);
   }
 
   /** Checks every key; throws with a message naming the first bad key. */

@@ -46,7 +46,7 @@ final class ConfigFile {
     this.file = file;
   }
 
-  static AgentConfig load(Path path) throws ConfigException {
+  static AgentConfig load(Path path, java.util.Map<String, String> env) throws ConfigException {
     String name = path.getFileName() == null ? path.toString() : path.getFileName().toString();
     JsonNode root;
     try {
@@ -62,6 +62,11 @@ final class ConfigFile {
     }
     if (!root.isObject()) {
       throw new ConfigException(name + ": the top level must be a mapping");
+    }
+    try {
+      dev.lockstep.golden.ConfigVariables.expand(root, env);
+    } catch (dev.lockstep.golden.ConfigVariables.UnsetVariableException e) {
+      throw new ConfigException(name + ": " + e.getMessage());
     }
     AgentConfig c = new ConfigFile(name).read(root);
     // Everything but the TLS requirement, which flags (--ca/--cert/--key, --insecure) may still

@@ -25,7 +25,7 @@ class AgentConfigTest {
   @Test
   void theDocumentedExampleLoads() throws Exception {
     Path example = Path.of("..", "deploy", "config", "agent.yaml");
-    AgentConfig c = AgentConfig.load(example);
+    AgentConfig c = AgentConfig.load(example, java.util.Map.of("LOCKSTEP_AGENT_ID", "worker-01"));
     assertThat(c.agentId()).isEqualTo("worker-01");
     assertThat(c.collector().target()).isEqualTo("collector.internal:7443");
     assertThat(c.collector().insecure()).isFalse();
@@ -45,7 +45,34 @@ class AgentConfigTest {
     assertThat(c.stop().hookOutputBytes()).isEqualTo(16 * 1024);
     assertThat(c.spool().capBytes()).isEqualTo(256L << 20);
     assertThat(c.labels()).containsEntry("workflows", "billing.reconcile,ledger.sync");
-    assertThat(c.metrics().port()).isEqualTo(9464);
+    assertThat(c.metrics().port()).isEqualTo(9465);
+  }
+
+  @Test
+  void theDocumentedExampleNeedsTheAgentIdFromTheEnvironment() {
+    assertThatThrownBy(() -> AgentConfig.load(Path.of("..", "deploy", "config", "agent.yaml"), java.util.Map.of()))
+        .hasMessage("agent.yaml: agent_id: environment variable LOCKSTEP_AGENT_ID is not set"
+            + " (in \"${env:LOCKSTEP_AGENT_ID}\"; write ${env:LOCKSTEP_AGENT_ID:-DEFAULT} for a default)");
+  }
+
+  @Test
+  void environmentVariablesFillValuesAndKeepTheirType() throws Exception {
+    AgentConfig c = AgentConfig.load(write("""
+        agent_id: ${env:ID}
+        state_dir: ${env:ROOT:-}/state
+        collector:
+          address: ${env:ADDR:-c:7443}
+          insecure: ${env:PLAIN:-true}
+        metrics:
+          port: ${env:PORT:-9465}
+        stop: {on_stop: 'notify "${LOCKSTEP_REASON}" $${env:X}'}
+        """), java.util.Map.of("ID", "w7", "ROOT", "/srv/trial", "PORT", "9999"));
+    assertThat(c.agentId()).isEqualTo("w7");
+    assertThat(c.stateDir()).isEqualTo(Path.of("/srv/trial/state"));
+    assertThat(c.collector().target()).isEqualTo("c:7443");
+    assertThat(c.collector().insecure()).isTrue();
+    assertThat(c.metrics().port()).isEqualTo(9999);
+    assertThat(c.stop().onStop()).isEqualTo("notify \"${LOCKSTEP_REASON}\" ${env:X}");
   }
 
   @Test

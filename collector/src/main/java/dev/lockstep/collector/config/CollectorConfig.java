@@ -51,8 +51,13 @@ public record CollectorConfig(
    * CN is the caller's identity and its OU the role (agent, operator, viewer), see
    * security/README.md. Null fields = not configured.
    */
-  public record Tls(Path ca, Path cert, Path key) {
+  public record Tls(Path ca, Path cert, Path key, Path crl) {
     public static final Tls NONE = new Tls(null, null, null);
+
+    /** Without a revocation list. */
+    public Tls(Path ca, Path cert, Path key) {
+      this(ca, cert, key, null);
+    }
 
     /** Whether all three files are set. */
     public boolean complete() {
@@ -272,6 +277,11 @@ public record CollectorConfig(
    * the file's directory. {@code dataDirFallback} is used when the file names no data_dir.
    */
   public static CollectorConfig load(Path file) throws ConfigException {
+    return load(file, System.getenv());
+  }
+
+  /** As {@link #load(Path)}, with {@code ${env:NAME}} values taken from {@code env}. */
+  public static CollectorConfig load(Path file, Map<String, String> env) throws ConfigException {
     String name = file.getFileName().toString();
     JsonNode root;
     try {
@@ -281,6 +291,11 @@ public record CollectorConfig(
     }
     if (root == null || root.isMissingNode() || root.isNull()) {
       root = new ObjectMapper().createObjectNode();
+    }
+    try {
+      dev.lockstep.golden.ConfigVariables.expand(root, env);
+    } catch (dev.lockstep.golden.ConfigVariables.UnsetVariableException e) {
+      throw new ConfigException(name + ": " + e.getMessage());
     }
     return new Reader(name, file.toAbsolutePath().getParent()).read(root);
   }
@@ -571,7 +586,7 @@ public record CollectorConfig(
       }
       if (root.has("tls")) {
         JsonNode t = root.get("tls");
-        known(t, "tls", Set.of("ca", "cert", "key"));
+        known(t, "tls", Set.of("ca", "cert", "key", "crl"));
         for (String k : List.of("ca", "cert", "key")) {
           if (!t.has(k)) throw error("tls." + k, "is required (tls needs ca, cert and key)");
         }
@@ -580,7 +595,8 @@ public record CollectorConfig(
         Path ca = baseDir.resolve(text(t.get("ca"), "tls.ca"));
         Path cert = baseDir.resolve(text(t.get("cert"), "tls.cert"));
         Path key = baseDir.resolve(text(t.get("key"), "tls.key"));
-        c = c.withTls(new Tls(ca, cert, key));
+        Path crl = t.has("crl") ? baseDir.resolve(text(t.get("crl"), "tls.crl")) : null;
+        c = c.withTls(new Tls(ca, cert, key, crl));
       }
       if (root.has("agents")) {
         JsonNode s = root.get("agents");

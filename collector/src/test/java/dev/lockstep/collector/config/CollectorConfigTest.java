@@ -24,22 +24,26 @@ class CollectorConfigTest {
   @Test
   void theDocumentedExampleLoads() throws Exception {
     Path example = Path.of("..", "deploy", "config", "collector.yaml");
-    CollectorConfig c = CollectorConfig.load(example);
+    CollectorConfig c = CollectorConfig.load(example, java.util.Map.of());
+    assertThat(c.listenHost()).isEqualTo("0.0.0.0");
     assertThat(c.listenPort()).isEqualTo(7443);
-    assertThat(c.dataDir()).isEqualTo(Path.of("/var/lib/lockstep-collector"));
+    assertThat(c.dataDir()).isEqualTo(Path.of("/var/lib/lockstep"));
+    assertThat(CollectorConfig.load(example, java.util.Map.of("LOCKSTEP_ROOT", "/srv/trial")).dataDir())
+        .isEqualTo(Path.of("/srv/trial/var/lib/lockstep"));
     assertThat(c.metricsPort()).isEqualTo(9464);
     assertThat(c.stopPolicy()).isEqualTo(CollectorConfig.StopPolicy.FLEET);
     assertThat(c.correlation().window()).isEqualTo(Duration.ofMinutes(5));
     assertThat(c.expectationFor("billing.reconcile").needed()).isEqualTo(3);
     assertThat(c.expectationFor("other").roles()).containsExactly("primary", "shadow");
-    assertThat(c.alerts().webhooks()).hasSize(1);
-    assertThat(c.alerts().alertmanager().toString()).isEqualTo("http://127.0.0.1:9093");
+    assertThat(c.alerts().webhooks()).as("alert sinks are examples, off as shipped").isEmpty();
+    assertThat(c.alerts().alertmanager()).isNull();
     assertThat(c.storage().syncWrites()).isTrue();
     assertThat(c.insecure()).isFalse();
     assertThat(c.tls().complete()).isTrue();
     assertThat(c.tls().ca()).isEqualTo(Path.of("/etc/lockstep/ca.pem"));
     assertThat(c.tls().cert()).isEqualTo(Path.of("/etc/lockstep/collector.pem"));
     assertThat(c.tls().key()).isEqualTo(Path.of("/etc/lockstep/collector-key.pem"));
+    assertThat(c.tls().crl()).isEqualTo(Path.of("/etc/lockstep/crl.pem"));
     assertThat(c.limits()).isEqualTo(CollectorConfig.Limits.DEFAULT);
   }
 
@@ -108,7 +112,8 @@ class CollectorConfigTest {
   @Test
   void theDocumentedGoldenSectionsOfAgentAndCollectorMatch() throws Exception {
     GoldenConfig collector = CollectorConfig.load(Path.of("..", "deploy", "config", "collector.yaml")).golden();
-    GoldenConfig agent = AgentConfig.load(Path.of("..", "deploy", "config", "agent.yaml")).goldenConfig();
+    GoldenConfig agent = AgentConfig.load(Path.of("..", "deploy", "config", "agent.yaml"),
+        java.util.Map.of("LOCKSTEP_AGENT_ID", "worker-01")).goldenConfig();
     assertThat(collector).isEqualTo(agent).isEqualTo(GoldenConfig.DEFAULT);
   }
 
