@@ -114,4 +114,58 @@ class AgentCrashTest {
     assertThat(atKill).as("the kill happened mid-stream").isLessThan(total);
     assertThat(Files.readString(out)).contains("connected to");
   }
+
+  /**
+   * The agent's saved state is a resume; a new stop arrives and the agent is killed (SIGKILL)
+   * while that stop's on_stop hook runs; it restarts while the collector is unreachable. The stop
+   * must hold: the intent was on disk before the hook, and start-up re-applies it first thing.
+   */
+  @Test
+  void killNineInsideTheStopHookAfterAResumeRestartsStoppedWithoutACollector() throws Exception {
+    Path stopFile = root.resolve("run/EMERGENCY_STOP");
+    Path slow = root.resolve("slow");
+    Path inHook = root.resolve("in-hook");
+    Path config = root.resolve("agent.yaml");
+    Files.writeString(config, """
+        agent_id: hooked
+        state_dir: %s
+        collector:
+          address: %s
+          insecure: true
+          reconnect_initial: 100ms
+          reconnect_max: 400ms
+        stop:
+          file: %s
+          on_stop: "if [ -f %s ]; then touch %s; sleep 60; fi"
+          hook_timeout: 5m
+        """.formatted(root.resolve("state"), gateway.target(), stopFile, slow, inHook));
+    Path out = root.resolve("agent.out");
+    child = startAgent(config, out);
+    Eventually.await("connected", Duration.ofSeconds(30), () -> !gateway.hellos().isEmpty());
+    var first = gateway.setStop(dev.lockstep.proto.v1.StopMode.STOPPED, "INC-1", "first");
+    Eventually.await("first stop acked", Duration.ofSeconds(30), () -> gateway.stopAcks().stream()
+        .anyMatch(a -> a.getGeneration() == first.getGeneration()));
+    var resume = gateway.setStop(dev.lockstep.proto.v1.StopMode.RUNNING, "", "fixed");
+    Eventually.await("resume acked", Duration.ofSeconds(30), () -> gateway.stopAcks().stream()
+        .anyMatch(a -> a.getGeneration() == resume.getGeneration()));
+    assertThat(stopFile).doesNotExist();
+    Files.writeString(slow, "");
+    var second = gateway.setStop(dev.lockstep.proto.v1.StopMode.STOPPED, "INC-2", "not fixed after all");
+    Eventually.await("inside the new stop's hook", Duration.ofSeconds(30), () -> Files.exists(inHook));
+    child.destroyForcibly().waitFor(); // SIGKILL inside on_stop
+    gateway.stop(); // the collector is unreachable from now on
+    Files.delete(slow);
+    child = startAgent(config, out);
+    Eventually.await("restarted", Duration.ofSeconds(30), () -> {
+      try {
+        return Files.readString(out).lines().filter(l -> l.contains("started (state")).count() == 2;
+      } catch (java.io.IOException e) {
+        return false;
+      }
+    });
+    assertThat(stopFile).as("the new stop survived the kill and the restart").exists();
+    Eventually.holdsFor("stays stopped without a collector", Duration.ofSeconds(2), () -> Files.exists(stopFile));
+    String content = Files.readString(stopFile);
+    assertThat(content).contains("\"generation\" : " + second.getGeneration()).contains("INC-2");
+  }
 }
