@@ -143,6 +143,12 @@ public final class Collector implements AutoCloseable {
       public void failed(String what, Throwable t) {
         metrics.internalErrors.labelValues(what).inc();
       }
+
+      @Override
+      public void spilled(boolean on) {
+        progress.accept(on ? "core behind ingest: routine events are read back from the store"
+            + " (decisive ones and stops are not affected)" : "core caught up with ingest");
+      }
     }, CORE_QUEUE_EVENTS);
     closers.push(host);
     fleet = new Fleet(config, clock, host, state, store, agents, evidence, audit, watch);
@@ -169,6 +175,9 @@ public final class Collector implements AutoCloseable {
     bridge.attach(gateway);
     effects.attach(gateway, new Pins(incidents, runs, gateway, background), diffWorker, evidence);
     fleet.attach(gateway, alerts);
+    host.warmUp();
+    dev.lockstep.collector.alert.Alerts.warmUp(dev.lockstep.proto.v1.Incident.newBuilder()
+        .setId("INC-000000").setTitle("warm-up").build());
     try {
       int replayed = host.replay();
       if (replayed > 0) progress.accept("re-processed " + replayed + " stored events not yet processed");
@@ -233,7 +242,8 @@ public final class Collector implements AutoCloseable {
 
     metrics.bindStreams(gateway::connected);
     metrics.bindOrdersActive(() -> state.activeOrders().size());
-    metrics.bindCoreQueue(() -> host.depth()[1], () -> host.depth()[0]);
+    metrics.bindCoreLag(host::lagMillis);
+    metrics.bindCoreQueue(() -> host.depth()[1], () -> host.depth()[2], () -> host.depth()[0]);
     metrics.bindOutboxDepth(alerts::depth);
     metrics.bindPendingRuns(() -> runs.pending().size());
     metrics.bindIncidents(incidents::counts);
@@ -258,8 +268,13 @@ public final class Collector implements AutoCloseable {
     background.scheduleWithFixedDelay(guard(host::checkpoint, "checkpoint"), 1000, 1000,
         TimeUnit.MILLISECONDS);
     background.scheduleWithFixedDelay(guard(fleet::refreshAlerts, "alert refresh"), 1, 1, TimeUnit.HOURS);
-    background.scheduleWithFixedDelay(guard(fleet::retain, "retention"), 60_000,
-        Duration.ofHours(1).toMillis(), TimeUnit.MILLISECONDS);
+    long retainMillis = config.retention().interval().toMillis();
+    background.scheduleWithFixedDelay(guard(() -> {
+      long t0 = System.nanoTime();
+      fleet.retain();
+      metrics.retentionPasses.inc();
+      metrics.retentionSeconds.observe((System.nanoTime() - t0) / 1e9);
+    }, "retention"), Math.min(60_000, retainMillis), retainMillis, TimeUnit.MILLISECONDS);
     progress.accept("listening on " + config.listenHost() + ":" + port() + " ("
         + (config.insecure() ? "PLAINTEXT, --insecure" : "mTLS") + ", data dir "
         + config.dataDir() + ", stop policy " + config.stopPolicy().name().toLowerCase()
@@ -278,7 +293,7 @@ public final class Collector implements AutoCloseable {
   }
 
   /** Event batches' events the core queue holds before streams wait (backpressure). */
-  static final int CORE_QUEUE_EVENTS = 50_000;
+  static final int CORE_QUEUE_EVENTS = 20_000;
 
   static CoreConfig coreConfig(CollectorConfig config) {
     Map<String, CorrelationPolicy.Expected> per = new LinkedHashMap<>();

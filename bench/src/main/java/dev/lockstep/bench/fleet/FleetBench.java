@@ -7,6 +7,10 @@ import dev.lockstep.proto.v1.HealthSample;
 import dev.lockstep.proto.v1.OperatorGrpc;
 import dev.lockstep.proto.v1.StatusRequest;
 import dev.lockstep.proto.v1.StopStatusRequest;
+import dev.lockstep.security.CertsInit;
+import dev.lockstep.security.Tls;
+import io.grpc.ChannelCredentials;
+import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
@@ -24,10 +28,12 @@ import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteOptions;
 
 /**
- * {@code bench/run fleet}: N simulated agents, each on its own gRPC connection over loopback,
- * against a real collector process. Measures durable ingest, then the time from a mismatching
- * golden event to every agent's StopAck; in the same run a no-op gRPC sink and raw RocksDB batched
- * writes for comparison. Prints readable lines and ends with one JSON line.
+ * {@code bench/run fleet}: N simulated agents, each on its own mTLS gRPC connection (its own
+ * certificate) over loopback, against a real collector process. Measures durable ingest, then the
+ * time from a mismatching golden event to every agent's StopAck: idle (nothing else going on),
+ * and loaded (full ingest, retention passes every 2 s and evidence uploads in flight while the
+ * stop is issued); in the same run a no-op gRPC sink and raw RocksDB batched writes for
+ * comparison. Prints readable lines and ends with one JSON line.
  */
 public final class FleetBench {
   private static final int BATCH = 500;
@@ -45,34 +51,54 @@ public final class FleetBench {
       }
     }
     Path work = Files.createTempDirectory("lockstep-bench-fleet-");
-    say("fleet benchmark: %d agents, %d s per phase, workspace %s", agents, seconds, work);
+    say("fleet benchmark: %d agents, %d s per phase, mTLS, workspace %s", agents, seconds, work);
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < agents; i++) ids.add(String.format("sim-%04d", i));
+    long t0 = System.nanoTime();
+    CertsInit.Result certs = CertsInit.run(work.resolve("certs"), ids, List.of("bench"), List.of(),
+        List.of("127.0.0.1", "localhost"), java.time.Duration.ofDays(1));
+    say("issued %d certificates in %.1f s", agents + 2, (System.nanoTime() - t0) / 1e9);
 
     double noop;
     try (NoopSink sink = new NoopSink()) {
-      noop = ingest("no-op gRPC sink", "127.0.0.1:" + sink.port(), agents, seconds, null).eventsPerSecond;
+      noop = ingest("no-op gRPC sink (plaintext)", "127.0.0.1:" + sink.port(), ids, seconds, null,
+          id -> InsecureChannelCredentials.create()).eventsPerSecond;
     }
     // The collector fsyncs each ingested batch before it acks (Store: syncWrites), so the fair
     // baseline is synced batches; unsynced (WAL in the page cache) is printed for scale.
     double rocksUnsynced = rocksdbPuts(work.resolve("raw-rocksdb-nosync"), seconds, false);
     double rocks = rocksdbPuts(work.resolve("raw-rocksdb-sync"), seconds, true);
 
-    Process collector = startCollector(work);
+    Process collector = startCollector(work, certs, agents);
     try {
       String target = "127.0.0.1:" + Files.readString(work.resolve("collector.port")).trim();
-      say("collector process %d listening on %s", collector.pid(), target);
-      ManagedChannel opChannel = NettyChannelBuilder.forTarget(target).usePlaintext().build();
+      say("collector process %d listening on %s (mTLS)", collector.pid(), target);
+      ManagedChannel opChannel = NettyChannelBuilder.forTarget(target,
+          Tls.channelCredentials(certs.tlsFilesFor("bench"))).build();
       OperatorGrpc.OperatorBlockingStub operator = OperatorGrpc.newBlockingStub(opChannel);
       try {
-        Ingest result = ingest("collector (durable)", target, agents, seconds, operator);
+        Ingest result = ingest("collector (durable, mTLS)", target, ids, seconds, operator, id -> {
+          try {
+            return Tls.channelCredentials(certs.tlsFilesFor(id));
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        });
         long ingested = operator.getStatus(StatusRequest.getDefaultInstance()).getEventsIngested();
         say("collector reports %d events ingested (acked by the collector: %d)", ingested, result.acked);
         say("ratios: collector/no-op sink = %.2f, collector/raw RocksDB = %.2f",
             result.eventsPerSecond / noop, result.eventsPerSecond / rocks);
         System.out.println(String.format(Locale.ROOT,
-            "{\"agents\":%d,\"ingest_events_per_s\":%.0f,\"noop_sink_events_per_s\":%.0f,\"rocksdb_puts_per_s\":%.0f,\"rocksdb_unsynced_puts_per_s\":%.0f,"
-                + "\"stop_p50_ms\":%.1f,\"stop_p99_ms\":%.1f,\"stop_max_ms\":%.1f,\"stop_warm_p50_ms\":%.1f,\"stop_warm_p99_ms\":%.1f,\"stop_confirmed\":%d,\"lost\":%d,\"duplicated\":%d}",
+            "{\"agents\":%d,\"tls\":true,\"ingest_events_per_s\":%.0f,\"noop_sink_events_per_s\":%.0f,\"rocksdb_puts_per_s\":%.0f,\"rocksdb_unsynced_puts_per_s\":%.0f,"
+                + "\"stop_idle_p50_ms\":%.1f,\"stop_idle_p99_ms\":%.1f,\"stop_idle_max_ms\":%.1f,\"stop_warm_p50_ms\":%.1f,\"stop_warm_p99_ms\":%.1f,"
+                + "\"stop_loaded_p50_ms\":%.1f,\"stop_loaded_p99_ms\":%.1f,\"stop_loaded_max_ms\":%.1f,\"loaded_ingest_events_per_s\":%.0f,\"loaded_evidence_bytes\":%d,\"loaded_retention_passes\":%.0f,"
+                + "\"stop_overload_p50_ms\":%.1f,\"stop_overload_p99_ms\":%.1f,\"overload_ingest_events_per_s\":%.0f,"
+                + "\"stop_confirmed\":%d,\"lost\":%d,\"duplicated\":%d}",
             agents, result.eventsPerSecond, noop, rocks, rocksUnsynced, result.stopP50, result.stopP99, result.stopMax,
-            result.warmP50, result.warmP99, result.stopConfirmed, result.lost, result.duplicated));
+            result.warmP50, result.warmP99, result.loadedP50, result.loadedP99, result.loadedMax,
+            result.loadedIngest, result.loadedEvidence, result.loadedRetention, result.overloadP50,
+            result.overloadP99, result.overloadIngest, result.stopConfirmed,
+            result.lost, result.duplicated));
       } finally {
         opChannel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
       }
@@ -93,6 +119,59 @@ public final class FleetBench {
     int stopConfirmed;
     double warmP50;
     double warmP99;
+    double loadedP50;
+    double loadedP99;
+    double loadedMax;
+    double loadedIngest;
+    long loadedEvidence;
+    double loadedRetention;
+    double overloadP50;
+    double overloadP99;
+    double overloadIngest;
+  }
+
+  private record Loaded(double p50, double p99, double max, double ingest, long evidence,
+      double retention) {}
+
+  /** One stop measured while every agent sends at {@code perAgentRate} (0: as fast as it can). */
+  private static Loaded loaded(OperatorGrpc.OperatorBlockingStub operator, List<SimAgent> sims,
+      int uploaders, double perAgentRate, String run, String label) throws Exception {
+    for (int i = 0; i < uploaders; i++) {
+      SimAgent u = sims.get(sims.size() - 1 - i);
+      u.evidenceOnCapture(48L << 20);
+      u.sendProcessDied();
+    }
+    java.util.concurrent.ScheduledExecutorService ticker =
+        java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+    try {
+      long ackedBefore = sims.stream().mapToLong(SimAgent::acked).sum();
+      long start = System.nanoTime();
+      for (SimAgent s : sims) s.startSending(perAgentRate);
+      if (perAgentRate > 0) {
+        ticker.scheduleAtFixedRate(() -> sims.forEach(SimAgent::tick), 10, 10, TimeUnit.MILLISECONDS);
+      }
+      if (uploaders > 0) await(() -> sims.stream().mapToLong(SimAgent::evidenceSent).sum() > (1L << 20), 30);
+      Thread.sleep(1_500); // let ingest and uploads run at their pace first
+      long evidenceBefore = sims.stream().mapToLong(SimAgent::evidenceSent).sum();
+      double[] lat = stopLatencies(sims, run);
+      long evidenceDuring = sims.stream().mapToLong(SimAgent::evidenceSent).sum() - evidenceBefore;
+      sims.forEach(SimAgent::stopSending);
+      ticker.shutdownNow();
+      await(() -> sims.stream().allMatch(s -> s.acked() == s.sentSeq()), 120);
+      double ingest = (sims.stream().mapToLong(SimAgent::acked).sum() - ackedBefore)
+          / ((System.nanoTime() - start) / 1e9);
+      double retention = metric(operator, "lockstep_retention_passes_total");
+      Loaded l = new Loaded(percentile(lat, 50), percentile(lat, 99), lat[lat.length - 1], ingest,
+          sims.stream().mapToLong(SimAgent::evidenceSent).sum(), retention);
+      say("stop (%s: %,.0f events/s ingest%s, %.1f MB of evidence sent while the stop was under way, %.0f retention passes so far): p50 %.1f ms, p99 %.1f ms, max %.1f ms",
+          label, ingest, perAgentRate > 0 ? String.format(Locale.ROOT, " (%.0f/s per agent)", perAgentRate) : " (unlimited)",
+          evidenceDuring / 1e6, retention, l.p50, l.p99, l.max);
+      awaitAllConfirmedStopped(operator, sims.size());
+      resume(operator, sims);
+      return l;
+    } finally {
+      ticker.shutdownNow();
+    }
   }
 
   /** Sends a mismatching pair for {@code runId}; per agent, ms from the second report to its StopAck. */
@@ -107,17 +186,19 @@ public final class FleetBench {
     return sims.stream().mapToDouble(s -> (s.stopAckNanos() - t0) / 1e6).sorted().toArray();
   }
 
-  private static Ingest ingest(String label, String target, int agents, int seconds,
-      OperatorGrpc.OperatorBlockingStub operator) throws Exception {
+  private static Ingest ingest(String label, String target, List<String> ids, int seconds,
+      OperatorGrpc.OperatorBlockingStub operator,
+      java.util.function.Function<String, ChannelCredentials> credentials) throws Exception {
+    int agents = ids.size();
     List<ManagedChannel> channels = new ArrayList<>();
     List<SimAgent> sims = new ArrayList<>();
     Ingest result = new Ingest();
     try {
       for (int i = 0; i < agents; i++) {
-        ManagedChannel channel = NettyChannelBuilder.forTarget(target).usePlaintext().directExecutor()
-            .maxInboundMessageSize(4 << 20).build();
+        ManagedChannel channel = NettyChannelBuilder.forTarget(target, credentials.apply(ids.get(i)))
+            .directExecutor().maxInboundMessageSize(4 << 20).build();
         channels.add(channel);
-        SimAgent sim = new SimAgent(String.format("sim-%04d", i), BATCH, WINDOW);
+        SimAgent sim = new SimAgent(ids.get(i), BATCH, WINDOW);
         sim.connect(channel, 0);
         sims.add(sim);
       }
@@ -145,25 +226,40 @@ public final class FleetBench {
 
       // Stop latency: a primary/shadow pair whose hashes differ, from two different agents. The
       // first mismatch of the collector's life runs cold code paths; after a resume a second one
-      // shows the warm path. Both are reported; the headline figures are the cold ones.
+      // shows the warm path. Nothing else is going on (idle).
       double[] cold = stopLatencies(sims, "bench-mismatch-0001");
       result.stopP50 = percentile(cold, 50);
       result.stopP99 = percentile(cold, 99);
       result.stopMax = cold[cold.length - 1];
-      await(() -> {
-        var st = operator.getStopStatus(StopStatusRequest.getDefaultInstance());
-        return st.getCovered() >= agents && st.getConfirmed() >= agents;
-      }, 30);
+      awaitAllConfirmedStopped(operator, agents);
       result.stopConfirmed = operator.getStopStatus(StopStatusRequest.getDefaultInstance()).getConfirmed();
-      say("stop (first mismatch, cold): mismatching golden event → StopAck from all %d agents: p50 %.1f ms, p99 %.1f ms, max %.1f ms; collector counts %d confirmed",
+      say("stop (idle, first mismatch, cold): mismatching golden event -> StopAck from all %d agents: p50 %.1f ms, p99 %.1f ms, max %.1f ms; collector counts %d confirmed",
           agents, result.stopP50, result.stopP99, result.stopMax, result.stopConfirmed);
-      operator.resumeStop(ResumeStopRequest.newBuilder().setReason("bench: resume").setAll(true).build());
-      await(() -> sims.stream().allMatch(s -> s.stopMode() == StopMode.RUNNING), 30);
-      sims.forEach(SimAgent::resetStopTiming);
+      resume(operator, sims);
       double[] warm = stopLatencies(sims, "bench-mismatch-0002");
       result.warmP50 = percentile(warm, 50);
       result.warmP99 = percentile(warm, 99);
-      say("stop (second mismatch, warm): p50 %.1f ms, p99 %.1f ms, max %.1f ms", result.warmP50, result.warmP99, warm[warm.length - 1]);
+      say("stop (idle, second mismatch, warm): p50 %.1f ms, p99 %.1f ms, max %.1f ms", result.warmP50, result.warmP99, warm[warm.length - 1]);
+      awaitAllConfirmedStopped(operator, agents);
+      resume(operator, sims);
+
+      // Loaded: busy ingest (60 % of the durable capacity measured above, spread over every
+      // agent), retention passes (every 2 s in this collector's config) and evidence uploads in
+      // flight when the stop is issued. Then the same with ingest unlimited (overload: more than
+      // the collector can take, so every agent's stream queues behind its own backlog).
+      int uploaders = Math.max(1, Math.min(20, agents / 10));
+      double rate = 0.6 * result.eventsPerSecond;
+      Loaded busy = loaded(operator, sims, uploaders, rate / agents, "bench-mismatch-0003", "loaded");
+      result.loadedP50 = busy.p50;
+      result.loadedP99 = busy.p99;
+      result.loadedMax = busy.max;
+      result.loadedIngest = busy.ingest;
+      result.loadedEvidence = busy.evidence;
+      result.loadedRetention = busy.retention;
+      Loaded over = loaded(operator, sims, 0, 0, "bench-mismatch-0004", "overload");
+      result.overloadP50 = over.p50;
+      result.overloadP99 = over.p99;
+      result.overloadIngest = over.ingest;
 
       // Exactly once: every agent reconnects claiming nothing acked; the collector must know
       // every acked seq (lost) and must not store a resent, already-acked event again (duplicated).
@@ -193,6 +289,40 @@ public final class FleetBench {
     }
   }
 
+  private static void awaitAllConfirmedStopped(OperatorGrpc.OperatorBlockingStub operator, int agents)
+      throws InterruptedException {
+    await(() -> {
+      var st = operator.getStopStatus(StopStatusRequest.getDefaultInstance());
+      return st.getCovered() >= agents && st.getConfirmed() >= agents;
+    }, 60);
+  }
+
+  private static void resume(OperatorGrpc.OperatorBlockingStub operator, List<SimAgent> sims)
+      throws InterruptedException {
+    operator.resumeStop(ResumeStopRequest.newBuilder().setReason("bench: resume").setAll(true).build());
+    await(() -> sims.stream().allMatch(s -> s.stopMode() == StopMode.RUNNING), 60);
+    sims.forEach(SimAgent::resetStopTiming);
+  }
+
+  /** A counter of the collector's /metrics (its port is in the workspace). */
+  private static double metric(OperatorGrpc.OperatorBlockingStub unused, String name) {
+    try {
+      String body = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+          java.net.URI.create("http://127.0.0.1:" + metricsPort + "/metrics")).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+      for (String l : body.split("\n")) {
+        if (l.startsWith(name + " ")) return Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1));
+      }
+    } catch (IOException e) {
+      return -1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return 0;
+  }
+
+  private static volatile int metricsPort;
+
   private static double rocksdbPuts(Path dir, int seconds, boolean sync) throws Exception {
     RocksDB.loadLibrary();
     Files.createDirectories(dir);
@@ -220,12 +350,30 @@ public final class FleetBench {
     return rate;
   }
 
-  private static Process startCollector(Path work) throws IOException, InterruptedException {
+  private static Process startCollector(Path work, CertsInit.Result certs, int agents)
+      throws IOException, InterruptedException {
+    metricsPort = freePort();
+    Path config = work.resolve("collector.yaml");
+    Files.writeString(config, """
+        listen: 127.0.0.1:0
+        data_dir: %s
+        metrics_port: %d
+        tls:
+          ca: %s
+          cert: %s
+          key: %s
+        stop:
+          policy: fleet
+        retention:
+          interval: 2s
+        agents:
+          max_streams: %d
+        """.formatted(work.resolve("collector-data"), metricsPort, certs.caCert(),
+        certs.tlsFilesFor("collector").cert(), certs.tlsFilesFor("collector").key(), agents + 100));
     List<String> command = new ArrayList<>(Arrays.asList(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-cp", System.getProperty("java.class.path"), "dev.lockstep.collector.CollectorMain",
-        "--insecure", "--listen", "127.0.0.1:0", "--port-file", work.resolve("collector.port").toString(),
-        "--data-dir", work.resolve("collector-data").toString(), "--metrics-port", "0", "--stop-policy", "fleet",
+        "--config", config.toString(), "--port-file", work.resolve("collector.port").toString(),
         // the benchmark measures ingest capacity, not the per-agent rate limit (default 20,000/s)
         "--max-events-per-second", "100000000"));
     Process p = new ProcessBuilder(command).redirectErrorStream(true)
@@ -238,6 +386,12 @@ public final class FleetBench {
       Thread.sleep(50); // polling for the port file
     }
     return p;
+  }
+
+  private static int freePort() throws IOException {
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      return s.getLocalPort();
+    }
   }
 
   private static void await(BooleanSupplier condition, int seconds) throws InterruptedException {

@@ -1,7 +1,10 @@
 package dev.lockstep.bench.fleet;
 
 import com.google.protobuf.Timestamp;
+import com.google.protobuf.ByteString;
 import dev.lockstep.proto.v1.AgentFrame;
+import dev.lockstep.proto.v1.CaptureRequest;
+import dev.lockstep.proto.v1.EvidenceChunk;
 import dev.lockstep.proto.v1.AgentGatewayGrpc;
 import dev.lockstep.proto.v1.CollectorFrame;
 import dev.lockstep.proto.v1.Event;
@@ -36,7 +39,20 @@ final class SimAgent implements ClientResponseObserver<AgentFrame, CollectorFram
   private volatile StopMode stopMode = StopMode.RUNNING;
   private final CountDownLatch done = new CountDownLatch(1);
   private volatile boolean sending;
+  private double rate;
+  private double tokens;
+  private long refilledNanos;
   private ClientCallStreamObserver<AgentFrame> requests;
+  // evidence: answers capture requests with this many bytes, in 256 KiB chunks, flow-controlled
+  private volatile long evidenceBytes;
+  private CaptureRequest capture;
+  private long captureOffset;
+  private final AtomicLong evidenceSent = new AtomicLong();
+  private static final byte[] CHUNK = new byte[256 * 1024];
+
+  static {
+    new java.util.Random(7).nextBytes(CHUNK);
+  }
 
   SimAgent(String id, int batchSize, int window) {
     this.id = id;
@@ -64,9 +80,49 @@ final class SimAgent implements ClientResponseObserver<AgentFrame, CollectorFram
     return welcome;
   }
 
+  /** Answer capture requests with {@code bytes} of evidence (0: ignore them). */
+  void evidenceOnCapture(long bytes) {
+    this.evidenceBytes = bytes;
+  }
+
+  long evidenceSent() {
+    return evidenceSent.get();
+  }
+
+  /** Reports its watched process gone (a P1 that makes the collector ask for its logs). */
+  synchronized void sendProcessDied() {
+    long seq = nextSeq.getAndIncrement();
+    requests.onNext(AgentFrame.newBuilder().setEvents(EventBatch.newBuilder()
+        .addEvents(Event.newBuilder().setSeq(seq).setObservedAt(now())
+            .setHealth(HealthSample.newBuilder().setProbe(HealthSample.Probe.PROCESS)
+                .setTarget("run_shadow_simulation").setLevel(HealthSample.Level.CRITICAL)
+                .setSummary("process run_shadow_simulation not running")))).build());
+  }
+
   void startSending() {
+    startSending(0);
+  }
+
+  /**
+   * Sends health batches: as fast as acks allow ({@code eventsPerSecond} 0), or at most that
+   * rate (call {@link #tick} often; it refills and sends).
+   */
+  synchronized void startSending(double eventsPerSecond) {
+    this.rate = eventsPerSecond;
+    this.tokens = batchSize;
+    this.refilledNanos = System.nanoTime();
     sending = true;
     pump();
+  }
+
+  /** Refills the rate limit's tokens and sends what they allow. */
+  synchronized void tick() {
+    if (rate > 0 && sending) {
+      long now = System.nanoTime();
+      tokens = Math.min(batchSize * 2.0, tokens + (now - refilledNanos) / 1e9 * rate);
+      refilledNanos = now;
+      pump();
+    }
   }
 
   void stopSending() {
@@ -117,7 +173,22 @@ final class SimAgent implements ClientResponseObserver<AgentFrame, CollectorFram
   }
 
   private synchronized void pump() {
-    while (sending && requests.isReady() && nextSeq.get() - 1 - ackedSeq.get() < (long) batchSize * window) {
+    while (capture != null && requests.isReady()) {
+      long left = Math.min(evidenceBytes, capture.getMaxBytes()) - captureOffset;
+      int n = (int) Math.max(0, Math.min(CHUNK.length, left));
+      boolean last = left <= CHUNK.length;
+      EvidenceChunk.Builder c = EvidenceChunk.newBuilder().setRequestId(capture.getRequestId())
+          .setIncidentId(capture.getIncidentId()).setName("logs/bench.log").setKind("log")
+          .setOffset(captureOffset).setData(ByteString.copyFrom(CHUNK, 0, n));
+      if (last) c.setLast(true).setTotalBytes(captureOffset + n).setDone(true);
+      requests.onNext(AgentFrame.newBuilder().setEvidence(c).build());
+      captureOffset += n;
+      evidenceSent.addAndGet(n);
+      if (last) capture = null;
+    }
+    while (sending && requests.isReady() && nextSeq.get() - 1 - ackedSeq.get() < (long) batchSize * window
+        && (rate <= 0 || tokens >= batchSize)) {
+      if (rate > 0) tokens -= batchSize;
       EventBatch.Builder batch = EventBatch.newBuilder();
       Timestamp now = now();
       for (int i = 0; i < batchSize; i++) {
@@ -143,8 +214,16 @@ final class SimAgent implements ClientResponseObserver<AgentFrame, CollectorFram
         pump();
       }
       case STOP -> answerStop(frame.getStop().getState().getGeneration(), frame.getStop().getState().getMode());
+      case CAPTURE -> capture(frame.getCapture());
       default -> { }
     }
+  }
+
+  private synchronized void capture(CaptureRequest c) {
+    if (evidenceBytes <= 0 || capture != null) return;
+    capture = c;
+    captureOffset = 0;
+    pump();
   }
 
   /** Enacts (instantly) and acks a desired state that differs from the last one; re-acks the same. */

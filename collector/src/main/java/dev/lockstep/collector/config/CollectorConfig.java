@@ -92,7 +92,14 @@ public record CollectorConfig(
 
   /** How long each kind of record is kept. Evidence and runs of open incidents are never deleted. */
   public record Retention(
-      Duration events, Duration runs, Duration evidence, Duration audit, Duration incidents) {}
+      Duration events, Duration runs, Duration evidence, Duration audit, Duration incidents,
+      Duration interval) {
+    /** With the default pass interval (1 h). */
+    public Retention(Duration events, Duration runs, Duration evidence, Duration audit,
+        Duration incidents) {
+      this(events, runs, evidence, audit, incidents, Duration.ofHours(1));
+    }
+  }
 
   /** Which replicas a run needs: named roles, or (when {@code count > 0}) any {@code count} roles. */
   public record Expectation(List<String> roles, int count) {
@@ -478,7 +485,7 @@ public record CollectorConfig(
       }
       if (root.has("retention")) {
         JsonNode r = root.get("retention");
-        known(r, "retention", Set.of("events", "runs", "evidence", "audit", "incidents"));
+        known(r, "retention", Set.of("events", "runs", "evidence", "audit", "incidents", "interval"));
         Retention d = c.retention();
         c = c.withRetention(new Retention(
             r.has("events") ? duration(r.get("events"), "retention.events") : d.events(),
@@ -486,7 +493,8 @@ public record CollectorConfig(
             r.has("evidence") ? duration(r.get("evidence"), "retention.evidence") : d.evidence(),
             r.has("audit") ? duration(r.get("audit"), "retention.audit") : d.audit(),
             r.has("incidents") ? duration(r.get("incidents"), "retention.incidents")
-                : d.incidents()));
+                : d.incidents(),
+            r.has("interval") ? duration(r.get("interval"), "retention.interval") : d.interval()));
       }
       if (root.has("correlation")) {
         JsonNode r = root.get("correlation");

@@ -39,8 +39,8 @@ public sealed interface Change {
 
   record DeleteCapture(String requestId) implements Change {}
 
-  /** The agent's events up to {@code seq} are processed. */
-  record Processed(String agentId, long seq) implements Change {}
+  /** The agent's events of {@code lane} up to {@code seq} are processed. */
+  record Processed(String agentId, Lane lane, long seq) implements Change {}
 
   /** Appends to the audit log. */
   record Audit(AuditEntry entry) implements Change {}

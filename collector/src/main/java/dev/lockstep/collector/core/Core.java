@@ -117,10 +117,10 @@ public final class Core {
   // ------------------------------------------------------------------ events
 
   private void events(Tx tx, Input.Events in) {
-    long processed = tx.processedSeq(in.agentId());
+    long processed = tx.processedSeq(in.agentId(), in.lane());
     long last = processed;
     for (Event e : in.events()) {
-      if (e.getSeq() <= last) continue;
+      if (e.getSeq() <= last || Lane.of(e) != in.lane()) continue;
       int sp = tx.savepoint();
       try {
         event(tx, in.agentId(), e);
@@ -130,7 +130,7 @@ public final class Core {
       }
       last = e.getSeq();
     }
-    if (last > processed) tx.processed(in.agentId(), last);
+    if (last > processed) tx.processed(in.agentId(), in.lane(), last);
   }
 
   /** An event the core failed on: counted as processed, raised loudly, never silently skipped. */

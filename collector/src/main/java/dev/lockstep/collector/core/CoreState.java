@@ -59,6 +59,6 @@ public interface CoreState {
   /** Capture requests of this incident. */
   Collection<CaptureRecord> capturesOf(String incidentId);
 
-  /** Highest seq of this agent's events the core has processed (0 when none). */
-  long processedSeq(String agentId);
+  /** Highest seq of this agent's events of {@code lane} the core has processed (0 when none). */
+  long processedSeq(String agentId, Lane lane);
 }

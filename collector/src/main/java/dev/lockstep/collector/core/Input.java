@@ -15,8 +15,12 @@ import java.util.Map;
  */
 public sealed interface Input {
 
-  /** One stored batch of one agent's events, in seq order (already durably stored and acked). */
-  record Events(String agentId, List<Event> events, long ingestedAtMillis) implements Input {
+  /**
+   * Stored events of one agent, all of one {@link Lane}, in seq order (already durably stored
+   * and acked).
+   */
+  record Events(String agentId, Lane lane, List<Event> events, long ingestedAtMillis)
+      implements Input {
     public Events {
       events = List.copyOf(events);
     }

@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.Deque;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -42,7 +41,7 @@ public final class Tx implements CoreState, RunStateStore {
   private final Map<String, Optional<ResumedOrder>> resumed = new LinkedHashMap<>();
   private final Map<String, AgentStopRecord> agentStops = new LinkedHashMap<>();
   private final Map<String, Optional<CaptureRecord>> captures = new LinkedHashMap<>();
-  private final Map<String, Long> processed = new LinkedHashMap<>();
+  private final Map<String, Long> processed = new LinkedHashMap<>(); // key: lane + "/" + agent
   private final List<Change> appends = new ArrayList<>();
   private final List<Effect> effects = new ArrayList<>();
   private final Deque<Runnable> undo = new ArrayDeque<>();
@@ -136,8 +135,8 @@ public final class Tx implements CoreState, RunStateStore {
     set(captures, requestId, Optional.empty());
   }
 
-  public void processed(String agentId, long seq) {
-    set(processed, agentId, seq);
+  public void processed(String agentId, Lane lane, long seq) {
+    set(processed, lane.name() + "/" + agentId, seq);
   }
 
   public void append(Change c) {
@@ -190,7 +189,10 @@ public final class Tx implements CoreState, RunStateStore {
     agentStops.values().forEach(r -> out.add(new Change.PutAgentStop(r)));
     captures.forEach((id, v) -> out.add(v.isPresent() ? new Change.PutCapture(v.get())
         : new Change.DeleteCapture(id)));
-    processed.forEach((a, s) -> out.add(new Change.Processed(a, s)));
+    processed.forEach((k, s) -> {
+      int slash = k.indexOf('/');
+      out.add(new Change.Processed(k.substring(slash + 1), Lane.valueOf(k.substring(0, slash)), s));
+    });
     out.addAll(appends);
     return out;
   }
@@ -365,13 +367,8 @@ public final class Tx implements CoreState, RunStateStore {
   }
 
   @Override
-  public long processedSeq(String agentId) {
-    Long v = processed.get(agentId);
-    return v != null ? v : base.processedSeq(agentId);
-  }
-
-  /** For hosts: whether this transaction wrote the agent's stop record. */
-  Map<String, AgentStopRecord> agentStopWrites() {
-    return new HashMap<>(agentStops);
+  public long processedSeq(String agentId, Lane lane) {
+    Long v = processed.get(lane.name() + "/" + agentId);
+    return v != null ? v : base.processedSeq(agentId, lane);
   }
 }

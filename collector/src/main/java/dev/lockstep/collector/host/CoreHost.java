@@ -3,6 +3,7 @@ package dev.lockstep.collector.host;
 import dev.lockstep.collector.core.Core;
 import dev.lockstep.collector.core.Effect;
 import dev.lockstep.collector.core.Input;
+import dev.lockstep.collector.core.Lane;
 import dev.lockstep.collector.core.Refusal;
 import dev.lockstep.collector.core.Tx;
 import dev.lockstep.collector.store.Store;
@@ -25,10 +26,15 @@ import java.util.function.Consumer;
  * then hands its effects to the effect runner.
  *
  * <p>Stops never wait behind other work: control inputs (operator calls, Hellos, acks, timers) go
- * ahead of event batches and are taken between any two batches; the events queue is bounded —
- * when it holds more than {@code capacityEvents}, the stream that added the batch is not asked
- * for its next frame until the queue drained (backpressure on ingest, not an unbounded queue).
- * Retention, evidence and diffs never run here.
+ * first, then DECISIVE events (golden reports, log lines reporting mismatches — what can stop the
+ * fleet), then ROUTINE ones, re-checked between any two transactions. Both events queues are
+ * bounded. The decisive one applies backpressure (the stream is not asked for its next frame
+ * until the queue drained). The routine one never does: routine events are already durable in
+ * the store, so when its queue is full the core stops queueing them in memory ("spills") and
+ * catches up by reading them back from the store in ingest order. Backpressure on routine events
+ * would make a stream's golden report wait behind that agent's own routine backlog (measured:
+ * seconds at 50 agents), which is exactly the wait a stop must never have. Retention, evidence
+ * and diffs never run here.
  */
 public final class CoreHost implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(CoreHost.class.getName());
@@ -44,6 +50,9 @@ public final class CoreHost implements AutoCloseable {
     void queueDepth(int controlItems, int events);
 
     void failed(String what, Throwable t);
+
+    /** Routine events started (true) or stopped (false) spilling to the store. */
+    default void spilled(boolean on) {}
   }
 
   private record Control(Input input, CompletableFuture<Object> result, Runnable task) {}
@@ -60,11 +69,18 @@ public final class CoreHost implements AutoCloseable {
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition work = lock.newCondition();
   private final ArrayDeque<Control> control = new ArrayDeque<>();
-  private final ArrayDeque<Events> events = new ArrayDeque<>();
-  private final ArrayDeque<Runnable> waitingForRoom = new ArrayDeque<>();
+  private final java.util.EnumMap<Lane, ArrayDeque<Events>> events = new java.util.EnumMap<>(Lane.class);
+  private final java.util.EnumMap<Lane, ArrayDeque<Runnable>> waitingForRoom =
+      new java.util.EnumMap<>(Lane.class);
+  private final int[] queued = new int[Lane.values().length];
   private final ConcurrentSkipListMap<Long, Integer> inFlight = new ConcurrentSkipListMap<>();
-  private int queuedEvents;
   private long eventsPausedUntilNanos;
+  // routine spill: events left in the store, read back from catchUpKey in ingest order
+  private boolean spilling;
+  private long spills;
+  private long spillFromMillis = Long.MAX_VALUE;
+  private byte[] catchUpKey;
+  private volatile long catchUpAtMillis;
   private boolean storeFailing;
   private Thread thread;
   private volatile boolean running;
@@ -78,6 +94,10 @@ public final class CoreHost implements AutoCloseable {
     this.effects = effects;
     this.monitor = monitor;
     this.capacityEvents = capacityEvents;
+    for (Lane l : Lane.values()) {
+      events.put(l, new ArrayDeque<>());
+      waitingForRoom.put(l, new ArrayDeque<>());
+    }
   }
 
   public StoreState state() {
@@ -133,17 +153,33 @@ public final class CoreHost implements AutoCloseable {
   }
 
   /**
-   * Queues a stored batch for processing (call it in the agent's seq order). {@code onRoom} runs
-   * now when the queue has room, otherwise once it drained: callers ask for the next frame there.
+   * Queues stored events of one lane for processing (call it in the agent's seq order).
+   * {@code onRoom} runs now when that lane's queue has room, otherwise once it drained: callers
+   * ask for the next frame there.
    */
   public void submitEvents(Input.Events in, Runnable onRoom) {
     boolean room;
+    int lane = in.lane().ordinal();
     lock.lock();
     try {
-      events.add(new Events(in));
-      queuedEvents += in.events().size();
-      room = queuedEvents <= capacityEvents;
-      if (!room) waitingForRoom.add(onRoom);
+      if (in.lane() == Lane.ROUTINE && (spilling || queued[lane] + in.events().size() > capacityEvents)) {
+        // Durable already: leave it in the store and read it back when the core catches up.
+        if (!spilling) {
+          spilling = true;
+          catchUpKey = null;
+          spillFromMillis = in.ingestedAtMillis();
+          monitor.spilled(true);
+        }
+        spillFromMillis = Math.min(spillFromMillis, in.ingestedAtMillis());
+        spills++;
+        notStored(in.ingestedAtMillis()); // the spill floor keeps the checkpoint below it now
+        room = true;
+      } else {
+        events.get(in.lane()).add(new Events(in));
+        queued[lane] += in.events().size();
+        room = queued[lane] <= capacityEvents;
+        if (!room) waitingForRoom.get(in.lane()).add(onRoom);
+      }
       work.signal();
     } finally {
       lock.unlock();
@@ -151,14 +187,24 @@ public final class CoreHost implements AutoCloseable {
     if (room) onRoom.run();
   }
 
-  /** Items waiting now (control inputs, events). */
+  /** How far behind the store the core's routine processing is (0 when it is not). */
+  public long lagMillis() {
+    long at = catchUpAtMillis;
+    return at == 0 ? 0 : Math.max(0, clock.millis() - at);
+  }
+
+  /** Items waiting now: control inputs, decisive events, routine events. */
   public int[] depth() {
     lock.lock();
     try {
-      return new int[] {control.size(), queuedEvents};
+      return new int[] {control.size(), queued[Lane.DECISIVE.ordinal()], queued[Lane.ROUTINE.ordinal()]};
     } finally {
       lock.unlock();
     }
+  }
+
+  private boolean noEvents() {
+    return events.get(Lane.DECISIVE).isEmpty() && events.get(Lane.ROUTINE).isEmpty() && !spilling;
   }
 
   // ------------------------------------------------------------------ loop
@@ -168,10 +214,11 @@ public final class CoreHost implements AutoCloseable {
       List<Control> controls = new ArrayList<>();
       List<Events> batches = new ArrayList<>();
       List<Runnable> room = new ArrayList<>();
+      long catchUpSpills = -1;
       lock.lock();
       try {
-        while (running && control.isEmpty() && (events.isEmpty() || paused())) {
-          long waitNanos = events.isEmpty() ? TimeUnit.SECONDS.toNanos(1)
+        while (running && control.isEmpty() && (noEvents() || paused())) {
+          long waitNanos = noEvents() ? TimeUnit.SECONDS.toNanos(1)
               : Math.max(1, eventsPausedUntilNanos - System.nanoTime());
           try {
             work.awaitNanos(waitNanos);
@@ -183,20 +230,24 @@ public final class CoreHost implements AutoCloseable {
         if (!running && control.isEmpty()) return;
         if (!control.isEmpty()) {
           while (!control.isEmpty() && controls.size() < MAX_CONTROL_PER_TX) controls.add(control.poll());
+        } else if (spilling && events.get(Lane.DECISIVE).isEmpty() && events.get(Lane.ROUTINE).isEmpty()) {
+          catchUpSpills = spills;
         } else {
+          Lane lane = events.get(Lane.DECISIVE).isEmpty() ? Lane.ROUTINE : Lane.DECISIVE;
+          ArrayDeque<Events> q = events.get(lane);
           int n = 0;
-          while (!events.isEmpty() && n < MAX_EVENTS_PER_TX) {
-            Events e = events.poll();
+          while (!q.isEmpty() && n < MAX_EVENTS_PER_TX) {
+            Events e = q.poll();
             batches.add(e);
             n += e.input().events().size();
-            queuedEvents -= e.input().events().size();
+            queued[lane.ordinal()] -= e.input().events().size();
           }
-          if (queuedEvents <= capacityEvents / 2) {
-            room.addAll(waitingForRoom);
-            waitingForRoom.clear();
+          if (queued[lane.ordinal()] <= capacityEvents / 2) {
+            room.addAll(waitingForRoom.get(lane));
+            waitingForRoom.get(lane).clear();
           }
         }
-        monitor.queueDepth(control.size(), queuedEvents);
+        monitor.queueDepth(control.size(), queued[Lane.ROUTINE.ordinal()]);
       } finally {
         lock.unlock();
       }
@@ -206,6 +257,8 @@ public final class CoreHost implements AutoCloseable {
           runControls(controls);
         } else if (!batches.isEmpty()) {
           runEvents(batches);
+        } else if (catchUpSpills >= 0) {
+          catchUp(catchUpSpills);
         }
       } catch (Throwable t) {
         monitor.failed("core", t);
@@ -297,8 +350,9 @@ public final class CoreHost implements AutoCloseable {
       lock.lock();
       try {
         for (int i = batches.size() - 1; i >= 0; i--) {
-          events.addFirst(batches.get(i));
-          queuedEvents += batches.get(i).input().events().size();
+          Events e = batches.get(i);
+          events.get(e.input().lane()).addFirst(e);
+          queued[e.input().lane().ordinal()] += e.input().events().size();
         }
         eventsPausedUntilNanos = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
       } finally {
@@ -335,6 +389,107 @@ public final class CoreHost implements AutoCloseable {
     return true;
   }
 
+  /**
+   * One step of reading spilled routine events back from the store: up to one transaction's
+   * worth, in ingest order from the cursor, each agent's events after its routine mark. When a
+   * step reaches the end of the store and nothing was spilled since it began, routine events go
+   * through memory again.
+   */
+  private void catchUp(long spillsAtStart) {
+    byte[] from;
+    lock.lock();
+    try {
+      from = catchUpKey != null ? catchUpKey
+          : java.nio.ByteBuffer.allocate(8).putLong(Math.max(0, spillFromMillis - REPLAY_SLACK_MILLIS)).array();
+    } finally {
+      lock.unlock();
+    }
+    List<Events> batch = new ArrayList<>();
+    Map<String, Long> marks = new java.util.HashMap<>();
+    byte[][] last = {null};
+    long[] lastAt = {0};
+    int[] n = {0};
+    boolean[] more = {false};
+    String[] agent = {null};
+    List<Event> group = new ArrayList<>();
+    Runnable flush = () -> {
+      if (!group.isEmpty()) {
+        batch.add(new Events(new Input.Events(agent[0], Lane.ROUTINE, List.copyOf(group), lastAt[0])));
+        group.clear();
+      }
+    };
+    store.scanEventsFrom(from, ev -> {
+      if (n[0] >= MAX_EVENTS_PER_TX) {
+        more[0] = true;
+        return false;
+      }
+      last[0] = ev.key();
+      lastAt[0] = ev.ingestedAtMillis();
+      if (Lane.of(ev.event()) != Lane.ROUTINE) return true;
+      long done = marks.computeIfAbsent(ev.agentId(), a -> state.processedSeq(a, Lane.ROUTINE));
+      if (ev.event().getSeq() <= done) return true;
+      if (!ev.agentId().equals(agent[0]) || group.size() >= 500) {
+        flush.run();
+        agent[0] = ev.agentId();
+      }
+      group.add(ev.event());
+      marks.put(ev.agentId(), ev.event().getSeq());
+      n[0]++;
+      return true;
+    });
+    flush.run();
+    if (!batch.isEmpty()) {
+      Tx tx = new Tx(state, clock.millis());
+      for (Events e : batch) core.apply(tx, e.input());
+      if (!commit(tx)) {
+        eventsPausedUntilNanos = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+        return;
+      }
+      effects.accept(tx.effects());
+    }
+    lock.lock();
+    try {
+      if (last[0] != null) {
+        // resume just after the last key seen
+        catchUpKey = java.util.Arrays.copyOf(last[0], last[0].length + 1);
+        catchUpAtMillis = lastAt[0];
+      }
+      if (!more[0] && spills == spillsAtStart) {
+        spilling = false;
+        spillFromMillis = Long.MAX_VALUE;
+        catchUpKey = null;
+        catchUpAtMillis = 0;
+        monitor.spilled(false);
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Runs the mismatch path once on made-up inputs in a transaction that is never committed
+   * (decision, incident, order, fan-out frames, store encoding), so the first real mismatch does
+   * not pay for class loading and one-time initialisation on its way to the stop.
+   */
+  public void warmUp() {
+    Tx tx = new Tx(state, clock.millis());
+    core.apply(tx, new Input.Hello("warm-up.agent", -1, Map.of(), dev.lockstep.proto.v1.StopState.getDefaultInstance()));
+    for (String role : List.of("primary", "shadow")) {
+      core.apply(tx, new Input.Events("warm-up.agent", Lane.DECISIVE, List.of(Event.newBuilder()
+          .setSeq(role.equals("primary") ? 1 : 2).setGolden(dev.lockstep.proto.v1.GoldenReport.newBuilder()
+              .setRunId("warm-up.run").setWorkflow("warm-up").setRole(role)
+              .setCanonicalHash("sha256:" + role).addSteps(dev.lockstep.proto.v1.StepSummary.newBuilder()
+                  .setIndex(0).setName("warm-up").setCanonicalHash("sha256:" + role))).build()), 0));
+    }
+    state.encodeOnly(tx.changes(), clock.instant());
+    for (Effect e : tx.effects()) {
+      if (e instanceof Effect.SendStop s) {
+        dev.lockstep.proto.v1.CollectorFrame.newBuilder().setStop(
+            dev.lockstep.proto.v1.StopCommand.newBuilder().setState(s.desired())).build().toByteArray();
+      }
+    }
+  }
+
   // ------------------------------------------------------------------ checkpoint, replay
 
   /**
@@ -345,6 +500,14 @@ public final class CoreHost implements AutoCloseable {
   public void checkpoint() {
     Long low = inFlight.isEmpty() ? null : inFlight.firstKey();
     long mark = low != null ? low : store.ingestMillis(clock.millis());
+    lock.lock();
+    try {
+      if (spilling) {
+        mark = Math.min(mark, catchUpAtMillis != 0 ? catchUpAtMillis : spillFromMillis);
+      }
+    } finally {
+      lock.unlock();
+    }
     try {
       store.put(Store.Family.META, PROCESSED_BEFORE, Store.longBytes(mark), false);
     } catch (RuntimeException e) {
@@ -363,21 +526,24 @@ public final class CoreHost implements AutoCloseable {
     List<Events> pending = new ArrayList<>();
     int[] count = {0};
     String[] agent = {null};
+    Lane[] lane = {null};
     List<Event> group = new ArrayList<>();
     long[] groupAt = {0};
     Runnable flush = () -> {
       if (!group.isEmpty()) {
-        pending.add(new Events(new Input.Events(agent[0], List.copyOf(group), groupAt[0])));
+        pending.add(new Events(new Input.Events(agent[0], lane[0], List.copyOf(group), groupAt[0])));
         group.clear();
       }
     };
     Map<String, Long> marks = new java.util.HashMap<>();
     store.scanEvents(from, ev -> {
-      long done = marks.computeIfAbsent(ev.agentId(), state::processedSeq);
+      Lane l = Lane.of(ev.event());
+      long done = marks.computeIfAbsent(l + "/" + ev.agentId(), k -> state.processedSeq(ev.agentId(), l));
       if (ev.event().getSeq() <= done) return true;
-      if (!ev.agentId().equals(agent[0]) || group.size() >= 500) {
+      if (!ev.agentId().equals(agent[0]) || l != lane[0] || group.size() >= 500) {
         flush.run();
         agent[0] = ev.agentId();
+        lane[0] = l;
         groupAt[0] = ev.ingestedAtMillis();
       }
       group.add(ev.event());

@@ -68,7 +68,14 @@ public final class EffectRunner implements Consumer<List<Effect>> {
   public void accept(List<Effect> effects) {
     long fanoutStart = 0;
     int stops = 0;
+    // Only the newest sample of each probe matters to the directory: one update per probe.
+    Map<String, Effect.ProbeSeen> probes = null;
     for (Effect e : effects) {
+      if (e instanceof Effect.ProbeSeen p) {
+        if (probes == null) probes = new java.util.LinkedHashMap<>();
+        probes.put(p.agentId() + "\u0000" + p.sample().getProbe() + "\u0000" + p.sample().getTarget(), p);
+        continue;
+      }
       try {
         if (e instanceof Effect.SendStop s) {
           if (stops++ == 0) fanoutStart = System.nanoTime();
@@ -83,6 +90,9 @@ public final class EffectRunner implements Consumer<List<Effect>> {
       }
     }
     if (stops > 0) metrics.stopFanoutSeconds.observe((System.nanoTime() - fanoutStart) / 1e9);
+    if (probes != null) {
+      for (Effect.ProbeSeen p : probes.values()) agents.probe(p.agentId(), p.sample());
+    }
   }
 
   private void run(Effect e) {

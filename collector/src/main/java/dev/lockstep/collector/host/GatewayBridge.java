@@ -1,6 +1,7 @@
 package dev.lockstep.collector.host;
 
 import dev.lockstep.collector.core.Input;
+import dev.lockstep.collector.core.Lane;
 import dev.lockstep.collector.core.Refusal;
 import dev.lockstep.collector.evidence.EvidenceIntake;
 import dev.lockstep.collector.fleet.AgentDirectory;
@@ -82,7 +83,23 @@ public final class GatewayBridge implements GatewayListener {
   public void stored(AgentSession session, List<Event> events, long ingestedAtMillis,
       Runnable next) {
     agents.seen(session.agentId(), events.get(events.size() - 1).getSeq(), clock.instant());
-    host.submitEvents(new Input.Events(session.agentId(), events, ingestedAtMillis), next);
+    List<Event> decisive = new java.util.ArrayList<>();
+    List<Event> routine = new java.util.ArrayList<>(events.size());
+    for (Event e : events) (Lane.of(e) == Lane.DECISIVE ? decisive : routine).add(e);
+    if (decisive.isEmpty() || routine.isEmpty()) {
+      Lane lane = decisive.isEmpty() ? Lane.ROUTINE : Lane.DECISIVE;
+      host.submitEvents(new Input.Events(session.agentId(), lane, events, ingestedAtMillis), next);
+      return;
+    }
+    // Two lanes, two inputs (each is processed and marked on its own): the stream's next frame
+    // waits until both queues took theirs.
+    host.storing(ingestedAtMillis);
+    java.util.concurrent.atomic.AtomicInteger both = new java.util.concurrent.atomic.AtomicInteger(2);
+    Runnable joined = () -> {
+      if (both.decrementAndGet() == 0) next.run();
+    };
+    host.submitEvents(new Input.Events(session.agentId(), Lane.DECISIVE, decisive, ingestedAtMillis), joined);
+    host.submitEvents(new Input.Events(session.agentId(), Lane.ROUTINE, routine, ingestedAtMillis), joined);
   }
 
   @Override

@@ -72,6 +72,7 @@ public final class StoreState implements CoreState {
           Store.bytesLong(v));
       return true;
     });
+    // key: "<LANE>/<agent>"
     store.scan(Store.Family.META, COUNTER, (k, v) -> {
       counters.put(new String(k, StandardCharsets.UTF_8).substring(COUNTER.length()),
           Store.bytesLong(v));
@@ -120,6 +121,15 @@ public final class StoreState implements CoreState {
     if (a != null && !staged.isEmpty()) a.installed(staged);
   }
 
+  /** Encodes {@code changes} into a batch that is then dropped (start-up warm-up; writes nothing). */
+  public void encodeOnly(List<Change> changes, Instant now) {
+    try (Store.Batch b = store.batch()) {
+      for (Change c : changes) {
+        if (!(c instanceof Change.Alert)) stage(b, c, new ArrayList<>(), now);
+      }
+    }
+  }
+
   private void stage(Store.Batch b, Change c, List<Alerts.Staged> staged, Instant now) {
     if (c instanceof Change.PutRun r) {
       runs.stage(b, r.run());
@@ -145,7 +155,7 @@ public final class StoreState implements CoreState {
     } else if (c instanceof Change.DeleteCapture d) {
       b.delete(Store.Family.EVIDENCE, CAPTURE + d.requestId());
     } else if (c instanceof Change.Processed p) {
-      b.put(Store.Family.META, PROCESSED + p.agentId(), Store.longBytes(p.seq()));
+      b.put(Store.Family.META, PROCESSED + p.lane() + "/" + p.agentId(), Store.longBytes(p.seq()));
     } else if (c instanceof Change.Audit a) {
       audit.stage(b, a.entry());
     } else if (c instanceof Change.Alert a) {
@@ -181,7 +191,7 @@ public final class StoreState implements CoreState {
     } else if (c instanceof Change.DeleteCapture d) {
       captures.remove(d.requestId());
     } else if (c instanceof Change.Processed p) {
-      processed.put(p.agentId(), p.seq());
+      processed.put(p.lane() + "/" + p.agentId(), p.seq());
     }
   }
 
@@ -297,8 +307,8 @@ public final class StoreState implements CoreState {
   }
 
   @Override
-  public long processedSeq(String agentId) {
-    return processed.getOrDefault(agentId, 0L);
+  public long processedSeq(String agentId, dev.lockstep.collector.core.Lane lane) {
+    return processed.getOrDefault(lane + "/" + agentId, 0L);
   }
 
   public Incidents incidents() {

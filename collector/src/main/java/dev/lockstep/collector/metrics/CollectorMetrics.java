@@ -60,6 +60,12 @@ public final class CollectorMetrics {
       .classicUpperBounds(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1)
       .register(registry);
 
+  public final Counter retentionPasses = Counter.builder().name("lockstep_retention_passes")
+      .help("Retention passes run (off the core thread)").register(registry);
+  public final Histogram retentionSeconds = Histogram.builder()
+      .name("lockstep_retention_pass_seconds").help("Time one retention pass took")
+      .classicUpperBounds(0.01, 0.1, 0.5, 1, 5, 30, 120).register(registry);
+
   public final Counter refusedCalls = Counter.builder().name("lockstep_refused_calls")
       .help("Calls refused by role or identity checks, by action").labelNames("action")
       .register(registry);
@@ -67,6 +73,8 @@ public final class CollectorMetrics {
   private volatile LongSupplier streams = () -> 0;
   private volatile LongSupplier auditDropped = () -> 0;
   private volatile LongSupplier ordersActive = () -> 0;
+  private volatile LongSupplier coreQueueDecisive = () -> 0;
+  private volatile LongSupplier coreLagMillis = () -> 0;
   private volatile LongSupplier coreQueueEvents = () -> 0;
   private volatile LongSupplier coreQueueControl = () -> 0;
   private volatile LongSupplier outboxDepth = () -> 0;
@@ -82,13 +90,18 @@ public final class CollectorMetrics {
         .name("lockstep_audit_refusals_dropped")
         .help("Refused attempts not written to the audit log (rate limit)")
         .callback(cb -> cb.call(auditDropped.getAsLong())).register(registry);
+    GaugeWithCallback.builder().name("lockstep_core_lag_seconds")
+        .help("How far behind the store the core's routine processing is (0: keeping up)")
+        .callback(cb -> cb.call(coreLagMillis.getAsLong() / 1000.0)).register(registry);
     GaugeWithCallback.builder().name("lockstep_stop_orders_active")
         .help("Stop orders in force (removed only by an operator's resume)")
         .callback(cb -> cb.call(ordersActive.getAsLong())).register(registry);
     GaugeWithCallback.builder().name("lockstep_core_queue")
-        .help("Work waiting for the core thread: events (in batches) and control inputs")
+        .help("Work waiting for the core thread: decisive events (golden reports, mismatch log"
+            + " lines), routine events, control inputs (operator calls, hellos, acks)")
         .labelNames("kind")
         .callback(cb -> {
+          cb.call(coreQueueDecisive.getAsLong(), "decisive");
           cb.call(coreQueueEvents.getAsLong(), "events");
           cb.call(coreQueueControl.getAsLong(), "control");
         }).register(registry);
@@ -124,7 +137,12 @@ public final class CollectorMetrics {
     ordersActive = s;
   }
 
-  public void bindCoreQueue(LongSupplier events, LongSupplier control) {
+  public void bindCoreLag(LongSupplier millis) {
+    coreLagMillis = millis;
+  }
+
+  public void bindCoreQueue(LongSupplier decisive, LongSupplier events, LongSupplier control) {
+    coreQueueDecisive = decisive;
     coreQueueEvents = events;
     coreQueueControl = control;
   }

@@ -208,18 +208,22 @@ public final class Store implements AutoCloseable {
         .putLong(seq).array();
   }
 
-  /** A stored event with the agent that sent it and when it was ingested. */
-  public record StoredEvent(long ingestedAtMillis, String agentId, Event event) {}
+  /** A stored event with the agent that sent it, when it was ingested, and its store key. */
+  public record StoredEvent(long ingestedAtMillis, String agentId, Event event, byte[] key) {}
 
   /** Visits stored events ingested at or after {@code fromMillis}, in ingest order. */
   public void scanEvents(long fromMillis, java.util.function.Predicate<StoredEvent> visitor) {
-    byte[] start = ByteBuffer.allocate(8).putLong(fromMillis).array();
+    scanEventsFrom(ByteBuffer.allocate(8).putLong(fromMillis).array(), visitor);
+  }
+
+  /** Visits stored events at or after the store key {@code start}, in ingest order. */
+  public void scanEventsFrom(byte[] start, java.util.function.Predicate<StoredEvent> visitor) {
     scanFrom(Family.EVENTS, start, (k, v) -> {
       ByteBuffer b = ByteBuffer.wrap(k);
       long millis = b.getLong();
       String agent = new String(k, 8, k.length - 8 - 1 - 8, StandardCharsets.UTF_8);
       try {
-        return visitor.test(new StoredEvent(millis, agent, Event.parseFrom(v)));
+        return visitor.test(new StoredEvent(millis, agent, Event.parseFrom(v), k));
       } catch (com.google.protobuf.InvalidProtocolBufferException e) {
         return true;
       }

@@ -74,7 +74,7 @@ final class MemoryState implements CoreState {
       } else if (c instanceof Change.DeleteCapture d) {
         captures.remove(d.requestId());
       } else if (c instanceof Change.Processed p) {
-        processed.put(p.agentId(), p.seq());
+        processed.put(p.lane() + "/" + p.agentId(), p.seq());
       } else {
         appended.add(c);
       }
@@ -168,7 +168,7 @@ final class MemoryState implements CoreState {
   }
 
   @Override
-  public long processedSeq(String agentId) {
-    return processed.getOrDefault(agentId, 0L);
+  public long processedSeq(String agentId, Lane lane) {
+    return processed.getOrDefault(lane + "/" + agentId, 0L);
   }
 }

@@ -1,0 +1,173 @@
+package dev.lockstep.collector.host;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.lockstep.collector.Eventually;
+import dev.lockstep.collector.Goldens;
+import dev.lockstep.collector.core.Core;
+import dev.lockstep.collector.core.CoreConfig;
+import dev.lockstep.collector.core.Effect;
+import dev.lockstep.collector.core.Input;
+import dev.lockstep.collector.core.Lane;
+import dev.lockstep.collector.correlate.CorrelationPolicy;
+import dev.lockstep.collector.incident.Incidents;
+import dev.lockstep.collector.store.AuditLog;
+import dev.lockstep.collector.store.RocksRunStateStore;
+import dev.lockstep.collector.store.Store;
+import dev.lockstep.proto.v1.Event;
+import dev.lockstep.proto.v1.HealthSample;
+import dev.lockstep.proto.v1.IncidentKind;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The embedded host's inbox: priorities, the routine spill to the store, replay. */
+class CoreHostTest {
+  @TempDir Path dir;
+
+  record Host(Store store, StoreState state, CoreHost host, List<Effect> effects,
+      AtomicInteger spills) implements AutoCloseable {
+    @Override
+    public void close() {
+      host.close();
+      store.close();
+    }
+  }
+
+  Host open(int capacity, java.util.function.Consumer<List<Effect>> extra) throws Exception {
+    Store store = Store.open(dir.resolve("db"), false, 16 << 20, 16 << 20);
+    AuditLog audit = new AuditLog(store, Clock.systemUTC());
+    StoreState state = new StoreState(store, new RocksRunStateStore(store), new Incidents(store), audit);
+    List<Effect> effects = new CopyOnWriteArrayList<>();
+    AtomicInteger spills = new AtomicInteger();
+    Core core = new Core(new CoreConfig(CoreConfig.StopPolicy.FLEET,
+        CorrelationPolicy.primaryShadow(Duration.ofMinutes(5)), 1 << 20, 10), new Random(1));
+    CoreHost host = new CoreHost(core, state, store, Clock.systemUTC(), e -> {
+      effects.addAll(e);
+      extra.accept(e);
+    }, new CoreHost.Monitor() {
+      @Override
+      public void committed(int changes, boolean sync, double seconds) { }
+
+      @Override
+      public void queueDepth(int controlItems, int events) { }
+
+      @Override
+      public void failed(String what, Throwable t) { }
+
+      @Override
+      public void spilled(boolean on) {
+        if (on) spills.incrementAndGet();
+      }
+    }, capacity);
+    return new Host(store, state, host, effects, spills);
+  }
+
+  static Event health(long seq, HealthSample.Level level) {
+    return Goldens.health(seq, HealthSample.Probe.DISK, "/data", level);
+  }
+
+  @Test
+  void aMismatchOvertakesARoutineBacklogOnItsWayToTheStop() throws Exception {
+    AtomicLong routineLeftAtDecision = new AtomicLong(-1);
+    CoreHost[] ref = new CoreHost[1];
+    try (Host h = open(1_000_000, effects -> {
+      for (Effect e : effects) {
+        if (e instanceof Effect.IncidentChanged i && i.incident().getKind() == IncidentKind.MISMATCH) {
+          routineLeftAtDecision.compareAndSet(-1, ref[0].depth()[2]);
+        }
+      }
+    })) {
+      ref[0] = h.host();
+      // a backlog of 100,000 routine events is queued first, the mismatching pair after it
+      List<Event> backlog = new ArrayList<>();
+      for (long seq = 1; seq <= 100_000; seq++) {
+        backlog.add(health(seq, HealthSample.Level.OK));
+        if (backlog.size() == 500) {
+          h.host().submitEvents(new Input.Events("host-a", Lane.ROUTINE, backlog, 1), () -> { });
+          backlog.clear();
+        }
+      }
+      h.host().submitEvents(new Input.Events("host-b", Lane.DECISIVE, List.of(
+          Goldens.golden(1, Goldens.report("run-1", "wf", "primary", "a")),
+          Goldens.golden(2, Goldens.report("run-1", "wf", "shadow", "b"))), 2), () -> { });
+      h.host().start();
+      Eventually.await(Duration.ofSeconds(30), "the decision", () -> routineLeftAtDecision.get() >= 0);
+      assertThat(routineLeftAtDecision.get()).as("routine events still queued when the mismatch was decided")
+          .isEqualTo(100_000);
+      assertThat(h.state().activeOrders()).as("its stop order").hasSize(1);
+      Eventually.await(Duration.ofSeconds(60), "backlog processed", () ->
+          h.state().processedSeq("host-a", Lane.ROUTINE) == 100_000);
+    }
+  }
+
+  @Test
+  void routineEventsSpilledToTheStoreAreProcessedInOrderExactlyOnce() throws Exception {
+    int agents = 8;
+    int perAgent = 6_000;
+    try (Host h = open(1_000, e -> { })) {
+      h.host().start();
+      feed(h, agents, perAgent);
+      Eventually.await(Duration.ofSeconds(60), "caught up", () -> {
+        for (int a = 0; a < agents; a++) {
+          if (h.state().processedSeq("agent-" + a, Lane.ROUTINE) != perAgent) return false;
+        }
+        return h.host().lagMillis() == 0;
+      });
+      assertThat(h.spills().get()).as("the routine queue spilled").isPositive();
+      checkIncidents(h, agents);
+    }
+  }
+
+  @Test
+  void aCrashWhileSpilledLeavesNothingForReplayToLoseOrDouble() throws Exception {
+    int agents = 6;
+    int perAgent = 6_000;
+    try (Host h = open(1_000, e -> { })) {
+      h.host().start();
+      feed(h, agents, perAgent);
+      assertThat(h.spills().get()).isPositive();
+      h.host().checkpoint();
+      // the host goes away (its thread stops mid-catch-up), the store stays
+    }
+    try (Host again = open(1_000, e -> { })) {
+      int replayed = again.host().replay();
+      assertThat(replayed).isGreaterThanOrEqualTo(0);
+      for (int a = 0; a < agents; a++) {
+        assertThat(again.state().processedSeq("agent-" + a, Lane.ROUTINE)).isEqualTo(perAgent);
+      }
+      checkIncidents(again, agents);
+    }
+  }
+
+  /** Each agent reports its disk critical once (seq 4000) among OK samples, stored like ingest does. */
+  private static void feed(Host h, int agents, int perAgent) throws Exception {
+    for (long start = 1; start <= perAgent; start += 500) {
+      for (int a = 0; a < agents; a++) {
+        String id = "agent-" + a;
+        List<Event> batch = new ArrayList<>();
+        for (long seq = start; seq < start + 500; seq++) {
+          batch.add(health(seq, seq == 4_000 ? HealthSample.Level.CRITICAL : HealthSample.Level.OK));
+        }
+        long at = h.store().ingestMillis(System.currentTimeMillis());
+        h.store().ingest(id, batch, at, r -> h.host().submitEvents(
+            new Input.Events(id, Lane.ROUTINE, r.stored(), at), () -> { }));
+      }
+    }
+  }
+
+  private static void checkIncidents(Host h, int agents) {
+    var disk = h.state().incidents().all().stream().filter(i -> i.getKind() == IncidentKind.DISK_FULL).toList();
+    assertThat(disk).as("one disk incident per agent").hasSize(agents);
+    assertThat(disk).allSatisfy(i -> assertThat(i.getCount()).as(i.getId() + " counted once").isEqualTo(1));
+  }
+}
