@@ -1,0 +1,117 @@
+package dev.lockstep.collector.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.lockstep.collector.Goldens;
+import dev.lockstep.collector.correlate.CorrelationPolicy;
+import dev.lockstep.collector.correlate.RunState;
+import dev.lockstep.proto.v1.Event;
+import dev.lockstep.proto.v1.Incident;
+import dev.lockstep.proto.v1.IncidentKind;
+import dev.lockstep.proto.v1.Severity;
+import dev.lockstep.proto.v1.StopMode;
+import dev.lockstep.proto.v1.StopState;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** The core as a function: decisions, their atomicity, replay, a failing event. */
+class CoreTest {
+  final Core core = new Core(new CoreConfig(CoreConfig.StopPolicy.FLEET,
+      CorrelationPolicy.primaryShadow(Duration.ofMinutes(5)), 1 << 20, 10), new Random(3));
+  MemoryState state = new MemoryState();
+  long now = 1_000_000;
+
+  Tx apply(Input in) {
+    Tx tx = new Tx(state, now++);
+    core.apply(tx, in);
+    return tx;
+  }
+
+  static Input.Events mismatch(String agent, String run, long firstSeq) {
+    return new Input.Events(agent, Lane.DECISIVE, List.of(
+        Goldens.golden(firstSeq, Goldens.report(run, "billing", "primary", "a")),
+        Goldens.golden(firstSeq + 1, Goldens.report(run, "billing", "shadow", "b"))), 0);
+  }
+
+  @Test
+  void aMismatchsDecisionIncidentOrderAlertAndMarkAreOneFsyncedTransaction() {
+    state.commit(apply(new Input.Hello("host-a", 1, Map.of(), StopState.getDefaultInstance())));
+    Tx tx = apply(mismatch("host-a", "run-1", 1));
+    assertThat(tx.syncRequired()).isTrue();
+    List<Change> changes = tx.changes();
+    assertThat(changes).anySatisfy(c -> assertThat(c).isInstanceOfSatisfying(Change.PutRun.class,
+        r -> assertThat(r.run().incidentId()).isEqualTo("INC-000001")));
+    assertThat(changes).anySatisfy(c -> assertThat(c).isInstanceOf(Change.PutIncident.class));
+    assertThat(changes).anySatisfy(c -> assertThat(c).isInstanceOfSatisfying(Change.PutOrder.class,
+        o -> assertThat(o.order().getIncidentId()).isEqualTo("INC-000001")));
+    assertThat(changes).anySatisfy(c -> assertThat(c).isInstanceOf(Change.Alert.class));
+    assertThat(changes).anySatisfy(c -> assertThat(c).isInstanceOfSatisfying(Change.Processed.class,
+        p -> assertThat(p.seq()).isEqualTo(2)));
+    assertThat(tx.effects()).anySatisfy(e -> assertThat(e).isInstanceOfSatisfying(Effect.SendStop.class,
+        s -> assertThat(s.desired().getMode()).isEqualTo(StopMode.STOPPED)));
+  }
+
+  @Test
+  void replayingAnUncommittedDecisionDecidesItOnceAndACommittedOneNotAgain() {
+    state.commit(apply(new Input.Hello("host-a", 1, Map.of(), StopState.getDefaultInstance())));
+    apply(mismatch("host-a", "run-1", 1)); // crashed before its commit: nothing of it is kept
+    assertThat(state.incidents).isEmpty();
+    state.commit(apply(mismatch("host-a", "run-1", 1))); // replay after the restart
+    state.commit(apply(mismatch("host-a", "run-1", 1))); // and again: already processed
+    assertThat(state.incidents).hasSize(1);
+    assertThat(state.incidents.get("INC-000001").getCount()).isEqualTo(1);
+    assertThat(state.orders).hasSize(1);
+    assertThat(state.processed).containsEntry("DECISIVE/host-a", 2L);
+  }
+
+  @Test
+  void anEventTheCoreFailsOnIsRaisedLoudlyAndTheRestOfItsBatchStillCounts() {
+    MemoryState healthy = state;
+    state = new MemoryState() {
+      @Override
+      public Optional<RunState> run(String runId) {
+        if (runId.equals("boom")) throw new IllegalStateException("corrupt run record");
+        return healthy.run(runId);
+      }
+    };
+    Tx tx = apply(new Input.Events("host-a", Lane.DECISIVE, List.<Event>of(
+        Goldens.golden(1, Goldens.report("ok-1", "billing", "primary", "a")),
+        Goldens.golden(2, Goldens.report("boom", "billing", "primary", "a")),
+        Goldens.golden(3, Goldens.report("ok-2", "billing", "primary", "a"))), 0));
+    state.commit(tx);
+    assertThat(state.runs).containsKeys("ok-1", "ok-2").doesNotContainKey("boom");
+    Incident loud = state.incidents.values().iterator().next();
+    assertThat(loud.getKind()).isEqualTo(IncidentKind.COLLECTOR);
+    assertThat(loud.getSeverity()).isEqualTo(Severity.P1);
+    assertThat(loud.getCategory()).isEqualTo("PROCESSING_FAILED");
+    assertThat(loud.getTitle()).contains("host-a/2");
+    assertThat(loud.getExplanation()).contains("corrupt run record");
+    assertThat(state.processed).containsEntry("DECISIVE/host-a", 3L);
+  }
+
+  @Test
+  void eventsOfTheOtherLaneAreLeftForTheirOwnLane() {
+    Tx tx = apply(new Input.Events("host-a", Lane.ROUTINE, List.of(
+        Goldens.golden(1, Goldens.report("r", "billing", "primary", "a")),
+        Goldens.health(2, dev.lockstep.proto.v1.HealthSample.Probe.DISK, "/", dev.lockstep.proto.v1.HealthSample.Level.OK)), 0));
+    state.commit(tx);
+    assertThat(state.runs).as("the golden report belongs to the decisive lane").isEmpty();
+    assertThat(state.processed).containsEntry("ROUTINE/host-a", 2L).doesNotContainKey("DECISIVE/host-a");
+  }
+
+  @Test
+  void resumedOrderRecordsAreForgottenAfterRetention() {
+    state.commit(apply(new Input.IssueOrder(dev.lockstep.proto.v1.StopScope.newBuilder().setFleet(true).build(),
+        "drill", "op", "operator", "")));
+    state.commit(apply(new Input.Resume(List.of(), true, "done", "op", "operator", "")));
+    assertThat(state.resumed).hasSize(1);
+    state.commit(apply(new Input.ForgetResumedOrders(now - 10_000)));
+    assertThat(state.resumed).as("resumed after the cutoff: kept").hasSize(1);
+    state.commit(apply(new Input.ForgetResumedOrders(now + 10_000)));
+    assertThat(state.resumed).isEmpty();
+  }
+}
