@@ -97,6 +97,7 @@ public final class Uplink implements AutoCloseable {
   private boolean closed;
   private boolean preferEvents;
   private boolean firstWelcome = true;
+  private long eventsPausedUntilNanos;
 
   private volatile boolean connected;
 
@@ -251,6 +252,7 @@ public final class Uplink implements AutoCloseable {
         case STOP -> handler.stopCommand(frame.getStop().getState());
         case CAPTURE -> handler.capture(frame.getCapture());
         case PINS -> handler.pins(frame.getPins());
+        case BACKOFF -> backoff(frame.getBackoff());
         default -> { }
       }
     } catch (IOException | RuntimeException e) {
@@ -261,6 +263,7 @@ public final class Uplink implements AutoCloseable {
 
   private void welcome(Welcome w) throws IOException {
     welcomed = true;
+    eventsPausedUntilNanos = 0;
     connected = true;
     everConnected = true;
     nextBackoff = config.reconnectInitial();
@@ -281,6 +284,32 @@ public final class Uplink implements AutoCloseable {
         + (w.getStop().getMode().name()) + ")");
     handler.welcomed(w);
     pump();
+  }
+
+  /**
+   * The collector did not store our latest events (its disk is full): keep them, send no events
+   * for a while, then resend from what it holds. The stream stays, so stops still arrive.
+   */
+  private void backoff(dev.lockstep.proto.v1.Backoff b) throws IOException {
+    long held = b.getResendAfterSeq();
+    if (held > spool.lastAckedSeq() && held <= spool.lastSeq()) spool.ackUpTo(held);
+    sentUpTo = spool.lastAckedSeq();
+    long millis = Math.max(100, Math.min(b.getRetryAfterMs(), 300_000));
+    boolean first = eventsPausedUntilNanos == 0;
+    eventsPausedUntilNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+    metrics.backoffs.inc();
+    if (first) {
+      progress.accept("collector asked to hold events for " + millis + " ms: " + b.getReason()
+          + " (they stay in the spool)");
+    }
+    executor.schedule(this::resumeEvents, millis, TimeUnit.MILLISECONDS);
+  }
+
+  private void resumeEvents() {
+    if (eventsPausedUntilNanos != 0 && System.nanoTime() >= eventsPausedUntilNanos) {
+      eventsPausedUntilNanos = 0;
+      pump();
+    }
   }
 
   private void ack(Ack a) throws IOException {
@@ -359,7 +388,7 @@ public final class Uplink implements AutoCloseable {
   }
 
   private boolean sendEventBatch() throws IOException {
-    if (sentUpTo - spool.lastAckedSeq() >= (long) MAX_INFLIGHT_BATCHES * maxBatchEvents) {
+    if (eventsPausedUntilNanos != 0 || sentUpTo - spool.lastAckedSeq() >= (long) MAX_INFLIGHT_BATCHES * maxBatchEvents) {
       return false;
     }
     List<Event> batch = spool.readAfter(sentUpTo, maxBatchEvents, maxFrameBytes - 64 * 1024);

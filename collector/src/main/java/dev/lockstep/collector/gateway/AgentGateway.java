@@ -85,6 +85,7 @@ public final class AgentGateway {
   private final Clock clock;
   private final CollectorConfig.Limits limits;
   private volatile Authorizer authorizer;
+  private volatile dev.lockstep.collector.store.StoreSpace space;
   private final Map<String, EventBucket> buckets = new ConcurrentHashMap<>();
   private final Map<String, AgentSession> sessions = new ConcurrentHashMap<>();
   /** Streams whose Hello is being answered, by connection id (they hold a stream slot too). */
@@ -114,6 +115,11 @@ public final class AgentGateway {
    */
   public void authorize(Authorizer authorizer) {
     this.authorizer = authorizer;
+  }
+
+  /** The store's space watch: at the flood stage routine events are refused with a Backoff. */
+  public void space(dev.lockstep.collector.store.StoreSpace s) {
+    this.space = s;
   }
 
   /** The Connect method bound with a raw-bytes request marshaller (parsed by us). */
@@ -365,6 +371,20 @@ public final class AgentGateway {
           "rate_limited");
       return;
     }
+    dev.lockstep.collector.store.StoreSpace sp = space;
+    if (sp != null && !sp.takesRoutine()) {
+      boolean routine = false;
+      for (Event e : events) {
+        if (dev.lockstep.collector.core.Lane.of(e) == dev.lockstep.collector.core.Lane.ROUTINE) {
+          routine = true;
+          break;
+        }
+      }
+      if (routine || !sp.writable()) {
+        backoff(session, sp.health().detail(), routine ? "store_flood" : "store_failed");
+        return;
+      }
+    }
     long started = System.nanoTime();
     long ingestedAt = store.ingestMillis(clock.millis());
     Store.IngestResult result;
@@ -380,8 +400,9 @@ public final class AgentGateway {
     } catch (IOException | RuntimeException e) {
       if (!handedOver[0]) listener.notStored(ingestedAt);
       metrics.internalErrors.labelValues("store").inc();
-      LOG.log(System.Logger.Level.ERROR, "store write failed for " + session.agentId() + ": " + e);
-      session.close(Status.UNAVAILABLE.withDescription("store write failed; resend later"));
+      if (sp != null) sp.writeFailed(e);
+      backoff(session, "the collector could not store the batch (" + e.getMessage() + ")",
+          "store_failed");
       return;
     }
     metrics.batchWriteSeconds.observe((System.nanoTime() - started) / 1e9);
@@ -395,4 +416,19 @@ public final class AgentGateway {
       session.request(1);
     }
   }
+
+  /**
+   * Keeps the stream (stop commands must still reach the agent) and tells the agent to send its
+   * events again later: nothing of this batch was stored or acked.
+   */
+  private void backoff(AgentSession session, String reason, String metric) {
+    metrics.rejectedFrames.labelValues(metric).inc();
+    session.send(CollectorFrame.newBuilder().setBackoff(dev.lockstep.proto.v1.Backoff.newBuilder()
+        .setResendAfterSeq(store.highWaterMark(session.agentId())).setRetryAfterMs(BACKOFF_MILLIS)
+        .setReason(reason)).build());
+    session.request(1);
+  }
+
+  /** How long an agent waits after a Backoff before it sends events again. */
+  static final int BACKOFF_MILLIS = 5_000;
 }
