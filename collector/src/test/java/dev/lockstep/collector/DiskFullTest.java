@@ -86,8 +86,12 @@ class DiskFullTest {
     return out;
   }
 
+  /** Sends a batch that echoes the latest Backoff received, as the protocol asks. */
   static void send(RawAgent a, List<Event> events) {
-    a.send(AgentFrame.newBuilder().setEvents(EventBatch.newBuilder().addAllEvents(events)).build());
+    long backoff = a.received.stream().filter(f -> f.hasBackoff()).mapToLong(f -> f.getBackoff().getId())
+        .max().orElse(0);
+    a.send(AgentFrame.newBuilder().setEvents(EventBatch.newBuilder().addAllEvents(events)
+        .setBackoffId(backoff)).build());
   }
 
   long backoffs(RawAgent a) {
@@ -99,12 +103,8 @@ class DiskFullTest {
         && i.getCategory().equals("STORE_SPACE")).findFirst().orElse(null);
   }
 
-  @Test
-  void atTheFloodStageRoutineEventsWaitInSpoolsWhileStopsAndMismatchesStillGoThrough() throws Exception {
-    start(48L << 20);
-    Random random = new Random(11);
-    RawAgent filler = agent("filler");
-    // fill: routine batches until the collector answers with a Backoff (flood stage)
+  /** Sends routine batches from {@code filler} until the collector answers with a Backoff. */
+  long fillToFlood(RawAgent filler, Random random) {
     long seq = 0;
     while (backoffs(filler) == 0) {
       send(filler, routine(seq + 1, 250, random));
@@ -113,6 +113,15 @@ class DiskFullTest {
       Eventually.await(WAIT, "batch answered", () -> filler.ackedUpTo() >= sent || backoffs(filler) > 0);
       if (seq > 200_000) throw new AssertionError("the store never reached its flood stage");
     }
+    return seq;
+  }
+
+  @Test
+  void atTheFloodStageRoutineEventsWaitInSpoolsWhileStopsAndMismatchesStillGoThrough() throws Exception {
+    start(48L << 20);
+    Random random = new Random(11);
+    RawAgent filler = agent("filler");
+    long seq = fillToFlood(filler, random);
     long storedBeforeFlood = filler.ackedUpTo();
     var backoff = filler.received.stream().filter(f -> f.hasBackoff()).findFirst().orElseThrow().getBackoff();
     assertThat(backoff.getResendAfterSeq()).isEqualTo(storedBeforeFlood);
@@ -171,7 +180,7 @@ class DiskFullTest {
     collector.store().injectWriteFault("No space left on device");
     a.report(Goldens.report("run-x", "billing", "primary", "a"));
     Eventually.await(WAIT, "FAILED", () -> collector.space().state() == StoreSpace.State.FAILED);
-    assertThat(a.received.stream().filter(f -> f.hasBackoff()).count()).as("the batch was held back").isPositive();
+    Eventually.await(WAIT, "the batch held back", () -> backoffs(a) > 0);
     RawAgent b = agent("host-b"); // connecting works
     var issued = operator().enableStop(EnableStopRequest.newBuilder().setReason("drill on a read-only store").build());
     String order = issued.getChangedOrderIdsList().get(0);
@@ -209,31 +218,132 @@ class DiskFullTest {
   }
 
   @Test
+  void aBatchSentBeforeTheAgentSawABackoffIsNotStoredSoNoEventIsSkipped() throws Exception {
+    start(48L << 20);
+    Random random = new Random(3);
+    fillToFlood(agent("filler"), random);
+    RawAgent p = agent("pipelined");
+    // two batches back to back: routine 1..10 (refused at the flood stage), then a golden report
+    // (seq 11) sent before the agent could see the Backoff; storing it would skip 1..10 for good
+    for (List<Event> batch : List.of(routine(1, 10, random),
+        List.of(Goldens.golden(11, Goldens.report("run-p", "billing", "primary", "a"))))) {
+      p.send(AgentFrame.newBuilder().setEvents(EventBatch.newBuilder().addAllEvents(batch).setBackoffId(0)).build());
+    }
+    Eventually.await(WAIT, "a Backoff", () -> backoffs(p) > 0);
+    assertThat(p.received.stream().filter(f -> f.hasBackoff()).findFirst().orElseThrow().getBackoff()
+        .getDecisiveTaken()).isTrue();
+    // as the protocol asks: resend after resend_after_seq, echoing the Backoff's id; everything up
+    // to the golden report goes in at the flood stage when marked as leading to it
+    long after = p.received.stream().filter(f -> f.hasBackoff()).findFirst().orElseThrow().getBackoff()
+        .getResendAfterSeq();
+    assertThat(after).isZero();
+    List<Event> again = new ArrayList<>(routine(1, 10, random));
+    again.add(Goldens.golden(11, Goldens.report("run-p", "billing", "primary", "a")));
+    long backoff = p.received.stream().filter(f -> f.hasBackoff()).mapToLong(f -> f.getBackoff().getId()).max().orElseThrow();
+    p.send(AgentFrame.newBuilder().setEvents(EventBatch.newBuilder().addAllEvents(again)
+        .setBackoffId(backoff)).build());
+    Eventually.await(WAIT, "1..11 acked", () -> p.ackedUpTo() == 11);
+    Map<Long, Integer> counts = new HashMap<>();
+    collector.store().scanEvents(0, e -> {
+      if (e.agentId().equals("pipelined")) counts.merge(e.event().getSeq(), 1, Integer::sum);
+      return true;
+    });
+    assertThat(counts).as("every event once, none skipped").hasSize(11).allSatisfy((k, v) -> assertThat(v).isEqualTo(1));
+  }
+
+  final List<String> progress = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  /**
+   * A real agent whose disk probe reports {@code diskPaths} paths every 100 ms: a steady flow of
+   * routine events (with 100 paths, more than a batch per second).
+   */
+  dev.lockstep.agent.Agent realAgent(String id, Path root, int diskPaths) throws Exception {
+    java.nio.file.Files.createDirectories(root.resolve("golden"));
+    List<Path> disks = new ArrayList<>();
+    for (int i = 0; i < diskPaths; i++) disks.add(java.nio.file.Files.createDirectories(root.resolve("disk-" + i)));
+    var config = dev.lockstep.agent.config.AgentConfig.defaults(id, "127.0.0.1:" + collector.port(),
+            root.resolve("state"))
+        .withReconnect(Duration.ofMillis(100), Duration.ofMillis(400))
+        .withGolden(new dev.lockstep.agent.config.AgentConfig.GoldenWatch(List.of(root.resolve("golden").toString()),
+            "*.json", Duration.ofMillis(100), Duration.ofMillis(200), Duration.ofMillis(500)))
+        .withProbes(new dev.lockstep.agent.config.AgentConfig.Probes(Duration.ofMillis(100), Duration.ofMillis(100)))
+        .withDisk(new dev.lockstep.agent.config.AgentConfig.Disk(disks, 99, 100))
+        .withStopFile(root.resolve("run/EMERGENCY_STOP"))
+        .withHooks("true", "true", null);
+    dev.lockstep.agent.Agent agent = dev.lockstep.agent.Agent.start(config, Clock.systemUTC(), progress::add);
+    realAgents.add(agent);
+    Eventually.await(WAIT, id + " welcomed", agent::isConnected);
+    return agent;
+  }
+
+  /** Writes the primary and shadow golden files of {@code runId}, whose outputs differ. */
+  static void mismatch(Path root, String runId) throws java.io.IOException {
+    for (String role : List.of("primary", "shadow")) {
+      Path tmp = root.resolve("golden").resolve("." + role + ".tmp");
+      java.nio.file.Files.writeString(tmp,
+          "{\"format\":\"lockstep.golden/v1\",\"run_id\":\"" + runId + "\",\"workflow\":\"billing\","
+              + "\"role\":\"" + role + "\",\"seed\":42,\"timestamp\":\"2026-12-01T10:00:00Z\","
+              + "\"duration_ms\":10,\"steps\":[{\"index\":0,\"name\":\"s\",\"kind\":\"compute\","
+              + "\"output\":{\"n\":" + (role.equals("primary") ? 1 : 2) + "}}],\"output\":{}}");
+      java.nio.file.Files.move(tmp, root.resolve("golden").resolve(runId + "." + role + ".golden.json"),
+          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+  }
+
+  Incident mismatchIncident(String runId) {
+    return collector.fleet().incidents().all().stream().filter(i -> i.getKind() == IncidentKind.MISMATCH
+        && i.getRunIdsList().contains(runId)).findFirst().orElse(null);
+  }
+
+  @Test
+  void atTheFloodStageARealAgentsMismatchOvertakesItsSpooledRoutineEvents() throws Exception {
+    start(48L << 20);
+    fillToFlood(agent("filler"), new Random(5));
+    Path root = dir.resolve("agent-f");
+    dev.lockstep.agent.Agent agent = realAgent("host-f", root, 100);
+    Eventually.await(WAIT, "host-f asked to hold its routine events", () ->
+        progress.stream().anyMatch(l -> l.contains("collector asked to hold events")
+            && l.contains("golden reports still go")));
+    // more routine events ahead of the mismatch than the agent sends in its in-flight batches
+    int ahead = (dev.lockstep.collector.gateway.AgentGateway.MAX_BATCH_EVENTS) * 6;
+    Eventually.await(WAIT, "routine events waiting in the spool", () ->
+        agent.lastSpooledSeq() - agent.lastAckedSeq() > ahead);
+    long acked = agent.lastAckedSeq();
+
+    mismatch(root, "run-f");
+    Incident p0 = Eventually.value(WAIT, "the mismatch's P0 at the flood stage", () -> mismatchIncident("run-f"));
+    assertThat(p0.getSeverity()).isEqualTo(dev.lockstep.proto.v1.Severity.P0);
+    assertThat(collector.space().state()).as("still at the flood stage").isEqualTo(StoreSpace.State.FLOOD);
+    StopState stopped = Eventually.value(WAIT, "host-f stopped", () -> {
+      var e = agent.enactedStop();
+      return e != null && e.state().getMode() == StopMode.STOPPED ? e.state() : null;
+    });
+    assertThat(stopped.getOrdersCount()).isEqualTo(1);
+    assertThat(agent.lastAckedSeq()).as("the routine events ahead of the mismatch went in with it")
+        .isGreaterThan(acked + ahead);
+
+    // room again: the spool drains and every event the agent spooled is stored exactly once
+    collector.store().maxSpaceBytes(1L << 30);
+    long spooled = agent.lastSpooledSeq();
+    Eventually.await(WAIT, "host-f's spool drained", () -> agent.lastAckedSeq() >= spooled);
+    Map<Long, Integer> counts = new HashMap<>();
+    collector.store().scanEvents(0, e -> {
+      if (e.agentId().equals("host-f")) counts.merge(e.event().getSeq(), 1, Integer::sum);
+      return true;
+    });
+    for (long seq = 1; seq <= spooled; seq++) {
+      assertThat(counts.get(seq)).as("host-f event %d stored once", seq).isEqualTo(1);
+    }
+  }
+
+  @Test
   void aMismatchReportedWhileTheStoreIsFullWaitsInTheAgentsSpoolAndRaisesItsP0OnceThereIsRoom()
       throws Exception {
     start(0);
     collector.store().injectWriteFault("No space left on device");
     Path root = dir.resolve("agent-m");
-    Path golden = root.resolve("golden");
-    java.nio.file.Files.createDirectories(golden);
-    List<String> progress = new java.util.concurrent.CopyOnWriteArrayList<>();
-    var config = dev.lockstep.agent.config.AgentConfig.defaults("host-m", "127.0.0.1:" + collector.port(),
-            root.resolve("state"))
-        .withReconnect(Duration.ofMillis(100), Duration.ofMillis(400))
-        .withGolden(new dev.lockstep.agent.config.AgentConfig.GoldenWatch(List.of(golden.toString()),
-            "*.json", Duration.ofMillis(100), Duration.ofMillis(200), Duration.ofMillis(500)))
-        .withStopFile(root.resolve("run/EMERGENCY_STOP"))
-        .withHooks("true", "true", null);
-    dev.lockstep.agent.Agent agent = dev.lockstep.agent.Agent.start(config, Clock.systemUTC(), progress::add);
-    realAgents.add(agent);
-    Eventually.await(WAIT, "agent welcomed on a store that takes no writes", agent::isConnected);
-    for (String role : List.of("primary", "shadow")) {
-      java.nio.file.Files.writeString(golden.resolve("run-m." + role + ".golden.json"),
-          "{\"format\":\"lockstep.golden/v1\",\"run_id\":\"run-m\",\"workflow\":\"billing\","
-              + "\"role\":\"" + role + "\",\"seed\":42,\"timestamp\":\"2026-12-01T10:00:00Z\","
-              + "\"duration_ms\":10,\"steps\":[{\"index\":0,\"name\":\"s\",\"kind\":\"compute\","
-              + "\"output\":{\"n\":" + (role.equals("primary") ? 1 : 2) + "}}],\"output\":{}}");
-    }
+    dev.lockstep.agent.Agent agent = realAgent("host-m", root, 1);
+    mismatch(root, "run-m");
     Eventually.await(WAIT, "the agent was asked to hold its events", () ->
         progress.stream().anyMatch(l -> l.contains("collector asked to hold events")));
     assertThat(collector.space().state()).isEqualTo(StoreSpace.State.FAILED);
@@ -243,9 +353,7 @@ class DiskFullTest {
     assertThat(collector.fleet().incidents().all()).noneMatch(i -> i.getKind() == IncidentKind.MISMATCH);
 
     collector.store().injectWriteFault(null);
-    Incident p0 = Eventually.value(WAIT, "the mismatch's P0 once there is room", () ->
-        collector.fleet().incidents().all().stream().filter(i -> i.getKind() == IncidentKind.MISMATCH
-            && i.getRunIdsList().contains("run-m")).findFirst().orElse(null));
+    Incident p0 = Eventually.value(WAIT, "the mismatch's P0 once there is room", () -> mismatchIncident("run-m"));
     assertThat(p0.getSeverity()).isEqualTo(dev.lockstep.proto.v1.Severity.P0);
     assertThat(p0.getCount()).isEqualTo(1);
     Eventually.await(WAIT, "the agent's spool acked", () -> agent.lastAckedSeq() >= spooled);

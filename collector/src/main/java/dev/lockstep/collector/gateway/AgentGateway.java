@@ -372,16 +372,24 @@ public final class AgentGateway {
       return;
     }
     dev.lockstep.collector.store.StoreSpace sp = space;
+    if (batch.getBackoffId() < session.backoffsSent()) {
+      // sent before the agent saw our latest Backoff: storing it would skip the refused events
+      // ahead of it; the agent resends everything after that Backoff's resend_after_seq
+      metrics.rejectedFrames.labelValues("before_backoff").inc();
+      session.request(1);
+      return;
+    }
+    if (sp != null) sp.refresh();
     if (sp != null && !sp.takesRoutine()) {
-      boolean routine = false;
-      for (Event e : events) {
-        if (dev.lockstep.collector.core.Lane.of(e) == dev.lockstep.collector.core.Lane.ROUTINE) {
-          routine = true;
-          break;
-        }
+      // flood stage: only batches that hold, or lead to, a decisive event; FAILED: none
+      boolean decisive = batch.getLeadsToDecisive();
+      for (int i = 0; i < events.size() && !decisive; i++) {
+        decisive = dev.lockstep.collector.core.Lane.of(events.get(i))
+            == dev.lockstep.collector.core.Lane.DECISIVE;
       }
-      if (routine || !sp.writable()) {
-        backoff(session, sp.health().detail(), routine ? "store_flood" : "store_failed");
+      if (!sp.writable() || !decisive) {
+        backoff(session, sp.health().detail(), sp.writable() ? "store_flood" : "store_failed",
+            BACKOFF_MILLIS, sp.writable());
         return;
       }
     }
@@ -402,7 +410,7 @@ public final class AgentGateway {
       metrics.internalErrors.labelValues("store").inc();
       if (sp != null) sp.writeFailed(e);
       backoff(session, "the collector could not store the batch (" + e.getMessage() + ")",
-          "store_failed");
+          "store_failed", BACKOFF_MILLIS, false);
       return;
     }
     metrics.batchWriteSeconds.observe((System.nanoTime() - started) / 1e9);
@@ -421,11 +429,13 @@ public final class AgentGateway {
    * Keeps the stream (stop commands must still reach the agent) and tells the agent to send its
    * events again later: nothing of this batch was stored or acked.
    */
-  private void backoff(AgentSession session, String reason, String metric) {
+  private void backoff(AgentSession session, String reason, String metric, int retryMillis,
+      boolean decisiveTaken) {
     metrics.rejectedFrames.labelValues(metric).inc();
     session.send(CollectorFrame.newBuilder().setBackoff(dev.lockstep.proto.v1.Backoff.newBuilder()
-        .setResendAfterSeq(store.highWaterMark(session.agentId())).setRetryAfterMs(BACKOFF_MILLIS)
-        .setReason(reason)).build());
+        .setId(session.nextBackoffId())
+        .setResendAfterSeq(store.highWaterMark(session.agentId())).setRetryAfterMs(retryMillis)
+        .setReason(reason).setDecisiveTaken(decisiveTaken)).build());
     session.request(1);
   }
 

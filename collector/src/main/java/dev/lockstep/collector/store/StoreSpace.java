@@ -81,8 +81,31 @@ public final class StoreSpace {
     if (first) check();
   }
 
+  private final java.util.concurrent.atomic.AtomicBoolean checking =
+      new java.util.concurrent.atomic.AtomicBoolean();
+  private volatile long checkedAtNanos;
+
+  /**
+   * A fresh reading at most every 100 ms, from the ingest path: a fast writer cannot run from
+   * OK past the flood stage between two scheduled checks. Never waits for a check in progress.
+   */
+  public void refresh() {
+    if (System.nanoTime() - checkedAtNanos < 100_000_000L) return;
+    if (!checking.compareAndSet(false, true)) return;
+    try {
+      measure(false);
+    } finally {
+      checking.set(false);
+    }
+  }
+
   /** Measures, probes a failed store for recovery, keeps the ballast, reports a change. */
-  public synchronized void check() {
+  public void check() {
+    measure(true);
+  }
+
+  private synchronized void measure(boolean ballastToo) {
+    checkedAtNanos = System.nanoTime();
     long free = freeBytes();
     if (failed) {
       try {
@@ -95,7 +118,7 @@ public final class StoreSpace {
     }
     State s = failed ? State.FAILED : free < floodBytes ? State.FLOOD : free < highBytes ? State.LOW
         : State.OK;
-    if (s == State.OK && reserveBytes > 0 && free > highBytes + reserveBytes) keepBallast();
+    if (ballastToo && s == State.OK && reserveBytes > 0 && free > highBytes + reserveBytes) keepBallast();
     String detail = switch (s) {
       case OK -> "";
       case LOW -> (free >> 20) + " MiB free, below the high watermark (" + (highBytes >> 20) + " MiB)";
