@@ -6,9 +6,14 @@ import java.math.BigInteger;
  * Shortest round-trip decimal digits of a positive finite double (Ulf Adams' Ryū, PLDI 2018):
  * the fewest digits that read back as the same double, correctly rounded when several are as short
  * (the digits ECMAScript's Number::toString prints). Tables are computed once with BigInteger.
+ * An instance holds the result of its last {@link #shortest} call (no allocation per number); it is
+ * not thread-safe.
  */
 final class Ryu {
-  private Ryu() {}
+  /** The shortest digits, without trailing zeros, as an integer. */
+  long digits;
+  /** Decimal exponent of the last digit: the value is {@code digits × 10^exponent}. */
+  int exponent;
 
   private static final int MANTISSA_BITS = 52;
   private static final int BIAS = 1023;
@@ -40,8 +45,8 @@ final class Ryu {
     }
   }
 
-  /** Shortest digits (no trailing zeros) and the position of the decimal point. */
-  static Es6Number.Decimal shortest(double a) {
+  /** Sets {@link #digits} and {@link #exponent} to the shortest decimal of positive finite {@code a}. */
+  void shortest(double a) {
     long bits = Double.doubleToRawLongBits(a);
     long ieeeMantissa = bits & ((1L << MANTISSA_BITS) - 1);
     int ieeeExponent = (int) ((bits >>> MANTISSA_BITS) & 0x7ff);
@@ -148,8 +153,26 @@ final class Ryu {
       output /= 10;
       exp++;
     }
-    String digits = Long.toString(output);
-    return new Es6Number.Decimal(digits, exp + digits.length());
+    digits = output;
+    exponent = exp;
+  }
+
+  /** Number of decimal digits of positive {@code v}. */
+  static int digitCount(long v) {
+    int n = 1;
+    while (n < 19 && v >= POW10[n]) {
+      n++;
+    }
+    return n;
+  }
+
+  private static final long[] POW10 = new long[19];
+
+  static {
+    POW10[0] = 1;
+    for (int i = 1; i < POW10.length; i++) {
+      POW10[i] = POW10[i - 1] * 10;
+    }
   }
 
   private static int pow5bits(int e) {

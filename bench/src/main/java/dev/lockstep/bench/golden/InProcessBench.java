@@ -32,8 +32,8 @@ public final class InProcessBench {
       long t1 = System.nanoTime();
       MessageDigest.getInstance("SHA-256").digest(hashBytes);
       long t2 = System.nanoTime();
-      GoldenDocument x = Golden.readWithTree(a, GoldenConfig.DEFAULT);
-      GoldenDocument y = Golden.readWithTree(b, GoldenConfig.DEFAULT);
+      GoldenDocument x = Golden.readForDiff(a, GoldenConfig.DEFAULT);
+      GoldenDocument y = Golden.readForDiff(b, GoldenConfig.DEFAULT);
       DiffReport r = GoldenDiff.diff(x, y, GoldenConfig.DEFAULT);
       r.renderTable(false);
       long t3 = System.nanoTime();

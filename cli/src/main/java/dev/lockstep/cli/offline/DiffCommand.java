@@ -85,8 +85,8 @@ final class DiffCommand implements Callable<Integer> {
       return t;
     });
     try {
-      Future<GoldenDocument> fa = pool.submit(() -> Golden.readWithTree(a, config));
-      Future<GoldenDocument> fb = pool.submit(() -> Golden.readWithTree(b, config));
+      Future<GoldenDocument> fa = pool.submit(() -> Golden.readForDiff(a, config));
+      Future<GoldenDocument> fb = pool.submit(() -> Golden.readForDiff(b, config));
       return new GoldenDocument[] {get(fa), get(fb)};
     } finally {
       pool.shutdownNow();

@@ -1,0 +1,611 @@
+package dev.lockstep.golden;
+
+import dev.lockstep.golden.GoldenParseException.Code;
+import java.security.MessageDigest;
+import java.util.Arrays;
+
+/**
+ * Writes the canonical form (docs/golden-format.md) of a document that {@link JsonSyntax} has
+ * accepted, straight from its UTF-8 bytes, leaving out masked members, and either keeps it (for
+ * diffs) or streams it into SHA-256 (for hashes) while it hashes mapped regions (steps, output,
+ * rng, response) on the side and reports mapped fields to {@link Captures}.
+ *
+ * <p>Strings without escapes and integer literals are copied as they are. Objects are written in
+ * name order without copying subtrees more than once: an object smaller than {@link #BIG_BYTES} is
+ * written in source order into the output buffer and, if its names were not in order, its member
+ * spans are put in order in place when it closes; a larger one has its member names collected
+ * first (its large values are skipped in O(1) through the {@link Layout}) and its members are then
+ * written in order. Output is flushed into the digest whenever no buffered object is open, so
+ * hashing needs the input plus a bounded buffer. Invariant: equal documents (same masked content)
+ * give equal bytes, whatever their whitespace, member order, escapes or number spelling.
+ * Not thread-safe; reusable.
+ */
+final class Canonicalizer {
+  /** Objects spanning at least this many source bytes are never buffered. */
+  static final int BIG_BYTES = 1 << 18;
+  private static final int FLUSH_BYTES = 1 << 16;
+
+  private static final byte ARRAY = 0;
+  private static final byte BUFFERED = 1;
+  private static final byte TWO_PHASE = 2;
+  private static final byte STREAMED = 3;
+
+  private final Slots slots;
+  private final PathPatterns patterns;
+  private final int words;
+  private final Captures captures;
+  private final boolean sortedInput;
+  private final MessageDigest sink;
+  private final CanonicalNumber numbers = new CanonicalNumber();
+  private final Members members = new Members();
+
+  private byte[] src;
+  private int len;
+  private Layout layout;
+  private String source;
+
+  byte[] out = new byte[1 << 16];
+  int pos;
+  private byte[] scratch = new byte[0];
+  private byte[] nameBuf = new byte[256];
+
+  // open containers, frame 1 is the root
+  private int depth;
+  private byte[] kind = new byte[16];
+  private int[] count = new int[16];
+  private int[] seen = new int[16];
+  private int[] memBase = new int[16];
+  private int[] memCount = new int[16];
+  private int[] next = new int[16];
+  private int[] srcEnd = new int[16];
+  private int[] outStart = new int[16];
+  private boolean[] unsorted = new boolean[16];
+  private boolean[] stepsArray = new boolean[16];
+  private long[] regionSlots = new long[16];
+  private int[] regionIndex = new int[16];
+  private int[] stepPosition = new int[16];
+  private long[] states;
+  private boolean[] noState = new boolean[16];
+  private int buffering;
+  private int pendingStep = -1;
+  private boolean escaped;
+
+  // regions being hashed
+  private int regions;
+  private MessageDigest[] regionDigest = new MessageDigest[8];
+  private int[] regionStart = new int[8];
+
+  /**
+   * @param sortedInput the input is canonical already (our own output): objects are written as
+   *     they come, names are not compared
+   * @param sink where canonical bytes go as they become final; null keeps them all in {@link #out}
+   */
+  Canonicalizer(Slots slots, Captures captures, boolean sortedInput, MessageDigest sink) {
+    this.slots = slots;
+    this.patterns = slots.patterns;
+    this.words = patterns.words();
+    this.captures = captures;
+    this.sortedInput = sortedInput;
+    this.sink = sink;
+    this.states = new long[16 * words];
+  }
+
+  /** Canonicalises {@code src[0, len)}; for a digest sink, everything has been fed when it returns. */
+  void walk(byte[] src, int len, Layout layout, String source) throws GoldenParseException {
+    this.src = src;
+    this.len = len;
+    this.layout = layout;
+    this.source = source;
+    depth = 0;
+    pos = 0;
+    buffering = 0;
+    regions = 0;
+    pendingStep = -1;
+    members.top = 0;
+    patterns.root(states, words);
+    noState[1] = PathPatterns.isEmpty(states, words, words);
+    int p = value(JsonBytes.skipWs(src, 0, len), 1);
+    while (depth > 0) {
+      int d = depth;
+      switch (kind[d]) {
+        case ARRAY -> p = arrayStep(d, p);
+        case TWO_PHASE -> p = twoPhaseStep(d);
+        default -> p = objectStep(d, p);
+      }
+    }
+    if (sink != null) {
+      flush();
+    }
+    this.src = null;
+  }
+
+  // ---- containers ---------------------------------------------------------------------------
+
+  private int arrayStep(int d, int p) throws GoldenParseException {
+    p = JsonBytes.skipWs(src, p, len);
+    if (src[p] == ']') {
+      put((byte) ']');
+      close(d);
+      return p + 1;
+    }
+    int i = seen[d]++;
+    if (i > 0) {
+      p = JsonBytes.skipWs(src, p + 1, len);
+    }
+    if (buffering == 0) {
+      flushIfDue();
+    }
+    if (count[d]++ > 0) {
+      put((byte) ',');
+    }
+    int child = d + 1;
+    ensureFrames(child + 1);
+    if (noState[d]) {
+      noState[child] = true;
+    } else {
+      patterns.element(states, d * words, i, states, child * words);
+      noState[child] = PathPatterns.isEmpty(states, child * words, words);
+    }
+    if (stepsArray[d]) {
+      pendingStep = i;
+    }
+    return value(p, child);
+  }
+
+  private int objectStep(int d, int p) throws GoldenParseException {
+    p = JsonBytes.skipWs(src, p, len);
+    if (src[p] == '}') {
+      if (kind[d] == BUFFERED) {
+        finishBuffered(d);
+      }
+      put((byte) '}');
+      close(d);
+      return p + 1;
+    }
+    if (seen[d]++ > 0) {
+      p = JsonBytes.skipWs(src, p + 1, len);
+      if (kind[d] == STREAMED && buffering == 0) {
+        flushIfDue();
+      }
+    }
+    int e = JsonBytes.stringEnd(src, p, len);
+    boolean esc = e < 0;
+    int keyEnd = esc ? ~e : e;
+    int v = JsonBytes.skipWs(src, JsonBytes.skipWs(src, keyEnd, len) + 1, len);
+    boolean masked = child(d, p + 1, keyEnd - 1, esc);
+    int m = -1;
+    if (kind[d] == BUFFERED) {
+      m = members.push(src, p + 1, keyEnd - 1, esc, v);
+      if (seen[d] > 1) {
+        int c = members.compare(src, m - 1, m);
+        if (c >= 0) {
+          if (c == 0) {
+            throw duplicate(m);
+          }
+          unsorted[d] = true;
+        }
+      }
+    }
+    if (masked) {
+      return skipMasked(v, d + 1);
+    }
+    if (count[d]++ > 0) {
+      put((byte) ',');
+    }
+    if (m >= 0) {
+      members.outStart[m] = pos;
+    }
+    writeName(p, keyEnd, esc);
+    return value(v, d + 1);
+  }
+
+  private int twoPhaseStep(int d) throws GoldenParseException {
+    if (next[d] == memCount[d]) {
+      put((byte) '}');
+      members.top = memBase[d];
+      int end = srcEnd[d];
+      close(d);
+      return end;
+    }
+    int m = members.order[memBase[d] + next[d]++];
+    int ks = members.keyStart[m];
+    int ke = members.keyEnd[m];
+    boolean esc = members.escaped[m];
+    int v = members.valueStart[m];
+    if (child(d, ks, ke, esc)) {
+      skipMasked(v, d + 1);
+      return v;
+    }
+    if (buffering == 0) {
+      flushIfDue();
+    }
+    if (count[d]++ > 0) {
+      put((byte) ',');
+    }
+    writeName(ks - 1, ke + 1, esc);
+    return value(v, d + 1);
+  }
+
+  /**
+   * Computes the state of member {@code name} of frame {@code d} into slot {@code d + 1}; returns
+   * whether the member is masked.
+   */
+  private boolean child(int d, int nameStart, int nameEnd, boolean esc) {
+    int child = d + 1;
+    ensureFrames(child + 1);
+    byte[] name = src;
+    int start = nameStart;
+    int n = nameEnd - nameStart;
+    if (esc) {
+      if (nameBuf.length < n) {
+        nameBuf = new byte[n * 2];
+      }
+      n = CanonicalString.canonicalContent(src, nameStart, nameEnd, nameBuf);
+      name = nameBuf;
+      start = 0;
+    }
+    boolean masked = slots.names.contains(name, start, n);
+    if (noState[d]) {
+      noState[child] = true;
+      return masked;
+    }
+    patterns.member(states, d * words, name, start, n, states, child * words);
+    boolean empty = PathPatterns.isEmpty(states, child * words, words);
+    noState[child] = empty;
+    return masked || (!empty && (patterns.accepted(states, child * words) & Slots.bit(Slots.MASK)) != 0);
+  }
+
+  private void finishBuffered(int d) throws GoldenParseException {
+    int base = memBase[d];
+    int n = members.top - base;
+    if (unsorted[d]) {
+      int dupe = members.sort(src, base, n);
+      if (dupe >= 0) {
+        throw duplicate(dupe);
+      }
+      int from = outStart[d];
+      int total = pos - from;
+      if (scratch.length < total) {
+        scratch = new byte[Math.max(total, scratch.length * 2)];
+      }
+      System.arraycopy(out, from, scratch, 0, total);
+      pos = from;
+      boolean first = true;
+      for (int i = 0; i < n; i++) {
+        int m = members.order[base + i];
+        int s = members.outStart[m];
+        if (s < 0) {
+          continue; // masked
+        }
+        if (!first) {
+          out[pos++] = ',';
+        }
+        first = false;
+        int l = members.outEnd[m] - s;
+        JsonBytes.copy(scratch, s - from, out, pos, l);
+        pos += l;
+      }
+    }
+    members.top = base;
+  }
+
+  /** Frame {@code d} has written its closing bracket. */
+  private void close(int d) {
+    if (kind[d] == BUFFERED) {
+      buffering--;
+    }
+    depth = d - 1;
+    endValue(regionSlots[d], stepPosition[d], regionIndex[d]);
+  }
+
+  // ---- values -------------------------------------------------------------------------------
+
+  /** The value at {@code p}, whose path state is in slot {@code slot}; returns where it ends (or, for a container, where its content starts). */
+  private int value(int p, int slot) throws GoldenParseException {
+    byte c = src[p];
+    int step = pendingStep;
+    pendingStep = -1;
+    long accepted = noState[slot] ? 0 : patterns.accepted(states, slot * words);
+    boolean container = c == '{' || c == '[';
+    int end = container ? -1 : scalarEnd(p, c);
+    if (accepted != 0 && captures != null) {
+      report(accepted, p, end, c);
+    }
+    long reg = accepted & slots.regions;
+    if (step >= 0 && captures != null) {
+      captures.stepStart(step, c == '{');
+    }
+    int region = (reg != 0 || step >= 0) && captures != null ? openRegion() : -1;
+    if (!container) {
+      writeScalar(p, end, c);
+      endValue(reg, step, region);
+      return end;
+    }
+    int d = slot;
+    depth = d;
+    count[d] = 0;
+    seen[d] = 0;
+    regionSlots[d] = reg;
+    regionIndex[d] = region;
+    stepPosition[d] = step;
+    stepsArray[d] = false;
+    if (c == '[') {
+      kind[d] = ARRAY;
+      stepsArray[d] = (accepted & Slots.bit(Slots.STEPS)) != 0;
+      put((byte) '[');
+      return p + 1;
+    }
+    put((byte) '{');
+    if (sortedInput) {
+      kind[d] = STREAMED;
+      return p + 1;
+    }
+    memBase[d] = members.top;
+    if (buffering == 0 && layout.end(p) >= 0) {
+      kind[d] = TWO_PHASE;
+      collect(d, p);
+      return p + 1;
+    }
+    kind[d] = BUFFERED;
+    buffering++;
+    outStart[d] = pos;
+    unsorted[d] = false;
+    return p + 1;
+  }
+
+  /** Collects the members of the large object at {@code p} and puts them in name order. */
+  private void collect(int d, int p) throws GoldenParseException {
+    int base = members.top;
+    int q = JsonBytes.skipWs(src, p + 1, len);
+    if (src[q] != '}') {
+      while (true) {
+        int e = JsonBytes.stringEnd(src, q, len);
+        boolean esc = e < 0;
+        int keyEnd = esc ? ~e : e;
+        int v = JsonBytes.skipWs(src, JsonBytes.skipWs(src, keyEnd, len) + 1, len);
+        members.push(src, q + 1, keyEnd - 1, esc, v);
+        q = JsonBytes.skipWs(src, JsonBytes.valueEnd(src, v, len, layout), len);
+        if (src[q] != ',') {
+          break;
+        }
+        q = JsonBytes.skipWs(src, q + 1, len);
+      }
+    }
+    srcEnd[d] = q + 1;
+    memCount[d] = members.top - base;
+    next[d] = 0;
+    int dupe = members.sort(src, base, memCount[d]);
+    if (dupe >= 0) {
+      throw duplicate(dupe);
+    }
+  }
+
+  private void report(long accepted, int p, int end, byte c) {
+    long scalars = accepted & Slots.SCALARS;
+    while (scalars != 0) {
+      int s = Long.numberOfTrailingZeros(scalars);
+      scalars &= scalars - 1;
+      captures.scalar(s, src, p, end);
+    }
+    if ((accepted & Slots.bit(Slots.STEPS)) != 0) {
+      captures.steps(c);
+    }
+  }
+
+  /** A masked member's value at {@code v} (state in {@code slot}): reported if mapped, then skipped. */
+  private int skipMasked(int v, int slot) throws GoldenParseException {
+    byte c = src[v];
+    boolean container = c == '{' || c == '[';
+    int end = container ? JsonBytes.valueEnd(src, v, len, layout) : scalarEnd(v, c);
+    if (!noState[slot] && captures != null) {
+      long accepted = patterns.accepted(states, slot * words);
+      report(accepted & ~Slots.bit(Slots.STEPS), v, container ? -1 : end, c);
+      long reg = accepted & slots.regions;
+      while (reg != 0) {
+        int s = Long.numberOfTrailingZeros(reg);
+        reg &= reg - 1;
+        captures.region(s, null);
+      }
+    }
+    if (container && !sortedInput) {
+      checkNames(v, end);
+    }
+    return end;
+  }
+
+  private void endValue(long reg, int step, int region) {
+    String hash = region >= 0 ? closeRegion(region) : null;
+    while (reg != 0 && captures != null) {
+      int s = Long.numberOfTrailingZeros(reg);
+      reg &= reg - 1;
+      captures.region(s, hash);
+    }
+    if (step >= 0 && captures != null) {
+      captures.stepEnd(step, hash);
+    }
+    int d = depth;
+    if (d > 0 && kind[d] == BUFFERED) {
+      members.outEnd[members.top - 1] = pos;
+    }
+  }
+
+  /** End of the scalar at {@code p}; sets {@link #escaped} for a string. */
+  private int scalarEnd(int p, byte c) {
+    switch (c) {
+      case '"' -> {
+        int e = JsonBytes.stringEnd(src, p, len);
+        escaped = e < 0;
+        return escaped ? ~e : e;
+      }
+      case 't', 'n' -> {
+        return p + 4;
+      }
+      case 'f' -> {
+        return p + 5;
+      }
+      default -> {
+        return JsonBytes.numberEnd(src, p, len);
+      }
+    }
+  }
+
+  private void writeScalar(int p, int end, byte c) {
+    int n = end - p;
+    ensure(n + CanonicalNumber.SLACK); // SLACK also covers JsonBytes.copy's 16 bytes
+    if (c == '"') {
+      if (!escaped) {
+        JsonBytes.copy(src, p, out, pos, n);
+        pos += n;
+      } else {
+        pos = CanonicalString.writeEscaped(src, p, end, out, pos);
+      }
+    } else if (c == 't' || c == 'f' || c == 'n') {
+      JsonBytes.copy(src, p, out, pos, n);
+      pos += n;
+    } else {
+      pos = numbers.write(src, p, end, out, pos);
+    }
+  }
+
+  /** Writes the member name at {@code [quote, end)} (quotes included) and the colon. */
+  private void writeName(int quote, int end, boolean esc) {
+    int n = end - quote;
+    ensure(n + 17);
+    if (esc) {
+      pos = CanonicalString.writeEscaped(src, quote, end, out, pos);
+    } else {
+      JsonBytes.copy(src, quote, out, pos, n);
+      pos += n;
+    }
+    out[pos++] = ':';
+  }
+
+  // ---- duplicates inside masked values ------------------------------------------------------
+
+  /** Refuses duplicate member names anywhere in the (masked, skipped) container {@code [start, end)}. */
+  private void checkNames(int start, int end) throws GoldenParseException {
+    int[] work = new int[16];
+    int top = 0;
+    work[top++] = start;
+    while (top > 0) {
+      int p = work[--top];
+      boolean object = src[p] == '{';
+      int base = members.top;
+      int q = JsonBytes.skipWs(src, p + 1, len);
+      if (src[q] != (object ? '}' : ']')) {
+        while (true) {
+          int v = q;
+          if (object) {
+            int e = JsonBytes.stringEnd(src, q, len);
+            boolean esc = e < 0;
+            int keyEnd = esc ? ~e : e;
+            v = JsonBytes.skipWs(src, JsonBytes.skipWs(src, keyEnd, len) + 1, len);
+            members.push(src, q + 1, keyEnd - 1, esc, v);
+          }
+          if (src[v] == '{' || src[v] == '[') {
+            if (top == work.length) {
+              work = Arrays.copyOf(work, top * 2);
+            }
+            work[top++] = v;
+          }
+          q = JsonBytes.skipWs(src, JsonBytes.valueEnd(src, v, len, layout), len);
+          if (src[q] != ',') {
+            break;
+          }
+          q = JsonBytes.skipWs(src, q + 1, len);
+        }
+      }
+      if (object) {
+        int dupe = members.sort(src, base, members.top - base);
+        if (dupe >= 0) {
+          throw duplicate(dupe);
+        }
+        members.top = base;
+      }
+    }
+  }
+
+  private GoldenParseException duplicate(int m) {
+    int ks = members.keyStart[m];
+    String name = JsonBytes.decode(src, ks, members.keyEnd[m]);
+    if (name.length() > 80) {
+      name = name.substring(0, 77) + "...";
+    }
+    return JsonSyntax.at(src, ks - 1, source, Code.DUPLICATE_KEY, "duplicate key \"" + name + "\"");
+  }
+
+  // ---- output and regions -------------------------------------------------------------------
+
+  private int openRegion() {
+    int r = regions++;
+    if (r == regionDigest.length) {
+      regionDigest = Arrays.copyOf(regionDigest, r * 2);
+      regionStart = Arrays.copyOf(regionStart, r * 2);
+    }
+    if (regionDigest[r] == null) {
+      regionDigest[r] = Hashes.sha256();
+    }
+    regionStart[r] = pos;
+    return r;
+  }
+
+  private String closeRegion(int r) {
+    MessageDigest md = regionDigest[r];
+    md.update(out, regionStart[r], pos - regionStart[r]);
+    regions = r;
+    return Hashes.format(md);
+  }
+
+  private void flushIfDue() {
+    if (sink != null && pos >= FLUSH_BYTES) {
+      flush();
+    }
+  }
+
+  private void flush() {
+    for (int r = 0; r < regions; r++) {
+      regionDigest[r].update(out, regionStart[r], pos - regionStart[r]);
+      regionStart[r] = 0;
+    }
+    sink.update(out, 0, pos);
+    pos = 0;
+  }
+
+  private void put(byte b) {
+    ensure(1);
+    out[pos++] = b;
+  }
+
+  private void ensure(int n) {
+    if (pos + n > out.length) {
+      out = Arrays.copyOf(out, Math.max(pos + n, out.length * 2));
+    }
+  }
+
+  private void ensureFrames(int n) {
+    if (n < kind.length) {
+      return;
+    }
+    int m = Math.max(n + 1, kind.length * 2);
+    kind = Arrays.copyOf(kind, m);
+    count = Arrays.copyOf(count, m);
+    seen = Arrays.copyOf(seen, m);
+    memBase = Arrays.copyOf(memBase, m);
+    memCount = Arrays.copyOf(memCount, m);
+    next = Arrays.copyOf(next, m);
+    srcEnd = Arrays.copyOf(srcEnd, m);
+    outStart = Arrays.copyOf(outStart, m);
+    unsorted = Arrays.copyOf(unsorted, m);
+    stepsArray = Arrays.copyOf(stepsArray, m);
+    regionSlots = Arrays.copyOf(regionSlots, m);
+    regionIndex = Arrays.copyOf(regionIndex, m);
+    stepPosition = Arrays.copyOf(stepPosition, m);
+    noState = Arrays.copyOf(noState, m);
+    states = Arrays.copyOf(states, m * words);
+  }
+
+  /** Bytes of working memory held besides the input: for tests of the memory bound. */
+  long workingBytes() {
+    return out.length + scratch.length + (long) members.keyStart.length * 29 + states.length * 8L;
+  }
+}

@@ -1,0 +1,205 @@
+package dev.lockstep.golden;
+
+import static dev.lockstep.golden.JsonSyntax.HIGHS;
+import static dev.lockstep.golden.JsonSyntax.LONGS;
+import static dev.lockstep.golden.JsonSyntax.zeroBytes;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Token boundaries in JSON bytes that {@link JsonSyntax} has already accepted (or that are our own
+ * canonical output): no checks, only the scanning. Positions are byte offsets.
+ */
+final class JsonBytes {
+  private JsonBytes() {}
+
+  private static final long QUOTES = 0x2222222222222222L;
+  private static final long BACKSLASHES = 0x5c5c5c5c5c5c5c5cL;
+
+  /**
+   * End of the string whose opening quote is at {@code p} (the offset after the closing quote), or
+   * its complement {@code ~end} when the string contains an escape.
+   */
+  static int stringEnd(byte[] b, int p, int len) {
+    p++;
+    boolean escaped = false;
+    while (true) {
+      while (p + 8 <= len) {
+        long v = (long) LONGS.get(b, p);
+        long special = zeroBytes(v ^ QUOTES) | zeroBytes(v ^ BACKSLASHES);
+        if (special != 0) {
+          p += Long.numberOfTrailingZeros(special) >>> 3;
+          break;
+        }
+        p += 8;
+      }
+      byte c = b[p];
+      if (c == '"') {
+        return escaped ? ~(p + 1) : p + 1;
+      }
+      if (c == '\\') {
+        escaped = true;
+        p += 2;
+      } else {
+        p++;
+      }
+    }
+  }
+
+  /** End of the number at {@code p}. */
+  static int numberEnd(byte[] b, int p, int len) {
+    while (p < len) {
+      byte c = b[p];
+      if ((c >= '0' && c <= '9') || c == '-' || c == '.' || c == 'e' || c == 'E' || c == '+') {
+        p++;
+      } else {
+        break;
+      }
+    }
+    return p;
+  }
+
+  /**
+   * End of the value at {@code p} (no leading whitespace). Large containers are looked up in
+   * {@code layout}; others are scanned, brackets counted outside strings.
+   */
+  static int valueEnd(byte[] b, int p, int len, Layout layout) {
+    byte c = b[p];
+    switch (c) {
+      case '"' -> {
+        int e = stringEnd(b, p, len);
+        return e < 0 ? ~e : e;
+      }
+      case '{', '[' -> {
+        int known = layout.end(p);
+        return known >= 0 ? known : containerEnd(b, p, len);
+      }
+      case 't', 'n' -> {
+        return p + 4;
+      }
+      case 'f' -> {
+        return p + 5;
+      }
+      default -> {
+        return numberEnd(b, p, len);
+      }
+    }
+  }
+
+  /** End of the container at {@code p}, found by counting brackets outside strings. */
+  static int containerEnd(byte[] b, int p, int len) {
+    int depth = 0;
+    while (true) {
+      // skip bytes that are none of " [ ] { }
+      while (p + 8 <= len) {
+        long v = (long) LONGS.get(b, p);
+        long special = zeroBytes(v ^ QUOTES) | zeroBytes((v | 0x2020202020202020L) ^ 0x7b7b7b7b7b7b7b7bL)
+            | zeroBytes((v | 0x2020202020202020L) ^ 0x7d7d7d7d7d7d7d7dL);
+        if (special != 0) {
+          p += Long.numberOfTrailingZeros(special) >>> 3;
+          break;
+        }
+        p += 8;
+      }
+      byte c = b[p];
+      if (c == '"') {
+        int e = stringEnd(b, p, len);
+        p = e < 0 ? ~e : e;
+        continue;
+      }
+      if (c == '{' || c == '[') {
+        depth++;
+      } else if (c == '}' || c == ']') {
+        depth--;
+        if (depth == 0) {
+          return p + 1;
+        }
+      }
+      p++;
+    }
+  }
+
+  /**
+   * Copies {@code n} bytes; short runs are moved as two 8-byte words (bytes past {@code n} in
+   * {@code dst} may be overwritten: callers leave 16 bytes of room), long ones by arraycopy.
+   */
+  static void copy(byte[] src, int s, byte[] dst, int d, int n) {
+    if (n <= 16 && s + 16 <= src.length && d + 16 <= dst.length) {
+      LONGS.set(dst, d, (long) LONGS.get(src, s));
+      LONGS.set(dst, d + 8, (long) LONGS.get(src, s + 8));
+    } else {
+      System.arraycopy(src, s, dst, d, n);
+    }
+  }
+
+  /** Skips whitespace: outside strings of valid JSON, every byte up to 0x20 is whitespace. */
+  static int skipWs(byte[] b, int p, int len) {
+    while (p < len && b[p] <= ' ' && b[p] >= 0) {
+      p++;
+    }
+    return p;
+  }
+
+  /** The text of the string content {@code b[start, end)} (between the quotes), escapes decoded. */
+  static String decode(byte[] b, int start, int end) {
+    int slash = indexOf(b, start, end, (byte) '\\');
+    if (slash < 0) {
+      return new String(b, start, end - start, StandardCharsets.UTF_8);
+    }
+    StringBuilder sb = new StringBuilder(end - start);
+    int p = start;
+    while (p < end) {
+      int q = indexOf(b, p, end, (byte) '\\');
+      if (q < 0) {
+        q = end;
+      }
+      if (q > p) {
+        sb.append(new String(b, p, q - p, StandardCharsets.UTF_8));
+      }
+      if (q == end) {
+        break;
+      }
+      byte e = b[q + 1];
+      switch (e) {
+        case 'b' -> sb.append('\b');
+        case 'f' -> sb.append('\f');
+        case 'n' -> sb.append('\n');
+        case 'r' -> sb.append('\r');
+        case 't' -> sb.append('\t');
+        case 'u' -> {
+          sb.append((char) hex4(b, q + 2));
+          p = q + 6;
+          continue;
+        }
+        default -> sb.append((char) e); // " \ /
+      }
+      p = q + 2;
+    }
+    return sb.toString();
+  }
+
+  static int hex4(byte[] b, int p) {
+    return (JsonSyntax.hexValue(b[p]) << 12) | (JsonSyntax.hexValue(b[p + 1]) << 8)
+        | (JsonSyntax.hexValue(b[p + 2]) << 4) | JsonSyntax.hexValue(b[p + 3]);
+  }
+
+  static int indexOf(byte[] b, int from, int to, byte x) {
+    for (int i = from; i < to; i++) {
+      if (b[i] == x) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /** Whether a number literal {@code b[start, end)} has neither fraction nor exponent. */
+  static boolean isIntegerLiteral(byte[] b, int start, int end) {
+    for (int i = start; i < end; i++) {
+      byte c = b[i];
+      if (c == '.' || c == 'e' || c == 'E') {
+        return false;
+      }
+    }
+    return true;
+  }
+}
