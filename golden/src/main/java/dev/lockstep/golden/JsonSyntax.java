@@ -497,8 +497,11 @@ final class JsonSyntax {
   }
 
   private GoldenParseException nonFinite(int p) {
-    return error(p, Code.NON_FINITE_NUMBER, "non-finite number " + abbreviate(p, Math.min(len, p + 9))
-        + " (JSON has no NaN or Infinity)");
+    int end = p + (b[p] == '-' ? 1 : 0);
+    while (end < len && end - p < 12 && ((b[end] >= 'a' && b[end] <= 'z') || (b[end] >= 'A' && b[end] <= 'Z'))) {
+      end++;
+    }
+    return error(p, Code.NON_FINITE_NUMBER, "non-finite number " + abbreviate(p, end) + " (JSON has no NaN or Infinity)");
   }
 
   private GoldenParseException unexpected(int p, String expected) {
