@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
 @Command(
     name = "lockstep",
     mixinStandardHelpOptions = true,
-    version = "lockstep 0.1.0",
+    versionProvider = Main.Version.class,
     header = "Operate a Lockstep shadow-validation fleet.",
     description = {
       "Offline tools work on golden files directly (no collector needed): diff, hash, summary,"
@@ -30,7 +30,8 @@ import picocli.CommandLine.Option;
       "0:Success; replicas match.",
       "1:The command ran and found a problem: a mismatch, disagreeing runs, an unmet condition.",
       "2:Bad usage or bad input (unreadable or malformed golden file, unknown option).",
-      "3:The collector could not be reached or answered with an error (fleet commands)."
+      "3:The collector could not be reached or answered with an error (fleet commands).",
+      "70:Lockstep itself failed (a bug, or out of memory); one line on stderr, --debug for the stack trace."
     },
     footerHeading = "%nEXAMPLES%n",
     footer = {
@@ -51,7 +52,35 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   public static void main(String[] args) {
-    System.exit(run(args));
+    int code;
+    try {
+      code = run(args);
+    } catch (Throwable e) { // run catches everything; this is the last line of defence
+      code = internalError(new PrintWriter(System.err, true, StandardCharsets.UTF_8), e, false);
+    }
+    System.exit(code);
+  }
+
+  /** {@code --version}: the CLI's version and the golden format version it hashes with. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {"lockstep 0.1.0 (golden format " + dev.lockstep.golden.GoldenFormat.VERSION + ")"};
+    }
+  }
+
+  /** One line on stderr for a failure of lockstep itself (a bug, out of memory); the internal exit code. */
+  private static int internalError(PrintWriter err, Throwable e, boolean debug) {
+    try {
+      err.println("lockstep: " + OfflineCommands.oneLine(e));
+      if (debug) {
+        e.printStackTrace(err);
+      }
+      err.flush();
+    } catch (Throwable ignored) {
+      // nothing left to report with; the exit code still says it
+    }
+    return dev.lockstep.cli.client.ExitCode.INTERNAL;
   }
 
   /** Runs {@code lockstep args...} against System.out/System.err; returns the exit code. */
@@ -89,7 +118,11 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
       c.getErr().flush();
       return code;
     });
-    return cl.execute(args);
+    try {
+      return cl.execute(args);
+    } catch (Throwable e) { // an Error (OutOfMemoryError, StackOverflowError) passes picocli's handler
+      return internalError(err, e, debug);
+    }
   }
 
   /**

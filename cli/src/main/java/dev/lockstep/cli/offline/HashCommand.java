@@ -23,13 +23,15 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     header = "Print run id, role, seed and the canonical run and step hashes of golden files.",
     description = {
-      "Hashes are SHA-256 of the RFC 8785 canonical form of the masked document (volatile fields,"
-          + " role and the engine's own hash fields left out), the same hashes agents report."
+      "Hashes are SHA-256 of the canonical form of the masked document (volatile fields, role and"
+          + " the engine's own hash fields left out): RFC 8785 with integers kept exact, the same"
+          + " hashes agents report (docs/golden-format.md, format version " + dev.lockstep.golden.GoldenFormat.VERSION + ")."
     },
     exitCodeListHeading = "%nEXIT STATUS%n",
     exitCodeList = {
       "0:Every file was hashed.",
-      "2:Bad usage, or at least one file is unreadable or malformed (one line each on stderr)."
+      "2:Bad usage, or at least one file is unreadable or malformed (one line each on stderr).",
+      "70:Lockstep itself failed (a bug, or out of memory)."
     },
     footerHeading = "%nEXAMPLES%n",
     footer = {"  lockstep hash golden/*.golden.json", "  lockstep hash run42.primary.golden.json -o json"})
@@ -37,7 +39,8 @@ final class HashCommand implements Callable<Integer> {
   @Parameters(arity = "1..*", paramLabel = "FILE", description = "Golden files.")
   List<Path> files;
 
-  @Option(names = {"-o", "--format"}, paramLabel = "FORMAT", defaultValue = "table",
+  @Option(names = {"-o", "--output", "--format"}, paramLabel = "FORMAT", defaultValue = "table",
+      converter = Format.Converter.class,
       description = "table (default) or json (an array, one object per file).")
   Format format;
 
@@ -85,7 +88,7 @@ final class HashCommand implements Callable<Integer> {
     out.println("  run_id    " + s.runId());
     out.println("  workflow  " + s.workflow());
     out.println("  role      " + (s.role().isEmpty() ? "-" : s.role()));
-    out.println("  seed      " + (s.seed() == null ? "-" : s.seed()));
+    out.println("  seed      " + (s.seed() == null ? "-" : s.seedText()));
     out.println("  hash      " + s.canonicalHash());
     out.println("  engine    " + (s.engineHash().isEmpty() ? "-" : s.engineHash()));
     out.println("  output    " + (s.outputHash().isEmpty() ? "-" : s.outputHash()));

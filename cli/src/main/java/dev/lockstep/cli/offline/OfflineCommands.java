@@ -1,5 +1,6 @@
 package dev.lockstep.cli.offline;
 
+import dev.lockstep.cli.client.ExitCode;
 import dev.lockstep.golden.GoldenParseException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -16,6 +17,7 @@ public final class OfflineCommands {
   static final int OK = 0;
   static final int MISMATCH = 1;
   static final int BAD_INPUT = 2;
+  static final int INTERNAL = ExitCode.INTERNAL;
 
   /**
    * Adds diff, hash, summary and verify. {@code fleetDiff}: leave {@code diff} to the fleet command
@@ -67,12 +69,26 @@ public final class OfflineCommands {
     return false;
   }
 
-  /** Exit code for an exception escaping a command. */
+  /**
+   * Exit code for an exception escaping a command: bad input (a refused golden file, a refused
+   * argument, an I/O failure) is 2; anything else is lockstep's own failure, a bug or
+   * {@link OutOfMemoryError}, and gets {@link ExitCode#INTERNAL}, never a code a script could
+   * read as "mismatch".
+   */
   public static int exitCodeFor(Throwable e) {
     if (e instanceof CommandError ce) {
       return ce.exitCode();
     }
-    return BAD_INPUT;
+    if (isBadInput(e)) {
+      return BAD_INPUT;
+    }
+    return INTERNAL;
+  }
+
+  private static boolean isBadInput(Throwable e) {
+    return e instanceof GoldenParseException || e instanceof IllegalArgumentException
+        || e instanceof UncheckedIOException || e instanceof IOException
+        || e instanceof CommandLine.ParameterException;
   }
 
   /** The one line an operator reads for an exception escaping a command. */
@@ -85,6 +101,10 @@ public final class OfflineCommands {
     if (e instanceof UncheckedIOException || e instanceof IOException) {
       return "I/O error: " + e.getMessage();
     }
-    return "unexpected error: " + e + " (run with --debug for the stack trace)";
+    if (e instanceof OutOfMemoryError) {
+      return "internal error: out of memory (" + e.getMessage() + "); give the JVM more heap, e.g."
+          + " LOCKSTEP_JAVA_OPTS=-Xmx4g";
+    }
+    return "internal error: " + e + " (a bug in lockstep; run with --debug for the stack trace)";
   }
 }
