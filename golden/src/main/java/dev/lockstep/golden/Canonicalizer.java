@@ -66,6 +66,8 @@ final class Canonicalizer {
   private int[] stepPosition = new int[16];
   private long[] states;
   private boolean[] noState = new boolean[16];
+  /** The slots the path of slot d's value matches (computed with its state). */
+  private long[] acceptedAt = new long[16];
   private int buffering;
   private int pendingStep = -1;
   private boolean escaped;
@@ -104,6 +106,7 @@ final class Canonicalizer {
     members.top = 0;
     patterns.root(states, words);
     noState[1] = PathPatterns.isEmpty(states, words, words);
+    acceptedAt[1] = noState[1] ? 0 : patterns.accepted(states, words);
     int p = value(JsonBytes.skipWs(src, 0, len), 1);
     while (depth > 0) {
       int d = depth;
@@ -142,9 +145,11 @@ final class Canonicalizer {
     ensureFrames(child + 1);
     if (noState[d]) {
       noState[child] = true;
+      acceptedAt[child] = 0;
     } else {
       patterns.element(states, d * words, i, states, child * words);
       noState[child] = PathPatterns.isEmpty(states, child * words, words);
+      acceptedAt[child] = noState[child] ? 0 : patterns.accepted(states, child * words);
     }
     if (stepsArray[d]) {
       pendingStep = i;
@@ -176,14 +181,8 @@ final class Canonicalizer {
     int m = -1;
     if (kind[d] == BUFFERED) {
       m = members.push(src, p + 1, keyEnd - 1, esc, v);
-      if (seen[d] > 1) {
-        int c = members.compare(src, m - 1, m);
-        if (c >= 0) {
-          if (c == 0) {
-            throw duplicate(m);
-          }
-          unsorted[d] = true;
-        }
+      if (seen[d] > 1 && outOfOrder(m)) {
+        unsorted[d] = true;
       }
     }
     if (masked) {
@@ -247,23 +246,45 @@ final class Canonicalizer {
     boolean masked = slots.names.contains(name, start, n);
     if (noState[d]) {
       noState[child] = true;
+      acceptedAt[child] = 0;
       return masked;
     }
     patterns.member(states, d * words, name, start, n, states, child * words);
     boolean empty = PathPatterns.isEmpty(states, child * words, words);
     noState[child] = empty;
-    return masked || (!empty && (patterns.accepted(states, child * words) & Slots.bit(Slots.MASK)) != 0);
+    long accepted = empty ? 0 : patterns.accepted(states, child * words);
+    acceptedAt[child] = accepted;
+    return masked || (accepted & Slots.bit(Slots.MASK)) != 0;
+  }
+
+  /** Whether member {@code m} comes before the member pushed just before it; a duplicate name is refused. */
+  private boolean outOfOrder(int m) throws GoldenParseException {
+    int c = members.compare(src, m - 1, m);
+    if (c == 0) {
+      throw duplicate(m);
+    }
+    return c > 0;
   }
 
   private void finishBuffered(int d) throws GoldenParseException {
     int base = memBase[d];
     int n = members.top - base;
     if (unsorted[d]) {
+      permute(base, n, outStart[d]);
+    }
+    members.top = base;
+  }
+
+  /**
+   * Sorts the members {@code [base, base + n)} by name and rewrites their canonical bytes, which
+   * span {@code out[from, pos)} in source order, in that order.
+   */
+  private void permute(int base, int n, int from) throws GoldenParseException {
+    {
       int dupe = members.sort(src, base, n);
       if (dupe >= 0) {
         throw duplicate(dupe);
       }
-      int from = outStart[d];
       int total = pos - from;
       if (scratch.length < total) {
         scratch = new byte[Math.max(total, scratch.length * 2)];
@@ -282,11 +303,10 @@ final class Canonicalizer {
         }
         first = false;
         int l = members.outEnd[m] - s;
-        JsonBytes.copy(scratch, s - from, out, pos, l);
+        System.arraycopy(scratch, s - from, out, pos, l);
         pos += l;
       }
     }
-    members.top = base;
   }
 
   /** Frame {@code d} has written its closing bracket. */
@@ -305,7 +325,7 @@ final class Canonicalizer {
     byte c = src[p];
     int step = pendingStep;
     pendingStep = -1;
-    long accepted = noState[slot] ? 0 : patterns.accepted(states, slot * words);
+    long accepted = acceptedAt[slot];
     boolean container = c == '{' || c == '[';
     int end = container ? -1 : scalarEnd(p, c);
     if (accepted != 0 && captures != null) {
@@ -318,6 +338,11 @@ final class Canonicalizer {
     int region = (reg != 0 || step >= 0) && captures != null ? openRegion() : -1;
     if (!container) {
       writeScalar(p, end, c);
+      endValue(reg, step, region);
+      return end;
+    }
+    if (noState[slot] && (sortedInput || layout.end(p) < 0)) {
+      end = plain(p); // nothing mapped or globbed below: one tight loop for the whole subtree
       endValue(reg, step, region);
       return end;
     }
@@ -398,7 +423,7 @@ final class Canonicalizer {
     boolean container = c == '{' || c == '[';
     int end = container ? JsonBytes.valueEnd(src, v, len, layout) : scalarEnd(v, c);
     if (!noState[slot] && captures != null) {
-      long accepted = patterns.accepted(states, slot * words);
+      long accepted = acceptedAt[slot];
       report(accepted & ~Slots.bit(Slots.STEPS), v, container ? -1 : end, c);
       long reg = accepted & slots.regions;
       while (reg != 0) {
@@ -454,13 +479,13 @@ final class Canonicalizer {
     ensure(n + CanonicalNumber.SLACK); // SLACK also covers JsonBytes.copy's 16 bytes
     if (c == '"') {
       if (!escaped) {
-        JsonBytes.copy(src, p, out, pos, n);
+        System.arraycopy(src, p, out, pos, n);
         pos += n;
       } else {
         pos = CanonicalString.writeEscaped(src, p, end, out, pos);
       }
     } else if (c == 't' || c == 'f' || c == 'n') {
-      JsonBytes.copy(src, p, out, pos, n);
+      System.arraycopy(src, p, out, pos, n);
       pos += n;
     } else {
       pos = numbers.write(src, p, end, out, pos);
@@ -474,10 +499,142 @@ final class Canonicalizer {
     if (esc) {
       pos = CanonicalString.writeEscaped(src, quote, end, out, pos);
     } else {
-      JsonBytes.copy(src, quote, out, pos, n);
+      System.arraycopy(src, quote, out, pos, n);
       pos += n;
     }
     out[pos++] = ':';
+  }
+
+  // ---- subtrees without patterns --------------------------------------------------------------
+
+  private boolean[] plainObject = new boolean[16];
+  private int[] plainOut = new int[16];
+  private int[] plainBase = new int[16];
+  private int[] plainCount = new int[16];
+  private int[] plainSeen = new int[16];
+  private boolean[] plainUnsorted = new boolean[16];
+
+  /**
+   * Writes the container at {@code p}, below which no pattern can match (only volatile names
+   * apply), in one loop: an object's members in source order, put in order in place when it
+   * closes. The container is small (under {@link #BIG_BYTES}) or the input is canonical already,
+   * where nothing is reordered and output may be flushed on the way. Returns where it ends.
+   */
+  private int plain(int p) throws GoldenParseException {
+    byte[] s = src;
+    NameSet names = slots.names;
+    boolean flushable = sortedInput && buffering == 0 && sink != null;
+    int top = 0;
+    int base0 = members.top;
+    plainPush(0, s[p] == '{');
+    p++;
+    while (true) {
+      p = JsonBytes.skipWs(s, p, len);
+      byte c = s[p];
+      boolean object = plainObject[top];
+      if (c == '}' || c == ']') {
+        if (object) {
+          plainFinish(top);
+        }
+        put(c);
+        p++;
+        if (top == 0) {
+          members.top = base0;
+          return p;
+        }
+        top--;
+        if (plainObject[top] && !sortedInput) {
+          members.outEnd[members.top - 1] = pos;
+        }
+        continue;
+      }
+      if (plainSeen[top]++ > 0) {
+        p = JsonBytes.skipWs(s, p + 1, len); // the comma
+        if (flushable) {
+          flushIfDue();
+        }
+      }
+      int m = -1;
+      if (object) {
+        int e = JsonBytes.stringEnd(s, p, len);
+        boolean esc = e < 0;
+        int keyEnd = esc ? ~e : e;
+        int v = JsonBytes.skipWs(s, JsonBytes.skipWs(s, keyEnd, len) + 1, len);
+        boolean masked;
+        if (esc) {
+          if (nameBuf.length < keyEnd - p) {
+            nameBuf = new byte[(keyEnd - p) * 2];
+          }
+          masked = names.contains(nameBuf, 0, CanonicalString.canonicalContent(s, p + 1, keyEnd - 1, nameBuf));
+        } else {
+          masked = names.contains(s, p + 1, keyEnd - p - 2);
+        }
+        if (!sortedInput) {
+          m = members.push(s, p + 1, keyEnd - 1, esc, v);
+          if (plainSeen[top] > 1 && outOfOrder(m)) {
+            plainUnsorted[top] = true;
+          }
+        }
+        if (masked) {
+          int end = JsonBytes.valueEnd(s, v, len, layout);
+          if (!sortedInput && (s[v] == '{' || s[v] == '[')) {
+            checkNames(v, end);
+          }
+          p = end;
+          continue;
+        }
+        if (plainCount[top]++ > 0) {
+          put((byte) ',');
+        }
+        if (m >= 0) {
+          members.outStart[m] = pos;
+        }
+        writeName(p, keyEnd, esc);
+        p = v;
+      } else if (plainCount[top]++ > 0) {
+        put((byte) ',');
+      }
+      c = s[p];
+      if (c == '{' || c == '[') {
+        top++;
+        plainPush(top, c == '{');
+        p++;
+        continue;
+      }
+      int end = scalarEnd(p, c);
+      writeScalar(p, end, c);
+      p = end;
+      if (m >= 0) {
+        members.outEnd[m] = pos;
+      }
+    }
+  }
+
+  private void plainPush(int top, boolean object) {
+    if (top == plainObject.length) {
+      int n = top * 2;
+      plainObject = Arrays.copyOf(plainObject, n);
+      plainOut = Arrays.copyOf(plainOut, n);
+      plainBase = Arrays.copyOf(plainBase, n);
+      plainCount = Arrays.copyOf(plainCount, n);
+      plainSeen = Arrays.copyOf(plainSeen, n);
+      plainUnsorted = Arrays.copyOf(plainUnsorted, n);
+    }
+    put((byte) (object ? '{' : '['));
+    plainObject[top] = object;
+    plainOut[top] = pos;
+    plainBase[top] = members.top;
+    plainCount[top] = 0;
+    plainSeen[top] = 0;
+    plainUnsorted[top] = false;
+  }
+
+  /** Puts the members of plain object {@code top} in order when they did not come so. */
+  private void plainFinish(int top) throws GoldenParseException {
+    if (plainUnsorted[top]) {
+      permute(plainBase[top], members.top - plainBase[top], plainOut[top]);
+    }
+    members.top = plainBase[top];
   }
 
   // ---- duplicates inside masked values ------------------------------------------------------
@@ -601,6 +758,7 @@ final class Canonicalizer {
     regionIndex = Arrays.copyOf(regionIndex, m);
     stepPosition = Arrays.copyOf(stepPosition, m);
     noState = Arrays.copyOf(noState, m);
+    acceptedAt = Arrays.copyOf(acceptedAt, m);
     states = Arrays.copyOf(states, m * words);
   }
 

@@ -1,9 +1,5 @@
 package dev.lockstep.golden;
 
-import static dev.lockstep.golden.JsonSyntax.HIGHS;
-import static dev.lockstep.golden.JsonSyntax.LONGS;
-import static dev.lockstep.golden.JsonSyntax.zeroBytes;
-
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -13,26 +9,15 @@ import java.nio.charset.StandardCharsets;
 final class JsonBytes {
   private JsonBytes() {}
 
-  private static final long QUOTES = 0x2222222222222222L;
-  private static final long BACKSLASHES = 0x5c5c5c5c5c5c5c5cL;
-
   /**
    * End of the string whose opening quote is at {@code p} (the offset after the closing quote), or
-   * its complement {@code ~end} when the string contains an escape.
+   * its complement {@code ~end} when the string contains an escape. (A plain byte loop: strings in
+   * golden files are short, and it is as fast as it gets before the JIT has compiled anything.)
    */
   static int stringEnd(byte[] b, int p, int len) {
     p++;
     boolean escaped = false;
     while (true) {
-      while (p + 8 <= len) {
-        long v = (long) LONGS.get(b, p);
-        long special = zeroBytes(v ^ QUOTES) | zeroBytes(v ^ BACKSLASHES);
-        if (special != 0) {
-          p += Long.numberOfTrailingZeros(special) >>> 3;
-          break;
-        }
-        p += 8;
-      }
       byte c = b[p];
       if (c == '"') {
         return escaped ? ~(p + 1) : p + 1;
@@ -90,17 +75,6 @@ final class JsonBytes {
   static int containerEnd(byte[] b, int p, int len) {
     int depth = 0;
     while (true) {
-      // skip bytes that are none of " [ ] { }
-      while (p + 8 <= len) {
-        long v = (long) LONGS.get(b, p);
-        long special = zeroBytes(v ^ QUOTES) | zeroBytes((v | 0x2020202020202020L) ^ 0x7b7b7b7b7b7b7b7bL)
-            | zeroBytes((v | 0x2020202020202020L) ^ 0x7d7d7d7d7d7d7d7dL);
-        if (special != 0) {
-          p += Long.numberOfTrailingZeros(special) >>> 3;
-          break;
-        }
-        p += 8;
-      }
       byte c = b[p];
       if (c == '"') {
         int e = stringEnd(b, p, len);
@@ -110,25 +84,11 @@ final class JsonBytes {
       if (c == '{' || c == '[') {
         depth++;
       } else if (c == '}' || c == ']') {
-        depth--;
-        if (depth == 0) {
+        if (--depth == 0) {
           return p + 1;
         }
       }
       p++;
-    }
-  }
-
-  /**
-   * Copies {@code n} bytes; short runs are moved as two 8-byte words (bytes past {@code n} in
-   * {@code dst} may be overwritten: callers leave 16 bytes of room), long ones by arraycopy.
-   */
-  static void copy(byte[] src, int s, byte[] dst, int d, int n) {
-    if (n <= 16 && s + 16 <= src.length && d + 16 <= dst.length) {
-      LONGS.set(dst, d, (long) LONGS.get(src, s));
-      LONGS.set(dst, d + 8, (long) LONGS.get(src, s + 8));
-    } else {
-      System.arraycopy(src, s, dst, d, n);
     }
   }
 

@@ -2,9 +2,6 @@ package dev.lockstep.golden;
 
 import ch.randelshofer.fastdoubleparser.JsonDoubleParser;
 import dev.lockstep.golden.GoldenParseException.Code;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.nio.ByteOrder;
 
 /**
  * Checks a golden file's bytes in one pass, without recursion, against RFC 8259 and the golden
@@ -18,9 +15,14 @@ import java.nio.ByteOrder;
  * ({@link Layout}), so that later passes can trust the input and skip large values in O(1).
  */
 final class JsonSyntax {
-  static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
-  static final long ONES = 0x0101010101010101L;
-  static final long HIGHS = 0x8080808080808080L;
+  /** Bytes a string holds as they are: ASCII from 0x20, but not '"' or '\\'. */
+  private static final boolean[] PLAIN = new boolean[256];
+
+  static {
+    for (int c = 0x20; c < 0x80; c++) {
+      PLAIN[c] = c != '"' && c != '\\';
+    }
+  }
   /** Decimal literals (with a fraction or exponent) longer than this are refused. */
   static final int MAX_DECIMAL_LENGTH = 1000;
 
@@ -187,16 +189,8 @@ final class JsonSyntax {
   private int string(int start) throws GoldenParseException {
     int p = start + 1;
     while (true) {
-      // eight plain bytes at a time: none of '"', '\\', < 0x20, >= 0x80
-      while (p + 8 <= len) {
-        long v = (long) LONGS.get(b, p);
-        long special = zeroBytes(v ^ 0x2222222222222222L) | zeroBytes(v ^ 0x5c5c5c5c5c5c5c5cL)
-            | ((v - 0x2020202020202020L) | v) & HIGHS;
-        if (special != 0) {
-          p += Long.numberOfTrailingZeros(special) >>> 3;
-          break;
-        }
-        p += 8;
+      while (p < len && PLAIN[b[p] & 0xff]) {
+        p++;
       }
       if (p >= len) {
         throw error(start, Code.TRUNCATED, "unterminated string (file truncated?)");
@@ -466,11 +460,6 @@ final class JsonSyntax {
   }
 
   // ---- helpers ------------------------------------------------------------------------------
-
-  /** Bytes of {@code v} that are zero, as their high bits (exact for the lowest one). */
-  static long zeroBytes(long v) {
-    return (v - ONES) & ~v & HIGHS;
-  }
 
   static boolean isDigit(byte c) {
     return c >= '0' && c <= '9';
