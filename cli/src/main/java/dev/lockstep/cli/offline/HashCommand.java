@@ -100,10 +100,28 @@ final class HashCommand implements Callable<Integer> {
       nameWidth = Math.max(nameWidth, st.name().length());
     }
     out.println("  steps");
-    for (StepSummary st : s.steps()) {
-      out.printf("    %4d  %-" + nameWidth + "s  %-8s  %s%s%n", st.index(), st.name(),
-          st.kind().isEmpty() ? "-" : st.kind(), st.canonicalHash(),
-          st.engineHash().isEmpty() ? "" : "  engine " + st.engineHash());
+    StringBuilder line = new StringBuilder(200);
+    for (StepSummary st : s.steps()) { // no printf here: a file may have a hundred thousand steps
+      line.setLength(0);
+      line.append("    ");
+      pad(line, Integer.toString(st.index()), 4, true);
+      line.append("  ");
+      pad(line, st.name(), nameWidth, false);
+      line.append("  ");
+      pad(line, st.kind().isEmpty() ? "-" : st.kind(), 8, false);
+      line.append("  ").append(st.canonicalHash());
+      if (!st.engineHash().isEmpty()) {
+        line.append("  engine ").append(st.engineHash());
+      }
+      out.println(line);
+    }
+  }
+
+  private static void pad(StringBuilder sb, String s, int width, boolean right) {
+    if (right) {
+      sb.append(" ".repeat(Math.max(0, width - s.length()))).append(s);
+    } else {
+      sb.append(s).append(" ".repeat(Math.max(0, width - s.length())));
     }
   }
 }
