@@ -114,7 +114,6 @@ if [ "$MAJOR" -ge 25 ]; then
     echo "make-cds: AOT cache creation failed" >&2
     exit 1
   }
-  rm -f "$ROOT/cli/target/lockstep-cli.jsa" "$ROOT/cli/target/lockstep-cli.jsa.java"
 else
   OUT="$ROOT/cli/target/lockstep-cli.jsa"
   "$JAVA" -XX:+UseSerialGC -Xshare:off -XX:DumpLoadedClassList="$WORK/classes.lst" \
@@ -125,7 +124,6 @@ else
     echo "make-cds: dump failed" >&2
     exit 1
   }
-  rm -f "$ROOT/cli/target/lockstep-cli.aot" "$ROOT/cli/target/lockstep-cli.aot.java"
 fi
 mv "$OUT.tmp" "$OUT"
 echo "$VERSION" >"$OUT.java"

@@ -66,6 +66,17 @@ public final class Golden {
   }
 
   /**
+   * The run hash alone ({@link RunSummary#canonicalHash()}) of {@code json}: the masked document's
+   * canonical bytes streamed into SHA-256, without the step, output, rng and response hashes.
+   */
+  public static String canonicalHash(byte[] json, String source, GoldenConfig config) throws GoldenParseException {
+    Layout layout = JsonSyntax.check(json, json.length, source, config.limits(), Canonicalizer.BIG_BYTES);
+    java.security.MessageDigest document = Hashes.sha256();
+    new Canonicalizer(Slots.forHashing(config), null, false, document).walk(json, json.length, layout, source);
+    return Hashes.format(document);
+  }
+
+  /**
    * The canonical form of {@code json} (a golden document): with {@code masked}, volatile fields,
    * the role and the engine's hashes left out (the bytes the run hash covers), else nothing left
    * out (the bytes documents are diffed in).

@@ -430,4 +430,13 @@ class GoldenParseTest {
     assertThat(Golden.read(f, tiny).summary().runId()).isEqualTo("run-1");
     assertThat(Golden.readForDiff(f, tiny).canonicalText()).isEqualTo("{\"run_id\":\"run-1\"}");
   }
+
+  @Test
+  void theRunHashAloneIsTheSummarysRunHash() throws Exception {
+    for (String json : List.of(Samples.primary(), "{\"run_id\":\"r\",\"hash\":\"x\",\"steps\":[{\"hash\":1,\"b\":2}]}")) {
+      byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
+      assertThat(Golden.canonicalHash(bytes, "x", GoldenConfig.DEFAULT))
+          .isEqualTo(Golden.parse(bytes, "x", GoldenConfig.DEFAULT).summary().canonicalHash());
+    }
+  }
 }
