@@ -6,7 +6,9 @@ java_version() {
   local bin home line
   bin="$(command -v "$1" 2>/dev/null || true)"
   if [ -n "$bin" ]; then
-    home="$(dirname "$(dirname "$(readlink -f "$bin")")")"
+    home="$(readlink -f "$bin")"
+    home="${home%/*}"
+    home="${home%/*}"
     if [ -f "$home/release" ]; then
       while IFS= read -r line; do
         case "$line" in

@@ -131,16 +131,18 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
    */
   static CommandLine commandLine(String... args) {
     CommandLine cl = new CommandLine(new Main());
-    if (!FleetCommands.namesOnlineCommand(args)) {
-      // An online run skips building the offline commands' models (start-up).
-      OfflineCommands.addTo(cl, OfflineCommands.wantsFleetDiff(args));
+    boolean offline = OfflineCommands.isOfflineCommand(args);
+    if (offline || !FleetCommands.namesOnlineCommand(args)) {
+      // An online run skips building the offline commands' models (start-up); an offline run
+      // builds only the one it runs.
+      OfflineCommands.addTo(cl, OfflineCommands.wantsFleetDiff(args), offline ? args : null);
     }
-    if (!OfflineCommands.isOfflineCommand(args)) {
+    if (!offline) {
       // An offline run skips loading the fleet commands (and the gRPC/proto classes behind them).
       FleetCommands.addTo(cl, args);
+      cl.addSubcommand("demo", new DemoCommand());
+      cl.addSubcommand("certs", new CommandLine(new CertsCommand()).addSubcommand("init", new CertsInitCommand()));
     }
-    cl.addSubcommand("demo", new DemoCommand());
-    cl.addSubcommand("certs", new CommandLine(new CertsCommand()).addSubcommand("init", new CertsInitCommand()));
     return cl;
   }
 

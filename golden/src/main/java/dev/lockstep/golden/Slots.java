@@ -52,19 +52,20 @@ final class Slots {
    * (removed); the mapped fields are captured.
    */
   static Slots forHashing(GoldenConfig config) {
-    Slots s = HASHING.get(config);
-    if (s == null) {
-      if (HASHING.size() > 64) {
-        HASHING.clear(); // configs are few; a reloading service must not grow this forever
-      }
-      s = compileHashing(config);
-      HASHING.put(config, s);
+    Object[] last = lastHashing;
+    if (last != null && last[0] == config) {
+      return (Slots) last[1];
     }
+    Slots s = compileHashing(config);
+    lastHashing = new Object[] {config, s};
     return s;
   }
 
-  private static final java.util.concurrent.ConcurrentHashMap<GoldenConfig, Slots> HASHING =
-      new java.util.concurrent.ConcurrentHashMap<>();
+  /**
+   * The config compiled last, by identity: a program uses one config at a time, and comparing
+   * records by value would cost their first equals/hashCode (method-handle bootstraps) at start-up.
+   */
+  private static volatile Object[] lastHashing;
 
   private static Slots compileHashing(GoldenConfig config) {
     GoldenConfig.Mapping m = config.mapping();

@@ -24,13 +24,41 @@ public final class OfflineCommands {
    * (the user asked for --incident/--run).
    */
   public static CommandLine addTo(CommandLine top, boolean fleetDiff) {
-    if (!fleetDiff) {
+    return addTo(top, fleetDiff, null);
+  }
+
+  /**
+   * Like {@link #addTo(CommandLine, boolean)}, but when {@code args} name an offline command, only
+   * that one: picocli builds each command's model by reflection, which start-up pays for.
+   */
+  public static CommandLine addTo(CommandLine top, boolean fleetDiff, String[] args) {
+    String only = args == null ? null : commandName(args);
+    if (!fleetDiff && (only == null || only.equals("diff"))) {
       top.addSubcommand(new DiffCommand());
     }
-    top.addSubcommand(new HashCommand());
-    top.addSubcommand(new SummaryCommand());
-    top.addSubcommand(new VerifyCommand());
+    if (only == null || only.equals("hash")) {
+      top.addSubcommand(new HashCommand());
+    }
+    if (only == null || only.equals("summary")) {
+      top.addSubcommand(new SummaryCommand());
+    }
+    if (only == null || only.equals("verify")) {
+      top.addSubcommand(new VerifyCommand());
+    }
     return top;
+  }
+
+  /** The first argument that is not an option, when it names an offline command; else null. */
+  private static String commandName(String... args) {
+    for (String a : args) {
+      if (a.equals("--")) {
+        return null;
+      }
+      if (!a.startsWith("-")) {
+        return NAMES.contains(a) ? a : null;
+      }
+    }
+    return null;
   }
 
   /** Whether {@code args} ask for the fleet diff ({@code diff --incident ID | --run RUN_ID}). */
