@@ -3,9 +3,7 @@ package dev.lockstep.golden;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The differences between two documents in canonical form (nothing masked), found by walking both
@@ -234,116 +232,33 @@ final class CanonicalDiff {
   // ---- arrays: elements paired by step index, by key or by position -------------------------
 
   private void pairArrays(int d, int pa, int pb) {
-    int[] ea = elements(a, pa, lenA);
-    int[] eb = elements(b, pb, lenB);
+    int[] ea = ArrayPairs.elements(a, pa, lenA);
+    int[] eb = ArrayPairs.elements(b, pb, lenB);
     long accepted = patterns.accepted(states, d * words);
-    int[][] pairs = null;
+    ArrayPairs pairs = null;
     if ((accepted & Slots.bit(Slots.STEPS)) != 0
         && summaryA.steps().size() == ea.length && summaryB.steps().size() == eb.length) {
-      pairs = stepPairs(d);
+      pairs = ArrayPairs.bySteps(StepPairs.of(summaryA.steps(), summaryB.steps()));
     }
     long keyed = accepted >>> Slots.ARRAY_KEY;
     if (pairs == null && keyed != 0) {
-      pairs = keyPairs(d, ea, eb, arrayKeys[Long.numberOfTrailingZeros(keyed)]);
+      pairs = ArrayPairs.byKey(a, lenA, ea, b, lenB, eb, arrayKeys[Long.numberOfTrailingZeros(keyed)]);
     }
     if (pairs == null) {
-      int n = Math.max(ea.length, eb.length);
-      pairs = new int[2][n];
-      for (int i = 0; i < n; i++) {
-        pairs[0][i] = i < ea.length ? i : -1;
-        pairs[1][i] = i < eb.length ? i : -1;
-      }
+      pairs = ArrayPairs.byPosition(ea.length, eb.length);
       if (ea.length != eb.length) {
         add(Difference.Kind.ARRAY_LENGTH, Integer.toString(ea.length), Integer.toString(eb.length), vol[d]);
       }
     }
+    if (pairs.movedA() != null) {
+      add(Difference.Kind.ORDER, capped(Arrays.toString(pairs.movedA()).replace(" ", "")),
+          capped(Arrays.toString(pairs.movedB()).replace(" ", "")), vol[d]);
+    }
     positionsA[d] = ea;
     positionsB[d] = eb;
-    pairsA[d] = pairs[0];
-    pairsB[d] = pairs[1];
+    pairsA[d] = pairs.a();
+    pairsB[d] = pairs.b();
     nextPair[d] = 0;
-  }
-
-  private int[][] stepPairs(int d) {
-    List<StepPairs.Pair> pairs = StepPairs.of(summaryA.steps(), summaryB.steps());
-    int[][] out = new int[2][pairs.size()];
-    for (int i = 0; i < pairs.size(); i++) {
-      out[0][i] = pairs.get(i).a();
-      out[1][i] = pairs.get(i).b();
-    }
-    if (StepPairs.reordered(pairs)) {
-      addOrder(pairs.stream().filter(StepPairs.Pair::both).mapToInt(StepPairs.Pair::a).toArray(),
-          pairs.stream().filter(StepPairs.Pair::both).mapToInt(StepPairs.Pair::b).toArray(), vol[d]);
-    }
-    return out;
-  }
-
-  /** Pairs elements by the value of member {@code key}; null when not every element has a unique one. */
-  private int[][] keyPairs(int d, int[] ea, int[] eb, byte[] key) {
-    Map<String, Integer> inB = new HashMap<>();
-    for (int j = 0; j < eb.length; j++) {
-      String k = keyOf(b, lenB, eb[j], key);
-      if (k == null || inB.put(k, j) != null) {
-        return null;
-      }
-    }
-    List<int[]> pairs = new ArrayList<>();
-    boolean[] matched = new boolean[eb.length];
-    java.util.Set<String> seenA = new java.util.HashSet<>();
-    List<Integer> orderA = new ArrayList<>();
-    List<Integer> orderB = new ArrayList<>();
-    for (int i = 0; i < ea.length; i++) {
-      String k = keyOf(a, lenA, ea[i], key);
-      if (k == null || !seenA.add(k)) {
-        return null;
-      }
-      Integer j = inB.get(k);
-      if (j == null) {
-        pairs.add(new int[] {i, -1});
-      } else {
-        matched[j] = true;
-        pairs.add(new int[] {i, j});
-        orderA.add(i);
-        orderB.add(j);
-      }
-    }
-    for (int j = 0; j < eb.length; j++) {
-      if (!matched[j]) {
-        pairs.add(new int[] {-1, j});
-      }
-    }
-    for (int i = 1; i < orderB.size(); i++) {
-      if (orderB.get(i) < orderB.get(i - 1)) {
-        addOrder(orderA.stream().mapToInt(Integer::intValue).toArray(),
-            orderB.stream().mapToInt(Integer::intValue).toArray(), vol[d]);
-        break;
-      }
-    }
-    int[][] out = new int[2][pairs.size()];
-    for (int i = 0; i < pairs.size(); i++) {
-      out[0][i] = pairs.get(i)[0];
-      out[1][i] = pairs.get(i)[1];
-    }
-    return out;
-  }
-
-  /** The canonical text of member {@code key} of the object at {@code p}, or null. */
-  private static String keyOf(byte[] s, int len, int p, byte[] key) {
-    if (s[p] != '{') {
-      return null;
-    }
-    int q = p + 1;
-    while (s[q] != '}') {
-      int e = JsonBytes.stringEnd(s, q, len);
-      int keyEnd = e < 0 ? ~e : e;
-      int v = keyEnd + 1;
-      int end = JsonBytes.valueEnd(s, v, len, Layout.NONE);
-      if (keyEnd - 1 - (q + 1) == key.length && Arrays.equals(s, q + 1, keyEnd - 1, key, 0, key.length)) {
-        return new String(s, v, end - v, StandardCharsets.ISO_8859_1);
-      }
-      q = end + (s[end] == ',' ? 1 : 0);
-    }
-    return null;
   }
 
   private void arrayStep(int d) {
@@ -380,22 +295,6 @@ final class CanonicalDiff {
     pathLength--;
   }
 
-  /** Start offsets of the elements of the array at {@code p}. */
-  private static int[] elements(byte[] s, int p, int len) {
-    int[] out = new int[8];
-    int n = 0;
-    int q = p + 1;
-    while (s[q] != ']') {
-      if (n == out.length) {
-        out = Arrays.copyOf(out, n * 2);
-      }
-      out[n++] = q;
-      int end = JsonBytes.valueEnd(s, q, len, Layout.NONE);
-      q = end + (s[end] == ',' ? 1 : 0);
-    }
-    return Arrays.copyOf(out, n);
-  }
-
   // ---- recording ----------------------------------------------------------------------------
 
   private void add(Difference.Kind k, int pa, int endA, int pb, int endB, boolean volatileValue) {
@@ -409,11 +308,6 @@ final class CanonicalDiff {
     if (count(volatileValue)) {
       list(volatileValue).add(new Difference(pointer(), k, va, vb, volatileValue));
     }
-  }
-
-  private void addOrder(int[] positionsA, int[] positionsB, boolean volatileValue) {
-    add(Difference.Kind.ORDER, capped(Arrays.toString(positionsA).replace(" ", "")),
-        capped(Arrays.toString(positionsB).replace(" ", "")), volatileValue);
   }
 
   /** Counts a difference; returns whether it is listed. */

@@ -1,6 +1,5 @@
 package dev.lockstep.golden;
 
-import dev.lockstep.golden.GoldenParseException.Code;
 import java.security.MessageDigest;
 import java.util.Arrays;
 
@@ -23,7 +22,6 @@ import java.util.Arrays;
 final class Canonicalizer {
   /** Objects spanning at least this many source bytes are never buffered. */
   static final int BIG_BYTES = 1 << 18;
-  private static final int FLUSH_BYTES = 1 << 16;
 
   private static final byte ARRAY = 0;
   private static final byte BUFFERED = 1;
@@ -35,18 +33,16 @@ final class Canonicalizer {
   private final int words;
   private final Captures captures;
   private final boolean sortedInput;
-  private final MessageDigest sink;
-  private final CanonicalNumber numbers = new CanonicalNumber();
+  private final boolean hashing;
   private final Members members = new Members();
+  /** The canonical bytes, and the digests they flow into. */
+  final CanonicalOutput o;
 
   private byte[] src;
   private int len;
   private Layout layout;
   private String source;
 
-  byte[] out = new byte[1 << 16];
-  int pos;
-  private byte[] scratch = new byte[0];
   private byte[] nameBuf = new byte[256];
 
   // open containers, frame 1 is the root
@@ -72,15 +68,10 @@ final class Canonicalizer {
   private int pendingStep = -1;
   private boolean escaped;
 
-  // regions being hashed
-  private int regions;
-  private MessageDigest[] regionDigest = new MessageDigest[8];
-  private int[] regionStart = new int[8];
-
   /**
    * @param sortedInput the input is canonical already (our own output): objects are written as
    *     they come, names are not compared
-   * @param sink where canonical bytes go as they become final; null keeps them all in {@link #out}
+   * @param sink where canonical bytes go as they become final; null keeps them all in the output
    */
   Canonicalizer(Slots slots, Captures captures, boolean sortedInput, MessageDigest sink) {
     this.slots = slots;
@@ -88,8 +79,20 @@ final class Canonicalizer {
     this.words = patterns.words();
     this.captures = captures;
     this.sortedInput = sortedInput;
-    this.sink = sink;
+    this.hashing = sink != null;
+    this.o = new CanonicalOutput(sink);
     this.states = new long[16 * words];
+  }
+
+  /**
+   * The canonical form of a whole validated document, nothing masked, in an array sized for it
+   * (the form documents are diffed in).
+   */
+  static GoldenDocument.Canonical whole(byte[] src, int len, Layout layout, String source) throws GoldenParseException {
+    Canonicalizer c = new Canonicalizer(Slots.none(), null, false, null);
+    c.o.out = new byte[len + 64];
+    c.walk(src, len, layout, source);
+    return new GoldenDocument.Canonical(c.o.out, c.o.pos);
   }
 
   /** Canonicalises {@code src[0, len)}; for a digest sink, everything has been fed when it returns. */
@@ -99,9 +102,8 @@ final class Canonicalizer {
     this.layout = layout;
     this.source = source;
     depth = 0;
-    pos = 0;
+    o.reset();
     buffering = 0;
-    regions = 0;
     pendingStep = -1;
     members.top = 0;
     patterns.root(states, words);
@@ -116,8 +118,8 @@ final class Canonicalizer {
         default -> p = objectStep(d, p);
       }
     }
-    if (sink != null) {
-      flush();
+    if (hashing) {
+      o.flush();
     }
     this.src = null;
   }
@@ -127,7 +129,7 @@ final class Canonicalizer {
   private int arrayStep(int d, int p) throws GoldenParseException {
     p = JsonBytes.skipWs(src, p, len);
     if (src[p] == ']') {
-      put((byte) ']');
+      o.put((byte) ']');
       close(d);
       return p + 1;
     }
@@ -136,10 +138,10 @@ final class Canonicalizer {
       p = JsonBytes.skipWs(src, p + 1, len);
     }
     if (buffering == 0) {
-      flushIfDue();
+      o.flushIfDue();
     }
     if (count[d]++ > 0) {
-      put((byte) ',');
+      o.put((byte) ',');
     }
     int child = d + 1;
     ensureFrames(child + 1);
@@ -163,14 +165,14 @@ final class Canonicalizer {
       if (kind[d] == BUFFERED) {
         finishBuffered(d);
       }
-      put((byte) '}');
+      o.put((byte) '}');
       close(d);
       return p + 1;
     }
     if (seen[d]++ > 0) {
       p = JsonBytes.skipWs(src, p + 1, len);
       if (kind[d] == STREAMED && buffering == 0) {
-        flushIfDue();
+        o.flushIfDue();
       }
     }
     int e = JsonBytes.stringEnd(src, p, len);
@@ -189,18 +191,18 @@ final class Canonicalizer {
       return skipMasked(v, d + 1);
     }
     if (count[d]++ > 0) {
-      put((byte) ',');
+      o.put((byte) ',');
     }
     if (m >= 0) {
-      members.outStart[m] = pos;
+      members.outStart[m] = o.pos;
     }
-    writeName(p, keyEnd, esc);
+    o.writeName(src, p, keyEnd, esc);
     return value(v, d + 1);
   }
 
   private int twoPhaseStep(int d) throws GoldenParseException {
     if (next[d] == memCount[d]) {
-      put((byte) '}');
+      o.put((byte) '}');
       members.top = memBase[d];
       int end = srcEnd[d];
       close(d);
@@ -216,12 +218,12 @@ final class Canonicalizer {
       return v;
     }
     if (buffering == 0) {
-      flushIfDue();
+      o.flushIfDue();
     }
     if (count[d]++ > 0) {
-      put((byte) ',');
+      o.put((byte) ',');
     }
-    writeName(ks - 1, ke + 1, esc);
+    o.writeName(src, ks - 1, ke + 1, esc);
     return value(v, d + 1);
   }
 
@@ -261,7 +263,7 @@ final class Canonicalizer {
   private boolean outOfOrder(int m) throws GoldenParseException {
     int c = members.compare(src, m - 1, m);
     if (c == 0) {
-      throw duplicate(m);
+      throw members.duplicate(src, source, m);
     }
     return c > 0;
   }
@@ -275,39 +277,15 @@ final class Canonicalizer {
     members.top = base;
   }
 
-  /**
-   * Sorts the members {@code [base, base + n)} by name and rewrites their canonical bytes, which
-   * span {@code out[from, pos)} in source order, in that order.
-   */
+  /** Sorts members {@code [base, base + n)} by name (refusing a duplicate) and rewrites their bytes so. */
   private void permute(int base, int n, int from) throws GoldenParseException {
-    {
-      int dupe = members.sort(src, base, n);
-      if (dupe >= 0) {
-        throw duplicate(dupe);
-      }
-      int total = pos - from;
-      if (scratch.length < total) {
-        scratch = new byte[Math.max(total, scratch.length * 2)];
-      }
-      System.arraycopy(out, from, scratch, 0, total);
-      pos = from;
-      boolean first = true;
-      for (int i = 0; i < n; i++) {
-        int m = members.order[base + i];
-        int s = members.outStart[m];
-        if (s < 0) {
-          continue; // masked
-        }
-        if (!first) {
-          out[pos++] = ',';
-        }
-        first = false;
-        int l = members.outEnd[m] - s;
-        System.arraycopy(scratch, s - from, out, pos, l);
-        pos += l;
-      }
+    int dupe = members.sort(src, base, n);
+    if (dupe >= 0) {
+      throw members.duplicate(src, source, dupe);
     }
+    o.reorder(members, base, n, from);
   }
+
 
   /** Frame {@code d} has written its closing bracket. */
   private void close(int d) {
@@ -335,9 +313,9 @@ final class Canonicalizer {
     if (step >= 0 && captures != null) {
       captures.stepStart(step, c == '{');
     }
-    int region = (reg != 0 || step >= 0) && captures != null ? openRegion() : -1;
+    int region = (reg != 0 || step >= 0) && captures != null ? o.openRegion() : -1;
     if (!container) {
-      writeScalar(p, end, c);
+      o.writeScalar(src, p, end, c, escaped);
       endValue(reg, step, region);
       return end;
     }
@@ -357,10 +335,10 @@ final class Canonicalizer {
     if (c == '[') {
       kind[d] = ARRAY;
       stepsArray[d] = (accepted & Slots.bit(Slots.STEPS)) != 0;
-      put((byte) '[');
+      o.put((byte) '[');
       return p + 1;
     }
-    put((byte) '{');
+    o.put((byte) '{');
     if (sortedInput) {
       kind[d] = STREAMED;
       return p + 1;
@@ -373,7 +351,7 @@ final class Canonicalizer {
     }
     kind[d] = BUFFERED;
     buffering++;
-    outStart[d] = pos;
+    outStart[d] = o.pos;
     unsorted[d] = false;
     return p + 1;
   }
@@ -401,7 +379,7 @@ final class Canonicalizer {
     next[d] = 0;
     int dupe = members.sort(src, base, memCount[d]);
     if (dupe >= 0) {
-      throw duplicate(dupe);
+      throw members.duplicate(src, source, dupe);
     }
   }
 
@@ -433,13 +411,13 @@ final class Canonicalizer {
       }
     }
     if (container && !sortedInput) {
-      checkNames(v, end);
+      members.checkNames(src, len, layout, source, v, end);
     }
     return end;
   }
 
   private void endValue(long reg, int step, int region) {
-    String hash = region >= 0 ? closeRegion(region) : null;
+    String hash = region >= 0 ? o.closeRegion(region) : null;
     while (reg != 0 && captures != null) {
       int s = Long.numberOfTrailingZeros(reg);
       reg &= reg - 1;
@@ -450,7 +428,7 @@ final class Canonicalizer {
     }
     int d = depth;
     if (d > 0 && kind[d] == BUFFERED) {
-      members.outEnd[members.top - 1] = pos;
+      members.outEnd[members.top - 1] = o.pos;
     }
   }
 
@@ -474,37 +452,6 @@ final class Canonicalizer {
     }
   }
 
-  private void writeScalar(int p, int end, byte c) {
-    int n = end - p;
-    ensure(n + CanonicalNumber.SLACK); // SLACK also covers JsonBytes.copy's 16 bytes
-    if (c == '"') {
-      if (!escaped) {
-        System.arraycopy(src, p, out, pos, n);
-        pos += n;
-      } else {
-        pos = CanonicalString.writeEscaped(src, p, end, out, pos);
-      }
-    } else if (c == 't' || c == 'f' || c == 'n') {
-      System.arraycopy(src, p, out, pos, n);
-      pos += n;
-    } else {
-      pos = numbers.write(src, p, end, out, pos);
-    }
-  }
-
-  /** Writes the member name at {@code [quote, end)} (quotes included) and the colon. */
-  private void writeName(int quote, int end, boolean esc) {
-    int n = end - quote;
-    ensure(n + 17);
-    if (esc) {
-      pos = CanonicalString.writeEscaped(src, quote, end, out, pos);
-    } else {
-      System.arraycopy(src, quote, out, pos, n);
-      pos += n;
-    }
-    out[pos++] = ':';
-  }
-
   // ---- subtrees without patterns --------------------------------------------------------------
 
   private boolean[] plainObject = new boolean[16];
@@ -523,7 +470,7 @@ final class Canonicalizer {
   private int plain(int p) throws GoldenParseException {
     byte[] s = src;
     NameSet names = slots.names;
-    boolean flushable = sortedInput && buffering == 0 && sink != null;
+    boolean flushable = sortedInput && buffering == 0 && hashing;
     int top = 0;
     int base0 = members.top;
     plainPush(0, s[p] == '{');
@@ -536,7 +483,7 @@ final class Canonicalizer {
         if (object) {
           plainFinish(top);
         }
-        put(c);
+        o.put(c);
         p++;
         if (top == 0) {
           members.top = base0;
@@ -544,14 +491,14 @@ final class Canonicalizer {
         }
         top--;
         if (plainObject[top] && !sortedInput) {
-          members.outEnd[members.top - 1] = pos;
+          members.outEnd[members.top - 1] = o.pos;
         }
         continue;
       }
       if (plainSeen[top]++ > 0) {
         p = JsonBytes.skipWs(s, p + 1, len); // the comma
         if (flushable) {
-          flushIfDue();
+          o.flushIfDue();
         }
       }
       int m = -1;
@@ -578,21 +525,21 @@ final class Canonicalizer {
         if (masked) {
           int end = JsonBytes.valueEnd(s, v, len, layout);
           if (!sortedInput && (s[v] == '{' || s[v] == '[')) {
-            checkNames(v, end);
+            members.checkNames(src, len, layout, source, v, end);
           }
           p = end;
           continue;
         }
         if (plainCount[top]++ > 0) {
-          put((byte) ',');
+          o.put((byte) ',');
         }
         if (m >= 0) {
-          members.outStart[m] = pos;
+          members.outStart[m] = o.pos;
         }
-        writeName(p, keyEnd, esc);
+        o.writeName(src, p, keyEnd, esc);
         p = v;
       } else if (plainCount[top]++ > 0) {
-        put((byte) ',');
+        o.put((byte) ',');
       }
       c = s[p];
       if (c == '{' || c == '[') {
@@ -602,10 +549,10 @@ final class Canonicalizer {
         continue;
       }
       int end = scalarEnd(p, c);
-      writeScalar(p, end, c);
+      o.writeScalar(src, p, end, c, escaped);
       p = end;
       if (m >= 0) {
-        members.outEnd[m] = pos;
+        members.outEnd[m] = o.pos;
       }
     }
   }
@@ -620,9 +567,9 @@ final class Canonicalizer {
       plainSeen = Arrays.copyOf(plainSeen, n);
       plainUnsorted = Arrays.copyOf(plainUnsorted, n);
     }
-    put((byte) (object ? '{' : '['));
+    o.put((byte) (object ? '{' : '['));
     plainObject[top] = object;
-    plainOut[top] = pos;
+    plainOut[top] = o.pos;
     plainBase[top] = members.top;
     plainCount[top] = 0;
     plainSeen[top] = 0;
@@ -635,108 +582,6 @@ final class Canonicalizer {
       permute(plainBase[top], members.top - plainBase[top], plainOut[top]);
     }
     members.top = plainBase[top];
-  }
-
-  // ---- duplicates inside masked values ------------------------------------------------------
-
-  /** Refuses duplicate member names anywhere in the (masked, skipped) container {@code [start, end)}. */
-  private void checkNames(int start, int end) throws GoldenParseException {
-    int[] work = new int[16];
-    int top = 0;
-    work[top++] = start;
-    while (top > 0) {
-      int p = work[--top];
-      boolean object = src[p] == '{';
-      int base = members.top;
-      int q = JsonBytes.skipWs(src, p + 1, len);
-      if (src[q] != (object ? '}' : ']')) {
-        while (true) {
-          int v = q;
-          if (object) {
-            int e = JsonBytes.stringEnd(src, q, len);
-            boolean esc = e < 0;
-            int keyEnd = esc ? ~e : e;
-            v = JsonBytes.skipWs(src, JsonBytes.skipWs(src, keyEnd, len) + 1, len);
-            members.push(src, q + 1, keyEnd - 1, esc, v);
-          }
-          if (src[v] == '{' || src[v] == '[') {
-            if (top == work.length) {
-              work = Arrays.copyOf(work, top * 2);
-            }
-            work[top++] = v;
-          }
-          q = JsonBytes.skipWs(src, JsonBytes.valueEnd(src, v, len, layout), len);
-          if (src[q] != ',') {
-            break;
-          }
-          q = JsonBytes.skipWs(src, q + 1, len);
-        }
-      }
-      if (object) {
-        int dupe = members.sort(src, base, members.top - base);
-        if (dupe >= 0) {
-          throw duplicate(dupe);
-        }
-        members.top = base;
-      }
-    }
-  }
-
-  private GoldenParseException duplicate(int m) {
-    int ks = members.keyStart[m];
-    String name = JsonBytes.decode(src, ks, members.keyEnd[m]);
-    if (name.length() > 80) {
-      name = name.substring(0, 77) + "...";
-    }
-    return JsonSyntax.at(src, ks - 1, source, Code.DUPLICATE_KEY, "duplicate key \"" + name + "\"");
-  }
-
-  // ---- output and regions -------------------------------------------------------------------
-
-  private int openRegion() {
-    int r = regions++;
-    if (r == regionDigest.length) {
-      regionDigest = Arrays.copyOf(regionDigest, r * 2);
-      regionStart = Arrays.copyOf(regionStart, r * 2);
-    }
-    if (regionDigest[r] == null) {
-      regionDigest[r] = Hashes.sha256();
-    }
-    regionStart[r] = pos;
-    return r;
-  }
-
-  private String closeRegion(int r) {
-    MessageDigest md = regionDigest[r];
-    md.update(out, regionStart[r], pos - regionStart[r]);
-    regions = r;
-    return Hashes.format(md);
-  }
-
-  private void flushIfDue() {
-    if (sink != null && pos >= FLUSH_BYTES) {
-      flush();
-    }
-  }
-
-  private void flush() {
-    for (int r = 0; r < regions; r++) {
-      regionDigest[r].update(out, regionStart[r], pos - regionStart[r]);
-      regionStart[r] = 0;
-    }
-    sink.update(out, 0, pos);
-    pos = 0;
-  }
-
-  private void put(byte b) {
-    ensure(1);
-    out[pos++] = b;
-  }
-
-  private void ensure(int n) {
-    if (pos + n > out.length) {
-      out = Arrays.copyOf(out, Math.max(pos + n, out.length * 2));
-    }
   }
 
   private void ensureFrames(int n) {
@@ -764,6 +609,6 @@ final class Canonicalizer {
 
   /** Bytes of working memory held besides the input: for tests of the memory bound. */
   long workingBytes() {
-    return out.length + scratch.length + (long) members.keyStart.length * 29 + states.length * 8L;
+    return o.workingBytes() + (long) members.keyStart.length * 37 + states.length * 8L;
   }
 }

@@ -33,13 +33,11 @@ public final class Golden {
     byte[] bytes = readBytes(file, config);
     String source = file.toString();
     Layout layout = JsonSyntax.check(bytes, bytes.length, source, config.limits(), Canonicalizer.BIG_BYTES);
-    Canonicalizer c = new Canonicalizer(Slots.none(), null, false, null);
-    c.out = new byte[bytes.length + 64];
-    c.walk(bytes, bytes.length, layout, source);
+    GoldenDocument.Canonical canonical = Canonicalizer.whole(bytes, bytes.length, layout, source);
     long size = bytes.length;
     bytes = null; // the canonical form replaces the file
-    RunSummary summary = summarize(c.out, c.pos, Layout.NONE, source, config, true);
-    return new GoldenDocument(source, summary, size, config, c.out, c.pos, true);
+    RunSummary summary = summarize(canonical.bytes(), canonical.length(), Layout.NONE, source, config, true);
+    return new GoldenDocument(source, summary, size, config, canonical.bytes(), canonical.length(), true);
   }
 
   /** Parses and summarises {@code bytes}; {@code source} names them in errors. */
@@ -84,11 +82,13 @@ public final class Golden {
   public static byte[] canonicalBytes(byte[] json, String source, GoldenConfig config, boolean masked)
       throws GoldenParseException {
     Layout layout = JsonSyntax.check(json, json.length, source, config.limits(), Canonicalizer.BIG_BYTES);
-    Canonicalizer c = masked
-        ? new Canonicalizer(Slots.forHashing(config), new SummaryBuilder(config), false, null)
-        : new Canonicalizer(Slots.none(), null, false, null);
+    if (!masked) {
+      GoldenDocument.Canonical c = Canonicalizer.whole(json, json.length, layout, source);
+      return Arrays.copyOf(c.bytes(), c.length());
+    }
+    Canonicalizer c = new Canonicalizer(Slots.forHashing(config), new SummaryBuilder(config), false, null);
     c.walk(json, json.length, layout, source);
-    return Arrays.copyOf(c.out, c.pos);
+    return Arrays.copyOf(c.o.out, c.o.pos);
   }
 
   /** The canonical text of one JSON value (any type), e.g. a value read back from a report. */

@@ -49,11 +49,9 @@ public final class GoldenDocument {
     if (!canonical) {
       try {
         Layout layout = JsonSyntax.check(bytes, length, source, config.limits(), Canonicalizer.BIG_BYTES);
-        Canonicalizer c = new Canonicalizer(Slots.none(), null, false, null);
-        c.out = new byte[length + 64];
-        c.walk(bytes, length, layout, source);
-        bytes = c.out;
-        length = c.pos;
+        Canonical c = Canonicalizer.whole(bytes, length, layout, source);
+        bytes = c.bytes();
+        length = c.length();
         canonical = true;
       } catch (GoldenParseException e) {
         throw new IllegalStateException("a validated document no longer canonicalises: " + e.getMessage(), e);

@@ -1,5 +1,6 @@
 package dev.lockstep.golden;
 
+import dev.lockstep.golden.GoldenParseException.Code;
 import java.util.Arrays;
 
 /**
@@ -133,6 +134,61 @@ final class Members {
         while (j < hi) {
           a[k++] = tmp[j++];
         }
+      }
+    }
+  }
+
+  /** A duplicate name, at member {@code m}: the error names it and where it stands in the source. */
+  GoldenParseException duplicate(byte[] src, String source, int m) {
+    String name = JsonBytes.decode(src, keyStart[m], keyEnd[m]);
+    if (name.length() > 80) {
+      name = name.substring(0, 77) + "...";
+    }
+    return JsonSyntax.at(src, keyStart[m] - 1, source, Code.DUPLICATE_KEY, "duplicate key \"" + name + "\"");
+  }
+
+  /**
+   * Refuses duplicate member names anywhere in the container {@code src[start, end)}, which is
+   * otherwise skipped (a masked value): a masked member is still part of the file.
+   */
+  void checkNames(byte[] src, int len, Layout layout, String source, int start, int end) throws GoldenParseException {
+    int[] work = new int[16];
+    int stack = 0;
+    work[stack++] = start;
+    while (stack > 0) {
+      int p = work[--stack];
+      boolean object = src[p] == '{';
+      int base = top;
+      int q = JsonBytes.skipWs(src, p + 1, len);
+      if (src[q] != (object ? '}' : ']')) {
+        while (true) {
+          int v = q;
+          if (object) {
+            int e = JsonBytes.stringEnd(src, q, len);
+            boolean esc = e < 0;
+            int keyEnd = esc ? ~e : e;
+            v = JsonBytes.skipWs(src, JsonBytes.skipWs(src, keyEnd, len) + 1, len);
+            push(src, q + 1, keyEnd - 1, esc, v);
+          }
+          if (src[v] == '{' || src[v] == '[') {
+            if (stack == work.length) {
+              work = Arrays.copyOf(work, stack * 2);
+            }
+            work[stack++] = v;
+          }
+          q = JsonBytes.skipWs(src, JsonBytes.valueEnd(src, v, len, layout), len);
+          if (src[q] != ',') {
+            break;
+          }
+          q = JsonBytes.skipWs(src, q + 1, len);
+        }
+      }
+      if (object) {
+        int dupe = sort(src, base, top - base);
+        if (dupe >= 0) {
+          throw duplicate(src, source, dupe);
+        }
+        top = base;
       }
     }
   }

@@ -61,9 +61,8 @@ class LargeDocumentTest {
   }
 
   private static String canonical(byte[] bytes, Layout layout) throws GoldenParseException {
-    Canonicalizer c = new Canonicalizer(Slots.none(), null, false, null);
-    c.walk(bytes, bytes.length, layout, "x");
-    return new String(c.out, 0, c.pos, StandardCharsets.UTF_8);
+    GoldenDocument.Canonical c = Canonicalizer.whole(bytes, bytes.length, layout, "x");
+    return new String(c.bytes(), 0, c.length(), StandardCharsets.UTF_8);
   }
 
   @Test
