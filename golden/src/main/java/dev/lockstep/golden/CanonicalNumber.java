@@ -1,7 +1,6 @@
 package dev.lockstep.golden;
 
 import ch.randelshofer.fastdoubleparser.JsonDoubleParser;
-import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -128,9 +127,7 @@ final class CanonicalNumber {
       if (a < TWO_POW_63) {
         return writeLong((long) a, out, pos);
       }
-      byte[] digits = new BigDecimal(a).toBigInteger().toString().getBytes(StandardCharsets.US_ASCII);
-      System.arraycopy(digits, 0, out, pos, digits.length);
-      return pos + digits.length;
+      return writeWhole(a, out, pos);
     }
     ryu.shortest(a);
     long digits = ryu.digits;
@@ -166,6 +163,38 @@ final class CanonicalNumber {
     int e = n - 1;
     out[pos++] = (byte) (e < 0 ? '-' : '+');
     return writeLong(Math.abs(e), out, pos);
+  }
+
+  private final int[] wide = new int[24];
+
+  /**
+   * Writes the exact digits of a whole double in [2^63, 1e21): its significand m (53 bits) times
+   * 2^e (e at most 17), doubled e times in decimal digits, no BigInteger and no String.
+   */
+  private int writeWhole(double a, byte[] out, int pos) {
+    long bits = Double.doubleToRawLongBits(a);
+    long m = (bits & ((1L << 52) - 1)) | (1L << 52);
+    int e = (int) ((bits >>> 52) & 0x7ff) - 1075;
+    int[] d = wide; // little-endian decimal digits
+    int n = 0;
+    for (long t = m; t > 0; t /= 10) {
+      d[n++] = (int) (t % 10);
+    }
+    for (int k = 0; k < e; k++) {
+      int carry = 0;
+      for (int i = 0; i < n; i++) {
+        int x = d[i] * 2 + carry;
+        d[i] = x % 10;
+        carry = x / 10;
+      }
+      if (carry > 0) {
+        d[n++] = carry;
+      }
+    }
+    for (int i = n - 1; i >= 0; i--) {
+      out[pos++] = (byte) ('0' + d[i]);
+    }
+    return pos;
   }
 
   /** Writes non-negative {@code v} in decimal; returns the position after it. */

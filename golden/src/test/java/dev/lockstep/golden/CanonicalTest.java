@@ -161,4 +161,21 @@ class CanonicalTest {
     assertThat(canonical("{\"a\":12345678901234567168}")).isEqualTo(canonical("{\"a\":1.2345678901234567e19}"));
     assertThat(canonical("{\"a\":12345678901234567000}")).isNotEqualTo(canonical("{\"a\":1.2345678901234567e19}"));
   }
+
+  @Test
+  void wholeDoublesFromTwoToThe63UpTo1e21AreWrittenExactly() throws Exception {
+    java.util.Random r = new java.util.Random(63);
+    CanonicalNumber numbers = new CanonicalNumber();
+    for (int i = 0; i < 2000; i++) {
+      double d = Math.scalb(1.0 + r.nextInt(1 << 30) / (double) (1 << 30), 63 + r.nextInt(6));
+      if (d >= 1e21) {
+        continue;
+      }
+      String expected = new java.math.BigDecimal(d).toBigInteger().toString();
+      assertThat(numbers.text(d)).as("%s", d).isEqualTo(expected);
+      assertThat(numbers.text(-d)).isEqualTo("-" + expected);
+    }
+    assertThat(numbers.text(999999999999999868928.0)).isEqualTo("999999999999999868928");
+    assertThat(numbers.text(Math.scalb(1.0, 63))).isEqualTo("9223372036854775808");
+  }
 }
