@@ -45,12 +45,11 @@ class AgentCrashTest {
     return pb.start();
   }
 
-  @Test
-  void killNineWhileSendingThenRestartLeavesEveryEventStoredExactlyOnce() throws Exception {
-    Path golden = Files.createDirectories(root.resolve("golden"));
+  /** agent.yaml for an agent watching one golden directory, reconnecting fast. */
+  private Path goldenConfig(String id, Path golden) throws java.io.IOException {
     Path config = root.resolve("agent.yaml");
     Files.writeString(config, """
-        agent_id: crashy
+        agent_id: %s
         state_dir: %s
         collector:
           address: %s
@@ -63,7 +62,14 @@ class AgentCrashTest {
           rescan_interval: 300ms
         stop:
           file: %s
-        """.formatted(root.resolve("state"), gateway.target(), golden, root.resolve("STOP")));
+        """.formatted(id, root.resolve("state"), gateway.target(), golden, root.resolve("STOP")));
+    return config;
+  }
+
+  @Test
+  void killNineWhileSendingThenRestartLeavesEveryEventStoredExactlyOnce() throws Exception {
+    Path golden = Files.createDirectories(root.resolve("golden"));
+    Path config = goldenConfig("crashy", golden);
     Path out = root.resolve("agent.out");
     int total = 600;
     AtomicInteger written = new AtomicInteger();
@@ -167,5 +173,45 @@ class AgentCrashTest {
     Eventually.holdsFor("stays stopped without a collector", Duration.ofSeconds(2), () -> Files.exists(stopFile));
     String content = Files.readString(stopFile);
     assertThat(content).contains("\"generation\" : " + second.getGeneration()).contains("INC-2");
+  }
+
+  /**
+   * The spool holds events the collector never got; the agent is killed (SIGKILL), one record on
+   * disk rots, the agent restarts: the record is skipped with a SPOOL_CORRUPT notice, every other
+   * event arrives, and the stream stays up (no reconnect loop over the bad record).
+   */
+  @Test
+  void aCorruptSpoolRecordIsSkippedWithANoticeAndEverythingElseArrivesOnOneStream() throws Exception {
+    Path golden = Files.createDirectories(root.resolve("golden"));
+    for (int i = 0; i < 40; i++) {
+      GoldenFiles.writeAtomically(golden, "run-" + i, "primary");
+    }
+    Path config = goldenConfig("rotten", golden);
+    gateway.stop(); // the collector is down: everything stays in the spool
+    Path out = root.resolve("agent.out");
+    child = startAgent(config, out);
+    Eventually.await("40 golden files spooled", Duration.ofSeconds(30), () -> {
+      try {
+        return Files.readString(out).contains("spooled up to seq 40");
+      } catch (java.io.IOException e) {
+        return false;
+      }
+    });
+    child.destroyForcibly().waitFor(); // SIGKILL
+    Path segment;
+    try (var files = Files.list(root.resolve("state/spool"))) {
+      segment = files.filter(f -> f.toString().endsWith(".seg")).findFirst().orElseThrow();
+    }
+    dev.lockstep.agent.spool.SpoolTest.corruptByteInRecord(segment, 5);
+    gateway.start();
+    child = startAgent(config, out);
+    Eventually.await("the other 39 reports and a notice arrive", Duration.ofSeconds(40),
+        () -> gateway.events("rotten", Event.BodyCase.GOLDEN).size() >= 39
+            && !gateway.events("rotten", Event.BodyCase.NOTICE).isEmpty());
+    assertThat(gateway.events("rotten", Event.BodyCase.GOLDEN)).extracting(e -> e.getGolden().getRunId())
+        .hasSize(39).doesNotHaveDuplicates();
+    assertThat(gateway.events("rotten", Event.BodyCase.NOTICE)).extracting(e -> e.getNotice().getKind())
+        .containsExactly(dev.lockstep.proto.v1.AgentNotice.Kind.SPOOL_CORRUPT);
+    Eventually.holdsFor("one stream, no reconnect loop", Duration.ofSeconds(2), () -> gateway.hellos().size() == 1);
   }
 }

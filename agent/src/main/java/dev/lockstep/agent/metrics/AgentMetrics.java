@@ -25,6 +25,9 @@ public final class AgentMetrics implements AutoCloseable {
       .help("Events the collector acknowledged as stored").register(registry);
   public final Counter eventsDropped = Counter.builder().name("lockstep_agent_events_dropped_total")
       .help("Events dropped or compacted away at the spool cap, by kind").labelNames("kind").register(registry);
+  public final Counter spoolCorrupt = Counter.builder().name("lockstep_agent_spool_corrupt_records_total")
+      .help("Spool records that failed their checksum and were skipped (their events are lost, each with a notice)")
+      .register(registry);
   public final Counter intakeRefused = Counter.builder().name("lockstep_agent_spool_refused_total")
       .help("Golden/log batches held back at the source because the spool was full").register(registry);
   public final Gauge spoolBytes = Gauge.builder().name("lockstep_agent_spool_bytes")

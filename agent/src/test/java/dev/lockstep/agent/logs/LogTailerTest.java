@@ -56,7 +56,7 @@ class LogTailerTest {
 
   private List<Long> numbersSeen() throws IOException {
     List<Long> out = new ArrayList<>();
-    for (Event e : spool.readAfter(0, 100_000, Long.MAX_VALUE)) {
+    for (Event e : dev.lockstep.agent.spool.SpoolEvents.read(spool, 0, 100_000, Long.MAX_VALUE)) {
       if (e.hasLogMatch()) {
         out.add(e.getLogMatch().getCount());
       }
@@ -156,7 +156,7 @@ class LogTailerTest {
         "worker killed by OOM killer",
         "") );
     t.poll();
-    List<LogMatch> m = s2.readAfter(0, 100, Long.MAX_VALUE).stream().filter(Event::hasLogMatch)
+    List<LogMatch> m = dev.lockstep.agent.spool.SpoolEvents.read(s2, 0, 100, Long.MAX_VALUE).stream().filter(Event::hasLogMatch)
         .map(Event::getLogMatch).toList();
     assertThat(m).extracting(LogMatch::getKind).containsExactly(LogMatch.Kind.CYCLE, LogMatch.Kind.CLEAN_CYCLE,
         LogMatch.Kind.CYCLE, LogMatch.Kind.MISMATCH_COUNT, LogMatch.Kind.MISMATCH_COUNT, LogMatch.Kind.ERROR);
