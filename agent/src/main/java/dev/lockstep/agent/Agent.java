@@ -21,6 +21,8 @@ import dev.lockstep.proto.v1.Hello;
 import dev.lockstep.proto.v1.Pins;
 import dev.lockstep.proto.v1.StopState;
 import dev.lockstep.proto.v1.Welcome;
+import dev.lockstep.security.CertificateDates;
+import dev.lockstep.security.CertificateExpiry;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.channels.FileChannel;
@@ -33,6 +35,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.List;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -117,8 +120,9 @@ public final class Agent implements AutoCloseable {
     closeables.push(stop);
 
     if (!config.collector().insecure()) {
-      dev.lockstep.security.CertificateExpiry.register(metrics.registry(), config.collector().caFile(),
-          config.collector().certFile());
+      CertificateDates dates = new CertificateDates(List.of(config.collector().caFile(), config.collector().certFile()));
+      metrics.gaugeCallback(CertificateExpiry.METRIC, CertificateExpiry.HELP, new String[] {"file", "subject"},
+          sink -> dates.forEach(e -> sink.sample(e.notAfterSeconds(), e.file().toString(), e.subject())));
     }
     metricsPort = metrics.serve(config.metrics().bind(), config.metrics().port());
 
@@ -308,9 +312,9 @@ public final class Agent implements AutoCloseable {
     scheduler.execute(probes::run);
   }
 
-  /** The metrics registry (for tests and embedding). */
-  public io.prometheus.metrics.model.registry.PrometheusRegistry metricsRegistry() {
-    return metrics.registry();
+  /** Every metric in Prometheus text format, as /metrics serves it. */
+  public String scrapeMetrics() {
+    return metrics.scrape();
   }
 
   @Override
