@@ -164,4 +164,23 @@ class AgentConfigTest {
     assertThatThrownBy(() -> c.withDisk(new AgentConfig.Disk(List.of(), 80, 140)).validate())
         .hasMessage("agent.yaml: disk.critical_percent must be between 1 and 100, got 140");
   }
+
+  @Test
+  void startAtDefaultsToEndForLogsAndBeginningForGoldenAndABadValueNamesItsKey() throws Exception {
+    AgentConfig c = AgentConfig.load(write(MINIMAL + """
+        golden: {dirs: [/g]}
+        logs:
+          - path: /l1
+          - {path: /l2, start_at: beginning}
+        """));
+    assertThat(c.logs().get(0).startAt()).isEqualTo(AgentConfig.StartAt.END);
+    assertThat(c.logs().get(1).startAt()).isEqualTo(AgentConfig.StartAt.BEGINNING);
+    assertThat(c.golden().startAt()).isEqualTo(AgentConfig.StartAt.BEGINNING);
+    assertThat(AgentConfig.load(write(MINIMAL + "golden: {dirs: [/g], start_at: END}\n")).golden().startAt())
+        .isEqualTo(AgentConfig.StartAt.END);
+    assertThatThrownBy(() -> AgentConfig.load(write(MINIMAL + "logs: [{path: /l, start_at: middle}]\n")))
+        .hasMessage("agent.yaml: logs[0].start_at must be end or beginning, got \"middle\"");
+    assertThatThrownBy(() -> AgentConfig.load(write(MINIMAL + "logs: [/l]\n")))
+        .hasMessage("agent.yaml: logs[0] must be a mapping with a path");
+  }
 }
