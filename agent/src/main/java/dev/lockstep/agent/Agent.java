@@ -4,6 +4,7 @@ import dev.lockstep.agent.config.AgentConfig;
 import dev.lockstep.agent.config.ConfigException;
 import dev.lockstep.agent.evidence.EvidenceCapture;
 import dev.lockstep.agent.evidence.Retention;
+import dev.lockstep.agent.internal.CrashPoint;
 import dev.lockstep.agent.internal.ProtoTime;
 import dev.lockstep.agent.logs.LogTailer;
 import dev.lockstep.agent.metrics.AgentMetrics;
@@ -11,11 +12,15 @@ import dev.lockstep.agent.probe.HealthProbes;
 import dev.lockstep.agent.spool.Spool;
 import dev.lockstep.agent.stop.EnactedStop;
 import dev.lockstep.agent.stop.StopEnactor;
+import dev.lockstep.agent.supervise.Components;
+import dev.lockstep.agent.supervise.FatalExit;
+import dev.lockstep.agent.supervise.Supervisor;
 import dev.lockstep.agent.uplink.Uplink;
 import dev.lockstep.agent.watch.GoldenWatcher;
 import dev.lockstep.proto.v1.AgentFrame;
 import dev.lockstep.proto.v1.AgentNotice;
 import dev.lockstep.proto.v1.CaptureRequest;
+import dev.lockstep.proto.v1.ComponentStatus;
 import dev.lockstep.proto.v1.Event;
 import dev.lockstep.proto.v1.Hello;
 import dev.lockstep.proto.v1.Pins;
@@ -36,7 +41,6 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -64,11 +68,14 @@ public final class Agent implements AutoCloseable {
   private EvidenceCapture evidence;
   private HealthProbes probes;
   private Uplink uplink;
-  private ScheduledThreadPoolExecutor scheduler;
+  private Components components;
+  private Supervisor work;
+  private Supervisor retentionWork;
   private int metricsPort;
   private volatile Instant lastConnectedAt;
   private long reportedSeq = -1;
   private long reportedAck = -1;
+  private long reportedAtNanos = System.nanoTime() - 5_000_000_000L;
 
   private Agent(AgentConfig config, Clock clock, Consumer<String> progress) {
     this.config = config;
@@ -109,6 +116,7 @@ public final class Agent implements AutoCloseable {
     // (metrics port, spool, network).
     metrics = new AgentMetrics();
     closeables.push(metrics);
+    components = new Components(clock, metrics, config.probes().heartbeat(), progress);
     stop = new StopEnactor(config.agentId(), config.stop(), config.stateDir(), clock, metrics,
         ack -> {
           Uplink u = uplink;
@@ -134,8 +142,15 @@ public final class Agent implements AutoCloseable {
     earlyNotices.forEach(this::notice);
     earlyNotices.clear();
 
-    tailer = new LogTailer(config.logs(), config.stateDir(), spool, metrics, clock);
-    watcher = new GoldenWatcher(config.golden(), config.goldenConfig(), config.stateDir(), spool, metrics, clock);
+    tailer = new LogTailer(config.logs(), config.stateDir(), spool, metrics, clock, this::notice);
+    watcher = new GoldenWatcher(config.golden(), config.goldenConfig(), config.stateDir(), spool, metrics, clock,
+        this::notice);
+    // one pass over what the spool still holds: reports and matches spooled just before a crash
+    // are not spooled again
+    spool.forEachRetained(e -> {
+      watcher.adopt(e);
+      tailer.adopt(e);
+    });
     retention = new Retention(config.retention(), watcher, metrics, clock, this::notice);
     evidence = new EvidenceCapture(config, watcher, tailer::currentFiles, clock);
     probes = new HealthProbes(config, tailer::stats, spool, metrics, clock, this::diskCritical);
@@ -172,42 +187,108 @@ public final class Agent implements AutoCloseable {
     closeables.push(uplink);
     closeables.push(tailer);
 
-    scheduler = new ScheduledThreadPoolExecutor(1, r -> {
-      Thread t = new Thread(r, "lockstep-agent-tick");
-      t.setDaemon(true);
-      return t;
-    });
-    closeables.push(() -> {
-      scheduler.shutdownNow();
-      scheduler.awaitTermination(10, TimeUnit.SECONDS);
-    });
+    work = new Supervisor("lockstep-agent-work", new FatalExit(this::fatalNotice, progress, Duration.ofSeconds(2)));
+    closeables.push(work);
     lastConnectedAt = clock.instant();
     uplink.start();
+    Components.Component golden = components.add("golden", new Components.Condition() {
+      @Override
+      public String degraded() {
+        return watcher.problem();
+      }
+
+      @Override
+      public boolean failed() {
+        return watcher.blind();
+      }
+    });
+    Components.Component logs = components.add("logs", tailer::problem);
+    Components.Component probing = components.add("probes", () -> null);
+    Components.Component spooling = components.add("spool", spool::problem);
+    Components.Component uplinking = components.add("uplink", this::uplinkProblem);
+    Components.Component stopping = components.add("stop", this::stopProblem);
+    Components.Component reporting = components.add("agent", () -> null);
     long probeMs = config.probes().interval().toMillis();
     long tailMs = Math.max(20, Math.min(500, probeMs));
-    every(tailMs, tailer::poll);
-    every(probeMs, probes::run);
+    work.now(golden, () -> goldenTick(golden));
+    work.every(logs, Duration.ofMillis(tailMs), tailer::poll);
+    work.every(probing, Duration.ofMillis(probeMs), () -> {
+      CrashPoint.injectError("probes");
+      probes.run();
+    });
+    work.every(reporting, Duration.ofSeconds(1), () -> {
+      report();
+      spooling.refresh();
+      uplinking.refresh();
+      stopping.refresh();
+      publishComponents();
+    });
     stop.startGuard(() -> uplink.isConnected() ? null
         : Duration.between(lastConnectedAt, clock.instant()));
-    every(config.retention().interval().toMillis(), retention::runOnce);
-    every(5000, this::report);
-
-    watcher.start();
+    if (config.retention().enabled()) {
+      // tar+gzip of thousands of files takes a while: retention has a thread of its own
+      Components.Component retaining = components.add("retention", () -> null);
+      retentionWork = new Supervisor("lockstep-retention", new FatalExit(this::fatalNotice, progress,
+          Duration.ofSeconds(2)));
+      closeables.push(retentionWork);
+      retentionWork.every(retaining, config.retention().interval(), retention::runOnce);
+    }
     closeables.push(watcher);
     progress.accept("agent " + config.agentId() + " started (state " + config.stateDir() + ", spool "
         + spool.lastAckedSeq() + "/" + spool.lastSeq() + " acked/spooled, stop generation " + stop.current().generation()
         + " " + stop.current().mode() + (metricsPort > 0 ? ", metrics on :" + metricsPort : "") + ")");
   }
 
-  private void every(long periodMs, Runnable r) {
-    scheduler.scheduleWithFixedDelay(() -> {
-      try {
-        r.run();
-      } catch (RuntimeException e) {
-        metrics.errors.labelValues("agent").inc();
-        LOG.log(System.Logger.Level.ERROR, "agent: periodic task failed: " + e);
+  /** One golden round, then the next when it is due (at once while a backlog is being read). */
+  private void goldenTick(Components.Component golden) throws IOException {
+    try {
+      watcher.tick();
+    } finally {
+      work.after(golden, watcher.tickDelayMillis(), () -> goldenTick(golden));
+    }
+  }
+
+  private String uplinkProblem() {
+    if (uplink.isConnected()) {
+      return null;
+    }
+    Duration off = Duration.between(lastConnectedAt, clock.instant());
+    return off.compareTo(Duration.ofSeconds(30)) < 0 ? null
+        : "not connected to " + config.collector().target() + " for " + off.toSeconds() + " s (events stay spooled)";
+  }
+
+  private String stopProblem() {
+    EnactedStop e = stop.current();
+    if (!e.done() || e.local() || e.generation() == 0 || (e.ack().getEnacted() && e.ack().getVerified())) {
+      return null;
+    }
+    return "generation " + e.generation() + " " + e.mode() + " not " + (e.ack().getEnacted() ? "verified" : "enacted")
+        + ": " + e.ack().getDetail();
+  }
+
+  /** Spools the component samples that changed or whose heartbeat is due. */
+  private void publishComponents() throws IOException {
+    List<Event> due = components.due();
+    if (!due.isEmpty()) {
+      Spool.Appended a = spool.append(due);
+      if (a.accepted() || a.admission() == Spool.Admission.DROPPED) {
+        components.published(due);
       }
-    }, periodMs, periodMs, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /** The fatal notice: spooled; the returned condition holds once the collector acked it. */
+  private java.util.function.BooleanSupplier fatalNotice(String component, Throwable error) {
+    AgentNotice n = AgentNotice.newBuilder().setKind(AgentNotice.Kind.FATAL_ERROR)
+        .setMessage("component " + component + " hit " + error + "; the agent exits (" + FatalExit.EXIT_CODE
+            + ") for its supervisor to restart it").setCount(1).build();
+    try {
+      Spool.Appended a = spool.append(Event.newBuilder().setObservedAt(ProtoTime.of(clock.instant())).setNotice(n).build());
+      long seq = a.seqs().isEmpty() ? Long.MAX_VALUE : a.seqs().get(0);
+      return () -> spool.lastAckedSeq() >= seq;
+    } catch (IOException | RuntimeException e) {
+      return () -> true;
+    }
   }
 
   private Hello hello() {
@@ -251,14 +332,16 @@ public final class Agent implements AutoCloseable {
     long now = System.nanoTime();
     if (config.retention().enabled() && now - diskCriticalRetentionAt > TimeUnit.MINUTES.toNanos(1)) {
       diskCriticalRetentionAt = now;
-      scheduler.execute(retention::runOnce);
+      retentionWork.now(components.get("retention"), retention::runOnce);
     }
   }
 
   private void report() {
     long seq = spool.lastSeq();
     long acked = spool.lastAckedSeq();
-    if (seq != reportedSeq || acked != reportedAck) {
+    long now = System.nanoTime();
+    if ((seq != reportedSeq || acked != reportedAck) && now - reportedAtNanos >= 5_000_000_000L) {
+      reportedAtNanos = now;
       reportedSeq = seq;
       reportedAck = acked;
       progress.accept("events: spooled up to seq " + seq + ", acked up to " + acked + " ("
@@ -309,7 +392,12 @@ public final class Agent implements AutoCloseable {
 
   /** Runs every health probe once now (they also run on their interval). */
   public void probeNow() {
-    scheduler.execute(probes::run);
+    work.now(components.get("probes"), probes::run);
+  }
+
+  /** Each component's state (running, degraded with a reason, failed), as /metrics and the collector see it. */
+  public List<ComponentStatus> components() {
+    return components.statuses();
   }
 
   /** Every metric in Prometheus text format, as /metrics serves it. */

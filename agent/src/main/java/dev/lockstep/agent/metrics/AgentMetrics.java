@@ -54,6 +54,13 @@ public final class AgentMetrics implements AutoCloseable {
       "Internal errors that were logged and survived, by component", "component");
   public final Counter archivedFiles = counter("lockstep_agent_retention_archived_files_total",
       "Golden files archived and removed by retention");
+  public final Gauge componentStatus = gauge("lockstep_agent_component_status",
+      "State of each agent component: 0 running, 1 degraded, 2 failed", "component");
+  public final Gauge goldenBacklog = gauge("lockstep_agent_golden_backlog_files",
+      "Golden files found and not yet reported (settling, being read, or waiting for spool room)");
+  public final Gauge goldenDirs = gauge("lockstep_agent_golden_dirs",
+      "Golden directories watched, by mode (inotify, polling, failing)", "mode");
+  public final Gauge logFiles = gauge("lockstep_agent_log_files", "Log files being tailed (open file handles)");
   private MetricsServer server;
 
   /** A gauge whose series a callback produces at each scrape. */

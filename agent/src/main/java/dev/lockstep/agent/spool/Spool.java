@@ -802,6 +802,12 @@ public final class Spool implements AutoCloseable {
     metrics.ackedSeq.set(ackedSeq);
   }
 
+  /** Why the spool is degraded (full, refusing golden and log events), or null. */
+  public synchronized String problem() {
+    return refusedNoticed ? "spool full at its cap of " + capBytes + " bytes: golden/log intake paused until the"
+        + " collector acks" : null;
+  }
+
   public synchronized long lastAckedSeq() {
     return ackedSeq;
   }
