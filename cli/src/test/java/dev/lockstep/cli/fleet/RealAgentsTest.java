@@ -119,4 +119,29 @@ class RealAgentsTest {
             "diff_analysis.txt", "golden_summary.json", "golden_files.tgz", "incident.json");
     assertThat(Files.readString(out.resolve("diff_analysis.txt"))).contains("UNSEEDED_RNG");
   }
+
+  @Test
+  void agentsShowsEachRealAgentsComponentsAndWhyOneIsDegraded() throws Exception {
+    Path root = dir.resolve("agents").resolve("host-c");
+    Files.createDirectories(root.resolve("golden"));
+    Path missing = root.resolve("not-yet");
+    AgentConfig config = AgentConfig.defaults("host-c", address, root.resolve("state"))
+        .withReconnect(Duration.ofMillis(100), Duration.ofMillis(400))
+        .withGoldenDirs(root.resolve("golden"), missing)
+        .withProbes(new AgentConfig.Probes(Duration.ofMillis(500), Duration.ofSeconds(60)))
+        .withStopFile(root.resolve("run/EMERGENCY_STOP"));
+    agents.add(Agent.start(config, Clock.systemUTC(), line -> {}));
+    Eventually.await(WAIT, "host-c's golden component degraded", () ->
+        lockstep("agents").out().lines().anyMatch(l -> l.startsWith("host-c") && l.contains("golden=DEGRADED")));
+    Eventually.await(WAIT, "host-a's components reported", () ->
+        lockstep("agents").out().lines().anyMatch(l -> l.startsWith("host-a") && l.contains(" ok ")));
+
+    Cli.Result r = lockstep("agents", "--probes");
+    assertThat(r.exitCode()).isZero();
+    assertThat(r.out()).contains("COMPONENTS")
+        .containsPattern("host-c  component:golden WARN  agent component golden degraded: 1 of 2 golden dirs failing \\("
+            + java.util.regex.Pattern.quote(missing.toString()) + ": does not exist\\)");
+    assertThat(lockstep("incidents").out()).as("the collector opened an incident for it")
+        .contains("agent component golden degraded on host-c");
+  }
 }
