@@ -39,6 +39,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 /**
@@ -375,6 +376,15 @@ public final class AgentGateway {
     if (batch.getBackoffId() < session.backoffsSent()) {
       // sent before the agent saw our latest Backoff: storing it would skip the refused events
       // ahead of it; the agent resends everything after that Backoff's resend_after_seq
+      if (System.nanoTime() - session.lastBackoffNanos() > TimeUnit.MILLISECONDS.toNanos(2L * BACKOFF_MILLIS)) {
+        // long after the Backoff: a client that does not act on Backoffs. Reconnecting makes it
+        // resend from Welcome.acked_seq, which every client does.
+        reject(session, Status.UNAVAILABLE.withDescription("EventBatch.backoff_id " + batch.getBackoffId()
+            + " does not echo Backoff " + session.backoffsSent() + " sent "
+            + (System.nanoTime() - session.lastBackoffNanos()) / 1_000_000 + " ms ago; batch not"
+            + " stored: reconnect and resend after Welcome.acked_seq"), "backoff_ignored");
+        return;
+      }
       metrics.rejectedFrames.labelValues("before_backoff").inc();
       session.request(1);
       return;
