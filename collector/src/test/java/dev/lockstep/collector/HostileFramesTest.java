@@ -66,7 +66,7 @@ class HostileFramesTest {
   }
 
   static AgentFrame hello(String id) {
-    return AgentFrame.newBuilder().setHello(Hello.newBuilder().setAgentId(id).setHost(id)).build();
+    return AgentFrame.newBuilder().setHello(Hello.newBuilder().setAgentId(id).setHostname(id)).build();
   }
 
   /** A keeper agent with acked events, checked again after every hostile case. */

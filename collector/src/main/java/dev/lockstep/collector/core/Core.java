@@ -227,7 +227,7 @@ public final class Core {
       case WORKFLOW -> inc.getWorkflow().isEmpty() ? StopScope.newBuilder().setFleet(true).build()
           : StopScope.newBuilder().setWorkflow(inc.getWorkflow()).build();
       case HOST -> {
-        String agent = !inc.getBlamedHost().isEmpty() ? inc.getBlamedHost().split(",")[0]
+        String agent = inc.getBlamedAgentIdsCount() > 0 ? inc.getBlamedAgentIds(0)
             : hosts.isEmpty() ? "" : hosts.get(0);
         yield agent.isEmpty() ? StopScope.newBuilder().setFleet(true).build()
             : StopScope.newBuilder().setAgentId(agent).build();

@@ -16,7 +16,7 @@ import java.util.Optional;
 import java.util.TreeMap;
 
 /** A {@link CoreState} in memory that applies committed changes: the reference host for tests. */
-final class MemoryState implements CoreState {
+class MemoryState implements CoreState {
   final TreeMap<String, RunState> runs = new TreeMap<>();
   final TreeMap<String, HostStats> hostStats = new TreeMap<>();
   final TreeMap<String, Incident> incidents = new TreeMap<>();
