@@ -2,6 +2,7 @@ package dev.lockstep.collector.gateway;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.lockstep.collector.config.CollectorConfig;
+import dev.lockstep.collector.core.EventRules;
 import dev.lockstep.security.AuditSink;
 import dev.lockstep.security.Authorizer;
 import dev.lockstep.security.Caller;
@@ -338,25 +339,11 @@ public final class AgentGateway {
   }
 
   private void events(AgentSession session, EventBatch batch) {
-    if (batch.getEventsCount() > MAX_BATCH_EVENTS) {
-      reject(session, Status.INVALID_ARGUMENT.withDescription("EventBatch holds "
-          + batch.getEventsCount() + " events, the limit is " + MAX_BATCH_EVENTS), "batch_too_big");
-      return;
-    }
     List<Event> events = new ArrayList<>(batch.getEventsList());
-    long previous = 0;
-    for (Event e : events) {
-      if (e.getSeq() <= 0) {
-        reject(session, Status.INVALID_ARGUMENT.withDescription(
-            "event seq must be positive, got " + e.getSeq()), "bad_seq");
-        return;
-      }
-      if (e.getSeq() <= previous) {
-        reject(session, Status.INVALID_ARGUMENT.withDescription("EventBatch seqs must strictly"
-            + " increase, got " + e.getSeq() + " after " + previous + "; batch not stored"), "bad_seq");
-        return;
-      }
-      previous = e.getSeq();
+    Optional<String> problem = EventRules.batchProblem(events, MAX_BATCH_EVENTS);
+    if (problem.isPresent()) {
+      reject(session, Status.INVALID_ARGUMENT.withDescription(problem.get()), "bad_event");
+      return;
     }
     if (!session.bucket().take(events.size())) {
       reject(session, Status.RESOURCE_EXHAUSTED.withDescription("agent " + session.agentId()
@@ -382,6 +369,11 @@ public final class AgentGateway {
       metrics.internalErrors.labelValues("store").inc();
       LOG.log(System.Logger.Level.ERROR, "store write failed for " + session.agentId() + ": " + e);
       session.close(Status.UNAVAILABLE.withDescription("store write failed; resend later"));
+      return;
+    }
+    if (result.refusal() != null) {
+      listener.notStored(ingestedAt);
+      reject(session, Status.INVALID_ARGUMENT.withDescription(result.refusal()), "bad_seq");
       return;
     }
     metrics.batchWriteSeconds.observe((System.nanoTime() - started) / 1e9);
