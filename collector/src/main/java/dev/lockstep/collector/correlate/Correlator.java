@@ -27,8 +27,9 @@ import java.util.TreeMap;
  *
  * <p>A pure function of its inputs and its {@link RunStateStore}: no clock (callers pass now), no
  * threads, no I/O. Invariant: every run is decided at most once, except that a conflict may turn
- * a MATCH into REPLICA_CONFLICT; other replicas arriving after the decision are ignored, and
- * offering the same report (agent, role, hash) twice changes nothing.
+ * a MATCH into REPLICA_CONFLICT; replicas of other roles arriving after the decision are kept
+ * (bounded) without changing it, and offering the same report (agent, role, hash) twice changes
+ * nothing.
  */
 public final class Correlator {
   /** Reports kept per run (conflicting re-reports beyond this still raise, are not kept). */
@@ -52,7 +53,17 @@ public final class Correlator {
     for (Replica r : state.replicas()) {
       if (r.role().equals(replica.role())) return conflict(store, state, r, replica, nowMillis);
     }
-    if (state.verdict() != Verdict.PENDING) return Optional.empty();
+    if (state.verdict() != Verdict.PENDING) {
+      // Too late to change the decision; kept (bounded) so that a later conflict is seen.
+      if (state.replicas().size() < MAX_REPLICAS) {
+        List<Replica> kept = new ArrayList<>(state.replicas());
+        kept.add(replica);
+        store.put(new RunState(runId, state.workflow(), state.firstSeenMillis(),
+            state.deadlineMillis(), kept, state.verdict(), state.decidedAtMillis(),
+            state.category(), state.explanation(), state.incidentId()));
+      }
+      return Optional.empty();
+    }
     List<Replica> replicas = new ArrayList<>(state.replicas());
     replicas.add(replica);
     String workflow = state.workflow() == null || state.workflow().isEmpty()

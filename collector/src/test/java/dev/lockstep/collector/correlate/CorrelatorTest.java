@@ -58,7 +58,8 @@ class CorrelatorTest {
     assertThat(correlator.offer(store, replica("h1", "r1", "shadow", "b"), 0)).isPresent();
     assertThat(correlator.offer(store, replica("h2", "r1", "shadow-2", "c"), 0)).isEmpty();
     assertThat(correlator.offer(store, replica("h1", "r1", "shadow", "b"), 0)).isEmpty();
-    assertThat(store.get("r1").orElseThrow().replicas()).hasSize(2);
+    assertThat(store.get("r1").orElseThrow().replicas()).as("the late role is kept, the decision stands")
+        .extracting(Replica::role).containsExactly("primary", "shadow", "shadow-2");
     assertThat(store.get("r1").orElseThrow().verdict()).isEqualTo(Verdict.MISMATCH);
   }
 
@@ -95,6 +96,15 @@ class CorrelatorTest {
         .isEqualTo(Verdict.REPLICA_CONFLICT);
     assertThat(correlator.offer(store, replica("h1", "r1", "shadow", "b"), 6))
         .as("the same conflicting report again changes nothing").isEmpty();
+  }
+
+  @Test
+  void aRoleFirstReportedAfterTheDecisionStillConflictsWhenReportedAgainDifferently() {
+    correlator.offer(store, replica("h1", "r1", "primary", "a"), 0);
+    correlator.offer(store, replica("h2", "r1", "primary", "b"), 0);
+    assertThat(correlator.offer(store, replica("h3", "r1", "shadow", "a"), 0)).isEmpty();
+    assertThat(correlator.offer(store, replica("h1", "r1", "shadow", "b"), 0).orElseThrow().verdict())
+        .isEqualTo(Verdict.REPLICA_CONFLICT);
   }
 
   @Test
