@@ -1,5 +1,6 @@
 package dev.lockstep.cli;
 
+import dev.lockstep.cli.conformance.ConformanceCommand;
 import dev.lockstep.cli.demo.DemoCommand;
 import dev.lockstep.cli.fleet.FleetCommands;
 import dev.lockstep.cli.offline.OfflineCommands;
@@ -108,6 +109,7 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
    */
   static CommandLine commandLine(String... args) {
     CommandLine cl = new CommandLine(new Main());
+    cl.addSubcommand("conformance", new ConformanceCommand());
     if (!FleetCommands.namesOnlineCommand(args)) {
       // An online run skips building the offline commands' models (start-up).
       OfflineCommands.addTo(cl, OfflineCommands.wantsFleetDiff(args));

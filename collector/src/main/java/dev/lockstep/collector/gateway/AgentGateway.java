@@ -170,17 +170,19 @@ public final class AgentGateway {
     AgentSession session = greeting.remove(connectionId);
     if (session == null || !session.isOpen()) return false;
     String id = session.agentId();
-    AgentSession previous = sessions.put(id, session);
-    if (previous != null && previous != session) {
-      previous.close(Status.ABORTED.withDescription(
-          "replaced by a newer stream of agent " + id + " from " + session.remoteAddress()));
-    }
+    // The Welcome is queued before the stream is findable by anyone else who sends to agents
+    // (pins, stop resends): it is always the first frame an agent receives.
     session.send(CollectorFrame.newBuilder().setWelcome(Welcome.newBuilder()
         .setStop(desired)
         .setAckedSeq(store.highWaterMark(id))
         .setMaxBatchEvents(MAX_BATCH_EVENTS)
         .setMaxFrameBytes(MAX_FRAME_BYTES)
         .setCollectorVersion(VERSION)).build());
+    AgentSession previous = sessions.put(id, session);
+    if (previous != null && previous != session) {
+      previous.close(Status.ABORTED.withDescription(
+          "replaced by a newer stream of agent " + id + " from " + session.remoteAddress()));
+    }
     session.request(1);
     return true;
   }
