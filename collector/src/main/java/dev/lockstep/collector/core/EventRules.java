@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
  */
 public final class EventRules {
   /** How every hash on the wire reads: "sha256:" and 64 lower-case hex digits. */
-  public static final Pattern HASH = Pattern.compile("sha256:[0-9a-f]{64}");
+  private static final Pattern HASH = Pattern.compile("sha256:[0-9a-f]{64}");
 
   private EventRules() {}
 
