@@ -96,7 +96,8 @@ final class CollectorChecks {
             .add("'" + name + "' " + r.getStatus());
       } catch (StatusRuntimeException e) {
         if (e.getStatus().getCode() == Status.Code.UNAVAILABLE && name.isEmpty()) {
-          findings.fail("health.names", "collector unreachable: " + e.getStatus());
+          findings.fail("health.names", dev.lockstep.security.Tls.explain(e.getStatus(),
+              "the collector", !target.tls()));
           return false;
         }
         wrong.add("'" + name + "' " + e.getStatus().getCode());
@@ -117,7 +118,7 @@ final class CollectorChecks {
           "answered " + r.getStatus());
     } catch (StatusRuntimeException e) {
       findings.fail("health.without-client-certificate", "TLS without a client certificate: "
-          + e.getStatus().getCode() + " " + e.getStatus().getDescription());
+          + describe(e.getStatus()));
     }
     return true;
   }
@@ -131,7 +132,7 @@ final class CollectorChecks {
             && services.contains("lockstep.v1.Operator"), rule, "lists " + services,
             "lists " + services + " without lockstep.v1.AgentGateway and lockstep.v1.Operator");
       } catch (StatusRuntimeException e) {
-        findings.fail(rule, "grpc.reflection." + version + ".ServerReflection: " + e.getStatus());
+        findings.fail(rule, "grpc.reflection." + version + ".ServerReflection: " + describe(e.getStatus()));
       }
     }
   }
@@ -544,7 +545,10 @@ final class CollectorChecks {
     }
   }
 
+  /** A status in one line: its code and the first line of its description. */
   static String describe(Status s) {
-    return s == null ? "an open stream" : s.getCode() + (s.getDescription() == null ? "" : ": " + s.getDescription());
+    if (s == null) return "an open stream";
+    String d = s.getDescription() == null ? "" : s.getDescription().lines().findFirst().orElse("");
+    return s.getCode() + (d.isEmpty() ? "" : ": " + d);
   }
 }

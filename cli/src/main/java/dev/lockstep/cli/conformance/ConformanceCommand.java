@@ -69,6 +69,13 @@ import picocli.CommandLine.Option;
     },
     subcommands = ServeCommand.class)
 public final class ConformanceCommand implements Callable<Integer> {
+  /** grpc logs transport trouble as multi-line WARNINGs; the kit reports each rule in one line. */
+  private static final java.util.logging.Logger GRPC_LOG = java.util.logging.Logger.getLogger("io.grpc");
+
+  static {
+    GRPC_LOG.setLevel(java.util.logging.Level.OFF);
+  }
+
   @Option(names = "--collector", paramLabel = "HOST:PORT",
       defaultValue = "${env:LOCKSTEP_COLLECTOR:-127.0.0.1:7443}",
       description = "The collector to check (env LOCKSTEP_COLLECTOR; default ${DEFAULT-VALUE}).")
