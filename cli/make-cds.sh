@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Creates the AppCDS archive that ./lockstep uses for operator commands when it exists:
-#   cli/target/lockstep-cli.jsa
-# It records the classes a few typical commands load (help, status/check/incidents in table and
-# JSON form, completion) and dumps them into a static archive, so the next JVM maps them instead
-# of loading, verifying and linking them again. Run it after `./mvnw package` of cli/ (the
-# archive is only valid for the exact jars it was made from; the JVM ignores a stale archive,
-# -Xshare:auto in the launcher, and then shares nothing at all, so rerun it after every build).
+# Makes the start-up archive that ./lockstep uses for operator commands, for the JDK it runs on:
+#   JDK 25+: cli/target/lockstep-cli.aot   an AOT cache (JEP 483/514/515): classes loaded and
+#            linked ahead of time plus method profiles, so the offline tools reach C2 code sooner
+#   older:   cli/target/lockstep-cli.jsa   an AppCDS archive of the classes the commands load
+# Next to it, <archive>.java names the Java it was made with; the launcher uses an archive only
+# with that same Java and only while it is newer than the cli jar (the JVM would ignore a stale
+# one, and then share nothing). Run it after `./mvnw package` of cli/ (./lockstep does).
+#
+# The training run (dev.lockstep.cli.Training) runs typical commands in one JVM: help, status,
+# check, incidents, stop status, completion against a real collector, and the offline golden tools
+# (hash, diff, summary) on generated golden files large enough for their hot loops to be profiled.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -17,8 +21,10 @@ fi
 # Must be the very same -cp string the launcher passes.
 CP="$JAR:$ROOT/cli/target/lib/*"
 JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
-FLAGS=(-XX:TieredStopAtLevel=1 -XX:+UseSerialGC)
-OUT="$ROOT/cli/target/lockstep-cli.jsa"
+# shellcheck source=java-flags.sh
+. "$ROOT/cli/java-flags.sh"
+VERSION="$(java_version "$JAVA")"
+MAJOR="${VERSION%%.*}"
 WORK="$(mktemp -d)"
 
 # Train against a real collector so the archive also covers the successful-call path: the one
@@ -34,7 +40,7 @@ stop_collector() {
   rm -rf "$WORK"
 }
 trap stop_collector EXIT
-if ! "$JAVA" "${FLAGS[@]}" -cp "$CP" dev.lockstep.cli.Main status --timeout 2s >/dev/null 2>&1; then
+if ! "$JAVA" -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -cp "$CP" dev.lockstep.cli.Main status --timeout 2s >/dev/null 2>&1; then
   CJAR="$(ls "$ROOT/collector/target/"lockstep-collector-*.jar 2>/dev/null | grep -v -- '-tests.jar' | head -1 || true)"
   if [ -n "$CJAR" ] && [ -d "$ROOT/collector/target/lib" ]; then
     "$JAVA" -cp "$CJAR:$ROOT/collector/target/lib/*" dev.lockstep.collector.CollectorMain \
@@ -53,39 +59,72 @@ if ! "$JAVA" "${FLAGS[@]}" -cp "$CP" dev.lockstep.cli.Main status --timeout 2s >
   fi
 fi
 
-n=0
-train() {
-  n=$((n + 1))
-  "$JAVA" "${FLAGS[@]}" -Xshare:off -XX:DumpLoadedClassList="$WORK/classes.$n.lst" \
-    -cp "$CP" dev.lockstep.cli.Main "$@" >/dev/null 2>&1 || true
+# Golden files: a small pair that differs in one step, and a larger pair (about 2 MB each,
+# unsorted names, escapes, decimals) for the profiles.
+golden() { # FILE ROLE STEPS PICK
+  local f="$1" role="$2" steps="$3" pick="$4" i
+  {
+    printf '{"run_id":"cds-%s","workflow":"w","role":"%s","seed":1,"timestamp":"2025-12-02T10:00:00Z","steps":[' "$steps" "$role"
+    for ((i = 0; i < steps; i++)); do
+      [ "$i" -gt 0 ] && printf ','
+      printf '\n  {"name":"s%d","index":%d,"kind":"compute","started_at":"t%d","rng":[0.5,0.%d],"output":{"pick":%s,' "$i" "$i" "$i" "$i" "$pick"
+      printf '"rows":[{"z":%d,"a":"r\\u00e9vision \\u2014 %d","m":12.50},{"z":1234567890123456789,"a":"x","m":0.1}]},' "$i" "$i"
+      printf '"response":{"eur":1.08},"hash":"sha256:%d"}' "$i"
+    done
+    printf '\n],"output":{"total":42}}\n'
+  } >"$f"
 }
-train --help
-train status --help
-train status
-train status -o json
-train check
-train incidents --open
-train stop status
-train completion bash
-# The offline golden tools, on two small golden files that differ in one step.
-mkdir -p "$WORK/golden"
-for role in primary shadow; do
-  pick=7; [ "$role" = shadow ] && pick=8
-  printf '{"run_id":"cds-1","workflow":"w","role":"%s","seed":1,"timestamp":"2025-12-02T10:00:00Z","steps":[{"index":0,"name":"s","kind":"compute","rng":[0.5],"output":{"pick":%s}},{"index":1,"name":"x","kind":"external","request":{"u":1},"response":{"r":1.5}}],"output":{"total":42}}' \
-    "$role" "$pick" >"$WORK/golden/cds-1.$role.golden.json"
-done
-train hash "$WORK/golden/cds-1.primary.golden.json"
-train hash -o json "$WORK/golden/cds-1.primary.golden.json"
-train diff --golden-a "$WORK/golden/cds-1.primary.golden.json" --golden-b "$WORK/golden/cds-1.shadow.golden.json"
-train diff -o json --golden-a "$WORK/golden/cds-1.primary.golden.json" --golden-b "$WORK/golden/cds-1.shadow.golden.json"
-train summary --dir "$WORK/golden"
+mkdir -p "$WORK/golden" "$WORK/big"
+golden "$WORK/golden/cds-2.primary.golden.json" primary 2 7
+golden "$WORK/golden/cds-2.shadow.golden.json" shadow 2 8
+golden "$WORK/big/cds-8000.primary.golden.json" primary 8000 7
+golden "$WORK/big/cds-8000.shadow.golden.json" shadow 8000 8
 
-cat "$WORK"/classes.*.lst | awk '!seen[$0]++' > "$WORK/classes.lst"
-"$JAVA" "${FLAGS[@]}" -Xshare:dump -XX:SharedClassListFile="$WORK/classes.lst" \
-  -XX:SharedArchiveFile="$OUT.tmp" -cp "$CP" >"$WORK/dump.log" 2>&1 || {
-  cat "$WORK/dump.log" >&2
-  echo "make-cds: dump failed" >&2
-  exit 1
-}
+S="$WORK/golden/cds-2"
+B="$WORK/big/cds-8000"
+T=$'\t'
+{
+  echo "--help"
+  echo "--version"
+  echo "status${T}--help"
+  echo "status"
+  echo "status${T}-o${T}json"
+  echo "check"
+  echo "incidents${T}--open"
+  echo "stop${T}status"
+  echo "completion${T}bash"
+  echo "hash${T}$S.primary.golden.json"
+  echo "hash${T}-o${T}json${T}$S.primary.golden.json"
+  echo "diff${T}--golden-a${T}$S.primary.golden.json${T}--golden-b${T}$S.shadow.golden.json"
+  echo "diff${T}-o${T}json${T}--golden-a${T}$S.primary.golden.json${T}--golden-b${T}$S.shadow.golden.json"
+  echo "summary${T}--dir${T}$WORK/golden"
+  for _ in 1 2 3 4; do
+    echo "hash${T}$B.primary.golden.json"
+    echo "diff${T}--golden-a${T}$B.primary.golden.json${T}--golden-b${T}$B.shadow.golden.json"
+  done
+} >"$WORK/training.tsv"
+
+if [ "$MAJOR" -ge 25 ]; then
+  OUT="$ROOT/cli/target/lockstep-cli.aot"
+  # One-step AOT cache (JEP 514): the training run records, a child JVM assembles the cache.
+  # The offline tools run with default tiering, so train with it (profiles come from tiered code).
+  "$JAVA" -XX:+UseSerialGC -XX:AOTCacheOutput="$OUT.tmp" -cp "$CP" dev.lockstep.cli.Training "$WORK/training.tsv" \
+    >"$WORK/aot.log" 2>&1 || {
+    cat "$WORK/aot.log" >&2
+    echo "make-cds: AOT cache creation failed" >&2
+    exit 1
+  }
+else
+  OUT="$ROOT/cli/target/lockstep-cli.jsa"
+  "$JAVA" -XX:+UseSerialGC -Xshare:off -XX:DumpLoadedClassList="$WORK/classes.lst" \
+    -cp "$CP" dev.lockstep.cli.Training "$WORK/training.tsv" >/dev/null 2>&1 || true
+  "$JAVA" -XX:+UseSerialGC -Xshare:dump -XX:SharedClassListFile="$WORK/classes.lst" \
+    -XX:SharedArchiveFile="$OUT.tmp" -cp "$CP" >"$WORK/dump.log" 2>&1 || {
+    cat "$WORK/dump.log" >&2
+    echo "make-cds: dump failed" >&2
+    exit 1
+  }
+fi
 mv "$OUT.tmp" "$OUT"
-echo "make-cds: wrote $OUT ($(wc -l <"$WORK/classes.lst") classes listed, $(du -h "$OUT" | cut -f1))"
+echo "$VERSION" >"$OUT.java"
+echo "make-cds: wrote $OUT for Java $VERSION ($(du -h "$OUT" | cut -f1))"

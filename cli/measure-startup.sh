@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Median wall time of `lockstep status` against a running collector, with and without the AppCDS
-# archive (cli/make-cds.sh), using the launcher's JVM flags. Usage:
+# Median wall time of `lockstep status` against a running collector, with and without the start-up
+# archive cli/make-cds.sh made for this Java (AppCDS, or an AOT cache on JDK 25+), using the
+# launcher's JVM command line (cli/java-flags.sh). Usage:
 #   cli/measure-startup.sh [HOST:PORT] [RUNS]      (default 127.0.0.1:7443, 10 runs)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -9,7 +10,8 @@ RUNS="${2:-10}"
 JAR="$(ls "$ROOT/cli/target/"lockstep-cli-*.jar | grep -v -- '-tests.jar' | head -1)"
 CP="$JAR:$ROOT/cli/target/lib/*"
 JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
-JSA="$ROOT/cli/target/lockstep-cli.jsa"
+# shellcheck source=java-flags.sh
+. "$ROOT/cli/java-flags.sh"
 
 median() {
   local label="$1"; shift
@@ -37,14 +39,19 @@ median() {
 
 TMP="$(mktemp)"
 trap 'rm -f "$TMP"' EXIT
-FLAGS=(-XX:TieredStopAtLevel=1 -XX:+UseSerialGC)
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-median "status, no AppCDS" "$JAVA" "${FLAGS[@]}" -cp "$CP" dev.lockstep.cli.Main status --collector "$ADDR"
-if [ -f "$JSA" ]; then
-  median "status, AppCDS" "$JAVA" "${FLAGS[@]}" -XX:SharedArchiveFile="$JSA" -Xshare:auto \
-    -cp "$CP" dev.lockstep.cli.Main status --collector "$ADDR"
-  median "status, AppCDS -UsePerfData" "$JAVA" "${FLAGS[@]}" -XX:-UsePerfData \
-    -XX:SharedArchiveFile="$JSA" -Xshare:auto -cp "$CP" dev.lockstep.cli.Main status --collector "$ADDR"
+cli_command "$ROOT" "$JAVA" "$CP" status --collector "$ADDR"
+WITH=("${CLI_COMMAND[@]}")
+WITHOUT=()
+for a in "${WITH[@]}"; do
+  case "$a" in
+    -XX:AOTCache=* | -XX:SharedArchiveFile=* | -Xshare:auto) ;;
+    *) WITHOUT+=("$a") ;;
+  esac
+done
+median "status, no archive" "${WITHOUT[@]}"
+if [ ${#ARCHIVE_FLAGS[@]} -gt 0 ]; then
+  median "status, ${ARCHIVE_FLAGS[0]%%=*}" "${WITH[@]}"
 else
-  echo "no $JSA: run cli/make-cds.sh for the AppCDS numbers"
+  echo "no start-up archive for Java $(java_version "$JAVA"): run cli/make-cds.sh for those numbers"
 fi

@@ -33,7 +33,8 @@ import picocli.CommandLine.Option;
       "0:Success; replicas match.",
       "1:The command ran and found a problem: a mismatch, disagreeing runs, an unmet condition.",
       "2:Bad usage or bad input (unreadable or malformed golden file, unknown option).",
-      "3:The collector could not be reached or answered with an error (fleet commands)."
+      "3:The collector could not be reached or answered with an error (fleet commands).",
+      "70:Lockstep itself failed (a bug, or out of memory); one line on stderr, --debug for the stack trace."
     },
     footerHeading = "%nEXAMPLES%n",
     footer = {
@@ -53,16 +54,37 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  /** {@code lockstep --version}: the same version as {@code lockstep version}. */
+  public static void main(String[] args) {
+    int code;
+    try {
+      code = run(args);
+    } catch (Throwable e) { // run catches everything; this is the last line of defence
+      code = internalError(new PrintWriter(System.err, true, StandardCharsets.UTF_8), e, false);
+    }
+    System.exit(code);
+  }
+
+  /** {@code --version}: the CLI's version and the golden format version it hashes with. */
   static final class Version implements CommandLine.IVersionProvider {
     @Override
     public String[] getVersion() {
-      return new String[] {"lockstep " + VersionCommand.version()};
+      return new String[] {"lockstep " + VersionCommand.version() + " (golden format "
+          + dev.lockstep.golden.GoldenFormat.VERSION + ")"};
     }
   }
 
-  public static void main(String[] args) {
-    System.exit(run(args));
+  /** One line on stderr for a failure of lockstep itself (a bug, out of memory); the internal exit code. */
+  private static int internalError(PrintWriter err, Throwable e, boolean debug) {
+    try {
+      err.println("lockstep: " + OfflineCommands.oneLine(e));
+      if (debug) {
+        e.printStackTrace(err);
+      }
+      err.flush();
+    } catch (Throwable ignored) {
+      // nothing left to report with; the exit code still says it
+    }
+    return dev.lockstep.cli.client.ExitCode.INTERNAL;
   }
 
   /** Runs {@code lockstep args...} against System.out/System.err; returns the exit code. */
@@ -100,7 +122,11 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
       c.getErr().flush();
       return code;
     });
-    return cl.execute(args);
+    try {
+      return cl.execute(args);
+    } catch (Throwable e) { // an Error (OutOfMemoryError, StackOverflowError) passes picocli's handler
+      return internalError(err, e, debug);
+    }
   }
 
   /**
@@ -109,18 +135,20 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
    */
   static CommandLine commandLine(String... args) {
     CommandLine cl = new CommandLine(new Main());
-    cl.addSubcommand("conformance", new ConformanceCommand());
-    if (!FleetCommands.namesOnlineCommand(args)) {
-      // An online run skips building the offline commands' models (start-up).
-      OfflineCommands.addTo(cl, OfflineCommands.wantsFleetDiff(args));
+    boolean offline = OfflineCommands.isOfflineCommand(args);
+    if (offline || !FleetCommands.namesOnlineCommand(args)) {
+      // An online run skips building the offline commands' models (start-up); an offline run
+      // builds only the one it runs.
+      OfflineCommands.addTo(cl, OfflineCommands.wantsFleetDiff(args), offline ? args : null);
     }
-    if (!OfflineCommands.isOfflineCommand(args)) {
+    if (!offline) {
       // An offline run skips loading the fleet commands (and the gRPC/proto classes behind them).
+      cl.addSubcommand("conformance", new ConformanceCommand());
       FleetCommands.addTo(cl, args);
+      cl.addSubcommand("demo", new DemoCommand());
+      cl.addSubcommand("certs", new CommandLine(new CertsCommand()).addSubcommand("init", new CertsInitCommand())
+          .addSubcommand("renew", new CertsRenewCommand()).addSubcommand("revoke", new CertsRevokeCommand()));
     }
-    cl.addSubcommand("demo", new DemoCommand());
-    cl.addSubcommand("certs", new CommandLine(new CertsCommand()).addSubcommand("init", new CertsInitCommand())
-        .addSubcommand("renew", new CertsRenewCommand()).addSubcommand("revoke", new CertsRevokeCommand()));
     cl.addSubcommand("version", new VersionCommand());
     return cl;
   }

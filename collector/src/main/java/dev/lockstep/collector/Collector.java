@@ -23,6 +23,7 @@ import dev.lockstep.collector.operator.WatchHub;
 import dev.lockstep.collector.store.AuditLog;
 import dev.lockstep.collector.store.RocksRunStateStore;
 import dev.lockstep.collector.store.Store;
+import dev.lockstep.collector.store.StoreSpace;
 import dev.lockstep.security.Authorizer;
 import dev.lockstep.security.CertificateExpiry;
 import dev.lockstep.security.IdentityInterceptor;
@@ -74,6 +75,8 @@ public final class Collector implements AutoCloseable {
   private Fleet fleet;
   private CollectorMetrics metrics;
   private HealthStatusManager health;
+  private StoreSpace space;
+  private Store store;
   private AgentGateway gateway;
   private boolean closed;
 
@@ -105,8 +108,9 @@ public final class Collector implements AutoCloseable {
     }
     Files.createDirectories(config.dataDir());
     metrics = new CollectorMetrics();
-    Store store = Store.open(config.dataDir().resolve("db"), config.storage().syncWrites(),
-        config.storage().blockCacheBytes(), config.storage().writeBufferBytes());
+    store = Store.open(config.dataDir().resolve("db"), config.storage().syncWrites(),
+        config.storage().blockCacheBytes(), config.storage().writeBufferBytes(),
+        config.storage().maxSpaceBytes());
     closers.push(store);
     RocksRunStateStore runs = new RocksRunStateStore(store);
     AuditLog audit = new AuditLog(store, clock);
@@ -142,6 +146,8 @@ public final class Collector implements AutoCloseable {
       @Override
       public void failed(String what, Throwable t) {
         metrics.internalErrors.labelValues(what).inc();
+        StoreSpace sp = space;
+        if (sp != null && t instanceof Store.StoreException) sp.writeFailed(t);
       }
 
       @Override
@@ -175,6 +181,17 @@ public final class Collector implements AutoCloseable {
     bridge.attach(gateway);
     effects.attach(gateway, new Pins(incidents, runs, gateway, background), diffWorker, evidence);
     fleet.attach(gateway, alerts);
+    space = new StoreSpace(store, config.dataDir(), config.storage().highFreeBytes(),
+        config.storage().floodFreeBytes(), config.storage().reserveBytes(), state::heldCount,
+        health -> {
+          progress.accept("store " + health.state() + (health.detail().isEmpty() ? " ("
+              + (health.freeBytes() >> 20) + " MiB free)" : ": " + health.detail()));
+          host.submit(new Input.StoreSpace(health.state().name(), health.freeBytes(), health.detail()));
+        });
+    state.space(space);
+    gateway.space(space);
+    fleet.space(space);
+    space.check();
     host.warmUp();
     dev.lockstep.collector.alert.Alerts.warmUp(dev.lockstep.proto.v1.Incident.newBuilder()
         .setId("INC-000000").setTitle("warm-up").build());
@@ -249,6 +266,7 @@ public final class Collector implements AutoCloseable {
 
     metrics.bindStreams(gateway::connected);
     metrics.bindOrdersActive(() -> state.activeOrders().size());
+    metrics.bindStore(space::health);
     metrics.bindCoreLag(host::lagMillis);
     metrics.bindCoreQueue(() -> host.depth()[1], () -> host.depth()[2], () -> host.depth()[0]);
     metrics.bindOutboxDepth(alerts::depth);
@@ -274,6 +292,11 @@ public final class Collector implements AutoCloseable {
         TimeUnit.MILLISECONDS);
     background.scheduleWithFixedDelay(guard(host::checkpoint, "checkpoint"), 1000, 1000,
         TimeUnit.MILLISECONDS);
+    StoreSpace sp = space;
+    background.scheduleWithFixedDelay(guard(() -> {
+      sp.check();
+      if (state.heldCount() > 0 && sp.writable()) host.runOnCore(state::flushHeld);
+    }, "store space"), 1000, 1000, TimeUnit.MILLISECONDS);
     background.scheduleWithFixedDelay(guard(fleet::refreshAlerts, "alert refresh"), 1, 1, TimeUnit.HOURS);
     long retainMillis = config.retention().interval().toMillis();
     background.scheduleWithFixedDelay(guard(() -> {
@@ -371,6 +394,16 @@ public final class Collector implements AutoCloseable {
 
   public CollectorMetrics metrics() {
     return metrics;
+  }
+
+  /** The RocksDB store (for tests and tools: space caps, fault injection). */
+  public Store store() {
+    return store;
+  }
+
+  /** The store's space watch (for tests and tools). */
+  public StoreSpace space() {
+    return space;
   }
 
   @Override

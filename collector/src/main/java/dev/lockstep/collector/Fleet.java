@@ -57,6 +57,7 @@ public final class Fleet {
   private final WatchHub watch;
   private volatile AgentGateway gateway;
   private volatile Alerts alerts;
+  private volatile dev.lockstep.collector.store.StoreSpace space;
 
   Fleet(CollectorConfig config, Clock clock, CoreHost host, StoreState state, Store store,
       AgentDirectory agents, EvidenceStore evidence, AuditLog audit, WatchHub watch) {
@@ -74,6 +75,21 @@ public final class Fleet {
   void attach(AgentGateway gateway, Alerts alerts) {
     this.gateway = gateway;
     this.alerts = alerts;
+  }
+
+  void space(dev.lockstep.collector.store.StoreSpace s) {
+    this.space = s;
+  }
+
+  /** The collector's own store: state and free space. */
+  public dev.lockstep.proto.v1.StoreHealth storeHealth() {
+    var sp = space;
+    if (sp == null) return dev.lockstep.proto.v1.StoreHealth.newBuilder().setState("OK").build();
+    var h = sp.health();
+    return dev.lockstep.proto.v1.StoreHealth.newBuilder().setState(h.state().name())
+        .setFreeBytes(Math.min(h.freeBytes(), Long.MAX_VALUE / 2)).setHighWatermarkBytes(h.highBytes())
+        .setFloodWatermarkBytes(h.floodBytes()).setPendingWrites(state.heldCount())
+        .setDetail(h.detail()).build();
   }
 
   // ------------------------------------------------------------------ reads

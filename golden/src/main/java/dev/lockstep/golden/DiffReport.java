@@ -11,11 +11,15 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The full comparison of two golden documents: verdict, category, first divergent step and every
- * difference. Its JSON form ({@link #toJson()}) is the stable output of {@code lockstep diff -o json}:
+ * The comparison of two golden documents: verdict, category, first divergent step, findings and
+ * the differences, real ones listed before volatile ones, at most {@code diff.max_differences}
+ * listed ({@code realDifferences}/{@code volatileDifferences} count them all). Its JSON form
+ * ({@link #toJson()}) is the stable output of {@code lockstep diff -o json}:
  * <pre>
  * {"verdict":"MATCH"|"MISMATCH","category":…|null,"first_divergent_step":{"index","name"}|null,
  *  "run_id","workflow","explanation","source_a","source_b",
+ *  "findings":[{"category","steps":[{"index","name"}],"explanation"}],
+ *  "real_differences":N,"volatile_differences":M,
  *  "differences":[{"path","kind","a","b","volatile"}]}
  * </pre>
  * where {@code a}/{@code b} are the JSON values themselves (null for the side that has nothing).
@@ -29,7 +33,13 @@ public record DiffReport(
     String explanation,
     String sourceA,
     String sourceB,
-    List<Difference> differences) {
+    List<Difference> differences,
+    List<Finding> findings,
+    long realDifferences,
+    long volatileDifferences) {
+
+  /** Values in {@code a}/{@code b} longer than this many bytes are shown by size and hash. */
+  public static final int MAX_VALUE_BYTES = CanonicalDiff.MAX_VALUE_BYTES;
 
   private static final JsonFactory JSON = new JsonFactory();
   /** Loaded only by {@link #fromJson}: an ObjectMapper costs start-up time the CLI need not pay. */
@@ -40,6 +50,20 @@ public record DiffReport(
 
   public DiffReport {
     differences = List.copyOf(differences);
+    findings = findings == null ? List.of() : List.copyOf(findings);
+  }
+
+  /** A report listing every difference it counts, without findings. */
+  public DiffReport(String runId, String workflow, boolean match, Category category, StepRef firstDivergentStep,
+      String explanation, String sourceA, String sourceB, List<Difference> differences) {
+    this(runId, workflow, match, category, firstDivergentStep, explanation, sourceA, sourceB, differences, List.of(),
+        differences.stream().filter(d -> !d.volatileField()).count(),
+        differences.stream().filter(Difference::volatileField).count());
+  }
+
+  /** Differences counted but not listed (over the cap). */
+  public long unlistedDifferences() {
+    return realDifferences + volatileDifferences - differences.size();
   }
 
   public String verdict() {
@@ -69,6 +93,24 @@ public record DiffReport(
       g.writeStringField("explanation", explanation);
       g.writeStringField("source_a", sourceA);
       g.writeStringField("source_b", sourceB);
+      g.writeArrayFieldStart("findings");
+      for (Finding f : findings) {
+        g.writeStartObject();
+        g.writeStringField("category", f.category().name());
+        g.writeArrayFieldStart("steps");
+        for (StepRef s : f.steps()) {
+          g.writeStartObject();
+          g.writeNumberField("index", s.index());
+          g.writeStringField("name", s.name());
+          g.writeEndObject();
+        }
+        g.writeEndArray();
+        g.writeStringField("explanation", f.explanation());
+        g.writeEndObject();
+      }
+      g.writeEndArray();
+      g.writeNumberField("real_differences", realDifferences);
+      g.writeNumberField("volatile_differences", volatileDifferences);
       g.writeArrayFieldStart("differences");
       for (Difference d : differences) {
         g.writeStartObject();
@@ -120,6 +162,17 @@ public record DiffReport(
               d.path("volatile").asBoolean(false)));
         }
       }
+      List<Finding> findings = new ArrayList<>();
+      for (JsonNode f : n.path("findings")) {
+        List<StepRef> steps = new ArrayList<>();
+        for (JsonNode s : f.path("steps")) {
+          steps.add(new StepRef(s.path("index").asInt(), s.path("name").asText("")));
+        }
+        findings.add(new Finding(Category.valueOf(required(f, "category").asText()), steps,
+            f.path("explanation").asText("")));
+      }
+      long realCount = diffs.stream().filter(d -> !d.volatileField()).count();
+      long volatileCount = diffs.size() - realCount;
       return new DiffReport(
           required(n, "run_id").asText(),
           n.path("workflow").asText(""),
@@ -130,9 +183,15 @@ public record DiffReport(
           n.path("explanation").asText(""),
           n.path("source_a").asText(""),
           n.path("source_b").asText(""),
-          diffs);
+          diffs,
+          findings,
+          n.path("real_differences").asLong(realCount),
+          n.path("volatile_differences").asLong(volatileCount));
     } catch (IOException e) {
       throw new IllegalArgumentException("not a diff report: " + e.getMessage(), e);
+    } catch (IllegalArgumentException e) {
+      throw e.getMessage() != null && e.getMessage().startsWith("not a diff report")
+          ? e : new IllegalArgumentException("not a diff report: " + e.getMessage(), e);
     }
   }
 
@@ -145,14 +204,14 @@ public record DiffReport(
   }
 
   private static String valueText(JsonNode v) {
-    return v == null ? null : Canonical.toText(v);
+    return v == null ? null : Golden.canonicalValue(v.toString());
   }
 
   /** The report an operator reads: category, why, first divergent step, paths with both values. */
   public String renderTable(boolean verbose) {
     StringBuilder sb = new StringBuilder();
-    long volatileCount = differences.stream().filter(Difference::volatileField).count();
-    long realCount = differences.size() - volatileCount;
+    long volatileCount = volatileDifferences;
+    long realCount = realDifferences;
     sb.append(verdict());
     if (category != null) {
       sb.append("  ").append(category.name());
@@ -163,6 +222,9 @@ public record DiffReport(
     }
     sb.append('\n');
     sb.append("  why:         ").append(explanation).append('\n');
+    for (Finding f : findings) {
+      sb.append("  also:        ").append(f.category().name()).append(": ").append(f.explanation()).append('\n');
+    }
     if (!match) {
       sb.append("  first step:  ").append(firstDivergentStep == null ? "none (steps agree)"
           : firstDivergentStep.index() + (firstDivergentStep.name().isEmpty() ? "" : " '" + firstDivergentStep.name() + "'"))
@@ -202,6 +264,10 @@ public record DiffReport(
     }
     if (limit < rows.size()) {
       sb.append("  ... ").append(rows.size() - limit).append(" more (use --verbose to see all)\n");
+    }
+    if (unlistedDifferences() > 0) {
+      sb.append("  ... and ").append(unlistedDifferences()).append(" not listed (the report lists at most ")
+          .append(differences.size()).append("; diff.max_differences)\n");
     }
     if (volatileCount > 0) {
       sb.append("  ~ marks a volatile field: masked, it does not make a mismatch by itself\n");

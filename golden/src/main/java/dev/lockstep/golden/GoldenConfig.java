@@ -5,16 +5,29 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * How golden files are read: size/depth limits, where the fields live (JSON Pointers), and which
- * fields are volatile. Shared by agent, collector and CLI so all three hash the same way.
+ * How golden files are read: size/depth limits, where the fields live (JSON Pointers), which
+ * fields are volatile, and how diffs align arrays. Shared by agent, collector and CLI so all three
+ * hash the same way ({@code diff} changes only how differences are listed, never a hash).
  */
-public record GoldenConfig(Limits limits, Mapping mapping, VolatileMask mask) {
+public record GoldenConfig(Limits limits, Mapping mapping, VolatileMask mask, DiffOptions diff) {
 
   public static final GoldenConfig DEFAULT =
-      new GoldenConfig(Limits.DEFAULT, Mapping.DEFAULT, VolatileMask.DEFAULT);
+      new GoldenConfig(Limits.DEFAULT, Mapping.DEFAULT, VolatileMask.DEFAULT, DiffOptions.DEFAULT);
+
+  public GoldenConfig {
+    if (limits == null || mapping == null || mask == null) {
+      throw new IllegalArgumentException("golden config: limits, mapping and volatile are required");
+    }
+    diff = diff == null ? DiffOptions.DEFAULT : diff;
+  }
+
+  /** A config with the default diff options. */
+  public GoldenConfig(Limits limits, Mapping mapping, VolatileMask mask) {
+    this(limits, mapping, mask, DiffOptions.DEFAULT);
+  }
 
   /**
-   * Reads a config section shaped {@code {limits: {...}, volatile: {...}, mapping: {...}}}, as parsed
+   * Reads a config section shaped {@code {limits: {...}, volatile: {...}, mapping: {...}, diff: {...}}}, as parsed
    * generically from YAML or JSON (maps, lists, strings, numbers, booleans). Every key is optional and
    * defaults to {@link #DEFAULT}; volatile names and pointers are added to the defaults unless
    * {@code volatile.replace_defaults} is true. A null section is {@link #DEFAULT}.
@@ -27,7 +40,10 @@ public record GoldenConfig(Limits limits, Mapping mapping, VolatileMask mask) {
     return GoldenConfigSection.read(section, where);
   }
 
-  /** Parser limits. A file beyond any of them is refused with a typed error before it is read whole. */
+  /**
+   * Parser limits. A file beyond any of them is refused with a typed error. {@code maxStringLength}
+   * counts the bytes of a string (or member name) as written between its quotes.
+   */
   public record Limits(long maxBytes, int maxDepth, int maxStringLength) {
     public static final Limits DEFAULT = new Limits(64L << 20, 512, 16 << 20);
 
@@ -68,6 +84,9 @@ public record GoldenConfig(Limits limits, Mapping mapping, VolatileMask mask) {
       String stepHash,
       List<String> rngKeys,
       String responseKey) {
+    /** At most this many rng keys. */
+    public static final int MAX_RNG_KEYS = 16;
+
     public static final Mapping DEFAULT =
         new Mapping("/run_id", "/workflow", "/role", "/seed", "/hash", "/output", "/steps",
             "/index", "/name", "/kind", "/hash", List.of("rng"), "response");
@@ -85,6 +104,10 @@ public record GoldenConfig(Limits limits, Mapping mapping, VolatileMask mask) {
       pointer("step_kind", stepKind);
       pointer("step_hash", stepHash);
       rngKeys = rngKeys == null ? List.of() : List.copyOf(rngKeys);
+      if (rngKeys.size() > MAX_RNG_KEYS) {
+        throw new IllegalArgumentException("golden mapping: rng_keys may list at most " + MAX_RNG_KEYS
+            + " keys, got " + rngKeys.size());
+      }
       if (runId == null || runId.isEmpty()) {
         throw new IllegalArgumentException("golden mapping: run_id must be a JSON Pointer such as /run_id");
       }
@@ -116,6 +139,40 @@ public record GoldenConfig(Limits limits, Mapping mapping, VolatileMask mask) {
           throw new IllegalArgumentException(
               "golden volatile: pointer glob must start with '/', got \"" + glob + "\"");
         }
+      }
+    }
+  }
+
+  /**
+   * How {@code lockstep diff} lists differences (hashes never depend on it): {@code arrayKeys} maps a
+   * pointer glob of an array (e.g. {@code /steps/*}{@code /output/accounts}) to the member that
+   * identifies its elements (e.g. {@code id}), so those elements are paired by that member instead
+   * of by position; {@code maxDifferences} caps the differences a report lists (the rest are
+   * counted).
+   */
+  public record DiffOptions(java.util.Map<String, String> arrayKeys, int maxDifferences) {
+    public static final int MAX_ARRAY_KEYS = 32;
+    public static final DiffOptions DEFAULT = new DiffOptions(java.util.Map.of(), 1000);
+
+    public DiffOptions {
+      arrayKeys = arrayKeys == null ? java.util.Map.of()
+          : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(arrayKeys));
+      if (arrayKeys.size() > MAX_ARRAY_KEYS) {
+        throw new IllegalArgumentException("golden diff: array_keys may list at most " + MAX_ARRAY_KEYS
+            + " arrays, got " + arrayKeys.size());
+      }
+      for (java.util.Map.Entry<String, String> e : arrayKeys.entrySet()) {
+        if (e.getKey() == null || e.getKey().isEmpty() || e.getKey().charAt(0) != '/') {
+          throw new IllegalArgumentException(
+              "golden diff: array_keys pointer must start with '/', got \"" + e.getKey() + "\"");
+        }
+        if (e.getValue() == null || e.getValue().isEmpty()) {
+          throw new IllegalArgumentException("golden diff: array_keys." + e.getKey() + " must name a member");
+        }
+      }
+      if (maxDifferences < 1 || maxDifferences > 1_000_000) {
+        throw new IllegalArgumentException(
+            "golden diff: max_differences must be between 1 and 1000000, got " + maxDifferences);
       }
     }
   }

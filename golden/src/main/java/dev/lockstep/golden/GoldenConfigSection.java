@@ -1,10 +1,12 @@
 package dev.lockstep.golden;
 
+import dev.lockstep.golden.GoldenConfig.DiffOptions;
 import dev.lockstep.golden.GoldenConfig.Limits;
 import dev.lockstep.golden.GoldenConfig.Mapping;
 import dev.lockstep.golden.GoldenConfig.VolatileMask;
 import java.math.BigInteger;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -15,7 +17,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Reads the {@code limits}/{@code volatile}/{@code mapping} config section into a {@link GoldenConfig}.
+ * Reads the {@code limits}/{@code volatile}/{@code mapping}/{@code diff} config section into a {@link GoldenConfig}.
  * The one parser agent, collector and CLI share, so all three hash and diff the same way; every
  * error names the full key.
  */
@@ -33,9 +35,32 @@ final class GoldenConfigSection {
     if (section == null) {
       return GoldenConfig.DEFAULT;
     }
-    r.keys(section, "", Set.of("limits", "volatile", "mapping"));
+    r.keys(section, "", Set.of("limits", "volatile", "mapping", "diff"));
     return new GoldenConfig(r.limits(r.map(section, "limits")), r.mapping(r.map(section, "mapping")),
-        r.mask(r.map(section, "volatile")));
+        r.mask(r.map(section, "volatile")), r.diff(r.map(section, "diff")));
+  }
+
+  private DiffOptions diff(Map<String, ?> m) {
+    keys(m, "diff", Set.of("array_keys", "max_differences"));
+    long max = whole(m.get("max_differences"), "diff.max_differences", DiffOptions.DEFAULT.maxDifferences());
+    range("diff.max_differences", max, 1, 1_000_000);
+    Map<String, String> arrayKeys = new LinkedHashMap<>();
+    Map<String, ?> given = map(m, "array_keys", "diff.array_keys");
+    for (Map.Entry<String, ?> e : given.entrySet()) {
+      String full = "diff.array_keys." + e.getKey();
+      if (e.getKey().isEmpty() || e.getKey().charAt(0) != '/') {
+        throw error(full, "must be a JSON Pointer glob of an array starting with '/'");
+      }
+      Object v = e.getValue();
+      if (v == null || v instanceof Map<?, ?> || v instanceof List<?> || v.toString().isEmpty()) {
+        throw error(full, "must name the member that identifies the array's elements, e.g. id");
+      }
+      arrayKeys.put(e.getKey(), v.toString());
+    }
+    if (arrayKeys.size() > DiffOptions.MAX_ARRAY_KEYS) {
+      throw error("diff.array_keys", "may list at most " + DiffOptions.MAX_ARRAY_KEYS + " arrays");
+    }
+    return new DiffOptions(arrayKeys, (int) max);
   }
 
   private Limits limits(Map<String, ?> m) {
@@ -60,6 +85,9 @@ final class GoldenConfigSection {
     }
     List<String> rngKeys = m.containsKey("rng_keys") && m.get("rng_keys") != null
         ? strings(m.get("rng_keys"), "mapping.rng_keys") : d.rngKeys();
+    if (rngKeys.size() > Mapping.MAX_RNG_KEYS) {
+      throw error("mapping.rng_keys", "may list at most " + Mapping.MAX_RNG_KEYS + " keys, got " + rngKeys.size());
+    }
     return new Mapping(runId, pointer(m, "workflow", d.workflow()), pointer(m, "role", d.role()),
         pointer(m, "seed", d.seed()), pointer(m, "run_hash", d.runHash()), pointer(m, "output", d.output()),
         pointer(m, "steps", d.steps()), pointer(m, "step_index", d.stepIndex()),
@@ -111,18 +139,22 @@ final class GoldenConfigSection {
     }
   }
 
-  @SuppressWarnings("unchecked")
   private Map<String, ?> map(Map<String, ?> parent, String key) {
+    return map(parent, key, key);
+  }
+
+  @SuppressWarnings("unchecked")
+  private Map<String, ?> map(Map<String, ?> parent, String key, String full) {
     Object v = parent.get(key);
     if (v == null) {
       return Map.of();
     }
     if (!(v instanceof Map<?, ?> m)) {
-      throw error(key, "must be a mapping");
+      throw error(full, "must be a mapping");
     }
     for (Object k : m.keySet()) {
       if (!(k instanceof String)) {
-        throw error(key, "must have string keys, got " + k);
+        throw error(full, "must have string keys, got " + k);
       }
     }
     return (Map<String, ?>) m;

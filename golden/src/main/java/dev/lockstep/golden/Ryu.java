@@ -6,9 +6,14 @@ import java.math.BigInteger;
  * Shortest round-trip decimal digits of a positive finite double (Ulf Adams' Ryū, PLDI 2018):
  * the fewest digits that read back as the same double, correctly rounded when several are as short
  * (the digits ECMAScript's Number::toString prints). Tables are computed once with BigInteger.
+ * An instance holds the result of its last {@link #shortest} call (no allocation per number); it is
+ * not thread-safe.
  */
 final class Ryu {
-  private Ryu() {}
+  /** The shortest digits, without trailing zeros, as an integer. */
+  long digits;
+  /** Decimal exponent of the last digit: the value is {@code digits × 10^exponent}. */
+  int exponent;
 
   private static final int MANTISSA_BITS = 52;
   private static final int BIAS = 1023;
@@ -17,31 +22,38 @@ final class Ryu {
   private static final int POW5_INV_TABLE = 342;
   private static final int POW5_TABLE = 326;
 
-  private static final long[] POW5_INV_LO = new long[POW5_INV_TABLE];
-  private static final long[] POW5_INV_HI = new long[POW5_INV_TABLE];
-  private static final long[] POW5_LO = new long[POW5_TABLE];
-  private static final long[] POW5_HI = new long[POW5_TABLE];
+  /**
+   * The tables, computed on first use (most numbers in golden files are written without Ryū:
+   * integers and short decimals are copied, see CanonicalNumber).
+   */
+  private static final class Tables {
+    static final long[] POW5_INV_LO = new long[POW5_INV_TABLE];
+    static final long[] POW5_INV_HI = new long[POW5_INV_TABLE];
+    static final long[] POW5_LO = new long[POW5_TABLE];
+    static final long[] POW5_HI = new long[POW5_TABLE];
 
-  static {
-    BigInteger mask64 = BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE);
-    for (int i = 0; i < POW5_TABLE; i++) {
-      BigInteger pow = BigInteger.valueOf(5).pow(i);
-      int shift = pow.bitLength() - POW5_BITCOUNT;
-      BigInteger v = shift > 0 ? pow.shiftRight(shift) : pow.shiftLeft(-shift);
-      POW5_LO[i] = v.and(mask64).longValue();
-      POW5_HI[i] = v.shiftRight(64).longValue();
-    }
-    for (int i = 0; i < POW5_INV_TABLE; i++) {
-      BigInteger pow = BigInteger.valueOf(5).pow(i);
-      int j = pow.bitLength() - 1 + POW5_INV_BITCOUNT;
-      BigInteger inv = BigInteger.ONE.shiftLeft(j).divide(pow).add(BigInteger.ONE);
-      POW5_INV_LO[i] = inv.and(mask64).longValue();
-      POW5_INV_HI[i] = inv.shiftRight(64).longValue();
+    static {
+      BigInteger mask64 = BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE);
+      BigInteger pow = BigInteger.ONE; // 5^i, one multiplication per entry
+      for (int i = 0; i < Math.max(POW5_TABLE, POW5_INV_TABLE); i++, pow = pow.multiply(BigInteger.valueOf(5))) {
+        if (i < POW5_TABLE) {
+          int shift = pow.bitLength() - POW5_BITCOUNT;
+          BigInteger v = shift > 0 ? pow.shiftRight(shift) : pow.shiftLeft(-shift);
+          POW5_LO[i] = v.and(mask64).longValue();
+          POW5_HI[i] = v.shiftRight(64).longValue();
+        }
+        if (i < POW5_INV_TABLE) {
+          int j = pow.bitLength() - 1 + POW5_INV_BITCOUNT;
+          BigInteger inv = BigInteger.ONE.shiftLeft(j).divide(pow).add(BigInteger.ONE);
+          POW5_INV_LO[i] = inv.and(mask64).longValue();
+          POW5_INV_HI[i] = inv.shiftRight(64).longValue();
+        }
+      }
     }
   }
 
-  /** Shortest digits (no trailing zeros) and the position of the decimal point. */
-  static Es6Number.Decimal shortest(double a) {
+  /** Sets {@link #digits} and {@link #exponent} to the shortest decimal of positive finite {@code a}. */
+  void shortest(double a) {
     long bits = Double.doubleToRawLongBits(a);
     long ieeeMantissa = bits & ((1L << MANTISSA_BITS) - 1);
     int ieeeExponent = (int) ((bits >>> MANTISSA_BITS) & 0x7ff);
@@ -71,9 +83,9 @@ final class Ryu {
       e10 = q;
       int k = POW5_INV_BITCOUNT + pow5bits(q) - 1;
       int i = -e2 + q + k;
-      vr = mulShift64(4 * m2, POW5_INV_LO[q], POW5_INV_HI[q], i);
-      vp = mulShift64(4 * m2 + 2, POW5_INV_LO[q], POW5_INV_HI[q], i);
-      vm = mulShift64(4 * m2 - 1 - mmShift, POW5_INV_LO[q], POW5_INV_HI[q], i);
+      vr = mulShift64(4 * m2, Tables.POW5_INV_LO[q], Tables.POW5_INV_HI[q], i);
+      vp = mulShift64(4 * m2 + 2, Tables.POW5_INV_LO[q], Tables.POW5_INV_HI[q], i);
+      vm = mulShift64(4 * m2 - 1 - mmShift, Tables.POW5_INV_LO[q], Tables.POW5_INV_HI[q], i);
       if (q <= 21) {
         int mvMod5 = (int) (mv % 5);
         if (mvMod5 == 0) {
@@ -90,9 +102,9 @@ final class Ryu {
       int i = -e2 - q;
       int k = pow5bits(i) - POW5_BITCOUNT;
       int j = q - k;
-      vr = mulShift64(4 * m2, POW5_LO[i], POW5_HI[i], j);
-      vp = mulShift64(4 * m2 + 2, POW5_LO[i], POW5_HI[i], j);
-      vm = mulShift64(4 * m2 - 1 - mmShift, POW5_LO[i], POW5_HI[i], j);
+      vr = mulShift64(4 * m2, Tables.POW5_LO[i], Tables.POW5_HI[i], j);
+      vp = mulShift64(4 * m2 + 2, Tables.POW5_LO[i], Tables.POW5_HI[i], j);
+      vm = mulShift64(4 * m2 - 1 - mmShift, Tables.POW5_LO[i], Tables.POW5_HI[i], j);
       if (q <= 1) {
         vrIsTrailingZeros = true;
         if (acceptBounds) {
@@ -148,8 +160,26 @@ final class Ryu {
       output /= 10;
       exp++;
     }
-    String digits = Long.toString(output);
-    return new Es6Number.Decimal(digits, exp + digits.length());
+    digits = output;
+    exponent = exp;
+  }
+
+  /** Number of decimal digits of positive {@code v}. */
+  static int digitCount(long v) {
+    int n = 1;
+    while (n < 19 && v >= POW10[n]) {
+      n++;
+    }
+    return n;
+  }
+
+  private static final long[] POW10 = new long[19];
+
+  static {
+    POW10[0] = 1;
+    for (int i = 1; i < POW10.length; i++) {
+      POW10[i] = POW10[i - 1] * 10;
+    }
   }
 
   private static int pow5bits(int e) {

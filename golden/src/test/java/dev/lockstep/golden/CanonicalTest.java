@@ -2,18 +2,27 @@ package dev.lockstep.golden;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
 import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
+/** The engine's canonical form against RFC 8785's examples and our extension. */
 class CanonicalTest {
 
-  static JsonNode tree(String json) throws GoldenParseException {
-    return new StrictParser(GoldenConfig.Limits.DEFAULT).readTree(json.getBytes(StandardCharsets.UTF_8), "test");
+  static String canonical(String json) throws GoldenParseException {
+    return canonical(json, GoldenConfig.DEFAULT, false);
   }
 
-  static String canonical(String json) throws GoldenParseException {
-    return Canonical.toText(tree(json));
+  static String canonical(String json, GoldenConfig config, boolean masked) throws GoldenParseException {
+    byte[] c = Golden.canonicalBytes(json.getBytes(StandardCharsets.UTF_8), "test", config, masked);
+    return new String(c, StandardCharsets.UTF_8);
+  }
+
+  static byte[] canonicalBytes(String json) throws GoldenParseException {
+    return Golden.canonicalBytes(json.getBytes(StandardCharsets.UTF_8), "test", GoldenConfig.DEFAULT, false);
   }
 
   @Test
@@ -81,14 +90,23 @@ class CanonicalTest {
   }
 
   @Test
-  void escapesLoneSurrogatesInsteadOfWritingInvalidUtf8() throws Exception {
-    byte[] bytes = Canonical.toBytes(tree("{\"s\":\"a\\ud800b\"}"), new Mask(java.util.Set.of(), java.util.List.of()));
-    assertThat(new String(bytes, StandardCharsets.US_ASCII)).isEqualTo("{\"s\":\"a\\ud800b\"}");
+  void refusesLoneSurrogatesAsRfc8785Requires() {
+    for (String s : List.of("a\\ud800b", "\\udc00", "\\ud800", "\\ud800\\u0041", "\\ude00\\ud83d")) {
+      GoldenParseException e = catchThrowableOfType(GoldenParseException.class,
+          () -> canonical("{\"run_id\":\"r\",\"s\":\"" + s + "\"}"));
+      assertThat(e).as(s).isNotNull();
+      assertThat(e.code()).as(s).isEqualTo(GoldenParseException.Code.INVALID_UTF8);
+      assertThat(e.reason()).as(s).contains("lone surrogate");
+    }
+    GoldenParseException key = catchThrowableOfType(GoldenParseException.class,
+        () -> canonical("{\"run_id\":\"r\",\"\\udbff\":1}"));
+    assertThat(key.code()).isEqualTo(GoldenParseException.Code.INVALID_UTF8);
   }
 
   @Test
   void writesSupplementaryCharactersAsFourByteUtf8() throws Exception {
-    byte[] bytes = Canonical.toBytes(tree("{\"s\":\"\\ud83d\\ude00\"}"), new Mask(java.util.Set.of(), java.util.List.of()));
+    byte[] bytes = canonicalBytes("{\"s\":\"\\ud83d\\ude00\"}");
+    assertThat(new String(bytes, StandardCharsets.UTF_8)).isEqualTo("{\"s\":\"\ud83d\ude00\"}");
     assertThat(bytes).containsSubsequence(new byte[] {(byte) 0xf0, (byte) 0x9f, (byte) 0x98, (byte) 0x80});
   }
 
@@ -101,19 +119,63 @@ class CanonicalTest {
   @Test
   void writesLongStringsAcrossBufferBoundaries() throws Exception {
     String big = "\u00e9\ud83d\ude00\n".repeat(50_000);
-    JsonNode node = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode().put("s", big);
-    String text = Canonical.toText(node);
-    assertThat(text).isEqualTo("{\"s\":\"" + big.replace("\n", "\\n") + "\"}");
+    String escaped = "\\u00e9\\ud83d\\ude00\\n".repeat(50_000);
+    assertThat(canonical("{\"s\":\"" + escaped + "\",\"r\":\"" + big.replace("\n", "\\n") + "\"}"))
+        .isEqualTo("{\"r\":\"" + big.replace("\n", "\\n") + "\",\"s\":\"" + big.replace("\n", "\\n") + "\"}");
   }
 
   @Test
   void masksVolatileNamesAtAnyDepthAndPointerGlobs() throws Exception {
-    Mask mask = new Mask(java.util.Set.of("timestamp"),
-        java.util.List.of("/steps/*/debug", "/**/trace~1id", "/meta/**"));
-    String text = Canonical.toText(tree("""
+    GoldenConfig config = new GoldenConfig(GoldenConfig.Limits.DEFAULT, GoldenConfig.Mapping.DEFAULT,
+        new GoldenConfig.VolatileMask(Set.of("timestamp"), List.of("/steps/*/debug", "/**/trace~1id", "/meta/**")));
+    String text = canonical("""
         {"timestamp":"x","steps":[{"timestamp":1,"debug":2,"keep":3,"inner":{"debug":4}}],
-         "deep":{"a":{"trace/id":5,"b":6}},"meta":{"x":{"y":1}},"meta2":1}"""), mask);
+         "deep":{"a":{"trace/id":5,"b":6}},"meta":{"x":{"y":1}},"meta2":1,"run_id":"r"}""", config, true);
     assertThat(text).isEqualTo(
-        "{\"deep\":{\"a\":{\"b\":6}},\"meta2\":1,\"steps\":[{\"inner\":{\"debug\":4},\"keep\":3}]}");
+        "{\"deep\":{\"a\":{\"b\":6}},\"meta2\":1,\"run_id\":\"r\",\"steps\":[{\"inner\":{\"debug\":4},\"keep\":3}]}");
+  }
+
+  @Test
+  void keepsTheExactDigitsOfIntegersBeyondTwoToThe53() throws Exception {
+    assertThat(canonical("{\"a\":1234567890123456789,\"b\":1234567890123456790,\"c\":-0,"
+        + "\"d\":18446744073709551615,\"e\":" + "9".repeat(400) + ",\"f\":9007199254740993}"))
+        .isEqualTo("{\"a\":1234567890123456789,\"b\":1234567890123456790,\"c\":0,"
+            + "\"d\":18446744073709551615,\"e\":" + "9".repeat(400) + ",\"f\":9007199254740993}");
+  }
+
+  @Test
+  void writesWholeDoublesBelow1e21AsTheirExactIntegers() throws Exception {
+    // ES6 would print 1e20 as 100000000000000000000 too, but 1.2345678901234567e19 as
+    // 12345678901234567000, which is another integer than the double's value
+    assertThat(canonical("{\"a\":1e20,\"b\":1.2345678901234567e19,\"c\":9007199254740993.0,\"d\":1e21,"
+        + "\"e\":-4.0e15,\"f\":1.5e300}"))
+        .isEqualTo("{\"a\":100000000000000000000,\"b\":12345678901234567168,\"c\":9007199254740992,"
+            + "\"d\":1e+21,\"e\":-4000000000000000,\"f\":1.5e+300}");
+  }
+
+  @Test
+  void integerAndDecimalSpellingsOfTheSameValueAreEqualOnlyWhenTheDoubleIsExact() throws Exception {
+    // 10^25 as an integer literal is exact; 1e25 is the double nearest to it, a different number
+    assertThat(canonical("{\"a\":10000000000000000000000000}")).isEqualTo("{\"a\":10000000000000000000000000}");
+    assertThat(canonical("{\"a\":1e25}")).isEqualTo("{\"a\":1e+25}");
+    assertThat(canonical("{\"a\":12345678901234567168}")).isEqualTo(canonical("{\"a\":1.2345678901234567e19}"));
+    assertThat(canonical("{\"a\":12345678901234567000}")).isNotEqualTo(canonical("{\"a\":1.2345678901234567e19}"));
+  }
+
+  @Test
+  void wholeDoublesFromTwoToThe63UpTo1e21AreWrittenExactly() throws Exception {
+    java.util.Random r = new java.util.Random(63);
+    CanonicalNumber numbers = new CanonicalNumber();
+    for (int i = 0; i < 2000; i++) {
+      double d = Math.scalb(1.0 + r.nextInt(1 << 30) / (double) (1 << 30), 63 + r.nextInt(6));
+      if (d >= 1e21) {
+        continue;
+      }
+      String expected = new java.math.BigDecimal(d).toBigInteger().toString();
+      assertThat(numbers.text(d)).as("%s", d).isEqualTo(expected);
+      assertThat(numbers.text(-d)).isEqualTo("-" + expected);
+    }
+    assertThat(numbers.text(999999999999999868928.0)).isEqualTo("999999999999999868928");
+    assertThat(numbers.text(Math.scalb(1.0, 63))).isEqualTo("9223372036854775808");
   }
 }

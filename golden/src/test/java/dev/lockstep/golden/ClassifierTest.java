@@ -126,4 +126,98 @@ class ClassifierTest {
     String b = replica("shadow", 2, T1, OUT, RNG, RESP);
     assertThat(Classifier.classify(summary(a), summary(b)).category()).isEqualTo(Category.SEED_MISMATCH);
   }
+
+  // ---- v2: classification by content ---------------------------------------------------------
+
+  /** Steps 0..4; step 0 has an engine hash, step 3 is an external call. */
+  static String fiveSteps(String role, String step0Hash, String step3Response, String extraSteps) {
+    return """
+        {"run_id": "r9", "workflow": "w", "role": "%s", "seed": 7,
+         "steps": [
+           {"index": 0, "name": "load", "kind": "compute", "output": {"n": 1}, "hash": "%s"},
+           {"index": 1, "name": "plan", "kind": "compute", "output": {"n": 2}},
+           {"index": 2, "name": "draw", "kind": "compute", "rng": [0.5], "output": {"n": 3}},
+           {"index": 3, "name": "call", "kind": "external", "response": %s, "output": {"n": 4}},
+           {"index": 4, "name": "sum", "kind": "compute", "output": {"n": 5}}%s
+         ]}""".formatted(role, step0Hash, step3Response, extraSteps);
+  }
+
+  @Test
+  void aVolatileLeakAtStep0DoesNotHideAnExternalCallAtStep3() throws Exception {
+    // the issue's case: step 0 differs only by its engine hash (a timestamp inside the engine's
+    // hash), step 3 has a real external-call divergence
+    Classification c = Classifier.classify(
+        summary(fiveSteps("primary", "sha256:t1", "{\"eur\": 1.08}", "")),
+        summary(fiveSteps("shadow", "sha256:t2", "{\"eur\": 1.09}", "")));
+    assertThat(c.category()).isEqualTo(Category.EXTERNAL_CALL);
+    assertThat(c.firstDivergentStep()).isEqualTo(new StepRef(3, "call"));
+    assertThat(c.findings()).hasSize(1);
+    Finding f = c.findings().get(0);
+    assertThat(f.category()).isEqualTo(Category.VOLATILE_LEAK);
+    assertThat(f.steps()).containsExactly(new StepRef(0, "load"));
+    assertThat(c.explanation()).contains("step 3 'call'").contains("also VOLATILE_LEAK").contains("step 0 'load'");
+  }
+
+  @Test
+  void anEngineHashDifferenceIsNeverTheFirstDivergence() throws Exception {
+    Classification c = Classifier.classify(
+        summary(fiveSteps("primary", "sha256:t1", "{}", "")),
+        summary(fiveSteps("shadow", "sha256:t2", "{}", "").replace("\"n\": 5", "\"n\": 6")));
+    assertThat(c.category()).isEqualTo(Category.DETERMINISM_VIOLATION);
+    assertThat(c.firstDivergentStep()).isEqualTo(new StepRef(4, "sum"));
+    assertThat(c.findings()).extracting(Finding::category).containsExactly(Category.VOLATILE_LEAK);
+  }
+
+  @Test
+  void aVolatileLeakIsTheCategoryOnlyWhenNothingElseDiffers() throws Exception {
+    Classification c = Classifier.classify(
+        summary(fiveSteps("primary", "sha256:t1", "{}", "")),
+        summary(fiveSteps("shadow", "sha256:t2", "{}", "")));
+    assertThat(c.category()).isEqualTo(Category.VOLATILE_LEAK);
+    assertThat(c.firstDivergentStep()).isEqualTo(new StepRef(0, "load"));
+    assertThat(c.findings()).isEmpty();
+  }
+
+  @Test
+  void stepsArePairedByIndexSoAnInsertedStepDoesNotShiftTheRest() throws Exception {
+    String a = fiveSteps("primary", "h", "{}", "");
+    // B has an extra step with index 7 written first in the array: every other step still pairs
+    String b = a.replace("\"steps\": [", "\"steps\": [\n {\"index\": 7, \"name\": \"late\", \"output\": 1},");
+    Classification c = Classifier.classify(summary(a), summary(b));
+    assertThat(c.category()).isEqualTo(Category.DETERMINISM_VIOLATION);
+    assertThat(c.firstDivergentStep()).isEqualTo(new StepRef(7, "late"));
+    assertThat(c.explanation()).contains("step 7 'late' is missing in primary");
+  }
+
+  @Test
+  void aRemovedStepDivergesAtItsIndexEvenWhenLaterStepsFollow() throws Exception {
+    String a = fiveSteps("primary", "h", "{}", "");
+    String b = a.replace("{\"index\": 1, \"name\": \"plan\", \"kind\": \"compute\", \"output\": {\"n\": 2}},", "");
+    Classification c = Classifier.classify(summary(a), summary(b.replace("primary", "shadow")));
+    assertThat(c.firstDivergentStep()).isEqualTo(new StepRef(1, "plan"));
+    assertThat(c.explanation()).contains("missing in shadow");
+  }
+
+  @Test
+  void stepsInAnotherOrderDifferOutsideTheStepContents() throws Exception {
+    String a = fiveSteps("primary", "h", "{}", "");
+    String step4 = "{\"index\": 4, \"name\": \"sum\", \"kind\": \"compute\", \"output\": {\"n\": 5}}";
+    String b = a.replace(",\n   " + step4, "").replace("\"steps\": [", "\"steps\": [\n " + step4 + ",");
+    assertThat(b).isNotEqualTo(a);
+    Classification c = Classifier.classify(summary(a), summary(b));
+    assertThat(c.category()).isEqualTo(Category.DETERMINISM_VIOLATION);
+    assertThat(c.firstDivergentStep()).isNull();
+    assertThat(c.explanation()).contains("order of the steps");
+  }
+
+  @Test
+  void u64SeedsAreComparedExactly() throws Exception {
+    String a = replica("primary", 1, T1, OUT, RNG, RESP).replace("\"seed\": 1,", "\"seed\": 18446744073709551615,");
+    String b = replica("shadow", 1, T1, OUT, RNG, RESP).replace("\"seed\": 1,", "\"seed\": 18446744073709551614,");
+    RunSummary sa = summary(a);
+    assertThat(sa.seedText()).isEqualTo("18446744073709551615");
+    Classification c = Classifier.classify(sa, summary(b));
+    assertThat(c.category()).isEqualTo(Category.SEED_MISMATCH);
+    assertThat(c.explanation()).contains("18446744073709551615").contains("18446744073709551614");
+  }
 }

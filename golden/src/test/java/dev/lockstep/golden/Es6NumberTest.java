@@ -67,7 +67,7 @@ class Es6NumberTest {
   }
 
   @Test
-  void fastPathAgreesWithTheExactSearchOnRandomDoubles() {
+  void ryuAgreesWithTheExactSearchOnRandomDoubles() {
     SplittableRandom random = new SplittableRandom(8785);
     for (int i = 0; i < 20_000; i++) {
       double v = Double.longBitsToDouble(random.nextLong());
@@ -75,7 +75,7 @@ class Es6NumberTest {
         continue;
       }
       double a = Math.abs(v);
-      assertThat(Es6Number.shortest(a)).as("%s", v).isEqualTo(Es6Number.shortestExact(a));
+      assertThat(Es6Number.ryu(a)).as("%s", v).isEqualTo(Es6Number.shortestExact(a));
       assertThat(Double.parseDouble(Es6Number.format(v))).isEqualTo(v);
     }
   }
@@ -86,21 +86,21 @@ class Es6NumberTest {
       double p = Math.scalb(1.0, e);
       for (double v : new double[] {p, Math.nextUp(p), Math.nextDown(p)}) {
         if (v > 0 && Double.isFinite(v)) {
-          assertThat(Ryu.shortest(v)).as("%s", v).isEqualTo(Es6Number.shortestExact(v));
+          assertThat(Es6Number.ryu(v)).as("%s", v).isEqualTo(Es6Number.shortestExact(v));
         }
       }
     }
   }
 
   @Test
-  void fastPathAgreesWithTheExactSearchOnShortDecimals() {
+  void ryuAgreesWithTheExactSearchOnShortDecimals() {
     SplittableRandom random = new SplittableRandom(42);
     for (int i = 0; i < 20_000; i++) {
       double v = random.nextInt(1_000_000) / Math.pow(10, random.nextInt(12)) * Math.pow(10, random.nextInt(40) - 20);
       if (v == 0) {
         continue;
       }
-      assertThat(Es6Number.shortest(v)).as("%s", v).isEqualTo(Es6Number.shortestExact(v));
+      assertThat(Es6Number.ryu(v)).as("%s", v).isEqualTo(Es6Number.shortestExact(v));
     }
   }
 }

@@ -132,4 +132,26 @@ class GoldenConfigTest {
     assertThatThrownBy(() -> GoldenConfig.fromMap(json("{'mapping': {'seed': 'seed'}}"), "golden.yaml: "))
         .hasMessageStartingWith("golden.yaml: mapping.seed must be a JSON Pointer");
   }
+
+  @Test
+  void theDiffSectionIsReadAndCheckedNamingItsKeys() throws Exception {
+    GoldenConfig c = GoldenConfig.fromMap(json(
+        "{'diff': {'array_keys': {'/steps/*/output/accounts': 'id'}, 'max_differences': 50}}"), WHERE);
+    assertThat(c.diff().arrayKeys()).containsEntry("/steps/*/output/accounts", "id");
+    assertThat(c.diff().maxDifferences()).isEqualTo(50);
+    assertThatThrownBy(() -> GoldenConfig.fromMap(json("{'diff': {'array_keys': {'accounts': 'id'}}}"), WHERE))
+        .hasMessage("agent.yaml: golden.diff.array_keys.accounts must be a JSON Pointer glob of an array starting with '/'");
+    assertThatThrownBy(() -> GoldenConfig.fromMap(json("{'diff': {'array_keys': {'/a': ''}}}"), WHERE))
+        .hasMessageContaining("golden.diff.array_keys./a must name the member");
+    assertThatThrownBy(() -> GoldenConfig.fromMap(json("{'diff': {'max_differences': 0}}"), WHERE))
+        .hasMessageContaining("golden.diff.max_differences must be between 1 and 1000000, got 0");
+    assertThatThrownBy(() -> GoldenConfig.fromMap(json("{'diff': {'cap': 1}}"), WHERE))
+        .hasMessageContaining("golden.diff.cap is not a known key");
+  }
+
+  @Test
+  void tooManyRngKeysAreRefused() {
+    assertThatThrownBy(() -> GoldenConfig.fromMap(Map.of("mapping", Map.of("rng_keys",
+        java.util.Collections.nCopies(17, "r"))), WHERE)).hasMessageContaining("golden.mapping.rng_keys may list at most 16");
+  }
 }

@@ -119,7 +119,8 @@ class GoldenDiffTest {
     DiffReport r = diff(a, b);
     assertThat(r.firstDivergentStep()).isEqualTo(new StepRef(2, "sample"));
     assertThat(at(r, "/steps/2").kind()).isEqualTo(Difference.Kind.MISSING);
-    assertThat(at(r, "/steps").kind()).isEqualTo(Difference.Kind.ARRAY_LENGTH);
+    // steps are paired by index, not position: no length difference, only the missing step
+    assertThat(r.differences()).extracting(Difference::path).doesNotContain("/steps");
   }
 
   @Test
@@ -211,5 +212,112 @@ class GoldenDiffTest {
     DiffReport r = diff(a.append('}').toString(), b.append('}').toString());
     assertThat(r.renderTable(false)).contains("30 more (use --verbose to see all)");
     assertThat(r.renderTable(true)).doesNotContain("more (use --verbose").contains("/k49");
+  }
+
+  // ---- v2: pairing, caps, counts ---------------------------------------------------------------
+
+  static DiffReport diff(String a, String b, GoldenConfig config) throws GoldenParseException {
+    return GoldenDiff.diff(Golden.parse(a.getBytes(java.nio.charset.StandardCharsets.UTF_8), "a.primary.golden.json", config),
+        Golden.parse(b.getBytes(java.nio.charset.StandardCharsets.UTF_8), "a.shadow.golden.json", config), config);
+  }
+
+  static GoldenConfig withDiff(java.util.Map<String, String> arrayKeys, int max) {
+    return new GoldenConfig(GoldenConfig.Limits.DEFAULT, GoldenConfig.Mapping.DEFAULT, GoldenConfig.VolatileMask.DEFAULT,
+        new GoldenConfig.DiffOptions(arrayKeys, max));
+  }
+
+  @Test
+  void anInsertedStepIsOneExtraStepNotAShiftOfEveryLaterOne() throws Exception {
+    String a = Samples.primary();
+    String b = a.replace("{\"index\": 1,", "{\"index\": 9, \"name\": \"audit\", \"output\": 1},\n    {\"index\": 1,");
+    DiffReport r = diff(a, b);
+    assertThat(r.firstDivergentStep()).isEqualTo(new StepRef(9, "audit"));
+    // the paired steps keep their relative order: one EXTRA step, nothing moved, no length difference
+    assertThat(r.differences()).filteredOn(d -> !d.volatileField()).extracting(Difference::path, Difference::kind)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple("/steps/1", Difference.Kind.EXTRA));
+    assertThat(at(r, "/steps/1").b()).contains("\"audit\"");
+  }
+
+  @Test
+  void arraysNamedInTheConfigArePairedByTheirKeyMember() throws Exception {
+    String a = "{\"run_id\":\"r\",\"accounts\":[{\"id\":\"a\",\"v\":1},{\"id\":\"b\",\"v\":2},{\"id\":\"c\",\"v\":3}]}";
+    String b = "{\"run_id\":\"r\",\"accounts\":[{\"id\":\"b\",\"v\":2},{\"id\":\"c\",\"v\":4},{\"id\":\"d\",\"v\":5}]}";
+    DiffReport keyed = diff(a, b, withDiff(java.util.Map.of("/accounts", "id"), 1000));
+    assertThat(keyed.differences()).extracting(Difference::path, Difference::kind).containsExactly(
+        org.assertj.core.groups.Tuple.tuple("/accounts/0", Difference.Kind.MISSING),
+        org.assertj.core.groups.Tuple.tuple("/accounts/2/v", Difference.Kind.VALUE),
+        org.assertj.core.groups.Tuple.tuple("/accounts/2", Difference.Kind.EXTRA));
+    assertThat(at(keyed, "/accounts/2/v").a()).isEqualTo("3");
+    assertThat(at(keyed, "/accounts/2/v").b()).isEqualTo("4");
+    // by position every element differs
+    DiffReport positional = diff(a, b, GoldenConfig.DEFAULT);
+    assertThat(positional.realDifferences()).isEqualTo(6);
+  }
+
+  @Test
+  void keyedArraysReportAChangedOrderAndFallBackToPositionsWithoutUniqueKeys() throws Exception {
+    GoldenConfig config = withDiff(java.util.Map.of("/**/items", "id"), 1000);
+    DiffReport moved = diff("{\"run_id\":\"r\",\"x\":{\"items\":[{\"id\":1},{\"id\":2}]}}",
+        "{\"run_id\":\"r\",\"x\":{\"items\":[{\"id\":2},{\"id\":1}]}}", config);
+    assertThat(moved.match()).isFalse();
+    assertThat(moved.differences()).containsExactly(
+        new Difference("/x/items", Difference.Kind.ORDER, "[0,1]", "[1,0]", false));
+    DiffReport duplicated = diff("{\"run_id\":\"r\",\"x\":{\"items\":[{\"id\":1},{\"id\":1,\"v\":2}]}}",
+        "{\"run_id\":\"r\",\"x\":{\"items\":[{\"id\":1},{\"id\":1,\"v\":3}]}}", config);
+    assertThat(duplicated.differences()).extracting(Difference::path).containsExactly("/x/items/1/v");
+  }
+
+  @Test
+  void reportsListAtMostTheCapRealOnesFirstAndCountTheRest() throws Exception {
+    StringBuilder a = new StringBuilder("{\"run_id\":\"r\",\"steps\":[");
+    StringBuilder b = new StringBuilder("{\"run_id\":\"r\",\"steps\":[");
+    for (int i = 0; i < 40; i++) {
+      a.append(i == 0 ? "" : ",").append("{\"index\":").append(i).append(",\"started_at\":").append(i)
+          .append(",\"v\":").append(i).append('}');
+      b.append(i == 0 ? "" : ",").append("{\"index\":").append(i).append(",\"started_at\":").append(i + 1)
+          .append(",\"v\":").append(i < 30 ? i : -i).append('}');
+    }
+    DiffReport r = diff(a.append("]}").toString(), b.append("]}").toString(), withDiff(java.util.Map.of(), 25));
+    assertThat(r.realDifferences()).isEqualTo(10);
+    assertThat(r.volatileDifferences()).isEqualTo(40);
+    assertThat(r.differences()).hasSize(25);
+    assertThat(r.differences().subList(0, 10)).noneMatch(Difference::volatileField);
+    assertThat(r.differences().subList(10, 25)).allMatch(Difference::volatileField);
+    assertThat(r.unlistedDifferences()).isEqualTo(25);
+    assertThat(r.renderTable(true)).contains("10 real, 40 volatile").contains("25 not listed");
+    DiffReport back = DiffReport.fromJson(r.toJson());
+    assertThat(back.realDifferences()).isEqualTo(10);
+    assertThat(back.volatileDifferences()).isEqualTo(40);
+  }
+
+  @Test
+  void longValuesAreShownBySizeAndHash() throws Exception {
+    String big = "x".repeat(10_000);
+    DiffReport r = diff("{\"run_id\":\"r\",\"blob\":\"" + big + "\"}", "{\"run_id\":\"r\",\"blob\":\"" + big + "y\"}");
+    Difference d = at(r, "/blob");
+    assertThat(d.a()).startsWith("\"[string of 10002 canonical bytes, sha256:").endsWith("]\"");
+    assertThat(d.b()).contains("10003 canonical bytes").isNotEqualTo(d.a());
+    assertThat(DiffReport.fromJson(r.toJson()).differences()).contains(d);
+  }
+
+  @Test
+  void findingsTravelWithTheReport() throws Exception {
+    String a = ClassifierTest.fiveSteps("primary", "sha256:t1", "{\"eur\": 1}", "");
+    String b = ClassifierTest.fiveSteps("shadow", "sha256:t2", "{\"eur\": 2}", "");
+    DiffReport r = diff(a, b);
+    assertThat(r.category()).isEqualTo(Category.EXTERNAL_CALL);
+    assertThat(r.findings()).extracting(Finding::category).containsExactly(Category.VOLATILE_LEAK);
+    assertThat(r.explanation()).contains("/steps/3/response/eur");
+    assertThat(r.renderTable(false)).contains("also:        VOLATILE_LEAK");
+    assertThat(DiffReport.fromJson(r.toJson()).findings()).isEqualTo(r.findings());
+  }
+
+  @Test
+  void bigIntegersAndWholeDoublesCompareByExactValue() throws Exception {
+    DiffReport r = diff("{\"run_id\":\"r\",\"a\":1234567890123456789,\"b\":100,\"c\":12345678901234567168}",
+        "{\"run_id\":\"r\",\"a\":1234567890123456790,\"b\":1e2,\"c\":1.2345678901234567e19}");
+    assertThat(r.match()).isFalse();
+    assertThat(r.differences()).containsExactly(
+        new Difference("/a", Difference.Kind.VALUE, "1234567890123456789", "1234567890123456790", false));
   }
 }

@@ -315,4 +315,128 @@ class GoldenParseTest {
     // timestamp is not volatile in this config
     assertThat(sa.canonicalHash()).isNotEqualTo(sb.canonicalHash());
   }
+
+  // ---- v2: exact numbers, seeds, surrogates ----------------------------------------------------
+
+  @Test
+  void u64AndNegativeSeedsAreRead() throws Exception {
+    RunSummary max = Samples.parse("{\"run_id\":\"r\",\"seed\":18446744073709551615}").summary();
+    assertThat(max.seed()).isEqualTo(-1L);
+    assertThat(max.seedText()).isEqualTo("18446744073709551615");
+    RunSummary minusOne = Samples.parse("{\"run_id\":\"r\",\"seed\":-1}").summary();
+    assertThat(minusOne.seed()).isEqualTo(max.seed()); // the same 64 bits
+    assertThat(Samples.parse("{\"run_id\":\"r\",\"seed\":-9223372036854775808}").summary().seed())
+        .isEqualTo(Long.MIN_VALUE);
+    assertThat(Samples.parse("{\"run_id\":\"r\",\"seed\":\" 9223372036854775808 \"}").summary().seedText())
+        .isEqualTo("9223372036854775808");
+    assertThat(Samples.parse("{\"run_id\":\"r\",\"seed\":1.2e3}").summary().seed()).isEqualTo(1200L);
+    assertThat(Samples.parse("{\"run_id\":\"r\",\"seed\":null}").summary().seed()).isNull();
+    assertThat(Samples.parse("{\"run_id\":\"r\"}").summary().seedText()).isEmpty();
+  }
+
+  @Test
+  void seedsOutsideSixtyFourBitsOrNotWholeAreRefusedNamingTheField() {
+    for (String seed : List.of("18446744073709551616", "-9223372036854775809", "1.5", "\"abc\"", "[1]", "true", "1e30")) {
+      GoldenParseException e = refusal("{\"run_id\":\"r\",\"seed\":" + seed + "}");
+      assertThat(e.code()).as(seed).isEqualTo(Code.MISSING_FIELD);
+      assertThat(e.reason()).as(seed).contains("/seed");
+    }
+    assertThat(refusal("{\"run_id\":\"r\",\"seed\":18446744073709551616}").reason())
+        .contains("18446744073709551615");
+  }
+
+  @Test
+  void integersOfAnySizeAreHashedByTheirExactValue() throws Exception {
+    // the issue's false match: these two are different order ids
+    RunSummary a = Samples.parse("{\"run_id\":\"r\",\"order_id\":1234567890123456789}").summary();
+    RunSummary b = Samples.parse("{\"run_id\":\"r\",\"order_id\":1234567890123456790}").summary();
+    assertThat(a.canonicalHash()).isNotEqualTo(b.canonicalHash());
+    String huge = "7".repeat(5000);
+    RunSummary c = Samples.parse("{\"run_id\":\"r\",\"v\":" + huge + "}").summary();
+    RunSummary d = Samples.parse("{\"run_id\":\"r\",\"v\":" + huge.substring(1) + "8}").summary();
+    assertThat(c.canonicalHash()).isNotEqualTo(d.canonicalHash());
+  }
+
+  @Test
+  void numbersOutsideTheDoubleRangeAreRefusedAtTheirPosition() {
+    for (String v : List.of("1e400", "-1.5E+309", "1e-400", "-2.5e-999", "0." + "0".repeat(400) + "1")) {
+      GoldenParseException e = refusal("{\"run_id\":\"r\",\"x\":" + v + "}");
+      assertThat(e.code()).as(v).isEqualTo(Code.NON_FINITE_NUMBER);
+      assertThat(e.column()).as(v).isEqualTo(19);
+      assertThat(e.reason()).as(v).contains("IEEE 754 double range");
+    }
+    // zero spelled many ways is fine, and the smallest subnormal is not zero
+    assertThat(refusal("{\"run_id\":\"r\",\"x\":0e-999}")).isNull();
+    assertThat(refusal("{\"run_id\":\"r\",\"x\":5e-324}")).isNull();
+  }
+
+  @Test
+  void decimalLiteralsHaveALengthLimitButIntegersDoNot() {
+    GoldenParseException e = refusal("{\"run_id\":\"r\",\"x\":1." + "1".repeat(1000) + "}");
+    assertThat(e.code()).isEqualTo(Code.NOT_JSON);
+    assertThat(e.reason()).contains("longer than 1000");
+    assertThat(refusal("{\"run_id\":\"r\",\"x\":" + "1".repeat(100_000) + "}")).isNull();
+  }
+
+  @Test
+  void loneSurrogateEscapesAreRefusedWithTheirPosition() {
+    GoldenParseException e = refusal("{\"run_id\":\"r\",\n\"s\":\"ab\\ud800cd\"}");
+    assertThat(e.code()).isEqualTo(Code.INVALID_UTF8);
+    assertThat(e.line()).isEqualTo(2);
+    assertThat(e.column()).isEqualTo(8);
+    assertThat(e.reason()).contains("lone surrogate \\ud800");
+    assertThat(refusal("{\"run_id\":\"r\",\"s\":\"\\ud800").code()).isEqualTo(Code.TRUNCATED);
+  }
+
+  @Test
+  void eachSyntaxErrorNamesWhatWasWrong() {
+    assertThat(refusal("{\"run_id\":\"r\",\"x\":01}").reason()).contains("leading zeros");
+    assertThat(refusal("{\"run_id\":\"r\",\"x\":\"a\\qb\"}").reason()).contains("invalid escape \\q");
+    assertThat(refusal("{\"run_id\":\"r\",\"x\":\"a\tb\"}").reason()).contains("control character U+0009");
+    assertThat(refusal("{\"run_id\":\"r\" \"x\":1}").reason()).contains("expected ',' or '}'");
+    assertThat(refusal("{\"run_id\":\"r\",x:1}").reason()).contains("expected a member name");
+    assertThat(refusal("{\"run_id\":\"r\",\"x\":[1 2]}").reason()).contains("expected ',' or ']'");
+    assertThat(refusal("{\"run_id\":\"r\",\"x\":\u00e9}").reason()).contains("'\u00e9' (U+00E9)");
+    assertThat(refusal("{\"run_id\":\"r\",\"x\":truex}").reason()).contains("truex");
+  }
+
+  @Test
+  void stringLimitCountsTheBytesAsWritten() {
+    GoldenConfig config = new GoldenConfig(new GoldenConfig.Limits(1 << 20, 512, 12),
+        GoldenConfig.Mapping.DEFAULT, GoldenConfig.VolatileMask.DEFAULT);
+    // 6 characters, 12 bytes between the quotes: at the limit
+    assertThat(catchThrowableOfType(GoldenParseException.class, () -> Golden.parse(
+        "{\"run_id\":\"\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\"}".getBytes(StandardCharsets.UTF_8), "s", config))).isNull();
+    // one escape more is over it
+    assertThat(catchThrowableOfType(GoldenParseException.class, () -> Golden.parse(
+        "{\"run_id\":\"\\u00e9\\u00e9\u00e9\"}".getBytes(StandardCharsets.UTF_8), "s", config)).code())
+        .isEqualTo(Code.STRING_TOO_LONG);
+  }
+
+  @Test
+  void duplicateKeysInsideMaskedValuesAreRefusedToo() {
+    GoldenParseException e = refusal("{\"run_id\":\"r\",\"timestamp\":{\"a\":1,\"b\":[{\"c\":1,\"c\":2}]}}");
+    assertThat(e.code()).isEqualTo(Code.DUPLICATE_KEY);
+    assertThat(e.reason()).contains("\"c\"");
+    // the same name spelled with an escape is the same name
+    assertThat(refusal("{\"run_id\":\"r\",\"a\":1,\"\\u0061\":2}").code()).isEqualTo(Code.DUPLICATE_KEY);
+  }
+
+  @Test
+  void aFileThatGrowsWhileItIsReadIsReadOnUpToTheLimit() throws Exception {
+    GoldenConfig tiny = new GoldenConfig(new GoldenConfig.Limits(30, 512, 100), GoldenConfig.Mapping.DEFAULT,
+        GoldenConfig.VolatileMask.DEFAULT);
+    Path f = Files.writeString(dir.resolve("g.golden.json"), "{\"run_id\":\"run-1\"}");
+    assertThat(Golden.read(f, tiny).summary().runId()).isEqualTo("run-1");
+    assertThat(Golden.readForDiff(f, tiny).canonicalText()).isEqualTo("{\"run_id\":\"run-1\"}");
+  }
+
+  @Test
+  void theRunHashAloneIsTheSummarysRunHash() throws Exception {
+    for (String json : List.of(Samples.primary(), "{\"run_id\":\"r\",\"hash\":\"x\",\"steps\":[{\"hash\":1,\"b\":2}]}")) {
+      byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
+      assertThat(Golden.canonicalHash(bytes, "x", GoldenConfig.DEFAULT))
+          .isEqualTo(Golden.parse(bytes, "x", GoldenConfig.DEFAULT).summary().canonicalHash());
+    }
+  }
 }

@@ -2,25 +2,24 @@ package dev.lockstep.golden;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
 /**
  * Property tests: each property runs on many generated inputs from a seeded {@link Random}; a
- * failure names the seed of the input that broke it, so it can be replayed. (Plain JUnit rather
- * than jqwik: jqwik's author asks that AI agents not use it, and this project respects that.)
+ * failure names the seed of the input that broke it, so it can be replayed with
+ * {@code -Dlockstep.property.seed}. (Plain JUnit rather than jqwik: jqwik's author asks that AI
+ * agents not use it, and this project respects that.) Generators ({@link Gen}) produce masks,
+ * volatile keys, integers beyond 2^53, whole doubles, non-BMP names and inserted/removed steps.
  */
 class GoldenPropertyTest {
-  private static final JsonNodeFactory F = JsonNodeFactory.instance;
   private static final long BASE_SEED = Long.getLong("lockstep.property.seed", 20261128L);
 
   /** Runs {@code property} on {@code tries} inputs, each from its own seeded generator. */
@@ -35,7 +34,289 @@ class GoldenPropertyTest {
     }
   }
 
-  private static byte[] bytes(Random r) {
+  // ---- the engine agrees with the tree reference ---------------------------------------------
+
+  @Test
+  void summaryAgreesWithTheTreeReferenceUnderRandomMasks() {
+    forAll(400, r -> {
+      GoldenConfig config = Gen.config(r);
+      byte[] bytes = Gen.bytes(Gen.golden(r, r.nextInt(6)), Gen.Style.random(r));
+      RunSummary engine = parse(bytes, config).summary();
+      assertThat(engine).isEqualTo(reference(bytes, config));
+    });
+  }
+
+  @Test
+  void canonicalBytesAgreeWithTheTreeReference() {
+    forAll(400, r -> {
+      GoldenConfig config = Gen.config(r);
+      Map<String, Object> doc = new LinkedHashMap<>();
+      doc.put("run_id", "r");
+      doc.put("data", Gen.value(r, 0));
+      byte[] bytes = Gen.bytes(doc, Gen.Style.random(r));
+      try {
+        String engine = new String(Golden.canonicalBytes(bytes, "p", config, false), StandardCharsets.UTF_8);
+        assertThat(engine).isEqualTo(ReferenceCanonical.text(ReferenceParser.read(bytes, config.limits())));
+        String masked = new String(Golden.canonicalBytes(bytes, "p", config, true), StandardCharsets.UTF_8);
+        assertThat(masked).isEqualTo(ReferenceCanonical.text(ReferenceParser.read(bytes, config.limits()),
+            ReferenceMask.forContent(config), List.of()));
+      } catch (GoldenParseException e) {
+        throw new AssertionError("valid document refused: " + e.getMessage(), e);
+      }
+    });
+  }
+
+  @Test
+  void readingForADiffGivesTheSameSummaryAsReadingForAHash() {
+    forAll(150, r -> {
+      GoldenConfig config = Gen.config(r);
+      byte[] bytes = Gen.bytes(Gen.golden(r, r.nextInt(5)), Gen.Style.random(r));
+      try {
+        java.nio.file.Path f = java.nio.file.Files.createTempFile("prop", ".golden.json");
+        try {
+          java.nio.file.Files.write(f, bytes);
+          RunSummary forDiff = Golden.readForDiff(f, config).summary();
+          RunSummary forHash = Golden.read(f, config).summary();
+          assertThat(forDiff).isEqualTo(forHash);
+        } finally {
+          java.nio.file.Files.delete(f);
+        }
+      } catch (java.io.IOException | GoldenParseException e) {
+        throw new AssertionError(e);
+      }
+    });
+  }
+
+  // ---- invariances ----------------------------------------------------------------------------
+
+  @Test
+  void hashesDoNotDependOnMemberOrderWhitespaceEscapesOrNumberSpelling() {
+    forAll(300, r -> {
+      GoldenConfig config = Gen.config(r);
+      Map<String, Object> doc = Gen.golden(r, r.nextInt(5));
+      RunSummary plain = parse(Gen.bytes(doc, Gen.Style.plain()), config).summary();
+      RunSummary spelled = parse(Gen.bytes(doc, Gen.Style.random(r)), config).summary();
+      assertThat(spelled).isEqualTo(plain);
+    });
+  }
+
+  @Test
+  void canonicalisationIsIdempotent() {
+    forAll(300, r -> {
+      Map<String, Object> doc = Gen.golden(r, r.nextInt(4));
+      try {
+        byte[] once = Golden.canonicalBytes(Gen.bytes(doc, Gen.Style.random(r)), "p", GoldenConfig.DEFAULT, false);
+        assertThat(Golden.canonicalBytes(once, "p", GoldenConfig.DEFAULT, false)).isEqualTo(once);
+      } catch (GoldenParseException e) {
+        throw new AssertionError(e);
+      }
+    });
+  }
+
+  // ---- exactness: no false match ----------------------------------------------------------------
+
+  @Test
+  void integersThatDifferAnywhereGiveDifferentHashes() {
+    forAll(300, r -> {
+      BigInteger x = Gen.bigInteger(r);
+      BigInteger y = x.add(BigInteger.valueOf(1 + r.nextInt(3)));
+      RunSummary a = parse(("{\"run_id\":\"r\",\"order_id\":" + x + "}").getBytes(StandardCharsets.UTF_8),
+          GoldenConfig.DEFAULT).summary();
+      RunSummary b = parse(("{\"run_id\":\"r\",\"order_id\":" + y + "}").getBytes(StandardCharsets.UTF_8),
+          GoldenConfig.DEFAULT).summary();
+      assertThat(a.canonicalHash()).isNotEqualTo(b.canonicalHash());
+      assertThat(Classifier.classify(a, b).match()).isFalse();
+    });
+  }
+
+  @Test
+  void wholeDoublesEqualTheIntegerOfTheirExactValue() {
+    forAll(300, r -> {
+      double d = Math.scalb(1.0 + r.nextInt(1 << 20), r.nextInt(50));
+      BigInteger exact = new java.math.BigDecimal(d).toBigInteger();
+      String spelledAsDouble = Gen.respell(d, r);
+      RunSummary a = parse(("{\"run_id\":\"r\",\"v\":" + exact + "}").getBytes(StandardCharsets.UTF_8),
+          GoldenConfig.DEFAULT).summary();
+      RunSummary b = parse(("{\"run_id\":\"r\",\"v\":" + spelledAsDouble + "}").getBytes(StandardCharsets.UTF_8),
+          GoldenConfig.DEFAULT).summary();
+      assertThat(b.canonicalHash()).as("%s vs %s", exact, spelledAsDouble).isEqualTo(a.canonicalHash());
+      RunSummary c = parse(("{\"run_id\":\"r\",\"v\":" + exact.add(BigInteger.ONE) + "}")
+          .getBytes(StandardCharsets.UTF_8), GoldenConfig.DEFAULT).summary();
+      assertThat(c.canonicalHash()).isNotEqualTo(a.canonicalHash());
+    });
+  }
+
+  // ---- classification and diff ------------------------------------------------------------------
+
+  @Test
+  void volatileChangesAloneAlwaysMatch() {
+    forAll(200, r -> {
+      Map<String, Object> doc = Gen.golden(r, 1 + r.nextInt(5));
+      Map<String, Object> other = copy(doc);
+      other.put("timestamp", "later");
+      other.put("role", "shadow");
+      for (Object s : (List<?>) other.get("steps")) {
+        cast(s).put("started_at", "changed-" + r.nextInt());
+      }
+      DiffReport report = diff(doc, other, GoldenConfig.DEFAULT, r);
+      assertThat(report.match()).isTrue();
+      assertThat(report.realDifferences()).isZero();
+      assertThat(report.volatileDifferences()).isPositive();
+    });
+  }
+
+  @Test
+  void anInsertedOrRemovedStepIsTheFirstDivergentStepAndLaterStepsStillPair() {
+    forAll(200, r -> {
+      int n = 3 + r.nextInt(5);
+      Map<String, Object> doc = Gen.golden(r, n);
+      Map<String, Object> other = copy(doc);
+      List<Object> steps = list(other.get("steps"));
+      int at = r.nextInt(n);
+      boolean insert = r.nextBoolean();
+      if (insert) {
+        // a new step with an index no other step has, in the middle of the array
+        Map<String, Object> extra = Gen.step(r, 1000 + at);
+        steps.add(at, extra);
+      } else {
+        steps.remove(at);
+      }
+      DiffReport report = diff(doc, other, GoldenConfig.DEFAULT, r);
+      assertThat(report.match()).isFalse();
+      assertThat(report.category()).isEqualTo(Category.DETERMINISM_VIOLATION);
+      if (insert) {
+        // every original step pairs with itself; the inserted one has the highest index
+        assertThat(report.firstDivergentStep().index()).isEqualTo(1000 + at);
+        assertThat(report.differences()).filteredOn(d -> !d.volatileField())
+            .extracting(Difference::kind).containsOnly(Difference.Kind.EXTRA);
+      } else {
+        assertThat(report.firstDivergentStep().index()).isEqualTo(at);
+        assertThat(report.differences()).filteredOn(d -> !d.volatileField())
+            .extracting(Difference::kind).containsOnly(Difference.Kind.MISSING);
+      }
+      assertThat(report.realDifferences()).isEqualTo(1);
+    });
+  }
+
+  @Test
+  void theDiffVerdictIsTheClassifierVerdict() {
+    forAll(200, r -> {
+      Map<String, Object> doc = Gen.golden(r, 1 + r.nextInt(4));
+      Map<String, Object> other = copy(doc);
+      mutate(other, r);
+      GoldenConfig config = Gen.config(r);
+      byte[] a = Gen.bytes(doc, Gen.Style.random(r));
+      byte[] b = Gen.bytes(other, Gen.Style.random(r));
+      GoldenDocument da = parse(a, config);
+      GoldenDocument db = parse(b, config);
+      DiffReport report = GoldenDiff.diff(da, db, config);
+      Classification c = Classifier.classify(da.summary(), db.summary());
+      assertThat(report.match()).isEqualTo(c.match());
+      assertThat(report.category()).isEqualTo(c.category());
+      assertThat(report.firstDivergentStep()).isEqualTo(c.firstDivergentStep());
+      // a mismatch is always explained by at least one difference, a match never by a real one
+      assertThat(report.realDifferences() + report.volatileDifferences() > 0 || c.match()).isTrue();
+      if (c.match()) {
+        assertThat(report.realDifferences()).isZero();
+      }
+    });
+  }
+
+  // ---- bad input --------------------------------------------------------------------------------
+
+  @Test
+  void theEngineRefusesExactlyWhatTheReferenceRefuses() {
+    forAll(1500, r -> {
+      byte[] bytes = switch (r.nextInt(3)) {
+        case 0 -> randomBytes(r);
+        case 1 -> jsonish(r).getBytes(StandardCharsets.UTF_8);
+        default -> mangled(r);
+      };
+      GoldenParseException engine = null;
+      GoldenParseException reference = null;
+      try {
+        Golden.canonicalBytes(bytes, "fuzz", GoldenConfig.DEFAULT, false);
+      } catch (GoldenParseException e) {
+        engine = e;
+        assertThat(e.getMessage()).startsWith("fuzz");
+      }
+      try {
+        ReferenceParser.read(bytes, GoldenConfig.Limits.DEFAULT);
+      } catch (GoldenParseException e) {
+        reference = e;
+      }
+      assertThat(engine == null).as("engine %s, reference %s on %s", engine, reference,
+          new String(bytes, StandardCharsets.UTF_8)).isEqualTo(reference == null);
+    });
+  }
+
+  // ---- helpers --------------------------------------------------------------------------------
+
+  private static GoldenDocument parse(byte[] bytes, GoldenConfig config) {
+    try {
+      return Golden.parse(bytes, "p.primary.golden.json", config);
+    } catch (GoldenParseException e) {
+      throw new AssertionError("valid document refused: " + e.getMessage() + "\n" + new String(bytes, StandardCharsets.UTF_8), e);
+    }
+  }
+
+  private static RunSummary reference(byte[] bytes, GoldenConfig config) {
+    try {
+      return ReferenceSummary.of(bytes, "p.primary.golden.json", config);
+    } catch (GoldenParseException e) {
+      throw new AssertionError("reference refused: " + e.getMessage(), e);
+    }
+  }
+
+  private static DiffReport diff(Map<String, Object> a, Map<String, Object> b, GoldenConfig config, Random r) {
+    return GoldenDiff.diff(parse(Gen.bytes(a, Gen.Style.random(r)), config),
+        parse(Gen.bytes(b, Gen.Style.random(r)), config), config);
+  }
+
+  /** One random change: a value somewhere, a step's rng or response, a seed, a volatile field. */
+  private static void mutate(Map<String, Object> doc, Random r) {
+    List<Object> steps = list(doc.get("steps"));
+    Map<String, Object> step = cast(steps.get(r.nextInt(steps.size())));
+    switch (r.nextInt(7)) {
+      case 0 -> step.put("output", Gen.value(r, 2));
+      case 1 -> step.put("rng", List.of(r.nextDouble()));
+      case 2 -> {
+        step.put("kind", "external");
+        step.put("response", Gen.value(r, 2));
+      }
+      case 3 -> doc.put("seed", BigInteger.valueOf(r.nextInt(100)));
+      case 4 -> step.put("hash", "sha256:other" + r.nextInt());
+      case 5 -> doc.put("timestamp", "never");
+      default -> doc.put("output", Gen.value(r, 1));
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> cast(Object o) {
+    return (Map<String, Object>) o;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static List<Object> list(Object o) {
+    return (List<Object>) o;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <T> T copy(T v) {
+    if (v instanceof Map<?, ?> m) {
+      Map<String, Object> out = new LinkedHashMap<>();
+      m.forEach((k, x) -> out.put((String) k, copy(x)));
+      return (T) out;
+    }
+    if (v instanceof List<?> l) {
+      List<Object> out = new ArrayList<>();
+      l.forEach(x -> out.add(copy(x)));
+      return (T) out;
+    }
+    return v;
+  }
+
+  private static byte[] randomBytes(Random r) {
     byte[] b = new byte[r.nextInt(300)];
     r.nextBytes(b);
     return b;
@@ -43,179 +324,28 @@ class GoldenPropertyTest {
 
   private static String jsonish(Random r) {
     String chars = "{}[]\":,.-+eE0123456789 \n\\utrfalsenNI\u00e9\ud83d\ude00";
-    StringBuilder sb = new StringBuilder();
-    for (int i = r.nextInt(200); i > 0; i--) sb.append(chars.charAt(r.nextInt(chars.length())));
-    return sb.toString();
-  }
-
-  private static JsonNode tree(Random r) {
-    return value(r, 0);
-  }
-
-  @Test
-  void arbitraryBytesGiveADocumentOrAGoldenParseException() {
-    forAll(500, r -> parseOrRefuse(bytes(r)));
-  }
-
-  @Test
-  void jsonLikeTextGivesADocumentOrAGoldenParseException() {
-    forAll(500, r -> parseOrRefuse(jsonish(r).getBytes(StandardCharsets.UTF_8)));
-  }
-
-  @Test
-  void mangledValidDocumentsGiveADocumentOrAGoldenParseException() {
-    forAll(300, r -> {
-      byte[] bytes = Canonical.toText(withRunId(tree(r))).getBytes(StandardCharsets.UTF_8);
-      int at = Math.floorMod(r.nextInt(), bytes.length);
-      parseOrRefuse(java.util.Arrays.copyOf(bytes, at));
-      byte[] flipped = bytes.clone();
-      flipped[at] = (byte) r.nextInt(256);
-      parseOrRefuse(flipped);
-    });
-  }
-
-  @Test
-  void canonicalisationIsIdempotent() {
-    forAll(300, r -> {
-      String once = Canonical.toText(withRunId(tree(r)));
-      JsonNode reparsed = parse(once.getBytes(StandardCharsets.UTF_8), "p").tree();
-      assertThat(Canonical.toText(reparsed)).isEqualTo(once);
-    });
-  }
-
-  @Test
-  void canonicalFormDoesNotDependOnKeyOrder() {
-    forAll(300, r -> {
-      JsonNode doc = withRunId(tree(r));
-      JsonNode shuffled = shuffle(doc, new Random(r.nextLong()));
-      assertThat(Canonical.toText(shuffled)).isEqualTo(Canonical.toText(doc));
-      byte[] a = Canonical.toText(doc).getBytes(StandardCharsets.UTF_8);
-      byte[] b = pretty(shuffled).getBytes(StandardCharsets.UTF_8);
-      assertThat(parse(b, "b").summary().canonicalHash()).isEqualTo(parse(a, "a").summary().canonicalHash());
-    });
-  }
-
-  @Test
-  void streamingSummaryAgreesWithTheTreeReference() {
-    forAll(300, r -> streamingSummaryAgreesWithTheTreeReference(tree(r), tree(r), r.nextLong()));
-  }
-
-  private static void streamingSummaryAgreesWithTheTreeReference(JsonNode tree, JsonNode step, long seed) {
-    ObjectNode doc = (ObjectNode) shuffle(withRunId(tree), new Random(seed));
-    ArrayNode steps = doc.putArray("steps");
-    steps.add(step);
-    ObjectNode s = F.objectNode();
-    s.put("name", "n").put("kind", "external").set("response", tree);
-    s.set("rng", step);
-    s.put("timestamp", seed);
-    steps.add(s);
-    byte[] bytes = pretty(doc).getBytes(StandardCharsets.UTF_8);
-    RunSummary streamed = parse(bytes, "p").summary();
-    try {
-      JsonNode parsed = new StrictParser(GoldenConfig.Limits.DEFAULT).readTree(bytes, "p");
-      assertThat(streamed).isEqualTo(new Summarizer(GoldenConfig.DEFAULT).summarize(parsed, "p"));
-    } catch (GoldenParseException e) {
-      throw new AssertionError("reference parser refused what the streaming one accepted: " + e.getMessage(), e);
-    }
-  }
-
-  private static GoldenDocument parse(byte[] bytes, String source) {
-    try {
-      return Golden.parse(bytes, source, GoldenConfig.DEFAULT);
-    } catch (GoldenParseException e) {
-      throw new AssertionError("valid document refused: " + e.getMessage(), e);
-    }
-  }
-
-  private static void parseOrRefuse(byte[] bytes) {
-    try {
-      Golden.parse(bytes, "fuzz", GoldenConfig.DEFAULT);
-    } catch (GoldenParseException e) {
-      assertThat(e.getMessage()).startsWith("fuzz").isNotBlank();
-      assertThat(e.code()).isNotNull();
-    }
-  }
-
-  private static JsonNode withRunId(JsonNode tree) {
-    ObjectNode root = F.objectNode();
-    root.put("run_id", "r");
-    root.set("data", tree);
-    return root;
-  }
-
-  private static JsonNode shuffle(JsonNode n, Random random) {
-    if (n.isObject()) {
-      List<String> keys = new ArrayList<>();
-      n.fieldNames().forEachRemaining(keys::add);
-      Collections.shuffle(keys, random);
-      ObjectNode o = F.objectNode();
-      for (String k : keys) {
-        o.set(k, shuffle(n.get(k), random));
-      }
-      return o;
-    }
-    if (n.isArray()) {
-      ArrayNode a = F.arrayNode();
-      n.forEach(e -> a.add(shuffle(e, random)));
-      return a;
-    }
-    return n;
-  }
-
-  private static String pretty(JsonNode n) {
-    try {
-      return new com.fasterxml.jackson.databind.ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(n);
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-
-
-
-  private static JsonNode value(Random r, int depth) {
-    int kind = r.nextInt(depth > 4 ? 5 : 7);
-    switch (kind) {
-      case 0:
-        return F.nullNode();
-      case 1:
-        return F.booleanNode(r.nextBoolean());
-      case 2:
-        return F.numberNode(r.nextInt());
-      case 3: {
-        double d = Double.longBitsToDouble(r.nextLong());
-        return F.numberNode(Double.isFinite(d) ? d : r.nextDouble());
-      }
-      case 4:
-        return F.textNode(string(r));
-      case 5: {
-        ArrayNode a = F.arrayNode();
-        for (int i = r.nextInt(4); i > 0; i--) {
-          a.add(value(r, depth + 1));
-        }
-        return a;
-      }
-      default: {
-        ObjectNode o = F.objectNode();
-        for (int i = r.nextInt(5); i > 0; i--) {
-          o.set(string(r), value(r, depth + 1));
-        }
-        return o;
-      }
-    }
-  }
-
-  private static String string(Random r) {
-    String alphabet = "ab\u20ac\r\n\t\"\\/\u0001\u00f6\ufb33\ud83d\ude00Z1 ";
-    StringBuilder sb = new StringBuilder();
-    for (int i = r.nextInt(6); i > 0; i--) {
-      char c = alphabet.charAt(r.nextInt(alphabet.length()));
-      if (Character.isSurrogate(c)) {
-        sb.append("\ud83d\ude00");
-      } else {
-        sb.append(c);
-      }
+    StringBuilder sb = new StringBuilder(r.nextBoolean() ? "{\"run_id\":" : "");
+    for (int i = r.nextInt(200); i > 0; i--) {
+      sb.append(chars.charAt(r.nextInt(chars.length())));
     }
     return sb.toString();
+  }
+
+  /** A valid document cut short, or with one byte changed, or with a surrogate escape split. */
+  private static byte[] mangled(Random r) {
+    String text = Gen.text(Gen.golden(r, 2));
+    byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+    int at = r.nextInt(bytes.length);
+    return switch (r.nextInt(4)) {
+      case 0 -> java.util.Arrays.copyOf(bytes, at);
+      case 1 -> {
+        byte[] b = bytes.clone();
+        b[at] = (byte) r.nextInt(256);
+        yield b;
+      }
+      case 2 -> text.replaceFirst("\"name\":", "\"name\":1,\"name\":").getBytes(StandardCharsets.UTF_8);
+      default -> text.replaceFirst("\"step", r.nextBoolean() ? "\"\\ud83dstep" : "\"\\ude00step")
+          .getBytes(StandardCharsets.UTF_8);
+    };
   }
 }

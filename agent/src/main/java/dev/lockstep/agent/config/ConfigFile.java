@@ -113,7 +113,7 @@ final class ConfigFile {
 
     JsonNode g = section(root, "golden");
     keys(g, "golden", Set.of("dirs", "file_glob", "settle", "rescan_interval", "malformed_grace",
-        "limits", "volatile", "mapping"));
+        "limits", "volatile", "mapping", "diff"));
     GoldenWatch golden = new GoldenWatch(
         strings(g, "dirs", "golden.dirs"),
         text(g, "file_glob", "golden.file_glob", d.golden().fileGlob()),
@@ -224,7 +224,7 @@ final class ConfigFile {
   /** The hashing part of the golden section, read by the parser golden shares with collector and CLI. */
   private GoldenConfig goldenConfig(JsonNode g) throws ConfigException {
     Map<String, Object> section = new LinkedHashMap<>();
-    for (String k : List.of("limits", "volatile", "mapping")) {
+    for (String k : List.of("limits", "volatile", "mapping", "diff")) {
       if (g.has(k)) {
         section.put(k, YAML.convertValue(g.get(k), Object.class));
       }

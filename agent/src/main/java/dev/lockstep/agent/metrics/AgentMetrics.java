@@ -37,6 +37,9 @@ public final class AgentMetrics implements AutoCloseable {
       .help("Highest seq acknowledged by the collector").register(registry);
   public final Counter reconnects = Counter.builder().name("lockstep_agent_reconnects_total")
       .help("Connection attempts after the first").register(registry);
+  public final Counter backoffs = Counter.builder().name("lockstep_agent_backoffs_total")
+      .help("Times the collector asked to hold events (its store is full); events stayed spooled")
+      .register(registry);
   public final Gauge connected = Gauge.builder().name("lockstep_agent_connected")
       .help("1 while a stream to the collector is welcomed").register(registry);
   public final Gauge probeLevel = Gauge.builder().name("lockstep_agent_probe_level")

@@ -82,6 +82,8 @@ public final class Spool implements AutoCloseable {
   private Segment activeSegment;
   private long nextSeq;
   private long ackedSeq;
+  // the newest decisive event (see decisive()), so the uplink can send up to it at a flood stage
+  private long lastDecisiveSeq;
   private long totalBytes;
   private volatile Runnable onAppend = () -> { };
   private boolean nearCapNoticed;
@@ -195,6 +197,7 @@ public final class Spool implements AutoCloseable {
         }
         seg.lastSeq = e.getSeq();
         seg.count++;
+        if (decisive(e)) lastDecisiveSeq = Math.max(lastDecisiveSeq, e.getSeq());
         goodEnd += HEADER + len;
       }
       if (goodEnd < size) {
@@ -297,6 +300,7 @@ public final class Spool implements AutoCloseable {
     for (Event e : sequenced) {
       remember(e);
       seqs.add(e.getSeq());
+      if (decisive(e)) lastDecisiveSeq = e.getSeq();
     }
     if (kind == Event.BodyCase.HEALTH) {
       compactable = true;
@@ -645,6 +649,20 @@ public final class Spool implements AutoCloseable {
 
   public synchronized long lastAckedSeq() {
     return ackedSeq;
+  }
+
+  /** The seq of the newest decisive event spooled (0 if none). */
+  public synchronized long lastDecisiveSeq() {
+    return lastDecisiveSeq;
+  }
+
+  /**
+   * Events that can stop the fleet: golden reports and log lines counting mismatches. The
+   * collector's flood stage still stores them (and the events before them); docs/protocol.md.
+   */
+  public static boolean decisive(Event e) {
+    return e.hasGolden() || (e.hasLogMatch()
+        && e.getLogMatch().getKind() == dev.lockstep.proto.v1.LogMatch.Kind.MISMATCH_COUNT);
   }
 
   /** The highest seq assigned so far (0 if none). */

@@ -97,6 +97,11 @@ public final class Uplink implements AutoCloseable {
   private boolean closed;
   private boolean preferEvents;
   private boolean firstWelcome = true;
+  private long eventsPausedUntilNanos;
+  // the collector's flood stage: while paused, batches up to a decisive event still go
+  private boolean decisiveTaken;
+  // the latest Backoff's id on this stream, echoed in every batch
+  private long lastBackoffId;
 
   private volatile boolean connected;
 
@@ -251,6 +256,7 @@ public final class Uplink implements AutoCloseable {
         case STOP -> handler.stopCommand(frame.getStop().getState());
         case CAPTURE -> handler.capture(frame.getCapture());
         case PINS -> handler.pins(frame.getPins());
+        case BACKOFF -> backoff(frame.getBackoff());
         default -> { }
       }
     } catch (IOException | RuntimeException e) {
@@ -261,6 +267,9 @@ public final class Uplink implements AutoCloseable {
 
   private void welcome(Welcome w) throws IOException {
     welcomed = true;
+    eventsPausedUntilNanos = 0;
+    decisiveTaken = false;
+    lastBackoffId = 0;
     connected = true;
     everConnected = true;
     nextBackoff = config.reconnectInitial();
@@ -281,6 +290,35 @@ public final class Uplink implements AutoCloseable {
         + (w.getStop().getMode().name()) + ")");
     handler.welcomed(w);
     pump();
+  }
+
+  /**
+   * The collector did not store our latest events (its disk is full): keep them, send no events
+   * for a while, then resend from what it holds. The stream stays, so stops still arrive.
+   */
+  private void backoff(dev.lockstep.proto.v1.Backoff b) throws IOException {
+    long held = b.getResendAfterSeq();
+    if (held > spool.lastAckedSeq() && held <= spool.lastSeq()) spool.ackUpTo(held);
+    sentUpTo = spool.lastAckedSeq();
+    long millis = Math.max(100, Math.min(b.getRetryAfterMs(), 300_000));
+    boolean first = eventsPausedUntilNanos == 0;
+    eventsPausedUntilNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+    decisiveTaken = b.getDecisiveTaken();
+    lastBackoffId = Math.max(lastBackoffId, b.getId());
+    metrics.backoffs.inc();
+    if (first) {
+      progress.accept("collector asked to hold events for " + millis + " ms: " + b.getReason()
+          + (decisiveTaken ? " (they stay in the spool; golden reports still go)" : " (they stay in the spool)"));
+    }
+    executor.schedule(this::resumeEvents, millis, TimeUnit.MILLISECONDS);
+    pump();
+  }
+
+  private void resumeEvents() {
+    if (eventsPausedUntilNanos != 0 && System.nanoTime() >= eventsPausedUntilNanos) {
+      eventsPausedUntilNanos = 0;
+      pump();
+    }
   }
 
   private void ack(Ack a) throws IOException {
@@ -359,14 +397,28 @@ public final class Uplink implements AutoCloseable {
   }
 
   private boolean sendEventBatch() throws IOException {
+    long upTo = Long.MAX_VALUE;
+    if (eventsPausedUntilNanos != 0) {
+      // held back by the collector; at its flood stage, everything up to a decisive event still goes
+      upTo = decisiveTaken ? spool.lastDecisiveSeq() : 0;
+      if (upTo <= sentUpTo) {
+        return false;
+      }
+    }
     if (sentUpTo - spool.lastAckedSeq() >= (long) MAX_INFLIGHT_BATCHES * maxBatchEvents) {
       return false;
     }
     List<Event> batch = spool.readAfter(sentUpTo, maxBatchEvents, maxFrameBytes - 64 * 1024);
+    if (upTo != Long.MAX_VALUE) {
+      int keep = 0;
+      while (keep < batch.size() && batch.get(keep).getSeq() <= upTo) keep++;
+      batch = batch.subList(0, keep);
+    }
     if (batch.isEmpty()) {
       return false;
     }
-    call.onNext(AgentFrame.newBuilder().setEvents(EventBatch.newBuilder().addAllEvents(batch)).build());
+    call.onNext(AgentFrame.newBuilder().setEvents(EventBatch.newBuilder().addAllEvents(batch)
+        .setBackoffId(lastBackoffId).setLeadsToDecisive(upTo != Long.MAX_VALUE)).build());
     sentUpTo = batch.get(batch.size() - 1).getSeq();
     metrics.eventsSent.inc(batch.size());
     return true;

@@ -22,7 +22,8 @@ import picocli.CommandLine.Option;
     header = "Exit 0 when the fleet is healthy (for cron and Nagios).",
     description = {
       "Prints one status line and exits by the fleet's health. CRITICAL: a P0 or P1 incident is"
-          + " open, or a stop is in force that some in-scope agent has not confirmed. WARNING: a"
+          + " open, a stop is in force that some covered agent has not confirmed, or the"
+          + " collector's store is at its flood stage or refuses writes. WARNING: a"
           + " P2/P3/WARNING incident is open, an agent is stale or offline, a disk or log probe"
           + " is not OK, or the fleet is stopped (confirmed). Replaces the playbook's cron grep.",
       "",
@@ -32,12 +33,12 @@ import picocli.CommandLine.Option;
       "",
       "With -o json prints {\"status\": OK|WARNING|CRITICAL|UNKNOWN, \"exit_code\": N,"
           + " \"critical\": [reason...], \"warning\": [reason...], \"open_incidents\": {\"P0\": N,"
-          + " ...}, \"stop_orders\": N, \"stop_covered\": N,"
+          + " ...}, \"stop_orders\": N, \"stop_covered\": N, \"store_state\": OK|LOW|FLOOD|FAILED, \"store_free_bytes\": N,"
           + " \"stop_unconfirmed\": N}."
     },
     exitCodeList = {
       "0:Healthy (no CRITICAL condition). With --nagios: OK.",
-      "1:A P0/P1 incident is open or the stop is not confirmed. With --nagios: WARNING.",
+      "1:A P0/P1 incident is open, the stop is not confirmed, or the collector's store is full. With --nagios: WARNING.",
       "2:Bad usage. With --nagios: CRITICAL.",
       "3:The collector could not be asked. With --nagios: UNKNOWN."
     },
@@ -77,6 +78,12 @@ final class CheckCommand extends OnlineCommand {
     } else if (stop.getOrdersCount() > 0) {
       warning.add(Texts.stopSummary(stop) + ", all confirmed");
     }
+    String store = status.getStore().getState();
+    if (store.equals("FLOOD") || store.equals("FAILED")) {
+      critical.add("collector store " + StatusCommand.store(status.getStore()));
+    } else if (store.equals("LOW")) {
+      warning.add("collector store " + StatusCommand.store(status.getStore()));
+    }
     if (status.getAgentsStale() > 0) {
       warning.add(status.getAgentsStale() + " agent(s) stale");
     }
@@ -109,6 +116,8 @@ final class CheckCommand extends OnlineCommand {
       root.put("stop_orders", stop.getOrdersCount());
       root.put("stop_covered", stop.getCovered());
       root.put("stop_unconfirmed", unconfirmed);
+      root.put("store_state", store);
+      root.put("store_free_bytes", status.getStore().getFreeBytes());
       root.put("agents_connected", status.getAgentsConnected());
       root.put("agents_stale", status.getAgentsStale());
       root.put("agents_offline", status.getAgentsOffline());

@@ -303,7 +303,7 @@ final class EvidenceCommand {
 
     /**
      * golden_summary.json exactly as the playbook makes it: the offline {@code lockstep summary
-     * --dir golden --output golden_summary.json} over the exported golden files (copied to a
+     * --dir golden --out golden_summary.json} over the exported golden files (copied to a
      * scratch tree laid out as in the export), with file paths made relative to the export.
      */
     private void writeGoldenSummary() throws IOException {
@@ -323,7 +323,7 @@ final class EvidenceCommand {
         PrintWriter quiet = new PrintWriter(Writer.nullWriter());
         summary.setOut(quiet);
         summary.setErr(quiet);
-        summary.execute("--dir", scratch.toString(), "--output", report.toString(), "-o", "json");
+        summary.execute("--dir", scratch.toString(), "--out", report.toString(), "-o", "json");
         if (!Files.isRegularFile(report)) {
           skip(Export.SUMMARY, "lockstep summary wrote no report");
           return;

@@ -74,7 +74,7 @@ final class RunCommand {
         reps.row(
             rep.getAgentId(),
             rep.getRole(),
-            g.getHasSeed() ? Long.toString(g.getSeed()) : "-",
+            g.getHasSeed() ? Long.toUnsignedString(g.getSeed()) : "-",
             Texts.orDash(g.getCanonicalHash()),
             Texts.orDash(g.getEngineHash()),
             g.getStepsCount(),

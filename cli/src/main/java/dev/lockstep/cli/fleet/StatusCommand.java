@@ -49,6 +49,7 @@ final class StatusCommand extends OnlineCommand {
       t.row("", Texts.order(o));
     }
     t.row("", confirmations(stop));
+    t.row("store", store(status.getStore()));
     t.row("incidents", openIncidents(status.getOpenIncidentsMap()));
     t.row("cycles", status.getCycles());
     t.row(
@@ -60,6 +61,15 @@ final class StatusCommand extends OnlineCommand {
         status.getUnhealthyCount() == 0 ? "none" : String.join(", ", status.getUnhealthyList()));
     printWithoutHeader(t, out);
     return ExitCode.OK;
+  }
+
+  /** "OK (41 GiB free)" or "FLOOD: 12 MiB free, below the flood watermark …". */
+  static String store(dev.lockstep.proto.v1.StoreHealth h) {
+    if (h.getState().isEmpty()) return "-";
+    String free = h.getFreeBytes() >= (1L << 30) ? (h.getFreeBytes() >> 30) + " GiB free"
+        : (h.getFreeBytes() >> 20) + " MiB free";
+    return h.getDetail().isEmpty() ? h.getState() + " (" + free + ")" : h.getState() + ": " + h.getDetail()
+        + (h.getPendingWrites() > 0 ? "; " + h.getPendingWrites() + " writes held in memory" : "");
   }
 
   static String confirmations(StopStatus stop) {

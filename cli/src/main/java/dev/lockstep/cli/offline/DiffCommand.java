@@ -25,17 +25,22 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     header = "Compare two golden files of the same run and name the root cause.",
     description = {
-      "Reads both files under the golden limits, masks volatile fields, and prints the verdict,"
-          + " the root-cause category (SEED_MISMATCH, VOLATILE_LEAK, EXTERNAL_CALL, UNSEEDED_RNG,"
-          + " DETERMINISM_VIOLATION), the first divergent step and every differing path with both"
-          + " values. Volatile differences are marked '~' and never make a mismatch by themselves.",
+      "Reads both files under the golden limits and prints the verdict, the root-cause category"
+          + " (SEED_MISMATCH, VOLATILE_LEAK, EXTERNAL_CALL, UNSEEDED_RNG, DETERMINISM_VIOLATION),"
+          + " findings beside it (a VOLATILE_LEAK at a step that otherwise agrees), the first divergent"
+          + " step (steps are paired by their index) and the differing paths with both values, real ones"
+          + " first. Volatile differences are marked '~' and never make a mismatch by themselves.",
+      "Arrays named in the golden config's diff.array_keys are paired by their key member, other"
+          + " arrays by position; at most diff.max_differences (1000) differences are listed, all are"
+          + " counted. See docs/golden-format.md.",
       "For documents stored by the collector use 'lockstep diff --incident ID | --run RUN_ID'."
     },
     exitCodeListHeading = "%nEXIT STATUS%n",
     exitCodeList = {
       "0:The replicas match.",
       "1:The replicas differ (mismatch).",
-      "2:Bad usage or input: unreadable or malformed file, files of different runs."
+      "2:Bad usage or input: unreadable or malformed file, files of different runs.",
+      "70:Lockstep itself failed (a bug, or out of memory: raise it with LOCKSTEP_JAVA_OPTS=-Xmx...)."
     },
     footerHeading = "%nEXAMPLES%n",
     footer = {
@@ -52,7 +57,8 @@ final class DiffCommand implements Callable<Integer> {
   @Option(names = {"-v", "--verbose"}, description = "Show every difference with full values.")
   boolean verbose;
 
-  @Option(names = {"-o", "--format"}, paramLabel = "FORMAT", defaultValue = "table",
+  @Option(names = {"-o", "--output", "--format"}, paramLabel = "FORMAT", defaultValue = "table",
+      converter = Format.Converter.class,
       description = "table (default) or json.")
   Format format;
 
@@ -85,8 +91,8 @@ final class DiffCommand implements Callable<Integer> {
       return t;
     });
     try {
-      Future<GoldenDocument> fa = pool.submit(() -> Golden.readWithTree(a, config));
-      Future<GoldenDocument> fb = pool.submit(() -> Golden.readWithTree(b, config));
+      Future<GoldenDocument> fa = pool.submit(() -> Golden.readForDiff(a, config));
+      Future<GoldenDocument> fb = pool.submit(() -> Golden.readForDiff(b, config));
       return new GoldenDocument[] {get(fa), get(fb)};
     } finally {
       pool.shutdownNow();
@@ -106,6 +112,9 @@ final class DiffCommand implements Callable<Integer> {
       }
       if (cause instanceof RuntimeException r) {
         throw r;
+      }
+      if (cause instanceof Error err) {
+        throw err; // OutOfMemoryError while reading: an internal error, not bad input
       }
       throw new IllegalStateException(cause);
     }

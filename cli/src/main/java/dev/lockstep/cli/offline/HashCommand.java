@@ -23,13 +23,15 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     header = "Print run id, role, seed and the canonical run and step hashes of golden files.",
     description = {
-      "Hashes are SHA-256 of the RFC 8785 canonical form of the masked document (volatile fields,"
-          + " role and the engine's own hash fields left out), the same hashes agents report."
+      "Hashes are SHA-256 of the canonical form of the masked document (volatile fields, role and"
+          + " the engine's own hash fields left out): RFC 8785 with integers kept exact, the same"
+          + " hashes agents report (docs/golden-format.md, format version " + dev.lockstep.golden.GoldenFormat.VERSION + ")."
     },
     exitCodeListHeading = "%nEXIT STATUS%n",
     exitCodeList = {
       "0:Every file was hashed.",
-      "2:Bad usage, or at least one file is unreadable or malformed (one line each on stderr)."
+      "2:Bad usage, or at least one file is unreadable or malformed (one line each on stderr).",
+      "70:Lockstep itself failed (a bug, or out of memory)."
     },
     footerHeading = "%nEXAMPLES%n",
     footer = {"  lockstep hash golden/*.golden.json", "  lockstep hash run42.primary.golden.json -o json"})
@@ -37,7 +39,8 @@ final class HashCommand implements Callable<Integer> {
   @Parameters(arity = "1..*", paramLabel = "FILE", description = "Golden files.")
   List<Path> files;
 
-  @Option(names = {"-o", "--format"}, paramLabel = "FORMAT", defaultValue = "table",
+  @Option(names = {"-o", "--output", "--format"}, paramLabel = "FORMAT", defaultValue = "table",
+      converter = Format.Converter.class,
       description = "table (default) or json (an array, one object per file).")
   Format format;
 
@@ -85,7 +88,7 @@ final class HashCommand implements Callable<Integer> {
     out.println("  run_id    " + s.runId());
     out.println("  workflow  " + s.workflow());
     out.println("  role      " + (s.role().isEmpty() ? "-" : s.role()));
-    out.println("  seed      " + (s.seed() == null ? "-" : s.seed()));
+    out.println("  seed      " + (s.seed() == null ? "-" : s.seedText()));
     out.println("  hash      " + s.canonicalHash());
     out.println("  engine    " + (s.engineHash().isEmpty() ? "-" : s.engineHash()));
     out.println("  output    " + (s.outputHash().isEmpty() ? "-" : s.outputHash()));
@@ -97,10 +100,28 @@ final class HashCommand implements Callable<Integer> {
       nameWidth = Math.max(nameWidth, st.name().length());
     }
     out.println("  steps");
-    for (StepSummary st : s.steps()) {
-      out.printf("    %4d  %-" + nameWidth + "s  %-8s  %s%s%n", st.index(), st.name(),
-          st.kind().isEmpty() ? "-" : st.kind(), st.canonicalHash(),
-          st.engineHash().isEmpty() ? "" : "  engine " + st.engineHash());
+    StringBuilder line = new StringBuilder(200);
+    for (StepSummary st : s.steps()) { // no printf here: a file may have a hundred thousand steps
+      line.setLength(0);
+      line.append("    ");
+      pad(line, Integer.toString(st.index()), 4, true);
+      line.append("  ");
+      pad(line, st.name(), nameWidth, false);
+      line.append("  ");
+      pad(line, st.kind().isEmpty() ? "-" : st.kind(), 8, false);
+      line.append("  ").append(st.canonicalHash());
+      if (!st.engineHash().isEmpty()) {
+        line.append("  engine ").append(st.engineHash());
+      }
+      out.println(line);
+    }
+  }
+
+  private static void pad(StringBuilder sb, String s, int width, boolean right) {
+    if (right) {
+      sb.append(" ".repeat(Math.max(0, width - s.length()))).append(s);
+    } else {
+      sb.append(s).append(" ".repeat(Math.max(0, width - s.length())));
     }
   }
 }

@@ -38,13 +38,14 @@ final class Json {
   static ObjectNode summary(String file, RunSummary s) {
     ObjectNode o = object();
     o.put("file", file);
+    o.put("format_version", dev.lockstep.golden.GoldenFormat.VERSION);
     o.put("run_id", s.runId());
     o.put("workflow", s.workflow());
     o.put("role", s.role());
     if (s.seed() == null) {
       o.putNull("seed");
     } else {
-      o.put("seed", s.seed());
+      o.put("seed", new java.math.BigInteger(s.seedText())); // unsigned: a u64 seed stays positive
     }
     o.put("hash", s.canonicalHash());
     o.put("engine_hash", s.engineHash());

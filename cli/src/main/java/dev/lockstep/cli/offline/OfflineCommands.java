@@ -1,5 +1,6 @@
 package dev.lockstep.cli.offline;
 
+import dev.lockstep.cli.client.ExitCode;
 import dev.lockstep.golden.GoldenParseException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -16,19 +17,48 @@ public final class OfflineCommands {
   static final int OK = 0;
   static final int MISMATCH = 1;
   static final int BAD_INPUT = 2;
+  static final int INTERNAL = ExitCode.INTERNAL;
 
   /**
    * Adds diff, hash, summary and verify. {@code fleetDiff}: leave {@code diff} to the fleet command
    * (the user asked for --incident/--run).
    */
   public static CommandLine addTo(CommandLine top, boolean fleetDiff) {
-    if (!fleetDiff) {
+    return addTo(top, fleetDiff, null);
+  }
+
+  /**
+   * Like {@link #addTo(CommandLine, boolean)}, but when {@code args} name an offline command, only
+   * that one: picocli builds each command's model by reflection, which start-up pays for.
+   */
+  public static CommandLine addTo(CommandLine top, boolean fleetDiff, String[] args) {
+    String only = args == null ? null : commandName(args);
+    if (!fleetDiff && (only == null || only.equals("diff"))) {
       top.addSubcommand(new DiffCommand());
     }
-    top.addSubcommand(new HashCommand());
-    top.addSubcommand(new SummaryCommand());
-    top.addSubcommand(new VerifyCommand());
+    if (only == null || only.equals("hash")) {
+      top.addSubcommand(new HashCommand());
+    }
+    if (only == null || only.equals("summary")) {
+      top.addSubcommand(new SummaryCommand());
+    }
+    if (only == null || only.equals("verify")) {
+      top.addSubcommand(new VerifyCommand());
+    }
     return top;
+  }
+
+  /** The first argument that is not an option, when it names an offline command; else null. */
+  private static String commandName(String... args) {
+    for (String a : args) {
+      if (a.equals("--")) {
+        return null;
+      }
+      if (!a.startsWith("-")) {
+        return NAMES.contains(a) ? a : null;
+      }
+    }
+    return null;
   }
 
   /** Whether {@code args} ask for the fleet diff ({@code diff --incident ID | --run RUN_ID}). */
@@ -67,12 +97,26 @@ public final class OfflineCommands {
     return false;
   }
 
-  /** Exit code for an exception escaping a command. */
+  /**
+   * Exit code for an exception escaping a command: bad input (a refused golden file, a refused
+   * argument, an I/O failure) is 2; anything else is lockstep's own failure, a bug or
+   * {@link OutOfMemoryError}, and gets {@link ExitCode#INTERNAL}, never a code a script could
+   * read as "mismatch".
+   */
   public static int exitCodeFor(Throwable e) {
     if (e instanceof CommandError ce) {
       return ce.exitCode();
     }
-    return BAD_INPUT;
+    if (isBadInput(e)) {
+      return BAD_INPUT;
+    }
+    return INTERNAL;
+  }
+
+  private static boolean isBadInput(Throwable e) {
+    return e instanceof GoldenParseException || e instanceof IllegalArgumentException
+        || e instanceof UncheckedIOException || e instanceof IOException
+        || e instanceof CommandLine.ParameterException;
   }
 
   /** The one line an operator reads for an exception escaping a command. */
@@ -85,6 +129,10 @@ public final class OfflineCommands {
     if (e instanceof UncheckedIOException || e instanceof IOException) {
       return "I/O error: " + e.getMessage();
     }
-    return "unexpected error: " + e + " (run with --debug for the stack trace)";
+    if (e instanceof OutOfMemoryError) {
+      return "internal error: out of memory (" + e.getMessage() + "); give the JVM more heap, e.g."
+          + " LOCKSTEP_JAVA_OPTS=-Xmx4g";
+    }
+    return "internal error: " + e + " (a bug in lockstep; run with --debug for the stack trace)";
   }
 }

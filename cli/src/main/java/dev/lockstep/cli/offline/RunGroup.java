@@ -42,6 +42,10 @@ record RunGroup(String runId, String workflow, List<Replica> replicas, Verdict v
               "only " + label(replicas.get(0)) + " reported; " + missing + " is missing"),
           List.of(), missing);
     }
+    Classification conflict = conflict(replicas);
+    if (conflict != null) {
+      return new RunGroup(runId, workflow, replicas, Verdict.MISMATCH, conflict, List.of(), null);
+    }
     // Reference: the majority replica when there is one, otherwise the first (primary first).
     Map<String, RunSummary> byLabel = new LinkedHashMap<>();
     Map<String, Replica> replicaByLabel = new LinkedHashMap<>();
@@ -76,6 +80,22 @@ record RunGroup(String runId, String workflow, List<Replica> replicas, Verdict v
     }
     List<String> blamed = replicas.size() >= 3 ? vote.dissenters() : List.of();
     return new RunGroup(runId, workflow, replicas, Verdict.MISMATCH, verdict, blamed, null);
+  }
+
+  /** Two files of the same run and role with different hashes: which one is the replica? */
+  private static Classification conflict(List<Replica> replicas) {
+    for (int i = 0; i < replicas.size(); i++) {
+      for (int j = i + 1; j < replicas.size(); j++) {
+        RunSummary a = replicas.get(i).summary();
+        RunSummary b = replicas.get(j).summary();
+        if (!a.role().isEmpty() && a.role().equals(b.role()) && !a.canonicalHash().equals(b.canonicalHash())) {
+          return new Classification(false, Category.REPLICA_CONFLICT, null, "two " + a.role()
+              + " replicas differ: " + replicas.get(i).file().getFileName() + " (" + a.canonicalHash() + ") vs "
+              + replicas.get(j).file().getFileName() + " (" + b.canonicalHash() + ")");
+        }
+      }
+    }
+    return null;
   }
 
   private static int roleRank(String role) {

@@ -41,22 +41,24 @@ import picocli.CommandLine.Spec;
     exitCodeList = {
       "0:Every run matches.",
       "1:Mismatches, missing replicas or unreadable files were found.",
-      "2:Bad usage, or DIR cannot be read."
+      "2:Bad usage, or DIR cannot be read.",
+      "70:Lockstep itself failed (a bug, or out of memory)."
     },
     footerHeading = "%nEXAMPLES%n",
     footer = {
       "  lockstep summary --dir /tmp/shadow_simulation/golden",
-      "  lockstep summary --dir golden --output $INCIDENT_DIR/golden_summary.json"
+      "  lockstep summary --dir golden --out $INCIDENT_DIR/golden_summary.json"
     })
 final class SummaryCommand implements Callable<Integer> {
   @Option(names = "--dir", required = true, paramLabel = "DIR", description = "Directory tree of golden files.")
   Path dir;
 
-  @Option(names = "--output", paramLabel = "FILE",
-      description = "Also write the JSON report to FILE (the table still goes to stdout).")
+  @Option(names = "--out", paramLabel = "FILE",
+      description = "Also write the JSON report to FILE (stdout still gets the -o format).")
   Path output;
 
-  @Option(names = {"-o", "--format"}, paramLabel = "FORMAT", defaultValue = "table",
+  @Option(names = {"-o", "--output", "--format"}, paramLabel = "FORMAT", defaultValue = "table",
+      converter = Format.Converter.class,
       description = "table (default) or json.")
   Format format;
 

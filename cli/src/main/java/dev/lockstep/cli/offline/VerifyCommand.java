@@ -45,7 +45,8 @@ import picocli.CommandLine.Spec;
       "0:All N runs agree.",
       "1:The runs disagree (the diff of the first divergent pair is printed).",
       "2:Bad usage, or a run failed: the command could not start, exited non-zero, timed out,"
-          + " or left no (or a malformed) golden file at PATH."
+          + " or left no (or a malformed) golden file at PATH.",
+      "70:Lockstep itself failed (a bug, or out of memory)."
     },
     footerHeading = "%nEXAMPLES%n",
     footer = {

@@ -230,6 +230,31 @@ class OnlineCommandsTest {
   }
 
   @Test
+  void aStoreThatRefusesWritesMakesCheckCriticalWhileTheStopStillGoesOut() throws Exception {
+    TestAgent a = fleet.agent("host-a");
+    Cli.Result before = fleet.lockstep("status");
+    fleet.collector.store().injectWriteFault("No space left on device");
+    Cli.Result stop = fleet.lockstep("stop", "enable", "--reason", "drill on a full disk");
+    Eventually.await(LiveFleet.WAIT, "host-a told to stop", () -> a.received.stream().anyMatch(f -> f.hasStop()
+        && f.getStop().getState().getMode() == dev.lockstep.proto.v1.StopMode.STOPPED));
+    Cli.Result check = fleet.lockstep("check");
+    Cli.Result json = fleet.lockstep("check", "-o", "json");
+    Cli.Result status = fleet.lockstep("status");
+    fleet.collector.store().injectWriteFault(null);
+    Eventually.await(LiveFleet.WAIT, "store OK again", () ->
+        fleet.lockstep("status").out().matches("(?s).*store\\s+OK \\(.*"));
+
+    assertThat(before.out()).containsPattern("store\\s+OK \\(\\d+ [GM]iB free\\)");
+    assertThat(stop.exitCode()).as(stop.err()).isZero();
+    assertThat(check.exitCode()).isEqualTo(1);
+    assertThat(check.out()).startsWith("LOCKSTEP CRITICAL").contains("collector store FAILED");
+    JsonNode j = JSON.readTree(json.out());
+    assertThat(j.path("store_state").asText()).isEqualTo("FAILED");
+    assertThat(j.path("critical").toString()).contains("collector store FAILED");
+    assertThat(status.out()).containsPattern("store\\s+FAILED: .*writes held in memory");
+  }
+
+  @Test
   void auditListsOperatorActionsWithTheirReasons() throws Exception {
     fleet.agent("host-a");
     fleet.lockstep("stop", "enable", "--reason", "drill: stop the fleet");

@@ -52,9 +52,9 @@ class SummaryCommandTest {
   }
 
   @Test
-  void outputFileGetsTheJsonAndStdoutTheTable() throws Exception {
+  void outFileGetsTheJsonAndStdoutTheTable() throws Exception {
     Path report = dir.resolve("golden_summary.json"); // inside the scanned dir: must not be read back
-    Lockstep.Result r = Lockstep.run("summary", "--dir", dir.toString(), "--output", report.toString());
+    Lockstep.Result r = Lockstep.run("summary", "--dir", dir.toString(), "--out", report.toString());
     assertThat(r.exitCode()).isEqualTo(1);
     assertThat(r.out()).contains("4 runs").contains("mismatch    2   (SEED_MISMATCH 1, UNSEEDED_RNG 1)")
         .contains("r2  UNSEEDED_RNG  step 2 'sample'").contains("r3  only primary")
@@ -94,5 +94,27 @@ class SummaryCommandTest {
     Lockstep.Result r = Lockstep.run("summary", "--dir", dir.resolve("nope").toString());
     assertThat(r.exitCode()).isEqualTo(2);
     assertThat(r.err()).startsWith("lockstep: ").contains("not a directory");
+  }
+
+  @Test
+  void dashOAndOutputNameTheFormatAndAFileNameThereSaysToUseOut() throws Exception {
+    Lockstep.Result json = Lockstep.run("summary", "--dir", dir.toString(), "--output", "json");
+    assertThat(new ObjectMapper().readTree(json.out()).get("runs").asInt()).isEqualTo(4);
+    Lockstep.Result wrong = Lockstep.run("summary", "--dir", dir.toString(), "--output", "golden_summary.json");
+    assertThat(wrong.exitCode()).isEqualTo(2);
+    assertThat(wrong.err()).contains("expected table or json, got 'golden_summary.json'").contains("--out FILE");
+  }
+
+  @Test
+  void twoDifferentFilesForOneRoleAreAReplicaConflict() throws Exception {
+    Path conflict = dir.resolve("conflict");
+    Goldens.write(conflict, "a/r8.primary.golden.json", Goldens.primary("r8"));
+    Goldens.write(conflict, "b/r8.primary.golden.json",
+        Goldens.doc("r8", "primary", 1234567, "t", "[0.5]", "{\"eur\": 1.08}"));
+    Goldens.write(conflict, "r8.shadow.golden.json", Goldens.shadow("r8"));
+    JsonNode n = new ObjectMapper().readTree(Lockstep.run("summary", "--dir", conflict.toString(), "-o", "json").out());
+    JsonNode m = n.get("mismatching_runs").get(0);
+    assertThat(m.get("category").asText()).isEqualTo("REPLICA_CONFLICT");
+    assertThat(m.get("explanation").asText()).contains("two primary replicas differ");
   }
 }

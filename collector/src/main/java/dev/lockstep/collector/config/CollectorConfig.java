@@ -87,8 +87,19 @@ public record CollectorConfig(
   /** What the collector does to the fleet on a P0 incident. */
   public enum StopPolicy { FLEET, WORKFLOW, HOST, OFF }
 
-  /** RocksDB sizing. {@code syncWrites}: every ingested batch is fsync'd before it is acked. */
-  public record Storage(boolean syncWrites, long blockCacheBytes, long writeBufferBytes) {}
+  /**
+   * RocksDB sizing and its space watermarks. {@code syncWrites}: every ingested batch is fsync'd
+   * before it is acked. Free space below {@code highFreeBytes} opens a P1 about the collector;
+   * below {@code floodFreeBytes} routine events are refused (golden reports, stop acks and
+   * operator actions still go in); {@code reserveBytes} is a ballast file released when the disk
+   * is full so the store can recover; {@code maxSpaceBytes} caps the store's size (0: the disk).
+   */
+  public record Storage(boolean syncWrites, long blockCacheBytes, long writeBufferBytes,
+      long maxSpaceBytes, long highFreeBytes, long floodFreeBytes, long reserveBytes) {
+    public Storage(boolean syncWrites, long blockCacheBytes, long writeBufferBytes) {
+      this(syncWrites, blockCacheBytes, writeBufferBytes, 0, 2L << 30, 512L << 20, 256L << 20);
+    }
+  }
 
   /** How long each kind of record is kept. Evidence and runs of open incidents are never deleted. */
   public record Retention(
@@ -471,7 +482,8 @@ public record CollectorConfig(
       if (root.has("insecure")) c = c.withInsecure(bool(root.get("insecure"), "insecure"));
       if (root.has("store")) {
         JsonNode s = root.get("store");
-        known(s, "store", Set.of("sync_writes", "block_cache_mb", "write_buffer_mb"));
+        known(s, "store", Set.of("sync_writes", "block_cache_mb", "write_buffer_mb", "max_space_mb",
+            "high_watermark_free_mb", "flood_watermark_free_mb", "reserve_mb"));
         Storage st = c.storage();
         boolean sync = s.has("sync_writes") ? bool(s.get("sync_writes"), "store.sync_writes")
             : st.syncWrites();
@@ -481,7 +493,19 @@ public record CollectorConfig(
         long wb = s.has("write_buffer_mb")
             ? integer(s.get("write_buffer_mb"), "store.write_buffer_mb", 1, 65536) << 20
             : st.writeBufferBytes();
-        c = c.withStorage(new Storage(sync, cache, wb));
+        long cap = s.has("max_space_mb")
+            ? integer(s.get("max_space_mb"), "store.max_space_mb", 0, 1L << 30) << 20 : st.maxSpaceBytes();
+        long high = s.has("high_watermark_free_mb") ? integer(s.get("high_watermark_free_mb"),
+            "store.high_watermark_free_mb", 1, 1L << 30) << 20 : st.highFreeBytes();
+        long flood = s.has("flood_watermark_free_mb") ? integer(s.get("flood_watermark_free_mb"),
+            "store.flood_watermark_free_mb", 1, 1L << 30) << 20 : st.floodFreeBytes();
+        long reserve = s.has("reserve_mb")
+            ? integer(s.get("reserve_mb"), "store.reserve_mb", 0, 1L << 20) << 20 : st.reserveBytes();
+        if (flood >= high) {
+          throw error("store.flood_watermark_free_mb", "must be below store.high_watermark_free_mb ("
+              + (high >> 20) + "), got " + (flood >> 20));
+        }
+        c = c.withStorage(new Storage(sync, cache, wb, cap, high, flood, reserve));
       }
       if (root.has("retention")) {
         JsonNode r = root.get("retention");

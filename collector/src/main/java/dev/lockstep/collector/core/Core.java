@@ -77,6 +77,8 @@ public final class Core {
       IncidentRules.Outcome o = IncidentRules.raise(tx, Playbook.webhookFailure(f.sink(), f.detail()));
       tx.effect(new Effect.Progress("incident " + o.incident().getId() + " "
           + o.change().name().toLowerCase() + ": P3 " + o.incident().getTitle()));
+    } else if (in instanceof Input.StoreSpace sp) {
+      storeSpace(tx, sp);
     } else if (in instanceof Input.ForgetIncidents f) {
       forget(tx, f.incidentIds());
     } else if (in instanceof Input.ForgetResumedOrders f) {
@@ -112,6 +114,30 @@ public final class Core {
       tx.effect(new Effect.SendCapture(h.agentId(), request(c)));
     }
     return desired;
+  }
+
+  // ------------------------------------------------------------------ the collector itself
+
+  private static Raise storeRaise(String title, String explanation) {
+    return new Raise(IncidentKind.COLLECTOR, Severity.P1, "STORE_SPACE", "", -1, "", List.of(),
+        List.of(), List.of(), "", title, explanation, "store");
+  }
+
+  private static void storeSpace(Tx tx, Input.StoreSpace sp) {
+    String signature = storeRaise("", "").signature();
+    Optional<String> open = tx.openIncident(signature);
+    if (sp.state().equals("OK")) {
+      open.ifPresent(id -> IncidentRules.resolveAutomatically(tx, id, "store has room again: "
+          + (sp.freeBytes() >> 20) + " MiB free"));
+      return;
+    }
+    String title = "collector store " + sp.state() + ": " + (sp.freeBytes() >> 20) + " MiB free";
+    IncidentRules.Outcome o = IncidentRules.raise(tx, storeRaise(title, sp.detail()));
+    if (o.change() != IncidentRules.Change.OPENED) {
+      IncidentRules.update(tx, o.incident().getId(), b -> b.setTitle(title)
+          .setExplanation(sp.detail()), "store " + sp.state());
+    }
+    tx.requireSync();
   }
 
   // ------------------------------------------------------------------ events

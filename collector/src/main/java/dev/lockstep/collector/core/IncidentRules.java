@@ -117,6 +117,21 @@ public final class IncidentRules {
     return next;
   }
 
+  /** The collector resolves an incident it opened about itself (the condition went away). */
+  static Optional<Incident> resolveAutomatically(Tx tx, String id, String note) {
+    Optional<Incident> prev = tx.incident(id);
+    if (prev.isEmpty() || prev.get().getState() == IncidentState.RESOLVED) return Optional.empty();
+    Incident next = prev.get().toBuilder().setState(IncidentState.RESOLVED).addNotes(IncidentNote
+        .newBuilder().setAt(Audits.ts(tx.nowMillis())).setBy("collector").setAction("RESOLVED")
+        .setNote(note)).build();
+    tx.putIncident(next);
+    tx.requireSync();
+    Audits.system(tx, "incident.resolve", id, note);
+    tx.append(new dev.lockstep.collector.core.Change.Alert(next, "resolved"));
+    tx.effect(new Effect.IncidentChanged(next, Change.RESOLVED));
+    return Optional.of(next);
+  }
+
   /** Changes an incident's details (evidence, diff refinement, stop order). */
   static Optional<Incident> update(Tx tx, String id, UnaryOperator<Incident.Builder> change,
       String why) {

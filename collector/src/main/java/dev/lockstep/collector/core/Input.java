@@ -71,6 +71,12 @@ public sealed interface Input {
   /** An alert sink keeps failing (P3). */
   record SinkFailing(String sink, String detail) implements Input {}
 
+  /**
+   * The collector's store changed state (OK, LOW, FLOOD, FAILED): a P1 about the collector while
+   * it is not OK, resolved automatically when it is again.
+   */
+  record StoreSpace(String state, long freeBytes, String detail) implements Input {}
+
   /** Retention: forget these resolved incidents (and their capture records). */
   record ForgetIncidents(List<String> incidentIds) implements Input {
     public ForgetIncidents {

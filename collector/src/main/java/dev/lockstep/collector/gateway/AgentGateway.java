@@ -86,6 +86,7 @@ public final class AgentGateway {
   private final Clock clock;
   private final CollectorConfig.Limits limits;
   private volatile Authorizer authorizer;
+  private volatile dev.lockstep.collector.store.StoreSpace space;
   private final Map<String, EventBucket> buckets = new ConcurrentHashMap<>();
   private final Map<String, AgentSession> sessions = new ConcurrentHashMap<>();
   /** Streams whose Hello is being answered, by connection id (they hold a stream slot too). */
@@ -115,6 +116,11 @@ public final class AgentGateway {
    */
   public void authorize(Authorizer authorizer) {
     this.authorizer = authorizer;
+  }
+
+  /** The store's space watch: at the flood stage routine events are refused with a Backoff. */
+  public void space(dev.lockstep.collector.store.StoreSpace s) {
+    this.space = s;
   }
 
   /** The Connect method bound with a raw-bytes request marshaller (parsed by us). */
@@ -354,6 +360,28 @@ public final class AgentGateway {
           "rate_limited");
       return;
     }
+    dev.lockstep.collector.store.StoreSpace sp = space;
+    if (batch.getBackoffId() < session.backoffsSent()) {
+      // sent before the agent saw our latest Backoff: storing it would skip the refused events
+      // ahead of it; the agent resends everything after that Backoff's resend_after_seq
+      metrics.rejectedFrames.labelValues("before_backoff").inc();
+      session.request(1);
+      return;
+    }
+    if (sp != null) sp.refresh();
+    if (sp != null && !sp.takesRoutine()) {
+      // flood stage: only batches that hold, or lead to, a decisive event; FAILED: none
+      boolean decisive = batch.getLeadsToDecisive();
+      for (int i = 0; i < events.size() && !decisive; i++) {
+        decisive = dev.lockstep.collector.core.Lane.of(events.get(i))
+            == dev.lockstep.collector.core.Lane.DECISIVE;
+      }
+      if (!sp.writable() || !decisive) {
+        backoff(session, sp.health().detail(), sp.writable() ? "store_flood" : "store_failed",
+            BACKOFF_MILLIS, sp.writable());
+        return;
+      }
+    }
     long started = System.nanoTime();
     long ingestedAt = store.ingestMillis(clock.millis());
     Store.IngestResult result;
@@ -369,8 +397,9 @@ public final class AgentGateway {
     } catch (IOException | RuntimeException e) {
       if (!handedOver[0]) listener.notStored(ingestedAt);
       metrics.internalErrors.labelValues("store").inc();
-      LOG.log(System.Logger.Level.ERROR, "store write failed for " + session.agentId() + ": " + e);
-      session.close(Status.UNAVAILABLE.withDescription("store write failed; resend later"));
+      if (sp != null) sp.writeFailed(e);
+      backoff(session, "the collector could not store the batch (" + e.getMessage() + ")",
+          "store_failed", BACKOFF_MILLIS, false);
       return;
     }
     if (result.refusal() != null) {
@@ -389,4 +418,21 @@ public final class AgentGateway {
       session.request(1);
     }
   }
+
+  /**
+   * Keeps the stream (stop commands must still reach the agent) and tells the agent to send its
+   * events again later: nothing of this batch was stored or acked.
+   */
+  private void backoff(AgentSession session, String reason, String metric, int retryMillis,
+      boolean decisiveTaken) {
+    metrics.rejectedFrames.labelValues(metric).inc();
+    session.send(CollectorFrame.newBuilder().setBackoff(dev.lockstep.proto.v1.Backoff.newBuilder()
+        .setId(session.nextBackoffId())
+        .setResendAfterSeq(store.highWaterMark(session.agentId())).setRetryAfterMs(retryMillis)
+        .setReason(reason).setDecisiveTaken(decisiveTaken)).build());
+    session.request(1);
+  }
+
+  /** How long an agent waits after a Backoff before it sends events again. */
+  static final int BACKOFF_MILLIS = 5_000;
 }

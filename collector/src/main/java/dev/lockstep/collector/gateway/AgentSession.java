@@ -29,6 +29,8 @@ public final class AgentSession {
   private final long connectionId;
   private volatile Runnable onClose = () -> { };
   private boolean closed;
+  // Backoffs sent on this stream (frames of one stream are handled one at a time)
+  private volatile long backoffsSent;
 
   AgentSession(ServerCallStreamObserver<CollectorFrame> out, String remoteAddress,
       Caller caller, Instant connectedAt, long connectionId) {
@@ -161,5 +163,15 @@ public final class AgentSession {
 
   synchronized int queued() {
     return queue.size();
+  }
+
+  /** How many Backoffs this stream was sent (the latest one's id). */
+  long backoffsSent() {
+    return backoffsSent;
+  }
+
+  /** The id of the Backoff about to be sent. */
+  long nextBackoffId() {
+    return ++backoffsSent;
   }
 }

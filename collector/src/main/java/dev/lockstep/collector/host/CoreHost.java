@@ -203,8 +203,10 @@ public final class CoreHost implements AutoCloseable {
     }
   }
 
+  /** Nothing to process now (spilled events wait while the store refuses writes). */
   private boolean noEvents() {
-    return events.get(Lane.DECISIVE).isEmpty() && events.get(Lane.ROUTINE).isEmpty() && !spilling;
+    return events.get(Lane.DECISIVE).isEmpty() && events.get(Lane.ROUTINE).isEmpty()
+        && (!spilling || state.heldCount() > 0);
   }
 
   // ------------------------------------------------------------------ loop
@@ -218,7 +220,7 @@ public final class CoreHost implements AutoCloseable {
       lock.lock();
       try {
         while (running && control.isEmpty() && (noEvents() || paused())) {
-          long waitNanos = noEvents() ? TimeUnit.SECONDS.toNanos(1)
+          long waitNanos = noEvents() ? TimeUnit.MILLISECONDS.toNanos(spilling ? 200 : 1000)
               : Math.max(1, eventsPausedUntilNanos - System.nanoTime());
           try {
             work.awaitNanos(waitNanos);
@@ -231,7 +233,8 @@ public final class CoreHost implements AutoCloseable {
         if (!control.isEmpty()) {
           while (!control.isEmpty() && controls.size() < MAX_CONTROL_PER_TX) controls.add(control.poll());
         } else if (spilling && events.get(Lane.DECISIVE).isEmpty() && events.get(Lane.ROUTINE).isEmpty()) {
-          catchUpSpills = spills;
+          // reading spilled events back waits while the store refuses writes
+          if (state.heldCount() == 0) catchUpSpills = spills;
         } else {
           Lane lane = events.get(Lane.DECISIVE).isEmpty() ? Lane.ROUTINE : Lane.DECISIVE;
           ArrayDeque<Events> q = events.get(lane);
@@ -499,6 +502,9 @@ public final class CoreHost implements AutoCloseable {
    * marks do), only how much a restart scans.
    */
   public void checkpoint() {
+    // while transactions are held in memory (store refusing writes) their processing marks are
+    // not on disk: a checkpoint past them would let a crash skip their events on replay
+    if (state.heldCount() > 0) return;
     Long low = inFlight.isEmpty() ? null : inFlight.firstKey();
     long mark = low != null ? low : store.ingestMillis(clock.millis());
     lock.lock();

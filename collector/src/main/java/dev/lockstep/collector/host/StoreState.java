@@ -54,6 +54,8 @@ public final class StoreState implements CoreState {
       new ConcurrentSkipListMap<>();
   private final Map<String, CaptureRecord> captures = new ConcurrentHashMap<>();
   private final Map<String, Long> processed = new ConcurrentHashMap<>();
+  private final java.util.ArrayDeque<Held> held = new java.util.ArrayDeque<>();
+  private volatile dev.lockstep.collector.store.StoreSpace space;
 
   public StoreState(Store store, RocksRunStateStore runs, Incidents incidents, AuditLog audit) {
     this.store = store;
@@ -97,6 +99,11 @@ public final class StoreState implements CoreState {
     });
   }
 
+  /** Where write failures are reported (set once the space monitor exists). */
+  public void space(dev.lockstep.collector.store.StoreSpace s) {
+    this.space = s;
+  }
+
   /** Where staged alerts go (set once the alert worker exists). */
   public void alerts(Alerts a) {
     this.alerts = a;
@@ -104,21 +111,86 @@ public final class StoreState implements CoreState {
 
   // ------------------------------------------------------------------ commit
 
+  /** What became of a commit. */
+  public enum Committed {
+    /** Written to the store (fsync'd when asked). */
+    WRITTEN,
+    /** The store refused the write: applied in memory, written later in order (see below). */
+    HELD
+  }
+
   /**
    * Writes {@code changes} atomically (one WriteBatch, fsync'd when {@code sync}), then updates
-   * the indexes. Throws {@link Store.StoreException} when the write failed; nothing is applied.
+   * the indexes. When the store refuses the write (full disk, read-only after an error), the
+   * changes are applied in memory and HELD: kept in order and written by {@link #flushHeld} once
+   * the store takes writes again; later commits queue behind them so the store never sees them out
+   * of order. Held changes are lost if the process dies meanwhile — everything they record is
+   * re-derived: events from the store, acks from the agents' next acks, and a stop an agent
+   * enacted from a held order comes back as an adopted order.
    */
-  public void commit(List<Change> changes, boolean sync, Instant now) {
+  public Committed commit(List<Change> changes, boolean sync, Instant now) {
     List<Alerts.Staged> staged = new ArrayList<>();
-    try (Store.Batch b = store.batch()) {
-      for (Change c : changes) stage(b, c, staged, now);
-      b.commit(sync);
+    boolean wasHeld = false;
+    synchronized (held) {
+      if (held.isEmpty()) {
+        try (Store.Batch b = store.batch()) {
+          for (Change c : changes) stage(b, c, staged, now);
+          try {
+            b.commit(sync);
+          } catch (Store.StoreException e) {
+            failed(e);
+            staged.clear();
+            wasHeld = true;
+          }
+        }
+      } else {
+        wasHeld = true;
+      }
+      if (wasHeld) held.add(new Held(changes, sync, now));
     }
     synchronized (this) {
       for (Change c : changes) apply(c);
     }
     Alerts a = alerts;
     if (a != null && !staged.isEmpty()) a.installed(staged);
+    return wasHeld ? Committed.HELD : Committed.WRITTEN;
+  }
+
+  private void failed(Store.StoreException e) {
+    dev.lockstep.collector.store.StoreSpace sp = space;
+    if (sp != null) sp.writeFailed(e);
+  }
+
+  private record Held(List<Change> changes, boolean sync, Instant at) {}
+
+  /** Writes held changes in order while the store takes them. Returns how many are left. */
+  public int flushHeld() {
+    List<Alerts.Staged> installed = new ArrayList<>();
+    synchronized (held) {
+      while (!held.isEmpty()) {
+        Held h = held.peek();
+        List<Alerts.Staged> staged = new ArrayList<>();
+        try (Store.Batch b = store.batch()) {
+          for (Change c : h.changes()) stage(b, c, staged, h.at());
+          b.commit(h.sync());
+        } catch (Store.StoreException e) {
+          failed(e);
+          break;
+        }
+        held.poll();
+        installed.addAll(staged);
+      }
+      Alerts a = alerts;
+      if (a != null && !installed.isEmpty()) a.installed(installed);
+      return held.size();
+    }
+  }
+
+  /** Transactions held in memory because the store refused them. */
+  public int heldCount() {
+    synchronized (held) {
+      return held.size();
+    }
   }
 
   /** Encodes {@code changes} into a batch that is then dropped (start-up warm-up; writes nothing). */

@@ -75,6 +75,7 @@ public final class CollectorMetrics {
   private volatile LongSupplier ordersActive = () -> 0;
   private volatile LongSupplier coreQueueDecisive = () -> 0;
   private volatile LongSupplier coreLagMillis = () -> 0;
+  private volatile Supplier<dev.lockstep.collector.store.StoreSpace.Health> store = () -> null;
   private volatile LongSupplier coreQueueEvents = () -> 0;
   private volatile LongSupplier coreQueueControl = () -> 0;
   private volatile LongSupplier outboxDepth = () -> 0;
@@ -90,6 +91,27 @@ public final class CollectorMetrics {
         .name("lockstep_audit_refusals_dropped")
         .help("Refused attempts not written to the audit log (rate limit)")
         .callback(cb -> cb.call(auditDropped.getAsLong())).register(registry);
+    GaugeWithCallback.builder().name("lockstep_store_free_bytes")
+        .help("Bytes the collector's store can still use (file system or cap, minus unflushed memtables)")
+        .callback(cb -> {
+          var h = store.get();
+          if (h != null) cb.call(Math.min(h.freeBytes(), Long.MAX_VALUE / 2));
+        }).register(registry);
+    GaugeWithCallback.builder().name("lockstep_store_state")
+        .help("The collector store's state: 1 for the current one of OK, LOW, FLOOD, FAILED")
+        .labelNames("state")
+        .callback(cb -> {
+          var h = store.get();
+          for (var st : dev.lockstep.collector.store.StoreSpace.State.values()) {
+            cb.call(h != null && h.state() == st ? 1 : 0, st.name());
+          }
+        }).register(registry);
+    GaugeWithCallback.builder().name("lockstep_store_held_writes")
+        .help("Transactions held in memory because the store refused them (written on recovery)")
+        .callback(cb -> {
+          var h = store.get();
+          cb.call(h == null ? 0 : h.pendingWrites());
+        }).register(registry);
     GaugeWithCallback.builder().name("lockstep_core_lag_seconds")
         .help("How far behind the store the core's routine processing is (0: keeping up)")
         .callback(cb -> cb.call(coreLagMillis.getAsLong() / 1000.0)).register(registry);
@@ -135,6 +157,10 @@ public final class CollectorMetrics {
 
   public void bindOrdersActive(LongSupplier s) {
     ordersActive = s;
+  }
+
+  public void bindStore(Supplier<dev.lockstep.collector.store.StoreSpace.Health> s) {
+    store = s;
   }
 
   public void bindCoreLag(LongSupplier millis) {

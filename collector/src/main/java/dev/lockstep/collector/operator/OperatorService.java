@@ -140,6 +140,7 @@ public final class OperatorService extends OperatorGrpc.OperatorImplBase {
         .setCycles(cycles).addAllUnhealthy(unhealthy)
         .setEventsIngested(metrics.eventsIngested.getLongValue())
         .setRunsCorrelated((long) (match + mismatch)).setRunsMismatched((long) mismatch)
+        .setStore(fleet.storeHealth())
         .setNow(now(fleet.clock().instant())).build());
     out.onCompleted();
   }

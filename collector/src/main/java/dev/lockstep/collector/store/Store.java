@@ -19,6 +19,8 @@ import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
 import org.rocksdb.CompressionType;
 import org.rocksdb.DBOptions;
+import org.rocksdb.Env;
+import org.rocksdb.SstFileManager;
 import org.rocksdb.FlushOptions;
 import org.rocksdb.LRUCache;
 import org.rocksdb.ReadOptions;
@@ -67,6 +69,8 @@ public final class Store implements AutoCloseable {
   }
 
   private final Path dir;
+  private final SstFileManager sstFiles;
+  private volatile long maxSpaceBytes;
   private final LRUCache cache;
   private final WriteBufferManager writeBufferManager;
   private final DBOptions dbOptions;
@@ -78,19 +82,26 @@ public final class Store implements AutoCloseable {
   private final WriteOptions ingestWrite;
   private final WriteOptions plainWrite;
   private final Map<String, SeqLedger> ledgers = new ConcurrentHashMap<>();
+  private volatile String fault;
   private final java.util.concurrent.atomic.AtomicLong lastIngestMillis =
       new java.util.concurrent.atomic.AtomicLong();
 
-  private Store(Path dir, boolean syncIngest, long blockCacheBytes, long writeBufferBytes)
-      throws RocksDBException, IOException {
+  private Store(Path dir, boolean syncIngest, long blockCacheBytes, long writeBufferBytes,
+      long maxSpaceBytes) throws RocksDBException, IOException {
     this.dir = dir;
     Files.createDirectories(dir);
+    // Tracks the SST files (free-space watermarks read it); also what RocksDB's own recovery
+    // from a full disk polls. maxSpaceBytes caps the store (0 = only the disk's size).
+    sstFiles = new SstFileManager(Env.getDefault());
+    if (maxSpaceBytes > 0) sstFiles.setMaxAllowedSpaceUsage(maxSpaceBytes);
+    this.maxSpaceBytes = maxSpaceBytes;
     cache = new LRUCache(blockCacheBytes);
     writeBufferManager = new WriteBufferManager(writeBufferBytes, cache);
     dbOptions = new DBOptions()
         .setCreateIfMissing(true)
         .setCreateMissingColumnFamilies(true)
         .setWriteBufferManager(writeBufferManager)
+        .setSstFileManager(sstFiles)
         .setMaxBackgroundJobs(2)
         .setKeepLogFileNum(3)
         .setEnablePipelinedWrite(false);
@@ -123,8 +134,14 @@ public final class Store implements AutoCloseable {
   /** Opens (creating when missing) the store in {@code dir}. */
   public static Store open(Path dir, boolean syncIngest, long blockCacheBytes,
       long writeBufferBytes) throws IOException {
+    return open(dir, syncIngest, blockCacheBytes, writeBufferBytes, 0);
+  }
+
+  /** As {@link #open(Path, boolean, long, long)}, the store capped at {@code maxSpaceBytes} (0: none). */
+  public static Store open(Path dir, boolean syncIngest, long blockCacheBytes,
+      long writeBufferBytes, long maxSpaceBytes) throws IOException {
     try {
-      return new Store(dir, syncIngest, blockCacheBytes, writeBufferBytes);
+      return new Store(dir, syncIngest, blockCacheBytes, writeBufferBytes, maxSpaceBytes);
     } catch (RocksDBException e) {
       throw new IOException("cannot open store " + dir + ": " + e.getMessage(), e);
     }
@@ -168,6 +185,7 @@ public final class Store implements AutoCloseable {
           batch.put(families.get(Family.AGENTS), hwmKey(agentId), longBytes(plan.highWaterMark()));
           byte[] gaps = ledger.gapsAfter(plan);
           if (gaps != null) batch.put(families.get(Family.AGENTS), key(GAPS_PREFIX, agentId), gaps);
+          checkFault();
           db.write(ingestWrite, batch);
         } catch (RocksDBException e) {
           throw new IOException("ingest write failed: " + e.getMessage(), e);
@@ -271,6 +289,7 @@ public final class Store implements AutoCloseable {
 
   public void put(Family f, byte[] key, byte[] value, boolean sync) {
     try {
+      checkFault();
       db.put(families.get(f), sync ? syncWrite : plainWrite, key, value);
     } catch (RocksDBException e) {
       throw new StoreException("write failed: " + e.getMessage(), e);
@@ -318,6 +337,7 @@ public final class Store implements AutoCloseable {
 
     public void commit(boolean sync) {
       try {
+        checkFault();
         db.write(sync ? syncWrite : plainWrite, batch);
       } catch (RocksDBException e) {
         throw new StoreException("batch write failed: " + e.getMessage(), e);
@@ -399,6 +419,74 @@ public final class Store implements AutoCloseable {
     return v == null ? 0 : ByteBuffer.wrap(v).getLong();
   }
 
+  // ------------------------------------------------------------------ space
+
+  /** Bytes of SST files (what a cap counts). */
+  public long sstBytes() {
+    return sstFiles.getTotalSize();
+  }
+
+  /** Bytes in memtables, which a flush will write to disk. */
+  public long memtableBytes() {
+    long total = 0;
+    for (ColumnFamilyHandle h : handles) {
+      try {
+        total += db.getLongProperty(h, "rocksdb.cur-size-all-mem-tables");
+      } catch (RocksDBException e) {
+        // unknown: count nothing for this family
+      }
+    }
+    return total;
+  }
+
+  /** The cap on the store's SST bytes, 0 when only the disk limits it. */
+  public long maxSpaceBytes() {
+    return maxSpaceBytes;
+  }
+
+  /** Changes the cap (an operator growing the store's quota; tests simulating a full disk). */
+  public void maxSpaceBytes(long bytes) {
+    sstFiles.setMaxAllowedSpaceUsage(bytes);
+    maxSpaceBytes = bytes;
+  }
+
+  /**
+   * Fault injection for tests and drills: while set, every write fails with this reason, as a
+   * store that ran out of space would ({@code null} clears it).
+   */
+  public void injectWriteFault(String reason) {
+    fault = reason;
+  }
+
+  private void checkFault() throws RocksDBException {
+    String f = fault;
+    if (f != null) {
+      throw new RocksDBException("injected write fault: " + f,
+          new org.rocksdb.Status(org.rocksdb.Status.Code.IOError, org.rocksdb.Status.SubCode.NoSpace, f));
+    }
+  }
+
+  /** A small synced write: whether the store takes writes now. Throws when it does not. */
+  public void probe() {
+    put(Family.META, "store_probe", longBytes(System.nanoTime()), true);
+  }
+
+  /** Whether {@code t} (or a cause) is the store running out of space. */
+  public static boolean isNoSpace(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof RocksDBException r && r.getStatus() != null
+          && r.getStatus().getSubCode() == org.rocksdb.Status.SubCode.NoSpace) {
+        return true;
+      }
+      String m = String.valueOf(c.getMessage());
+      if (m.contains("No space left") || m.contains("Max allowed space") || m.contains("NoSpace")
+          || m.contains("no space")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Approximate number of keys in a family (RocksDB's estimate). */
   public long estimateKeys(Family f) {
     try {
@@ -434,7 +522,7 @@ public final class Store implements AutoCloseable {
   public static void backup(Path dbDir, Path target) throws IOException {
     Store store;
     try {
-      store = new Store(dbDir, true, 16L << 20, 16L << 20);
+      store = new Store(dbDir, true, 16L << 20, 16L << 20, 0);
     } catch (RocksDBException e) {
       if (!String.valueOf(e.getMessage()).contains("lock")) {
         throw new IOException("cannot open store " + dbDir + ": " + e.getMessage(), e);
@@ -504,6 +592,7 @@ public final class Store implements AutoCloseable {
     cfOptions.close();
     writeBufferManager.close();
     cache.close();
+    sstFiles.close();
   }
 
   /** An unexpected RocksDB failure after start-up. */

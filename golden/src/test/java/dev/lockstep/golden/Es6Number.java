@@ -5,7 +5,8 @@ import java.math.MathContext;
 import java.math.RoundingMode;
 
 /**
- * ECMAScript 6 {@code Number.prototype.toString()} for finite doubles, as RFC 8785 requires: the
+ * Test reference: ECMAScript 6 {@code Number.prototype.toString()} for finite doubles (digits by
+ * an exact BigDecimal search, not Ryū), as RFC 8785 requires: the
  * shortest decimal that rounds back to the same double (the closest one when several are as short),
  * in plain notation for 1e-6 &lt;= |v| &lt; 1e21 and exponent notation ({@code 1e+21}) otherwise.
  */
@@ -38,7 +39,15 @@ final class Es6Number {
   record Decimal(String digits, int pointPos) {}
 
   static Decimal shortest(double a) {
-    return Ryu.shortest(a);
+    return shortestExact(a);
+  }
+
+  /** The engine's Ryū digits in the same form, to compare with {@link #shortestExact}. */
+  static Decimal ryu(double a) {
+    Ryu r = new Ryu();
+    r.shortest(a);
+    String digits = Long.toString(r.digits);
+    return new Decimal(digits, r.exponent + digits.length());
   }
 
   /** Exact search with BigDecimal: correct for every finite positive double (slow path). */

@@ -2,22 +2,20 @@ package dev.lockstep.golden;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-/** The one-pass summariser must agree with the tree-based reference ({@link Summarizer} + {@link Canonical}). */
-class StreamSummarizerTest {
+/** The byte-level engine must agree with the tree-based reference ({@link ReferenceSummary}). */
+class ReferenceAgreementTest {
 
   static RunSummary streamed(String json, GoldenConfig config) throws GoldenParseException {
     return Golden.parse(json.getBytes(StandardCharsets.UTF_8), "x.primary.golden.json", config).summary();
   }
 
   static RunSummary reference(String json, GoldenConfig config) throws GoldenParseException {
-    JsonNode tree = new StrictParser(config.limits()).readTree(json.getBytes(StandardCharsets.UTF_8), "x");
-    return new Summarizer(config).summarize(tree, "x.primary.golden.json");
+    return ReferenceSummary.of(json.getBytes(StandardCharsets.UTF_8), "x.primary.golden.json", config);
   }
 
   @Test

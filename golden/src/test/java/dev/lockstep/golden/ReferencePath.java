@@ -3,10 +3,10 @@ package dev.lockstep.golden;
 import java.util.Arrays;
 
 /**
- * The path of the value being visited, as segments: object keys, or array indices (kept as ints
+ * Test reference: the path of the value being visited, as segments: object keys, or array indices (kept as ints
  * and turned into strings only when asked, so plain walks stay cheap).
  */
-final class PathStack {
+final class ReferencePath {
   private String[] keys = new String[32];
   private int[] indices = new int[32];
   private int depth;

@@ -5,15 +5,15 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Decides which object members are left out: volatile names at any depth and JSON-Pointer globs
+ * Test reference: decides which object members are left out: volatile names at any depth and JSON-Pointer globs
  * ({@code *} one segment, {@code **} any number of segments). Globs apply to object members.
  */
-final class Mask {
+final class ReferenceMask {
   private final Set<String> names;
   private final List<String[]> globs;
   private final boolean[] hasDoubleStar;
 
-  Mask(Set<String> names, List<String> pointerGlobs) {
+  ReferenceMask(Set<String> names, List<String> pointerGlobs) {
     this.names = Set.copyOf(names);
     List<String[]> g = new ArrayList<>();
     for (String glob : pointerGlobs) {
@@ -26,15 +26,15 @@ final class Mask {
     }
   }
 
-  static Mask volatileOnly(GoldenConfig config) {
-    return new Mask(config.mask().names(), config.mask().pointerGlobs());
+  static ReferenceMask volatileOnly(GoldenConfig config) {
+    return new ReferenceMask(config.mask().names(), config.mask().pointerGlobs());
   }
 
   /**
    * Volatile fields, the replica's role (primary and shadow always differ there) and the engine's
    * own run and step hash fields (compared separately).
    */
-  static Mask forContent(GoldenConfig config) {
+  static ReferenceMask forContent(GoldenConfig config) {
     List<String> globs = new ArrayList<>(config.mask().pointerGlobs());
     GoldenConfig.Mapping m = config.mapping();
     if (m.role() != null && !m.role().isEmpty()) {
@@ -46,7 +46,7 @@ final class Mask {
     if (m.steps() != null && m.stepHash() != null && !m.stepHash().isEmpty()) {
       globs.add(m.steps() + "/*" + m.stepHash());
     }
-    return new Mask(config.mask().names(), globs);
+    return new ReferenceMask(config.mask().names(), globs);
   }
 
   boolean isEmpty() {
@@ -54,7 +54,7 @@ final class Mask {
   }
 
   /** Whether member {@code key} of the object at {@code path} is masked. */
-  boolean masks(PathStack path, String key) {
+  boolean masks(ReferencePath path, String key) {
     if (names.contains(key)) {
       return true;
     }
@@ -81,7 +81,7 @@ final class Mask {
     return false;
   }
 
-  private static boolean matches(String[] g, int gi, PathStack path, String key, int n, int pi) {
+  private static boolean matches(String[] g, int gi, ReferencePath path, String key, int n, int pi) {
     while (true) {
       if (gi == g.length) {
         return pi == n;

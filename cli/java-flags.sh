@@ -1,0 +1,92 @@
+# Shell functions shared by ./lockstep and cli/make-cds.sh (sourced, not run).
+
+# java_version JAVA: the version of that Java, e.g. 25.0.3, from its JDK's release file
+# (no JVM start); `java -version` when there is no such file.
+java_version() {
+  local bin home line
+  bin="$(command -v "$1" 2>/dev/null || true)"
+  if [ -n "$bin" ]; then
+    home="$(readlink -f "$bin")"
+    home="${home%/*}"
+    home="${home%/*}"
+    if [ -f "$home/release" ]; then
+      while IFS= read -r line; do
+        case "$line" in
+          JAVA_VERSION=*) line="${line#JAVA_VERSION=}"; echo "${line//\"/}"; return ;;
+        esac
+      done <"$home/release"
+    fi
+  fi
+  "$1" -version 2>&1 | sed -n 's/.*version "\([^"]*\)".*/\1/p' | head -1
+}
+
+# is_offline_command ARGS...: whether `lockstep ARGS...` runs an offline golden tool (hash, diff,
+# summary, verify), which reads whole golden files and wants C2 and its SHA-256 intrinsic.
+is_offline_command() {
+  local a
+  for a in "$@"; do
+    case "$a" in
+      --) return 1 ;;
+      -*) ;;
+      hash | diff | summary | verify) return 0 ;;
+      *) return 1 ;;
+    esac
+  done
+  return 1
+}
+
+# cli_archive_flags ROOT VERSION JAR: sets ARCHIVE_FLAGS to the JVM flags for the start-up archive
+# cli/make-cds.sh made for this Java (an AOT cache on JDK 25+, else AppCDS) when it is newer than
+# JAR, to nothing otherwise.
+cli_archive_flags() {
+  local root="$1" version="$2" jar="$3" aot jsa made
+  aot="$root/cli/target/lockstep-cli.aot"
+  jsa="$root/cli/target/lockstep-cli.jsa"
+  ARCHIVE_FLAGS=()
+  if [ "$aot" -nt "$jar" ] && [ -f "$aot.java" ]; then
+    made="$(<"$aot.java")"
+    if [ "$made" = "$version" ]; then
+      ARCHIVE_FLAGS=("-XX:AOTCache=$aot")
+      return
+    fi
+  fi
+  if [ "$jsa" -nt "$jar" ] && [ -f "$jsa.java" ]; then
+    made="$(<"$jsa.java")"
+    if [ "$made" = "$version" ]; then
+      ARCHIVE_FLAGS=("-XX:SharedArchiveFile=$jsa" -Xshare:auto)
+    fi
+  fi
+}
+
+# thp_supported: whether the kernel gives transparent huge pages on request (the JVM warns when
+# -XX:+UseTransparentHugePages is given without them).
+thp_supported() {
+  local t
+  read -r t </sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null || return 1
+  [[ "$t" == *"[always]"* || "$t" == *"[madvise]"* ]]
+}
+
+# cli_command ROOT JAVA CLASSPATH ARGS...: sets CLI_COMMAND to the java command line that runs
+# `lockstep ARGS...`. The offline golden tools read whole golden files: they keep the default
+# tiered JIT (C2 has the SHA-256 intrinsic; C1 alone was 25x slower than sha256sum), put file-sized
+# arrays straight into the old generation (no young collection copies them) and ask for huge pages
+# (a page fault costs a lot on virtual machines). Every other command is short-lived, where C1
+# alone starts fastest. LOCKSTEP_JAVA_OPTS come last, so a user's flags override these.
+cli_command() {
+  local root="$1" java="$2" cp="$3" version
+  shift 3
+  local jit=(-XX:TieredStopAtLevel=1) memory=()
+  version="$(java_version "$java")"
+  cli_archive_flags "$root" "$version" "${cp%%:*}"
+  if is_offline_command "$@"; then
+    jit=()
+    memory=(-XX:PretenureSizeThreshold=1m)
+    if thp_supported; then
+      memory+=(-XX:+UseTransparentHugePages)
+    fi
+  fi
+  # shellcheck disable=SC2206 # LOCKSTEP_JAVA_OPTS is a list of flags, split on spaces
+  local user=(${LOCKSTEP_JAVA_OPTS:-})
+  CLI_COMMAND=("$java" "${jit[@]}" -XX:+UseSerialGC -XX:-UsePerfData "${memory[@]}" "${ARCHIVE_FLAGS[@]}"
+    "${user[@]}" -cp "$cp" dev.lockstep.cli.Main "$@")
+}
