@@ -2,6 +2,7 @@ package dev.lockstep.cli.conformance;
 
 import com.google.protobuf.Timestamp;
 import dev.lockstep.proto.v1.Ack;
+import dev.lockstep.proto.v1.Backoff;
 import dev.lockstep.proto.v1.AgentFrame;
 import dev.lockstep.proto.v1.CaptureRequest;
 import dev.lockstep.proto.v1.CollectorFrame;
@@ -36,7 +37,7 @@ import java.util.TreeMap;
  * desired stop state (also resends), leaving STOPPED only for a state that releases every order it
  * holds, reporting what it enacted, event batches within the Welcome's limits with increasing
  * seqs and well-formed bodies, resending exactly what was not acked after a reconnect and nothing
- * that was, evidence answers, reconnecting with backoff.
+ * that was, pausing and resending after a Backoff, evidence answers, reconnecting with backoff.
  *
  * <p>The stops are real for the agent under test: its on_stop/on_resume hooks run.
  */
@@ -130,6 +131,7 @@ final class AgentChecks {
     c2.await(QUIET, f -> false);
     List<Event> resent = batches(c2, "connection 2", acked);
     resendChecks(unacked, resent);
+    backoff(c2, resent);
     long upto = resent.isEmpty() ? acked : resent.get(resent.size() - 1).getSeq();
     c2.send(CollectorFrame.newBuilder().setAck(Ack.newBuilder().setUptoSeq(upto)).build());
     acked = upto;
@@ -171,6 +173,45 @@ final class AgentChecks {
         + " unacked events resent above Welcome.acked_seq " + acked, "not resent: seqs " + missing);
     findings.check(changed.isEmpty(), "events.resent-identical", "resent events equal the first sending",
         "resent with other content: seqs " + changed);
+  }
+
+  /**
+   * Sends a Backoff for the events the agent just resent (none stored): it must send no events
+   * for retry_after_ms, then every one of them again, in order, echoing the Backoff's id.
+   */
+  private void backoff(KitCollector.Connection c, List<Event> held) {
+    if (held.isEmpty()) {
+      findings.skip("backoff.pauses", "no unacked events to hold back");
+      findings.skip("backoff.resends-after-retry", "no unacked events to hold back");
+      return;
+    }
+    long retry = 1500;
+    int from = c.frames().size();
+    Instant sent = clock.instant();
+    c.send(CollectorFrame.newBuilder().setBackoff(Backoff.newBuilder().setId(1)
+        .setResendAfterSeq(acked).setRetryAfterMs((int) retry).setDecisiveTaken(false)
+        .setReason("lockstep conformance kit: backoff check")).build());
+    long last = held.get(held.size() - 1).getSeq();
+    c.await(timeout.plusMillis(retry), f -> f.subList(Math.min(from, f.size()), f.size()).stream()
+        .anyMatch(x -> x.hasEvents() && x.getEvents().getBackoffId() >= 1
+            && x.getEvents().getEventsList().stream().anyMatch(e -> e.getSeq() == last)));
+    List<AgentFrame> frames = c.frames();
+    List<Instant> at = c.arrivals();
+    List<String> early = new ArrayList<>();
+    List<Long> again = new ArrayList<>();
+    for (int i = from; i < frames.size(); i++) {
+      if (!frames.get(i).hasEvents() || frames.get(i).getEvents().getBackoffId() < 1) continue;
+      long after = Duration.between(sent, at.get(i)).toMillis();
+      if (after < retry - 150) early.add("a batch " + after + " ms after the Backoff");
+      frames.get(i).getEvents().getEventsList().forEach(e -> again.add(e.getSeq()));
+    }
+    List<Long> expected = held.stream().map(Event::getSeq).toList();
+    findings.check(early.isEmpty(), "backoff.pauses", "no events for retry_after_ms " + retry
+        + " (batches sent before it carried backoff_id 0)", "sent events during the pause: " + early);
+    findings.check(again.size() >= expected.size() && again.subList(0, expected.size()).equals(expected),
+        "backoff.resends-after-retry", "resent seqs " + expected.get(0) + ".." + last
+            + " after the pause with backoff_id 1", "after the Backoff expected seqs " + expected
+            + " again (backoff_id >= 1), got " + again);
   }
 
   private void capture(KitCollector.Connection c) {

@@ -73,7 +73,7 @@ final class KitCollector implements AutoCloseable {
 
   private StreamObserver<byte[]> connect(StreamObserver<CollectorFrame> out) {
     Connection c = new Connection((ServerCallStreamObserver<CollectorFrame>) out,
-        Identity.current(), clock.instant());
+        Identity.current(), clock);
     accepted.add(c);
     return new StreamObserver<>() {
       @Override
@@ -107,15 +107,18 @@ final class KitCollector implements AutoCloseable {
   static final class Connection {
     private final ServerCallStreamObserver<CollectorFrame> out;
     private final Identity identity;
+    private final Clock clock;
     private final Instant openedAt;
     private final List<AgentFrame> frames = new ArrayList<>();
+    private final List<Instant> arrivals = new ArrayList<>();
     private final List<String> garbage = new ArrayList<>();
     private Status ended;
 
-    Connection(ServerCallStreamObserver<CollectorFrame> out, Identity identity, Instant openedAt) {
+    Connection(ServerCallStreamObserver<CollectorFrame> out, Identity identity, Clock clock) {
       this.out = out;
       this.identity = identity;
-      this.openedAt = openedAt;
+      this.clock = clock;
+      this.openedAt = clock.instant();
     }
 
     Identity identity() {
@@ -129,6 +132,7 @@ final class KitCollector implements AutoCloseable {
     private synchronized void received(byte[] bytes) {
       try {
         frames.add(AgentFrame.parseFrom(bytes));
+        arrivals.add(clock.instant());
       } catch (InvalidProtocolBufferException e) {
         garbage.add(bytes.length + " bytes: " + e.getMessage());
       }
@@ -143,6 +147,11 @@ final class KitCollector implements AutoCloseable {
     /** Every frame received so far. */
     synchronized List<AgentFrame> frames() {
       return List.copyOf(frames);
+    }
+
+    /** When each of {@link #frames()} arrived. */
+    synchronized List<Instant> arrivals() {
+      return List.copyOf(arrivals);
     }
 
     /** Frames that did not parse as an AgentFrame. */

@@ -33,7 +33,9 @@ import picocli.CommandLine.Option;
           + " resend, STOPPED enacted and reported in the next Hello, RUNNING enacted only when it"
           + " releases every held order, batches within the Welcome's limits, increasing seqs,"
           + " well-formed events (hashes in wire form), unacked events resent unchanged after a"
-          + " reconnect and acked ones not, evidence for a capture request, reconnect backoff.",
+          + " reconnect and acked ones not, a Backoff honoured (a pause, then everything after"
+          + " resend_after_seq again, echoing its id), evidence for a capture request, reconnect"
+          + " backoff.",
       "",
       "The stop is real for the agent: its on_stop and on_resume hooks run."
     },

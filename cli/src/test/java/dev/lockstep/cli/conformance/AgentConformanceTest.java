@@ -36,7 +36,8 @@ class AgentConformanceTest {
       "stop.enacts-stopped", "events.batch-limits", "events.seq-order", "events.well-formed",
       "agent.reconnects", "agent.reconnect-backoff", "hello.reports-enacted-stop",
       "stop.acks-welcome-of-enacted-state", "events.resent-after-reconnect",
-      "events.resent-identical", "stop.keeps-unreleased-orders", "stop.resume-releases",
+      "events.resent-identical", "backoff.pauses", "backoff.resends-after-retry",
+      "stop.keeps-unreleased-orders", "stop.resume-releases",
       "evidence.capture", "hello.reports-enacted-resume", "stop.acks-welcome-after-resume",
       "events.acked-not-resent", "events.golden-report");
 
