@@ -140,7 +140,7 @@ class StopLoopTest {
     assertThat(inc.getKind()).isEqualTo(IncidentKind.MISMATCH);
     assertThat(inc.getCategory()).isEqualTo("DETERMINISM_VIOLATION");
     assertThat(inc.getFirstStepIndex()).isEqualTo(2);
-    assertThat(inc.getHostsList()).containsExactly("host-a", "host-b");
+    assertThat(inc.getAgentIdsList()).containsExactly("host-a", "host-b");
     assertThat(inc.getStopOrderId()).isEqualTo(stops.get(0).getOrders(0).getId());
     assertThat(status().getPending()).isEqualTo(3);
     assertThat(status().getCovered()).isEqualTo(3);

@@ -309,6 +309,12 @@ public final class GoldenWatcher implements AutoCloseable {
       String runId = "";
       try {
         RunSummary s = Golden.read(p, goldenConfig).summary();
+        if (nz(s.role()).isBlank()) {
+          // the collector refuses a report without a role (docs/protocol.md): send it as bad
+          throw new GoldenParseException(p.toString(), 0, 0, GoldenParseException.Code.MISSING_FIELD,
+              "no role: neither \"" + goldenConfig.mapping().role() + "\" in the document nor a"
+                  + " role in the file name (<run>.<role>.golden.json)");
+        }
         fill(r, s);
         runId = nz(s.runId());
       } catch (GoldenParseException ex) {

@@ -77,7 +77,7 @@ final class SimAgent implements ClientResponseObserver<AgentFrame, CollectorFram
     AgentGatewayGrpc.newStub(channel).connect(this);
     synchronized (this) {
       requests.onNext(AgentFrame.newBuilder().setHello(Hello.newBuilder()
-          .setAgentId(id).setHost(id).setVersion("bench").setLastAckedSeq(lastAcked)).build());
+          .setAgentId(id).setHostname(id).setVersion("bench").setLastAckedSeq(lastAcked)).build());
     }
   }
 
