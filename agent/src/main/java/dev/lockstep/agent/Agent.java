@@ -293,7 +293,7 @@ public final class Agent implements AutoCloseable {
 
   private Hello hello() {
     EnactedStop e = stop.current();
-    return Hello.newBuilder().setAgentId(config.agentId()).setHost(hostName()).putAllLabels(config.labels())
+    return Hello.newBuilder().setAgentId(config.agentId()).setHostname(hostName()).putAllLabels(config.labels())
         .setVersion(VERSION).setLastAckedSeq(spool.lastAckedSeq()).setEnactedStop(e.state()).build();
   }
 

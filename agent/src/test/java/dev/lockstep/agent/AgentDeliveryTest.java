@@ -163,6 +163,20 @@ class AgentDeliveryTest {
   }
 
   @Test
+  void aGoldenFileWithoutARoleIsReportedAsMissingFieldNotWithAnEmptyRole() throws Exception {
+    try (Agent agent = Agent.start(Fixtures.config("a1", gateway, root), Clock.systemUTC())) {
+      Path roleless = golden.resolve("run-x.json");
+      Files.writeString(roleless, GoldenFiles.json("run-x", "", 1, 2).replace("\"role\":\"\",", ""));
+      Eventually.await("error report", () -> goldenReports("a1").size() == 1);
+      GoldenReport r = goldenReports("a1").get(0);
+      assertThat(r.hasError()).isTrue();
+      assertThat(r.getError().getCode()).isEqualTo("MISSING_FIELD");
+      assertThat(r.getError().getMessage()).contains("no role");
+      Eventually.await("acked", () -> agent.lastAckedSeq() >= 1);
+    }
+  }
+
+  @Test
   void restartedAgentDoesNotReportTheSameFilesAgainButReportsNewOnes() throws Exception {
     AgentConfig config = Fixtures.config("a1", gateway, root);
     try (Agent agent = Agent.start(config, Clock.systemUTC())) {

@@ -1,5 +1,6 @@
 package dev.lockstep.cli;
 
+import dev.lockstep.cli.conformance.ConformanceCommand;
 import dev.lockstep.cli.demo.DemoCommand;
 import dev.lockstep.cli.fleet.FleetCommands;
 import dev.lockstep.cli.offline.OfflineCommands;
@@ -142,6 +143,7 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
     }
     if (!offline) {
       // An offline run skips loading the fleet commands (and the gRPC/proto classes behind them).
+      cl.addSubcommand("conformance", new ConformanceCommand());
       FleetCommands.addTo(cl, args);
       cl.addSubcommand("demo", new DemoCommand());
       cl.addSubcommand("certs", new CommandLine(new CertsCommand()).addSubcommand("init", new CertsInitCommand())

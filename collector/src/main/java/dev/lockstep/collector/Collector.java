@@ -224,9 +224,13 @@ public final class Collector implements AutoCloseable {
       try {
         RevocationList crl = config.tls().crl() == null ? RevocationList.NONE
             : RevocationList.load(config.tls().crl(), config.tls().ca());
+        // A client certificate is optional in the handshake so that health checks (and
+        // reflection) work without one; AgentGateway and Operator refuse a call without one
+        // (IdentityInterceptor: UNAUTHENTICATED, audited). A bad certificate that IS presented is
+        // still refused in the handshake.
         credentials = Tls.serverCredentials(
             new TlsFiles(config.tls().ca(), config.tls().cert(), config.tls().key()), crl,
-            reloader, Duration.ofMinutes(1), auditSink, clock);
+            reloader, Duration.ofMinutes(1), auditSink, clock, Tls.ClientCertificate.OPTIONAL);
       } catch (SecuritySetupException e) {
         throw new IOException(e.getMessage(), e);
       }
@@ -247,6 +251,7 @@ public final class Collector implements AutoCloseable {
         .maxConnectionAgeGrace(30, TimeUnit.SECONDS)
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
+        .addService(reflectionV1Alpha())
         .build();
     try {
       server.start();
@@ -255,7 +260,9 @@ public final class Collector implements AutoCloseable {
           + ": " + e.getMessage(), e);
     }
     closers.push(this::stopServer);
-    health.setStatus("", HealthCheckResponse.ServingStatus.SERVING);
+    for (String service : HEALTH_NAMES) {
+      health.setStatus(service, HealthCheckResponse.ServingStatus.SERVING);
+    }
 
     metrics.bindStreams(gateway::connected);
     metrics.bindOrdersActive(() -> state.activeOrders().size());
@@ -313,6 +320,16 @@ public final class Collector implements AutoCloseable {
         LOG.log(System.Logger.Level.ERROR, what + ": " + e, e);
       }
     };
+  }
+
+  /** The names health answers for: the whole server ("") and each Lockstep service. */
+  static final java.util.List<String> HEALTH_NAMES = java.util.List.of("",
+      dev.lockstep.proto.v1.AgentGatewayGrpc.SERVICE_NAME, dev.lockstep.proto.v1.OperatorGrpc.SERVICE_NAME);
+
+  /** grpc.reflection.v1alpha, which older clients (grpcurl before 1.9, grpc_cli) still ask for. */
+  @SuppressWarnings("deprecation")
+  private static io.grpc.BindableService reflectionV1Alpha() {
+    return io.grpc.protobuf.services.ProtoReflectionService.newInstance();
   }
 
   /** Event batches' events the core queue holds before streams wait (backpressure). */

@@ -251,6 +251,29 @@ class DiskFullTest {
     assertThat(counts).as("every event once, none skipped").hasSize(11).allSatisfy((k, v) -> assertThat(v).isEqualTo(1));
   }
 
+  @Test
+  void aClientThatIgnoresBackoffsIsDisconnectedSoItResendsFromWhatTheCollectorHolds() throws Exception {
+    start(48L << 20);
+    Random random = new Random(9);
+    fillToFlood(agent("filler"), random);
+    RawAgent naive = agent("naive");
+    java.util.function.Consumer<Long> sendStale = seq -> naive.send(AgentFrame.newBuilder()
+        .setEvents(EventBatch.newBuilder().addAllEvents(routine(seq, 1, random))).build());
+    sendStale.accept(1L);
+    Eventually.await(WAIT, "a Backoff", () -> backoffs(naive) > 0);
+    long[] seq = {1};
+    // it keeps sending without echoing the Backoff: dropped, then (after twice the retry time) the
+    // stream is closed, so it reconnects and resends from Welcome.acked_seq like any client
+    Eventually.await(WAIT, "the stream closed", () -> {
+      if (naive.closedWith == null) sendStale.accept(++seq[0]);
+      return naive.closedWith != null;
+    });
+    assertThat(naive.closedWith.getCode()).isEqualTo(io.grpc.Status.Code.UNAVAILABLE);
+    assertThat(naive.closedWith.getDescription()).contains("does not echo Backoff 1")
+        .contains("resend after Welcome.acked_seq");
+    assertThat(naive.ackedUpTo()).as("nothing of it was acked").isLessThan(1);
+  }
+
   final List<String> progress = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   /**

@@ -175,7 +175,7 @@ class EndToEndTest {
         GetIncidentRequest.newBuilder().setId("INC-000001").build());
     assertThat(inc.getSeverity()).isEqualTo(Severity.P0);
     assertThat(inc.getCategory()).isEqualTo("UNSEEDED_RNG");
-    assertThat(inc.getHostsList()).containsExactly("host-b");
+    assertThat(inc.getAgentIdsList()).containsExactly("host-b");
 
     // evidence: host-b sends both golden documents, the collector diffs them
     DiffResponse diff = Eventually.value(Duration.ofSeconds(10), "diff from documents", () -> {

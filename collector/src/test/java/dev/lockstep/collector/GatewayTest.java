@@ -76,6 +76,28 @@ class GatewayTest {
   }
 
   @Test
+  void aSeqSkippedBelowTheHighWaterMarkIsRefusedNamingItNeverAckedAndItsBatchNotStored() {
+    RawAgent a = agent("host-a");
+    a.events(notice(1), notice(2));
+    a.events(notice(5));
+    a.await("ack 5", f -> f.hasAck() && f.getAck().getUptoSeq() == 5);
+    a.events(notice(3), notice(6));
+    Eventually.await(Duration.ofSeconds(10), "stream closed", () -> a.closedWith != null);
+    assertThat(a.closedWith.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(a.closedWith.getDescription()).contains("event seq 3").contains("never stored")
+        .contains("batch not stored");
+    assertThat(a.ackedUpTo()).isEqualTo(5);
+    assertThat(collector.metrics().eventsIngested.getLongValue()).isEqualTo(3);
+    RawAgent again = agent("host-a");
+    assertThat(again.await("welcome", f -> f.hasWelcome()).getWelcome().getAckedSeq())
+        .as("seq 6 of the refused batch was not stored").isEqualTo(5);
+    again.events(notice(5), notice(6));
+    again.await("ack 6", f -> f.hasAck() && f.getAck().getUptoSeq() == 6);
+    assertThat(collector.metrics().eventsIngested.getLongValue()).isEqualTo(4);
+    assertThat(again.closedWith).isNull();
+  }
+
+  @Test
   void aGarbageFrameClosesOnlyThatStreamWithInvalidArgument() {
     RawAgent good = agent("good");
     RawAgent bad = agent("bad");

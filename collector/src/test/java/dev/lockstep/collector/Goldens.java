@@ -15,14 +15,24 @@ public final class Goldens {
     GoldenReport.Builder b = GoldenReport.newBuilder()
         .setPath("/golden/" + runId + "." + role + ".golden.json")
         .setRunId(runId).setWorkflow(workflow).setRole(role).setHasSeed(true).setSeed(1234)
-        .setCanonicalHash("sha256:doc-" + variant).setOutputHash("sha256:out-" + variant);
+        .setCanonicalHash(hash("doc-" + variant)).setOutputHash(hash("out-" + variant));
     b.addSteps(StepSummary.newBuilder().setIndex(0).setName("load").setKind("compute")
-        .setCanonicalHash("sha256:s0"));
+        .setCanonicalHash(hash("s0")));
     b.addSteps(StepSummary.newBuilder().setIndex(1).setName("fetch").setKind("external")
-        .setExternal(true).setCanonicalHash("sha256:s1").setResponseHash("sha256:r1"));
+        .setExternal(true).setCanonicalHash(hash("s1")).setResponseHash(hash("r1")));
     b.addSteps(StepSummary.newBuilder().setIndex(2).setName("sample").setKind("compute")
-        .setCanonicalHash("sha256:s2-" + variant));
+        .setCanonicalHash(hash("s2-" + variant)));
     return b.build();
+  }
+
+  /** A wire-form hash ("sha256:" + 64 hex digits) standing for {@code content}. */
+  public static String hash(String content) {
+    try {
+      return "sha256:" + java.util.HexFormat.of().formatHex(java.security.MessageDigest
+          .getInstance("SHA-256").digest(content.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   public static Event golden(long seq, GoldenReport r) {

@@ -7,6 +7,7 @@ import dev.lockstep.proto.v1.AgentFrame;
 import dev.lockstep.proto.v1.AgentNotice;
 import dev.lockstep.proto.v1.Event;
 import dev.lockstep.proto.v1.EventBatch;
+import dev.lockstep.proto.v1.HealthSample;
 import dev.lockstep.proto.v1.Hello;
 import io.grpc.Status;
 import java.nio.file.Path;
@@ -66,7 +67,7 @@ class HostileFramesTest {
   }
 
   static AgentFrame hello(String id) {
-    return AgentFrame.newBuilder().setHello(Hello.newBuilder().setAgentId(id).setHost(id)).build();
+    return AgentFrame.newBuilder().setHello(Hello.newBuilder().setAgentId(id).setHostname(id)).build();
   }
 
   /** A keeper agent with acked events, checked again after every hostile case. */
@@ -130,7 +131,21 @@ class HostileFramesTest {
         new Case("an empty frame after Hello", a -> a.sendBytes(new byte[0]), true,
             Status.Code.INVALID_ARGUMENT, "empty AgentFrame"),
         new Case("a malformed agent id", a -> a.send(hello("../../etc/passwd")), false,
-            Status.Code.INVALID_ARGUMENT, "Hello.agent_id must match"));
+            Status.Code.INVALID_ARGUMENT, "Hello.agent_id must match"),
+        new Case("an event without a body", a -> a.events(notice(1), Event.newBuilder().setSeq(2).build()),
+            true, Status.Code.INVALID_ARGUMENT, "event seq 2: the event has no body"),
+        new Case("a golden report without a run id", a -> a.events(notice(1), Goldens.golden(2,
+            Goldens.report("", "wf", "primary", "a"))), true, Status.Code.INVALID_ARGUMENT,
+            "event seq 2: GoldenReport.run_id is empty"),
+        new Case("a golden report without a role", a -> a.events(Goldens.golden(1,
+            Goldens.report("run-1", "wf", "", "a"))), true, Status.Code.INVALID_ARGUMENT,
+            "event seq 1: GoldenReport.role is empty"),
+        new Case("a hash in another form", a -> a.events(Goldens.golden(1,
+            Goldens.report("run-1", "wf", "primary", "a").toBuilder().setCanonicalHash("d41d8cd9").build())),
+            true, Status.Code.INVALID_ARGUMENT, "canonical_hash must be \"sha256:\" and 64"),
+        new Case("a health sample without a probe", a -> a.events(Goldens.health(1,
+            HealthSample.Probe.PROBE_UNSPECIFIED, "/", HealthSample.Level.CRITICAL)), true,
+            Status.Code.INVALID_ARGUMENT, "HealthSample.probe is PROBE_UNSPECIFIED"));
     int n = 0;
     for (Case c : cases) {
       String id = "hostile-" + n++;

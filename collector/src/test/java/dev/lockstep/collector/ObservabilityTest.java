@@ -1,6 +1,7 @@
 package dev.lockstep.collector;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.lockstep.collector.config.CollectorConfig;
 import dev.lockstep.proto.v1.EnableStopRequest;
@@ -91,22 +92,47 @@ class ObservabilityTest {
   }
 
   @Test
-  void healthAndReflectionAreServed() {
-    HealthCheckResponse h = HealthGrpc.newBlockingStub(channel).check(HealthCheckRequest.getDefaultInstance());
-    assertThat(h.getStatus()).isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
-    List<ServerReflectionResponse> responses = new CopyOnWriteArrayList<>();
+  void healthAnswersForTheServerAndEachServiceByName() {
+    var health = HealthGrpc.newBlockingStub(channel);
+    for (String name : List.of("", "lockstep.v1.AgentGateway", "lockstep.v1.Operator")) {
+      assertThat(health.check(HealthCheckRequest.newBuilder().setService(name).build()).getStatus())
+          .as("'" + name + "'").isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
+    }
+    assertThatThrownBy(() -> health.check(HealthCheckRequest.newBuilder().setService("lockstep.v1.Nope").build()))
+        .isInstanceOfSatisfying(io.grpc.StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.NOT_FOUND));
+  }
+
+  @Test
+  void reflectionAnswersV1AndV1Alpha() {
+    List<ServerReflectionResponse> v1 = new CopyOnWriteArrayList<>();
     StreamObserver<ServerReflectionRequest> req = ServerReflectionGrpc.newStub(channel)
-        .serverReflectionInfo(new StreamObserver<>() {
-          public void onNext(ServerReflectionResponse r) { responses.add(r); }
-          public void onError(Throwable t) { }
-          public void onCompleted() { }
-        });
+        .serverReflectionInfo(collect(v1));
     req.onNext(ServerReflectionRequest.newBuilder().setListServices("").build());
     req.onCompleted();
-    Eventually.await(Duration.ofSeconds(5), "reflection answer", () -> !responses.isEmpty());
-    assertThat(responses.get(0).getListServicesResponse().getServiceList())
+    List<io.grpc.reflection.v1alpha.ServerReflectionResponse> alpha = new CopyOnWriteArrayList<>();
+    StreamObserver<io.grpc.reflection.v1alpha.ServerReflectionRequest> reqAlpha =
+        io.grpc.reflection.v1alpha.ServerReflectionGrpc.newStub(channel).serverReflectionInfo(collect(alpha));
+    reqAlpha.onNext(io.grpc.reflection.v1alpha.ServerReflectionRequest.newBuilder()
+        .setFileContainingSymbol("lockstep.v1.AgentGateway").build());
+    reqAlpha.onNext(io.grpc.reflection.v1alpha.ServerReflectionRequest.newBuilder().setListServices("").build());
+    reqAlpha.onCompleted();
+    Eventually.await(Duration.ofSeconds(5), "reflection answers", () -> !v1.isEmpty() && alpha.size() == 2);
+    assertThat(v1.get(0).getListServicesResponse().getServiceList())
         .extracting(s -> s.getName())
-        .contains("lockstep.v1.AgentGateway", "lockstep.v1.Operator", "grpc.health.v1.Health");
+        .contains("lockstep.v1.AgentGateway", "lockstep.v1.Operator", "grpc.health.v1.Health",
+            "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection");
+    assertThat(alpha.get(0).getFileDescriptorResponse().getFileDescriptorProtoCount()).isPositive();
+    assertThat(alpha.get(1).getListServicesResponse().getServiceList())
+        .extracting(s -> s.getName()).contains("lockstep.v1.AgentGateway", "lockstep.v1.Operator");
+  }
+
+  static <T> StreamObserver<T> collect(List<T> into) {
+    return new StreamObserver<>() {
+      public void onNext(T r) { into.add(r); }
+      public void onError(Throwable t) { }
+      public void onCompleted() { }
+    };
   }
 
   @Test

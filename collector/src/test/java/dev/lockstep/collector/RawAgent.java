@@ -95,7 +95,7 @@ public final class RawAgent implements AutoCloseable {
   /** Sends Hello as {@link #agentId}, claiming to have enacted {@code enacted}. */
   RawAgent hello(StopState enacted) {
     return send(AgentFrame.newBuilder().setHello(Hello.newBuilder().setAgentId(agentId)
-        .setHost(agentId + ".local").setVersion("test").setEnactedStop(enacted)).build());
+        .setHostname(agentId + ".local").setVersion("test").setEnactedStop(enacted)).build());
   }
 
   /** The last desired state received (Welcome or StopCommand). */

@@ -134,8 +134,8 @@ class ReflexesTest {
       h3.report(Goldens.report("run-1", "billing.reconcile", "replica-3", "z"));
       Incident inc = Eventually.value(Duration.ofSeconds(5), "incident", () ->
           c.fleet().incidents().get("INC-000001").orElse(null));
-      assertThat(inc.getBlamedHost()).isEqualTo("host-3");
-      assertThat(inc.getHostsList()).containsExactly("host-1", "host-2", "host-3");
+      assertThat(inc.getBlamedAgentIdsList()).containsExactly("host-3");
+      assertThat(inc.getAgentIdsList()).containsExactly("host-1", "host-2", "host-3");
       assertThat(inc.getExplanation()).contains("blames host-3").contains("likely a bad host");
       var stop = h3.await("stop", f -> f.hasStop()).getStop().getState();
       assertThat(stop.getMode()).isEqualTo(StopMode.STOPPED);

@@ -187,6 +187,33 @@ class TlsTest {
   }
 
   @Test
+  void healthNeedsNoClientCertificateButEveryLockstepServiceDoes() throws Exception {
+    ManagedChannel anonymous = channel(io.grpc.TlsChannelCredentials.newBuilder()
+        .trustManager(certs.caCert().toFile()).build());
+    var health = io.grpc.health.v1.HealthGrpc.newBlockingStub(anonymous).withDeadlineAfter(10, TimeUnit.SECONDS);
+    for (String name : List.of("", "lockstep.v1.AgentGateway", "lockstep.v1.Operator")) {
+      assertThat(health.check(io.grpc.health.v1.HealthCheckRequest.newBuilder().setService(name).build())
+          .getStatus()).as("'" + name + "'").isEqualTo(io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
+    }
+    var stub = OperatorGrpc.newBlockingStub(anonymous).withDeadlineAfter(10, TimeUnit.SECONDS);
+    assertThatThrownBy(() -> stub.getStatus(StatusRequest.getDefaultInstance()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+          assertThat(e.getStatus().getDescription()).contains("requires a client certificate");
+        });
+    RawAgent agent = new RawAgent(anonymous, "host-a");
+    agents.add(agent);
+    agent.hello();
+    Eventually.await(Duration.ofSeconds(10), "agent stream refused", () -> agent.closedWith != null);
+    assertThat(agent.closedWith.getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+    assertThat(agent.received).isEmpty();
+    assertThat(collector.fleet().connectedCount()).isZero();
+    Eventually.await(Duration.ofSeconds(10), "refusals audited", () -> audit().stream()
+        .filter(e -> e.getResult().equals("DENIED") && e.getDetail().contains("client certificate"))
+        .count() >= 2);
+  }
+
+  @Test
   void plaintextToTheTlsCollectorFailsWithAClearExplanation() {
     var plain = OperatorGrpc.newBlockingStub(channel(InsecureChannelCredentials.create()))
         .withDeadlineAfter(10, TimeUnit.SECONDS);

@@ -18,7 +18,10 @@ import java.util.concurrent.ScheduledExecutorService;
  * creds)} and {@code Grpc.newChannelBuilder(target, creds)}, and the messages that go with them.
  *
  * <p>Servers require a client certificate chaining to the CA file (roles are then read by
- * {@link IdentityInterceptor}). Clients verify the server's certificate against the CA file and
+ * {@link IdentityInterceptor}), or with {@link ClientCertificate#OPTIONAL} accept a handshake
+ * without one — a certificate that IS presented is still verified and refused when bad — and leave
+ * the refusal to {@link IdentityInterceptor} on every service that needs an identity (so health
+ * checks can run without a certificate). Clients verify the server's certificate against the CA file and
  * the host name they dial (the collector certificate's SANs). With a reloader, the three files are
  * re-read every {@code reloadEvery} and a changed, consistent set is used for new connections, so
  * certificates rotate without a restart; the reload task lives until the owner of the reloader
@@ -27,6 +30,9 @@ import java.util.concurrent.ScheduledExecutorService;
  */
 public final class Tls {
   private Tls() { }
+
+  /** Whether a server's TLS handshake demands a client certificate. */
+  public enum ClientCertificate { REQUIRED, OPTIONAL }
 
   /** Server credentials from {@code files}, loaded once. */
   public static ServerCredentials serverCredentials(TlsFiles files) throws SecuritySetupException {
@@ -60,11 +66,24 @@ public final class Tls {
   public static ServerCredentials serverCredentials(TlsFiles files, RevocationList revocations,
       ScheduledExecutorService reloader, Duration reloadEvery, AuditSink refusals, Clock clock)
       throws SecuritySetupException {
+    return serverCredentials(files, revocations, reloader, reloadEvery, refusals, clock,
+        ClientCertificate.REQUIRED);
+  }
+
+  /**
+   * As {@link #serverCredentials(TlsFiles, RevocationList, ScheduledExecutorService, Duration,
+   * AuditSink, Clock)}; with {@link ClientCertificate#OPTIONAL} a client without a certificate
+   * completes the handshake, and every service it may not reach must be behind
+   * {@link IdentityInterceptor#mtls}.
+   */
+  public static ServerCredentials serverCredentials(TlsFiles files, RevocationList revocations,
+      ScheduledExecutorService reloader, Duration reloadEvery, AuditSink refusals, Clock clock,
+      ClientCertificate clientCertificate) throws SecuritySetupException {
     ReloadingCredentials credentials =
         ReloadingCredentials.load(files, Verification.CERTIFICATE_ONLY_VERIFICATION);
     credentials.reloadEvery(reloader, reloadEvery);
     revocations.reloadEvery(reloader, reloadEvery);
-    return server(credentials, revocations, refusals, clock);
+    return server(credentials, revocations, refusals, clock, clientCertificate);
   }
 
   /** Client credentials from {@code files}, loaded once (the CLI's short-lived channel). */
@@ -166,16 +185,17 @@ public final class Tls {
   }
 
   static ServerCredentials server(ReloadingCredentials credentials, AuditSink refusals, Clock clock) {
-    return server(credentials, RevocationList.NONE, refusals, clock);
+    return server(credentials, RevocationList.NONE, refusals, clock, ClientCertificate.REQUIRED);
   }
 
   static ServerCredentials server(ReloadingCredentials credentials, RevocationList revocations,
-      AuditSink refusals, Clock clock) {
+      AuditSink refusals, Clock clock, ClientCertificate clientCertificate) {
     return TlsServerCredentials.newBuilder()
         .keyManager(credentials.keyManager)
         .trustManager(new RefusalAuditingTrustManager(credentials.trustManager, revocations,
             refusals, clock))
-        .clientAuth(TlsServerCredentials.ClientAuth.REQUIRE)
+        .clientAuth(clientCertificate == ClientCertificate.OPTIONAL
+            ? TlsServerCredentials.ClientAuth.OPTIONAL : TlsServerCredentials.ClientAuth.REQUIRE)
         .build();
   }
 

@@ -124,6 +124,7 @@ public final class GoldenWatcher implements AutoCloseable {
   }
 
   private final AgentConfig.GoldenWatch config;
+  private final GoldenConfig goldenConfig;
   private final GoldenReader reader;
   private final Spool spool;
   private final AgentMetrics metrics;
@@ -158,6 +159,7 @@ public final class GoldenWatcher implements AutoCloseable {
   GoldenWatcher(AgentConfig.GoldenWatch config, GoldenConfig goldenConfig, Path stateDir, Spool spool,
       AgentMetrics metrics, Clock clock, Consumer<AgentNotice> notices, Directories fs) throws IOException {
     this.config = config;
+    this.goldenConfig = goldenConfig;
     this.reader = new GoldenReader(goldenConfig);
     this.spool = spool;
     this.metrics = metrics;
@@ -707,7 +709,14 @@ public final class GoldenWatcher implements AutoCloseable {
     GoldenReport.Builder r = GoldenReport.newBuilder().setPath(c.path.toAbsolutePath().toString())
         .setSizeBytes(c.size).setModifiedAt(ProtoTime.of(Instant.ofEpochMilli(c.mtime)));
     try {
-      fill(r, reader.read(c.path, c.size));
+      RunSummary s = reader.read(c.path, c.size);
+      if (nz(s.role()).isBlank()) {
+        // the collector refuses a report without a role (docs/protocol.md): send it as bad
+        throw new GoldenParseException(c.path.toString(), 0, 0, GoldenParseException.Code.MISSING_FIELD,
+            "no role: neither \"" + goldenConfig.mapping().role() + "\" in the document nor a"
+                + " role in the file name (<run>.<role>.golden.json)");
+      }
+      fill(r, s);
     } catch (GoldenParseException ex) {
       if (c.earlyLookNow) {
         // not complete yet (or not settled): the settle time decides from here on

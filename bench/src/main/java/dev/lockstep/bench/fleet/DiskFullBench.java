@@ -141,10 +141,23 @@ public final class DiskFullBench {
             .allMatch(a -> a.stopMode() == StopMode.RUNNING), this::stoppedCount);
         agents.forEach(SimAgent::resetStopTiming);
 
-        // 3. the file system full to the last byte: a real ENOSPC
+        // 3. the file system full to the last byte, then golden reports (still taken) until the
+        //    store's own preallocated room is gone and RocksDB fails a write: a real ENOSPC
         Path filler = data.resolve("filler.bin");
         long filled = fill(filler);
-        System.out.printf(Locale.ROOT, "filled the file system with %d MiB more (ENOSPC)%n", filled >> 20);
+        System.out.printf(Locale.ROOT, "filled the file system with %d MiB more (ENOSPC for new blocks)%n", filled >> 20);
+        long g0 = System.nanoTime();
+        int round = 0;
+        while (collector.space().state() != StoreSpace.State.FAILED) {
+          if (System.nanoTime() - g0 > 120_000_000_000L) {
+            throw new IllegalStateException("diskfull: the store never failed a write (" + collector.space().health() + ")");
+          }
+          for (int i = 0; i < n; i++) agents.get(i).sendGoldens("fill-" + round + "-" + i + "-", 200, "primary");
+          round++;
+          Thread.sleep(50);
+        }
+        System.out.printf(Locale.ROOT, "store FAILED after %.1f s of golden reports (%d per agent): %s%n",
+            (System.nanoTime() - g0) / 1e9, round * 200, collector.space().health().detail());
         long s0 = System.nanoTime();
         long rpc0 = System.nanoTime();
         var issued = operator.enableStop(EnableStopRequest.newBuilder().setReason("bench: stop on a full disk").build());
@@ -166,7 +179,24 @@ public final class DiskFullBench {
         json.put("ballast_released", ballastGone);
         String order = issued.getChangedOrderIdsList().isEmpty() ? "" : issued.getChangedOrderIdsList().get(0);
 
-        // 4. space returns
+        // 4a. only the ballast's room: does the store recover on it (RocksDB's own recovery)?
+        long b0 = System.nanoTime();
+        double ballastRecoveryMs = -1;
+        while (System.nanoTime() - b0 < 30_000_000_000L) {
+          var h = collector.fleet().storeHealth();
+          if (!h.getState().equals("FAILED") && h.getPendingWrites() == 0) {
+            ballastRecoveryMs = (System.nanoTime() - b0) / 1e6;
+            break;
+          }
+          Thread.sleep(50);
+        }
+        System.out.println(ballastRecoveryMs >= 0
+            ? String.format(Locale.ROOT, "on the ballast's room alone: store %s, held writes on disk after %.0f ms",
+                collector.fleet().storeHealth().getState(), ballastRecoveryMs)
+            : "on the ballast's room alone: still FAILED after 30 s");
+        json.put("recovered_on_ballast_ms", round(ballastRecoveryMs));
+
+        // 4b. space returns
         long r0 = System.nanoTime();
         Files.delete(filler);
         await(Duration.ofMinutes(5), "the store OK with nothing held", () -> {

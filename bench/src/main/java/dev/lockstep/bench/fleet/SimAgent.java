@@ -19,6 +19,7 @@ import dev.lockstep.proto.v1.StopMode;
 import io.grpc.ManagedChannel;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
@@ -49,6 +50,16 @@ final class SimAgent implements ClientResponseObserver<AgentFrame, CollectorFram
   private long captureOffset;
   private final AtomicLong evidenceSent = new AtomicLong();
   private static final byte[] CHUNK = new byte[256 * 1024];
+  // Backoffs (the collector's store is full): the latest id, echoed in every batch, and a pause
+  private long backoffId;
+  private long pausedUntilNanos;
+  private final AtomicLong backoffs = new AtomicLong();
+  private static final java.util.concurrent.ScheduledExecutorService RESUME =
+      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "sim-agent-resume");
+        t.setDaemon(true);
+        return t;
+      });
 
   static {
     new java.util.Random(7).nextBytes(CHUNK);
@@ -66,7 +77,7 @@ final class SimAgent implements ClientResponseObserver<AgentFrame, CollectorFram
     AgentGatewayGrpc.newStub(channel).connect(this);
     synchronized (this) {
       requests.onNext(AgentFrame.newBuilder().setHello(Hello.newBuilder()
-          .setAgentId(id).setHost(id).setVersion("bench").setLastAckedSeq(lastAcked)).build());
+          .setAgentId(id).setHostname(id).setVersion("bench").setLastAckedSeq(lastAcked)).build());
     }
   }
 
@@ -92,7 +103,7 @@ final class SimAgent implements ClientResponseObserver<AgentFrame, CollectorFram
   /** Reports its watched process gone (a P1 that makes the collector ask for its logs). */
   synchronized void sendProcessDied() {
     long seq = nextSeq.getAndIncrement();
-    requests.onNext(AgentFrame.newBuilder().setEvents(EventBatch.newBuilder()
+    requests.onNext(AgentFrame.newBuilder().setEvents(EventBatch.newBuilder().setBackoffId(backoffId)
         .addEvents(Event.newBuilder().setSeq(seq).setObservedAt(now())
             .setHealth(HealthSample.newBuilder().setProbe(HealthSample.Probe.PROCESS)
                 .setTarget("run_shadow_simulation").setLevel(HealthSample.Level.CRITICAL)
@@ -152,23 +163,52 @@ final class SimAgent implements ClientResponseObserver<AgentFrame, CollectorFram
   /** Sends again the already-acked event {@code seq}, as an agent that lost its ack would. */
   synchronized void resend(long seq) {
     if (seq <= 0) return;
-    requests.onNext(AgentFrame.newBuilder().setEvents(EventBatch.newBuilder()
+    requests.onNext(AgentFrame.newBuilder().setEvents(EventBatch.newBuilder().setBackoffId(backoffId)
         .addEvents(Event.newBuilder().setSeq(seq).setObservedAt(now())
             .setHealth(HealthSample.newBuilder().setProbe(HealthSample.Probe.PROCESS)
                 .setTarget("run_shadow_simulation").setLevel(HealthSample.Level.OK)))).build());
     nextSeq.set(seq + 1);
   }
 
+  // golden reports sent and not yet acked: a real agent keeps them in its spool; sent again
+  // (with new seqs, as the refused events' seqs are reused) after a Backoff
+  private final java.util.TreeMap<Long, GoldenReport> unackedGoldens = new java.util.TreeMap<>();
+  private final java.util.ArrayDeque<GoldenReport> resendGoldens = new java.util.ArrayDeque<>();
+
   /** Sends one golden report as its own batch (used to inject the mismatch). */
   synchronized void sendGolden(String runId, String role, String hash) {
-    long seq = nextSeq.getAndIncrement();
     GoldenReport report = GoldenReport.newBuilder()
         .setPath("/bench/" + runId + "." + role + ".golden.json").setRunId(runId)
         .setWorkflow("bench.workflow").setRole(role).setHasSeed(true).setSeed(7)
         .setCanonicalHash(hash).setOutputHash(hash)
         .addSteps(StepSummary.newBuilder().setIndex(0).setName("compute").setKind("compute").setCanonicalHash(hash))
         .build();
-    requests.onNext(AgentFrame.newBuilder().setEvents(EventBatch.newBuilder()
+    sendGolden(report);
+  }
+
+  /** {@code n} golden reports of role {@code role} (runs prefix-0..n-1, all with one hash) in batches of 100. */
+  synchronized void sendGoldens(String prefix, int n, String role) {
+    for (int i = 0; i < n; i += 100) {
+      EventBatch.Builder b = EventBatch.newBuilder().setBackoffId(backoffId);
+      for (int j = i; j < Math.min(n, i + 100); j++) {
+        String hash = "c".repeat(64);
+        GoldenReport report = GoldenReport.newBuilder().setPath("/bench/" + prefix + j + "." + role + ".golden.json")
+            .setRunId(prefix + j).setWorkflow("bench.workflow").setRole(role).setHasSeed(true).setSeed(7)
+            .setCanonicalHash(hash).setOutputHash(hash)
+            .addSteps(StepSummary.newBuilder().setIndex(0).setName("compute").setKind("compute").setCanonicalHash(hash))
+            .build();
+        long seq = nextSeq.getAndIncrement();
+        unackedGoldens.put(seq, report);
+        b.addEvents(Event.newBuilder().setSeq(seq).setObservedAt(now()).setGolden(report));
+      }
+      requests.onNext(AgentFrame.newBuilder().setEvents(b).build());
+    }
+  }
+
+  private void sendGolden(GoldenReport report) {
+    long seq = nextSeq.getAndIncrement();
+    unackedGoldens.put(seq, report);
+    requests.onNext(AgentFrame.newBuilder().setEvents(EventBatch.newBuilder().setBackoffId(backoffId)
         .addEvents(Event.newBuilder().setSeq(seq).setObservedAt(now()).setGolden(report))).build());
   }
 
@@ -186,10 +226,13 @@ final class SimAgent implements ClientResponseObserver<AgentFrame, CollectorFram
       evidenceSent.addAndGet(n);
       if (last) capture = null;
     }
+    if (pausedUntilNanos != 0 && System.nanoTime() < pausedUntilNanos) return;
+    pausedUntilNanos = 0;
+    while (!resendGoldens.isEmpty() && requests.isReady()) sendGolden(resendGoldens.poll());
     while (sending && requests.isReady() && nextSeq.get() - 1 - ackedSeq.get() < (long) batchSize * window
         && (rate <= 0 || tokens >= batchSize)) {
       if (rate > 0) tokens -= batchSize;
-      EventBatch.Builder batch = EventBatch.newBuilder();
+      EventBatch.Builder batch = EventBatch.newBuilder().setBackoffId(backoffId);
       Timestamp now = now();
       for (int i = 0; i < batchSize; i++) {
         batch.addEvents(Event.newBuilder().setSeq(nextSeq.getAndIncrement()).setObservedAt(now)
@@ -211,12 +254,41 @@ final class SimAgent implements ClientResponseObserver<AgentFrame, CollectorFram
       }
       case ACK -> {
         ackedSeq.accumulateAndGet(frame.getAck().getUptoSeq(), Math::max);
+        synchronized (this) {
+          unackedGoldens.headMap(frame.getAck().getUptoSeq(), true).clear();
+        }
         pump();
       }
       case STOP -> answerStop(frame.getStop().getState().getGeneration(), frame.getStop().getState().getMode());
       case CAPTURE -> capture(frame.getCapture());
+      case BACKOFF -> backoff(frame.getBackoff());
       default -> { }
     }
+  }
+
+  /**
+   * As the protocol asks: what the collector holds counts as acked, the next events take the
+   * seqs after it (a simulated agent makes new ones rather than keep a spool), nothing routine
+   * is sent until retry_after_ms has passed, and every batch echoes the Backoff's id.
+   */
+  private synchronized void backoff(dev.lockstep.proto.v1.Backoff b) {
+    backoffs.incrementAndGet();
+    backoffId = Math.max(backoffId, b.getId());
+    ackedSeq.accumulateAndGet(b.getResendAfterSeq(), Math::max);
+    nextSeq.set(ackedSeq.get() + 1);
+    pausedUntilNanos = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(b.getRetryAfterMs());
+    unackedGoldens.headMap(b.getResendAfterSeq(), true).clear();
+    List<GoldenReport> again = new java.util.ArrayList<>(unackedGoldens.values());
+    unackedGoldens.clear();
+    resendGoldens.addAll(again);
+    if (b.getDecisiveTaken()) {
+      while (!resendGoldens.isEmpty()) sendGolden(resendGoldens.poll()); // the flood stage takes them
+    }
+    RESUME.schedule(this::pump, b.getRetryAfterMs(), java.util.concurrent.TimeUnit.MILLISECONDS);
+  }
+
+  long backoffs() {
+    return backoffs.get();
   }
 
   private synchronized void capture(CaptureRequest c) {

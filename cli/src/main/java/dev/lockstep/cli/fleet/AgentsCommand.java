@@ -42,12 +42,12 @@ final class AgentsCommand extends OnlineCommand {
       return ExitCode.OK;
     }
     Table t =
-        new Table("AGENT", "HOST", "CONNECTION", "LAST SEEN", "ACKED SEQ", "STOP", "RUNS", "BLAMED", "COMPONENTS",
-            "PROBES");
+        new Table("AGENT", "HOSTNAME", "CONNECTION", "LAST SEEN", "ACKED SEQ", "STOP", "RUNS", "BLAMED",
+            "COMPONENTS", "PROBES");
     for (AgentInfo a : list.getAgentsList()) {
       t.row(
           a.getAgentId(),
-          Texts.orDash(a.getHost()),
+          Texts.orDash(a.getHostname()),
           a.getConnection(),
           Texts.time(a.getLastSeen()),
           a.getAckedSeq(),

@@ -148,9 +148,9 @@ final class IncidentCommand {
     t.row("workflow", Texts.orDash(i.getWorkflow()));
     t.row("first step", i.getFirstStepIndex() < 0 ? "-" : i.getFirstStepIndex() + " " + i.getFirstStepName());
     t.row("runs", i.getRunIdsCount() == 0 ? "-" : String.join(", ", i.getRunIdsList()));
-    t.row("hosts", i.getHostsCount() == 0 ? "-" : String.join(", ", new java.util.TreeSet<>(i.getHostsList())));
-    if (!i.getBlamedHost().isEmpty()) {
-      t.row("blamed host", i.getBlamedHost());
+    t.row("agents", i.getAgentIdsCount() == 0 ? "-" : String.join(", ", new java.util.TreeSet<>(i.getAgentIdsList())));
+    if (i.getBlamedAgentIdsCount() > 0) {
+      t.row("blamed agents", String.join(", ", i.getBlamedAgentIdsList()));
     }
     t.row("seen", i.getCount() + " times, first " + Texts.time(i.getFirstSeen()) + ", last " + Texts.time(i.getLastSeen()));
     if (!i.getStopOrderId().isEmpty()) {

@@ -100,7 +100,7 @@ class OnlineCommandsTest {
     assertThat(show.out())
         .containsPattern("category\\s+UNSEEDED_RNG")
         .containsPattern("first step\\s+1 sample")
-        .containsPattern("hosts\\s+host-a, host-b")
+        .containsPattern("agents\\s+host-a, host-b")
         .containsPattern("/steps/1/rng/1\\s+VALUE\\s+0.98\\s+0.55")
         .containsPattern("snapshot/ps_aux.txt\\s+snapshot\\s+host-a\\s+\\d+\\s+sha256:[0-9a-f]{64}");
     assertThat(ack.exitCode()).isZero();

@@ -62,7 +62,7 @@ final class TestAgent implements AutoCloseable {
       @Override
       public void onCompleted() {}
     });
-    send(AgentFrame.newBuilder().setHello(Hello.newBuilder().setAgentId(agentId).setHost(agentId + ".local")
+    send(AgentFrame.newBuilder().setHello(Hello.newBuilder().setAgentId(agentId).setHostname(agentId + ".local")
         .putAllLabels(labels).setVersion("test")).build());
   }
 

@@ -14,8 +14,8 @@ final class AlertPayloads {
   private AlertPayloads() {}
 
   static String host(Incident i) {
-    if (!i.getBlamedHost().isEmpty()) return i.getBlamedHost();
-    return i.getHostsCount() == 0 ? "" : String.join(",", i.getHostsList());
+    if (i.getBlamedAgentIdsCount() > 0) return String.join(",", i.getBlamedAgentIdsList());
+    return String.join(",", i.getAgentIdsList());
   }
 
   /** Generic JSON webhook: the incident's fields plus the event (opened, escalated, resolved). */
@@ -31,7 +31,7 @@ final class AlertPayloads {
     n.put("category", i.getCategory());
     n.put("workflow", i.getWorkflow());
     n.put("host", host(i));
-    n.put("blamed_host", i.getBlamedHost());
+    n.put("blamed_host", String.join(",", i.getBlamedAgentIdsList()));
     ArrayNode runs = n.putArray("run_ids");
     i.getRunIdsList().forEach(runs::add);
     n.put("first_step_index", i.getFirstStepIndex());

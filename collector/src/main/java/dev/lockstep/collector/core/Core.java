@@ -57,9 +57,12 @@ public final class Core {
     } else if (in instanceof Input.Hello h) {
       return hello(tx, h);
     } else if (in instanceof Input.Ack a) {
-      return StopRules.ack(tx, a.agentId(), a.ack());
+      List<String> adopted = new java.util.ArrayList<>();
+      boolean counted = StopRules.ack(tx, a.agentId(), a.ack(), adopted);
+      adopted(tx, a.agentId(), adopted);
+      return counted;
     } else if (in instanceof Input.Sweep) {
-      for (Decision d : correlator.sweep(tx, tx.nowMillis())) decided(tx, d);
+      for (Decision d : correlator.sweep(tx, tx.nowMillis())) decided(tx, d, Verdict.PENDING);
     } else if (in instanceof Input.IssueOrder o) {
       return stops.issue(tx, o);
     } else if (in instanceof Input.Resume r) {
@@ -94,20 +97,23 @@ public final class Core {
 
   // ------------------------------------------------------------------ agents
 
+  /** A P1 about the collector itself when it adopted orders an agent held (Hello or ack). */
+  private static void adopted(Tx tx, String agentId, List<String> adopted) {
+    if (adopted.isEmpty()) return;
+    IncidentRules.Outcome o = IncidentRules.raise(tx, new Raise(IncidentKind.COLLECTOR,
+        Severity.P1, "STOP_ADOPTED", "", -1, "", List.of(), List.of(), List.of(agentId), "",
+        "collector adopted stop order(s) " + String.join(", ", adopted) + " from agent "
+            + agentId,
+        "the agent had enacted orders this collector's store did not know (restored from an"
+            + " older backup, replaced, or the agent's own fail-safe stop); they stay active"
+            + " until an operator resumes them", agentId));
+    tx.effect(new Effect.Progress("agent " + agentId + " holds stop order(s) unknown to"
+        + " this store: adopted " + String.join(", ", adopted) + " (incident "
+        + o.incident().getId() + ")"));
+  }
+
   private Object hello(Tx tx, Input.Hello h) {
-    List<String> adopted = stops.hello(tx, h);
-    if (!adopted.isEmpty()) {
-      IncidentRules.Outcome o = IncidentRules.raise(tx, new Raise(IncidentKind.COLLECTOR,
-          Severity.P1, "STOP_ADOPTED", "", -1, "", List.of(), List.of(), List.of(h.agentId()), "",
-          "collector adopted stop order(s) " + String.join(", ", adopted) + " from agent "
-              + h.agentId(),
-          "the agent had enacted orders this collector's store did not know (restored from an"
-              + " older backup, replaced, or the agent's own fail-safe stop); they stay active"
-              + " until an operator resumes them", h.agentId()));
-      tx.effect(new Effect.Progress("agent " + h.agentId() + " holds stop order(s) unknown to"
-          + " this store: adopted " + String.join(", ", adopted) + " (incident "
-          + o.incident().getId() + ")"));
-    }
+    adopted(tx, h.agentId(), stops.hello(tx, h));
     var desired = tx.agentStop(h.agentId()).orElseThrow().getDesired();
     tx.effect(new Effect.Welcome(h.agentId(), h.connectionId(), desired));
     for (CaptureRecord c : tx.openCaptures(h.agentId())) {
@@ -211,7 +217,10 @@ public final class Core {
       IncidentRules.raise(tx, Playbook.badGolden(agentId, r));
       return;
     }
-    if (r.getRunId().isEmpty()) return;
+    // The gateway refuses such reports; one stored before a rule existed is raised, not guessed.
+    EventRules.problem(Event.newBuilder().setGolden(r).build()).ifPresent(p -> {
+      throw new IllegalArgumentException(p);
+    });
     StopRules.reportedWorkflow(tx, agentId, r.getWorkflow());
     List<StepSummary> steps = new ArrayList<>(r.getStepsCount());
     for (var s : r.getStepsList()) {
@@ -221,25 +230,32 @@ public final class Core {
     RunSummary summary = new RunSummary(r.getRunId(), r.getWorkflow(), r.getRole(),
         r.getHasSeed() ? r.getSeed() : null, r.getCanonicalHash(), r.getEngineHash(),
         r.getOutputHash(), steps);
-    String role = r.getRole().isEmpty() ? "unknown" : r.getRole();
-    Replica replica = new Replica(agentId, role, summary, r.getPath(), tx.nowMillis());
-    correlator.offer(tx, replica, tx.nowMillis()).ifPresent(d -> decided(tx, d));
+    Replica replica = new Replica(agentId, r.getRole(), summary, r.getPath(), tx.nowMillis());
+    Verdict before = tx.run(r.getRunId()).map(RunState::verdict).orElse(Verdict.PENDING);
+    correlator.offer(tx, replica, tx.nowMillis()).ifPresent(d -> decided(tx, d, before));
   }
 
-  private void decided(Tx tx, Decision d) {
-    long lag = tx.run(d.runId()).map(s -> Math.max(0, tx.nowMillis() - s.firstSeenMillis()))
-        .orElse(0L);
-    tx.effect(new Effect.RunDecided(d.verdict().name(), lag, d.hosts(), d.blamedHosts()));
+  /** Acts on a decision; {@code before} is the run's verdict before it (metrics count runs once). */
+  private void decided(Tx tx, Decision d, Verdict before) {
+    Optional<RunState> run = tx.run(d.runId());
+    if (before == Verdict.PENDING && run.map(s -> s.verdict() != Verdict.PENDING).orElse(false)) {
+      long lag = Math.max(0, tx.nowMillis() - run.get().firstSeenMillis());
+      tx.effect(new Effect.RunDecided(run.get().verdict().name(), lag, d.hosts(), d.blamedHosts()));
+    }
     if (d.verdict() == Verdict.MATCH) return;
+    boolean conflict = d.verdict() == Verdict.REPLICA_CONFLICT;
     Playbook.fromDecision(d).ifPresent(r -> {
       IncidentRules.Outcome o = IncidentRules.raise(tx, r);
-      tx.run(d.runId()).ifPresent(s -> tx.putRun(s.withIncident(o.incident().getId())));
+      tx.run(d.runId()).filter(s -> !conflict || s.incidentId().isEmpty())
+          .ifPresent(s -> tx.putRun(s.withIncident(o.incident().getId())));
       tx.requireSync();
       tx.effect(new Effect.Progress("incident " + o.incident().getId() + " "
           + o.change().name().toLowerCase() + ": " + o.incident().getSeverity() + " "
           + o.incident().getTitle() + (d.explanation().isEmpty() ? "" : " — " + d.explanation())));
       mismatchRaised(tx, o, d.hosts());
-      if (o.change() == IncidentRules.Change.OPENED && d.verdict() == Verdict.MISMATCH) {
+      boolean mismatch = d.verdict() == Verdict.MISMATCH
+          || (conflict && o.incident().getSeverity() == Severity.P0);
+      if (o.change() == IncidentRules.Change.OPENED && mismatch) {
         capture(tx, o.incident(), d.hosts(), List.of(d.runId()), true, true);
       }
     });
@@ -253,7 +269,7 @@ public final class Core {
       case WORKFLOW -> inc.getWorkflow().isEmpty() ? StopScope.newBuilder().setFleet(true).build()
           : StopScope.newBuilder().setWorkflow(inc.getWorkflow()).build();
       case HOST -> {
-        String agent = !inc.getBlamedHost().isEmpty() ? inc.getBlamedHost().split(",")[0]
+        String agent = inc.getBlamedAgentIdsCount() > 0 ? inc.getBlamedAgentIds(0)
             : hosts.isEmpty() ? "" : hosts.get(0);
         yield agent.isEmpty() ? StopScope.newBuilder().setFleet(true).build()
             : StopScope.newBuilder().setAgentId(agent).build();

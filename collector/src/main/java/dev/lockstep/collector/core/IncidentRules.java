@@ -60,9 +60,10 @@ public final class IncidentRules {
     Incident next = Incident.newBuilder()
         .setId(id).setKind(r.kind()).setSeverity(r.severity()).setState(IncidentState.OPEN)
         .setSignature(r.signature()).setTitle(r.title()).setCategory(r.category())
-        .setWorkflow(r.workflow()).addAllRunIds(r.runIds()).addAllHosts(r.hosts())
+        .setWorkflow(r.workflow()).addAllRunIds(r.runIds()).addAllAgentIds(r.hosts())
         .setFirstStepIndex(r.stepIndex()).setFirstStepName(r.stepName())
-        .setBlamedHost(r.blamedHost()).setCount(1).setFirstSeen(now).setLastSeen(now)
+        .addAllBlamedAgentIds(r.blamedHost().isEmpty() ? java.util.List.of()
+            : java.util.List.of(r.blamedHost().split(","))).setCount(1).setFirstSeen(now).setLastSeen(now)
         .setExplanation(r.explanation()).build();
     tx.putIncident(next);
     tx.requireSync();
@@ -79,12 +80,12 @@ public final class IncidentRules {
       if (runs.size() >= MAX_RUN_IDS) break;
       runs.add(id);
     }
-    Set<String> hosts = new LinkedHashSet<>(prev.getHostsList());
+    Set<String> hosts = new LinkedHashSet<>(prev.getAgentIdsList());
     for (String h : r.hosts()) {
       if (hosts.size() >= MAX_HOSTS) break;
       hosts.add(h);
     }
-    b.clearRunIds().addAllRunIds(runs).clearHosts().addAllHosts(hosts);
+    b.clearRunIds().addAllRunIds(runs).clearAgentIds().addAllAgentIds(hosts);
   }
 
   /** An operator moves an incident on; refused when the state does not allow it. */

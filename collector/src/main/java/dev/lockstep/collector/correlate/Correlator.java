@@ -19,11 +19,22 @@ import java.util.TreeMap;
  * with the dissenting hosts blamed. A run still incomplete when its correlation window closes is
  * MISSING_REPLICA.
  *
+ * <p>A role names ONE replica of a run. A second, different report of a role — another agent
+ * claiming it, or the same agent re-reporting it with another canonical hash — is a conflict,
+ * never dropped: it yields a REPLICA_CONFLICT decision (an incident, P0 when the hashes differ)
+ * and, when the hashes differ, decides a pending run as REPLICA_CONFLICT at once (which report is
+ * right cannot be known, so the run must not wait or be judged on either) and voids a MATCH.
+ *
  * <p>A pure function of its inputs and its {@link RunStateStore}: no clock (callers pass now), no
- * threads, no I/O. Invariant: every run is decided at most once; replicas arriving after the
- * decision are ignored, and offering the same (agent, role) twice changes nothing.
+ * threads, no I/O. Invariant: every run is decided at most once, except that a conflict may turn
+ * a MATCH into REPLICA_CONFLICT; replicas of other roles arriving after the decision are kept
+ * (bounded) without changing it, and offering the same report (agent, role, hash) twice changes
+ * nothing.
  */
 public final class Correlator {
+  /** Reports kept per run (conflicting re-reports beyond this still raise, are not kept). */
+  static final int MAX_REPLICAS = 16;
+
   private final CorrelationPolicy policy;
 
   public Correlator(CorrelationPolicy policy) {
@@ -39,11 +50,19 @@ public final class Correlator {
     String runId = s.runId();
     RunState state = store.get(runId).orElseGet(() -> new RunState(runId, s.workflow(), nowMillis,
         nowMillis + policy.window().toMillis(), List.of(), Verdict.PENDING, 0, "", "", ""));
-    if (state.verdict() != Verdict.PENDING) return Optional.empty();
     for (Replica r : state.replicas()) {
-      if (r.agentId().equals(replica.agentId()) && r.role().equals(replica.role())) {
-        return Optional.empty();
+      if (r.role().equals(replica.role())) return conflict(store, state, r, replica, nowMillis);
+    }
+    if (state.verdict() != Verdict.PENDING) {
+      // Too late to change the decision; kept (bounded) so that a later conflict is seen.
+      if (state.replicas().size() < MAX_REPLICAS) {
+        List<Replica> kept = new ArrayList<>(state.replicas());
+        kept.add(replica);
+        store.put(new RunState(runId, state.workflow(), state.firstSeenMillis(),
+            state.deadlineMillis(), kept, state.verdict(), state.decidedAtMillis(),
+            state.category(), state.explanation(), state.incidentId()));
       }
+      return Optional.empty();
     }
     List<Replica> replicas = new ArrayList<>(state.replicas());
     replicas.add(replica);
@@ -58,6 +77,45 @@ public final class Correlator {
     Decision d = decide(store, grown);
     store.put(new RunState(runId, workflow, grown.firstSeenMillis(), grown.deadlineMillis(),
         replicas, d.verdict(), nowMillis, d.category(), d.explanation(), ""));
+    return Optional.of(d);
+  }
+
+  /**
+   * {@code incoming} reports a role {@code kept} already holds. The same report again (agent,
+   * role and hash of a kept replica) changes nothing; anything else is a conflict.
+   */
+  private Optional<Decision> conflict(RunStateStore store, RunState state, Replica kept,
+      Replica incoming, long nowMillis) {
+    String hash = incoming.summary().canonicalHash();
+    for (Replica r : state.replicas()) {
+      if (r.agentId().equals(incoming.agentId()) && r.role().equals(incoming.role())
+          && r.summary().canonicalHash().equals(hash)) {
+        return Optional.empty();
+      }
+    }
+    boolean differ = !kept.summary().canonicalHash().equals(hash);
+    String how = kept.agentId().equals(incoming.agentId())
+        ? "re-reported by " + incoming.agentId() + " with another canonical hash"
+        : "reported by both " + kept.agentId() + " and " + incoming.agentId()
+            + (differ ? " with different canonical hashes" : " with the same canonical hash");
+    String explanation = "role " + incoming.role() + " of run " + state.runId() + " " + how + " ("
+        + kept.agentId() + ": " + kept.summary().canonicalHash() + " at " + kept.path() + "; "
+        + incoming.agentId() + ": " + hash + " at " + incoming.path() + ")"
+        + (differ ? "; which report is right cannot be known: the run is not compared"
+            : "; each role must be reported by one agent only");
+    List<Replica> pair = List.of(kept, incoming);
+    Decision d = new Decision(state.runId(), state.workflow(), Verdict.REPLICA_CONFLICT,
+        "REPLICA_CONFLICT", -1, "", explanation, hosts(pair), List.of(), pair, List.of());
+    if (differ) {
+      List<Replica> replicas = new ArrayList<>(state.replicas());
+      if (replicas.size() < MAX_REPLICAS) replicas.add(incoming);
+      boolean decideNow = state.verdict() == Verdict.PENDING || state.verdict() == Verdict.MATCH;
+      store.put(new RunState(state.runId(), state.workflow(), state.firstSeenMillis(),
+          state.deadlineMillis(), replicas, decideNow ? Verdict.REPLICA_CONFLICT : state.verdict(),
+          decideNow ? nowMillis : state.decidedAtMillis(),
+          decideNow ? "REPLICA_CONFLICT" : state.category(),
+          decideNow ? explanation : state.explanation(), state.incidentId()));
+    }
     return Optional.of(d);
   }
 

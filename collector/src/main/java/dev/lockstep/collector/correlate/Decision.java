@@ -29,6 +29,6 @@ public record Decision(
   }
 
   public boolean mismatch() {
-    return verdict == Verdict.MISMATCH || verdict == Verdict.MISSING_REPLICA;
+    return verdict != Verdict.MATCH && verdict != Verdict.PENDING;
   }
 }

@@ -85,7 +85,7 @@ public final class DiffWorker implements AutoCloseable {
     if (byRole.size() < 2) return;
     String aRole = byRole.containsKey("primary") ? "primary" : byRole.keySet().iterator().next();
     String bRole = null;
-    String blamed = inc.get().getBlamedHost();
+    List<String> blamed = inc.get().getBlamedAgentIdsList();
     for (String role : byRole.keySet()) {
       if (role.equals(aRole)) continue;
       if (bRole == null || (!blamed.isEmpty() && blamed.contains(agentOfRole.get(role)))) bRole = role;

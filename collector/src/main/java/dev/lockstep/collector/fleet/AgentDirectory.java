@@ -41,7 +41,7 @@ public final class AgentDirectory {
   public synchronized void connected(Hello hello, String remoteAddress, Instant at) {
     AgentInfo prev = agents.get(hello.getAgentId());
     AgentInfo.Builder b = prev == null ? AgentInfo.newBuilder() : prev.toBuilder();
-    b.setAgentId(hello.getAgentId()).setHost(hello.getHost()).clearLabels()
+    b.setAgentId(hello.getAgentId()).setHostname(hello.getHostname()).clearLabels()
         .putAllLabels(hello.getLabelsMap()).setVersion(hello.getVersion())
         .setConnection("CONNECTED").setRemoteAddress(remoteAddress).setLastSeen(ts(at));
     save(b.build());

@@ -2,6 +2,7 @@ package dev.lockstep.collector.gateway;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.lockstep.collector.config.CollectorConfig;
+import dev.lockstep.collector.core.EventRules;
 import dev.lockstep.security.AuditSink;
 import dev.lockstep.security.Authorizer;
 import dev.lockstep.security.Caller;
@@ -39,6 +40,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 /**
@@ -175,17 +177,19 @@ public final class AgentGateway {
     AgentSession session = greeting.remove(connectionId);
     if (session == null || !session.isOpen()) return false;
     String id = session.agentId();
-    AgentSession previous = sessions.put(id, session);
-    if (previous != null && previous != session) {
-      previous.close(Status.ABORTED.withDescription(
-          "replaced by a newer stream of agent " + id + " from " + session.remoteAddress()));
-    }
+    // The Welcome is queued before the stream is findable by anyone else who sends to agents
+    // (pins, stop resends): it is always the first frame an agent receives.
     session.send(CollectorFrame.newBuilder().setWelcome(Welcome.newBuilder()
         .setStop(desired)
         .setAckedSeq(store.highWaterMark(id))
         .setMaxBatchEvents(MAX_BATCH_EVENTS)
         .setMaxFrameBytes(MAX_FRAME_BYTES)
         .setCollectorVersion(VERSION)).build());
+    AgentSession previous = sessions.put(id, session);
+    if (previous != null && previous != session) {
+      previous.close(Status.ABORTED.withDescription(
+          "replaced by a newer stream of agent " + id + " from " + session.remoteAddress()));
+    }
     session.request(1);
     return true;
   }
@@ -344,25 +348,11 @@ public final class AgentGateway {
   }
 
   private void events(AgentSession session, EventBatch batch) {
-    if (batch.getEventsCount() > MAX_BATCH_EVENTS) {
-      reject(session, Status.INVALID_ARGUMENT.withDescription("EventBatch holds "
-          + batch.getEventsCount() + " events, the limit is " + MAX_BATCH_EVENTS), "batch_too_big");
-      return;
-    }
     List<Event> events = new ArrayList<>(batch.getEventsList());
-    long previous = 0;
-    for (Event e : events) {
-      if (e.getSeq() <= 0) {
-        reject(session, Status.INVALID_ARGUMENT.withDescription(
-            "event seq must be positive, got " + e.getSeq()), "bad_seq");
-        return;
-      }
-      if (e.getSeq() <= previous) {
-        reject(session, Status.INVALID_ARGUMENT.withDescription("EventBatch seqs must strictly"
-            + " increase, got " + e.getSeq() + " after " + previous + "; batch not stored"), "bad_seq");
-        return;
-      }
-      previous = e.getSeq();
+    Optional<String> problem = EventRules.batchProblem(events, MAX_BATCH_EVENTS);
+    if (problem.isPresent()) {
+      reject(session, Status.INVALID_ARGUMENT.withDescription(problem.get()), "bad_event");
+      return;
     }
     if (!session.bucket().take(events.size())) {
       reject(session, Status.RESOURCE_EXHAUSTED.withDescription("agent " + session.agentId()
@@ -375,6 +365,15 @@ public final class AgentGateway {
     if (batch.getBackoffId() < session.backoffsSent()) {
       // sent before the agent saw our latest Backoff: storing it would skip the refused events
       // ahead of it; the agent resends everything after that Backoff's resend_after_seq
+      if (System.nanoTime() - session.lastBackoffNanos() > TimeUnit.MILLISECONDS.toNanos(2L * BACKOFF_MILLIS)) {
+        // long after the Backoff: a client that does not act on Backoffs. Reconnecting makes it
+        // resend from Welcome.acked_seq, which every client does.
+        reject(session, Status.UNAVAILABLE.withDescription("EventBatch.backoff_id " + batch.getBackoffId()
+            + " does not echo Backoff " + session.backoffsSent() + " sent "
+            + (System.nanoTime() - session.lastBackoffNanos()) / 1_000_000 + " ms ago; batch not"
+            + " stored: reconnect and resend after Welcome.acked_seq"), "backoff_ignored");
+        return;
+      }
       metrics.rejectedFrames.labelValues("before_backoff").inc();
       session.request(1);
       return;
@@ -411,6 +410,11 @@ public final class AgentGateway {
       if (sp != null) sp.writeFailed(e);
       backoff(session, "the collector could not store the batch (" + e.getMessage() + ")",
           "store_failed", BACKOFF_MILLIS, false);
+      return;
+    }
+    if (result.refusal() != null) {
+      listener.notStored(ingestedAt);
+      reject(session, Status.INVALID_ARGUMENT.withDescription(result.refusal()), "bad_seq");
       return;
     }
     metrics.batchWriteSeconds.observe((System.nanoTime() - started) / 1e9);

@@ -31,6 +31,7 @@ public final class AgentSession {
   private boolean closed;
   // Backoffs sent on this stream (frames of one stream are handled one at a time)
   private volatile long backoffsSent;
+  private volatile long lastBackoffNanos;
 
   AgentSession(ServerCallStreamObserver<CollectorFrame> out, String remoteAddress,
       Caller caller, Instant connectedAt, long connectionId) {
@@ -172,6 +173,12 @@ public final class AgentSession {
 
   /** The id of the Backoff about to be sent. */
   long nextBackoffId() {
+    lastBackoffNanos = System.nanoTime();
     return ++backoffsSent;
+  }
+
+  /** When the latest Backoff was sent (System.nanoTime). */
+  long lastBackoffNanos() {
+    return lastBackoffNanos;
   }
 }

@@ -478,11 +478,12 @@ public final class CoreHost implements AutoCloseable {
     Tx tx = new Tx(state, clock.millis());
     core.apply(tx, new Input.Hello("warm-up.agent", -1, Map.of(), dev.lockstep.proto.v1.StopState.getDefaultInstance()));
     for (String role : List.of("primary", "shadow")) {
+      String hash = "sha256:" + (role.equals("primary") ? "a" : "b").repeat(64);
       core.apply(tx, new Input.Events("warm-up.agent", Lane.DECISIVE, List.of(Event.newBuilder()
           .setSeq(role.equals("primary") ? 1 : 2).setGolden(dev.lockstep.proto.v1.GoldenReport.newBuilder()
               .setRunId("warm-up.run").setWorkflow("warm-up").setRole(role)
-              .setCanonicalHash("sha256:" + role).addSteps(dev.lockstep.proto.v1.StepSummary.newBuilder()
-                  .setIndex(0).setName("warm-up").setCanonicalHash("sha256:" + role))).build()), 0));
+              .setCanonicalHash(hash).addSteps(dev.lockstep.proto.v1.StepSummary.newBuilder()
+                  .setIndex(0).setName("warm-up").setCanonicalHash(hash))).build()), 0));
     }
     state.encodeOnly(tx.changes(), clock.instant());
     for (Effect e : tx.effects()) {

@@ -55,7 +55,7 @@ public final class GatewayBridge implements GatewayListener {
         hello.getEnactedStop())).whenComplete((r, e) -> {
           if (e == null) {
             progress.accept("agent " + session.agentId() + " connected from "
-                + session.remoteAddress() + " (host " + hello.getHost() + ", enacted "
+                + session.remoteAddress() + " (hostname " + hello.getHostname() + ", enacted "
                 + (hello.hasEnactedStop() ? "generation " + hello.getEnactedStop().getGeneration()
                     + " " + hello.getEnactedStop().getMode() : "nothing") + ")");
             agents.get(session.agentId()).ifPresent(a -> publish.accept(WatchEvent.newBuilder().setAgent(a)));

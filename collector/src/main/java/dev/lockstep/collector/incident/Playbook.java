@@ -18,6 +18,8 @@ import java.util.Optional;
  * <pre>
  * mismatch (classified, or a log "N mismatches")   P0  (auto-stop per policy, evidence capture)
  * missing replica after the correlation window     P1  (category MISSING_REPLICA, no auto-stop)
+ * one role reported twice, different hashes        P0  (category REPLICA_CONFLICT, auto-stop)
+ * one role claimed by two agents, same hash         P2  (category REPLICA_CONFLICT)
  * shadow process died (PROCESS CRITICAL)           P1
  * disk full (DISK CRITICAL / WARN)                 P1 / WARNING
  * stale log (LOG_STALENESS CRITICAL / WARN)        P2 / WARNING
@@ -40,6 +42,7 @@ public final class Playbook {
               + String.join(", ", d.missingRoles()),
           d.explanation(), String.join(",", d.missingRoles())));
     }
+    if (d.verdict() == Verdict.REPLICA_CONFLICT) return Optional.of(conflict(d));
     String blamed = d.blamedHosts().isEmpty() ? "" : String.join(",", d.blamedHosts());
     String where = d.firstStepIndex() >= 0
         ? " at step " + d.firstStepIndex() + (d.firstStepName().isEmpty() ? "" : " (" + d.firstStepName() + ")")
@@ -49,6 +52,17 @@ public final class Playbook {
     return Optional.of(new Raise(IncidentKind.MISMATCH, Severity.P0, d.category(),
         d.workflow(), d.firstStepIndex(), d.firstStepName(), List.of(), List.of(d.runId()),
         d.hosts(), blamed, title, d.explanation(), blamed));
+  }
+
+  private static Raise conflict(Decision d) {
+    boolean differ = d.replicas().stream().map(r -> r.summary().canonicalHash()).distinct().count() > 1;
+    String role = d.replicas().isEmpty() ? "" : d.replicas().get(0).role();
+    String title = "replica conflict in " + d.workflow() + " run " + d.runId() + ": role " + role
+        + (differ ? " reported twice with different hashes" : " claimed by "
+            + String.join(" and ", d.hosts()));
+    return new Raise(IncidentKind.MISMATCH, differ ? Severity.P0 : Severity.P2, "REPLICA_CONFLICT",
+        d.workflow(), -1, "", List.of(), List.of(d.runId()), d.hosts(), "", title, d.explanation(),
+        d.runId() + "/" + role);
   }
 
   public static Optional<Raise> fromHealth(String agentId, HealthSample s) {

@@ -54,10 +54,15 @@ public final class Store implements AutoCloseable {
     }
   }
 
-  /** Result of one ingested batch: how many events were new and the agent's stored high seq. */
-  public record IngestResult(List<Event> stored, int duplicates, long highWaterMark) {}
+  /**
+   * Result of one ingested batch: the events that were new, how many were duplicates, the agent's
+   * stored high seq, and — when non-null — why the whole batch was refused (nothing written).
+   */
+  public record IngestResult(List<Event> stored, int duplicates, long highWaterMark,
+      String refusal) {}
 
   private static final byte[] HWM_PREFIX = "hwm/".getBytes(StandardCharsets.UTF_8);
+  private static final byte[] GAPS_PREFIX = "gaps/".getBytes(StandardCharsets.UTF_8);
 
   static {
     RocksDB.loadLibrary();
@@ -76,7 +81,7 @@ public final class Store implements AutoCloseable {
   private final WriteOptions syncWrite;
   private final WriteOptions ingestWrite;
   private final WriteOptions plainWrite;
-  private final Map<String, long[]> highWaterMarks = new ConcurrentHashMap<>();
+  private final Map<String, SeqLedger> ledgers = new ConcurrentHashMap<>();
   private volatile String fault;
   private final java.util.concurrent.atomic.AtomicLong lastIngestMillis =
       new java.util.concurrent.atomic.AtomicLong();
@@ -149,8 +154,10 @@ public final class Store implements AutoCloseable {
   // ------------------------------------------------------------------ ingest
 
   /**
-   * Writes the events of one EventBatch of {@code agentId} with seq above the agent's stored
-   * high-water mark, plus the new mark, in one WriteBatch. Callers serialise per agent.
+   * Writes the events of one EventBatch of {@code agentId} (seqs strictly increasing) with seq
+   * above the agent's stored high-water mark, plus the new mark and any seqs skipped, in one
+   * WriteBatch. A seq at or below the mark that was stored is a duplicate (dropped); one that was
+   * never stored refuses the whole batch ({@link IngestResult#refusal()}, see {@link SeqLedger}).
    */
   public IngestResult ingest(String agentId, List<Event> events, long nowMillis)
       throws IOException {
@@ -163,28 +170,30 @@ public final class Store implements AutoCloseable {
    */
   public IngestResult ingest(String agentId, List<Event> events, long nowMillis,
       java.util.function.Consumer<IngestResult> storedCallback) throws IOException {
-    long[] hwm = highWaterMarks.computeIfAbsent(agentId, a -> new long[] {readHighWaterMark(a)});
-    synchronized (hwm) {
-      long max = hwm[0];
-      List<Event> stored = new ArrayList<>(events.size());
-      try (WriteBatch batch = new WriteBatch()) {
-        for (Event e : events) {
-          if (e.getSeq() <= max) continue;
-          max = e.getSeq();
-          batch.put(families.get(Family.EVENTS), eventKey(nowMillis, agentId, e.getSeq()),
-              e.toByteArray());
-          stored.add(e);
-        }
-        if (!stored.isEmpty()) {
-          batch.put(families.get(Family.AGENTS), hwmKey(agentId), longBytes(max));
+    SeqLedger ledger = ledger(agentId);
+    synchronized (ledger) {
+      SeqLedger.Plan plan = ledger.plan(events);
+      if (plan.refusal() != null) {
+        return new IngestResult(List.of(), 0, ledger.highWaterMark(), plan.refusal());
+      }
+      if (!plan.stored().isEmpty()) {
+        try (WriteBatch batch = new WriteBatch()) {
+          for (Event e : plan.stored()) {
+            batch.put(families.get(Family.EVENTS), eventKey(nowMillis, agentId, e.getSeq()),
+                e.toByteArray());
+          }
+          batch.put(families.get(Family.AGENTS), hwmKey(agentId), longBytes(plan.highWaterMark()));
+          byte[] gaps = ledger.gapsAfter(plan);
+          if (gaps != null) batch.put(families.get(Family.AGENTS), key(GAPS_PREFIX, agentId), gaps);
           checkFault();
           db.write(ingestWrite, batch);
-          hwm[0] = max;
+        } catch (RocksDBException e) {
+          throw new IOException("ingest write failed: " + e.getMessage(), e);
         }
-      } catch (RocksDBException e) {
-        throw new IOException("ingest write failed: " + e.getMessage(), e);
+        ledger.apply(plan);
       }
-      IngestResult result = new IngestResult(stored, events.size() - stored.size(), hwm[0]);
+      IngestResult result = new IngestResult(plan.stored(), plan.duplicates(),
+          ledger.highWaterMark(), null);
       storedCallback.accept(result);
       return result;
     }
@@ -201,21 +210,28 @@ public final class Store implements AutoCloseable {
 
   /** Highest seq of {@code agentId} stored (0 when none). */
   public long highWaterMark(String agentId) {
-    long[] hwm = highWaterMarks.computeIfAbsent(agentId, a -> new long[] {readHighWaterMark(a)});
-    synchronized (hwm) {
-      return hwm[0];
+    SeqLedger ledger = ledger(agentId);
+    synchronized (ledger) {
+      return ledger.highWaterMark();
     }
   }
 
-  private long readHighWaterMark(String agentId) {
-    byte[] v = get(Family.AGENTS, hwmKey(agentId));
-    return v == null ? 0 : ByteBuffer.wrap(v).getLong();
+  private SeqLedger ledger(String agentId) {
+    return ledgers.computeIfAbsent(agentId, a -> {
+      byte[] v = get(Family.AGENTS, hwmKey(a));
+      return SeqLedger.decode(v == null ? 0 : ByteBuffer.wrap(v).getLong(),
+          get(Family.AGENTS, key(GAPS_PREFIX, a)));
+    });
   }
 
   private static byte[] hwmKey(String agentId) {
+    return key(HWM_PREFIX, agentId);
+  }
+
+  private static byte[] key(byte[] prefix, String agentId) {
     byte[] a = agentId.getBytes(StandardCharsets.UTF_8);
-    byte[] k = Arrays.copyOf(HWM_PREFIX, HWM_PREFIX.length + a.length);
-    System.arraycopy(a, 0, k, HWM_PREFIX.length, a.length);
+    byte[] k = Arrays.copyOf(prefix, prefix.length + a.length);
+    System.arraycopy(a, 0, k, prefix.length, a.length);
     return k;
   }
 

@@ -93,6 +93,78 @@ class CoreTest {
     assertThat(state.processed).containsEntry("DECISIVE/host-a", 3L);
   }
 
+  static Input.Events report(String agent, long seq, String run, String role, String variant) {
+    return new Input.Events(agent, Lane.DECISIVE, List.of(
+        Goldens.golden(seq, Goldens.report(run, "billing", role, variant))), 0);
+  }
+
+  @Test
+  void twoPrimariesWithDifferentHashesOpenAP0ConflictThatStopsAndCapturesFromBoth() {
+    state.commit(apply(new Input.Hello("host-a", 1, Map.of(), StopState.getDefaultInstance())));
+    state.commit(apply(new Input.Hello("host-b", 2, Map.of(), StopState.getDefaultInstance())));
+    state.commit(apply(report("host-a", 1, "run-1", "primary", "a")));
+    Tx tx = apply(report("host-b", 1, "run-1", "primary", "b"));
+    assertThat(tx.syncRequired()).isTrue();
+    state.commit(tx);
+    Incident inc = state.incidents.get("INC-000001");
+    assertThat(inc.getKind()).isEqualTo(IncidentKind.MISMATCH);
+    assertThat(inc.getCategory()).isEqualTo("REPLICA_CONFLICT");
+    assertThat(inc.getSeverity()).isEqualTo(Severity.P0);
+    assertThat(inc.getAgentIdsList()).containsExactly("host-a", "host-b");
+    assertThat(inc.getTitle()).contains("role primary reported twice with different hashes");
+    assertThat(inc.getStopOrderId()).isNotEmpty();
+    assertThat(state.orders).containsKey(inc.getStopOrderId());
+    assertThat(state.runs.get("run-1").verdict().name()).isEqualTo("REPLICA_CONFLICT");
+    assertThat(state.runs.get("run-1").incidentId()).isEqualTo("INC-000001");
+    assertThat(tx.effects()).filteredOn(Effect.SendCapture.class::isInstance)
+        .extracting(e -> ((Effect.SendCapture) e).agentId()).containsExactlyInAnyOrder("host-a", "host-b");
+    assertThat(tx.effects()).anySatisfy(e -> assertThat(e).isInstanceOfSatisfying(Effect.RunDecided.class,
+        r -> assertThat(r.verdict()).isEqualTo("REPLICA_CONFLICT")));
+  }
+
+  @Test
+  void aReReportOfADecidedRunWithAnotherHashIsNeverDroppedSilently() {
+    state.commit(apply(mismatch("host-a", "run-1", 1)));
+    state.commit(apply(report("host-a", 3, "run-1", "shadow", "c")));
+    assertThat(state.incidents.values()).extracting(Incident::getCategory)
+        .hasSize(2).contains("REPLICA_CONFLICT");
+    Incident conflict = state.incidents.values().stream()
+        .filter(i -> i.getCategory().equals("REPLICA_CONFLICT")).findFirst().orElseThrow();
+    assertThat(conflict.getSeverity()).isEqualTo(Severity.P0);
+    assertThat(conflict.getExplanation()).contains("re-reported by host-a with another canonical hash");
+    assertThat(state.runs.get("run-1").incidentId()).as("the run keeps its mismatch incident")
+        .isEqualTo("INC-000001");
+    state.commit(apply(report("host-a", 4, "run-1", "shadow", "d")));
+    assertThat(conflict.getId()).isNotEmpty();
+    assertThat(state.incidents.get(conflict.getId()).getCount()).as("a repeat counts").isEqualTo(2);
+    assertThat(state.orders).as("one fleet order covers it all").hasSize(1);
+  }
+
+  @Test
+  void twoAgentsClaimingOneRoleWithTheSameHashOpenAP2WithoutAStop() {
+    state.commit(apply(report("host-a", 1, "run-1", "primary", "a")));
+    state.commit(apply(report("host-b", 1, "run-1", "primary", "a")));
+    Incident inc = state.incidents.get("INC-000001");
+    assertThat(inc.getCategory()).isEqualTo("REPLICA_CONFLICT");
+    assertThat(inc.getSeverity()).isEqualTo(Severity.P2);
+    assertThat(inc.getTitle()).contains("claimed by host-a and host-b");
+    assertThat(state.orders).isEmpty();
+    assertThat(state.runs.get("run-1").verdict().name()).isEqualTo("PENDING");
+    state.commit(apply(report("host-c", 1, "run-1", "shadow", "a")));
+    assertThat(state.runs.get("run-1").verdict().name()).isEqualTo("MATCH");
+  }
+
+  @Test
+  void aStoredReportWithoutARoleIsRaisedLoudlyNotCorrelatedAsUnknown() {
+    Tx tx = apply(new Input.Events("host-a", Lane.DECISIVE, List.of(Goldens.golden(1,
+        Goldens.report("run-1", "billing", "", "a"))), 0));
+    state.commit(tx);
+    assertThat(state.runs).isEmpty();
+    Incident loud = state.incidents.values().iterator().next();
+    assertThat(loud.getCategory()).isEqualTo("PROCESSING_FAILED");
+    assertThat(loud.getExplanation()).contains("GoldenReport.role is empty");
+  }
+
   @Test
   void eventsOfTheOtherLaneAreLeftForTheirOwnLane() {
     Tx tx = apply(new Input.Events("host-a", Lane.ROUTINE, List.of(

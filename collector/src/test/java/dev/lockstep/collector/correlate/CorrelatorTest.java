@@ -51,13 +51,92 @@ class CorrelatorTest {
   }
 
   @Test
-  void offeringTheSameReplicaTwiceOrAfterTheDecisionChangesNothing() {
+  void offeringTheSameReportTwiceOrAnotherRoleAfterTheDecisionChangesNothing() {
     correlator.offer(store, replica("h1", "r1", "primary", "a"), 0);
     assertThat(correlator.offer(store, replica("h1", "r1", "primary", "a"), 0)).isEmpty();
     assertThat(store.get("r1").orElseThrow().replicas()).hasSize(1);
     assertThat(correlator.offer(store, replica("h1", "r1", "shadow", "b"), 0)).isPresent();
-    assertThat(correlator.offer(store, replica("h2", "r1", "shadow", "c"), 0)).isEmpty();
-    assertThat(store.get("r1").orElseThrow().replicas()).hasSize(2);
+    assertThat(correlator.offer(store, replica("h2", "r1", "shadow-2", "c"), 0)).isEmpty();
+    assertThat(correlator.offer(store, replica("h1", "r1", "shadow", "b"), 0)).isEmpty();
+    assertThat(store.get("r1").orElseThrow().replicas()).as("the late role is kept, the decision stands")
+        .extracting(Replica::role).containsExactly("primary", "shadow", "shadow-2");
+    assertThat(store.get("r1").orElseThrow().verdict()).isEqualTo(Verdict.MISMATCH);
+  }
+
+  @Test
+  void twoPrimariesWithDifferentHashesDecideThePendingRunAsAConflictAtOnce() {
+    correlator.offer(store, replica("h1", "r1", "primary", "a"), 1_000);
+    Decision d = correlator.offer(store, replica("h2", "r1", "primary", "b"), 2_000).orElseThrow();
+    assertThat(d.verdict()).isEqualTo(Verdict.REPLICA_CONFLICT);
+    assertThat(d.category()).isEqualTo("REPLICA_CONFLICT");
+    assertThat(d.hosts()).containsExactly("h1", "h2");
+    assertThat(d.replicas()).extracting(Replica::agentId).containsExactly("h1", "h2");
+    assertThat(d.explanation()).contains("role primary of run r1 reported by both h1 and h2"
+        + " with different canonical hashes").contains("sha256:doc-a").contains("sha256:doc-b");
+    RunState run = store.get("r1").orElseThrow();
+    assertThat(run.verdict()).isEqualTo(Verdict.REPLICA_CONFLICT);
+    assertThat(run.decidedAtMillis()).isEqualTo(2_000);
+    assertThat(run.replicas()).hasSize(2);
+    assertThat(store.pending()).as("never an endless PENDING").isEmpty();
+    assertThat(correlator.offer(store, replica("h1", "r1", "shadow", "a"), 3_000))
+        .as("the run is not compared on either primary").isEmpty();
+    assertThat(correlator.sweep(store, Long.MAX_VALUE)).isEmpty();
+  }
+
+  @Test
+  void aReReportWithAnotherHashIsAConflictEvenAfterAMatch() {
+    correlator.offer(store, replica("h1", "r1", "primary", "a"), 0);
+    assertThat(correlator.offer(store, replica("h1", "r1", "shadow", "a"), 0).orElseThrow().verdict())
+        .isEqualTo(Verdict.MATCH);
+    Decision d = correlator.offer(store, replica("h1", "r1", "shadow", "b"), 5).orElseThrow();
+    assertThat(d.verdict()).isEqualTo(Verdict.REPLICA_CONFLICT);
+    assertThat(d.hosts()).containsExactly("h1");
+    assertThat(d.explanation()).contains("re-reported by h1 with another canonical hash");
+    assertThat(store.get("r1").orElseThrow().verdict()).as("the match is void")
+        .isEqualTo(Verdict.REPLICA_CONFLICT);
+    assertThat(correlator.offer(store, replica("h1", "r1", "shadow", "b"), 6))
+        .as("the same conflicting report again changes nothing").isEmpty();
+  }
+
+  @Test
+  void aRoleFirstReportedAfterTheDecisionStillConflictsWhenReportedAgainDifferently() {
+    correlator.offer(store, replica("h1", "r1", "primary", "a"), 0);
+    correlator.offer(store, replica("h2", "r1", "primary", "b"), 0);
+    assertThat(correlator.offer(store, replica("h3", "r1", "shadow", "a"), 0)).isEmpty();
+    assertThat(correlator.offer(store, replica("h1", "r1", "shadow", "b"), 0).orElseThrow().verdict())
+        .isEqualTo(Verdict.REPLICA_CONFLICT);
+  }
+
+  @Test
+  void aConflictAfterAMismatchKeepsTheMismatchVerdict() {
+    correlator.offer(store, replica("h1", "r1", "primary", "a"), 0);
+    correlator.offer(store, replica("h1", "r1", "shadow", "b"), 0);
+    assertThat(correlator.offer(store, replica("h1", "r1", "shadow", "c"), 1).orElseThrow().verdict())
+        .isEqualTo(Verdict.REPLICA_CONFLICT);
+    RunState run = store.get("r1").orElseThrow();
+    assertThat(run.verdict()).isEqualTo(Verdict.MISMATCH);
+    assertThat(run.replicas()).hasSize(3);
+  }
+
+  @Test
+  void twoAgentsClaimingOneRoleWithTheSameHashConflictButTheRunStillCorrelates() {
+    correlator.offer(store, replica("h1", "r1", "primary", "a"), 0);
+    Decision d = correlator.offer(store, replica("h2", "r1", "primary", "a"), 0).orElseThrow();
+    assertThat(d.verdict()).isEqualTo(Verdict.REPLICA_CONFLICT);
+    assertThat(d.explanation()).contains("reported by both h1 and h2 with the same canonical hash");
+    assertThat(store.get("r1").orElseThrow().verdict()).isEqualTo(Verdict.PENDING);
+    assertThat(store.get("r1").orElseThrow().replicas()).hasSize(1);
+    assertThat(correlator.offer(store, replica("h3", "r1", "shadow", "a"), 0).orElseThrow().verdict())
+        .isEqualTo(Verdict.MATCH);
+  }
+
+  @Test
+  void conflictingReportsAreKeptUpToABound() {
+    correlator.offer(store, replica("h1", "r1", "primary", "a"), 0);
+    for (int i = 0; i < 40; i++) {
+      assertThat(correlator.offer(store, replica("h1", "r1", "primary", "v" + i), i)).isPresent();
+    }
+    assertThat(store.get("r1").orElseThrow().replicas()).hasSize(Correlator.MAX_REPLICAS);
   }
 
   @Test

@@ -31,7 +31,7 @@ class StoreTest {
   }
 
   @Test
-  void eventsAtOrBelowTheHighWaterMarkAreDroppedAcrossReopen() throws Exception {
+  void storedSeqsSentAgainAreDuplicatesAcrossReopen() throws Exception {
     Path db = dir.resolve("db");
     try (Store store = Store.open(db, true, 8 << 20, 8 << 20)) {
       Store.IngestResult r = store.ingest("a", events(1, 10), 1000);
@@ -47,6 +47,29 @@ class StoreTest {
       assertThat(store.ingest("a", events(1, 12), 2000).stored()).isEmpty();
       assertThat(count(store, "a")).isEqualTo(12);
       assertThat(count(store, "b")).isEqualTo(3);
+    }
+  }
+
+  @Test
+  void aSeqSkippedBelowTheMarkIsRefusedAcrossReopenAndWritesNothing() throws Exception {
+    Path db = dir.resolve("db");
+    try (Store store = Store.open(db, true, 8 << 20, 8 << 20)) {
+      store.ingest("a", events(1, 2), 1000);
+      store.ingest("a", events(5, 5), 1001);
+    }
+    try (Store store = Store.open(db, true, 8 << 20, 8 << 20)) {
+      List<Event> late = new ArrayList<>(events(3, 3));
+      late.addAll(events(6, 6));
+      Store.IngestResult r = store.ingest("a", late, 2000, x -> {
+        throw new AssertionError("a refused batch is not handed on");
+      });
+      assertThat(r.refusal()).contains("event seq 3").contains("never stored");
+      assertThat(r.stored()).isEmpty();
+      assertThat(r.highWaterMark()).isEqualTo(5);
+      assertThat(store.highWaterMark("a")).isEqualTo(5);
+      assertThat(count(store, "a")).isEqualTo(3);
+      assertThat(store.ingest("a", events(5, 6), 2001).stored()).extracting(Event::getSeq)
+          .containsExactly(6L);
     }
   }
 

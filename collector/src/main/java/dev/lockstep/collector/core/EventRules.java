@@ -1,0 +1,108 @@
+package dev.lockstep.collector.core;
+
+import dev.lockstep.proto.v1.AgentNotice;
+import dev.lockstep.proto.v1.Event;
+import dev.lockstep.proto.v1.GoldenReport;
+import dev.lockstep.proto.v1.HealthSample;
+import dev.lockstep.proto.v1.LogMatch;
+import dev.lockstep.proto.v1.StepSummary;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * What an EventBatch must hold for the collector to store it (docs/protocol.md, "Events"). A
+ * batch that breaks a rule is refused whole, before anything of it is stored or acked: an event
+ * the core could not act on (no body, a golden report without run or role, a hash in another
+ * form) would otherwise be acked and then silently do nothing. Pure: the gateway calls it before
+ * the store, the core again on events stored before a rule existed.
+ */
+public final class EventRules {
+  /** How every hash on the wire reads: "sha256:" and 64 lower-case hex digits. */
+  private static final Pattern HASH = Pattern.compile("sha256:[0-9a-f]{64}");
+
+  private EventRules() {}
+
+  /** Why {@code events} (one EventBatch) must be refused, or empty when it may be stored. */
+  public static Optional<String> batchProblem(List<Event> events, int maxEvents) {
+    if (events.size() > maxEvents) {
+      return Optional.of("EventBatch holds " + events.size() + " events, the limit is " + maxEvents
+          + " (Welcome.max_batch_events)");
+    }
+    long previous = 0;
+    for (Event e : events) {
+      if (e.getSeq() <= 0) {
+        return Optional.of("event seq must be positive, got " + e.getSeq() + "; batch not stored");
+      }
+      if (e.getSeq() <= previous) {
+        return Optional.of("EventBatch seqs must strictly increase, got " + e.getSeq() + " after "
+            + previous + "; batch not stored");
+      }
+      previous = e.getSeq();
+      Optional<String> p = problem(e);
+      if (p.isPresent()) {
+        return Optional.of("event seq " + e.getSeq() + ": " + p.get() + "; batch not stored");
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** Why one event's body cannot be acted on, or empty when it can. */
+  public static Optional<String> problem(Event e) {
+    return switch (e.getBodyCase()) {
+      case GOLDEN -> golden(e.getGolden());
+      case HEALTH -> health(e.getHealth());
+      case LOG_MATCH -> e.getLogMatch().getKind() == LogMatch.Kind.KIND_UNSPECIFIED
+          ? Optional.of("LogMatch.kind is KIND_UNSPECIFIED") : Optional.empty();
+      case NOTICE -> e.getNotice().getKind() == AgentNotice.Kind.KIND_UNSPECIFIED
+          ? Optional.of("AgentNotice.kind is KIND_UNSPECIFIED") : Optional.empty();
+      case BODY_NOT_SET -> Optional.of("the event has no body (one of health, log_match, golden,"
+          + " notice)");
+    };
+  }
+
+  private static Optional<String> health(HealthSample h) {
+    if (h.getProbe() == HealthSample.Probe.PROBE_UNSPECIFIED) {
+      return Optional.of("HealthSample.probe is PROBE_UNSPECIFIED");
+    }
+    if (h.getLevel() == HealthSample.Level.LEVEL_UNSPECIFIED) {
+      return Optional.of("HealthSample.level is LEVEL_UNSPECIFIED");
+    }
+    return Optional.empty();
+  }
+
+  private static Optional<String> golden(GoldenReport r) {
+    String of = " (GoldenReport of " + (r.getPath().isEmpty() ? "no path" : r.getPath()) + ")";
+    if (r.hasError()) {
+      return r.getError().getCode().isBlank()
+          ? Optional.of("GoldenReport.error.code is empty" + of) : Optional.empty();
+    }
+    if (r.getRunId().isBlank()) {
+      return Optional.of("GoldenReport.run_id is empty" + of + "; a report that cannot name its"
+          + " run is sent with error.code MISSING_FIELD");
+    }
+    if (r.getRole().isBlank()) {
+      return Optional.of("GoldenReport.role is empty" + of + "; a report that cannot name its"
+          + " role is sent with error.code MISSING_FIELD");
+    }
+    Optional<String> bad = hash("canonical_hash", r.getCanonicalHash(), true)
+        .or(() -> hash("output_hash", r.getOutputHash(), false));
+    if (bad.isPresent()) return Optional.of(bad.get() + of);
+    for (StepSummary s : r.getStepsList()) {
+      String step = "steps[index " + s.getIndex() + "].";
+      bad = hash(step + "canonical_hash", s.getCanonicalHash(), true)
+          .or(() -> hash(step + "rng_hash", s.getRngHash(), false))
+          .or(() -> hash(step + "response_hash", s.getResponseHash(), false));
+      if (bad.isPresent()) return Optional.of(bad.get() + of);
+    }
+    return Optional.empty();
+  }
+
+  private static Optional<String> hash(String field, String value, boolean required) {
+    if (value.isEmpty() && !required) return Optional.empty();
+    if (HASH.matcher(value).matches()) return Optional.empty();
+    String shown = value.length() > 80 ? value.substring(0, 80) + "…" : value;
+    return Optional.of("GoldenReport." + field + " must be \"sha256:\" and 64 lower-case hex"
+        + " digits (docs/golden-format.md), got '" + shown + "'");
+  }
+}
