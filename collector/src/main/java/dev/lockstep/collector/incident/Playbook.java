@@ -137,6 +137,16 @@ public final class Playbook {
         detail + "; alerts stay queued in the outbox and are written to the local alert log", sink);
   }
 
+  /** The signature of the PROCESS_DIED incident of {@code process} on {@code agentId}. */
+  public static String processDiedSignature(String agentId, String process) {
+    return raise(IncidentKind.PROCESS_DIED, Severity.P1, agentId, process, "", "").signature();
+  }
+
+  /** The signature of the STALE_LOG incident of {@code logPath} on {@code agentId}. */
+  public static String staleLogSignature(String agentId, String logPath) {
+    return raise(IncidentKind.STALE_LOG, Severity.P2, agentId, logPath, "", "").signature();
+  }
+
   private static Raise raise(IncidentKind kind, Severity sev, String agentId,
       String target, String title, String explanation) {
     return new Raise(kind, sev, "", "", -1, "", List.of(), List.of(), List.of(agentId),
