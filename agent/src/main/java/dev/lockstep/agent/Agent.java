@@ -67,6 +67,7 @@ public final class Agent implements AutoCloseable {
   private Retention retention;
   private EvidenceCapture evidence;
   private HealthProbes probes;
+  private dev.lockstep.agent.remediate.Remediator remediator;
   private Uplink uplink;
   private Components components;
   private Supervisor work;
@@ -154,6 +155,16 @@ public final class Agent implements AutoCloseable {
     retention = new Retention(config.retention(), watcher, metrics, clock, this::notice);
     evidence = new EvidenceCapture(config, watcher, tailer::currentFiles, clock);
     probes = new HealthProbes(config, tailer::stats, spool, metrics, clock, this::diskCritical);
+    java.util.List<dev.lockstep.agent.remediate.Remediator.Policy> policies = config.processes().stream()
+        .map(AgentConfig.ProcessWatch::remediate).filter(java.util.Objects::nonNull).toList();
+    if (!policies.isEmpty()) {
+      remediator = new dev.lockstep.agent.remediate.Remediator(policies, config.stateDir().resolve("remediation.log"),
+          remediationHost(), clock);
+      closeables.push(remediator);
+      probes.remediateWith(remediator);
+      progress.accept("remediation on for " + policies.stream().map(
+          dev.lockstep.agent.remediate.Remediator.Policy::process).toList());
+    }
 
     uplink = new Uplink(config.collector(), spool, metrics, this::hello, new Uplink.Handler() {
       @Override
@@ -403,6 +414,47 @@ public final class Agent implements AutoCloseable {
   /** Every metric in Prometheus text format, as /metrics serves it. */
   public String scrapeMetrics() {
     return metrics.scrape();
+  }
+
+  /** What remediation may see of this agent: its processes, its stop state, its spool. */
+  private dev.lockstep.agent.remediate.Remediator.Host remediationHost() {
+    java.util.Map<String, AgentConfig.ProcessWatch> byName = new java.util.HashMap<>();
+    config.processes().forEach(w -> byName.put(w.name(), w));
+    return new dev.lockstep.agent.remediate.Remediator.Host() {
+      @Override
+      public java.util.List<dev.lockstep.agent.probe.ProcFs.Proc> find(String process) {
+        AgentConfig.ProcessWatch w = byName.get(process);
+        return w == null ? java.util.List.of() : probes.find(w);
+      }
+
+      @Override
+      public java.util.Optional<String> stopCovering() {
+        dev.lockstep.agent.stop.EnactedStop e = stop.current();
+        if (e.stopped() || !e.heldOrderIds().isEmpty()) {
+          return java.util.Optional.of("stop order " + String.join(", ", e.heldOrderIds()) + " covers this host"
+              + " (enacted generation " + e.generation() + " " + e.mode() + ")");
+        }
+        if (config.stop().file() != null && java.nio.file.Files.exists(config.stop().file())) {
+          return java.util.Optional.of("the stop file " + config.stop().file() + " is present");
+        }
+        return java.util.Optional.empty();
+      }
+
+      @Override
+      public void report(dev.lockstep.proto.v1.Remediation r) {
+        try {
+          spool.append(Event.newBuilder().setObservedAt(ProtoTime.of(clock.instant())).setRemediation(r).build());
+        } catch (IOException e) {
+          LOG.log(System.Logger.Level.ERROR, "remediation: cannot spool " + r.getProcess() + " " + r.getOutcome()
+              + ": " + e);
+        }
+      }
+    };
+  }
+
+  /** Remediation decisions made so far (0 when no process has remediate:). */
+  public int remediationDecisions() {
+    return remediator == null ? 0 : remediator.decisions();
   }
 
   @Override

@@ -133,7 +133,12 @@ public record AgentConfig(
    * A watched process: by command-line regex over /proc/PID/cmdline (like {@code pgrep -f}) or by
    * pidfile. {@code log} names the log (path or glob as in {@code logs}) that tells how it ended.
    */
-  public record ProcessWatch(String name, String pattern, Path pidfile, String log) {}
+  public record ProcessWatch(String name, String pattern, Path pidfile, String log,
+      dev.lockstep.agent.remediate.Remediator.Policy remediate) {
+    public ProcessWatch(String name, String pattern, Path pidfile, String log) {
+      this(name, pattern, pidfile, log, null);
+    }
+  }
 
   /** Disk paths and thresholds in percent used; critical means used > criticalPercent. */
   public record Disk(List<Path> paths, int warnPercent, int criticalPercent) {

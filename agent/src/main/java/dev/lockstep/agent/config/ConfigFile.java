@@ -165,9 +165,13 @@ final class ConfigFile {
     for (int i = 0; i < ps.size(); i++) {
       String key = "processes[" + i + "]";
       Map<String, Object> p = item(ps.get(i), key);
-      keys(p, key, Set.of("name", "pattern", "pidfile", "log"));
-      processes.add(new ProcessWatch(text(p, "name", key + ".name", null), text(p, "pattern", key + ".pattern", null),
-          path(p, "pidfile", key + ".pidfile", null), text(p, "log", key + ".log", null)));
+      keys(p, key, Set.of("name", "pattern", "pidfile", "log", "remediate"));
+      String name = text(p, "name", key + ".name", null);
+      String log = text(p, "log", key + ".log", null);
+      processes.add(new ProcessWatch(name, text(p, "pattern", key + ".pattern", null),
+          path(p, "pidfile", key + ".pidfile", null), log,
+          p.get("remediate") == null ? null : remediate(name, log, item(p.get("remediate"), key + ".remediate"),
+              key + ".remediate")));
     }
 
     Map<String, Object> dk = section(root, "disk");
@@ -237,6 +241,42 @@ final class ConfigFile {
     } catch (IllegalArgumentException e) {
       throw new ConfigException(e.getMessage());
     }
+  }
+
+  /** {@code processes[i].remediate}: restart (required) and unstick (optional). */
+  private dev.lockstep.agent.remediate.Remediator.Policy remediate(String process, String log, Map<String, Object> r,
+      String key) throws ConfigException {
+    keys(r, key, Set.of("restart", "unstick"));
+    if (r.get("restart") == null) {
+      throw new ConfigException(file + ": " + key + ".restart is required (unstick ends with a restart too)");
+    }
+    if (log == null) {
+      throw new ConfigException(file + ": " + key + " needs the process's log: (a clean exit is judged from it)");
+    }
+    Map<String, Object> rs = item(r.get("restart"), key + ".restart");
+    String rk = key + ".restart";
+    keys(rs, rk, Set.of("command", "clean_cycles", "cycles_per_hour", "run_hours", "max_per_day", "timeout",
+        "start_wait", "settle"));
+    dev.lockstep.agent.remediate.Remediator.Restart restart;
+    try {
+      restart = new dev.lockstep.agent.remediate.Remediator.Restart(text(rs, "command", rk + ".command", null),
+          integer(rs, "clean_cycles", rk + ".clean_cycles", 5), integer(rs, "cycles_per_hour", rk + ".cycles_per_hour", 120),
+          integer(rs, "run_hours", rk + ".run_hours", 24), integer(rs, "max_per_day", rk + ".max_per_day", 3),
+          duration(rs, "timeout", rk + ".timeout", Duration.ofSeconds(60)),
+          duration(rs, "start_wait", rk + ".start_wait", Duration.ofSeconds(30)),
+          duration(rs, "settle", rk + ".settle", Duration.ofSeconds(3)));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(file + ": " + key + "." + e.getMessage());
+    }
+    dev.lockstep.agent.remediate.Remediator.Unstick unstick = null;
+    if (r.get("unstick") != null) {
+      Map<String, Object> u = item(r.get("unstick"), key + ".unstick");
+      keys(u, key + ".unstick", Set.of("term_grace", "kill_grace"));
+      unstick = new dev.lockstep.agent.remediate.Remediator.Unstick(
+          duration(u, "term_grace", key + ".unstick.term_grace", Duration.ofSeconds(30)),
+          duration(u, "kill_grace", key + ".unstick.kill_grace", Duration.ofSeconds(10)));
+    }
+    return new dev.lockstep.agent.remediate.Remediator.Policy(process, restart, unstick);
   }
 
   // ---------------------------------------------------------------------------------- readers

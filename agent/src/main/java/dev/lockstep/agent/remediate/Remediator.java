@@ -52,13 +52,24 @@ public final class Remediator implements AutoCloseable {
 
   /** {@code remediate.restart}. */
   public record Restart(String command, int cleanCycles, int cyclesPerHour, int runHours, int maxPerDay,
-      Duration timeout, Duration startWait) {
+      Duration timeout, Duration startWait, Duration settle) {
     public Restart {
       if (command == null || command.isBlank()) throw new IllegalArgumentException("restart.command is required");
       if (cleanCycles < 0) throw new IllegalArgumentException("restart.clean_cycles must be >= 0, got " + cleanCycles);
       if (cyclesPerHour <= 0) throw new IllegalArgumentException("restart.cycles_per_hour must be > 0, got " + cyclesPerHour);
       if (runHours <= 0) throw new IllegalArgumentException("restart.run_hours must be > 0, got " + runHours);
       if (maxPerDay <= 0) throw new IllegalArgumentException("restart.max_per_day must be > 0, got " + maxPerDay);
+      if (settle == null || settle.isNegative()) throw new IllegalArgumentException("restart.settle must be >= 0");
+    }
+
+    /**
+     * Without a settle: decided on the first probe that sees the process down. The default in
+     * agent.yaml is 3 s, so the log tailer has read the process's last lines before the log is
+     * judged.
+     */
+    public Restart(String command, int cleanCycles, int cyclesPerHour, int runHours, int maxPerDay,
+        Duration timeout, Duration startWait) {
+      this(command, cleanCycles, cyclesPerHour, runHours, maxPerDay, timeout, startWait, Duration.ZERO);
     }
   }
 
@@ -96,6 +107,9 @@ public final class Remediator implements AutoCloseable {
   /** Per process: the pid an unstick killed (its death is not a new one to restart). */
   private final Map<String, Long> killedByUs = new HashMap<>();
   private final Map<String, Boolean> busy = new HashMap<>();
+  /** Per process: the death seen and since when (decided once it is settle old). */
+  private final Map<String, String> downSeen = new HashMap<>();
+  private final Map<String, Instant> downSince = new HashMap<>();
   private final AtomicInteger actions = new AtomicInteger();
 
   public Remediator(List<Policy> policies, Path stateFile, Host host, Clock clock) {
@@ -122,16 +136,25 @@ public final class Remediator implements AutoCloseable {
 
   /**
    * The process probe found {@code process} not running. {@code lastPid}/{@code lastSince}
-   * identify the instance that died (0/null when the agent never saw it run); {@code assessment}
+   * identify the instance that died (0/null when the agent never saw it run: then nothing is
+   * decided); {@code assessment}
    * is CLEAN, CRASH or empty (no log); {@code evidence} the log lines behind it.
    */
   public synchronized void processDown(String process, long lastPid, Instant lastSince, String assessment,
       List<String> evidence, LogStats stats, String logPath) {
     Policy p = policies.get(process);
     if (p == null || Boolean.TRUE.equals(busy.get(process))) return;
+    // only a death this agent saw: a process it never saw running may not be started yet (and
+    // an agent restarted after the death leaves it to the operator)
+    if (lastPid <= 0) return;
     String death = "down:" + lastPid + "@" + (lastSince == null ? "-" : lastSince.getEpochSecond());
     if (lastPid > 0 && killedByUs.getOrDefault(process, -1L) == lastPid) return; // an unstick's doing
     if (!again(process, death)) return;
+    if (!death.equals(downSeen.get(process))) {
+      downSeen.put(process, death);
+      downSince.put(process, clock.instant());
+    }
+    if (Duration.between(downSince.get(process), clock.instant()).compareTo(p.restart().settle()) < 0) return;
     Decision d = decide(p, Action.RESTART, assessment, evidence, stats);
     record(process, death, d);
     Remediation.Builder r = base(p, Action.RESTART, d, lastPid, logPath);
