@@ -72,10 +72,13 @@ class HealthProbesTest {
     Path log = root.resolve("shadow_24h_1.log");
     Files.writeString(log, "Running cycle 1\n");
     Files.setLastModifiedTime(log, FileTime.from(clock.instant()));
-    worker = new ProcessBuilder("sleep", "300").start();
+    // a duration no other process on the machine has, so the pattern finds only this one
+    String seconds = "300." + (100000 + new java.util.Random().nextInt(900000));
+    worker = new ProcessBuilder("sleep", seconds).start();
     AgentConfig c = Fixtures.config("a1", gateway, root)
         .withLogs(List.of(AgentConfig.LogWatch.of(log.toString())))
-        .withProcesses(List.of(new AgentConfig.ProcessWatch("shadow", "^sleep 300$", null, log.toString())));
+        .withProcesses(List.of(new AgentConfig.ProcessWatch("shadow", "^sleep " + java.util.regex.Pattern.quote(seconds)
+            + "$", null, log.toString())));
     try (Agent unused = Agent.start(c, clock)) {
       Eventually.await("ok sample", () -> !samples(Probe.LOG_STALENESS).isEmpty());
       assertThat(samples(Probe.LOG_STALENESS).get(0).getLevel()).isEqualTo(Level.OK);
@@ -96,10 +99,12 @@ class HealthProbesTest {
   void processThatDiesIsCriticalAndItsLogTellsACrash() throws Exception {
     Path log = root.resolve("shadow.log");
     Files.writeString(log, "Running cycle 1\ncompare: 0 mismatches\nRunning cycle 2\n");
-    worker = new ProcessBuilder("sleep", "301").start();
+    String seconds = "301." + (100000 + new java.util.Random().nextInt(900000));
+    worker = new ProcessBuilder("sleep", seconds).start();
     AgentConfig c = Fixtures.config("a1", gateway, root)
         .withLogs(List.of(AgentConfig.LogWatch.of(log.toString()).withStartAt(AgentConfig.StartAt.BEGINNING)))
-        .withProcesses(List.of(new AgentConfig.ProcessWatch("shadow", "sleep 301", null, log.toString())));
+        .withProcesses(List.of(new AgentConfig.ProcessWatch("shadow", "sleep " + java.util.regex.Pattern.quote(seconds), null,
+            log.toString())));
     try (Agent unused = Agent.start(c, Clock.systemUTC())) {
       Eventually.await("running", () -> !samples(Probe.PROCESS).isEmpty());
       HealthSample up = samples(Probe.PROCESS).get(0);

@@ -178,7 +178,8 @@ class RemediatorTest {
   @Test
   void aStuckProcessThatHonoursTermIsNotKilled() throws Exception {
     Remediator r = remediator(3, true);
-    Process stuck = new ProcessBuilder("sh", "-c", "sleep 300; : " + marker + "-polite")
+    // the shell dies on TERM (default disposition); its sleep 1 child ends on its own
+    Process stuck = new ProcessBuilder("sh", "-c", "while :; do sleep 1; done; : " + marker + "-polite")
         .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
     started.add(stuck);
     r.logStale("shadow", stuck.pid(), Instant.now(), "CLEAN", List.of(), TestLogStats.of(240, List.of(), 5), "");
