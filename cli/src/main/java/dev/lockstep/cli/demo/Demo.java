@@ -67,7 +67,7 @@ public final class Demo {
   private final PrintStream out;
   private final long started = System.nanoTime();
   /** host-1's simulated engine process (the remediation scene). */
-  private Process engine;
+  private volatile Process engine;
 
   public Demo(List<String> launcher, Path dir, int agentCount, int cleanCycles, Duration timeout, PrintStream out) {
     this.launcher = List.copyOf(launcher);
@@ -83,7 +83,12 @@ public final class Demo {
     List<SimulatedEngine> engines = new ArrayList<>();
     List<Thread> engineThreads = new ArrayList<>();
     try (FleetProcesses fleet = new FleetProcesses(launcher, dir)) {
-      Thread onCtrlC = new Thread(fleet::close, "demo-shutdown");
+      Thread onCtrlC = new Thread(() -> {
+        fleet.close();
+        Process e = engine;
+        if (e != null) e.destroyForcibly();
+        stopEngines();
+      }, "demo-shutdown");
       Runtime.getRuntime().addShutdownHook(onCtrlC);
       try {
         return runFleet(fleet, engines, engineThreads);
