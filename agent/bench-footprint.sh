@@ -14,40 +14,13 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 WARMUP_S="${WARMUP_S:-10}"
 PHASE_S="${PHASE_S:-30}"
 RATE="${RATE:-100}"
-# Default: the very flags ./lockstep agent and bin/lockstep-agent use.
-AGENT_JAVA_OPTS="${AGENT_JAVA_OPTS:-@$ROOT/agent/jvm.options}"
-# fewer glibc malloc arenas: a few MiB less RSS for a JVM with ~25 threads
-export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
-JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
-
-jar="$(ls "$ROOT"/agent/target/lockstep-agent-*.jar 2>/dev/null | grep -v -- '-tests.jar' | head -1 || true)"
-if [ -z "$jar" ] || [ ! -d "$ROOT/agent/target/lib" ]; then
-  echo "agent-footprint: building the agent (package, tests skipped) ..." >&2
-  (cd "$ROOT" && ./mvnw -B -q -o -DskipTests -pl agent -am package) >&2
-  jar="$(ls "$ROOT"/agent/target/lockstep-agent-*.jar | grep -v -- '-tests.jar' | head -1)"
-fi
-CP="$jar:$ROOT/agent/target/lib/*"
-
 WORK="$(mktemp -d)"
-SINK_PID=""
-AGENT_PID=""
-cleanup() {
-  [ -n "$AGENT_PID" ] && kill "$AGENT_PID" 2>/dev/null && wait "$AGENT_PID" 2>/dev/null || true
-  [ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null && wait "$SINK_PID" 2>/dev/null || true
-  rm -rf "$WORK"
-}
+# shellcheck source=bench-lib.sh
+. "$ROOT/agent/bench-lib.sh"
 trap cleanup EXIT INT TERM
-
-"$JAVA" -XX:+UseSerialGC -Xmx64m -cp "$CP" dev.lockstep.agent.internal.SinkServer 0 >"$WORK/sink.out" 2>&1 &
-SINK_PID=$!
-for _ in $(seq 1 100); do
-  grep -q "sink listening on" "$WORK/sink.out" 2>/dev/null && break
-  sleep 0.1
-done
-SINK_PORT="$(sed -n 's/^sink listening on \([0-9]*\).*/\1/p' "$WORK/sink.out")"
-[ -n "$SINK_PORT" ] || { echo "agent-footprint: sink did not start" >&2; cat "$WORK/sink.out" >&2; exit 1; }
-
-METRICS_PORT="$(( 20000 + RANDOM % 20000 ))"
+agent_classpath
+start_sink
+new_metrics_port
 mkdir -p "$WORK/golden" "$WORK/state"
 cat >"$WORK/agent.yaml" <<YAML
 agent_id: bench-agent
@@ -63,44 +36,20 @@ disk:
 metrics:
   port: $METRICS_PORT
 YAML
+start_agent "$WORK/agent.yaml" "$WORK/agent.out"
+acked() { metric 'lockstep_agent_events_spooled_total{kind="golden"}'; }
 
-# shellcheck disable=SC2086
-"$JAVA" $AGENT_JAVA_OPTS -cp "$CP" dev.lockstep.agent.AgentMain --config "$WORK/agent.yaml" >"$WORK/agent.out" 2>&1 &
-AGENT_PID=$!
-for _ in $(seq 1 100); do
-  grep -q "connected to" "$WORK/agent.out" 2>/dev/null && break
-  sleep 0.1
-done
-grep -q "connected to" "$WORK/agent.out" || { echo "agent-footprint: agent did not connect" >&2; cat "$WORK/agent.out" >&2; exit 1; }
-
-TCK="$(getconf CLK_TCK)"
-cpu_ticks() { awk '{ s = $0; sub(/^.*\) /, "", s); split(s, f, " "); print f[12] + f[13] }' "/proc/$AGENT_PID/stat"; }
-rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$AGENT_PID/status"; }
-acked() {
-  local body
-  body="$( { exec 3<>"/dev/tcp/127.0.0.1/$METRICS_PORT" && printf 'GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n' >&3 && cat <&3; } 2>/dev/null || true)"
-  printf '%s\n' "$body" | awk '/^lockstep_agent_events_spooled_total\{kind="golden"\}/ { printf "%d", $2 }'
-}
-now_ns() { date +%s%N; }
-
-GOLDEN_JSON='{"format":"lockstep.golden/v1","run_id":"RUN","workflow":"billing.reconcile","role":"ROLE","seed":1234567,"timestamp":"2025-12-02T10:00:00Z","duration_ms":1520,"steps":[{"index":0,"name":"load_accounts","kind":"compute","output":{"n":3}},{"index":1,"name":"fetch_rates","kind":"external","request":{"url":"https://rates"},"response":{"eur":1.08}},{"index":2,"name":"sample","kind":"compute","rng":[0.12,0.98],"output":{"pick":7}}],"output":{"total":42}}'
 WRITTEN=0
 feed() { # $1 = files per second, $2 = seconds
-  local rate="$1" secs="$2" start next i n=0 per_tick role run
+  local rate="$1" secs="$2" start i k per_tick
   start="$(now_ns)"
   per_tick=$(( rate / 10 ))
   for (( i = 0; i < secs * 10; i++ )); do
     for (( k = 0; k < per_tick; k++ )); do
-      run="bench-$WRITTEN"
-      role=primary; (( WRITTEN % 2 )) && role=shadow
-      body="${GOLDEN_JSON/RUN/$run}"
-      printf '%s' "${body/ROLE/$role}" >"$WORK/golden/.$run.$role.tmp"
-      mv "$WORK/golden/.$run.$role.tmp" "$WORK/golden/$run.$role.golden.json"
+      write_golden "$WORK/golden" "$WRITTEN"
       WRITTEN=$(( WRITTEN + 1 ))
     done
-    next=$(( start + (i + 1) * 100000000 ))
-    n="$(now_ns)"
-    if (( next > n )); then sleep "$(awk -v d=$(( next - n )) 'BEGIN { printf "%.3f", d / 1e9 }')"; fi
+    sleep_until $(( start + (i + 1) * 100000000 ))
   done
 }
 

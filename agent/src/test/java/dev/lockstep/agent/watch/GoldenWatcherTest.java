@@ -244,6 +244,43 @@ class GoldenWatcherTest {
   }
 
   @Test
+  void theSeenLogOfAnOlderAgentIsAdoptedOnceAndWhatItListsUnchangedIsNeverReportedAgain() throws Exception {
+    Path kept0 = GoldenFiles.writeAtomically(a, "kept-0", "primary");
+    Path kept1 = GoldenFiles.writeAtomically(a, "kept-1", "primary");
+    Path forgotten = GoldenFiles.writeAtomically(a, "forgotten", "primary");
+    Path changed = GoldenFiles.writeAtomically(a, "changed", "primary");
+    Files.createDirectories(root.resolve("state"));
+    StringBuilder log = new StringBuilder();
+    for (Path f : List.of(kept0, kept1, forgotten, changed)) {
+      long size = Files.size(f) + (f.equals(changed) ? 1 : 0); // "changed" differs from what was reported
+      log.append("R\t").append(size).append('\t').append(Files.getLastModifiedTime(f).toMillis()).append("\trun\t")
+          .append(f.toAbsolutePath()).append('\n');
+    }
+    log.append("F\t").append(forgotten.toAbsolutePath()).append('\n').append("R\t12\ttorn");
+    Files.writeString(root.resolve("state/golden-seen.log"), log);
+    GoldenFiles.writeAtomically(a, "new", "primary");
+
+    // start_at: end applies to a first start only; an agent with a seen log has run before
+    watcher = watcher(AgentConfig.StartAt.END, a);
+    tickUntil("three reported", () -> metrics.goldenFiles.labelValues("ok").get() >= 3);
+    for (int i = 0; i < 10; i++) {
+      watcher.tick();
+    }
+    assertThat(reported()).containsExactlyInAnyOrder("forgotten", "changed", "new");
+    watcher.close();
+
+    // migrated once: the log is gone, and a restart reports nothing again, from the watermarks alone
+    assertThat(root.resolve("state/golden-seen.log")).doesNotExist();
+    watcher = watcher(AgentConfig.StartAt.BEGINNING, a);
+    GoldenFiles.writeAtomically(a, "after", "primary");
+    tickUntil("the file after the restart", () -> metrics.goldenFiles.labelValues("ok").get() >= 4);
+    for (int i = 0; i < 10; i++) {
+      watcher.tick();
+    }
+    assertThat(reported()).containsExactlyInAnyOrder("forgotten", "changed", "new", "after");
+  }
+
+  @Test
   void startAtEndSkipsWhatIsThereOnTheFirstStartOnly() throws Exception {
     for (int i = 0; i < 20; i++) {
       GoldenFiles.writeAtomically(a, "old-" + i, "primary");
