@@ -15,8 +15,27 @@ public final class GoldenDiff {
 
   private static final int PATHS_IN_EXPLANATION = 5;
 
+  /** The report and the two documents drawn side by side, from one walk. */
+  public record Compared(DiffReport report, SideBySide sideBySide) {}
+
   /** @throws IllegalArgumentException when the documents belong to different runs. */
   public static DiffReport diff(GoldenDocument a, GoldenDocument b, GoldenConfig config) {
+    return compare(a, b, config, null).report();
+  }
+
+  /**
+   * {@link #diff} plus the documents side by side ({@link SideBySide}), drawn from the same walk
+   * so the view shows exactly what the report counts.
+   *
+   * @throws IllegalArgumentException when the documents belong to different runs.
+   */
+  public static Compared diffSideBySide(GoldenDocument a, GoldenDocument b, GoldenConfig config,
+      SideBySide.Limits limits) {
+    return compare(a, b, config, java.util.Objects.requireNonNull(limits, "limits"));
+  }
+
+  private static Compared compare(GoldenDocument a, GoldenDocument b, GoldenConfig config,
+      SideBySide.Limits limits) {
     RunSummary sa = a.summary();
     RunSummary sb = b.summary();
     if (!sa.runId().equals(sb.runId())) {
@@ -24,12 +43,18 @@ public final class GoldenDiff {
           + "\" (" + a.source() + ") vs \"" + sb.runId() + "\" (" + b.source() + ")");
     }
     Classification c = Classifier.classify(sa, sb);
-    CanonicalDiff walk = new CanonicalDiff(a.canonical(), b.canonical(), config, sa, sb).run();
+    GoldenDocument.Canonical ca = a.canonical();
+    GoldenDocument.Canonical cb = b.canonical();
+    CanonicalDiff walk = new CanonicalDiff(ca, cb, config, sa, sb);
+    SideBySideDrawing drawing = limits == null ? null
+        : new SideBySideDrawing(ca, cb, sa, sb, c.firstDivergentStep(), limits);
+    walk.visit(drawing).run();
     List<Difference> listed = walk.listed();
     String explanation = explain(c, listed, walk.volatileCount, stepPosition(c, sa, sb), config);
     String workflow = sa.workflow().isEmpty() ? sb.workflow() : sa.workflow();
-    return new DiffReport(sa.runId(), workflow, c.match(), c.category(), c.firstDivergentStep(),
+    DiffReport report = new DiffReport(sa.runId(), workflow, c.match(), c.category(), c.firstDivergentStep(),
         explanation, a.source(), b.source(), listed, c.findings(), walk.realCount, walk.volatileCount);
+    return new Compared(report, drawing == null ? null : drawing.finish(a.source(), b.source()));
   }
 
   /** Where the first divergent step sits in A's steps array (B's when A lacks it), or -1. */
