@@ -245,7 +245,7 @@ public final class Collector implements AutoCloseable {
         .permitKeepAliveWithoutCalls(true)
         .addStreamTracerFactory(gateway.tracer())
         .addService(ServerInterceptors.intercept(gateway.service(), identities))
-        .addService(ServerInterceptors.intercept(new OperatorService(fleet, metrics, authorizer),
+        .addService(ServerInterceptors.intercept(new OperatorService(fleet, metrics, authorizer, diffWorker),
             identities))
         .maxConnectionAge(config.limits().maxConnectionAge().toSeconds(), TimeUnit.SECONDS)
         .maxConnectionAgeGrace(30, TimeUnit.SECONDS)
