@@ -33,7 +33,8 @@ final class CanonicalDiff {
         boolean volatileValue);
 
     /** A child container (same type both sides) that differs: its children follow. */
-    void open(String key, int ia, int ib, boolean object, boolean steps, boolean volatileValue);
+    void open(String key, int ia, int ib, int pa, int endA, int pb, int endB, boolean object, boolean steps,
+        boolean volatileValue);
 
     /** Something about the open array as a whole: ARRAY_LENGTH or ORDER, with both sides' text. */
     void note(Difference.Kind kind, String a, String b, boolean volatileValue);
@@ -166,13 +167,13 @@ final class CanonicalDiff {
       cursorA[d] = pa + 1;
       cursorB[d] = pb + 1;
       if (visitor != null) {
-        visitor.open(childKey, childA, childB, true, false, volatileValue);
+        visitor.open(childKey, childA, childB, pa, endA, pb, endB, true, false, volatileValue);
       }
       return true;
     }
     if (ta == '[') {
       int d = push(slot, ARRAY, volatileValue);
-      pairArrays(d, pa, pb);
+      pairArrays(d, pa, endA, pb, endB);
       return true;
     }
     add(Difference.Kind.VALUE, pa, endA, pb, endB, volatileValue);
@@ -295,7 +296,7 @@ final class CanonicalDiff {
 
   // ---- arrays: elements paired by step index, by key or by position -------------------------
 
-  private void pairArrays(int d, int pa, int pb) {
+  private void pairArrays(int d, int pa, int endA, int pb, int endB) {
     int[] ea = ArrayPairs.elements(a, pa, lenA);
     int[] eb = ArrayPairs.elements(b, pb, lenB);
     long accepted = patterns.accepted(states, d * words);
@@ -305,7 +306,7 @@ final class CanonicalDiff {
       pairs = ArrayPairs.bySteps(StepPairs.of(summaryA.steps(), summaryB.steps()));
     }
     if (visitor != null) {
-      visitor.open(childKey, childA, childB, false, pairs != null, vol[d]);
+      visitor.open(childKey, childA, childB, pa, endA, pb, endB, false, pairs != null, vol[d]);
     }
     long keyed = accepted >>> Slots.ARRAY_KEY;
     if (pairs == null && keyed != 0) {

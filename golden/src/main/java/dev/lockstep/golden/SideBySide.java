@@ -11,17 +11,20 @@ import java.util.List;
  * Two golden documents side by side, as a person reads them: the walk of {@link GoldenDiff} drawn
  * as aligned rows, one per member or element, each row showing the same path on both sides (steps
  * paired by index, keyed arrays by key, exactly as the diff pairs them). Equal subtrees are folded
- * to one line and only the neighbourhood of each difference is shown ({@code context} equal
- * siblings on either side; longer runs of equal siblings become one {@link Type#GAP} row), so a
- * 64 MiB pair with three differences is a few dozen rows. Invariant: rows come in the walk's
- * order, and every {@link Type#OPEN} row has its {@link Type#CLOSE} unless {@code truncated}.
+ * to one line, and so are subtrees whose only differences are volatile ({@link Type#NOISE}, dimmed
+ * as noise); only the neighbourhood of each real difference is shown ({@code context} siblings on
+ * either side, volatile differences among them; longer runs become one {@link Type#GAP} row), so a
+ * 64 MiB pair with three differences is a few dozen rows however much volatile noise it holds.
+ * Invariant: rows come in the walk's order, every {@link Type#OPEN} row has its
+ * {@link Type#CLOSE}, and every real difference the walk finds is a row unless {@code truncated}
+ * (the view holds about {@code max_rows} rows).
  *
  * <p>JSON form ({@link #toJson()}), what the Operator API's Diff returns as
  * {@code side_by_side_json}:
  * <pre>
  * {"format":"lockstep.side-by-side/v1","source_a","source_b","context":3,"max_rows":3000,
  *  "truncated":false,"first_divergence_row":N|-1,
- *  "rows":[{"type":"open|close|same|ignored|differ|gap|note","depth":0,"path":"/steps/2",
+ *  "rows":[{"type":"open|close|same|ignored|noise|differ|gap|note","depth":0,"path":"/steps/2",
  *           "a":"…"|null,"b":"…"|null,
  *           "kind":"VALUE|TYPE|MISSING|EXTRA|ARRAY_LENGTH|ORDER" (differ, note),
  *           "volatile":true (only when true),
@@ -68,9 +71,11 @@ public record SideBySide(
     SAME,
     /** The role: identity, never compared. */
     IGNORED,
+    /** A container equal but for volatile fields, folded: noise. */
+    NOISE,
     /** A difference ({@code kind}); {@code volatileField} when it is masked noise. */
     DIFFER,
-    /** {@code count} equal siblings not drawn. */
+    /** {@code count} siblings not drawn: equal, or differing only in volatile fields. */
     GAP,
     /** About the enclosing array as a whole: ARRAY_LENGTH or ORDER. */
     NOTE

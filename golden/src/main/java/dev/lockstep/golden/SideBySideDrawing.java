@@ -7,9 +7,13 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Draws a {@link SideBySide} from the walk of a {@link CanonicalDiff}: keeps, per open container,
- * the last {@code context} equal siblings not yet drawn and how many were passed over, so a row is
- * only made for what is near a difference. Not thread-safe; one drawing per walk.
+ * Draws a {@link SideBySide} from the walk of a {@link CanonicalDiff}. Each open container keeps
+ * its rows until it closes: one holding a real difference is drawn open, around its differences;
+ * one whose differences are all volatile is folded into a single {@link SideBySide.Type#NOISE} row
+ * and treated as an equal sibling, so noise in every step never buries the one real difference.
+ * Per container it keeps the last {@code context} equal (or noise) siblings not yet drawn and how
+ * many were passed over, so a row is only made for what is near a real difference. Not
+ * thread-safe; one drawing per walk.
  */
 final class SideBySideDrawing implements CanonicalDiff.Visitor {
   /** Equal values up to this many canonical bytes are shown as they are, longer ones folded. */
@@ -19,26 +23,50 @@ final class SideBySideDrawing implements CanonicalDiff.Visitor {
   /** Arrays up to this size are counted when folded (counting reads the array once). */
   private static final int COUNT_BYTES = 8 << 20;
 
-  private record Pending(String key, int ia, int ib, int pa, int endA, int pb, int endB,
-      boolean volatileValue, boolean ignored) {}
+  /** A sibling not drawn yet: equal, the role, a volatile difference, or a folded noise container. */
+  private record Pending(SideBySide.Type type, Difference.Kind kind, String key, int ia, int ib, int pa, int endA,
+      int pb, int endB, boolean volatileValue) {}
 
   private static final class Frame {
+    final String key;
+    final int ia;
+    final int ib;
+    final int pa;
+    final int endA;
+    final int pb;
+    final int endB;
     final String path;
     final int depth;
     final boolean object;
     final boolean steps;
+    final boolean volatileValue;
+    /** This container as a step of the steps array, or null. */
+    final StepRef own;
+    /** The step this container is in (its own, or an enclosing one), or null. */
     final StepRef step;
+    final List<SideBySide.Row> out = new ArrayList<>();
     final ArrayDeque<Pending> ring = new ArrayDeque<>();
     long hidden;
     StepRef hiddenFirst;
     StepRef hiddenLast;
     int trailing;
+    boolean real;
 
-    Frame(String path, int depth, boolean object, boolean steps, StepRef step) {
+    Frame(String key, int ia, int ib, int pa, int endA, int pb, int endB, String path, int depth, boolean object,
+        boolean steps, boolean volatileValue, StepRef own, StepRef step) {
+      this.key = key;
+      this.ia = ia;
+      this.ib = ib;
+      this.pa = pa;
+      this.endA = endA;
+      this.pb = pb;
+      this.endB = endB;
       this.path = path;
       this.depth = depth;
       this.object = object;
       this.steps = steps;
+      this.volatileValue = volatileValue;
+      this.own = own;
       this.step = step;
     }
   }
@@ -51,11 +79,13 @@ final class SideBySideDrawing implements CanonicalDiff.Visitor {
   private final RunSummary summaryB;
   private final SideBySide.Limits limits;
   private final StepRef firstStep;
-  private final List<SideBySide.Row> rows = new ArrayList<>();
   private final ArrayDeque<Frame> frames = new ArrayDeque<>();
+  private List<SideBySide.Row> rows = List.of();
+  /** Rows made and not thrown away (a folded container's rows are). */
+  private int made;
   private boolean truncated;
-  private int firstInStep = -1;
-  private int firstReal = -1;
+  private SideBySide.Row firstInStep;
+  private SideBySide.Row firstReal;
 
   SideBySideDrawing(GoldenDocument.Canonical docA, GoldenDocument.Canonical docB, RunSummary summaryA,
       RunSummary summaryB, StepRef firstStep, SideBySide.Limits limits) {
@@ -70,8 +100,15 @@ final class SideBySideDrawing implements CanonicalDiff.Visitor {
   }
 
   SideBySide finish(String sourceA, String sourceB) {
-    return new SideBySide(sourceA, sourceB, limits.context(), limits.maxRows(), truncated,
-        firstInStep >= 0 ? firstInStep : firstReal, rows);
+    SideBySide.Row first = firstInStep != null ? firstInStep : firstReal;
+    int at = -1;
+    for (int i = 0; first != null && i < rows.size(); i++) {
+      if (rows.get(i) == first) {
+        at = i;
+        break;
+      }
+    }
+    return new SideBySide(sourceA, sourceB, limits.context(), limits.maxRows(), truncated, at, rows);
   }
 
   // ---- the walk -----------------------------------------------------------------------------
@@ -79,15 +116,113 @@ final class SideBySideDrawing implements CanonicalDiff.Visitor {
   @Override
   public void same(String key, int ia, int ib, int pa, int endA, int pb, int endB, boolean volatileValue,
       boolean ignored) {
-    Pending p = new Pending(key, ia, ib, pa, endA, pb, endB, volatileValue, ignored);
+    Pending p = new Pending(ignored ? SideBySide.Type.IGNORED : SideBySide.Type.SAME, null, key, ia, ib, pa, endA,
+        pb, endB, volatileValue);
     Frame f = frames.peek();
     if (f == null) {
-      draw(p, null, 0);
+      rows = new ArrayList<>(List.of(draw(p, null, 0)));
       return;
     }
+    sibling(f, p);
+  }
+
+  @Override
+  public void differ(String key, int ia, int ib, Difference.Kind kind, int pa, int endA, int pb, int endB,
+      boolean volatileValue) {
+    Frame f = frames.peek();
+    if (f == null) {
+      return; // two documents are objects: the root always opens
+    }
+    if (volatileValue) {
+      sibling(f, new Pending(SideBySide.Type.DIFFER, kind, key, ia, ib, pa, endA, pb, endB, true));
+      return;
+    }
+    flush(f);
+    String prefix = prefix(key);
+    StepRef own = stepOf(f, ia, ib);
+    SideBySide.Row row = new SideBySide.Row(SideBySide.Type.DIFFER, f.depth, childPath(f, key, ia, ib),
+        pa < 0 ? null : prefix + text(a, pa, endA, lenA, DIFFER_BYTES),
+        pb < 0 ? null : prefix + text(b, pb, endB, lenB, DIFFER_BYTES), kind, false, own, 0);
+    if (add(f, row)) {
+      real(row, own != null ? own : f.step);
+    }
+    f.real = true;
+    f.trailing = limits.context();
+  }
+
+  @Override
+  public void open(String key, int ia, int ib, int pa, int endA, int pb, int endB, boolean object, boolean steps,
+      boolean volatileValue) {
+    Frame parent = frames.peek();
+    StepRef own = parent == null ? null : stepOf(parent, ia, ib);
+    frames.push(new Frame(key, ia, ib, pa, endA, pb, endB, childPath(parent, key, ia, ib),
+        parent == null ? 1 : parent.depth + 1, object, steps, volatileValue, own,
+        own != null ? own : parent == null ? null : parent.step));
+  }
+
+  @Override
+  public void note(Difference.Kind kind, String va, String vb, boolean volatileValue) {
+    Frame f = frames.peek();
+    if (f == null) {
+      return;
+    }
+    String what = kind == Difference.Kind.ARRAY_LENGTH ? "length " : "order ";
+    SideBySide.Row row = new SideBySide.Row(SideBySide.Type.NOTE, f.depth, f.path, what + va, what + vb, kind,
+        volatileValue, null, 0);
+    if (add(f, row) && !volatileValue && firstReal == null) {
+      firstReal = row;
+    }
+    f.real |= !volatileValue;
+  }
+
+  @Override
+  public void close() {
+    Frame f = frames.pop();
+    Frame parent = frames.peek();
+    if (parent != null && !f.real) {
+      // only volatile differences inside: one folded row, an equal sibling for context
+      made -= f.out.size();
+      sibling(parent, new Pending(SideBySide.Type.NOISE, null, f.key, f.ia, f.ib, f.pa, f.endA, f.pb, f.endB,
+          true));
+      return;
+    }
+    long passed = f.hidden + f.ring.size();
+    if (passed > 0) {
+      StepRef first = f.hidden > 0 ? f.hiddenFirst : stepOf(f, f.ring.peekFirst().ia(), f.ring.peekFirst().ib());
+      StepRef last = f.ring.isEmpty() ? f.hiddenLast : stepOf(f, f.ring.peekLast().ia(), f.ring.peekLast().ib());
+      gap(f, passed, first, last);
+    }
+    String opening = prefix(f.key) + (f.object ? "{" : "[");
+    String closing = f.object ? "}" : "]";
+    int depth = f.depth - 1;
+    SideBySide.Row open = new SideBySide.Row(SideBySide.Type.OPEN, depth, f.path, opening, opening, null,
+        f.volatileValue, f.own, 0);
+    SideBySide.Row close = new SideBySide.Row(SideBySide.Type.CLOSE, depth, f.path, closing, closing, null,
+        false, null, 0);
+    if (parent == null) {
+      List<SideBySide.Row> all = new ArrayList<>(f.out.size() + 2);
+      all.add(open);
+      all.addAll(f.out);
+      all.add(close);
+      rows = all;
+      return;
+    }
+    flush(parent);
+    parent.out.add(open);
+    parent.out.addAll(f.out);
+    parent.out.add(close);
+    made += 2;
+    parent.real = true;
+    parent.trailing = limits.context();
+  }
+
+  // ---- rows ---------------------------------------------------------------------------------
+
+  /** An equal (or noise) child: drawn when it follows a difference closely, else kept or passed over. */
+  private void sibling(Frame f, Pending p) {
     if (f.trailing > 0) {
       f.trailing--;
-      draw(p, f, f.depth);
+      add(f, draw(p, f, f.depth));
       return;
     }
     f.ring.addLast(p);
@@ -100,76 +235,7 @@ final class SideBySideDrawing implements CanonicalDiff.Visitor {
     }
   }
 
-  @Override
-  public void differ(String key, int ia, int ib, Difference.Kind kind, int pa, int endA, int pb, int endB,
-      boolean volatileValue) {
-    Frame f = frames.peek();
-    int depth = f == null ? 0 : f.depth;
-    if (f != null) {
-      flush(f);
-    }
-    String prefix = prefix(key);
-    StepRef step = f == null ? null : stepOf(f, ia, ib);
-    int row = emit(new SideBySide.Row(SideBySide.Type.DIFFER, depth, childPath(f, key, ia, ib),
-        pa < 0 ? null : prefix + text(a, pa, endA, lenA, DIFFER_BYTES),
-        pb < 0 ? null : prefix + text(b, pb, endB, lenB, DIFFER_BYTES),
-        kind, volatileValue, f != null && f.steps ? step : null, 0));
-    if (row >= 0 && !volatileValue) {
-      real(row, f != null && f.steps ? step : f == null ? null : f.step);
-    }
-    if (f != null) {
-      f.trailing = limits.context();
-    }
-  }
-
-  @Override
-  public void open(String key, int ia, int ib, boolean object, boolean steps, boolean volatileValue) {
-    Frame parent = frames.peek();
-    int depth = parent == null ? 0 : parent.depth;
-    if (parent != null) {
-      flush(parent);
-    }
-    StepRef own = parent != null && parent.steps ? stepOf(parent, ia, ib) : null;
-    String line = prefix(key) + (object ? "{" : "[");
-    String path = childPath(parent, key, ia, ib);
-    emit(new SideBySide.Row(SideBySide.Type.OPEN, depth, path, line, line, null, volatileValue, own, 0));
-    frames.push(new Frame(path, depth + 1, object, steps, own != null ? own : parent == null ? null : parent.step));
-  }
-
-  @Override
-  public void note(Difference.Kind kind, String va, String vb, boolean volatileValue) {
-    Frame f = frames.peek();
-    if (f == null) {
-      return;
-    }
-    String what = kind == Difference.Kind.ARRAY_LENGTH ? "length " : "order ";
-    int row = emit(new SideBySide.Row(SideBySide.Type.NOTE, f.depth, f.path, what + va, what + vb, kind,
-        volatileValue, null, 0));
-    if (row >= 0 && !volatileValue && firstReal < 0) {
-      firstReal = row;
-    }
-  }
-
-  @Override
-  public void close() {
-    Frame f = frames.pop();
-    long passed = f.hidden + f.ring.size();
-    if (passed > 0) {
-      StepRef first = f.hidden > 0 ? f.hiddenFirst : stepOf(f, f.ring.peekFirst().ia(), f.ring.peekFirst().ib());
-      StepRef last = f.ring.isEmpty() ? null : stepOf(f, f.ring.peekLast().ia(), f.ring.peekLast().ib());
-      gap(f, passed, first, last);
-    }
-    String line = f.object ? "}" : "]";
-    emit(new SideBySide.Row(SideBySide.Type.CLOSE, f.depth - 1, f.path, line, line, null, false, null, 0));
-    Frame parent = frames.peek();
-    if (parent != null) {
-      parent.trailing = limits.context();
-    }
-  }
-
-  // ---- rows ---------------------------------------------------------------------------------
-
-  /** Before a difference: the gap passed over, then the equal siblings kept for context. */
+  /** Before a difference: the gap passed over, then the siblings kept for context. */
   private void flush(Frame f) {
     if (f.hidden > 0) {
       gap(f, f.hidden, f.hiddenFirst, f.hiddenLast);
@@ -178,7 +244,7 @@ final class SideBySideDrawing implements CanonicalDiff.Visitor {
       f.hiddenLast = null;
     }
     while (!f.ring.isEmpty()) {
-      draw(f.ring.removeFirst(), f, f.depth);
+      add(f, draw(f.ring.removeFirst(), f, f.depth));
     }
   }
 
@@ -191,41 +257,39 @@ final class SideBySideDrawing implements CanonicalDiff.Visitor {
     } else {
       what = count == 1 ? "element" : "elements";
     }
-    String text = "\u22ef " + String.format(Locale.ROOT, "%,d", count) + " identical " + what;
+    String text = "\u22ef " + String.format(Locale.ROOT, "%,d", count) + " " + what + " equal or only volatile";
     if (f.steps && first != null) {
       text += last == null || last.index() == first.index() ? " (index " + first.index() + ")"
           : " (index " + first.index() + " to " + last.index() + ")";
     }
-    emit(new SideBySide.Row(SideBySide.Type.GAP, f.depth, f.path, text, text, null, false, null, count));
+    add(f, new SideBySide.Row(SideBySide.Type.GAP, f.depth, f.path, text, text, null, false, null, count));
   }
 
-  private void draw(Pending p, Frame f, int depth) {
+  private SideBySide.Row draw(Pending p, Frame f, int depth) {
     String prefix = prefix(p.key());
-    emit(new SideBySide.Row(p.ignored() ? SideBySide.Type.IGNORED : SideBySide.Type.SAME, depth,
-        childPath(f, p.key(), p.ia(), p.ib()),
-        p.pa() < 0 ? null : prefix + text(a, p.pa(), p.endA(), lenA, FOLD_BYTES),
-        p.pb() < 0 ? null : prefix + text(b, p.pb(), p.endB(), lenB, FOLD_BYTES),
-        null, p.volatileValue(), f != null && f.steps ? stepOf(f, p.ia(), p.ib()) : null, 0));
+    int limit = p.type() == SideBySide.Type.DIFFER ? DIFFER_BYTES : FOLD_BYTES;
+    return new SideBySide.Row(p.type(), depth, childPath(f, p.key(), p.ia(), p.ib()),
+        p.pa() < 0 ? null : prefix + text(a, p.pa(), p.endA(), lenA, limit),
+        p.pb() < 0 ? null : prefix + text(b, p.pb(), p.endB(), lenB, limit),
+        p.kind(), p.volatileValue(), f == null ? null : stepOf(f, p.ia(), p.ib()), 0);
   }
 
-  /** Adds a row; returns its number, or -1 once the view is full. */
-  private int emit(SideBySide.Row row) {
-    if (truncated) {
-      return -1;
-    }
-    if (rows.size() >= limits.maxRows()) {
+  /** Adds a row to {@code f}'s rows; false once the view is full. */
+  private boolean add(Frame f, SideBySide.Row row) {
+    if (made >= limits.maxRows()) {
       truncated = true;
-      return -1;
+      return false;
     }
-    rows.add(row);
-    return rows.size() - 1;
+    made++;
+    f.out.add(row);
+    return true;
   }
 
-  private void real(int row, StepRef step) {
-    if (firstReal < 0) {
+  private void real(SideBySide.Row row, StepRef step) {
+    if (firstReal == null) {
       firstReal = row;
     }
-    if (firstInStep < 0 && firstStep != null && step != null && step.index() == firstStep.index()) {
+    if (firstInStep == null && firstStep != null && step != null && step.index() == firstStep.index()) {
       firstInStep = row;
     }
   }
