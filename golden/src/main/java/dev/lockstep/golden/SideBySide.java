@@ -34,9 +34,11 @@ import java.util.List;
  * {@code a}/{@code b} are the text of each side's line without indentation ({@code depth} gives
  * it): {@code "name": value} for members, the value alone for elements, {@code "name": {} or
  * {@code [} on OPEN rows; folded values are their canonical JSON when short, else a summary
- * ({@code {… 3.4 kB}}); long values are cut with their size. {@code first_divergence_row} is the
- * first real (not volatile) difference in the first divergent step, or the first real difference
- * when no step diverges, or -1.
+ * ({@code {… 3.4 kB}}); long values are cut with their size. {@code first_divergence_row} is
+ * where a reader should look first: the row of the first difference the report's explanation
+ * names (in the first divergent step; its rng values for unseeded randomness, its response for an
+ * external call), else the first real (not volatile) difference in that step, else the first real
+ * difference, or -1.
  */
 public record SideBySide(
     String sourceA,

@@ -99,10 +99,23 @@ final class SideBySideDrawing implements CanonicalDiff.Visitor {
     this.limits = limits;
   }
 
-  SideBySide finish(String sourceA, String sourceB) {
+  /**
+   * The view; its first divergence is the row of {@code cause} (the first path the report's
+   * explanation names) when drawn, else the first real row of the first divergent step, else the
+   * first real row.
+   */
+  SideBySide finish(String sourceA, String sourceB, String cause) {
     SideBySide.Row first = firstInStep != null ? firstInStep : firstReal;
     int at = -1;
-    for (int i = 0; first != null && i < rows.size(); i++) {
+    for (int i = 0; cause != null && i < rows.size(); i++) {
+      SideBySide.Row r = rows.get(i);
+      if (r.path().equals(cause) && !r.volatileField()
+          && (r.type() == SideBySide.Type.DIFFER || r.type() == SideBySide.Type.NOTE)) {
+        at = i;
+        break;
+      }
+    }
+    for (int i = 0; at < 0 && first != null && i < rows.size(); i++) {
       if (rows.get(i) == first) {
         at = i;
         break;

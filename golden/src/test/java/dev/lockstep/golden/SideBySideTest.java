@@ -40,8 +40,9 @@ class SideBySideTest {
     assertThat(rng.b()).isEqualTo("0.5");
     assertThat(rng.volatileField()).isFalse();
     assertThat(rng.kind()).isEqualTo(Difference.Kind.VALUE);
-    // the first divergence is the first real difference inside the first divergent step
-    assertThat(view.rows().get(view.firstDivergenceRow()).path()).isEqualTo("/steps/2/output/pick");
+    // the first divergence is where the explanation points: the step's rng, not its output
+    assertThat(view.rows().get(view.firstDivergenceRow())).isEqualTo(rng);
+    assertThat(c.report().explanation()).contains("/steps/2/rng/1");
     // the step is drawn as a step, aligned with its partner, named
     SideBySide.Row step = at(view, "/steps/2", SideBySide.Type.OPEN);
     assertThat(step.step()).isEqualTo(new StepRef(2, "sample"));
@@ -156,7 +157,7 @@ class SideBySideTest {
     assertThat(json.path("rows").size()).isEqualTo(view.rows().size());
     JsonNode first = json.path("rows").get(json.path("first_divergence_row").asInt());
     assertThat(first.path("type").asText()).isEqualTo("differ");
-    assertThat(first.path("path").asText()).isEqualTo("/steps/2/output/pick");
+    assertThat(first.path("path").asText()).isEqualTo("/steps/2/rng/1");
     JsonNode step = json.path("rows").get(view.rows().indexOf(at(view, "/steps/2", SideBySide.Type.OPEN)));
     assertThat(step.path("step").path("name").asText()).isEqualTo("sample");
     JsonNode time = json.path("rows").get(view.rows().indexOf(at(view, "/timestamp", SideBySide.Type.DIFFER)));
