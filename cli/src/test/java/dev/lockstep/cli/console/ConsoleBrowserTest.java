@@ -230,7 +230,8 @@ class ConsoleBrowserTest {
     assertThat(diff).hasAttribute("data-state", "ready");
     assertThat(page.locator("#first-step")).hasText("step 1 · sample");
     Locator first = page.locator("#first-divergence");
-    assertThat(first).hasAttribute("data-path", "/steps/1/output/pick");
+    // the jump lands where the explanation points: the random number step 1 drew differently
+    assertThat(first).hasAttribute("data-path", "/steps/1/rng/1");
     assertThat(first.locator("td.gutter")).hasText("▶ first divergence");
     Locator rng = page.locator("#diff-table tr[data-path='/steps/1/rng/1']");
     assertThat(rng).hasClass(java.util.regex.Pattern.compile("\\breal\\b"));
