@@ -11,11 +11,22 @@ import com.microsoft.playwright.Download;
 import com.microsoft.playwright.Locator;
 import com.microsoft.playwright.Page;
 import com.microsoft.playwright.Response;
+import com.microsoft.playwright.Route;
 import com.microsoft.playwright.assertions.PlaywrightAssertions;
 import com.microsoft.playwright.options.ColorScheme;
 import dev.lockstep.cli.fleet.Eventually;
 import dev.lockstep.proto.v1.AuditEntry;
+import dev.lockstep.proto.v1.AgentStopStatus;
 import dev.lockstep.proto.v1.DiffRequest;
+import dev.lockstep.proto.v1.EnableStopRequest;
+import dev.lockstep.proto.v1.GetIncidentRequest;
+import dev.lockstep.proto.v1.GetRunRequest;
+import dev.lockstep.proto.v1.Replica;
+import dev.lockstep.proto.v1.ResumeStopRequest;
+import dev.lockstep.proto.v1.Run;
+import dev.lockstep.proto.v1.StopScope;
+import dev.lockstep.proto.v1.StopStatus;
+import dev.lockstep.proto.v1.StopStatusRequest;
 import dev.lockstep.proto.v1.Incident;
 import dev.lockstep.proto.v1.ListAuditRequest;
 import java.io.IOException;
@@ -26,11 +37,13 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Pattern;
 import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -214,11 +227,20 @@ class ConsoleBrowserTest {
     open(page, base + "#/incidents");
     assertThat(page.locator("#incidents")).isVisible();
     page.evaluate("window.__sameDocument = true");
+    page.evaluate("() => { window.__incidentAt = 0; new MutationObserver(() => { if (!window.__incidentAt"
+        + " && document.querySelector(\"#incidents tr[data-severity='P0']\")) window.__incidentAt = Date.now(); })"
+        + ".observe(document.getElementById('main'), {subtree: true, childList: true}); }");
     fleet.golden("host-a", RUN + ".primary.golden.json", golden("primary", "[0.12, 0.98]", 7, "10:00:00"));
+    long written = System.currentTimeMillis();
     fleet.golden("host-b", RUN + ".shadow.golden.json", golden("shadow", "[0.12, 0.55]", 3, "10:00:04"));
 
     Locator row = page.locator("#incidents tr[data-severity='P0']");
     assertThat(row).hasCount(1);
+    long shownAt = ((Number) page.evaluate("window.__incidentAt")).longValue();
+    Incident opened = fleet.incidentOf(RUN);
+    System.out.printf(Locale.ROOT, "console: live — the mismatch shown on the Incidents page %d ms after the collector"
+            + " opened the incident, %d ms after the second golden file was written (the agent's settle time included)%n",
+        shownAt - com.google.protobuf.util.Timestamps.toMillis(opened.getFirstSeen()), shownAt - written);
     assertThat(row).containsText("UNSEEDED_RNG");
     assertThat(page.evaluate("window.__sameDocument === true")).as("appeared live, not on a reload").isEqualTo(true);
     incidentId = row.getAttribute("data-incident");
@@ -431,12 +453,19 @@ class ConsoleBrowserTest {
   @Order(8)
   void everyPageWeighsAtMost300KilobytesBeforeDataAndIsShotInLightAndDark() {
     Map<String, Long> weights = new LinkedHashMap<>();
+    Map<String, String> background = new LinkedHashMap<>();
+    List<String> elsewhere = new ArrayList<>();
     for (String scheme : List.of("light", "dark")) {
       try (BrowserContext ctx = chromium.context(scheme.equals("dark") ? ColorScheme.DARK : ColorScheme.LIGHT)) {
         ctx.addCookies(alice.cookies());
         for (String route : List.of("fleet", "incidents", "incident/" + incidentId, "runs", "stop", "audit")) {
           Page p = ctx.newPage();
           AtomicLong bytes = new AtomicLong();
+          p.onRequest(r -> {
+            if (!r.url().startsWith(base) && !r.url().startsWith("data:")) {
+              elsewhere.add(r.url());
+            }
+          });
           p.onResponse(r -> {
             if (!r.url().contains("/api/")) {
               bytes.addAndGet(r.body().length);
@@ -447,12 +476,208 @@ class ConsoleBrowserTest {
           String name = route.replaceAll("/.*", "");
           shoot(p, name + "-" + scheme);
           weights.put(name, bytes.get());
+          background.put(scheme, String.valueOf(p.evaluate("getComputedStyle(document.body).backgroundColor")));
           p.close();
         }
       }
     }
     weights.forEach((page, bytes) -> System.out.printf(Locale.ROOT, "console: page %-9s %,7d bytes before data%n", page, bytes));
     assertThat(weights.values()).allSatisfy(b -> assertThat(b).isPositive().isLessThanOrEqualTo(300 * 1024L));
+    assertThat(elsewhere).as("requests to anywhere but the console (no CDN, fonts or scripts from outside)").isEmpty();
+    assertThat(background.get("dark")).as("dark scheme is dark, light is light").isNotEqualTo(background.get("light"));
+    assertThat(background.get("light")).isEqualTo("rgb(255, 255, 255)");
+  }
+
+  // ---- live updates from elsewhere, by keyboard -------------------------------------------------
+
+  @Test
+  @Order(9)
+  void aStopMadeElsewhereAppearsLiveAndTheKeyboardAloneResumesIt() throws Exception {
+    // the P0 mismatches above stopped their workflows' agents: the fleet runs again first
+    if (fleet.operator().getStopStatus(StopStatusRequest.getDefaultInstance()).getOrdersCount() > 0) {
+      fleet.operator().resumeStop(ResumeStopRequest.newBuilder().setAll(true).setReason("mismatches handled").build());
+    }
+    try {
+      Eventually.await(WAIT, "every agent running and confirmed", () -> fleet.operator()
+          .getStopStatus(StopStatusRequest.getDefaultInstance()).getAgentsList().stream()
+          .allMatch(a -> a.getMode().name().equals("RUNNING") && a.getStatus().equals("CONFIRMED")));
+    } catch (AssertionError e) {
+      throw new AssertionError(e.getMessage() + "; stop status: "
+          + fleet.operator().getStopStatus(StopStatusRequest.getDefaultInstance()), e);
+    }
+    open(page, base + "#/fleet");
+    page.keyboard().press("g");
+    page.keyboard().press("s");
+    assertThat(page.locator("body")).hasAttribute("data-ready", "stop");
+    page.evaluate("window.__sameDocument = true");
+    // when each row first showed each state, by the browser's clock (the same machine's)
+    page.evaluate("() => { window.__seen = {}; const note = () => document.querySelectorAll('#agents-stop tr[data-agent]')"
+        + ".forEach((tr) => { const k = tr.dataset.agent + ' ' + tr.dataset.mode + ' ' + tr.dataset.status;"
+        + " if (!(k in window.__seen)) window.__seen[k] = Date.now(); }); note();"
+        + " new MutationObserver(note).observe(document.getElementById('main'), {subtree: true, childList: true, attributes: true}); }");
+
+    // the CLI's way: only the Watch stream can tell this page
+    long asked = System.currentTimeMillis();
+    StopStatus enabled = fleet.operator().enableStop(EnableStopRequest.newBuilder().setReason("stopped from the CLI")
+        .setScope(StopScope.newBuilder().setAgentId("host-b")).build());
+    long answered = System.currentTimeMillis();
+    String order = enabled.getOrdersList().stream().filter(o -> o.getReason().equals("stopped from the CLI"))
+        .findFirst().orElseThrow().getId();
+    awaitStopRow(page, "host-b", "STOPPED", "CONFIRMED");
+    assertThat(page.locator("#agents-stop tr[data-agent='host-a']")).hasAttribute("data-mode", "RUNNING");
+    assertThat(page.locator("#agents-stop tr[data-agent='host-c']")).hasAttribute("data-mode", "RUNNING");
+    assertThat(page.locator("#orders-table tr[data-order='" + order + "']")).containsText("stopped from the CLI");
+    assertThat(page.evaluate("window.__sameDocument === true")).as("updated live, not reloaded").isEqualTo(true);
+    @SuppressWarnings("unchecked")
+    Map<String, Number> seen = (Map<String, Number>) page.evaluate("window.__seen");
+    long stoppedShown = seen.entrySet().stream().filter(e -> e.getKey().startsWith("host-b STOPPED"))
+        .mapToLong(e -> e.getValue().longValue()).min().orElseThrow();
+    long confirmedShown = seen.get("host-b STOPPED CONFIRMED").longValue();
+    AgentStopStatus b = fleet.operator().getStopStatus(StopStatusRequest.getDefaultInstance()).getAgentsList().stream()
+        .filter(a -> a.getAgentId().equals("host-b")).findFirst().orElseThrow();
+    System.out.printf(Locale.ROOT, "console: live — a stop made through the API shown on the Stop page %d ms after the"
+            + " API answered (%d ms after it was asked); host-b's confirmation shown %d ms after the collector recorded it%n",
+        stoppedShown - answered, stoppedShown - asked,
+        confirmedShown - com.google.protobuf.util.Timestamps.toMillis(b.getAckedAt()));
+
+    // the page's own stop of one agent names just that agent; Escape cancels it
+    page.locator("#enable-form select[name=scope]").selectOption("agent");
+    page.locator("#enable-form textarea[name=reason]").fill("only host-c");
+    page.locator("#enable-form input[name=value]").fill("host-c");
+    page.locator("#enable-form input[name=value]").press("Enter");
+    Locator dialog = page.locator("#dialog");
+    assertThat(dialog).isVisible();
+    assertThat(dialog).containsText("This agent will STOP");
+    assertThat(dialog.locator("li")).hasCount(1);
+    assertThat(dialog.locator("li")).hasText("host-c");
+    assertThat(page.locator("#dialog-ok")).hasText("Stop 1 agent");
+    page.keyboard().press("Escape");
+    assertThat(dialog).isHidden();
+    assertThat(page.locator("#orders-table tr[data-order]")).hasCount(1);
+    assertThat(fleet.operator().getStopStatus(StopStatusRequest.getDefaultInstance()).getOrdersCount())
+        .as("a cancelled confirmation stops nothing").isEqualTo(1);
+
+    // resume host-b's order with the keyboard alone
+    page.locator("#orders-table tr[data-order='" + order + "'] button[data-action='resume-order']").focus();
+    page.keyboard().press("Enter");
+    assertThat(dialog).containsText("Removes 1 order: " + order);
+    assertThat(dialog).containsText("1 agent will RUN again");
+    assertThat(dialog.locator("li")).hasText("host-b");
+    assertThat(page.locator("#dialog textarea[name=reason]")).isFocused();
+    page.keyboard().type("host-b checked");
+    page.keyboard().press("Tab");
+    page.keyboard().press("Tab");
+    assertThat(page.locator("#dialog-ok")).isFocused();
+    assertThat(page.locator("#dialog-ok")).hasText("Resume 1 agent");
+    page.keyboard().press("Enter");
+    awaitStopRow(page, "host-b", "RUNNING", "CONFIRMED");
+    assertThat(page.locator("#orders-table tr[data-order]")).hasCount(0);
+    Eventually.await(WAIT, "host-b's stop file removed", () -> !Files.exists(fleet.stopFile("host-b")));
+    Eventually.await(WAIT, "the resume audited with its reason", () -> audit().stream().anyMatch(e ->
+        e.getWho().equals("alice") && e.getAction().equals("ResumeStop") && e.getResult().equals("OK")
+            && e.getTarget().equals(order)));
+  }
+
+  @Test
+  @Order(10)
+  void incidentsAreFilteredByTheApiAndResolvedWithANote() throws Exception {
+    open(page, base + "#/fleet");
+    page.keyboard().press("g");
+    page.keyboard().press("i");
+    assertThat(page.locator("body")).hasAttribute("data-ready", "incidents");
+    page.keyboard().press("/");
+    assertThat(page.locator("#main input[name=category]")).isFocused();
+    page.keyboard().type("EXTERNAL_CALL");
+    page.keyboard().press("Enter");
+    assertThat(page).hasURL(Pattern.compile("#/incidents\\?category=EXTERNAL_CALL$"));
+    assertThat(page.locator("body")).hasAttribute("data-ready", "incidents");
+    assertThat(page.locator("#incidents tr[data-incident]")).hasCount(0);
+    assertThat(page.locator("#main")).containsText("No incident matches.");
+
+    open(page, base + "#/incidents?category=UNSEEDED_RNG");
+    assertThat(page.locator("#incidents tr[data-incident]")).hasCount(2);
+    open(page, base + "#/incidents?category=UNSEEDED_RNG&workflow=billing.reconcile");
+    Locator row = page.locator("#incidents tr[data-incident]");
+    assertThat(row).hasCount(1);
+    assertThat(row).hasAttribute("data-incident", incidentId);
+    open(page, base + "#/incidents?severity=P3");
+    assertThat(page.locator("#incidents tr[data-incident]")).hasCount(0);
+
+    String state = fleet.operator().getIncident(GetIncidentRequest.newBuilder().setId(incidentId).build()).getState().name();
+    open(page, base + "#/incidents?state=" + state);
+    row = page.locator("#incidents tr[data-incident='" + incidentId + "']");
+    row.locator("button[data-action='resolve']").click();
+    Locator dialog = page.locator("#dialog");
+    assertThat(dialog).containsText("Marks " + incidentId);
+    assertThat(dialog).containsText("RESOLVED");
+    assertThat(dialog).containsText("Stop orders are not touched");
+    page.locator("#dialog textarea[name=note]").fill("rng seeded from the run id since 1.4.2");
+    page.locator("#dialog-ok").click();
+    assertThat(dialog).isHidden();
+    assertThat(page.locator("#incidents tr[data-incident='" + incidentId + "']")).hasCount(0);
+    Incident resolved = fleet.operator().getIncident(GetIncidentRequest.newBuilder().setId(incidentId).build());
+    assertThat(resolved.getState().name()).isEqualTo("RESOLVED");
+    assertThat(resolved.getNotesList()).anySatisfy(n -> assertThat(n.getNote()).isEqualTo("rng seeded from the run id since 1.4.2"));
+    open(page, base + "#/incidents?state=RESOLVED");
+    assertThat(page.locator("#incidents tr[data-incident='" + incidentId + "']")).hasAttribute("data-state", "RESOLVED");
+    assertThat(page.locator("#incidents tr[data-incident='" + incidentId + "'] button[data-action]")).hasCount(0);
+  }
+
+  @Test
+  @Order(11)
+  void runsAreFoundByRunIdWithTheirReplicasHashesAndVerdict() {
+    open(page, base + "#/runs");
+    page.keyboard().press("/");
+    page.keyboard().type(RUN.substring(0, 12));
+    page.keyboard().press("Enter");
+    assertThat(page).hasURL(Pattern.compile("prefix=" + RUN.substring(0, 12)));
+    assertThat(page.locator("body")).hasAttribute("data-ready", "runs");
+    Locator rows = page.locator("#runs tr[data-run]");
+    assertThat(rows).hasCount(1);
+    Locator row = page.locator("#runs tr[data-run='" + RUN + "']");
+    assertThat(row).hasAttribute("data-verdict", "MISMATCH");
+    assertThat(row).containsText("UNSEEDED_RNG");
+    assertThat(row).containsText(incidentId);
+    row.locator("button").click();
+    Locator detail = page.locator("#runs tr[data-run='" + RUN + "'] + tr.detail");
+    assertThat(detail).isVisible();
+    Run run = fleet.operator().getRun(GetRunRequest.newBuilder().setRunId(RUN).build());
+    assertThat(run.getReplicasCount()).isEqualTo(2);
+    for (Replica r : run.getReplicasList()) {
+      assertThat(detail).containsText(r.getReport().getCanonicalHash());
+      assertThat(detail).containsText(r.getAgentId());
+      assertThat(detail).containsText(r.getRole());
+    }
+    shoot(page, "runs-search");
+  }
+
+  @Test
+  @Order(12)
+  void aPageStillLoadingWhenTheRouteChangesNeverDrawsOverTheNextOne() {
+    Page p = alice.newPage();
+    try {
+      open(p, base + "#/audit");
+      // the Fleet page's GetStatus is held until the Stop page has drawn
+      List<Route> held = new ArrayList<>();
+      p.route("**/api/rpc/GetStatus", held::add);
+      p.evaluate("() => { window.__ready = []; new MutationObserver(() => window.__ready.push(document.body.dataset.ready || ''))"
+          + ".observe(document.body, {attributes: true, attributeFilter: ['data-ready']});"
+          + " const text = Response.prototype.text; Response.prototype.text = function () { return text.call(this).then((t) => {"
+          + " if (this.url.endsWith('/api/rpc/GetStatus')) window.__statusRead = true; return t; }); }; }");
+      p.evaluate("location.hash = '#/fleet'");
+      p.waitForCondition(() -> !held.isEmpty());
+      p.evaluate("location.hash = '#/stop'");
+      assertThat(p.locator("body")).hasAttribute("data-ready", "stop");
+      held.forEach(Route::resume);
+      // the held answer read: the Fleet page's render has run to its end (the rest are microtasks)
+      p.waitForCondition(() -> Boolean.TRUE.equals(p.evaluate("window.__statusRead === true")));
+      assertThat(p.locator("body")).hasAttribute("data-ready", "stop");
+      assertThat(p.locator("#main h1")).hasText("Emergency stop");
+      assertThat(p.locator("#main #agents")).hasCount(0);
+      assertThat(String.valueOf(p.evaluate("window.__ready.filter((r) => r).join(' ')"))).isEqualTo("stop");
+    } finally {
+      p.close();
+    }
   }
 
   // ---- helpers ---------------------------------------------------------------------------------

@@ -20,23 +20,34 @@ function parseHash() {
   return { name: PAGES[name] ? name : 'fleet', arg: rest.map(decodeURIComponent).join('/'), query: new URLSearchParams(q || '') };
 }
 
+// Each visit renders into a container of its own: a page still loading when the route changes
+// (a slow answer) finishes into a detached container and is disposed, never over the new page.
+let visit = 0;
 async function show() {
   const route = parseHash();
+  const mine = ++visit;
   if (current && current.dispose) current.dispose();
   current = null;
   document.querySelectorAll('nav a').forEach((a) => {
     const here = a.dataset.page === route.name || (route.name === 'incident' && a.dataset.page === 'incidents');
     if (here) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
   });
-  main.replaceChildren(h('p', { class: 'muted' }, 'Loading…'));
+  const host = h('div', { class: 'page' }, h('p', { class: 'muted' }, 'Loading…'));
+  main.replaceChildren(host);
   document.body.dataset.page = route.name;
   delete document.body.dataset.ready;
+  let page = null;
   try {
-    current = await PAGES[route.name].render(main, route);
+    page = await PAGES[route.name].render(host, route);
   } catch (e) {
-    main.replaceChildren(h('h1', null, 'Could not load this page'),
+    host.replaceChildren(h('h1', null, 'Could not load this page'),
       h('p', { class: 'error', role: 'alert' }, e instanceof ApiError ? e.message : String(e)));
   }
+  if (mine !== visit) {
+    if (page && page.dispose) page.dispose();
+    return;
+  }
+  current = page;
   document.body.dataset.ready = route.name;
 }
 

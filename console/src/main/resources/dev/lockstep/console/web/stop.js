@@ -61,7 +61,7 @@ export async function render(main) {
       title: 'Stop ' + scopeText(scope) + '?',
       body: [h('div', { class: 'consequence' },
         h('strong', null, scope.workflow ? 'Every agent running workflow ' + scope.workflow + ' will STOP'
-          : 'These ' + who.length + ' agent' + (who.length === 1 ? '' : 's') + ' will STOP'),
+          : who.length === 1 ? 'This agent will STOP' : 'These ' + who.length + ' agents will STOP'),
         ': each writes its stop file, runs its on_stop hook (WORKFLOW_EMERGENCY_STOP=true) and its verify hook, and confirms. '
           + 'Workflows stay stopped until an operator resumes this order with a reason.',
         list, scope.workflow ? h('p', { class: 'muted' }, 'Listed: agents whose workflows label names it; agents that reported runs of it are covered too.') : null),
