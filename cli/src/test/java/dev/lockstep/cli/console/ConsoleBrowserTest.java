@@ -158,6 +158,35 @@ class ConsoleBrowserTest {
     assertThat(page.locator("section[aria-label='Collector store']")).containsText("LOW below");
     assertThat(page.locator("section[aria-label='Agents']")).containsText("3 connected");
     shoot(page, "fleet");
+
+    // a store that cannot write (issue 18's FAILED), as the collector would report it: the page says
+    // so, with the writes held in memory and why
+    Page failing = alice.newPage();
+    try {
+      failing.route("**/api/rpc/GetStatus", route -> {
+        APIResponse real = route.fetch();
+        try {
+          com.fasterxml.jackson.databind.node.ObjectNode status =
+              (com.fasterxml.jackson.databind.node.ObjectNode) new ObjectMapper().readTree(real.body());
+          status.putObject("store").put("state", "FAILED").put("free_bytes", "0")
+              .put("high_watermark_bytes", "2147483648").put("flood_watermark_bytes", "536870912")
+              .put("pending_writes", "12").put("detail", "RocksDB: No space left on device");
+          route.fulfill(new Route.FulfillOptions().setResponse(real).setBody(status.toString()));
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      });
+      open(failing, base + "#/fleet");
+      Locator card = failing.locator("section[aria-label='Collector store']");
+      assertThat(card.locator("[data-store]")).hasAttribute("data-store", "FAILED");
+      assertThat(card.locator(".badge.bad")).hasText("FAILED");
+      assertThat(card.locator(".meter.bad")).hasCount(1);
+      assertThat(card).containsText("12 writes held in memory");
+      assertThat(card).containsText("No space left on device");
+      shoot(failing, "fleet-store-failed");
+    } finally {
+      failing.close();
+    }
   }
 
   // ---- the stop -----------------------------------------------------------------------------
