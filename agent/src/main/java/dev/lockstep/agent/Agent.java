@@ -4,6 +4,7 @@ import dev.lockstep.agent.config.AgentConfig;
 import dev.lockstep.agent.config.ConfigException;
 import dev.lockstep.agent.evidence.EvidenceCapture;
 import dev.lockstep.agent.evidence.Retention;
+import dev.lockstep.agent.internal.CrashPoint;
 import dev.lockstep.agent.internal.ProtoTime;
 import dev.lockstep.agent.logs.LogTailer;
 import dev.lockstep.agent.metrics.AgentMetrics;
@@ -11,16 +12,22 @@ import dev.lockstep.agent.probe.HealthProbes;
 import dev.lockstep.agent.spool.Spool;
 import dev.lockstep.agent.stop.EnactedStop;
 import dev.lockstep.agent.stop.StopEnactor;
+import dev.lockstep.agent.supervise.Components;
+import dev.lockstep.agent.supervise.FatalExit;
+import dev.lockstep.agent.supervise.Supervisor;
 import dev.lockstep.agent.uplink.Uplink;
 import dev.lockstep.agent.watch.GoldenWatcher;
 import dev.lockstep.proto.v1.AgentFrame;
 import dev.lockstep.proto.v1.AgentNotice;
 import dev.lockstep.proto.v1.CaptureRequest;
+import dev.lockstep.proto.v1.ComponentStatus;
 import dev.lockstep.proto.v1.Event;
 import dev.lockstep.proto.v1.Hello;
 import dev.lockstep.proto.v1.Pins;
 import dev.lockstep.proto.v1.StopState;
 import dev.lockstep.proto.v1.Welcome;
+import dev.lockstep.security.CertificateDates;
+import dev.lockstep.security.CertificateExpiry;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.channels.FileChannel;
@@ -33,7 +40,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -60,12 +67,16 @@ public final class Agent implements AutoCloseable {
   private Retention retention;
   private EvidenceCapture evidence;
   private HealthProbes probes;
+  private dev.lockstep.agent.remediate.Remediator remediator;
   private Uplink uplink;
-  private ScheduledThreadPoolExecutor scheduler;
+  private Components components;
+  private Supervisor work;
+  private Supervisor retentionWork;
   private int metricsPort;
   private volatile Instant lastConnectedAt;
   private long reportedSeq = -1;
   private long reportedAck = -1;
+  private long reportedAtNanos = System.nanoTime() - 5_000_000_000L;
 
   private Agent(AgentConfig config, Clock clock, Consumer<String> progress) {
     this.config = config;
@@ -106,6 +117,7 @@ public final class Agent implements AutoCloseable {
     // (metrics port, spool, network).
     metrics = new AgentMetrics();
     closeables.push(metrics);
+    components = new Components(clock, metrics, config.probes().heartbeat(), progress);
     stop = new StopEnactor(config.agentId(), config.stop(), config.stateDir(), clock, metrics,
         ack -> {
           Uplink u = uplink;
@@ -117,8 +129,9 @@ public final class Agent implements AutoCloseable {
     closeables.push(stop);
 
     if (!config.collector().insecure()) {
-      dev.lockstep.security.CertificateExpiry.register(metrics.registry(), config.collector().caFile(),
-          config.collector().certFile());
+      CertificateDates dates = new CertificateDates(List.of(config.collector().caFile(), config.collector().certFile()));
+      metrics.gaugeCallback(CertificateExpiry.METRIC, CertificateExpiry.HELP, new String[] {"file", "subject"},
+          sink -> dates.forEach(e -> sink.sample(e.notAfterSeconds(), e.file().toString(), e.subject())));
     }
     metricsPort = metrics.serve(config.metrics().bind(), config.metrics().port());
 
@@ -130,11 +143,28 @@ public final class Agent implements AutoCloseable {
     earlyNotices.forEach(this::notice);
     earlyNotices.clear();
 
-    tailer = new LogTailer(config.logs(), config.stateDir(), spool, metrics, clock);
-    watcher = new GoldenWatcher(config.golden(), config.goldenConfig(), config.stateDir(), spool, metrics, clock);
+    tailer = new LogTailer(config.logs(), config.stateDir(), spool, metrics, clock, this::notice);
+    watcher = new GoldenWatcher(config.golden(), config.goldenConfig(), config.stateDir(), spool, metrics, clock,
+        this::notice);
+    // one pass over what the spool still holds: reports and matches spooled just before a crash
+    // are not spooled again
+    spool.forEachRetained(e -> {
+      watcher.adopt(e);
+      tailer.adopt(e);
+    });
     retention = new Retention(config.retention(), watcher, metrics, clock, this::notice);
     evidence = new EvidenceCapture(config, watcher, tailer::currentFiles, clock);
     probes = new HealthProbes(config, tailer::stats, spool, metrics, clock, this::diskCritical);
+    java.util.List<dev.lockstep.agent.remediate.Remediator.Policy> policies = config.processes().stream()
+        .map(AgentConfig.ProcessWatch::remediate).filter(java.util.Objects::nonNull).toList();
+    if (!policies.isEmpty()) {
+      remediator = new dev.lockstep.agent.remediate.Remediator(policies, config.stateDir().resolve("remediation.log"),
+          remediationHost(), clock);
+      closeables.push(remediator);
+      probes.remediateWith(remediator);
+      progress.accept("remediation on for " + policies.stream().map(
+          dev.lockstep.agent.remediate.Remediator.Policy::process).toList());
+    }
 
     uplink = new Uplink(config.collector(), spool, metrics, this::hello, new Uplink.Handler() {
       @Override
@@ -168,42 +198,108 @@ public final class Agent implements AutoCloseable {
     closeables.push(uplink);
     closeables.push(tailer);
 
-    scheduler = new ScheduledThreadPoolExecutor(1, r -> {
-      Thread t = new Thread(r, "lockstep-agent-tick");
-      t.setDaemon(true);
-      return t;
-    });
-    closeables.push(() -> {
-      scheduler.shutdownNow();
-      scheduler.awaitTermination(10, TimeUnit.SECONDS);
-    });
+    work = new Supervisor("lockstep-agent-work", new FatalExit(this::fatalNotice, progress, Duration.ofSeconds(2)));
+    closeables.push(work);
     lastConnectedAt = clock.instant();
     uplink.start();
+    Components.Component golden = components.add("golden", new Components.Condition() {
+      @Override
+      public String degraded() {
+        return watcher.problem();
+      }
+
+      @Override
+      public boolean failed() {
+        return watcher.blind();
+      }
+    });
+    Components.Component logs = components.add("logs", tailer::problem);
+    Components.Component probing = components.add("probes", () -> null);
+    Components.Component spooling = components.add("spool", spool::problem);
+    Components.Component uplinking = components.add("uplink", this::uplinkProblem);
+    Components.Component stopping = components.add("stop", this::stopProblem);
+    Components.Component reporting = components.add("agent", () -> null);
     long probeMs = config.probes().interval().toMillis();
     long tailMs = Math.max(20, Math.min(500, probeMs));
-    every(tailMs, tailer::poll);
-    every(probeMs, probes::run);
+    work.now(golden, () -> goldenTick(golden));
+    work.every(logs, Duration.ofMillis(tailMs), tailer::poll);
+    work.every(probing, Duration.ofMillis(probeMs), () -> {
+      CrashPoint.injectError("probes");
+      probes.run();
+    });
+    work.every(reporting, Duration.ofSeconds(1), () -> {
+      report();
+      spooling.refresh();
+      uplinking.refresh();
+      stopping.refresh();
+      publishComponents();
+    });
     stop.startGuard(() -> uplink.isConnected() ? null
         : Duration.between(lastConnectedAt, clock.instant()));
-    every(config.retention().interval().toMillis(), retention::runOnce);
-    every(5000, this::report);
-
-    watcher.start();
+    if (config.retention().enabled()) {
+      // tar+gzip of thousands of files takes a while: retention has a thread of its own
+      Components.Component retaining = components.add("retention", () -> null);
+      retentionWork = new Supervisor("lockstep-retention", new FatalExit(this::fatalNotice, progress,
+          Duration.ofSeconds(2)));
+      closeables.push(retentionWork);
+      retentionWork.every(retaining, config.retention().interval(), retention::runOnce);
+    }
     closeables.push(watcher);
     progress.accept("agent " + config.agentId() + " started (state " + config.stateDir() + ", spool "
         + spool.lastAckedSeq() + "/" + spool.lastSeq() + " acked/spooled, stop generation " + stop.current().generation()
         + " " + stop.current().mode() + (metricsPort > 0 ? ", metrics on :" + metricsPort : "") + ")");
   }
 
-  private void every(long periodMs, Runnable r) {
-    scheduler.scheduleWithFixedDelay(() -> {
-      try {
-        r.run();
-      } catch (RuntimeException e) {
-        metrics.errors.labelValues("agent").inc();
-        LOG.log(System.Logger.Level.ERROR, "agent: periodic task failed: " + e);
+  /** One golden round, then the next when it is due (at once while a backlog is being read). */
+  private void goldenTick(Components.Component golden) throws IOException {
+    try {
+      watcher.tick();
+    } finally {
+      work.after(golden, watcher.tickDelayMillis(), () -> goldenTick(golden));
+    }
+  }
+
+  private String uplinkProblem() {
+    if (uplink.isConnected()) {
+      return null;
+    }
+    Duration off = Duration.between(lastConnectedAt, clock.instant());
+    return off.compareTo(Duration.ofSeconds(30)) < 0 ? null
+        : "not connected to " + config.collector().target() + " for " + off.toSeconds() + " s (events stay spooled)";
+  }
+
+  private String stopProblem() {
+    EnactedStop e = stop.current();
+    if (!e.done() || e.local() || e.generation() == 0 || (e.ack().getEnacted() && e.ack().getVerified())) {
+      return null;
+    }
+    return "generation " + e.generation() + " " + e.mode() + " not " + (e.ack().getEnacted() ? "verified" : "enacted")
+        + ": " + e.ack().getDetail();
+  }
+
+  /** Spools the component samples that changed or whose heartbeat is due. */
+  private void publishComponents() throws IOException {
+    List<Event> due = components.due();
+    if (!due.isEmpty()) {
+      Spool.Appended a = spool.append(due);
+      if (a.accepted() || a.admission() == Spool.Admission.DROPPED) {
+        components.published(due);
       }
-    }, periodMs, periodMs, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /** The fatal notice: spooled; the returned condition holds once the collector acked it. */
+  private java.util.function.BooleanSupplier fatalNotice(String component, Throwable error) {
+    AgentNotice n = AgentNotice.newBuilder().setKind(AgentNotice.Kind.FATAL_ERROR)
+        .setMessage("component " + component + " hit " + error + "; the agent exits (" + FatalExit.EXIT_CODE
+            + ") for its supervisor to restart it").setCount(1).build();
+    try {
+      Spool.Appended a = spool.append(Event.newBuilder().setObservedAt(ProtoTime.of(clock.instant())).setNotice(n).build());
+      long seq = a.seqs().isEmpty() ? Long.MAX_VALUE : a.seqs().get(0);
+      return () -> spool.lastAckedSeq() >= seq;
+    } catch (IOException | RuntimeException e) {
+      return () -> true;
+    }
   }
 
   private Hello hello() {
@@ -247,14 +343,16 @@ public final class Agent implements AutoCloseable {
     long now = System.nanoTime();
     if (config.retention().enabled() && now - diskCriticalRetentionAt > TimeUnit.MINUTES.toNanos(1)) {
       diskCriticalRetentionAt = now;
-      scheduler.execute(retention::runOnce);
+      retentionWork.now(components.get("retention"), retention::runOnce);
     }
   }
 
   private void report() {
     long seq = spool.lastSeq();
     long acked = spool.lastAckedSeq();
-    if (seq != reportedSeq || acked != reportedAck) {
+    long now = System.nanoTime();
+    if ((seq != reportedSeq || acked != reportedAck) && now - reportedAtNanos >= 5_000_000_000L) {
+      reportedAtNanos = now;
       reportedSeq = seq;
       reportedAck = acked;
       progress.accept("events: spooled up to seq " + seq + ", acked up to " + acked + " ("
@@ -305,12 +403,58 @@ public final class Agent implements AutoCloseable {
 
   /** Runs every health probe once now (they also run on their interval). */
   public void probeNow() {
-    scheduler.execute(probes::run);
+    work.now(components.get("probes"), probes::run);
   }
 
-  /** The metrics registry (for tests and embedding). */
-  public io.prometheus.metrics.model.registry.PrometheusRegistry metricsRegistry() {
-    return metrics.registry();
+  /** Each component's state (running, degraded with a reason, failed), as /metrics and the collector see it. */
+  public List<ComponentStatus> components() {
+    return components.statuses();
+  }
+
+  /** Every metric in Prometheus text format, as /metrics serves it. */
+  public String scrapeMetrics() {
+    return metrics.scrape();
+  }
+
+  /** What remediation may see of this agent: its processes, its stop state, its spool. */
+  private dev.lockstep.agent.remediate.Remediator.Host remediationHost() {
+    java.util.Map<String, AgentConfig.ProcessWatch> byName = new java.util.HashMap<>();
+    config.processes().forEach(w -> byName.put(w.name(), w));
+    return new dev.lockstep.agent.remediate.Remediator.Host() {
+      @Override
+      public java.util.List<dev.lockstep.agent.probe.ProcFs.Proc> find(String process) {
+        AgentConfig.ProcessWatch w = byName.get(process);
+        return w == null ? java.util.List.of() : probes.find(w);
+      }
+
+      @Override
+      public java.util.Optional<String> stopCovering() {
+        dev.lockstep.agent.stop.EnactedStop e = stop.current();
+        if (e.stopped() || !e.heldOrderIds().isEmpty()) {
+          return java.util.Optional.of("stop order " + String.join(", ", e.heldOrderIds()) + " covers this host"
+              + " (enacted generation " + e.generation() + " " + e.mode() + ")");
+        }
+        if (config.stop().file() != null && java.nio.file.Files.exists(config.stop().file())) {
+          return java.util.Optional.of("the stop file " + config.stop().file() + " is present");
+        }
+        return java.util.Optional.empty();
+      }
+
+      @Override
+      public void report(dev.lockstep.proto.v1.Remediation r) {
+        try {
+          spool.append(Event.newBuilder().setObservedAt(ProtoTime.of(clock.instant())).setRemediation(r).build());
+        } catch (IOException e) {
+          LOG.log(System.Logger.Level.ERROR, "remediation: cannot spool " + r.getProcess() + " " + r.getOutcome()
+              + ": " + e);
+        }
+      }
+    };
+  }
+
+  /** Remediation decisions made so far (0 when no process has remediate:). */
+  public int remediationDecisions() {
+    return remediator == null ? 0 : remediator.decisions();
   }
 
   @Override

@@ -3,6 +3,7 @@ package dev.lockstep.agent;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lockstep.agent.config.AgentConfig;
+import dev.lockstep.proto.v1.ComponentStatus;
 import dev.lockstep.proto.v1.Event;
 import dev.lockstep.proto.v1.HealthSample;
 import dev.lockstep.proto.v1.HealthSample.Level;
@@ -97,7 +98,7 @@ class HealthProbesTest {
     Files.writeString(log, "Running cycle 1\ncompare: 0 mismatches\nRunning cycle 2\n");
     worker = new ProcessBuilder("sleep", "301").start();
     AgentConfig c = Fixtures.config("a1", gateway, root)
-        .withLogs(List.of(AgentConfig.LogWatch.of(log.toString())))
+        .withLogs(List.of(AgentConfig.LogWatch.of(log.toString()).withStartAt(AgentConfig.StartAt.BEGINNING)))
         .withProcesses(List.of(new AgentConfig.ProcessWatch("shadow", "sleep 301", null, log.toString())));
     try (Agent unused = Agent.start(c, Clock.systemUTC())) {
       Eventually.await("running", () -> !samples(Probe.PROCESS).isEmpty());
@@ -138,6 +139,43 @@ class HealthProbesTest {
       worker.destroyForcibly().waitFor();
       Eventually.await("ended", () -> samples(Probe.PROCESS).size() == 2);
       assertThat(samples(Probe.PROCESS).get(1).getProcess().getExitAssessment()).isEqualTo("CLEAN");
+    }
+  }
+
+  /** Each agent component's state is a health sample too, and shows in /metrics. */
+  private List<HealthSample> goldenComponent() {
+    return samples(Probe.COMPONENT).stream().filter(h -> h.getTarget().equals("golden")).toList();
+  }
+
+  @Test
+  void aMissingGoldenDirMakesTheGoldenComponentDegradedUntilItIsThere() throws Exception {
+    Path present = Files.createDirectories(root.resolve("g1"));
+    Path missing = root.resolve("g2");
+    AgentConfig c = Fixtures.config("a1", gateway, root).withGoldenDirs(present, missing);
+    try (Agent agent = Agent.start(c, Clock.systemUTC())) {
+      Eventually.await("a degraded golden component reported", Duration.ofSeconds(20), () -> goldenComponent().stream()
+          .anyMatch(h -> h.getComponent().getState() == ComponentStatus.State.DEGRADED));
+      HealthSample degraded = goldenComponent().stream()
+          .filter(h -> h.getComponent().getState() == ComponentStatus.State.DEGRADED).findFirst().orElseThrow();
+      assertThat(degraded.getLevel()).isEqualTo(HealthSample.Level.WARN);
+      assertThat(degraded.getComponent().getReason()).contains("1 of 2 golden dirs failing").contains(missing.toString())
+          .contains("does not exist");
+      assertThat(degraded.getSummary()).startsWith("agent component golden degraded: ");
+      assertThat(agent.scrapeMetrics()).contains("lockstep_agent_component_status{component=\"golden\"} 1.0");
+      assertThat(agent.components()).extracting(ComponentStatus::getName)
+          .contains("golden", "logs", "probes", "spool", "uplink", "stop");
+      // the other directory still works meanwhile
+      GoldenFiles.writeAtomically(present, "run-1", "primary");
+      Eventually.await("run-1 reported", Duration.ofSeconds(20),
+          () -> !gateway.events("a1", Event.BodyCase.GOLDEN).isEmpty());
+
+      Files.createDirectories(missing);
+      Eventually.await("running again", Duration.ofSeconds(30), () -> !goldenComponent().isEmpty()
+          && goldenComponent().get(goldenComponent().size() - 1).getComponent().getState() == ComponentStatus.State.RUNNING);
+      assertThat(agent.scrapeMetrics()).contains("lockstep_agent_component_status{component=\"golden\"} 0.0");
+      GoldenFiles.writeAtomically(missing, "run-2", "primary");
+      Eventually.await("run-2 reported", Duration.ofSeconds(20),
+          () -> gateway.events("a1", Event.BodyCase.GOLDEN).size() == 2);
     }
   }
 }

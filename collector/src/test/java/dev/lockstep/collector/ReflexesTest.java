@@ -95,6 +95,44 @@ class ReflexesTest {
   }
 
   @Test
+  void remediationReportsBecomeNotesOnTheProcesssIncidentAndAuditEntriesByTheAgent() throws Exception {
+    try (Collector c = Collector.start(config(), Clock.systemUTC(), l -> { });
+        RawAgent a = RawAgent.connect(c.port(), "host-a")) {
+      a.events(Goldens.health(1, HealthSample.Probe.PROCESS, "shadow", HealthSample.Level.CRITICAL),
+          Goldens.health(2, HealthSample.Probe.LOG_STALENESS, "/var/log/other.log", HealthSample.Level.CRITICAL),
+          Event.newBuilder().setSeq(3).setRemediation(dev.lockstep.proto.v1.Remediation.newBuilder()
+              .setProcess("shadow").setAction(dev.lockstep.proto.v1.Remediation.Action.RESTART)
+              .setOutcome(dev.lockstep.proto.v1.Remediation.Outcome.DONE).setReason("last 5 cycles clean")
+              .setRemainingHours(7).setOldPid(100).setNewPid(200).setRestartsToday(1)).build(),
+          Event.newBuilder().setSeq(4).setRemediation(dev.lockstep.proto.v1.Remediation.newBuilder()
+              .setProcess("engine").setLogPath("/var/log/other.log")
+              .setAction(dev.lockstep.proto.v1.Remediation.Action.UNSTICK)
+              .setOutcome(dev.lockstep.proto.v1.Remediation.Outcome.SKIPPED)
+              .setReason("stop order ORD-1 covers this host")).build());
+      Eventually.await(Duration.ofSeconds(5), "notes on both incidents", () ->
+          incident(c, IncidentKind.PROCESS_DIED).map(Incident::getNotesCount).orElse(0) == 1
+              && incident(c, IncidentKind.STALE_LOG).map(Incident::getNotesCount).orElse(0) == 1);
+      var note = incident(c, IncidentKind.PROCESS_DIED).orElseThrow().getNotes(0);
+      assertThat(note.getBy()).isEqualTo("agent:host-a");
+      assertThat(note.getAction()).isEqualTo("REMEDIATION");
+      assertThat(note.getNote()).contains("RESTART DONE of shadow", "last 5 cycles clean", "remaining 7 h",
+          "old pid 100", "new pid 200");
+      assertThat(incident(c, IncidentKind.STALE_LOG).orElseThrow().getNotes(0).getNote())
+          .contains("UNSTICK SKIPPED of engine", "stop order ORD-1 covers this host");
+      String died = incident(c, IncidentKind.PROCESS_DIED).orElseThrow().getId();
+      assertThat(c.fleet().audit().list(0, 100)).anyMatch(e -> e.getAction().equals("Remediation")
+          && e.getWho().equals("agent:host-a") && e.getTarget().equals(died) && e.getDetail().contains("RESTART DONE"));
+      // a remediation without an action is refused with the rest of its batch
+      a.events(Event.newBuilder().setSeq(5).setRemediation(
+          dev.lockstep.proto.v1.Remediation.newBuilder().setProcess("shadow")
+              .setOutcome(dev.lockstep.proto.v1.Remediation.Outcome.DONE)).build());
+      io.grpc.Status refused = Eventually.value(Duration.ofSeconds(5), "stream closed", () -> a.closedWith);
+      assertThat(refused.getCode()).isEqualTo(io.grpc.Status.Code.INVALID_ARGUMENT);
+      assertThat(refused.getDescription()).contains("Remediation.action is ACTION_UNSPECIFIED");
+    }
+  }
+
+  @Test
   void aStopIsResentUntilTheAgentAcksIt() throws Exception {
     try (Collector c = Collector.start(config().withStopResendInterval(Duration.ofMillis(100)), Clock.systemUTC(), l -> { });
         RawAgent a = RawAgent.connect(c.port(), "host-a")) {

@@ -112,6 +112,8 @@ final class CanonicalOutput {
     }
     if (regionDigest[r] == null) {
       regionDigest[r] = Hashes.sha256();
+    } else {
+      regionDigest[r].reset(); // a walk that failed may have left a region half fed
     }
     regionStart[r] = pos;
     return r;

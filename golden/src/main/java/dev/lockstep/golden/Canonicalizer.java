@@ -31,7 +31,7 @@ final class Canonicalizer {
   private final Slots slots;
   private final PathPatterns patterns;
   private final int words;
-  private final Captures captures;
+  private Captures captures;
   private final boolean sortedInput;
   private final boolean hashing;
   private final Members members = new Members();
@@ -93,6 +93,11 @@ final class Canonicalizer {
     c.o.out = new byte[len + 64];
     c.walk(src, len, layout, source);
     return new GoldenDocument.Canonical(c.o.out, c.o.pos);
+  }
+
+  /** Where the next {@link #walk} reports mapped fields (a reader reuses one canonicalizer). */
+  void capturesTo(Captures c) {
+    this.captures = c;
   }
 
   /** Canonicalises {@code src[0, len)}; for a digest sink, everything has been fed when it returns. */

@@ -9,8 +9,6 @@ import com.fasterxml.jackson.databind.node.TextNode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Environment variables in config values, as the OpenTelemetry Collector writes them:
@@ -24,10 +22,6 @@ import java.util.regex.Pattern;
  * and {@code LOCKSTEP_COLLECTOR} mean the same in both.
  */
 public final class ConfigVariables {
-  private static final Pattern REFERENCE =
-      Pattern.compile("\\$(\\$?)\\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}");
-  private static final Pattern INTEGER = Pattern.compile("-?[0-9]{1,18}");
-
   private ConfigVariables() { }
 
   /** Thrown for a reference to an unset variable; the message names the key and the variable. */
@@ -73,38 +67,13 @@ public final class ConfigVariables {
 
   private static JsonNode expandText(String text, String key, Map<String, String> env)
       throws UnsetVariableException {
-    Matcher m = REFERENCE.matcher(text);
-    StringBuilder out = new StringBuilder();
-    int references = 0;
-    boolean whole = false;
-    while (m.find()) {
-      if (!m.group(1).isEmpty()) {
-        m.appendReplacement(out, Matcher.quoteReplacement(m.group().substring(1)));
-        continue;
-      }
-      references++;
-      whole = m.start() == 0 && m.end() == text.length();
-      String value = env.get(m.group(2));
-      if (value == null || value.isEmpty()) {
-        value = m.group(3);
-      }
-      if (value == null) {
-        throw new UnsetVariableException((key.isEmpty() ? "value" : key) + ": environment variable "
-            + m.group(2) + " is not set (in \"" + text + "\"; write ${env:" + m.group(2)
-            + ":-DEFAULT} for a default)");
-      }
-      m.appendReplacement(out, Matcher.quoteReplacement(value));
+    Object v = ConfigValues.expandText(text, key, env);
+    if (v instanceof Long l) {
+      return LongNode.valueOf(l);
     }
-    m.appendTail(out);
-    String expanded = out.toString();
-    if (references == 1 && whole) {
-      if (INTEGER.matcher(expanded).matches()) {
-        return LongNode.valueOf(Long.parseLong(expanded));
-      }
-      if (expanded.equals("true") || expanded.equals("false")) {
-        return BooleanNode.valueOf(Boolean.parseBoolean(expanded));
-      }
+    if (v instanceof Boolean b) {
+      return BooleanNode.valueOf(b);
     }
-    return TextNode.valueOf(expanded);
+    return TextNode.valueOf((String) v);
   }
 }

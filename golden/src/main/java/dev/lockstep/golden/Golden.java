@@ -156,7 +156,7 @@ public final class Golden {
     return all;
   }
 
-  private static GoldenParseException tooLarge(String source, long size, long max) {
+  static GoldenParseException tooLarge(String source, long size, long max) {
     return new GoldenParseException(source, 0, 0, Code.TOO_LARGE,
         "file is " + size + " bytes, over the limit of " + max + " bytes");
   }

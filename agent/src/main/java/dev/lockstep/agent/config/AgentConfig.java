@@ -62,11 +62,26 @@ public record AgentConfig(
       String fileGlob,
       Duration settle,
       Duration rescanInterval,
-      Duration malformedGrace) {
+      Duration malformedGrace,
+      StartAt startAt) {
     public GoldenWatch {
       dirs = List.copyOf(dirs);
+      startAt = startAt == null ? StartAt.BEGINNING : startAt;
+    }
+
+    /** Files already in the directories at the first start are reported (start_at: beginning). */
+    public GoldenWatch(List<String> dirs, String fileGlob, Duration settle, Duration rescanInterval,
+        Duration malformedGrace) {
+      this(dirs, fileGlob, settle, rescanInterval, malformedGrace, StartAt.BEGINNING);
     }
   }
+
+  /**
+   * Where reading starts for what a log file (or golden directory) already holds when the agent
+   * first starts with it: at its end (history is never reported) or at its beginning. Anything
+   * that appears later is read from its beginning.
+   */
+  public enum StartAt { END, BEGINNING }
 
   /** What a log rule reports; mirrors the wire's LogMatch.Kind. */
   public enum RuleKind { MISMATCH_COUNT, CLEAN_CYCLE, ERROR, CYCLE, CUSTOM }
@@ -91,15 +106,26 @@ public record AgentConfig(
    */
   public record LogWatch(
       String path, List<LogRule> rules, List<String> rotatedSuffixes, String runIdRegex,
-      boolean staleness) {
+      boolean staleness, StartAt startAt) {
     public LogWatch {
       rules = List.copyOf(rules);
       rotatedSuffixes = List.copyOf(rotatedSuffixes);
+      startAt = startAt == null ? StartAt.END : startAt;
     }
 
-    /** A log watched with the default rules. */
+    /** A log whose lines already there at the first start are not read (start_at: end). */
+    public LogWatch(String path, List<LogRule> rules, List<String> rotatedSuffixes, String runIdRegex,
+        boolean staleness) {
+      this(path, rules, rotatedSuffixes, runIdRegex, staleness, StartAt.END);
+    }
+
+    /** A log watched with the default rules (start_at: end). */
     public static LogWatch of(String path) {
       return new LogWatch(path, DEFAULT_RULES, List.of(".1"), DEFAULT_RUN_ID_REGEX, true);
+    }
+
+    public LogWatch withStartAt(StartAt s) {
+      return new LogWatch(path, rules, rotatedSuffixes, runIdRegex, staleness, s);
     }
   }
 
@@ -107,7 +133,12 @@ public record AgentConfig(
    * A watched process: by command-line regex over /proc/PID/cmdline (like {@code pgrep -f}) or by
    * pidfile. {@code log} names the log (path or glob as in {@code logs}) that tells how it ended.
    */
-  public record ProcessWatch(String name, String pattern, Path pidfile, String log) {}
+  public record ProcessWatch(String name, String pattern, Path pidfile, String log,
+      dev.lockstep.agent.remediate.Remediator.Policy remediate) {
+    public ProcessWatch(String name, String pattern, Path pidfile, String log) {
+      this(name, pattern, pidfile, log, null);
+    }
+  }
 
   /** Disk paths and thresholds in percent used; critical means used > criticalPercent. */
   public record Disk(List<Path> paths, int warnPercent, int criticalPercent) {
@@ -405,7 +436,7 @@ public record AgentConfig(
   }
 
   public AgentConfig withGoldenDirs(List<String> dirs) {
-    return withGolden(new GoldenWatch(dirs, golden.fileGlob(), golden.settle(), golden.rescanInterval(), golden.malformedGrace()));
+    return withGolden(new GoldenWatch(dirs, golden.fileGlob(), golden.settle(), golden.rescanInterval(), golden.malformedGrace(), golden.startAt()));
   }
 
   public AgentConfig withGoldenDirs(Path... dirs) {
@@ -417,7 +448,7 @@ public record AgentConfig(
   }
 
   public AgentConfig withGoldenSettle(Duration settle) {
-    return withGolden(new GoldenWatch(golden.dirs(), golden.fileGlob(), settle, golden.rescanInterval(), golden.malformedGrace()));
+    return withGolden(new GoldenWatch(golden.dirs(), golden.fileGlob(), settle, golden.rescanInterval(), golden.malformedGrace(), golden.startAt()));
   }
 
   public AgentConfig withLogs(List<LogWatch> l) {

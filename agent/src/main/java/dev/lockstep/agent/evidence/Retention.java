@@ -62,14 +62,18 @@ public final class Retention {
     if (p.getPathsList().contains(file.toAbsolutePath().toString())) {
       return true;
     }
-    String runId = watcher.runIdOf(file.toAbsolutePath());
+    if (p.getRunIdsCount() == 0) {
+      return false;
+    }
     String name = file.getFileName().toString();
     for (String r : p.getRunIdsList()) {
-      if (r.equals(runId) || (!r.isEmpty() && name.contains(r))) {
+      if (!r.isEmpty() && name.contains(r)) {
         return true;
       }
     }
-    return false;
+    // the run id from the recent reports, or read from the file (only files retention would take)
+    String runId = watcher.runIdOf(file.toAbsolutePath());
+    return runId != null && p.getRunIdsList().contains(runId);
   }
 
   /** One retention pass. Returns how many files were archived and removed. Never throws. */

@@ -33,6 +33,22 @@ public final class AtomicFiles {
     syncDir(dir);
   }
 
+  /**
+   * Replaces the target atomically (temp file + rename) without waiting for the disk: a kill -9
+   * keeps it (the page cache survives), a power cut may lose the newest version but never leaves
+   * a torn one. For state that is cheap to rebuild and written often.
+   */
+  public static void replace(Path target, byte[] content) throws IOException {
+    Path dir = target.toAbsolutePath().getParent();
+    Path tmp = dir.resolve("." + target.getFileName() + ".tmp");
+    Files.write(tmp, content);
+    try {
+      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (AtomicMoveNotSupportedException e) {
+      Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+    }
+  }
+
   /** Deletes the file (if present) and makes the removal durable. Returns whether it existed. */
   public static boolean delete(Path target) throws IOException {
     boolean existed = Files.deleteIfExists(target);

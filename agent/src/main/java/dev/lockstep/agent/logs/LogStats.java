@@ -15,6 +15,7 @@ public final class LogStats {
   private final ArrayDeque<String> recent = new ArrayDeque<>();
   private final ArrayDeque<String> errors = new ArrayDeque<>();
   private long errorLinesTotal;
+  private long cleanStreak;
 
   synchronized void restore(long cycles, long cleanCycles) {
     this.cycles = cycles;
@@ -24,6 +25,9 @@ public final class LogStats {
   synchronized void add(long cycles, long clean, List<String> lines, List<String> errorLines) {
     this.cycles += cycles;
     this.cleanCycles += clean;
+    // conservative: the clean cycles read in the same poll as an error or mismatch line may be
+    // older than it, so they do not count
+    cleanStreak = errorLines.isEmpty() ? cleanStreak + clean : 0;
     for (String l : lines) {
       recent.addLast(l);
       if (recent.size() > RECENT) {
@@ -45,6 +49,14 @@ public final class LogStats {
 
   public synchronized long cleanCycles() {
     return cleanCycles;
+  }
+
+  /**
+   * Clean cycles ("0 mismatches") read since the last error or mismatch line (0 after one):
+   * what the playbook's {@code grep "0 mismatches" | tail -5} checks before a restart.
+   */
+  public synchronized long cleanStreak() {
+    return cleanStreak;
   }
 
   public synchronized List<String> recentLines() {

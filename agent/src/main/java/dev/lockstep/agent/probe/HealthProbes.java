@@ -48,6 +48,9 @@ public final class HealthProbes {
   private final Map<String, Last> last = new HashMap<>();
   private final Map<String, ProcessState> lastRunning = new HashMap<>();
   private final Map<String, Pattern> patterns = new HashMap<>();
+  private volatile dev.lockstep.agent.remediate.Remediator remediator;
+  /** Remediation decisions of this run, made after its samples are spooled (so they follow them). */
+  private final List<Runnable> remediations = new ArrayList<>();
 
   public HealthProbes(AgentConfig config, Function<String, LogStats> logStats, Spool spool, AgentMetrics metrics,
       Clock clock, Runnable onDiskCritical) {
@@ -64,8 +67,14 @@ public final class HealthProbes {
     }
   }
 
+  /** Processes with {@code remediate:} are handed to {@code r} when they die or their log goes stale. */
+  public void remediateWith(dev.lockstep.agent.remediate.Remediator r) {
+    this.remediator = r;
+  }
+
   /** Runs every probe once. Never throws. */
   public void run() {
+    remediations.clear();
     List<HealthSample> samples = new ArrayList<>();
     for (AgentConfig.ProcessWatch w : config.processes()) {
       guarded("process", () -> samples.add(process(w)));
@@ -99,6 +108,9 @@ public final class HealthProbes {
       } catch (IOException e) {
         metrics.errors.labelValues("probe").inc();
       }
+    }
+    for (Runnable r : remediations) {
+      guarded("remediation", r::run);
     }
   }
 
@@ -164,6 +176,14 @@ public final class HealthProbes {
       }
     }
     ps.setRunning(false).setExitAssessment(assessment).addAllEvidenceLines(evidence);
+    dev.lockstep.agent.remediate.Remediator r = remediator;
+    if (r != null && w.remediate() != null) {
+      long lastPid = before == null ? 0 : before.getPid();
+      Instant lastSince = before == null || !before.hasSince() ? null : ProtoTime.toInstant(before.getSince());
+      String a = assessment;
+      List<String> ev = evidence;
+      remediations.add(() -> r.processDown(w.name(), lastPid, lastSince, a, ev, stats, w.log()));
+    }
     return HealthSample.newBuilder().setProbe(Probe.PROCESS).setTarget(target).setLevel(Level.CRITICAL).setProcess(ps)
         .setSummary("process " + w.name() + " not running" + (assessment.isEmpty() ? "" : "; log says "
             + (assessment.equals("CRASH") ? "crash: " + String.join(" | ", evidence) : "clean finish"))
@@ -219,6 +239,15 @@ public final class HealthProbes {
           if (!found.isEmpty()) {
             st.setProcessSnapshot(ProcFs.snapshot(found.get(0).pid(), clock.instant(), SNAPSHOT_BYTES));
             snapshotNote = "; process " + w.name() + " pid " + found.get(0).pid() + " exists (snapshot attached)";
+            dev.lockstep.agent.remediate.Remediator r = remediator;
+            if (r != null && w.remediate() != null && level == Level.CRITICAL) {
+              ProcFs.Proc stuck = found.get(0);
+              LogStats stats = logStats.apply(w.log());
+              List<String> errors = stats == null ? List.of() : stats.recentErrors();
+              String assessment = stats == null ? "" : errors.isEmpty() ? "CLEAN" : "CRASH";
+              remediations.add(() -> r.logStale(w.name(), stuck.pid(), stuck.startedAt(), assessment,
+                  errors.subList(Math.max(0, errors.size() - 5), errors.size()), stats, l.path()));
+            }
           } else {
             snapshotNote = "; process " + w.name() + " not running";
           }

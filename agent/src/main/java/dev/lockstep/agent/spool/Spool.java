@@ -2,8 +2,9 @@ package dev.lockstep.agent.spool;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.lockstep.agent.internal.AtomicFiles;
-import dev.lockstep.agent.metrics.AgentMetrics;
+import dev.lockstep.agent.internal.CrashPoint;
 import dev.lockstep.agent.internal.ProtoTime;
+import dev.lockstep.agent.metrics.AgentMetrics;
 import dev.lockstep.proto.v1.AgentNotice;
 import dev.lockstep.proto.v1.Event;
 import java.io.IOException;
@@ -14,36 +15,50 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Clock;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Consumer;
-import java.util.zip.CRC32;
 
 /**
  * The durable, bounded event spool. Every event gets the next per-agent seq and is fsync'd into a
  * segment file before anyone can read it for sending; it is deleted only after the collector acks
  * it. Invariant: seqs only grow, and an event that {@link #append} accepted stays on disk until
- * {@link #ackUpTo} covers it (compaction may replace a HEALTH sample by a newer one of the same
- * probe and target, and says so with a notice).
+ * {@link #ackUpTo} covers it, with two announced exceptions: compaction may replace a HEALTH
+ * sample by a newer one of the same probe and target that is already on disk, and a record that
+ * fails its CRC is skipped (both with a notice and counted).
  *
- * <p>At the soft cap: HEALTH samples are compacted first; then new HEALTH samples are dropped
- * (counted, with a notice); GOLDEN and LOG batches are refused so the caller keeps them at the
- * source and retries; notices are always accepted. Nothing is dropped silently.
+ * <p>At the soft cap: HEALTH samples are compacted first; a new HEALTH sample that supersedes one
+ * on disk is written (briefly above the cap) and then the old one compacted away, so a probe never
+ * loses its newest sample; other new HEALTH samples are dropped (counted, with a notice); GOLDEN
+ * and LOG batches are refused so the caller keeps them at the source and retries; notices are
+ * always accepted. Nothing is dropped silently.
  *
- * <p>Record format: {@code [int length][int crc32][Event bytes]}; a torn tail after a crash is cut
- * off at open.
+ * <p>Crash safety: records are {@code [int length][int crc32][Event bytes]} ({@link
+ * SegmentReader}); a torn tail after a crash is cut off at open, a corrupt record elsewhere is
+ * skipped. Compaction rewrites one segment at a time atomically. {@link #rebaseAbove} writes the
+ * re-sequenced events to a new file first and commits by renaming it; open finishes a committed
+ * rebase, so a kill at any point leaves either the old spool or the new one, never neither.
  */
 public final class Spool implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(Spool.class.getName());
   private static final String ACKED_FILE = "acked";
   private static final String SUFFIX = ".seg";
-  private static final int HEADER = 8;
-  private static final int MAX_RECORD = 8 << 20;
+  private static final String REBASE_TMP = "rebase.tmp";
+  private static final String REBASE_PREFIX = "rebase-";
+  private static final String REBASE_SUFFIX = ".new";
+  private static final int HEADER = SegmentReader.HEADER;
+  // the newest appended records, so the uplink rarely reads back from disk
+  private static final int TAIL_RECORDS = 4096;
+  private static final long TAIL_BYTES = 1 << 20;
 
   /** Outcome of an append. */
   public enum Admission { ACCEPTED, REFUSED, DROPPED }
@@ -55,20 +70,10 @@ public final class Spool implements AutoCloseable {
     }
   }
 
-  private static final class Segment {
-    final Path file;
-    final long firstSeq;
-    long lastSeq;
-    long sizeBytes;
-    int count;
-    // read hint: the byte offset of the first record with seq > hintSeq
-    long hintSeq = -1;
-    long hintOffset;
-
-    Segment(Path file, long firstSeq) {
-      this.file = file;
-      this.firstSeq = firstSeq;
-      this.lastSeq = firstSeq - 1;
+  /** One spooled event as stored and sent: its seq and its Event bytes. */
+  public record Record(long seq, byte[] body) {
+    public Event event() throws InvalidProtocolBufferException {
+      return Event.parseFrom(body);
     }
   }
 
@@ -78,6 +83,8 @@ public final class Spool implements AutoCloseable {
   private final AgentMetrics metrics;
   private final Clock clock;
   private final TreeMap<Long, Segment> segments = new TreeMap<>();
+  private final ArrayDeque<Record> tail = new ArrayDeque<>();
+  private long tailBytes;
   private FileChannel active;
   private Segment activeSegment;
   private long nextSeq;
@@ -91,11 +98,9 @@ public final class Spool implements AutoCloseable {
   private long droppedInEpisode;
   private boolean closed;
   private boolean startedEmpty;
-  // the newest appended events, so the uplink rarely reads back from disk (cleared on compaction)
-  private static final int TAIL_EVENTS = 2048;
-  private final java.util.ArrayDeque<Event> tail = new java.util.ArrayDeque<>();
-  // a compaction can only free something after health samples were appended since the last one
-  private boolean compactable = true;
+  // per probe and target: the seq of its newest pending HEALTH sample and that sample's segment
+  private final Map<String, long[]> healthNewest = new HashMap<>();
+  private final List<String> openNotices = new ArrayList<>();
 
   private Spool(Path dir, long capBytes, AgentMetrics metrics, Clock clock) {
     this.dir = dir;
@@ -110,7 +115,9 @@ public final class Spool implements AutoCloseable {
   public static Spool open(Path dir, long capBytes, AgentMetrics metrics, Clock clock) throws IOException {
     Files.createDirectories(dir);
     Spool s = new Spool(dir, capBytes, metrics, clock);
-    s.recover();
+    synchronized (s) {
+      s.recover();
+    }
     return s;
   }
 
@@ -122,10 +129,13 @@ public final class Spool implements AutoCloseable {
     return startedEmpty;
   }
 
+  // ------------------------------------------------------------------------------ open
+
   private void recover() throws IOException {
+    finishInterruptedRebase();
     Path ackedFile = dir.resolve(ACKED_FILE);
     startedEmpty = !Files.exists(ackedFile);
-    if (Files.exists(ackedFile)) {
+    if (!startedEmpty) {
       String t = Files.readString(ackedFile, StandardCharsets.US_ASCII).trim();
       try {
         ackedSeq = t.isEmpty() ? 0 : Long.parseLong(t);
@@ -133,28 +143,29 @@ public final class Spool implements AutoCloseable {
         ackedSeq = 0; // torn after a power loss: resending is safe, the collector drops duplicates
       }
     }
-    List<Path> files = new ArrayList<>();
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "*" + SUFFIX)) {
-      ds.forEach(files::add);
-    }
-    for (Path f : files) {
-      String n = f.getFileName().toString();
-      long first = Long.parseLong(n.substring(0, n.length() - SUFFIX.length()));
-      segments.put(first, new Segment(f, first));
+      for (Path f : ds) {
+        String n = f.getFileName().toString();
+        try {
+          long first = Long.parseLong(n.substring(0, n.length() - SUFFIX.length()));
+          segments.put(first, new Segment(f, first));
+        } catch (NumberFormatException e) {
+          LOG.log(System.Logger.Level.WARNING, "spool: ignoring " + f + " (not a segment name)");
+        }
+      }
     }
     long maxSeq = ackedSeq;
+    Segment newest = segments.isEmpty() ? null : segments.lastEntry().getValue();
     for (Segment seg : new ArrayList<>(segments.values())) {
-      scan(seg);
+      scan(seg, seg == newest);
       maxSeq = Math.max(maxSeq, seg.lastSeq);
     }
     nextSeq = maxSeq + 1;
     // whole segments at or below the ack are garbage
     for (Segment seg : new ArrayList<>(segments.values())) {
-      if (seg.count == 0 || seg.lastSeq <= ackedSeq) {
-        if (seg != segments.lastEntry().getValue() || seg.count == 0) {
-          Files.deleteIfExists(seg.file);
-          segments.remove(seg.firstSeq);
-        }
+      if ((seg.count == 0 || seg.lastSeq <= ackedSeq) && (seg != newest || seg.count == 0)) {
+        Files.deleteIfExists(seg.file);
+        segments.remove(seg.firstSeq);
       }
     }
     startedEmpty = startedEmpty && nextSeq == 1;
@@ -165,43 +176,48 @@ public final class Spool implements AutoCloseable {
       active.position(activeSegment.sizeBytes);
     }
     gauges();
+    for (String m : openNotices) {
+      noticeLocked(AgentNotice.Kind.SPOOL_CORRUPT, m, 1);
+    }
+    openNotices.clear();
   }
 
-  /** Reads a segment's records, truncating a torn or corrupt tail. */
-  private void scan(Segment seg) throws IOException {
-    long goodEnd = 0;
-    try (FileChannel ch = FileChannel.open(seg.file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-      long size = ch.size();
-      ByteBuffer header = ByteBuffer.allocate(HEADER);
-      while (goodEnd + HEADER <= size) {
-        header.clear();
-        readFully(ch, header, goodEnd);
-        header.flip();
-        int len = header.getInt();
-        int crc = header.getInt();
-        if (len <= 0 || len > MAX_RECORD || goodEnd + HEADER + len > size) {
-          break;
-        }
-        ByteBuffer body = ByteBuffer.allocate(len);
-        readFully(ch, body, goodEnd + HEADER);
-        CRC32 c = new CRC32();
-        c.update(body.array());
-        if ((int) c.getValue() != crc) {
-          break;
-        }
-        Event e;
-        try {
-          e = Event.parseFrom(body.array());
-        } catch (InvalidProtocolBufferException ex) {
-          break;
-        }
-        seg.lastSeq = e.getSeq();
-        seg.count++;
-        if (decisive(e)) lastDecisiveSeq = Math.max(lastDecisiveSeq, e.getSeq());
-        goodEnd += HEADER + len;
+  /** Reads a segment's records: counts, last seq, decisive events; cuts a torn tail. */
+  private void scan(Segment seg, boolean newest) throws IOException {
+    long size = Files.size(seg.file);
+    long goodEnd;
+    try (SegmentReader r = new SegmentReader(seg, 0, size, (s, from, to, atEnd, seqBefore) -> {
+      if (!atEnd || !newest) {
+        metrics.spoolCorrupt.inc();
+        metrics.eventsDropped.labelValues("corrupt").inc();
+        openNotices.add(corruptMessage(s, from, to, seqBefore));
       }
-      if (goodEnd < size) {
-        LOG.log(System.Logger.Level.WARNING, "spool: cut torn tail of " + seg.file.getFileName() + " at byte " + goodEnd + " of " + size);
+    })) {
+      SegmentReader.Raw raw;
+      goodEnd = 0;
+      while ((raw = r.next()) != null) {
+        if (seg.count == 0) {
+          seg.firstRecordSeq = raw.seq();
+        }
+        seg.lastSeq = raw.seq();
+        seg.count++;
+        goodEnd = raw.end();
+        Event e = Event.parseFrom(raw.body());
+        if (decisive(e)) {
+          lastDecisiveSeq = Math.max(lastDecisiveSeq, raw.seq());
+        }
+        if (e.hasHealth() && raw.seq() > ackedSeq) {
+          newestHealth(healthKey(e), raw.seq(), seg);
+        }
+      }
+    }
+    seg.dropBadFrom(goodEnd);
+    if (goodEnd < size) {
+      if (newest) {
+        LOG.log(System.Logger.Level.WARNING, "spool: cut torn tail of " + seg.file.getFileName() + " at byte "
+            + goodEnd + " of " + size);
+      }
+      try (FileChannel ch = FileChannel.open(seg.file, StandardOpenOption.WRITE)) {
         ch.truncate(goodEnd);
         ch.force(true);
       }
@@ -209,14 +225,26 @@ public final class Spool implements AutoCloseable {
     seg.sizeBytes = goodEnd;
   }
 
-  private static void readFully(FileChannel ch, ByteBuffer b, long pos) throws IOException {
-    while (b.hasRemaining()) {
-      int n = ch.read(b, pos + b.position());
-      if (n < 0) {
-        throw new IOException("unexpected end of spool segment");
+  private String corruptMessage(Segment s, long from, long to, long seqBefore) {
+    return "spool: " + (to - from) + " corrupt bytes at offset " + from + " of segment " + s.file.getFileName()
+        + " (after seq " + seqBefore + ") failed their checksum and were skipped; the events in them are lost";
+  }
+
+  /** Completes a rebase that was committed (its new file renamed into place) before a crash. */
+  private void finishInterruptedRebase() throws IOException {
+    Files.deleteIfExists(dir.resolve(REBASE_TMP));
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, REBASE_PREFIX + "*" + REBASE_SUFFIX)) {
+      for (Path committed : ds) {
+        String n = committed.getFileName().toString();
+        long collectorSeq = Long.parseLong(n.substring(REBASE_PREFIX.length(), n.length() - REBASE_SUFFIX.length()));
+        LOG.log(System.Logger.Level.WARNING, "spool: finishing a rebase above seq " + collectorSeq
+            + " that a crash interrupted");
+        swapInRebase(committed, collectorSeq);
       }
     }
   }
+
+  // ------------------------------------------------------------------------------ append
 
   /** Called (outside the lock) after every accepted append; the uplink wakes on it. */
   public void onAppend(Runnable r) {
@@ -250,35 +278,39 @@ public final class Spool implements AutoCloseable {
       throw new IOException("spool is closed");
     }
     Event.BodyCase kind = events.get(0).getBodyCase();
-    List<byte[]> bodies = new ArrayList<>(events.size());
+    List<byte[]> serialised = new ArrayList<>(events.size());
     long need = 0;
     for (Event e : events) {
-      // the seq field adds at most 11 bytes (tag + varint)
-      need += HEADER + e.getSerializedSize() + 11;
+      byte[] b = (e.getSeq() == 0 ? e : e.toBuilder().clearSeq().build()).toByteArray();
+      serialised.add(b);
+      need += HEADER + b.length + 11; // the seq field adds at most 11 bytes
     }
+    boolean replacing = false;
     if (totalBytes + need > capBytes && kind != Event.BodyCase.NOTICE) {
-      if (kind == Event.BodyCase.HEALTH) {
-        compact(events);
-      } else if (compactable) {
-        compact(List.of());
+      if (compactable()) {
+        compact();
       }
       if (totalBytes + need > capBytes) {
-        if (kind == Event.BodyCase.HEALTH) {
+        if (kind != Event.BodyCase.HEALTH) {
+          metrics.intakeRefused.inc();
+          if (!refusedNoticed) {
+            refusedNoticed = true;
+            noticeLocked(AgentNotice.Kind.SPOOL_NEAR_CAP, "spool full at " + capBytes
+                + " bytes: golden/log intake paused until the collector acks (nothing dropped)", 0);
+          }
+          return new Appended(Admission.REFUSED, List.of());
+        }
+        replacing = supersedesPending(events);
+        if (!replacing) {
           droppedInEpisode += events.size();
           metrics.eventsDropped.labelValues("health").inc(events.size());
           if (droppedInEpisode == events.size()) {
             noticeLocked(AgentNotice.Kind.EVENTS_DROPPED, "spool at cap " + capBytes
-                + " bytes: new health samples are dropped until the collector acks", events.size());
+                + " bytes: new health samples of probes without one spooled are dropped until the collector acks",
+                events.size());
           }
           return new Appended(Admission.DROPPED, List.of());
         }
-        metrics.intakeRefused.inc();
-        if (!refusedNoticed) {
-          refusedNoticed = true;
-          noticeLocked(AgentNotice.Kind.SPOOL_NEAR_CAP, "spool full at " + capBytes
-              + " bytes: golden/log intake paused until the collector acks (nothing dropped)", 0);
-        }
-        return new Appended(Admission.REFUSED, List.of());
       }
     }
     if (droppedInEpisode > 0 && kind == Event.BodyCase.HEALTH) {
@@ -289,24 +321,29 @@ public final class Spool implements AutoCloseable {
     if (kind != Event.BodyCase.NOTICE) {
       refusedNoticed = false;
     }
-    List<Event> sequenced = new ArrayList<>(events.size());
-    for (Event e : events) {
-      Event withSeq = e.toBuilder().setSeq(nextSeq + sequenced.size()).build();
-      sequenced.add(withSeq);
-      bodies.add(withSeq.toByteArray());
+    long first = nextSeq;
+    List<byte[]> bodies = new ArrayList<>(events.size());
+    for (int i = 0; i < serialised.size(); i++) {
+      bodies.add(Records.withSeq(first + i, serialised.get(i)));
     }
     writeLocked(bodies);
-    List<Long> seqs = new ArrayList<>(sequenced.size());
-    for (Event e : sequenced) {
-      remember(e);
-      seqs.add(e.getSeq());
-      if (decisive(e)) lastDecisiveSeq = e.getSeq();
-    }
-    if (kind == Event.BodyCase.HEALTH) {
-      compactable = true;
-    }
-    for (Event e : events) {
+    List<Long> seqs = new ArrayList<>(events.size());
+    for (int i = 0; i < events.size(); i++) {
+      long seq = first + i;
+      remember(new Record(seq, bodies.get(i)));
+      seqs.add(seq);
+      Event e = events.get(i);
+      if (decisive(e)) {
+        lastDecisiveSeq = seq;
+      }
+      if (e.hasHealth()) {
+        newestHealth(healthKey(e), seq, activeSegment);
+      }
       metrics.eventsSpooled.labelValues(kindLabel(e.getBodyCase())).inc();
+    }
+    if (replacing) {
+      // the new samples are durable: only now may the ones they replace go
+      compact();
     }
     if (!nearCapNoticed && totalBytes > capBytes * 9 / 10) {
       nearCapNoticed = true;
@@ -317,23 +354,34 @@ public final class Spool implements AutoCloseable {
     return new Appended(Admission.ACCEPTED, seqs);
   }
 
-  private List<Long> writeLocked(List<byte[]> bodies) throws IOException {
+  /** Whether every incoming sample has a pending sample of its probe on disk that it replaces. */
+  private boolean supersedesPending(List<Event> incoming) {
+    for (Event e : incoming) {
+      if (!e.hasHealth() || !healthNewest.containsKey(healthKey(e))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Records seq (in seg) as the newest pending sample of key; the one it replaces is superseded. */
+  private void newestHealth(String key, long seq, Segment seg) {
+    long[] prev = healthNewest.put(key, new long[] {seq, seg.firstSeq});
+    if (prev != null && prev[0] > ackedSeq) {
+      Segment old = segments.get(prev[1]);
+      if (old != null) {
+        old.superseded++;
+      }
+    }
+  }
+
+  /** Writes complete records (bodies carry their seqs, which must be nextSeq, nextSeq+1, ...). */
+  private void writeLocked(List<byte[]> bodies) throws IOException {
     if (active == null || activeSegment.sizeBytes >= segmentBytes) {
       roll();
     }
-    long need = 0;
-    for (byte[] b : bodies) {
-      need += HEADER + b.length;
-    }
-    ByteBuffer buf = ByteBuffer.allocate((int) need);
-    List<Long> seqs = new ArrayList<>(bodies.size());
-    for (byte[] b : bodies) {
-      CRC32 c = new CRC32();
-      c.update(b);
-      buf.putInt(b.length).putInt((int) c.getValue()).put(b);
-      seqs.add(nextSeq++);
-    }
-    buf.flip();
+    ByteBuffer buf = encode(bodies);
+    long need = buf.remaining();
     long start = activeSegment.sizeBytes;
     try {
       while (buf.hasRemaining()) {
@@ -342,24 +390,38 @@ public final class Spool implements AutoCloseable {
       active.force(false);
     } catch (IOException e) {
       // leave no half record behind that a later append would follow
-      nextSeq -= bodies.size();
       active.truncate(start);
       active.position(start);
       throw e;
     }
+    if (activeSegment.count == 0) {
+      activeSegment.firstRecordSeq = nextSeq;
+    }
+    nextSeq += bodies.size();
     activeSegment.sizeBytes += need;
     activeSegment.count += bodies.size();
     activeSegment.lastSeq = nextSeq - 1;
     totalBytes += need;
     gauges();
-    return seqs;
+  }
+
+  private static ByteBuffer encode(List<byte[]> bodies) {
+    long need = 0;
+    for (byte[] b : bodies) {
+      need += HEADER + b.length;
+    }
+    ByteBuffer buf = ByteBuffer.allocate((int) need);
+    for (byte[] b : bodies) {
+      buf.putInt(b.length).putInt(SegmentReader.crc(b, 0, b.length)).put(b);
+    }
+    return buf.flip();
   }
 
   private void roll() throws IOException {
     if (active != null) {
       active.close();
     }
-    Path f = dir.resolve(String.format("%020d%s", nextSeq, SUFFIX));
+    Path f = segmentFile(nextSeq);
     active = FileChannel.open(f, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
     active.truncate(0);
     activeSegment = new Segment(f, nextSeq);
@@ -367,163 +429,99 @@ public final class Spool implements AutoCloseable {
     AtomicFiles.syncDir(dir);
   }
 
-  private void remember(Event e) {
-    tail.addLast(e);
-    if (tail.size() > TAIL_EVENTS) {
-      tail.removeFirst();
+  private Path segmentFile(long firstSeq) {
+    return dir.resolve(String.format("%020d%s", firstSeq, SUFFIX));
+  }
+
+  private void remember(Record r) {
+    tail.addLast(r);
+    tailBytes += r.body().length;
+    while (tail.size() > TAIL_RECORDS || tailBytes > TAIL_BYTES) {
+      tailBytes -= tail.removeFirst().body().length;
     }
+  }
+
+  private void forgetTail() {
+    tail.clear();
+    tailBytes = 0;
   }
 
   private void noticeLocked(AgentNotice.Kind kind, String message, long count) throws IOException {
     LOG.log(System.Logger.Level.WARNING, "spool: " + message);
-    Event e = Event.newBuilder().setSeq(nextSeq).setObservedAt(ProtoTime.of(clock.instant()))
-        .setNotice(AgentNotice.newBuilder().setKind(kind).setMessage(message).setCount(count)).build();
-    writeLocked(List.of(e.toByteArray()));
-    remember(e);
+    byte[] body = Records.withSeq(nextSeq, Event.newBuilder().setObservedAt(ProtoTime.of(clock.instant()))
+        .setNotice(AgentNotice.newBuilder().setKind(kind).setMessage(message).setCount(count)).build().toByteArray());
+    long seq = nextSeq;
+    writeLocked(List.of(body));
+    remember(new Record(seq, body));
     metrics.eventsSpooled.labelValues("notice").inc();
   }
 
-  /**
-   * Removes HEALTH samples that a newer sample of the same probe and target supersedes (the
-   * incoming ones count as newest), and records below the ack. Rewrites segments atomically.
-   */
-  private void compact(List<Event> incoming) throws IOException {
-    compactable = false;
-    tail.clear();
-    Map<String, Long> newest = new HashMap<>();
-    for (Segment seg : segments.values()) {
-      forEachRecord(seg, 0, (off, e) -> {
-        if (e.getSeq() > ackedSeq && e.hasHealth()) {
-          newest.merge(healthKey(e), e.getSeq(), Math::max);
-        }
-        return true;
-      });
-    }
-    for (Event e : incoming) {
-      if (e.hasHealth()) {
-        newest.put(healthKey(e), Long.MAX_VALUE);
-      }
-    }
-    long removed = 0;
-    for (Segment seg : new ArrayList<>(segments.values())) {
-      List<byte[]> keep = new ArrayList<>();
-      long[] drop = {0};
-      forEachRecord(seg, 0, (off, e) -> {
-        boolean superseded = e.hasHealth() && newest.getOrDefault(healthKey(e), 0L) > e.getSeq();
-        if (e.getSeq() <= ackedSeq || superseded) {
-          drop[0]++;
-        } else {
-          keep.add(e.toByteArray());
-        }
-        return true;
-      });
-      if (drop[0] == 0) {
-        continue;
-      }
-      removed += drop[0];
-      boolean isActive = seg == activeSegment;
-      if (isActive) {
-        active.close();
-        active = null;
-      }
-      ByteBuffer buf = ByteBuffer.allocate((int) keep.stream().mapToLong(b -> HEADER + b.length).sum());
-      for (byte[] b : keep) {
-        CRC32 c = new CRC32();
-        c.update(b);
-        buf.putInt(b.length).putInt((int) c.getValue()).put(b);
-      }
-      AtomicFiles.write(seg.file, buf.array());
-      totalBytes -= seg.sizeBytes;
-      seg.sizeBytes = buf.capacity();
-      seg.count = keep.size();
-      seg.hintSeq = -1;
-      totalBytes += seg.sizeBytes;
-      if (isActive) {
-        active = FileChannel.open(seg.file, StandardOpenOption.WRITE);
-        active.position(seg.sizeBytes);
-      }
-    }
-    if (removed > 0) {
-      metrics.eventsDropped.labelValues("health_compacted").inc(removed);
-      noticeLocked(AgentNotice.Kind.SPOOL_COMPACTED, "spool at cap: " + removed
-          + " older health samples replaced by the newest of their probe", removed);
-    }
-    gauges();
+  // ------------------------------------------------------------------------------ reading
+
+  /** Visits every valid record of a segment from an offset; false from the visitor stops. */
+  private interface Visitor {
+    boolean visit(SegmentReader.Raw r) throws IOException;
   }
 
-  private static String healthKey(Event e) {
-    return e.getHealth().getProbe() + "\u0000" + e.getHealth().getTarget();
-  }
-
-  private interface RecordVisitor {
-    /** Returns false to stop. */
-    boolean visit(long offset, Event e) throws IOException;
-  }
-
-  private void forEachRecord(Segment seg, long fromOffset, RecordVisitor v) throws IOException {
-    try (FileChannel ch = FileChannel.open(seg.file, StandardOpenOption.READ)) {
-      long pos = fromOffset;
-      long end = seg.sizeBytes;
-      ByteBuffer header = ByteBuffer.allocate(HEADER);
-      while (pos + HEADER <= end) {
-        header.clear();
-        readFully(ch, header, pos);
-        header.flip();
-        int len = header.getInt();
-        header.getInt();
-        ByteBuffer body = ByteBuffer.allocate(len);
-        readFully(ch, body, pos + HEADER);
-        Event e = Event.parseFrom(body.array());
-        if (!v.visit(pos, e)) {
+  private void forEachRecord(Segment seg, long fromOffset, Visitor v) throws IOException {
+    try (SegmentReader r = new SegmentReader(seg, fromOffset, seg.sizeBytes, this::corruptFound)) {
+      SegmentReader.Raw raw;
+      while ((raw = r.next()) != null) {
+        if (!v.visit(raw)) {
           return;
         }
-        pos += HEADER + len;
       }
     } catch (NoSuchFileException e) {
       // deleted by an ack meanwhile
     }
   }
 
+  /** A record that was fine when written fails its CRC now: skip it, say so, count it. */
+  private void corruptFound(Segment seg, long from, long to, boolean atEnd, long seqBefore) throws IOException {
+    metrics.spoolCorrupt.inc();
+    metrics.eventsDropped.labelValues("corrupt").inc();
+    noticeLocked(AgentNotice.Kind.SPOOL_CORRUPT, corruptMessage(seg, from, to, seqBefore), 1);
+  }
+
   /** Up to maxEvents spooled events with seq > afterSeq, at most ~maxBytes of them, in seq order. */
-  public synchronized List<Event> readAfter(long afterSeq, int maxEvents, long maxBytes) throws IOException {
-    List<Event> out = new ArrayList<>();
-    if (!tail.isEmpty() && tail.peekFirst().getSeq() <= afterSeq + 1) {
+  public synchronized List<Record> readAfter(long afterSeq, int maxEvents, long maxBytes) throws IOException {
+    List<Record> out = new ArrayList<>();
+    if (!tail.isEmpty() && tail.peekFirst().seq() <= afterSeq + 1) {
       long bytes = 0;
-      for (Event e : tail) {
-        if (e.getSeq() <= afterSeq) {
+      for (Record r : tail) {
+        if (r.seq() <= afterSeq) {
           continue;
         }
-        int size = e.getSerializedSize();
-        if (out.size() >= maxEvents || (!out.isEmpty() && bytes + size > maxBytes)) {
+        if (out.size() >= maxEvents || (!out.isEmpty() && bytes + r.body().length > maxBytes)) {
           break;
         }
-        out.add(e);
-        bytes += size + 8;
+        out.add(r);
+        bytes += r.body().length + 8;
       }
       return out;
     }
     long[] bytes = {0};
-    for (Segment seg : segments.tailMap(segments.floorKey(afterSeq + 1) == null ? Long.MIN_VALUE
-        : segments.floorKey(afterSeq + 1), true).values()) {
+    Long from = segments.floorKey(afterSeq + 1);
+    for (Segment seg : segments.tailMap(from == null ? Long.MIN_VALUE : from, true).values()) {
       if (seg.lastSeq <= afterSeq) {
         continue;
       }
-      long from = seg.hintSeq >= 0 && seg.hintSeq <= afterSeq ? seg.hintOffset : 0;
+      long start = seg.hintSeq >= 0 && seg.hintSeq <= afterSeq ? seg.hintOffset : 0;
       boolean[] full = {false};
-      forEachRecord(seg, from, (off, e) -> {
-        if (e.getSeq() <= afterSeq) {
+      forEachRecord(seg, start, raw -> {
+        if (raw.seq() <= afterSeq) {
           return true;
         }
-        int size = e.getSerializedSize();
+        int size = raw.body().length;
         if (out.size() >= maxEvents || (!out.isEmpty() && bytes[0] + size > maxBytes)) {
           full[0] = true;
           return false;
         }
-        out.add(e);
+        out.add(new Record(raw.seq(), raw.body()));
         bytes[0] += size + 8;
-        // next read will start after this record
-        seg.hintSeq = e.getSeq();
-        seg.hintOffset = off + HEADER + size;
+        // the next read starts after this record
+        seg.hintSeq = raw.seq();
+        seg.hintOffset = raw.end();
         return true;
       });
       if (full[0]) {
@@ -533,60 +531,216 @@ public final class Spool implements AutoCloseable {
     return out;
   }
 
+  /** Visits every event still on disk, acked or not (for reconciliation after a restart). */
+  public synchronized void forEachRetained(Consumer<Event> c) throws IOException {
+    for (Segment seg : new ArrayList<>(segments.values())) {
+      forEachRecord(seg, 0, raw -> {
+        c.accept(Event.parseFrom(raw.body()));
+        return true;
+      });
+    }
+  }
+
+  // ------------------------------------------------------------------------------ compaction
+
+  /** Whether a compaction would free something: superseded samples, or acked records left in a segment. */
+  private boolean compactable() {
+    for (Segment seg : segments.values()) {
+      if (seg.superseded > 0 || seg.holdsAcked(ackedSeq) || seg.hasBad()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Removes records at or below the ack and HEALTH samples that a newer pending sample of the same
+   * probe and target (already on disk) supersedes, rewriting each affected segment atomically, one
+   * at a time: a crash between two leaves every segment whole and every probe's newest sample in
+   * place.
+   */
+  private void compact() throws IOException {
+    long removedHealth = 0;
+    Set<Long> removed = new HashSet<>();
+    for (Segment seg : new ArrayList<>(segments.values())) {
+      if (seg.superseded == 0 && !seg.holdsAcked(ackedSeq) && !seg.hasBad()) {
+        continue;
+      }
+      List<byte[]> keep = new ArrayList<>();
+      long[] dropHealth = {0};
+      forEachRecord(seg, 0, raw -> {
+        boolean superseded = false;
+        if (raw.seq() > ackedSeq && isHealth(raw.body())) {
+          long[] newest = healthNewest.get(healthKey(Event.parseFrom(raw.body())));
+          superseded = newest != null && newest[0] > raw.seq();
+        }
+        if (raw.seq() <= ackedSeq || superseded) {
+          removed.add(raw.seq());
+          if (superseded) {
+            dropHealth[0]++;
+          }
+        } else {
+          keep.add(raw.body());
+        }
+        return true;
+      });
+      removedHealth += dropHealth[0];
+      rewrite(seg, keep);
+      CrashPoint.reach("spool.compact.segment-rewritten");
+    }
+    if (!removed.isEmpty()) {
+      tail.removeIf(r -> removed.contains(r.seq()));
+      tailBytes = tail.stream().mapToLong(r -> r.body().length).sum();
+    }
+    if (removedHealth > 0) {
+      metrics.eventsDropped.labelValues("health_compacted").inc(removedHealth);
+      noticeLocked(AgentNotice.Kind.SPOOL_COMPACTED, "spool at cap: " + removedHealth
+          + " older health samples replaced by the newest of their probe", removedHealth);
+    }
+    gauges();
+  }
+
+  /** Replaces a segment's content with the given records (temp + fsync + rename), or deletes it. */
+  private void rewrite(Segment seg, List<byte[]> keep) throws IOException {
+    boolean isActive = seg == activeSegment;
+    if (isActive) {
+      active.close();
+      active = null;
+    }
+    totalBytes -= seg.sizeBytes;
+    if (keep.isEmpty() && !isActive) {
+      Files.deleteIfExists(seg.file);
+      AtomicFiles.syncDir(dir);
+      segments.remove(seg.firstSeq);
+      return;
+    }
+    ByteBuffer buf = encode(keep);
+    byte[] content = new byte[buf.remaining()];
+    buf.get(content);
+    AtomicFiles.write(seg.file, content);
+    Segment fresh = new Segment(seg.file, seg.firstSeq);
+    fresh.sizeBytes = content.length;
+    fresh.count = keep.size();
+    fresh.firstRecordSeq = keep.isEmpty() ? 0 : Records.seqOf(keep.get(0));
+    fresh.lastSeq = seg.lastSeq;
+    segments.put(seg.firstSeq, fresh);
+    totalBytes += fresh.sizeBytes;
+    if (isActive) {
+      activeSegment = fresh;
+      active = FileChannel.open(fresh.file, StandardOpenOption.WRITE);
+      active.position(fresh.sizeBytes);
+    }
+  }
+
+  private static boolean isHealth(byte[] body) {
+    return body.length > 0 && bodyCase(body) == Event.BodyCase.HEALTH;
+  }
+
+  private static Event.BodyCase bodyCase(byte[] body) {
+    try {
+      return Event.parseFrom(body).getBodyCase();
+    } catch (InvalidProtocolBufferException e) {
+      return Event.BodyCase.BODY_NOT_SET;
+    }
+  }
+
+  private static String healthKey(Event e) {
+    return e.getHealth().getProbe() + "\u0000" + e.getHealth().getTarget();
+  }
+
+  // ------------------------------------------------------------------------------ rebase
+
   /**
    * The collector already holds seqs up to {@code collectorSeq} that this spool never assigned
    * (its state was lost, e.g. the state dir was wiped): move the seq space above it. Pending events
-   * are re-sequenced after it, in order, so the collector does not drop them as duplicates.
+   * are re-sequenced after it, in order, so the collector does not drop them as duplicates. The
+   * new segment is written and committed (renamed to {@code rebase-SEQ.new}) before anything old
+   * is deleted; {@link #open} finishes a committed rebase.
    */
   public synchronized void rebaseAbove(long collectorSeq) throws IOException {
-    startedEmpty = false;
-    List<Event> pending = new ArrayList<>();
-    for (Segment seg : segments.values()) {
-      forEachRecord(seg, 0, (off, e) -> {
-        if (e.getSeq() > ackedSeq) {
-          pending.add(e);
+    List<byte[]> pending = new ArrayList<>();
+    for (Segment seg : new ArrayList<>(segments.values())) {
+      forEachRecord(seg, 0, raw -> {
+        if (raw.seq() > ackedSeq) {
+          pending.add(Records.withoutSeq(raw.body()));
         }
         return true;
       });
     }
     LOG.log(System.Logger.Level.WARNING, "spool: the collector holds seq " + collectorSeq + " but this spool only reached "
         + (nextSeq - 1) + " (state lost?); re-sequencing " + pending.size() + " pending events above it");
+    List<byte[]> bodies = new ArrayList<>(pending.size());
+    for (byte[] p : pending) {
+      bodies.add(Records.withSeq(collectorSeq + 1 + bodies.size(), p));
+    }
+    Path tmp = dir.resolve(REBASE_TMP);
+    ByteBuffer buf = encode(bodies);
+    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+        StandardOpenOption.TRUNCATE_EXISTING)) {
+      while (buf.hasRemaining()) {
+        ch.write(buf);
+      }
+      ch.force(true);
+    }
+    CrashPoint.reach("spool.rebase.written");
+    Path committed = dir.resolve(REBASE_PREFIX + collectorSeq + REBASE_SUFFIX);
+    Files.move(tmp, committed, StandardCopyOption.ATOMIC_MOVE);
+    AtomicFiles.syncDir(dir);
+    CrashPoint.reach("spool.rebase.committed");
     if (active != null) {
       active.close();
       active = null;
     }
-    for (Segment seg : segments.values()) {
-      Files.deleteIfExists(seg.file);
-    }
+    swapInRebase(committed, collectorSeq);
+    // the in-memory view of the new spool
     segments.clear();
     activeSegment = null;
-    tail.clear();
+    forgetTail();
     totalBytes = 0;
     ackedSeq = collectorSeq;
     nextSeq = collectorSeq + 1;
-    AtomicFiles.write(dir.resolve(ACKED_FILE), Long.toString(ackedSeq).getBytes(StandardCharsets.US_ASCII));
-    if (!pending.isEmpty()) {
-      List<byte[]> bodies = new ArrayList<>();
-      for (Event e : pending) {
-        bodies.add(e.toBuilder().setSeq(nextSeq + bodies.size()).build().toByteArray());
-      }
-      List<Long> seqs = writeLocked(bodies);
-      for (int i = 0; i < pending.size(); i++) {
-        remember(pending.get(i).toBuilder().setSeq(seqs.get(i)).build());
+    startedEmpty = false;
+    lastDecisiveSeq = 0;
+    healthNewest.clear();
+    Path seg = segmentFile(collectorSeq + 1);
+    if (Files.exists(seg)) {
+      Segment s = new Segment(seg, collectorSeq + 1);
+      segments.put(s.firstSeq, s);
+      scan(s, true);
+      totalBytes = s.sizeBytes;
+      nextSeq = Math.max(nextSeq, s.lastSeq + 1);
+      activeSegment = s;
+      active = FileChannel.open(seg, StandardOpenOption.WRITE);
+      active.position(s.sizeBytes);
+      for (byte[] b : bodies) {
+        remember(new Record(Records.seqOf(b), b));
       }
     }
     gauges();
   }
 
-  /** Visits every event still on disk, acked or not (for reconciliation after a restart). */
-  public synchronized void forEachRetained(Consumer<Event> c) throws IOException {
-    for (Segment seg : segments.values()) {
-      forEachRecord(seg, 0, (off, e) -> {
-        c.accept(e);
-        return true;
-      });
+  /**
+   * Second half of a rebase (also run at open after a crash): drop the old segments, persist the
+   * new ack, and rename the committed file into place as the first segment above it.
+   */
+  private void swapInRebase(Path committed, long collectorSeq) throws IOException {
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "*" + SUFFIX)) {
+      for (Path old : ds) {
+        Files.delete(old);
+      }
     }
+    AtomicFiles.syncDir(dir);
+    CrashPoint.reach("spool.rebase.old-deleted");
+    AtomicFiles.write(dir.resolve(ACKED_FILE), Long.toString(collectorSeq).getBytes(StandardCharsets.US_ASCII));
+    if (Files.size(committed) > 0) {
+      Files.move(committed, segmentFile(collectorSeq + 1), StandardCopyOption.ATOMIC_MOVE);
+    } else {
+      Files.delete(committed);
+    }
+    AtomicFiles.syncDir(dir);
   }
+
+  // ------------------------------------------------------------------------------ acks
 
   /** The collector stored everything up to seq: persist that, then delete covered segments. */
   public synchronized void ackUpTo(long seq) throws IOException {
@@ -605,12 +759,13 @@ public final class Spool implements AutoCloseable {
       newly += countBetween(seg, ackedSeq, seq);
     }
     ackedSeq = seq;
+    long acked = seq;
+    healthNewest.values().removeIf(n -> n[0] <= acked);
     // not fsync'd: an ack marker lost to a power cut only means resending what the collector
     // already holds, and it drops duplicates by (agent, seq)
     Path tmp = dir.resolve("." + ACKED_FILE + ".tmp");
     Files.write(tmp, Long.toString(seq).getBytes(StandardCharsets.US_ASCII));
-    Files.move(tmp, dir.resolve(ACKED_FILE), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    Files.move(tmp, dir.resolve(ACKED_FILE), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     for (Segment seg : new ArrayList<>(segments.values())) {
       if (seg.lastSeq <= seq && seg != activeSegment) {
         Files.deleteIfExists(seg.file);
@@ -647,6 +802,12 @@ public final class Spool implements AutoCloseable {
     metrics.ackedSeq.set(ackedSeq);
   }
 
+  /** Why the spool is degraded (full, refusing golden and log events), or null. */
+  public synchronized String problem() {
+    return refusedNoticed ? "spool full at its cap of " + capBytes + " bytes: golden/log intake paused until the"
+        + " collector acks" : null;
+  }
+
   public synchronized long lastAckedSeq() {
     return ackedSeq;
   }
@@ -663,6 +824,14 @@ public final class Spool implements AutoCloseable {
   public static boolean decisive(Event e) {
     return e.hasGolden() || (e.hasLogMatch()
         && e.getLogMatch().getKind() == dev.lockstep.proto.v1.LogMatch.Kind.MISMATCH_COUNT);
+  }
+
+  private static boolean decisive(byte[] body) {
+    try {
+      return decisive(Event.parseFrom(body));
+    } catch (InvalidProtocolBufferException e) {
+      return false;
+    }
   }
 
   /** The highest seq assigned so far (0 if none). */

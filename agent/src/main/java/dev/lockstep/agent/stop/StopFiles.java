@@ -1,10 +1,8 @@
 package dev.lockstep.agent.stop;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.core.JsonGenerator;
 import dev.lockstep.agent.internal.AtomicFiles;
+import dev.lockstep.agent.internal.Json;
 import dev.lockstep.agent.internal.ProtoTime;
 import dev.lockstep.proto.v1.StopAck;
 import dev.lockstep.proto.v1.StopMode;
@@ -16,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.Map;
 
 /**
  * The two files the stop rests on, written atomically (temp + fsync + rename + dir fsync): the
@@ -23,8 +22,6 @@ import java.time.Instant;
  * file. Both carry the local sequence number of the enactment that wrote them.
  */
 final class StopFiles {
-  private static final ObjectMapper JSON = new ObjectMapper();
-
   private final Path stopFile;
   private final Path stateFile;
   private final String agentId;
@@ -45,12 +42,15 @@ final class StopFiles {
   record Found(StopState state, long localSeq, String problem) {}
 
   void writeStopFile(StopState s, long localSeq, boolean local) throws IOException {
-    ObjectNode n = stateJson(s);
-    n.put("local_seq", localSeq);
-    n.put("failsafe", local);
-    n.put("agent_id", agentId);
-    n.put("written_at", clock.instant().toString());
-    AtomicFiles.write(stopFile, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(n));
+    AtomicFiles.write(stopFile, Json.pretty(g -> {
+      g.writeStartObject();
+      stateFields(g, s);
+      g.writeNumberField("local_seq", localSeq);
+      g.writeBooleanField("failsafe", local);
+      g.writeStringField("agent_id", agentId);
+      g.writeStringField("written_at", clock.instant().toString());
+      g.writeEndObject();
+    }));
   }
 
   boolean stopFileExists() {
@@ -65,95 +65,102 @@ final class StopFiles {
   Found readStopFile() {
     if (!Files.exists(stopFile)) return null;
     try {
-      JsonNode n = JSON.readTree(Files.readAllBytes(stopFile));
-      if (n == null || !n.isObject()) throw new IOException("not a JSON object");
-      return new Found(stateFrom(n), n.path("local_seq").asLong(0), null);
+      Object n = Json.parse(Files.readAllBytes(stopFile));
+      if (!(n instanceof Map)) throw new IOException("not a JSON object");
+      return new Found(stateFrom(n), Json.number(n, "local_seq", 0), null);
     } catch (IOException | RuntimeException e) {
       return new Found(null, 0, e.getMessage());
     }
   }
 
   void writeState(EnactedStop e) throws IOException {
-    ObjectNode n = JSON.createObjectNode();
-    n.set("state", stateJson(e.state()));
-    n.put("done", e.done());
-    n.put("local", e.local());
-    n.put("local_seq", e.localSeq());
-    ObjectNode a = n.putObject("ack");
-    a.put("enacted", e.ack().getEnacted());
-    a.put("verified", e.ack().getVerified());
-    a.put("detail", e.ack().getDetail());
-    a.put("enacted_at", ProtoTime.toInstant(e.ack().getEnactedAt()).toString());
-    AtomicFiles.write(stateFile, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(n));
+    AtomicFiles.write(stateFile, Json.pretty(g -> {
+      g.writeStartObject();
+      g.writeObjectFieldStart("state");
+      stateFields(g, e.state());
+      g.writeEndObject();
+      g.writeBooleanField("done", e.done());
+      g.writeBooleanField("local", e.local());
+      g.writeNumberField("local_seq", e.localSeq());
+      g.writeObjectFieldStart("ack");
+      g.writeBooleanField("enacted", e.ack().getEnacted());
+      g.writeBooleanField("verified", e.ack().getVerified());
+      g.writeStringField("detail", e.ack().getDetail());
+      g.writeStringField("enacted_at", ProtoTime.toInstant(e.ack().getEnactedAt()).toString());
+      g.writeEndObject();
+      g.writeEndObject();
+    }));
   }
 
   /** The state file; null when absent; throws when unreadable. */
   EnactedStop readState() throws IOException {
     if (!Files.exists(stateFile)) return null;
-    JsonNode n = JSON.readTree(Files.readAllBytes(stateFile));
-    if (n == null || !n.has("state")) throw new IOException(stateFile + ": no \"state\"");
-    StopState s = stateFrom(n.path("state"));
-    JsonNode a = n.path("ack");
+    Object n = Json.parse(Files.readAllBytes(stateFile));
+    if (!Json.has(n, "state")) throw new IOException(stateFile + ": no \"state\"");
+    StopState s = stateFrom(Json.map(n, "state"));
+    Map<String, Object> a = Json.map(n, "ack");
     StopAck ack = StopAck.newBuilder().setGeneration(s.getGeneration()).setMode(s.getMode())
-        .setEnacted(a.path("enacted").asBoolean()).setVerified(a.path("verified").asBoolean())
-        .setDetail(a.path("detail").asText(""))
-        .setEnactedAt(ProtoTime.of(Instant.parse(a.path("enacted_at").asText(Instant.EPOCH.toString()))))
+        .setEnacted(Json.bool(a, "enacted")).setVerified(Json.bool(a, "verified"))
+        .setDetail(Json.text(a, "detail", ""))
+        .setEnactedAt(ProtoTime.of(Instant.parse(Json.text(a, "enacted_at", Instant.EPOCH.toString()))))
         .build();
-    return new EnactedStop(s, ack, n.path("done").asBoolean(), n.path("local").asBoolean(),
-        n.path("local_seq").asLong(0));
+    return new EnactedStop(s, ack, Json.bool(n, "done"), Json.bool(n, "local"), Json.number(n, "local_seq", 0));
   }
 
-  static ObjectNode stateJson(StopState s) {
-    ObjectNode n = JSON.createObjectNode();
-    n.put("generation", s.getGeneration());
-    n.put("mode", s.getMode().name());
-    n.put("reason", s.getReason());
-    n.put("changed_by", s.getChangedBy());
-    if (s.hasChangedAt()) n.put("changed_at", ProtoTime.toInstant(s.getChangedAt()).toString());
-    ArrayNode orders = n.putArray("orders");
+  /** The fields of a stop state, written into the object the generator is in. */
+  static void stateFields(JsonGenerator g, StopState s) throws IOException {
+    g.writeNumberField("generation", s.getGeneration());
+    g.writeStringField("mode", s.getMode().name());
+    g.writeStringField("reason", s.getReason());
+    g.writeStringField("changed_by", s.getChangedBy());
+    if (s.hasChangedAt()) g.writeStringField("changed_at", ProtoTime.toInstant(s.getChangedAt()).toString());
+    g.writeArrayFieldStart("orders");
     for (StopOrder o : s.getOrdersList()) {
-      ObjectNode on = orders.addObject();
-      on.put("id", o.getId());
-      ObjectNode scope = on.putObject("scope");
+      g.writeStartObject();
+      g.writeStringField("id", o.getId());
+      g.writeObjectFieldStart("scope");
       switch (o.getScope().getTargetCase()) {
-        case WORKFLOW -> scope.put("workflow", o.getScope().getWorkflow());
-        case AGENT_ID -> scope.put("agent_id", o.getScope().getAgentId());
-        default -> scope.put("fleet", true);
+        case WORKFLOW -> g.writeStringField("workflow", o.getScope().getWorkflow());
+        case AGENT_ID -> g.writeStringField("agent_id", o.getScope().getAgentId());
+        default -> g.writeBooleanField("fleet", true);
       }
-      on.put("reason", o.getReason());
-      on.put("incident_id", o.getIncidentId());
-      on.put("issued_by", o.getIssuedBy());
-      if (o.hasIssuedAt()) on.put("issued_at", ProtoTime.toInstant(o.getIssuedAt()).toString());
-      if (!o.getAdoptedFrom().isEmpty()) on.put("adopted_from", o.getAdoptedFrom());
+      g.writeEndObject();
+      g.writeStringField("reason", o.getReason());
+      g.writeStringField("incident_id", o.getIncidentId());
+      g.writeStringField("issued_by", o.getIssuedBy());
+      if (o.hasIssuedAt()) g.writeStringField("issued_at", ProtoTime.toInstant(o.getIssuedAt()).toString());
+      if (!o.getAdoptedFrom().isEmpty()) g.writeStringField("adopted_from", o.getAdoptedFrom());
+      g.writeEndObject();
     }
-    ArrayNode released = n.putArray("released_order_ids");
-    s.getReleasedOrderIdsList().forEach(released::add);
-    return n;
+    g.writeEndArray();
+    g.writeArrayFieldStart("released_order_ids");
+    for (String id : s.getReleasedOrderIdsList()) g.writeString(id);
+    g.writeEndArray();
   }
 
-  static StopState stateFrom(JsonNode n) {
-    StopState.Builder b = StopState.newBuilder().setGeneration(n.path("generation").asLong())
-        .setMode(StopMode.valueOf(n.path("mode").asText("STOPPED")))
-        .setReason(n.path("reason").asText("")).setChangedBy(n.path("changed_by").asText(""));
-    if (n.hasNonNull("changed_at")) {
-      b.setChangedAt(ProtoTime.of(Instant.parse(n.get("changed_at").asText())));
+  static StopState stateFrom(Object n) {
+    StopState.Builder b = StopState.newBuilder().setGeneration(Json.number(n, "generation", 0))
+        .setMode(StopMode.valueOf(Json.text(n, "mode", "STOPPED")))
+        .setReason(Json.text(n, "reason", "")).setChangedBy(Json.text(n, "changed_by", ""));
+    if (Json.has(n, "changed_at")) {
+      b.setChangedAt(ProtoTime.of(Instant.parse(Json.text(n, "changed_at", ""))));
     }
-    for (JsonNode on : n.path("orders")) {
-      StopOrder.Builder o = StopOrder.newBuilder().setId(on.path("id").asText(""))
-          .setReason(on.path("reason").asText("")).setIncidentId(on.path("incident_id").asText(""))
-          .setIssuedBy(on.path("issued_by").asText("")).setAdoptedFrom(on.path("adopted_from").asText(""));
-      JsonNode sc = on.path("scope");
-      if (sc.has("workflow")) {
-        o.setScope(StopScope.newBuilder().setWorkflow(sc.get("workflow").asText()));
-      } else if (sc.has("agent_id")) {
-        o.setScope(StopScope.newBuilder().setAgentId(sc.get("agent_id").asText()));
+    for (Object on : Json.list(n, "orders")) {
+      StopOrder.Builder o = StopOrder.newBuilder().setId(Json.text(on, "id", ""))
+          .setReason(Json.text(on, "reason", "")).setIncidentId(Json.text(on, "incident_id", ""))
+          .setIssuedBy(Json.text(on, "issued_by", "")).setAdoptedFrom(Json.text(on, "adopted_from", ""));
+      Map<String, Object> sc = Json.map(on, "scope");
+      if (sc.containsKey("workflow")) {
+        o.setScope(StopScope.newBuilder().setWorkflow(Json.text(sc, "workflow", "")));
+      } else if (sc.containsKey("agent_id")) {
+        o.setScope(StopScope.newBuilder().setAgentId(Json.text(sc, "agent_id", "")));
       } else {
         o.setScope(StopScope.newBuilder().setFleet(true));
       }
-      if (on.hasNonNull("issued_at")) o.setIssuedAt(ProtoTime.of(Instant.parse(on.get("issued_at").asText())));
+      if (Json.has(on, "issued_at")) o.setIssuedAt(ProtoTime.of(Instant.parse(Json.text(on, "issued_at", ""))));
       b.addOrders(o);
     }
-    for (JsonNode r : n.path("released_order_ids")) b.addReleasedOrderIds(r.asText());
+    for (Object r : Json.list(n, "released_order_ids")) b.addReleasedOrderIds(String.valueOf(r));
     return b.build();
   }
 }

@@ -5,15 +5,13 @@ import dev.lockstep.agent.metrics.AgentMetrics;
 import dev.lockstep.agent.spool.Spool;
 import dev.lockstep.proto.v1.Ack;
 import dev.lockstep.proto.v1.AgentFrame;
-import dev.lockstep.proto.v1.AgentGatewayGrpc;
 import dev.lockstep.proto.v1.CaptureRequest;
 import dev.lockstep.proto.v1.CollectorFrame;
-import dev.lockstep.proto.v1.Event;
-import dev.lockstep.proto.v1.EventBatch;
 import dev.lockstep.proto.v1.Hello;
 import dev.lockstep.proto.v1.Pins;
 import dev.lockstep.proto.v1.StopState;
 import dev.lockstep.proto.v1.Welcome;
+import io.grpc.CallOptions;
 import io.grpc.ChannelCredentials;
 import io.grpc.ConnectivityState;
 import io.grpc.InsecureChannelCredentials;
@@ -28,6 +26,7 @@ import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.nio.NioIoHandler;
 import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioSocketChannel;
 import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ClientResponseObserver;
 import java.io.IOException;
 import java.time.Duration;
@@ -85,7 +84,7 @@ public final class Uplink implements AutoCloseable {
   private final ArrayDeque<Iterator<AgentFrame>> streams = new ArrayDeque<>();
 
   // uplink-thread state
-  private ClientCallStreamObserver<AgentFrame> call;
+  private ClientCallStreamObserver<Frame> call;
   private int generation;
   private boolean welcomed;
   private long sentUpTo;
@@ -205,9 +204,10 @@ public final class Uplink implements AutoCloseable {
     }
     int gen = ++generation;
     welcomed = false;
-    AgentGatewayGrpc.newStub(channel).connect(new ClientResponseObserver<AgentFrame, CollectorFrame>() {
+    ClientCalls.asyncBidiStreamingCall(channel.newCall(Frame.CONNECT, CallOptions.DEFAULT),
+        new ClientResponseObserver<Frame, CollectorFrame>() {
       @Override
-      public void beforeStart(ClientCallStreamObserver<AgentFrame> requestStream) {
+      public void beforeStart(ClientCallStreamObserver<Frame> requestStream) {
         call = requestStream;
         requestStream.setOnReadyHandler(() -> {
           if (gen == generation) {
@@ -240,7 +240,7 @@ public final class Uplink implements AutoCloseable {
         }
       }
     });
-    call.onNext(AgentFrame.newBuilder().setHello(hello.get()).build());
+    call.onNext(Frame.of(AgentFrame.newBuilder().setHello(hello.get()).build()));
   }
 
   private static String shortDescription(Throwable t) {
@@ -362,7 +362,7 @@ public final class Uplink implements AutoCloseable {
     try {
       while (call.isReady()) {
         if (!direct.isEmpty()) {
-          call.onNext(direct.poll());
+          call.onNext(Frame.of(direct.poll()));
           continue;
         }
         boolean sentEvents = false;
@@ -377,7 +377,7 @@ public final class Uplink implements AutoCloseable {
         if (s != null) {
           preferEvents = true;
           if (s.hasNext()) {
-            call.onNext(s.next());
+            call.onNext(Frame.of(s.next()));
           } else {
             streams.poll();
           }
@@ -408,18 +408,17 @@ public final class Uplink implements AutoCloseable {
     if (sentUpTo - spool.lastAckedSeq() >= (long) MAX_INFLIGHT_BATCHES * maxBatchEvents) {
       return false;
     }
-    List<Event> batch = spool.readAfter(sentUpTo, maxBatchEvents, maxFrameBytes - 64 * 1024);
+    List<Spool.Record> batch = spool.readAfter(sentUpTo, maxBatchEvents, maxFrameBytes - 64 * 1024);
     if (upTo != Long.MAX_VALUE) {
       int keep = 0;
-      while (keep < batch.size() && batch.get(keep).getSeq() <= upTo) keep++;
+      while (keep < batch.size() && batch.get(keep).seq() <= upTo) keep++;
       batch = batch.subList(0, keep);
     }
     if (batch.isEmpty()) {
       return false;
     }
-    call.onNext(AgentFrame.newBuilder().setEvents(EventBatch.newBuilder().addAllEvents(batch)
-        .setBackoffId(lastBackoffId).setLeadsToDecisive(upTo != Long.MAX_VALUE)).build());
-    sentUpTo = batch.get(batch.size() - 1).getSeq();
+    call.onNext(Frame.batch(batch, upTo != Long.MAX_VALUE, lastBackoffId));
+    sentUpTo = batch.get(batch.size() - 1).seq();
     metrics.eventsSent.inc(batch.size());
     return true;
   }

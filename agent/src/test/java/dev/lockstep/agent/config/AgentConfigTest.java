@@ -106,6 +106,43 @@ class AgentConfigTest {
   }
 
   @Test
+  void remediationIsReadPerProcessAndABadOneNamesItsKey() throws Exception {
+    AgentConfig c = AgentConfig.load(write(MINIMAL + """
+        processes:
+          - name: shadow
+            pattern: run_shadow
+            log: /var/log/shadow.log
+            remediate:
+              restart: {command: "start-it", clean_cycles: 4, max_per_day: 2, settle: 500ms}
+              unstick: {term_grace: 5s}
+          - name: other
+            pattern: other
+        """));
+    var policy = c.processes().get(0).remediate();
+    assertThat(policy.process()).isEqualTo("shadow");
+    assertThat(policy.restart().command()).isEqualTo("start-it");
+    assertThat(policy.restart().cleanCycles()).isEqualTo(4);
+    assertThat(policy.restart().cyclesPerHour()).isEqualTo(120);
+    assertThat(policy.restart().runHours()).isEqualTo(24);
+    assertThat(policy.restart().maxPerDay()).isEqualTo(2);
+    assertThat(policy.restart().settle()).isEqualTo(Duration.ofMillis(500));
+    assertThat(policy.unstick().termGrace()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(policy.unstick().killGrace()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(c.processes().get(1).remediate()).as("off unless configured").isNull();
+
+    String p = "processes: [{name: s, pattern: s, log: /l, remediate: %s}]\n";
+    assertThatThrownBy(() -> AgentConfig.load(write(MINIMAL + p.formatted("{unstick: {term_grace: 1s}}"))))
+        .hasMessageContaining("processes[0].remediate.restart is required");
+    assertThatThrownBy(() -> AgentConfig.load(write(MINIMAL + p.formatted("{restart: {comand: x}}"))))
+        .hasMessageContaining("unknown key processes[0].remediate.restart.comand");
+    assertThatThrownBy(() -> AgentConfig.load(write(MINIMAL + p.formatted("{restart: {command: x, max_per_day: 0}}"))))
+        .hasMessageContaining("processes[0].remediate.restart.max_per_day must be > 0");
+    assertThatThrownBy(() -> AgentConfig.load(write(MINIMAL
+        + "processes: [{name: s, pattern: s, remediate: {restart: {command: x}}}]\n")))
+        .hasMessageContaining("processes[0].remediate needs the process's log");
+  }
+
+  @Test
   void theGoldenSectionCarriesLimitsVolatileAndMapping() throws Exception {
     AgentConfig c = AgentConfig.load(write(MINIMAL + """
         golden:
@@ -163,5 +200,24 @@ class AgentConfigTest {
     assertThat(moved.stop().file()).isEqualTo(dir.resolve("other/emergency-stop.json"));
     assertThatThrownBy(() -> c.withDisk(new AgentConfig.Disk(List.of(), 80, 140)).validate())
         .hasMessage("agent.yaml: disk.critical_percent must be between 1 and 100, got 140");
+  }
+
+  @Test
+  void startAtDefaultsToEndForLogsAndBeginningForGoldenAndABadValueNamesItsKey() throws Exception {
+    AgentConfig c = AgentConfig.load(write(MINIMAL + """
+        golden: {dirs: [/g]}
+        logs:
+          - path: /l1
+          - {path: /l2, start_at: beginning}
+        """));
+    assertThat(c.logs().get(0).startAt()).isEqualTo(AgentConfig.StartAt.END);
+    assertThat(c.logs().get(1).startAt()).isEqualTo(AgentConfig.StartAt.BEGINNING);
+    assertThat(c.golden().startAt()).isEqualTo(AgentConfig.StartAt.BEGINNING);
+    assertThat(AgentConfig.load(write(MINIMAL + "golden: {dirs: [/g], start_at: END}\n")).golden().startAt())
+        .isEqualTo(AgentConfig.StartAt.END);
+    assertThatThrownBy(() -> AgentConfig.load(write(MINIMAL + "logs: [{path: /l, start_at: middle}]\n")))
+        .hasMessage("agent.yaml: logs[0].start_at must be end or beginning, got \"middle\"");
+    assertThatThrownBy(() -> AgentConfig.load(write(MINIMAL + "logs: [/l]\n")))
+        .hasMessage("agent.yaml: logs[0] must be a mapping with a path");
   }
 }

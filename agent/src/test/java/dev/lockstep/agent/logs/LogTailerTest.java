@@ -27,6 +27,7 @@ class LogTailerTest {
   Path state;
   AgentConfig.LogWatch watch;
   LogTailer tailer;
+  final List<dev.lockstep.proto.v1.AgentNotice> notices = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   @BeforeEach
   void setUp() throws IOException {
@@ -37,7 +38,7 @@ class LogTailerTest {
     watch = new AgentConfig.LogWatch(log.toString(),
         List.of(new AgentConfig.LogRule("line", "^line (\\d+)", AgentConfig.RuleKind.CUSTOM, 1)),
         List.of(".1"), AgentConfig.DEFAULT_RUN_ID_REGEX, true);
-    tailer = new LogTailer(List.of(watch), state, spool, new AgentMetrics(), Clock.systemUTC());
+    tailer = new LogTailer(List.of(watch), state, spool, new AgentMetrics(), Clock.systemUTC(), notices::add);
   }
 
   @AfterEach
@@ -56,7 +57,7 @@ class LogTailerTest {
 
   private List<Long> numbersSeen() throws IOException {
     List<Long> out = new ArrayList<>();
-    for (Event e : spool.readAfter(0, 100_000, Long.MAX_VALUE)) {
+    for (Event e : dev.lockstep.agent.spool.SpoolEvents.read(spool, 0, 100_000, Long.MAX_VALUE)) {
       if (e.hasLogMatch()) {
         out.add(e.getLogMatch().getCount());
       }
@@ -108,7 +109,7 @@ class LogTailerTest {
     tailer.poll();
     tailer.close();
     append(log, 50, 80);
-    tailer = new LogTailer(List.of(watch), state, spool, new AgentMetrics(), Clock.systemUTC());
+    tailer = new LogTailer(List.of(watch), state, spool, new AgentMetrics(), Clock.systemUTC(), notices::add);
     tailer.poll();
     assertThat(numbersSeen()).containsExactlyElementsOf(range(80));
   }
@@ -121,7 +122,7 @@ class LogTailerTest {
     append(log, 40, 60);
     Files.move(log, dir.resolve("shadow_24h_1.log.1"));
     append(log, 60, 70);
-    tailer = new LogTailer(List.of(watch), state, spool, new AgentMetrics(), Clock.systemUTC());
+    tailer = new LogTailer(List.of(watch), state, spool, new AgentMetrics(), Clock.systemUTC(), notices::add);
     tailer.poll();
     assertThat(numbersSeen()).containsExactlyElementsOf(range(70));
   }
@@ -143,7 +144,7 @@ class LogTailerTest {
     AgentConfig.LogWatch defaults = AgentConfig.LogWatch.of(shadow.toString());
     Spool s2 = Spool.open(dir.resolve("spool2"), 64L << 20, new AgentMetrics(), Clock.systemUTC());
     LogTailer t = new LogTailer(List.of(defaults), Files.createDirectories(dir.resolve("state2")), s2,
-        new AgentMetrics(), Clock.systemUTC());
+        new AgentMetrics(), Clock.systemUTC(), notices::add);
     Files.writeString(shadow, String.join("\n",
         "Running cycle 1",
         "run_id=billing-7f3a-cycle-0001 started",
@@ -156,7 +157,7 @@ class LogTailerTest {
         "worker killed by OOM killer",
         "") );
     t.poll();
-    List<LogMatch> m = s2.readAfter(0, 100, Long.MAX_VALUE).stream().filter(Event::hasLogMatch)
+    List<LogMatch> m = dev.lockstep.agent.spool.SpoolEvents.read(s2, 0, 100, Long.MAX_VALUE).stream().filter(Event::hasLogMatch)
         .map(Event::getLogMatch).toList();
     assertThat(m).extracting(LogMatch::getKind).containsExactly(LogMatch.Kind.CYCLE, LogMatch.Kind.CLEAN_CYCLE,
         LogMatch.Kind.CYCLE, LogMatch.Kind.MISMATCH_COUNT, LogMatch.Kind.MISMATCH_COUNT, LogMatch.Kind.ERROR);
@@ -180,5 +181,99 @@ class LogTailerTest {
     append(log, 0, 1000);
     assertThat(new String(LogTailer.tail(log, 3, 1 << 20))).isEqualTo("line 997\nline 998\nline 999\n");
     assertThat(new String(LogTailer.tail(log, 5, 20))).hasSizeLessThanOrEqualTo(20);
+  }
+
+  @Test
+  void onTheFirstStartALogsHistoryIsNotReadUnlessStartAtBeginning() throws IOException {
+    tailer.close();
+    Path old = dir.resolve("first.log");
+    append(old, 0, 50);
+    Files.writeString(old, "line 50 half", StandardOpenOption.APPEND); // a line still being written
+    AgentConfig.LogWatch end = new AgentConfig.LogWatch(old.toString(), watch.rules(), List.of(".1"),
+        AgentConfig.DEFAULT_RUN_ID_REGEX, true);
+    Path state2 = Files.createDirectories(dir.resolve("first-state"));
+    tailer = new LogTailer(List.of(end), state2, spool, new AgentMetrics(), Clock.systemUTC(), notices::add);
+    tailer.poll();
+    assertThat(numbersSeen()).as("history is not replayed").isEmpty();
+    Files.writeString(old, "\n", StandardOpenOption.APPEND);
+    append(old, 51, 53);
+    tailer.poll();
+    assertThat(numbersSeen()).as("the line being written at start, and what came after")
+        .containsExactly(50L, 51L, 52L);
+    tailer.close();
+    // not the first start any more: a log that appears now is read whole
+    Path later = dir.resolve("later.log");
+    append(later, 0, 3);
+    tailer = new LogTailer(List.of(end, end.withStartAt(AgentConfig.StartAt.END)), state2, spool, new AgentMetrics(),
+        Clock.systemUTC(), notices::add);
+    tailer.poll();
+    assertThat(numbersSeen()).containsExactly(50L, 51L, 52L);
+
+    Path third = dir.resolve("third.log");
+    append(third, 0, 4);
+    AgentConfig.LogWatch beginning = new AgentConfig.LogWatch(third.toString(), watch.rules(), List.of(".1"),
+        AgentConfig.DEFAULT_RUN_ID_REGEX, true, AgentConfig.StartAt.BEGINNING);
+    try (LogTailer t = new LogTailer(List.of(beginning), Files.createDirectories(dir.resolve("third-state")), spool,
+        new AgentMetrics(), Clock.systemUTC(), notices::add)) {
+      t.poll();
+    }
+    assertThat(numbersSeen()).containsExactly(50L, 51L, 52L, 0L, 1L, 2L, 3L);
+  }
+
+  @Test
+  void aDeletedFileIsReadToItsEndClosedAndForgotten() throws IOException {
+    tailer.close();
+    AgentConfig.LogWatch glob = new AgentConfig.LogWatch(dir.resolve("app-*.log").toString(), watch.rules(),
+        List.of(".1"), AgentConfig.DEFAULT_RUN_ID_REGEX, true);
+    AgentMetrics m = new AgentMetrics();
+    tailer = new LogTailer(List.of(glob), state, spool, m, Clock.systemUTC(), notices::add);
+    Path app = dir.resolve("app-1.log");
+    append(app, 0, 10);
+    tailer.poll();
+    assertThat(m.logFiles.get()).isEqualTo(1);
+    assertThat(openFds()).anyMatch(l -> l.endsWith("app-1.log"));
+    append(app, 10, 12); // written, then the file is deleted before the next poll
+    Files.delete(app);
+    tailer.poll();
+    assertThat(numbersSeen()).containsExactlyElementsOf(range(12));
+    assertThat(m.logFiles.get()).isZero();
+    assertThat(openFds()).as("no descriptor keeps the deleted file's space").noneMatch(l -> l.contains("app-1.log"));
+    assertThat(Files.readString(state.resolve("log-offsets.json"))).doesNotContain("app-1.log");
+  }
+
+  @Test
+  void aRegexThatOverflowsTheStackCostsThatRuleThatLineAndIsReported() throws IOException {
+    tailer.close();
+    Path shadow = dir.resolve("overflow.log");
+    List<AgentConfig.LogRule> rules = new ArrayList<>();
+    rules.add(new AgentConfig.LogRule("greedy", "(a|aa)*b$", AgentConfig.RuleKind.CUSTOM, 0));
+    rules.addAll(AgentConfig.DEFAULT_RULES);
+    AgentConfig.LogWatch w = new AgentConfig.LogWatch(shadow.toString(), rules, List.of(".1"),
+        AgentConfig.DEFAULT_RUN_ID_REGEX, true, AgentConfig.StartAt.BEGINNING);
+    tailer = new LogTailer(List.of(w), Files.createDirectories(dir.resolve("overflow-state")), spool, new AgentMetrics(),
+        Clock.systemUTC(), notices::add);
+    Files.writeString(shadow, "a".repeat(60_000) + "\ncompare done: 3 mismatches\n" + "a".repeat(60_000) + "\n");
+    tailer.poll();
+    List<LogMatch> matches = dev.lockstep.agent.spool.SpoolEvents.after(spool, 0).stream().filter(Event::hasLogMatch)
+        .map(Event::getLogMatch).toList();
+    assertThat(matches).extracting(LogMatch::getKind).containsExactly(LogMatch.Kind.MISMATCH_COUNT);
+    assertThat(matches.get(0).getLineNumber()).isEqualTo(2);
+    assertThat(notices).extracting(dev.lockstep.proto.v1.AgentNotice::getKind)
+        .containsExactly(dev.lockstep.proto.v1.AgentNotice.Kind.SOURCE_FAILED);
+    assertThat(notices.get(0).getMessage()).contains("rule greedy overflowed the stack").contains("60000 characters");
+  }
+
+  private static List<String> openFds() throws IOException {
+    List<String> out = new ArrayList<>();
+    try (var fds = Files.list(Path.of("/proc/self/fd"))) {
+      for (Path fd : fds.toList()) {
+        try {
+          out.add(Files.readSymbolicLink(fd).toString());
+        } catch (IOException e) {
+          // closed meanwhile
+        }
+      }
+    }
+    return out;
   }
 }

@@ -20,7 +20,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class SpoolTest {
+public class SpoolTest {
   @TempDir Path dir;
   final AgentMetrics metrics = new AgentMetrics();
 
@@ -59,7 +59,7 @@ class SpoolTest {
       for (int i = 0; i < 10; i++) {
         assertThat(s.append(golden(i)).seqs()).containsExactly((long) i + 1);
       }
-      List<Event> read = s.readAfter(3, 4, Long.MAX_VALUE);
+      List<Event> read = SpoolEvents.read(s, 3, 4, Long.MAX_VALUE);
       assertThat(read).extracting(Event::getSeq).containsExactly(4L, 5L, 6L, 7L);
       assertThat(read.get(0).getGolden().getRunId()).isEqualTo("run-3");
     }
@@ -74,7 +74,7 @@ class SpoolTest {
     try (Spool s = open(1 << 20)) {
       assertThat(s.lastAckedSeq()).isEqualTo(1500);
       assertThat(s.lastSeq()).isEqualTo(2000);
-      assertThat(s.readAfter(s.lastAckedSeq(), 1000, Long.MAX_VALUE)).extracting(Event::getSeq)
+      assertThat(SpoolEvents.read(s, s.lastAckedSeq(), 1000, Long.MAX_VALUE)).extracting(Event::getSeq)
           .first().isEqualTo(1501L);
       assertThat(s.append(golden(9)).seqs()).containsExactly(2001L);
     }
@@ -110,9 +110,9 @@ class SpoolTest {
     }
     try (Spool s = open(1 << 20)) {
       assertThat(s.lastSeq()).isEqualTo(4);
-      assertThat(s.readAfter(0, 100, Long.MAX_VALUE)).extracting(Event::getSeq).containsExactly(1L, 2L, 3L, 4L);
+      assertThat(SpoolEvents.read(s, 0, 100, Long.MAX_VALUE)).extracting(Event::getSeq).containsExactly(1L, 2L, 3L, 4L);
       assertThat(s.append(golden(5)).seqs()).containsExactly(5L);
-      assertThat(s.readAfter(0, 100, Long.MAX_VALUE)).extracting(Event::getSeq).containsExactly(1L, 2L, 3L, 4L, 5L);
+      assertThat(SpoolEvents.read(s, 0, 100, Long.MAX_VALUE)).extracting(Event::getSeq).containsExactly(1L, 2L, 3L, 4L, 5L);
     }
   }
 
@@ -130,7 +130,7 @@ class SpoolTest {
       for (int k = 0; k < 50; k++) {
         assertThat(s.append(health("/disk-a", 10_000 + k)).admission()).isEqualTo(Spool.Admission.ACCEPTED);
       }
-      List<Event> all = s.readAfter(0, 100_000, Long.MAX_VALUE);
+      List<Event> all = SpoolEvents.read(s, 0, 100_000, Long.MAX_VALUE);
       assertThat(all.stream().filter(Event::hasGolden).count()).as("golden never compacted").isEqualTo(1);
       List<String> healthTargets = new ArrayList<>();
       for (Event e : all) {
@@ -159,7 +159,7 @@ class SpoolTest {
       }
       assertThat(a.admission()).isEqualTo(Spool.Admission.REFUSED);
       assertThat(s.append(golden(1)).admission()).isEqualTo(Spool.Admission.REFUSED);
-      List<Event> all = s.readAfter(0, 100_000, Long.MAX_VALUE);
+      List<Event> all = SpoolEvents.read(s, 0, 100_000, Long.MAX_VALUE);
       assertThat(all.stream().filter(Event::hasLogMatch).count()).as("everything accepted is kept").isEqualTo(accepted);
       assertThat(all.stream().filter(Event::hasNotice).map(e -> e.getNotice().getKind()))
           .as("the agent says so instead of dropping").contains(AgentNotice.Kind.SPOOL_NEAR_CAP);
@@ -183,7 +183,7 @@ class SpoolTest {
       }
       assertThat(s.append(health("/d", 1)).admission()).isEqualTo(Spool.Admission.DROPPED);
       assertThat(metrics.eventsDropped.labelValues("health").get()).isEqualTo(1);
-      assertThat(s.readAfter(0, 100_000, Long.MAX_VALUE).stream().filter(Event::hasNotice)
+      assertThat(SpoolEvents.read(s, 0, 100_000, Long.MAX_VALUE).stream().filter(Event::hasNotice)
           .anyMatch(e -> e.getNotice().getKind() == AgentNotice.Kind.EVENTS_DROPPED)).isTrue();
     }
   }
@@ -194,8 +194,126 @@ class SpoolTest {
       for (int i = 0; i < 100; i++) {
         s.append(log(i));
       }
-      List<Event> batch = s.readAfter(0, 500, 2000);
+      List<Event> batch = SpoolEvents.read(s, 0, 500, 2000);
       assertThat(batch).hasSizeBetween(1, 10);
+    }
+  }
+
+  @Test
+  void atTheCapANewSampleReplacesItsProbesOldOneAndAProbeNeverEndsWithoutOne() throws IOException {
+    long cap = 64 * 1024;
+    try (Spool s = open(cap)) {
+      assertThat(s.append(health("/disk-a", 1)).accepted()).isTrue();
+      while (s.append(log(0)).accepted()) {
+        // fill with events that cannot be compacted
+      }
+      Spool.Appended replaced = s.append(health("/disk-a", 2));
+      assertThat(replaced.admission()).as("a sample that replaces a spooled one fits").isEqualTo(Spool.Admission.ACCEPTED);
+      assertThat(s.append(health("/disk-b", 1)).admission()).as("a probe without a spooled sample").isEqualTo(Spool.Admission.DROPPED);
+      List<Event> all = SpoolEvents.after(s, 0);
+      assertThat(all.stream().filter(Event::hasHealth).map(e -> e.getHealth().getSummary().substring(0, 8)))
+          .as("only the newest sample of /disk-a").containsExactly("sample 2");
+      assertThat(all.stream().filter(Event::hasHealth).map(Event::getSeq)).containsExactly(replaced.seqs().get(0));
+      assertThat(s.sizeBytes()).isLessThanOrEqualTo(cap + 4096);
+    }
+    try (Spool s = open(cap)) {
+      assertThat(SpoolEvents.after(s, 0).stream().filter(Event::hasHealth).count()).as("after reopening too").isEqualTo(1);
+    }
+  }
+
+  @Test
+  void aCorruptRecordInTheMiddleIsSkippedWithANoticeAndTheRestIsDelivered() throws IOException {
+    try (Spool s = open(1 << 20)) {
+      appendGolden(s, 100);
+    }
+    Path seg = onlySegment();
+    corruptByteInRecord(seg, 40);
+    try (Spool s = open(1 << 20)) {
+      List<Event> all = SpoolEvents.after(s, 0);
+      List<Long> goldenSeqs = all.stream().filter(Event::hasGolden).map(Event::getSeq).toList();
+      assertThat(goldenSeqs).hasSize(99).doesNotContain(41L).contains(40L, 42L, 100L);
+      assertThat(all.stream().filter(Event::hasNotice).map(e -> e.getNotice().getKind()))
+          .containsExactly(AgentNotice.Kind.SPOOL_CORRUPT);
+      assertThat(all.stream().filter(Event::hasNotice).findFirst().orElseThrow().getNotice().getMessage())
+          .contains("after seq 40").contains(seg.getFileName().toString());
+      assertThat(metrics.spoolCorrupt.get()).isEqualTo(1);
+      assertThat(s.lastSeq()).isEqualTo(101);
+      assertThat(SpoolEvents.after(s, 0)).as("read again: skipped quietly").hasSize(100);
+      assertThat(metrics.spoolCorrupt.get()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void aRecordThatRotsAfterItWasWrittenIsSkippedWhenReadWithOneNotice() throws IOException {
+    try (Spool s = open(64L << 20)) {
+      appendGolden(s, 5000); // more than the in-memory tail: the first ones are read from disk
+      Path first = firstSegment();
+      corruptByteInRecord(first, 10);
+      List<Event> all = SpoolEvents.after(s, 0);
+      assertThat(all.stream().filter(Event::hasGolden).map(Event::getSeq)).hasSize(4999).doesNotContain(11L);
+      assertThat(metrics.spoolCorrupt.get()).isEqualTo(1);
+      List<Event> again = SpoolEvents.after(s, 0);
+      assertThat(again.stream().filter(Event::hasGolden)).hasSize(4999);
+      assertThat(again.stream().filter(Event::hasNotice).map(e -> e.getNotice().getKind()))
+          .as("one notice, appended after the damage was found").containsExactly(AgentNotice.Kind.SPOOL_CORRUPT);
+      assertThat(metrics.spoolCorrupt.get()).as("found once").isEqualTo(1);
+    }
+  }
+
+  @Test
+  void aRebaseMovesPendingEventsAboveTheCollectorsSeqInOrder() throws IOException {
+    try (Spool s = open(1 << 20)) {
+      appendGolden(s, 50);
+      s.ackUpTo(20);
+      s.rebaseAbove(1000);
+      assertThat(s.lastAckedSeq()).isEqualTo(1000);
+      List<Event> pending = SpoolEvents.after(s, 1000);
+      assertThat(pending).extracting(Event::getSeq).containsExactlyElementsOf(
+          java.util.stream.LongStream.rangeClosed(1001, 1030).boxed().toList());
+      assertThat(pending.get(0).getGolden().getRunId()).isEqualTo("run-20");
+      assertThat(s.lastDecisiveSeq()).isEqualTo(1030);
+    }
+    try (Spool s = open(1 << 20)) {
+      assertThat(s.lastAckedSeq()).isEqualTo(1000);
+      assertThat(SpoolEvents.after(s, 1000)).hasSize(30);
+      assertThat(s.lastDecisiveSeq()).isEqualTo(1030);
+      try (Stream<Path> files = Files.list(dir)) {
+        assertThat(files.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("rebase"))).isEmpty();
+      }
+    }
+  }
+
+  private Path onlySegment() throws IOException {
+    try (Stream<Path> files = Files.list(dir)) {
+      List<Path> segs = files.filter(p -> p.toString().endsWith(".seg")).toList();
+      assertThat(segs).hasSize(1);
+      return segs.get(0);
+    }
+  }
+
+  private Path firstSegment() throws IOException {
+    try (Stream<Path> files = Files.list(dir)) {
+      return files.filter(p -> p.toString().endsWith(".seg")).sorted().findFirst().orElseThrow();
+    }
+  }
+
+  /** Flips one byte inside the body of the record at index (0-based) of a segment. */
+  public static void corruptByteInRecord(Path seg, int index) throws IOException {
+    try (FileChannel ch = FileChannel.open(seg, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      long pos = 0;
+      java.nio.ByteBuffer h = java.nio.ByteBuffer.allocate(8);
+      for (int i = 0; i < index; i++) {
+        h.clear();
+        ch.read(h, pos);
+        pos += 8 + h.getInt(0);
+      }
+      h.clear();
+      ch.read(h, pos);
+      long at = pos + 8 + h.getInt(0) / 2;
+      java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(1);
+      ch.read(b, at);
+      b.put(0, (byte) (b.get(0) ^ 0x5a)).rewind();
+      ch.write(b, at);
     }
   }
 }

@@ -50,6 +50,11 @@ final class WireForm {
         if (e.getNotice().getKindValue() == 0) out.add("AgentNotice.kind unspecified");
       }
       case GOLDEN -> golden(e.getGolden(), out);
+      case REMEDIATION -> {
+        if (e.getRemediation().getProcess().isBlank()) out.add("Remediation.process empty");
+        if (e.getRemediation().getActionValue() == 0) out.add("Remediation.action unspecified");
+        if (e.getRemediation().getOutcomeValue() == 0) out.add("Remediation.outcome unspecified");
+      }
     }
     return out;
   }

@@ -43,7 +43,8 @@ public final class Demo {
   static final String OPERATOR = "demo-operator";
 
   /** What the demo found, printed as its last line. */
-  public record Result(int agents, List<String[]> incidents, int stopConfirmed, long detectToConfirmMillis) {
+  public record Result(int agents, List<String[]> incidents, int stopConfirmed, long detectToConfirmMillis,
+      String remediation) {
     public String toJson() {
       StringBuilder sb = new StringBuilder("{\"agents\":").append(agents).append(",\"incidents\":[");
       for (int i = 0; i < incidents.size(); i++) {
@@ -52,7 +53,9 @@ public final class Demo {
             .append("\",\"category\":\"").append(incidents.get(i)[1]).append("\"}");
       }
       return sb.append("],\"stop_confirmed\":").append(stopConfirmed)
-          .append(",\"detect_to_confirm_ms\":").append(detectToConfirmMillis).append('}').toString();
+          .append(",\"detect_to_confirm_ms\":").append(detectToConfirmMillis)
+          .append(",\"remediated\":").append(remediation != null && remediation.contains("RESTART DONE"))
+          .append('}').toString();
     }
   }
 
@@ -63,6 +66,8 @@ public final class Demo {
   private final Duration timeout;
   private final PrintStream out;
   private final long started = System.nanoTime();
+  /** host-1's simulated engine process (the remediation scene). */
+  private Process engine;
 
   public Demo(List<String> launcher, Path dir, int agentCount, int cleanCycles, Duration timeout, PrintStream out) {
     this.launcher = List.copyOf(launcher);
@@ -90,6 +95,8 @@ public final class Demo {
         }
         say("shutting the fleet down (SIGTERM to collector and agents)");
         fleet.close();
+        if (engine != null) engine.destroyForcibly();
+        stopEngines();
         try {
           Runtime.getRuntime().removeShutdownHook(onCtrlC);
         } catch (IllegalStateException alreadyShuttingDown) {
@@ -136,7 +143,15 @@ public final class Demo {
       Path golden = Files.createDirectories(hostDir.resolve("golden"));
       Path stopFile = hostDir.resolve("workflows.stop");
       stopFiles.add(stopFile);
-      fleet.start("agent-" + host, List.of("agent", "--ca", agentTls.ca().toString(),
+      List<String> config = List.of();
+      if (i == 1) {
+        config = List.of("--config", engineConfig(hostDir, host, target).toString());
+        // running before its agent starts, so the agent never sees it down until the scene ends it
+        engine = new ProcessBuilder("sh", hostDir.resolve("engine.sh").toString(), "4", "exit",
+            hostDir.resolve("engine.log").toString(), engineMarker()).redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+      }
+      fleet.start("agent-" + host, concat(List.of("agent"), config, List.of("--ca", agentTls.ca().toString(),
           "--cert", agentTls.cert().toString(), "--key", agentTls.key().toString(),
           "--id", host, "--collector", target,
           "--golden-dir", golden.toString(), "--stop-file", stopFile.toString(),
@@ -144,7 +159,7 @@ public final class Demo {
           "--metrics-port", "0",
           "--on-stop", "echo \"$(date +%T) " + host + " on_stop: WORKFLOW_EMERGENCY_STOP=$WORKFLOW_EMERGENCY_STOP incident=$LOCKSTEP_INCIDENT orders=$LOCKSTEP_ORDERS\" >> " + hookLog,
           "--on-resume", "echo \"$(date +%T) " + host + " on_resume: generation=$LOCKSTEP_GENERATION\" >> " + hookLog,
-          "--verify", "test -f " + stopFile + " || test \"$WORKFLOW_EMERGENCY_STOP\" != true"));
+          "--verify", "test -f " + stopFile + " || test \"$WORKFLOW_EMERGENCY_STOP\" != true")));
       engines.add(new SimulatedEngine(host, golden, stopFile, 1000));
     }
     say("started " + agentCount + " agents, each watching its host's golden directory");
@@ -238,14 +253,139 @@ public final class Demo {
       say("fleet resumed (order " + String.join(", ", resumed.getChangedOrderIdsList())
           + " removed): stop files removed, on_resume hooks ran on " + agentCount + " agents");
 
+      writeReport(p0.getId(), target, certs);
+      String remediation = remediationScene(operator);
+
       List<String[]> summary = new ArrayList<>();
       for (Incident inc : incidents) {
         summary.add(new String[] {inc.getSeverity().name(), inc.getCategory()});
       }
-      return new Result(agentCount, summary, reported.size(), detectToConfirm);
+      return new Result(agentCount, summary, reported.size(), detectToConfirm, remediation);
     } finally {
       channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
+  }
+
+  // ------------------------------------------------------------------ remediation and report
+
+  /** A marker in the simulated engine's command line (the agent's process pattern). */
+  private String engineMarker() {
+    return "lockstep-demo-engine-" + Integer.toHexString(dir.toAbsolutePath().toString().hashCode());
+  }
+
+  /**
+   * host-1's agent.yaml: it watches a simulated engine process and its log, and may restart it
+   * (remediate:). The engine is a shell script writing the playbook's log lines; it waits for a
+   * go file before it ends, so the agent has seen it running first.
+   */
+  private Path engineConfig(Path hostDir, String host, String target) throws IOException {
+    Path script = hostDir.resolve("engine.sh");
+    Files.writeString(script, """
+        #!/bin/sh
+        # simulated engine: $1 cycles ("Running cycle N", "cycle N: 0 mismatches"), then waits for
+        # $3.go (unless $2 is run) and finishes cleanly
+        log="$3"; i=0
+        while [ $i -lt "$1" ] || [ "$2" = run ]; do
+          i=$((i+1)); echo "Running cycle $i" >> "$log"; echo "cycle $i: 0 mismatches" >> "$log"; sleep 0.2
+        done
+        while [ ! -e "$log.go" ]; do sleep 0.05; done
+        echo "simulation finished early: clean exit" >> "$log"
+        """);
+    Path log = hostDir.resolve("engine.log");
+    Files.writeString(log, "");
+    Path yaml = hostDir.resolve("agent.yaml");
+    Files.writeString(yaml, """
+        # written by lockstep demo: host-1 watches a simulated engine and may restart it
+        # (the command line's flags add the certificates, golden dir, stop file and hooks)
+        agent_id: %s
+        collector:
+          address: %s
+        state_dir: %s
+        probes:
+          interval: 250ms
+        logs:
+          - path: %s
+            start_at: beginning
+            staleness: false
+        processes:
+          - name: engine
+            pattern: "%s"
+            log: %s
+            remediate:
+              restart:
+                command: "nohup sh %s 0 run %s %s >/dev/null 2>&1 &"
+                clean_cycles: 3
+                max_per_day: 1
+                timeout: 10s
+                start_wait: 10s
+                settle: 1s
+        """.formatted(host, target, hostDir.resolve("state"), log, engineMarker(), log, script, log, engineMarker()));
+    return yaml;
+  }
+
+  /** The engine on host-1 finishes cleanly; its agent restarts it. Returns the agent's note. */
+  private String remediationScene(OperatorGrpc.OperatorBlockingStub operator) throws IOException, InterruptedException {
+    Path hostDir = dir.resolve("host-1");
+    Path log = hostDir.resolve("engine.log");
+    say("remediation (opt-in, remediate: in host-1's agent.yaml): host-1's agent watches a simulated engine"
+        + " process (pid " + engine.pid() + ") and its log");
+    await("host-1's agent to see the engine running", () -> operator.withDeadlineAfter(2, TimeUnit.SECONDS)
+        .listAgents(ListAgentsRequest.getDefaultInstance()).getAgentsList().stream()
+        .filter(a -> a.getAgentId().equals("host-1")).flatMap(a -> a.getProbesList().stream())
+        .anyMatch(p -> p.getTarget().equals("engine") && p.getProcess().getRunning()
+            && p.getProcess().getPid() == engine.pid()), Duration.ofSeconds(30), dir.resolve("agent-host-1.log"));
+    Files.writeString(Path.of(log + ".go"), "");
+    engine.waitFor(10, TimeUnit.SECONDS);
+    say("the engine (pid " + engine.pid() + ") finished early and cleanly after 4 clean cycles");
+    String[] note = {null};
+    Incident[] died = {null};
+    await("the agent's remediation on the PROCESS_DIED incident", () -> {
+      for (Incident inc : openIncidents(operator)) {
+        if (inc.getKind().name().equals("PROCESS_DIED")) {
+          for (var n : inc.getNotesList()) {
+            if (n.getAction().equals("REMEDIATION")) {
+              died[0] = inc;
+              note[0] = n.getNote();
+              return true;
+            }
+          }
+        }
+      }
+      return false;
+    }, Duration.ofSeconds(30), dir.resolve("agent-host-1.log"));
+    say("INCIDENT " + died[0].getId() + " " + died[0].getSeverity() + " — " + died[0].getTitle());
+    say("  host-1's agent: " + note[0]);
+    say("  (it would not have restarted a crash, a host under a stop order, or more than max_per_day times;"
+        + " see `lockstep incident " + died[0].getId() + "` and `lockstep audit`)");
+    return note[0];
+  }
+
+  /** The post-incident report of the P0, written by `lockstep incident report` itself. */
+  private void writeReport(String incidentId, String target, CertsInit.Result certs) {
+    Path report = dir.resolve(incidentId + ".md");
+    TlsFiles op = certs.tlsFilesFor(OPERATOR);
+    java.io.StringWriter out = new java.io.StringWriter();
+    java.io.StringWriter err = new java.io.StringWriter();
+    int code = dev.lockstep.cli.Main.run(new java.io.PrintWriter(out), new java.io.PrintWriter(err), "incident", "report",
+        incidentId, "--out", report.toString(), "--collector", target, "--ca", op.ca().toString(), "--cert",
+        op.cert().toString(), "--key", op.key().toString());
+    say(code == 0 ? "post-incident report: lockstep incident report " + incidentId + " --out " + dir.relativize(report)
+        + " (timeline, time to detect/stop/confirm/resolve, root cause, evidence, checklist)"
+        : "(incident report failed: " + err.toString().strip() + ")");
+  }
+
+  /** Kills what the demo's restarted engine left (it runs detached from the agent). */
+  private void stopEngines() {
+    String marker = engineMarker();
+    ProcessHandle.allProcesses().filter(p -> p.info().commandLine().map(c -> c.contains(marker)).orElse(false))
+        .forEach(ProcessHandle::destroyForcibly);
+  }
+
+  @SafeVarargs
+  private static List<String> concat(List<String>... parts) {
+    List<String> all = new ArrayList<>();
+    for (List<String> p : parts) all.addAll(p);
+    return all;
   }
 
   private static int connected(OperatorGrpc.OperatorBlockingStub operator) {

@@ -3,6 +3,7 @@ package dev.lockstep.cli.fleet;
 import dev.lockstep.cli.client.ExitCode;
 import dev.lockstep.proto.v1.AgentInfo;
 import dev.lockstep.proto.v1.AgentList;
+import dev.lockstep.proto.v1.ComponentStatus;
 import dev.lockstep.proto.v1.HealthSample;
 import dev.lockstep.proto.v1.ListAgentsRequest;
 import java.util.Locale;
@@ -18,8 +19,9 @@ import picocli.CommandLine.Option;
     description = {
       "One row per agent the collector knows: connection (CONNECTED, STALE, OFFLINE), last"
           + " seen, highest acked seq, its desired stop mode and whether it confirmed it, runs it reported and was blamed"
-          + " for, and the level of each probe (process, disk, log staleness). With --probes every"
-          + " probe's one-line summary follows its agent.",
+          + " for, its components (ok when every part of the agent runs, else each one DEGRADED or FAILED) and the"
+          + " level of each probe (process, disk, log staleness). With --probes every probe's and component's"
+          + " one-line summary follows its agent.",
       "",
       "With -o json prints the AgentList message."
     },
@@ -40,7 +42,8 @@ final class AgentsCommand extends OnlineCommand {
       return ExitCode.OK;
     }
     Table t =
-        new Table("AGENT", "HOSTNAME", "CONNECTION", "LAST SEEN", "ACKED SEQ", "STOP", "RUNS", "BLAMED", "PROBES");
+        new Table("AGENT", "HOSTNAME", "CONNECTION", "LAST SEEN", "ACKED SEQ", "STOP", "RUNS", "BLAMED",
+            "COMPONENTS", "PROBES");
     for (AgentInfo a : list.getAgentsList()) {
       t.row(
           a.getAgentId(),
@@ -51,6 +54,7 @@ final class AgentsCommand extends OnlineCommand {
           a.hasStop() ? a.getStop().getMode() + " " + a.getStop().getStatus() : "-",
           a.getRunsReported(),
           a.getRunsBlamed(),
+          components(a),
           probeLevels(a));
     }
     if (!probes) {
@@ -68,14 +72,29 @@ final class AgentsCommand extends OnlineCommand {
   }
 
   static String probeLevels(AgentInfo a) {
-    if (a.getProbesCount() == 0) {
-      return "-";
-    }
     StringJoiner j = new StringJoiner(" ");
+    j.setEmptyValue("-");
     for (HealthSample p : a.getProbesList()) {
-      j.add(probeName(p) + "=" + p.getLevel().name());
+      if (p.getProbe() != HealthSample.Probe.COMPONENT) {
+        j.add(probeName(p) + "=" + p.getLevel().name());
+      }
     }
     return j.toString();
+  }
+
+  /** "ok" when every reported component runs, else the ones that do not ("golden=DEGRADED"). */
+  static String components(AgentInfo a) {
+    int n = 0;
+    StringJoiner trouble = new StringJoiner(" ");
+    for (HealthSample p : a.getProbesList()) {
+      if (p.getProbe() == HealthSample.Probe.COMPONENT) {
+        n++;
+        if (p.getComponent().getState() != ComponentStatus.State.RUNNING) {
+          trouble.add(p.getTarget() + "=" + p.getComponent().getState().name());
+        }
+      }
+    }
+    return n == 0 ? "-" : trouble.length() == 0 ? "ok" : trouble.toString();
   }
 
   static String probeName(HealthSample p) {
@@ -84,6 +103,7 @@ final class AgentsCommand extends OnlineCommand {
       case PROCESS: kind = "process"; break;
       case DISK: kind = "disk"; break;
       case LOG_STALENESS: kind = "log"; break;
+      case COMPONENT: kind = "component"; break;
       default: kind = p.getProbe().name().toLowerCase(Locale.ROOT);
     }
     return p.getTarget().isEmpty() ? kind : kind + ":" + p.getTarget();

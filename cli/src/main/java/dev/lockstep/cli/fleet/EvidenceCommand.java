@@ -63,7 +63,7 @@ final class EvidenceCommand {
             + " recorded. Names from agents are sanitised: '..' and '.' segments, leading '/',"
             + " backslashes and control characters never reach the file system.",
         "",
-        "Then adds, where the data allows: incident.json (the Incident message),"
+        "Then adds, where the data allows: report.md (`lockstep incident report`), incident.json (the Incident message),"
             + " diff_analysis.txt (the same report as `lockstep diff --incident ID`),"
             + " golden_summary.json (`lockstep summary` of the golden files), golden_files.tgz (the"
             + " golden files), and last manifest.json: {\"format\": \"lockstep.evidence/v1\","
@@ -91,6 +91,7 @@ final class EvidenceCommand {
     static final String DIFF = "diff_analysis.txt";
     static final String SUMMARY = "golden_summary.json";
     static final String GOLDEN_TGZ = "golden_files.tgz";
+    static final String REPORT = "report.md";
     /** Evidence can be large: the whole stream may take this long beyond the per-call timeout. */
     static final Duration STREAM_TIMEOUT = Duration.ofMinutes(10);
 
@@ -135,6 +136,7 @@ final class EvidenceCommand {
                 .exportEvidence(ExportEvidenceRequest.newBuilder().setIncidentId(incident.getId()).build());
         export.receive(chunks);
         export.addDerived();
+        export.addReport(archive ? out.toAbsolutePath().toString() : dir.toAbsolutePath().toString());
         ObjectNode manifest = export.writeManifest();
         if (archive) {
           TarGz.writeTree(staging, "", out);
@@ -198,7 +200,7 @@ final class EvidenceCommand {
       this.session = session;
       this.incident = incident;
       this.clock = clock;
-      for (String reserved : List.of(Export.MANIFEST, Export.INCIDENT, Export.DIFF, Export.SUMMARY, Export.GOLDEN_TGZ)) {
+      for (String reserved : List.of(Export.MANIFEST, Export.INCIDENT, Export.DIFF, Export.SUMMARY, Export.GOLDEN_TGZ, Export.REPORT)) {
         used.add(reserved.toLowerCase(Locale.ROOT));
       }
     }
@@ -270,6 +272,17 @@ final class EvidenceCommand {
         if (stream != null) {
           stream.close();
         }
+      }
+    }
+
+    /** report.md: {@code lockstep incident report}, with the archive checklist item ticked. */
+    void addReport(String where) throws IOException {
+      try {
+        String md = IncidentReport.markdown(IncidentReport.build(session, incident.getId(), clock,
+            new IncidentReport.Archive(where, artifacts, artifactBytes)));
+        writeDerived(Export.REPORT, md.getBytes(StandardCharsets.UTF_8));
+      } catch (RuntimeException e) {
+        skip(Export.REPORT, "cannot build the incident report: " + oneLine(e));
       }
     }
 

@@ -31,7 +31,8 @@ import picocli.CommandLine.Parameters;
       "  lockstep incident ack 7f3a2c --note \"looking at billing seed propagation\"",
       "  lockstep incident resolve 7f3a2c --note \"fixed in engine 2.4.1\""
     },
-    subcommands = {IncidentCommand.Show.class, IncidentCommand.Ack.class, IncidentCommand.Resolve.class})
+    subcommands = {IncidentCommand.Show.class, IncidentCommand.Ack.class, IncidentCommand.Resolve.class,
+        IncidentCommand.Report.class})
 final class IncidentCommand {
 
   @Command(
@@ -114,6 +115,69 @@ final class IncidentCommand {
       Incident incident =
           session.operator().resolveIncident(IncidentActionRequest.newBuilder().setId(id).setNote(note).build());
       return printAction(session, incident, "resolved");
+    }
+  }
+
+  @Command(
+      name = "report",
+      mixinStandardHelpOptions = true,
+      header = "The post-incident report: timeline, times, root cause, evidence, checklist.",
+      description = {
+        "Builds the report the playbook's post-incident checklist asks for from what the collector"
+            + " recorded: the timeline (detected, stop issued, each agent's confirmation, evidence"
+            + " captured, acknowledged, resumed, resolved, with who and why, from the audit log),"
+            + " time to detect (from the newest golden file of the first run to detection), to"
+            + " stop, to confirm all and to resolve, the root-cause category and explanation, the"
+            + " first divergent step and the top real differences (volatile ones counted, not"
+            + " listed), hosts and blame, the evidence manifest (names, sizes, SHA-256),"
+            + " remediation actions, operators' notes, and the checklist with the items Lockstep"
+            + " can tick itself.",
+        "",
+        "-o markdown (the default here; table means the same) or -o json ({\"format\":"
+            + " \"lockstep.incident-report/v1\", \"incident\", \"timeline\", \"times\","
+            + " \"root_cause\", \"hosts\", \"runs\", \"stop\", \"evidence\", \"remediation\","
+            + " \"notes\", \"checklist\", \"warnings\"}; times in RFC 3339 UTC, durations in ms,"
+            + " null when not reached). `lockstep evidence export` writes the same report as"
+            + " report.md."
+      },
+      footer = {
+        "  lockstep incident report INC-000042",
+        "  lockstep incident report INC-000042 --out /root/reports/INC-000042.md",
+        "  lockstep incident report INC-000042 -o json | jq .times"
+      })
+  static final class Report extends OnlineCommand {
+    @Parameters(paramLabel = "ID", description = "Incident id.")
+    String id;
+
+    @Option(names = "--out", paramLabel = "FILE", description = "Write the report to FILE instead of standard output.")
+    java.nio.file.Path out;
+
+    java.time.Clock clock = java.time.Clock.systemUTC();
+
+    @Override
+    boolean printsMarkdown() {
+      return true;
+    }
+
+    @Override
+    int run(Session session) throws java.io.IOException {
+      com.fasterxml.jackson.databind.node.ObjectNode report = IncidentReport.build(session, id, clock, null);
+      String text = session.json()
+          ? new com.fasterxml.jackson.databind.ObjectMapper()
+              .enable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT).writeValueAsString(report) + "\n"
+          : IncidentReport.markdown(report);
+      if (out == null) {
+        session.out().print(text);
+      } else {
+        java.nio.file.Path parent = out.toAbsolutePath().getParent();
+        java.nio.file.Files.createDirectories(parent);
+        java.nio.file.Path tmp = java.nio.file.Files.createTempFile(parent, ".report-", ".tmp");
+        java.nio.file.Files.writeString(tmp, text);
+        java.nio.file.Files.move(tmp, out, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+            java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        session.out().println("report of incident " + id + " written to " + out);
+      }
+      return ExitCode.OK;
     }
   }
 

@@ -24,6 +24,11 @@ abstract class OnlineCommand implements Callable<Integer> {
   /** Runs the command; returns its exit code. */
   abstract int run(Session session) throws Exception;
 
+  /** Whether {@code -o markdown} is this command's (otherwise a usage error). */
+  boolean printsMarkdown() {
+    return false;
+  }
+
   /** What to print (besides the stderr line) when the collector could not answer. */
   void onCollectorFailure(Session session, RpcFailure failure) {}
 
@@ -36,6 +41,10 @@ abstract class OnlineCommand implements Callable<Integer> {
       connection = options.connect();
     } catch (IllegalArgumentException | UncheckedIOException e) {
       return fail(err, ExitCode.USAGE, e.getMessage(), e);
+    }
+    if (options.output == OutputFormat.MARKDOWN && !printsMarkdown()) {
+      connection.close();
+      return fail(err, ExitCode.USAGE, "-o markdown is only for `lockstep incident report`; use -o table or -o json", null);
     }
     Session session = new Session(connection, options.output, out, err);
     try (connection) {
@@ -60,7 +69,7 @@ abstract class OnlineCommand implements Callable<Integer> {
   private int fail(PrintWriter err, int code, String message, Throwable cause) {
     spec.commandLine().getOut().flush();
     err.println("lockstep: " + message);
-    if (debug()) {
+    if (debug() && cause != null) {
       cause.printStackTrace(err);
     }
     err.flush();

@@ -33,6 +33,13 @@ class DemoTest {
     assertThat(result.toJson()).startsWith("{\"agents\":3,\"incidents\":[{\"severity\":\"P0\",\"category\":\"UNSEEDED_RNG\"}")
         .contains("\"stop_confirmed\":3");
     assertThat(printed).contains("INCIDENT", "CONFIRMED STOPPED (generation", "fleet resumed", "the fleet runs with mTLS");
+    assertThat(result.remediation()).as(printed).contains("RESTART DONE of engine", "remaining 24 h", "new pid");
+    assertThat(result.toJson()).contains("\"remediated\":true");
+    assertThat(printed).contains("host-1's agent: RESTART DONE of engine", "post-incident report: lockstep incident report");
+    assertThat(Files.list(workspace).map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".md")).toList())
+        .as("the P0's report written").hasSize(1);
+    assertThat(ProcessHandle.allProcesses().filter(p -> p.info().commandLine()
+        .map(c -> c.contains("lockstep-demo-engine-")).orElse(false)).count()).as("engines left running").isZero();
     assertThat(Files.readString(workspace.resolve("collector.log"))).contains("(mTLS").doesNotContain("WITHOUT TLS");
     assertThat(workspace.resolve("certs").resolve("demo-operator.pem")).exists();
     for (String host : List.of("host-1", "host-2", "host-3")) {

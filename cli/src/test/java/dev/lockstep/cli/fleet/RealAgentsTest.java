@@ -119,4 +119,148 @@ class RealAgentsTest {
             "diff_analysis.txt", "golden_summary.json", "golden_files.tgz", "incident.json");
     assertThat(Files.readString(out.resolve("diff_analysis.txt"))).contains("UNSEEDED_RNG");
   }
+
+  @Test
+  void agentsShowsEachRealAgentsComponentsAndWhyOneIsDegraded() throws Exception {
+    Path root = dir.resolve("agents").resolve("host-c");
+    Files.createDirectories(root.resolve("golden"));
+    Path missing = root.resolve("not-yet");
+    AgentConfig config = AgentConfig.defaults("host-c", address, root.resolve("state"))
+        .withReconnect(Duration.ofMillis(100), Duration.ofMillis(400))
+        .withGoldenDirs(root.resolve("golden"), missing)
+        .withProbes(new AgentConfig.Probes(Duration.ofMillis(500), Duration.ofSeconds(60)))
+        .withStopFile(root.resolve("run/EMERGENCY_STOP"));
+    agents.add(Agent.start(config, Clock.systemUTC(), line -> {}));
+    Eventually.await(WAIT, "host-c's golden component degraded", () ->
+        lockstep("agents").out().lines().anyMatch(l -> l.startsWith("host-c") && l.contains("golden=DEGRADED")));
+    Eventually.await(WAIT, "host-a's components reported", () ->
+        lockstep("agents").out().lines().anyMatch(l -> l.startsWith("host-a") && l.contains(" ok ")));
+
+    Cli.Result r = lockstep("agents", "--probes");
+    assertThat(r.exitCode()).isZero();
+    assertThat(r.out()).contains("COMPONENTS")
+        .containsPattern("host-c  component:golden WARN  agent component golden degraded: 1 of 2 golden dirs failing \\("
+            + java.util.regex.Pattern.quote(missing.toString()) + ": does not exist\\)");
+    assertThat(lockstep("incidents").out()).as("the collector opened an incident for it")
+        .contains("agent component golden degraded on host-c");
+  }
+
+  @Test
+  void theIncidentReportHoldsEverySectionWithTheAuditLogsTimes() throws Exception {
+    golden("host-a", "primary", "0.1, 0.2");
+    golden("host-b", "shadow", "0.1, 0.9");
+    Eventually.await(WAIT, "the automatic stop confirmed by both agents", () ->
+        lockstep("check").out().contains("1 P0 open") && lockstep("stop", "status").exitCode() == 0
+            && stopFile("host-a").toFile().exists() && stopFile("host-b").toFile().exists());
+    ObjectMapper json = new ObjectMapper();
+    String id = json.readTree(lockstep("incidents", "--open", "-o", "json").out()).path("incidents").get(0).path("id").asText();
+    Eventually.await(WAIT, "both golden documents captured", () ->
+        lockstep("incident", "show", id).out().lines().filter(l -> l.contains("golden/run-9.")).count() == 2);
+    assertThat(lockstep("incident", "ack", id, "--note", "looking at the rng").exitCode()).isZero();
+    Cli.Result resume = lockstep("stop", "resume", "--reason", "rng seeded in engine 2.4.1", "--wait", "20s");
+    assertThat(resume.exitCode()).as(resume.out() + resume.err()).isZero();
+    assertThat(lockstep("incident", "resolve", id, "--note", "unseeded rng in sample step; fixed in 2.4.1").exitCode()).isZero();
+
+    Cli.Result report = lockstep("incident", "report", id, "-o", "json");
+    assertThat(report.exitCode()).as(report.err()).isZero();
+    JsonNode r = json.readTree(report.out());
+    JsonNode audit = json.readTree(lockstep("audit", "--limit", "1000", "-o", "json").out()).path("entries");
+    String order = r.path("incident").path("stop_order_id").asText();
+    assertThat(order).startsWith("ORD-");
+
+    // every time is the audit log's own
+    assertThat(r.path("times").path("detected_at").asText()).isEqualTo(auditTime(audit, "incident.open", id));
+    assertThat(r.path("times").path("stop_issued_at").asText()).isEqualTo(auditTime(audit, "AutoStop", order));
+    assertThat(r.path("times").path("resumed_at").asText()).isEqualTo(auditTime(audit, "ResumeStop", order));
+    assertThat(r.path("times").path("resolved_at").asText()).isEqualTo(auditTime(audit, "ResolveIncident", id));
+    java.time.Instant lastConfirm = java.time.Instant.MIN;
+    List<String> confirmedBy = new ArrayList<>();
+    for (JsonNode e : audit) {
+      if (e.path("action").asText().equals("StopConfirmed") && e.path("detail").asText().contains("STOPPED orders " + order)) {
+        java.time.Instant at = java.time.Instant.parse(e.path("at").asText());
+        if (at.isAfter(lastConfirm)) lastConfirm = at;
+        confirmedBy.add(e.path("target").asText());
+      }
+    }
+    assertThat(confirmedBy).containsExactlyInAnyOrder("host-a", "host-b");
+    assertThat(r.path("times").path("all_confirmed_at").asText()).isEqualTo(lastConfirm.toString());
+    java.time.Instant detected = java.time.Instant.parse(r.path("times").path("detected_at").asText());
+    assertThat(r.path("times").path("time_to_stop_ms").asLong()).isEqualTo(java.time.Duration.between(detected,
+        java.time.Instant.parse(r.path("times").path("stop_issued_at").asText())).toMillis());
+    assertThat(r.path("times").path("time_to_confirm_all_ms").asLong()).isEqualTo(java.time.Duration.between(detected, lastConfirm).toMillis());
+    assertThat(r.path("times").path("time_to_resolve_ms").asLong()).isEqualTo(java.time.Duration.between(detected,
+        java.time.Instant.parse(r.path("times").path("resolved_at").asText())).toMillis());
+    java.time.Instant newestGolden = java.time.Instant.MIN;
+    for (JsonNode rep : r.path("runs").get(0).path("replicas")) {
+      java.time.Instant m = java.time.Instant.parse(rep.path("modified_at").asText());
+      if (m.isAfter(newestGolden)) newestGolden = m;
+    }
+    assertThat(r.path("times").path("time_to_detect_ms").asLong()).isEqualTo(java.time.Duration.between(newestGolden, detected).toMillis())
+        .isGreaterThanOrEqualTo(0);
+
+    // the timeline in order, with who and why
+    List<String> events = new ArrayList<>();
+    r.path("timeline").forEach(e -> events.add(e.path("event").asText()));
+    assertThat(events).containsSubsequence("detected", "stop issued", "confirmed stopped", "confirmed stopped",
+        "acknowledged", "resumed", "confirmed running", "confirmed running", "resolved");
+    List<String> captured = new ArrayList<>();
+    r.path("timeline").forEach(e -> {
+      if (e.path("event").asText().equals("captured")) captured.add(e.path("detail").asText());
+    });
+    for (JsonNode e : r.path("evidence")) {
+      assertThat(captured).as("each artifact's capture on the timeline")
+          .anyMatch(d -> d.contains(e.path("name").asText()) && d.contains(e.path("sha256").asText()));
+    }
+    assertThat(r.path("timeline").findValuesAsText("detail")).contains("rng seeded in engine 2.4.1", "looking at the rng");
+
+    // root cause, differences, hosts, evidence
+    assertThat(r.path("root_cause").path("category").asText()).isEqualTo("UNSEEDED_RNG");
+    assertThat(r.path("root_cause").path("first_divergent_step").path("index").asInt()).isZero();
+    assertThat(r.path("root_cause").path("top_differences").findValuesAsText("path")).anyMatch(p -> p.contains("rng"));
+    assertThat(json.convertValue(r.path("hosts").path("agent_ids"), List.class)).containsExactlyInAnyOrder("host-a", "host-b");
+    JsonNode shown = json.readTree(lockstep("incident", "show", id, "-o", "json").out()).path("evidence");
+    assertThat(r.path("evidence").size()).isEqualTo(shown.size()).isGreaterThanOrEqualTo(2);
+    for (JsonNode e : shown) {
+      assertThat(r.path("evidence").findValuesAsText("sha256")).contains(e.path("sha256").asText());
+    }
+    JsonNode checklist = r.path("checklist");
+    assertThat(checklist).hasSize(6);
+    assertThat(checklist.get(0).path("done").asBoolean()).as("root cause documented").isTrue();
+    assertThat(checklist.get(2).path("done").asBoolean()).as("not archived by a bare report").isFalse();
+    assertThat(checklist.get(4).path("done").asBoolean()).as("the shadow run resumed").isTrue();
+    assertThat(r.path("warnings")).isEmpty();
+
+    // -o json round-trips through jq
+    Process jq = new ProcessBuilder("jq", "-S", ".").start();
+    jq.getOutputStream().write(report.out().getBytes(StandardCharsets.UTF_8));
+    jq.getOutputStream().close();
+    String jqOut = new String(jq.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(jq.waitFor()).isZero();
+    assertThat(json.readTree(jqOut)).isEqualTo(r);
+
+    // Markdown: every section, to a file
+    Path md = dir.resolve("reports/" + id + ".md");
+    Cli.Result written = lockstep("incident", "report", id, "--out", md.toString());
+    assertThat(written.exitCode()).as(written.err()).isZero();
+    assertThat(Files.readString(md)).contains("# Incident " + id, "## Times", "## Timeline", "## Root cause",
+        "### Top differences", "## Hosts and blame", "## Stop", "## Evidence", "## Remediation",
+        "## Post-incident checklist", "- [x] Root cause identified", "- [ ] Incident artifacts archived", "UNSEEDED_RNG");
+    assertThat(lockstep("incidents", "-o", "markdown").exitCode()).as("markdown only for the report").isEqualTo(2);
+
+    // the export carries the same report, archive ticked
+    Path out = dir.resolve("m4-incident-" + id);
+    assertThat(lockstep("evidence", "export", id, "--out", out.toString()).exitCode()).isZero();
+    JsonNode manifest = Manifests.verify(out.toRealPath());
+    assertThat(manifest.path("files").findValuesAsText("name")).contains("report.md");
+    assertThat(Files.readString(out.resolve("report.md"))).contains("# Incident " + id, "- [x] Incident artifacts archived");
+  }
+
+  static String auditTime(JsonNode entries, String action, String target) {
+    for (JsonNode e : entries) {
+      if (e.path("action").asText().equals(action) && e.path("target").asText().equals(target)) {
+        return java.time.Instant.parse(e.path("at").asText()).toString();
+      }
+    }
+    throw new AssertionError("no audit entry " + action + " " + target + " in " + entries);
+  }
 }

@@ -27,6 +27,13 @@ final class Audits {
         .setRemoteAddress(nz(remote)).setResult("OK").setDetail(nz(detail)).build()));
   }
 
+  /** What an agent reported doing on its own (remediation): who is "agent:<id>". */
+  static void agent(Tx tx, String agentId, String action, String target, String result, String detail) {
+    tx.append(new Change.Audit(AuditEntry.newBuilder().setAt(ts(tx.nowMillis()))
+        .setWho("agent:" + nz(agentId)).setRole("agent").setAction(action).setTarget(nz(target))
+        .setResult(nz(result)).setDetail(nz(detail)).build()));
+  }
+
   private static String nz(String s) {
     return s == null ? "" : s;
   }

@@ -15,6 +15,7 @@ import dev.lockstep.proto.v1.Event;
 import dev.lockstep.proto.v1.EvidenceInfo;
 import dev.lockstep.proto.v1.GoldenReport;
 import dev.lockstep.proto.v1.Incident;
+import dev.lockstep.proto.v1.IncidentNote;
 import dev.lockstep.proto.v1.IncidentKind;
 import dev.lockstep.proto.v1.IncidentState;
 import dev.lockstep.proto.v1.Severity;
@@ -208,8 +209,34 @@ public final class Core {
         });
       }
       case NOTICE -> Playbook.fromNotice(agentId, e.getNotice()).ifPresent(r -> IncidentRules.raise(tx, r));
+      case REMEDIATION -> remediation(tx, agentId, e.getRemediation());
       default -> { }
     }
+  }
+
+  /**
+   * What an agent's remediation did (or why not): a note on the process's open incident
+   * (STALE_LOG for an unstick, else PROCESS_DIED; the other when that one is not open) and an
+   * audit entry by the agent.
+   */
+  private static void remediation(Tx tx, String agentId, dev.lockstep.proto.v1.Remediation r) {
+    String process = StopRules.bound(r.getProcess(), 200);
+    String died = Playbook.processDiedSignature(agentId, process);
+    String stale = Playbook.staleLogSignature(agentId, StopRules.bound(r.getLogPath(), 1000));
+    boolean unstick = r.getAction() == dev.lockstep.proto.v1.Remediation.Action.UNSTICK;
+    Optional<String> incident = tx.openIncident(unstick ? stale : died)
+        .or(() -> tx.openIncident(unstick ? died : stale));
+    String text = StopRules.bound(r.getAction() + " " + r.getOutcome() + " of " + process + ": "
+        + r.getReason() + (r.getRemainingHours() > 0 ? "; remaining " + r.getRemainingHours() + " h" : "")
+        + (r.getOldPid() > 0 ? "; old pid " + r.getOldPid() : "")
+        + (r.getNewPid() > 0 ? "; new pid " + r.getNewPid() : "")
+        + (r.getRestartsToday() > 0 ? "; " + r.getRestartsToday() + " restart(s) in 24 h" : "")
+        + (r.getDetail().isEmpty() ? "" : "; " + r.getDetail()), 2000);
+    incident.ifPresent(id -> IncidentRules.update(tx, id, b -> b.addNotes(IncidentNote.newBuilder()
+        .setAt(Audits.ts(tx.nowMillis())).setBy("agent:" + agentId).setAction("REMEDIATION").setNote(text)), null));
+    Audits.agent(tx, agentId, "Remediation", incident.orElse(agentId),
+        r.getOutcome() == dev.lockstep.proto.v1.Remediation.Outcome.FAILED ? "ERROR" : "OK", text);
+    tx.effect(new Effect.Progress("agent " + agentId + ": " + text));
   }
 
   private void golden(Tx tx, String agentId, GoldenReport r) {
@@ -230,7 +257,9 @@ public final class Core {
     RunSummary summary = new RunSummary(r.getRunId(), r.getWorkflow(), r.getRole(),
         r.getHasSeed() ? r.getSeed() : null, r.getCanonicalHash(), r.getEngineHash(),
         r.getOutputHash(), steps);
-    Replica replica = new Replica(agentId, r.getRole(), summary, r.getPath(), tx.nowMillis());
+    long modified = r.hasModifiedAt()
+        ? r.getModifiedAt().getSeconds() * 1000 + r.getModifiedAt().getNanos() / 1_000_000 : 0;
+    Replica replica = new Replica(agentId, r.getRole(), summary, r.getPath(), tx.nowMillis(), modified);
     Verdict before = tx.run(r.getRunId()).map(RunState::verdict).orElse(Verdict.PENDING);
     correlator.offer(tx, replica, tx.nowMillis()).ifPresent(d -> decided(tx, d, before));
   }
@@ -318,6 +347,9 @@ public final class Core {
       list.add(info);
       return b.clearEvidence().addAllEvidence(list);
     }, null);
+    Audits.system(tx, "EvidenceStored", incidentId, info.getAgentId() + " " + info.getName() + " ("
+        + info.getKind() + ", " + info.getSizeBytes() + " bytes, " + info.getSha256()
+        + (info.getTruncated() ? ", truncated" : "") + ")");
     if ("golden".equals(info.getKind())) tx.effect(new Effect.DiffWanted(incidentId));
   }
 

@@ -56,9 +56,21 @@ public final class EventRules {
           ? Optional.of("LogMatch.kind is KIND_UNSPECIFIED") : Optional.empty();
       case NOTICE -> e.getNotice().getKind() == AgentNotice.Kind.KIND_UNSPECIFIED
           ? Optional.of("AgentNotice.kind is KIND_UNSPECIFIED") : Optional.empty();
+      case REMEDIATION -> remediation(e.getRemediation());
       case BODY_NOT_SET -> Optional.of("the event has no body (one of health, log_match, golden,"
-          + " notice)");
+          + " notice, remediation)");
     };
+  }
+
+  private static Optional<String> remediation(dev.lockstep.proto.v1.Remediation r) {
+    if (r.getProcess().isBlank()) return Optional.of("Remediation.process is empty");
+    if (r.getAction() == dev.lockstep.proto.v1.Remediation.Action.ACTION_UNSPECIFIED) {
+      return Optional.of("Remediation.action is ACTION_UNSPECIFIED");
+    }
+    if (r.getOutcome() == dev.lockstep.proto.v1.Remediation.Outcome.OUTCOME_UNSPECIFIED) {
+      return Optional.of("Remediation.outcome is OUTCOME_UNSPECIFIED");
+    }
+    return Optional.empty();
   }
 
   private static Optional<String> health(HealthSample h) {

@@ -351,6 +351,14 @@ public final class StopRules {
     AgentStopRecord.Builder b = rec.get().toBuilder();
     if (counts) {
       StopAck clean = ack.toBuilder().setDetail(bound(ack.getDetail(), MAX_DETAIL)).build();
+      StopAck previous = rec.get().getAck();
+      if (previous.getGeneration() != clean.getGeneration() || previous.getMode() != clean.getMode()
+          || previous.getEnacted() != clean.getEnacted() || previous.getVerified() != clean.getVerified()) {
+        // the first answer to this desired state (resends are acked again): on the audit log, so
+        // an incident's report can show each agent's confirmation
+        Audits.system(tx, ack.getEnacted() && ack.getVerified() ? "StopConfirmed" : "StopFailed", agentId,
+            confirmation(d) + (clean.getDetail().isEmpty() ? "" : ": " + clean.getDetail()));
+      }
       b.setAck(clean).setAckedAt(Audits.ts(tx.nowMillis()));
       if (ack.getEnacted() && ack.getVerified()) {
         List<String> held = d.getMode() == StopMode.RUNNING ? List.of()
@@ -376,6 +384,17 @@ public final class StopRules {
   }
 
   // ------------------------------------------------------------------ helpers
+
+  /** "generation G STOPPED orders A,B" or "generation G RUNNING released A,B": an audit detail. */
+  static String confirmation(StopState d) {
+    StringBuilder sb = new StringBuilder("generation ").append(d.getGeneration()).append(' ').append(d.getMode());
+    if (d.getMode() == StopMode.STOPPED) {
+      sb.append(" orders ").append(String.join(",", d.getOrdersList().stream().map(StopOrder::getId).toList()));
+    } else if (d.getReleasedOrderIdsCount() > 0) {
+      sb.append(" released ").append(String.join(",", d.getReleasedOrderIdsList()));
+    }
+    return sb.toString();
+  }
 
   static String requireReason(String reason) {
     if (reason == null || reason.isBlank()) {

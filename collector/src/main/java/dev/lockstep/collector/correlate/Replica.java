@@ -4,7 +4,12 @@ import dev.lockstep.golden.RunSummary;
 
 /**
  * One replica of a run as an agent reported it: which agent (host), which role, the golden
- * summary and the file path on that host.
+ * summary, the file path on that host, when the collector took it and the file's modification
+ * time as the agent reported it (0: not reported; runs stored before it was kept).
  */
 public record Replica(String agentId, String role, RunSummary summary, String path,
-    long reportedAtMillis) {}
+    long reportedAtMillis, long modifiedAtMillis) {
+  public Replica(String agentId, String role, RunSummary summary, String path, long reportedAtMillis) {
+    this(agentId, role, summary, path, reportedAtMillis, 0);
+  }
+}

@@ -24,7 +24,9 @@ import java.util.Optional;
  * disk full (DISK CRITICAL / WARN)                 P1 / WARNING
  * stale log (LOG_STALENESS CRITICAL / WARN)        P2 / WARNING
  * bad golden file (GoldenReport.error)             P2  BAD_GOLDEN
- * agent trouble (events dropped, hook failed)      P2  AGENT_DEGRADED
+ * agent trouble (events dropped, hook failed,      P2  AGENT_DEGRADED
+ *   spool record corrupt, fatal error, component
+ *   failed; a degraded component is a WARNING)
  * webhook failures (alert delivery keeps failing)  P3
  * </pre>
  */
@@ -86,6 +88,11 @@ public final class Playbook {
           "log " + s.getTarget() + " stale on " + agentId
               + (s.hasStaleness() ? " (" + s.getStaleness().getStaleSeconds() + " s)" : ""),
           summary));
+      // the agent's own parts: a failed one (blind for golden files, say) pages, a degraded
+      // one (one directory failing, polling instead of inotify) is noted
+      case COMPONENT -> Optional.of(raise(IncidentKind.AGENT_DEGRADED, critical ? Severity.P2 : Severity.WARNING,
+          agentId, "component:" + s.getTarget(), "agent component " + s.getTarget() + " "
+              + (critical ? "failed" : "degraded") + " on " + agentId, summary));
       default -> Optional.empty();
     };
   }
@@ -116,7 +123,7 @@ public final class Playbook {
 
   public static Optional<Raise> fromNotice(String agentId, AgentNotice n) {
     return switch (n.getKind()) {
-      case EVENTS_DROPPED, HOOK_FAILED, FAILSAFE_STOP -> Optional.of(new Raise(
+      case EVENTS_DROPPED, HOOK_FAILED, FAILSAFE_STOP, SPOOL_CORRUPT, FATAL_ERROR -> Optional.of(new Raise(
           IncidentKind.AGENT_DEGRADED, Severity.P2, n.getKind().name(), "", -1, "", List.of(),
           List.of(), List.of(agentId), "", "agent " + agentId + ": " + n.getKind()
               + (n.getCount() > 0 ? " (" + n.getCount() + ")" : ""), n.getMessage(), agentId));
@@ -128,6 +135,16 @@ public final class Playbook {
     return new Raise(IncidentKind.WEBHOOK_FAILURE, Severity.P3, "", "", -1, "",
         List.of(), List.of(), List.of(), "", "alert delivery to " + sink + " keeps failing",
         detail + "; alerts stay queued in the outbox and are written to the local alert log", sink);
+  }
+
+  /** The signature of the PROCESS_DIED incident of {@code process} on {@code agentId}. */
+  public static String processDiedSignature(String agentId, String process) {
+    return raise(IncidentKind.PROCESS_DIED, Severity.P1, agentId, process, "", "").signature();
+  }
+
+  /** The signature of the STALE_LOG incident of {@code logPath} on {@code agentId}. */
+  public static String staleLogSignature(String agentId, String logPath) {
+    return raise(IncidentKind.STALE_LOG, Severity.P2, agentId, logPath, "", "").signature();
   }
 
   private static Raise raise(IncidentKind kind, Severity sev, String agentId,

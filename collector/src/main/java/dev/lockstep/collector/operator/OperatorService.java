@@ -275,6 +275,7 @@ public final class OperatorService extends OperatorGrpc.OperatorImplBase {
           .setHasSeed(sum.seed() != null).setSeed(sum.seed() == null ? 0 : sum.seed())
           .setCanonicalHash(nz(sum.canonicalHash())).setEngineHash(nz(sum.engineHash()))
           .setOutputHash(nz(sum.outputHash()));
+      if (r.modifiedAtMillis() > 0) g.setModifiedAt(now(Instant.ofEpochMilli(r.modifiedAtMillis())));
       for (var st : sum.steps()) {
         g.addSteps(StepSummary.newBuilder().setIndex(st.index()).setName(nz(st.name()))
             .setKind(nz(st.kind())).setCanonicalHash(nz(st.canonicalHash()))
@@ -495,7 +496,24 @@ public final class OperatorService extends OperatorGrpc.OperatorImplBase {
     if (!permitted(out, "ListAudit", "", false)) return;
     int limit = r.getLimit() <= 0 ? 100 : Math.min(r.getLimit(), 10_000);
     long since = r.hasSince() ? r.getSince().getSeconds() * 1000 + r.getSince().getNanos() / 1_000_000 : 0;
-    out.onNext(AuditList.newBuilder().addAllEntries(fleet.audit().list(since, limit)).build());
+    byte[] before = null;
+    if (!r.getPageToken().isEmpty()) {
+      try {
+        before = java.util.HexFormat.of().parseHex(r.getPageToken());
+      } catch (IllegalArgumentException e) {
+        before = null;
+      }
+      if (before == null || before.length != 16) {
+        out.onError(io.grpc.Status.INVALID_ARGUMENT.withDescription("page_token '"
+            + (r.getPageToken().length() > 40 ? r.getPageToken().substring(0, 40) + "..." : r.getPageToken())
+            + "' is not a token from AuditList.next_page_token").asRuntimeException());
+        return;
+      }
+    }
+    var page = fleet.audit().page(since, limit, before);
+    AuditList.Builder list = AuditList.newBuilder().addAllEntries(page.entries());
+    if (page.next() != null) list.setNextPageToken(java.util.HexFormat.of().formatHex(page.next()));
+    out.onNext(list.build());
     out.onCompleted();
   }
 }

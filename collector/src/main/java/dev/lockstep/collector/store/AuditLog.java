@@ -69,17 +69,35 @@ public final class AuditLog implements AuditSink {
 
   /** Newest first, at or after {@code sinceMillis}, at most {@code limit}. */
   public List<AuditEntry> list(long sinceMillis, int limit) {
+    return page(sinceMillis, limit, null).entries();
+  }
+
+  /** One page of entries, newest first; {@code next} is where the next page starts (null: none). */
+  public record Page(List<AuditEntry> entries, byte[] next) {}
+
+  /**
+   * Newest first, at or after {@code sinceMillis}, at most {@code limit}, older than the key
+   * {@code before} (a previous page's {@code next}; null: from the newest).
+   */
+  public Page page(long sinceMillis, int limit, byte[] before) {
     List<AuditEntry> out = new ArrayList<>();
-    store.scanBackwards(Store.Family.AUDIT, null, (k, v) -> {
+    byte[][] last = new byte[1][];
+    boolean[] more = new boolean[1];
+    store.scanBackwards(Store.Family.AUDIT, before, (k, v) -> {
       if (ByteBuffer.wrap(k).getLong() < sinceMillis) return false;
+      if (out.size() >= limit) {
+        more[0] = true;
+        return false;
+      }
+      last[0] = k;
       try {
         out.add(AuditEntry.parseFrom(v));
       } catch (InvalidProtocolBufferException e) {
         return true;
       }
-      return out.size() < limit;
+      return true;
     });
-    return out;
+    return new Page(out, more[0] ? last[0] : null);
   }
 
   public void deleteBefore(long cutoffMillis) throws java.io.IOException {

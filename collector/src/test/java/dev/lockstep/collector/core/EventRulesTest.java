@@ -37,7 +37,7 @@ class EventRulesTest {
   @Test
   void anEventWithoutABodyIsRefusedNamingItsSeq() {
     assertThat(problem(Event.newBuilder().setSeq(7).build()))
-        .isEqualTo("event seq 7: the event has no body (one of health, log_match, golden, notice);"
+        .isEqualTo("event seq 7: the event has no body (one of health, log_match, golden, notice, remediation);"
             + " batch not stored");
   }
 

@@ -2,6 +2,7 @@ package dev.lockstep.collector.incident;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.lockstep.proto.v1.AgentNotice;
 import dev.lockstep.proto.v1.GoldenError;
 import dev.lockstep.proto.v1.GoldenReport;
 import dev.lockstep.proto.v1.HealthSample;
@@ -50,5 +51,27 @@ class PlaybookTest {
     assertThat(bad.severity()).isEqualTo(Severity.P2);
     assertThat(bad.title()).contains("/g/x.json:3:9").contains("TRUNCATED");
     assertThat(Playbook.webhookFailure("hook", "HTTP 503").severity()).isEqualTo(Severity.P3);
+  }
+
+  @Test
+  void theAgentsOwnTroubleIsAnAgentDegradedIncident() {
+    HealthSample failed = HealthSample.newBuilder().setProbe(HealthSample.Probe.COMPONENT).setTarget("golden")
+        .setLevel(HealthSample.Level.CRITICAL).setSummary("agent component golden failed: 2 of 2 golden dirs failing")
+        .build();
+    assertThat(Playbook.fromHealth("h", failed)).hasValueSatisfying(r -> {
+      assertThat(r.kind()).isEqualTo(IncidentKind.AGENT_DEGRADED);
+      assertThat(r.severity()).isEqualTo(Severity.P2);
+      assertThat(r.title()).isEqualTo("agent component golden failed on h");
+      assertThat(r.explanation()).contains("2 of 2 golden dirs failing");
+    });
+    assertThat(Playbook.fromHealth("h", failed.toBuilder().setLevel(HealthSample.Level.WARN).build()))
+        .hasValueSatisfying(r -> assertThat(r.severity()).isEqualTo(Severity.WARNING));
+    assertThat(Playbook.fromHealth("h", failed.toBuilder().setLevel(HealthSample.Level.OK).build())).isEmpty();
+    for (AgentNotice.Kind k : java.util.List.of(AgentNotice.Kind.SPOOL_CORRUPT, AgentNotice.Kind.FATAL_ERROR)) {
+      assertThat(Playbook.fromNotice("h", AgentNotice.newBuilder().setKind(k).setMessage("m").setCount(1).build()))
+          .as(k.name()).hasValueSatisfying(r -> assertThat(r.severity()).isEqualTo(Severity.P2));
+    }
+    assertThat(Playbook.fromNotice("h", AgentNotice.newBuilder().setKind(AgentNotice.Kind.SOURCE_FAILED).build()))
+        .as("a failing source shows as its component's state").isEmpty();
   }
 }
