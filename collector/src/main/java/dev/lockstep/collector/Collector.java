@@ -78,6 +78,7 @@ public final class Collector implements AutoCloseable {
   private StoreSpace space;
   private Store store;
   private AgentGateway gateway;
+  private dev.lockstep.collector.console.ConsoleHost console;
   private boolean closed;
 
   private Collector(CollectorConfig config) {
@@ -211,6 +212,8 @@ public final class Collector implements AutoCloseable {
     gateway.authorize(authorizer);
     IdentityInterceptor identities;
     ServerCredentials credentials;
+    RevocationList crl = RevocationList.NONE;
+    ScheduledExecutorService reloader = null;
     if (config.insecure()) {
       String warning = Tls.insecureWarning("lockstep-collector");
       System.err.println(warning);
@@ -218,11 +221,12 @@ public final class Collector implements AutoCloseable {
       identities = IdentityInterceptor.insecure();
       credentials = InsecureServerCredentials.create();
     } else {
-      ScheduledExecutorService reloader =
+      ScheduledExecutorService tlsReloader =
           Executors.newSingleThreadScheduledExecutor(named("lockstep-tls-reload"));
-      closers.push(() -> shutdown(reloader));
+      reloader = tlsReloader;
+      closers.push(() -> shutdown(tlsReloader));
       try {
-        RevocationList crl = config.tls().crl() == null ? RevocationList.NONE
+        crl = config.tls().crl() == null ? RevocationList.NONE
             : RevocationList.load(config.tls().crl(), config.tls().ca());
         // A client certificate is optional in the handshake so that health checks (and
         // reflection) work without one; AgentGateway and Operator refuse a call without one
@@ -230,7 +234,7 @@ public final class Collector implements AutoCloseable {
         // still refused in the handshake.
         credentials = Tls.serverCredentials(
             new TlsFiles(config.tls().ca(), config.tls().cert(), config.tls().key()), crl,
-            reloader, Duration.ofMinutes(1), auditSink, clock, Tls.ClientCertificate.OPTIONAL);
+            tlsReloader, Duration.ofMinutes(1), auditSink, clock, Tls.ClientCertificate.OPTIONAL);
       } catch (SecuritySetupException e) {
         throw new IOException(e.getMessage(), e);
       }
@@ -238,6 +242,7 @@ public final class Collector implements AutoCloseable {
       identities = IdentityInterceptor.mtls(auditSink, clock);
     }
     health = new HealthStatusManager();
+    OperatorService operator = new OperatorService(fleet, metrics, authorizer, diffWorker);
     InetSocketAddress address = new InetSocketAddress(config.listenHost(), config.listenPort());
     server = NettyServerBuilder.forAddress(address, credentials)
         .maxInboundMessageSize(AgentGateway.TRANSPORT_MAX_BYTES)
@@ -245,8 +250,7 @@ public final class Collector implements AutoCloseable {
         .permitKeepAliveWithoutCalls(true)
         .addStreamTracerFactory(gateway.tracer())
         .addService(ServerInterceptors.intercept(gateway.service(), identities))
-        .addService(ServerInterceptors.intercept(new OperatorService(fleet, metrics, authorizer),
-            identities))
+        .addService(ServerInterceptors.intercept(operator, identities))
         .maxConnectionAge(config.limits().maxConnectionAge().toSeconds(), TimeUnit.SECONDS)
         .maxConnectionAgeGrace(30, TimeUnit.SECONDS)
         .addService(health.getHealthService())
@@ -262,6 +266,16 @@ public final class Collector implements AutoCloseable {
     closers.push(this::stopServer);
     for (String service : HEALTH_NAMES) {
       health.setStatus(service, HealthCheckResponse.ServingStatus.SERVING);
+    }
+    if (config.console().enabled()) {
+      if (config.insecure()) {
+        throw new IOException("console.enabled needs mTLS (browsers are identified by their client"
+            + " certificates); with --insecure use `lockstep console --insecure` instead");
+      }
+      console = dev.lockstep.collector.console.ConsoleHost.start(config, operator, auditSink, crl, reloader,
+          clock, progress);
+      closers.push(console);
+      metrics.bindConsole(console.stats());
     }
 
     metrics.bindStreams(gateway::connected);
@@ -308,7 +322,8 @@ public final class Collector implements AutoCloseable {
     progress.accept("listening on " + config.listenHost() + ":" + port() + " ("
         + (config.insecure() ? "PLAINTEXT, --insecure" : "mTLS") + ", data dir "
         + config.dataDir() + ", stop policy " + config.stopPolicy().name().toLowerCase()
-        + (metricsServer != null ? ", metrics on :" + metricsServer.getPort() : "") + ")");
+        + (metricsServer != null ? ", metrics on :" + metricsServer.getPort() : "")
+        + (console != null ? ", console on " + console.url() : "") + ")");
   }
 
   private Runnable guard(Runnable r, String what) {
@@ -376,6 +391,11 @@ public final class Collector implements AutoCloseable {
   /** The bound gRPC port (useful with port 0). */
   public int port() {
     return server.getPort();
+  }
+
+  /** The web console's bound HTTPS port, or 0 when the console is off. */
+  public int consolePort() {
+    return console == null ? 0 : console.port();
   }
 
   /** The bound /metrics port, or 0 when metrics are off. */

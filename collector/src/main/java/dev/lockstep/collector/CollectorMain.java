@@ -88,6 +88,11 @@ public final class CollectorMain implements Callable<Integer> {
       description = "per-agent event rate limit (default 20000)")
   Integer maxEventsPerSecond;
 
+  @Option(names = "--console-listen", paramLabel = "HOST:PORT",
+      description = "serve the web console over HTTPS here (browsers need a client certificate;"
+          + " console.listen in collector.yaml; off by default)")
+  String consoleListen;
+
   /** Builds the effective configuration from the file and flags; errors name the key or flag. */
   CollectorConfig config() throws CollectorConfig.ConfigException {
     CollectorConfig c = configFile != null ? CollectorConfig.load(configFile)
@@ -151,7 +156,21 @@ public final class CollectorMain implements Callable<Integer> {
       c = c.withLimits(new CollectorConfig.Limits(streams, rate, Math.max(rate * 2, 1_000),
           c.limits().maxConnectionAge()));
     }
+    if (consoleListen != null) {
+      try {
+        String[] hp = CollectorConfig.parseListen(consoleListen);
+        var d = c.console();
+        c = c.withConsole(new CollectorConfig.Console(true, hp[0], Integer.parseInt(hp[1]), d.cert(), d.key()));
+      } catch (IllegalArgumentException e) {
+        throw new CollectorConfig.ConfigException("--console-listen " + e.getMessage());
+      }
+    }
     if (insecure) c = c.withInsecure(true);
+    if (c.console().enabled() && c.insecure()) {
+      throw new CollectorConfig.ConfigException("the web console (console.enabled, --console-listen) needs"
+          + " mTLS: browsers are identified by their client certificates; with --insecure use"
+          + " `lockstep console --insecure` instead");
+    }
     if (!c.insecure() && !c.tls().complete()) {
       throw new CollectorConfig.ConfigException(missingTls(c.tls()));
     }

@@ -21,6 +21,8 @@ import dev.lockstep.proto.v1.GetIncidentRequest;
 import dev.lockstep.proto.v1.GetRunRequest;
 import dev.lockstep.proto.v1.GoldenReport;
 import dev.lockstep.proto.v1.Incident;
+import dev.lockstep.proto.v1.IncidentState;
+import dev.lockstep.proto.v1.ListIncidentsRequest;
 import dev.lockstep.proto.v1.ListRunsRequest;
 import dev.lockstep.proto.v1.OperatorGrpc;
 import dev.lockstep.proto.v1.Run;
@@ -129,6 +131,21 @@ class EvidenceTest {
         List<String> paths = new ArrayList<>();
         report.get("differences").forEach(d -> paths.add(d.get("path").asText()));
         assertThat(paths).anySatisfy(p -> assertThat(p).startsWith("/steps/1/rng"));
+        assertThat(stored.getSideBySideJson()).as("drawn only when asked for").isEmpty();
+
+        // side by side: drawn with the diff, from the same walk; drawn again when not stored
+        for (int attempt = 0; attempt < 2; attempt++) {
+          DiffResponse drawn = op.diff(DiffRequest.newBuilder().setIncidentId("INC-000001").setSideBySide(true).build());
+          JsonNode view = JSON.readTree(drawn.getSideBySideJson());
+          assertThat(view.get("format").asText()).isEqualTo("lockstep.side-by-side/v1");
+          JsonNode first = view.get("rows").get(view.get("first_divergence_row").asInt());
+          assertThat(first.get("type").asText()).isEqualTo("differ");
+          assertThat(first.get("path").asText()).startsWith("/steps/1/");
+          List<String> viewPaths = new ArrayList<>();
+          view.get("rows").forEach(row -> viewPaths.add(row.get("type").asText() + " " + row.get("path").asText()));
+          assertThat(viewPaths).contains("differ /steps/1/rng/0", "differ /timestamp", "same /steps/0");
+          collector.store().delete(dev.lockstep.collector.store.Store.Family.EVIDENCE, "side-by-side/INC-000001");
+        }
 
         Incident inc = Eventually.value(Duration.ofSeconds(5), "three artifacts listed", () -> {
           Incident i = op.getIncident(GetIncidentRequest.newBuilder().setId("INC-000001").build());
@@ -160,6 +177,22 @@ class EvidenceTest {
         assertThat(run.getReplicasList()).extracting(r -> r.getRole()).containsExactlyInAnyOrder("primary", "shadow");
         assertThat(op.listRuns(ListRunsRequest.newBuilder().setMismatchOnly(true).build()).getRunsList())
             .extracting(Run::getRunId).containsExactly("run-7");
+        assertThat(op.listRuns(ListRunsRequest.newBuilder().setRunIdPrefix("run-").build()).getRunsList())
+            .extracting(Run::getRunId).containsExactly("run-7");
+        assertThat(op.listRuns(ListRunsRequest.newBuilder().setRunIdPrefix("run-8").build()).getRunsList()).isEmpty();
+        assertThat(op.listRuns(ListRunsRequest.newBuilder().setRunIdPrefix("run-").setPageToken("run-7").build())
+            .getRunsList()).isEmpty();
+
+        // incident filters: state, category, workflow
+        assertThat(op.listIncidents(ListIncidentsRequest.newBuilder().setCategory("UNSEEDED_RNG")
+            .setWorkflow("billing.reconcile").setState(IncidentState.OPEN).build()).getIncidentsList())
+            .extracting(Incident::getId).containsExactly("INC-000001");
+        assertThat(op.listIncidents(ListIncidentsRequest.newBuilder().setCategory("SEED_MISMATCH").build())
+            .getIncidentsList()).isEmpty();
+        assertThat(op.listIncidents(ListIncidentsRequest.newBuilder().setWorkflow("other").build())
+            .getIncidentsList()).isEmpty();
+        assertThat(op.listIncidents(ListIncidentsRequest.newBuilder().setState(IncidentState.ACKNOWLEDGED).build())
+            .getIncidentsList()).isEmpty();
       } finally {
         ch.shutdownNow();
       }

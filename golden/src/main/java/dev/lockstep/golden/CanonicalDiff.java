@@ -11,9 +11,38 @@ import java.util.List;
  * agrees is passed over with one comparison; members are merged by name (they are sorted); the
  * steps array is paired by step index, arrays named in {@code diff.array_keys} by their key
  * member, other arrays by position. The role is skipped; volatile paths are marked. Lists at most
- * {@code maxDifferences} of each kind (real, volatile) and counts them all. Not thread-safe.
+ * {@code maxDifferences} of each kind (real, volatile) and counts them all. A {@link Visitor}, when
+ * given, sees every child the walk pairs, equal or not, in the walk's order (what
+ * {@link SideBySide} is drawn from). Not thread-safe.
  */
 final class CanonicalDiff {
+  /**
+   * Sees the walk: each container that differs is opened, its children follow in pairing order
+   * (equal ones included), then it is closed. A child is named by its member name ({@code key},
+   * null for array elements) and its positions in A's and B's arrays ({@code ia}/{@code ib}, -1
+   * for members and for the side without the element). Offsets are into the canonical bytes
+   * ({@code -1} for a side that has nothing).
+   */
+  interface Visitor {
+    /** A child equal on both sides, or {@code ignored} (the role: identity, never content). */
+    void same(String key, int ia, int ib, int pa, int endA, int pb, int endB, boolean volatileValue,
+        boolean ignored);
+
+    /** A child that differs and is not walked into: VALUE, TYPE, MISSING or EXTRA. */
+    void differ(String key, int ia, int ib, Difference.Kind kind, int pa, int endA, int pb, int endB,
+        boolean volatileValue);
+
+    /** A child container (same type both sides) that differs: its children follow. */
+    void open(String key, int ia, int ib, int pa, int endA, int pb, int endB, boolean object, boolean steps,
+        boolean volatileValue);
+
+    /** Something about the open array as a whole: ARRAY_LENGTH or ORDER, with both sides' text. */
+    void note(Difference.Kind kind, String a, String b, boolean volatileValue);
+
+    /** The innermost open container ends. */
+    void close();
+  }
+
   /** Values longer than this many canonical bytes are shown by size and hash. */
   static final int MAX_VALUE_BYTES = 4096;
 
@@ -57,6 +86,11 @@ final class CanonicalDiff {
   private int[][] positionsB = new int[16][];
   private int[] nextPair = new int[16];
   private long[] states;
+  private Visitor visitor;
+  // the child being compared, for the visitor
+  private String childKey;
+  private int childA = -1;
+  private int childB = -1;
 
   CanonicalDiff(GoldenDocument.Canonical docA, GoldenDocument.Canonical docB, GoldenConfig config,
       RunSummary summaryA, RunSummary summaryB) {
@@ -76,6 +110,12 @@ final class CanonicalDiff {
       arrayKeys[i] = CanonicalString.content(names.get(i));
     }
     this.states = new long[16 * words];
+  }
+
+  /** Reports the walk to {@code v} as well (set before {@link #run()}). */
+  CanonicalDiff visit(Visitor v) {
+    this.visitor = v;
+    return this;
   }
 
   CanonicalDiff run() {
@@ -111,6 +151,9 @@ final class CanonicalDiff {
    */
   private boolean compare(int pa, int endA, int pb, int endB, int slot, boolean volatileValue) {
     if (endA - pa == endB - pb && Arrays.equals(a, pa, endA, b, pb, endB)) {
+      if (visitor != null) {
+        visitor.same(childKey, childA, childB, pa, endA, pb, endB, volatileValue, false);
+      }
       return false;
     }
     byte ta = type(a[pa]);
@@ -123,11 +166,14 @@ final class CanonicalDiff {
       int d = push(slot, OBJECT, volatileValue);
       cursorA[d] = pa + 1;
       cursorB[d] = pb + 1;
+      if (visitor != null) {
+        visitor.open(childKey, childA, childB, pa, endA, pb, endB, true, false, volatileValue);
+      }
       return true;
     }
     if (ta == '[') {
       int d = push(slot, ARRAY, volatileValue);
-      pairArrays(d, pa, pb);
+      pairArrays(d, pa, endA, pb, endB);
       return true;
     }
     add(Difference.Kind.VALUE, pa, endA, pb, endB, volatileValue);
@@ -152,6 +198,9 @@ final class CanonicalDiff {
   }
 
   private void pop(int d) {
+    if (visitor != null) {
+      visitor.close();
+    }
     depth = d - 1;
     pathLength = pathAt[d] - (d > 1 ? 1 : 0);
     pairsA[d] = null;
@@ -187,15 +236,25 @@ final class CanonicalDiff {
       cursorA[d] = endA + (a[endA] == ',' ? 1 : 0);
       long accepted = member(d, a, pa + 1, keyEndA - 1);
       if ((accepted & Slots.bit(Slots.IDENTITY)) != 0) {
+        int vbIdentity = -1;
+        int endBIdentity = -1;
         if (cmp == 0) {
-          int endB = JsonBytes.valueEnd(b, keyEndB + 1, lenB, Layout.NONE);
-          cursorB[d] = endB + (b[endB] == ',' ? 1 : 0);
+          vbIdentity = keyEndB + 1;
+          endBIdentity = JsonBytes.valueEnd(b, vbIdentity, lenB, Layout.NONE);
+          cursorB[d] = endBIdentity + (b[endBIdentity] == ',' ? 1 : 0);
+        }
+        if (visitor != null) {
+          visitor.same(JsonBytes.decode(a, pa + 1, keyEndA - 1), -1, -1, va, endA, vbIdentity,
+              endBIdentity, false, true);
         }
         return;
       }
       boolean v = vol[d] || slots.names.contains(a, pa + 1, keyEndA - 1 - (pa + 1))
           || (accepted & Slots.bit(Slots.VOLATILE)) != 0;
       pushSegment(a, pa + 1, keyEndA - 1, -1);
+      if (visitor != null) {
+        child(JsonBytes.decode(a, pa + 1, keyEndA - 1), -1, -1);
+      }
       if (cmp < 0) {
         add(Difference.Kind.MISSING, va, endA, -1, -1, v);
         pathLength--;
@@ -214,11 +273,17 @@ final class CanonicalDiff {
     cursorB[d] = endB + (b[endB] == ',' ? 1 : 0);
     long accepted = member(d, b, pb + 1, keyEndB - 1);
     if ((accepted & Slots.bit(Slots.IDENTITY)) != 0) {
+      if (visitor != null) {
+        visitor.same(JsonBytes.decode(b, pb + 1, keyEndB - 1), -1, -1, -1, -1, vb, endB, false, true);
+      }
       return;
     }
     boolean v = vol[d] || slots.names.contains(b, pb + 1, keyEndB - 1 - (pb + 1))
         || (accepted & Slots.bit(Slots.VOLATILE)) != 0;
     pushSegment(b, pb + 1, keyEndB - 1, -1);
+    if (visitor != null) {
+      child(JsonBytes.decode(b, pb + 1, keyEndB - 1), -1, -1);
+    }
     add(Difference.Kind.EXTRA, -1, -1, vb, endB, v);
     pathLength--;
   }
@@ -231,7 +296,7 @@ final class CanonicalDiff {
 
   // ---- arrays: elements paired by step index, by key or by position -------------------------
 
-  private void pairArrays(int d, int pa, int pb) {
+  private void pairArrays(int d, int pa, int endA, int pb, int endB) {
     int[] ea = ArrayPairs.elements(a, pa, lenA);
     int[] eb = ArrayPairs.elements(b, pb, lenB);
     long accepted = patterns.accepted(states, d * words);
@@ -239,6 +304,9 @@ final class CanonicalDiff {
     if ((accepted & Slots.bit(Slots.STEPS)) != 0
         && summaryA.steps().size() == ea.length && summaryB.steps().size() == eb.length) {
       pairs = ArrayPairs.bySteps(StepPairs.of(summaryA.steps(), summaryB.steps()));
+    }
+    if (visitor != null) {
+      visitor.open(childKey, childA, childB, pa, endA, pb, endB, false, pairs != null, vol[d]);
     }
     long keyed = accepted >>> Slots.ARRAY_KEY;
     if (pairs == null && keyed != 0) {
@@ -275,6 +343,9 @@ final class CanonicalDiff {
     int index = ia >= 0 ? ia : ib;
     patterns.element(states, d * words, index, states, child * words);
     pushSegment(null, 0, 0, index);
+    if (visitor != null) {
+      child(null, ia, ib);
+    }
     if (ia >= 0 && ib >= 0) {
       int sa = positionsA[d][ia];
       int sb = positionsB[d][ib];
@@ -298,6 +369,9 @@ final class CanonicalDiff {
   // ---- recording ----------------------------------------------------------------------------
 
   private void add(Difference.Kind k, int pa, int endA, int pb, int endB, boolean volatileValue) {
+    if (visitor != null) {
+      visitor.differ(childKey, childA, childB, k, pa, endA, pb, endB, volatileValue);
+    }
     if (count(volatileValue)) {
       list(volatileValue).add(new Difference(pointer(), k, pa < 0 ? null : text(a, pa, endA),
           pb < 0 ? null : text(b, pb, endB), volatileValue));
@@ -305,6 +379,9 @@ final class CanonicalDiff {
   }
 
   private void add(Difference.Kind k, String va, String vb, boolean volatileValue) {
+    if (visitor != null) {
+      visitor.note(k, va, vb, volatileValue);
+    }
     if (count(volatileValue)) {
       list(volatileValue).add(new Difference(pointer(), k, va, vb, volatileValue));
     }
@@ -347,6 +424,12 @@ final class CanonicalDiff {
 
   private static String placeholder(String what, byte[] s, int start, int end) {
     return "\"[" + what + " of " + (end - start) + " canonical bytes, " + Hashes.of(s, start, end - start) + "]\"";
+  }
+
+  private void child(String key, int ia, int ib) {
+    childKey = key;
+    childA = ia;
+    childB = ib;
   }
 
   private void pushSegment(byte[] side, int start, int end, int index) {

@@ -83,10 +83,8 @@ public record DiffReport(
       if (firstDivergentStep == null) {
         g.writeNullField("first_divergent_step");
       } else {
-        g.writeObjectFieldStart("first_divergent_step");
-        g.writeNumberField("index", firstDivergentStep.index());
-        g.writeStringField("name", firstDivergentStep.name());
-        g.writeEndObject();
+        g.writeFieldName("first_divergent_step");
+        firstDivergentStep.write(g);
       }
       g.writeStringField("run_id", runId);
       g.writeStringField("workflow", workflow);
@@ -99,10 +97,7 @@ public record DiffReport(
         g.writeStringField("category", f.category().name());
         g.writeArrayFieldStart("steps");
         for (StepRef s : f.steps()) {
-          g.writeStartObject();
-          g.writeNumberField("index", s.index());
-          g.writeStringField("name", s.name());
-          g.writeEndObject();
+          s.write(g);
         }
         g.writeEndArray();
         g.writeStringField("explanation", f.explanation());

@@ -15,8 +15,27 @@ public final class GoldenDiff {
 
   private static final int PATHS_IN_EXPLANATION = 5;
 
+  /** The report and the two documents drawn side by side, from one walk. */
+  public record Compared(DiffReport report, SideBySide sideBySide) {}
+
   /** @throws IllegalArgumentException when the documents belong to different runs. */
   public static DiffReport diff(GoldenDocument a, GoldenDocument b, GoldenConfig config) {
+    return compare(a, b, config, null).report();
+  }
+
+  /**
+   * {@link #diff} plus the documents side by side ({@link SideBySide}), drawn from the same walk
+   * so the view shows exactly what the report counts.
+   *
+   * @throws IllegalArgumentException when the documents belong to different runs.
+   */
+  public static Compared diffSideBySide(GoldenDocument a, GoldenDocument b, GoldenConfig config,
+      SideBySide.Limits limits) {
+    return compare(a, b, config, java.util.Objects.requireNonNull(limits, "limits"));
+  }
+
+  private static Compared compare(GoldenDocument a, GoldenDocument b, GoldenConfig config,
+      SideBySide.Limits limits) {
     RunSummary sa = a.summary();
     RunSummary sb = b.summary();
     if (!sa.runId().equals(sb.runId())) {
@@ -24,12 +43,20 @@ public final class GoldenDiff {
           + "\" (" + a.source() + ") vs \"" + sb.runId() + "\" (" + b.source() + ")");
     }
     Classification c = Classifier.classify(sa, sb);
-    CanonicalDiff walk = new CanonicalDiff(a.canonical(), b.canonical(), config, sa, sb).run();
+    GoldenDocument.Canonical ca = a.canonical();
+    GoldenDocument.Canonical cb = b.canonical();
+    CanonicalDiff walk = new CanonicalDiff(ca, cb, config, sa, sb);
+    SideBySideDrawing drawing = limits == null ? null
+        : new SideBySideDrawing(ca, cb, sa, sb, c.firstDivergentStep(), limits);
+    walk.visit(drawing).run();
     List<Difference> listed = walk.listed();
-    String explanation = explain(c, listed, walk.volatileCount, stepPosition(c, sa, sb), config);
+    List<String> causes = causes(c, listed, stepPosition(c, sa, sb), config);
+    String explanation = explain(c, listed, walk.volatileCount, causes);
     String workflow = sa.workflow().isEmpty() ? sb.workflow() : sa.workflow();
-    return new DiffReport(sa.runId(), workflow, c.match(), c.category(), c.firstDivergentStep(),
+    DiffReport report = new DiffReport(sa.runId(), workflow, c.match(), c.category(), c.firstDivergentStep(),
         explanation, a.source(), b.source(), listed, c.findings(), walk.realCount, walk.volatileCount);
+    return new Compared(report, drawing == null ? null
+        : drawing.finish(a.source(), b.source(), causes.isEmpty() ? null : causes.get(0)));
   }
 
   /** Where the first divergent step sits in A's steps array (B's when A lacks it), or -1. */
@@ -50,8 +77,7 @@ public final class GoldenDiff {
     return p == null ? -1 : p.a() >= 0 ? p.a() : p.b();
   }
 
-  private static String explain(Classification c, List<Difference> diffs, long volatileCount, int stepPosition,
-      GoldenConfig config) {
+  private static String explain(Classification c, List<Difference> diffs, long volatileCount, List<String> causes) {
     if (c.match()) {
       return volatileCount == 0 ? "replicas agree" : "replicas agree (" + volatileCount + " volatile difference"
           + (volatileCount == 1 ? "" : "s") + " ignored)";
@@ -63,6 +89,19 @@ public final class GoldenDiff {
       List<String> vol = diffs.stream().filter(Difference::volatileField).map(Difference::path).toList();
       return c.explanation() + "; volatile paths that differ: "
           + (vol.isEmpty() ? "none (the engine hash covers something else)" : summarize(vol));
+    }
+    return causes.isEmpty() ? c.explanation() : c.explanation() + " at " + summarize(causes);
+  }
+
+  /**
+   * The real differences that explain a mismatch, in report order: those inside the first
+   * divergent step (its response for an external call, its rng values for unseeded randomness
+   * when there are any), or every real one when no step diverges. Empty for a match, a seed
+   * mismatch or a volatile leak.
+   */
+  private static List<String> causes(Classification c, List<Difference> diffs, int stepPosition, GoldenConfig config) {
+    if (c.match() || c.category() == Category.SEED_MISMATCH || c.category() == Category.VOLATILE_LEAK) {
+      return List.of();
     }
     String prefix = null;
     if (stepPosition >= 0) {
@@ -83,7 +122,7 @@ public final class GoldenDiff {
         paths = rng;
       }
     }
-    return paths.isEmpty() ? c.explanation() : c.explanation() + " at " + summarize(paths);
+    return paths;
   }
 
   private static boolean isUnderRngKey(String path, GoldenConfig config) {

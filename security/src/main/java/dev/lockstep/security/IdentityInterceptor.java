@@ -90,6 +90,15 @@ public final class IdentityInterceptor implements ServerInterceptor {
       problems.add("this server requires mTLS, but the call has no TLS session");
       return Optional.empty();
     }
+    return verifiedIdentity(session, problems);
+  }
+
+  /**
+   * The identity in the client certificate the handshake of {@code session} verified (an HTTPS
+   * server with the same trust, e.g. the collector's web console), or empty with the reason in
+   * {@code problems}: no client certificate, not X.509, no usable CN/OU.
+   */
+  public static Optional<Identity> verifiedIdentity(SSLSession session, List<String> problems) {
     Certificate[] chain;
     try {
       chain = session.getPeerCertificates();

@@ -7,11 +7,15 @@ import io.grpc.TlsChannelCredentials;
 import io.grpc.TlsServerCredentials;
 import io.grpc.util.AdvancedTlsX509TrustManager.Verification;
 import java.net.ConnectException;
+import java.security.GeneralSecurityException;
 import java.security.cert.CertificateExpiredException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.ScheduledExecutorService;
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
 
 /**
  * gRPC mTLS credentials built from PEM files, for {@code Grpc.newServerBuilderForPort(port,
@@ -84,6 +88,32 @@ public final class Tls {
     credentials.reloadEvery(reloader, reloadEvery);
     revocations.reloadEvery(reloader, reloadEvery);
     return server(credentials, revocations, refusals, clock, clientCertificate);
+  }
+
+  /**
+   * An SSLContext for an HTTPS server (the collector's web console) with the gRPC server's trust:
+   * its certificate and key from {@code files} and client certificates checked against the same
+   * CA and {@code revocations}, all re-read every {@code reloadEvery} on {@code reloader}; every
+   * client certificate refused in a handshake is audited in {@code refusals} as action
+   * {@code TlsHandshake}. Whether a client certificate is asked for is the server's
+   * {@code SSLParameters} choice.
+   */
+  public static SSLContext httpsServerContext(TlsFiles files, RevocationList revocations,
+      ScheduledExecutorService reloader, Duration reloadEvery, AuditSink refusals, Clock clock)
+      throws SecuritySetupException {
+    ReloadingCredentials credentials =
+        ReloadingCredentials.load(files, Verification.CERTIFICATE_ONLY_VERIFICATION);
+    credentials.reloadEvery(reloader, reloadEvery);
+    revocations.reloadEvery(reloader, reloadEvery);
+    try {
+      SSLContext context = SSLContext.getInstance("TLS");
+      context.init(new KeyManager[] {credentials.keyManager},
+          new TrustManager[] {new RefusalAuditingTrustManager(credentials.trustManager, revocations,
+              refusals, clock)}, null);
+      return context;
+    } catch (GeneralSecurityException e) {
+      throw new SecuritySetupException("cannot create an HTTPS TLS context: " + e.getMessage(), e);
+    }
   }
 
   /** Client credentials from {@code files}, loaded once (the CLI's short-lived channel). */

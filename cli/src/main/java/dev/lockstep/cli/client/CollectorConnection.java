@@ -106,6 +106,11 @@ public final class CollectorConnection implements AutoCloseable {
     return operator.withDeadlineAfter(callTimeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 
+  /** The channel itself (the web console makes its calls on it, each with its own deadline). */
+  public io.grpc.Channel channel() {
+    return channel;
+  }
+
   /** The Operator stub without deadline, for streams that last until cancelled. */
   public OperatorGrpc.OperatorBlockingStub operatorWithoutDeadline() {
     return operator;

@@ -31,6 +31,7 @@ public final class FleetCommands {
     COMMANDS.put("watch", WatchCommand::new);
     COMMANDS.put("check", CheckCommand::new);
     COMMANDS.put("audit", AuditCommand::new);
+    COMMANDS.put("console", ConsoleCommand::new);
     COMMANDS.put("completion", CompletionCommand::new);
   }
 

@@ -5,14 +5,14 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /** Waits for a condition with a deadline (polling), never for a fixed time. */
-final class Eventually {
+public final class Eventually {
   private Eventually() {}
 
-  static void await(Duration timeout, String what, BooleanSupplier condition) {
+  public static void await(Duration timeout, String what, BooleanSupplier condition) {
     value(timeout, what, () -> condition.getAsBoolean() ? Boolean.TRUE : null);
   }
 
-  static <T> T value(Duration timeout, String what, Supplier<T> probe) {
+  public static <T> T value(Duration timeout, String what, Supplier<T> probe) {
     long deadline = System.nanoTime() + timeout.toNanos();
     RuntimeException last = null;
     while (true) {

@@ -38,11 +38,24 @@ public record CollectorConfig(
     Duration agentStaleAfter,
     Tls tls,
     Limits limits,
-    GoldenConfig golden) {
+    GoldenConfig golden,
+    Console console) {
 
-  /** Null golden means {@link GoldenConfig#DEFAULT}. */
+  /** Null golden means {@link GoldenConfig#DEFAULT}, null console {@link Console#OFF}. */
   public CollectorConfig {
     golden = golden == null ? GoldenConfig.DEFAULT : golden;
+    console = console == null ? Console.OFF : console;
+  }
+
+  /**
+   * The web console served by the collector itself ({@code console:}): HTTPS on {@code host:port}
+   * for browsers holding a client certificate of the fleet's CA (CN = person, OU = operator or
+   * viewer), with the same roles and audit as the Operator API. Off by default. {@code cert}/
+   * {@code key}: the certificate browsers see (null: the collector's {@code tls.cert}/{@code tls.key});
+   * client certificates are always checked against {@code tls.ca} and {@code tls.crl}.
+   */
+  public record Console(boolean enabled, String host, int port, Path cert, Path key) {
+    public static final Console OFF = new Console(false, "127.0.0.1", 7444, null, null);
   }
 
   /**
@@ -172,7 +185,8 @@ public record CollectorConfig(
         Duration.ofMinutes(2),
         Tls.NONE,
         Limits.DEFAULT,
-        GoldenConfig.DEFAULT);
+        GoldenConfig.DEFAULT,
+        Console.OFF);
   }
 
   /** The alert log file: configured, or {@code alerts.log} in the data dir. */
@@ -186,37 +200,37 @@ public record CollectorConfig(
 
   public CollectorConfig withDataDir(Path v) {
     return new CollectorConfig(v, listenHost, listenPort, metricsPort, insecure, storage, retention,
-        correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter, tls, limits, golden);
+        correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter, tls, limits, golden, console);
   }
 
   public CollectorConfig withListen(String host, int port) {
     return new CollectorConfig(dataDir, host, port, metricsPort, insecure, storage, retention,
-        correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter, tls, limits, golden);
+        correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter, tls, limits, golden, console);
   }
 
   public CollectorConfig withMetricsPort(int v) {
     return new CollectorConfig(dataDir, listenHost, listenPort, v, insecure, storage, retention,
-        correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter, tls, limits, golden);
+        correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter, tls, limits, golden, console);
   }
 
   public CollectorConfig withInsecure(boolean v) {
     return new CollectorConfig(dataDir, listenHost, listenPort, metricsPort, v, storage, retention,
-        correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter, tls, limits, golden);
+        correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter, tls, limits, golden, console);
   }
 
   public CollectorConfig withStorage(Storage v) {
     return new CollectorConfig(dataDir, listenHost, listenPort, metricsPort, insecure, v, retention,
-        correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter, tls, limits, golden);
+        correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter, tls, limits, golden, console);
   }
 
   public CollectorConfig withRetention(Retention v) {
     return new CollectorConfig(dataDir, listenHost, listenPort, metricsPort, insecure, storage, v,
-        correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter, tls, limits, golden);
+        correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter, tls, limits, golden, console);
   }
 
   public CollectorConfig withCorrelation(Correlation v) {
     return new CollectorConfig(dataDir, listenHost, listenPort, metricsPort, insecure, storage,
-        retention, v, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter, tls, limits, golden);
+        retention, v, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter, tls, limits, golden, console);
   }
 
   public CollectorConfig withCorrelationWindow(Duration v) {
@@ -225,22 +239,22 @@ public record CollectorConfig(
 
   public CollectorConfig withStopPolicy(StopPolicy v) {
     return new CollectorConfig(dataDir, listenHost, listenPort, metricsPort, insecure, storage,
-        retention, correlation, v, stopResendInterval, evidence, alerts, agentStaleAfter, tls, limits, golden);
+        retention, correlation, v, stopResendInterval, evidence, alerts, agentStaleAfter, tls, limits, golden, console);
   }
 
   public CollectorConfig withStopResendInterval(Duration v) {
     return new CollectorConfig(dataDir, listenHost, listenPort, metricsPort, insecure, storage,
-        retention, correlation, stopPolicy, v, evidence, alerts, agentStaleAfter, tls, limits, golden);
+        retention, correlation, stopPolicy, v, evidence, alerts, agentStaleAfter, tls, limits, golden, console);
   }
 
   public CollectorConfig withEvidence(Evidence v) {
     return new CollectorConfig(dataDir, listenHost, listenPort, metricsPort, insecure, storage,
-        retention, correlation, stopPolicy, stopResendInterval, v, alerts, agentStaleAfter, tls, limits, golden);
+        retention, correlation, stopPolicy, stopResendInterval, v, alerts, agentStaleAfter, tls, limits, golden, console);
   }
 
   public CollectorConfig withAlerts(Alerts v) {
     return new CollectorConfig(dataDir, listenHost, listenPort, metricsPort, insecure, storage,
-        retention, correlation, stopPolicy, stopResendInterval, evidence, v, agentStaleAfter, tls, limits, golden);
+        retention, correlation, stopPolicy, stopResendInterval, evidence, v, agentStaleAfter, tls, limits, golden, console);
   }
 
   public CollectorConfig withWebhook(Webhook w) {
@@ -257,18 +271,19 @@ public record CollectorConfig(
 
   public CollectorConfig withAgentStaleAfter(Duration v) {
     return new CollectorConfig(dataDir, listenHost, listenPort, metricsPort, insecure, storage,
-        retention, correlation, stopPolicy, stopResendInterval, evidence, alerts, v, tls, limits, golden);
+        retention, correlation, stopPolicy, stopResendInterval, evidence, alerts, v, tls, limits, golden, console);
   }
 
   public CollectorConfig withTls(Tls v) {
     return new CollectorConfig(dataDir, listenHost, listenPort, metricsPort, insecure, storage,
-        retention, correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter, v, limits, golden);
+        retention, correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter, v, limits, golden,
+        console);
   }
 
   public CollectorConfig withLimits(Limits v) {
     return new CollectorConfig(dataDir, listenHost, listenPort, metricsPort, insecure, storage,
         retention, correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter,
-        tls, v, golden);
+        tls, v, golden, console);
   }
 
   /**
@@ -278,7 +293,14 @@ public record CollectorConfig(
   public CollectorConfig withGolden(GoldenConfig v) {
     return new CollectorConfig(dataDir, listenHost, listenPort, metricsPort, insecure, storage,
         retention, correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter,
-        tls, limits, v);
+        tls, limits, v, console);
+  }
+
+  /** The web console the collector serves itself ({@code console:}; off by default). */
+  public CollectorConfig withConsole(Console v) {
+    return new CollectorConfig(dataDir, listenHost, listenPort, metricsPort, insecure, storage,
+        retention, correlation, stopPolicy, stopResendInterval, evidence, alerts, agentStaleAfter,
+        tls, limits, golden, v);
   }
 
   /** A configuration error; the message is the one line the operator reads. */
@@ -461,7 +483,7 @@ public record CollectorConfig(
 
     CollectorConfig read(JsonNode root) throws ConfigException {
       known(root, "", Set.of("listen", "data_dir", "metrics_port", "insecure", "tls", "store",
-          "retention", "correlation", "stop", "evidence", "alerts", "agents", "golden"));
+          "retention", "correlation", "stop", "evidence", "alerts", "agents", "golden", "console"));
       CollectorConfig c = defaults(Path.of("data"));
       if (root.has("data_dir")) {
         c = c.withDataDir(baseDir.resolve(text(root.get("data_dir"), "data_dir")).normalize());
@@ -649,6 +671,35 @@ public record CollectorConfig(
           throw error("agents.max_connection_age", "must be at least 1m, got " + age.toSeconds() + "s");
         }
         c = c.withLimits(new Limits(streams, rate, Math.max(rate * 2, 1_000), age));
+      }
+      if (root.has("console")) {
+        JsonNode s = root.get("console");
+        known(s, "console", Set.of("enabled", "listen", "cert", "key"));
+        Console d = c.console();
+        boolean enabled = s.has("enabled") ? bool(s.get("enabled"), "console.enabled") : d.enabled();
+        String host = d.host();
+        int port = d.port();
+        if (s.has("listen")) {
+          try {
+            String[] hp = parseListen(text(s.get("listen"), "console.listen"));
+            host = hp[0];
+            port = Integer.parseInt(hp[1]);
+          } catch (IllegalArgumentException e) {
+            throw error("console.listen", e.getMessage());
+          }
+        }
+        if (s.has("cert") != s.has("key")) {
+          throw error(s.has("cert") ? "console.key" : "console.cert",
+              "is required with console." + (s.has("cert") ? "cert" : "key") + " (the certificate browsers see and its key)");
+        }
+        Path cert = s.has("cert") ? baseDir.resolve(text(s.get("cert"), "console.cert")) : d.cert();
+        Path key = s.has("key") ? baseDir.resolve(text(s.get("key"), "console.key")) : d.key();
+        c = c.withConsole(new Console(enabled, host, port, cert, key));
+      }
+      if (c.console().enabled() && c.insecure()) {
+        throw error("console.enabled", "needs mTLS (browsers are identified by their client"
+            + " certificates), but insecure is true; on a trusted single machine use"
+            + " `lockstep console --insecure` instead");
       }
       if (root.has("golden") && !root.get("golden").isNull()) {
         JsonNode g = root.get("golden");

@@ -28,6 +28,7 @@ public final class EvidenceStore {
   private static final String INFO = "info/";
   private static final String TOTAL = "total/";
   private static final String DIFF = "diff/";
+  private static final String SIDE_BY_SIDE = "side-by-side/";
   private static final String ALL = "evidence_total_bytes";
 
   private final Store store;
@@ -181,6 +182,16 @@ public final class EvidenceStore {
     return v == null ? Optional.empty() : Optional.of(new String(v, StandardCharsets.UTF_8));
   }
 
+  /** The golden library's SideBySide JSON of the incident's documents, stored with its diff. */
+  public void putSideBySide(String incidentId, String json) {
+    store.put(Store.Family.EVIDENCE, SIDE_BY_SIDE + incidentId, json.getBytes(StandardCharsets.UTF_8), false);
+  }
+
+  public Optional<String> sideBySide(String incidentId) {
+    byte[] v = store.get(Store.Family.EVIDENCE, SIDE_BY_SIDE + incidentId);
+    return v == null ? Optional.empty() : Optional.of(new String(v, StandardCharsets.UTF_8));
+  }
+
   /** Removes everything stored for an incident (retention of resolved incidents). */
   public synchronized void deleteIncident(String incidentId) {
     for (String prefix : List.of(CHUNK, INFO, "cut/")) {
@@ -194,6 +205,7 @@ public final class EvidenceStore {
     long gone = Store.bytesLong(store.get(Store.Family.EVIDENCE, TOTAL + incidentId));
     store.delete(Store.Family.EVIDENCE, TOTAL + incidentId);
     store.delete(Store.Family.EVIDENCE, DIFF + incidentId);
+    store.delete(Store.Family.EVIDENCE, SIDE_BY_SIDE + incidentId);
     if (gone > 0) {
       store.put(Store.Family.META, ALL, Store.longBytes(Math.max(0, totalBytes() - gone)), false);
     }

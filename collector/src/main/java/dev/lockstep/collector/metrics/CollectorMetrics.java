@@ -82,6 +82,7 @@ public final class CollectorMetrics {
   private volatile LongSupplier pendingRuns = () -> 0;
   private volatile Supplier<Map<List<String>, Long>> incidents = Map::of;
   private volatile Supplier<Map<String, Long>> confirmations = Map::of;
+  private volatile dev.lockstep.console.ConsoleServer.Stats console;
 
   public CollectorMetrics() {
     GaugeWithCallback.builder().name("lockstep_gateway_streams_connected")
@@ -137,6 +138,29 @@ public final class CollectorMetrics {
         .help("Incidents by severity and state").labelNames("severity", "state")
         .callback(cb -> incidents.get().forEach((k, v) -> cb.call(v, k.get(0), k.get(1))))
         .register(registry);
+    io.prometheus.metrics.core.metrics.CounterWithCallback.builder().name("lockstep_console_requests")
+        .help("Requests the web console answered (console: in collector.yaml), and those it refused"
+            + " before any API call (no usable client certificate, missing token)")
+        .labelNames("result")
+        .callback(cb -> {
+          var c = console;
+          if (c != null) {
+            cb.call(c.requests() - c.refused(), "admitted");
+            cb.call(c.refused(), "refused");
+          }
+        }).register(registry);
+    io.prometheus.metrics.core.metrics.CounterWithCallback.builder().name("lockstep_console_api_failures")
+        .help("Operator API calls from the web console that ended with an error (role refusals included)")
+        .callback(cb -> {
+          var c = console;
+          if (c != null) cb.call(c.apiFailures());
+        }).register(registry);
+    GaugeWithCallback.builder().name("lockstep_console_event_streams")
+        .help("Live views open on the web console (one watch stream each)")
+        .callback(cb -> {
+          var c = console;
+          cb.call(c == null ? 0 : c.streams());
+        }).register(registry);
     GaugeWithCallback.builder().name("lockstep_stop_agents")
         .help("Agents by how they answered their desired stop state: CONFIRMED, FAILED, PENDING, OFFLINE").labelNames("status")
         .callback(cb -> confirmations.get().forEach((k, v) -> cb.call(v, k)))
@@ -188,6 +212,10 @@ public final class CollectorMetrics {
 
   public void bindConfirmations(Supplier<Map<String, Long>> s) {
     confirmations = s;
+  }
+
+  public void bindConsole(dev.lockstep.console.ConsoleServer.Stats s) {
+    console = s;
   }
 
   /** Serves /metrics on {@code host:port}; port 0 picks a free one. */

@@ -7,6 +7,7 @@ import dev.lockstep.security.Authorizer;
 import dev.lockstep.security.Caller;
 import dev.lockstep.security.Role;
 import dev.lockstep.collector.correlate.Replica;
+import dev.lockstep.collector.evidence.DiffWorker;
 import dev.lockstep.collector.correlate.RunState;
 import dev.lockstep.collector.metrics.CollectorMetrics;
 import dev.lockstep.golden.Classification;
@@ -75,11 +76,13 @@ public final class OperatorService extends OperatorGrpc.OperatorImplBase {
   private final Fleet fleet;
   private final CollectorMetrics metrics;
   private final Authorizer authorizer;
+  private final DiffWorker diffs;
 
-  public OperatorService(Fleet fleet, CollectorMetrics metrics, Authorizer authorizer) {
+  public OperatorService(Fleet fleet, CollectorMetrics metrics, Authorizer authorizer, DiffWorker diffs) {
     this.fleet = fleet;
     this.metrics = metrics;
     this.authorizer = authorizer;
+    this.diffs = diffs;
   }
 
   private static Timestamp now(Instant i) {
@@ -162,6 +165,9 @@ public final class OperatorService extends OperatorGrpc.OperatorImplBase {
       if (!r.getPageToken().isEmpty() && i.getId().compareTo(r.getPageToken()) >= 0) continue;
       if (r.getSeverity() != Severity.SEVERITY_UNSPECIFIED && i.getSeverity() != r.getSeverity()) continue;
       if (r.getOpenOnly() && i.getState() == IncidentState.RESOLVED) continue;
+      if (r.getState() != IncidentState.INCIDENT_STATE_UNSPECIFIED && i.getState() != r.getState()) continue;
+      if (!r.getCategory().isEmpty() && !r.getCategory().equals(i.getCategory())) continue;
+      if (!r.getWorkflow().isEmpty() && !r.getWorkflow().equals(i.getWorkflow())) continue;
       if (r.hasSince() && i.getLastSeen().getSeconds() < r.getSince().getSeconds()) continue;
       if (page.size() == size) {
         next = page.get(page.size() - 1).getId();
@@ -224,7 +230,7 @@ public final class OperatorService extends OperatorGrpc.OperatorImplBase {
     int size = r.getPageSize() <= 0 ? DEFAULT_PAGE : Math.min(r.getPageSize(), MAX_PAGE);
     List<Run> page = new ArrayList<>();
     String[] next = {""};
-    fleet.runs().scan(r.getPageToken(), s -> {
+    java.util.function.Predicate<RunState> visit = s -> {
       if (r.getMismatchOnly() && (s.verdict().name().equals("MATCH") || s.verdict().name().equals("PENDING"))) {
         return true;
       }
@@ -235,7 +241,12 @@ public final class OperatorService extends OperatorGrpc.OperatorImplBase {
       }
       page.add(toRun(s));
       return true;
-    });
+    };
+    if (r.getRunIdPrefix().isEmpty()) {
+      fleet.runs().scan(r.getPageToken(), visit);
+    } else {
+      fleet.runs().scanPrefix(r.getRunIdPrefix(), r.getPageToken(), visit);
+    }
     out.onNext(RunList.newBuilder().addAllRuns(page).setNextPageToken(next[0]).build());
     out.onCompleted();
   }
@@ -309,8 +320,27 @@ public final class OperatorService extends OperatorGrpc.OperatorImplBase {
     Optional<String> stored = incidentId.isEmpty() ? Optional.empty()
         : fleet.evidence().diff(incidentId);
     if (stored.isPresent()) {
-      out.onNext(DiffResponse.newBuilder().setReportJson(stored.get()).setFromDocuments(true).build());
-      out.onCompleted();
+      DiffResponse.Builder answer = DiffResponse.newBuilder().setReportJson(stored.get()).setFromDocuments(true);
+      if (!r.getSideBySide()) {
+        out.onNext(answer.build());
+        out.onCompleted();
+        return;
+      }
+      Optional<String> view = fleet.evidence().sideBySide(incidentId);
+      if (view.isPresent()) {
+        out.onNext(answer.setSideBySideJson(view.get()).build());
+        out.onCompleted();
+        return;
+      }
+      // diffed before views were stored: drawn once on the diff thread, never on this one
+      diffs.sideBySide(incidentId).whenComplete((drawn, failure) -> {
+        if (failure != null) {
+          fail(out, Status.UNAVAILABLE.withDescription("side by side not drawn: " + failure.getMessage()));
+          return;
+        }
+        out.onNext(answer.setSideBySideJson(drawn.orElse("")).build());
+        out.onCompleted();
+      });
       return;
     }
     if (run.isEmpty() || run.get().replicas().size() < 2) {

@@ -108,6 +108,21 @@ public final class RocksRunStateStore {
     });
   }
 
+  /**
+   * Visits stored runs whose run_id starts with {@code prefix}, in run_id order, starting after
+   * {@code afterRunId} (empty: from the first with the prefix).
+   */
+  public void scanPrefix(String prefix, String afterRunId, Predicate<RunState> visitor) {
+    String from = afterRunId.compareTo(prefix) >= 0 ? afterRunId + "\0" : prefix;
+    byte[] start = (RUN + from).getBytes(StandardCharsets.UTF_8);
+    String keyPrefix = RUN + prefix;
+    store.scanFrom(Store.Family.RUNS, start, (k, v) -> {
+      if (!new String(k, StandardCharsets.UTF_8).startsWith(keyPrefix)) return false;
+      RunState s = decode(v);
+      return s == null || visitor.test(s);
+    });
+  }
+
   public void delete(String runId) {
     store.delete(Store.Family.RUNS, RUN + runId);
     pending.remove(runId);

@@ -118,6 +118,29 @@ class CollectorConfigTest {
   }
 
   @Test
+  void theConsoleIsOffByDefaultAndConfiguredByItsSection() throws Exception {
+    CollectorConfig.Console example = CollectorConfig.load(Path.of("..", "deploy", "config", "collector.yaml"),
+        java.util.Map.of()).console();
+    assertThat(example.enabled()).isFalse();
+    assertThat(example.port()).isEqualTo(7444);
+    assertThat(CollectorConfig.load(write("")).console()).isEqualTo(CollectorConfig.Console.OFF);
+
+    CollectorConfig c = CollectorConfig.load(write(
+        "console:\n  enabled: true\n  listen: 127.0.0.1:9443\n  cert: web.pem\n  key: web-key.pem\n"));
+    assertThat(c.console()).isEqualTo(new CollectorConfig.Console(true, "127.0.0.1", 9443,
+        dir.resolve("web.pem"), dir.resolve("web-key.pem")));
+
+    for (var bad : List.of(
+        List.of("console:\n  enabled: true\n  cert: web.pem\n", "console.key is required with console.cert"),
+        List.of("console:\n  listen: anywhere\n", "console.listen"),
+        List.of("console:\n  port: 1\n", "port"),
+        List.of("insecure: true\nconsole:\n  enabled: true\n", "console.enabled needs mTLS"))) {
+      Path f = write(bad.get(0));
+      assertThatThrownBy(() -> CollectorConfig.load(f)).as(bad.get(0)).hasMessageContaining(bad.get(1));
+    }
+  }
+
+  @Test
   void durationsReadAsOperatorsWriteThem() {
     assertThat(Durations.parse("500ms")).isEqualTo(Duration.ofMillis(500));
     assertThat(Durations.parse("30s")).isEqualTo(Duration.ofSeconds(30));

@@ -1,0 +1,245 @@
+package dev.lockstep.console;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.ByteString;
+import dev.lockstep.proto.v1.EvidenceFile;
+import dev.lockstep.proto.v1.EvidenceInfo;
+import dev.lockstep.proto.v1.ExportEvidenceRequest;
+import dev.lockstep.proto.v1.FleetStatus;
+import dev.lockstep.proto.v1.GetIncidentRequest;
+import dev.lockstep.proto.v1.Incident;
+import dev.lockstep.proto.v1.OperatorGrpc;
+import dev.lockstep.proto.v1.StatusRequest;
+import dev.lockstep.security.Identity;
+import dev.lockstep.security.Role;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.stub.StreamObserver;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.zip.GZIPInputStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The console's HTTP front without a browser, against a stand-in Operator API: the guards a
+ * browser test cannot easily provoke (a foreign Host, a change without the page's token or from
+ * another origin), the evidence export refusing an artifact that fails its size or SHA-256 check,
+ * and the assets being self-contained and within the page-weight budget.
+ */
+class ConsoleServerTest {
+  static final byte[] GOLDEN = "{\"format\": \"lockstep.golden/v1\"}\n".getBytes(StandardCharsets.UTF_8);
+
+  /** What the stand-in collector streams for the artifact: its bytes and the SHA-256 it claims. */
+  final AtomicReference<byte[]> served = new AtomicReference<>(GOLDEN);
+  final AtomicInteger statusCalls = new AtomicInteger();
+  Server grpc;
+  ManagedChannel channel;
+  ConsoleServer console;
+  HttpClient http;
+  String base;
+
+  @BeforeEach
+  void start() throws Exception {
+    String name = InProcessServerBuilder.generateName();
+    grpc = InProcessServerBuilder.forName(name).directExecutor().addService(new StandIn()).build().start();
+    channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+    console = ConsoleServer.local(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), caller -> channel,
+        Identity.of("alice", Role.OPERATOR), "stand-in:4317", Duration.ofSeconds(10), Clock.systemUTC(), line -> { });
+    http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
+    base = "http://127.0.0.1:" + console.port() + "/";
+  }
+
+  @AfterEach
+  void stop() {
+    console.close();
+    channel.shutdownNow();
+    grpc.shutdownNow();
+  }
+
+  final class StandIn extends OperatorGrpc.OperatorImplBase {
+    @Override
+    public void getStatus(StatusRequest request, StreamObserver<FleetStatus> out) {
+      statusCalls.incrementAndGet();
+      out.onNext(FleetStatus.newBuilder().setAgentsConnected(3).build());
+      out.onCompleted();
+    }
+
+    @Override
+    public void getIncident(GetIncidentRequest request, StreamObserver<Incident> out) {
+      out.onNext(Incident.newBuilder().setId(request.getId()).addEvidence(EvidenceInfo.newBuilder()
+          .setName("golden/run-1.primary.golden.json").setKind("golden").setAgentId("host-a")
+          .setSizeBytes(GOLDEN.length).setSha256(sha256(GOLDEN))).build());
+      out.onCompleted();
+    }
+
+    @Override
+    public void exportEvidence(ExportEvidenceRequest request, StreamObserver<EvidenceFile> out) {
+      byte[] data = served.get();
+      out.onNext(EvidenceFile.newBuilder().setName("host-a/golden/run-1.primary.golden.json").setKind("golden")
+          .setAgentId("host-a").setOffset(0).setData(ByteString.copyFrom(data)).setLast(true)
+          .setTotalBytes(GOLDEN.length).setSha256(sha256(GOLDEN)).build());
+      out.onCompleted();
+    }
+  }
+
+  /** Logs in with the one-time link; returns the session cookie. */
+  String login() throws Exception {
+    String url = console.loginUrl().orElseThrow();
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).isEqualTo(303);
+    String cookie = r.headers().firstValue("Set-Cookie").orElseThrow();
+    assertThat(cookie).contains("HttpOnly").contains("SameSite=Strict");
+    assertThat(console.loginUrl()).as("the link is spent").isEmpty();
+    return cookie.substring(0, cookie.indexOf(';'));
+  }
+
+  String csrf(String cookie) throws Exception {
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + "api/session")).header("Cookie", cookie).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).isEqualTo(200);
+    Matcher m = Pattern.compile("\"csrf\":\"([^\"]+)\"").matcher(r.body());
+    assertThat(m.find()).as(r.body()).isTrue();
+    return m.group(1);
+  }
+
+  HttpResponse<String> post(String cookie, String csrf, String origin) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + "api/rpc/GetStatus")).header("Cookie", cookie)
+        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{}"));
+    if (csrf != null) {
+      b.header("X-Lockstep-Csrf", csrf);
+    }
+    if (origin != null) {
+      b.header("Origin", origin);
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void anApiCallNeedsThePagesTokenAndThisOriginAndReachesTheApiOnlyThen() throws Exception {
+    String cookie = login();
+    String csrf = csrf(cookie);
+    HttpResponse<String> none = post(cookie, null, null);
+    assertThat(none.statusCode()).isEqualTo(403);
+    assertThat(none.body()).contains("X-Lockstep-Csrf");
+    HttpResponse<String> wrong = post(cookie, csrf + "x", null);
+    assertThat(wrong.statusCode()).isEqualTo(403);
+    HttpResponse<String> foreign = post(cookie, csrf, "http://evil.example");
+    assertThat(foreign.statusCode()).isEqualTo(403);
+    assertThat(foreign.body()).contains("another origin");
+    assertThat(statusCalls.get()).as("no refused request reached the API").isZero();
+
+    HttpResponse<String> ok = post(cookie, csrf, "http://127.0.0.1:" + console.port());
+    assertThat(ok.statusCode()).isEqualTo(200);
+    assertThat(ok.body()).contains("\"agents_connected\":3");
+    assertThat(statusCalls.get()).isEqualTo(1);
+  }
+
+  @Test
+  void aRequestNamingAnotherHostIsRefusedEvenWithTheLink() throws Exception {
+    // a page elsewhere reaching 127.0.0.1 under its own name (DNS rebinding) names its own Host
+    String url = console.loginUrl().orElseThrow();
+    try (Socket s = new Socket(InetAddress.getLoopbackAddress(), console.port())) {
+      String path = url.substring(url.indexOf('/', "http://".length()));
+      s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: rebound.example:" + console.port()
+          + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertThat(answer).startsWith("HTTP/1.1 421");
+    }
+    assertThat(console.loginUrl()).as("the link is not spent by a refused request").isPresent();
+  }
+
+  @Test
+  void theEvidenceExportHoldsVerifiedFilesAndRefusesOneThatFailsItsCheck() throws Exception {
+    String cookie = login();
+    HttpRequest get = HttpRequest.newBuilder(URI.create(base + "api/evidence?incident=INC-000001")).header("Cookie", cookie).build();
+    HttpResponse<byte[]> good = http.send(get, HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(good.statusCode()).isEqualTo(200);
+    assertThat(good.headers().firstValue("Content-Disposition").orElseThrow()).contains("incident-INC-000001.tgz");
+    String tar = new String(gunzip(good.body()), StandardCharsets.ISO_8859_1);
+    assertThat(tar).contains("incident-INC-000001/host-a/golden/run-1.primary.golden.json")
+        .contains(new String(GOLDEN, StandardCharsets.ISO_8859_1)).contains("\"sha256\":\"sha256:" + sha256(GOLDEN) + "\"");
+
+    byte[] tampered = GOLDEN.clone();
+    tampered[3] ^= 1;
+    served.set(tampered);
+    HttpResponse<String> bad = http.send(get, HttpResponse.BodyHandlers.ofString());
+    assertThat(bad.statusCode()).isEqualTo(502);
+    assertThat(bad.body()).contains("DATA_LOSS").contains("failed its check");
+
+    served.set(new byte[GOLDEN.length - 1]);
+    HttpResponse<String> shortened = http.send(get, HttpResponse.BodyHandlers.ofString());
+    assertThat(shortened.statusCode()).isEqualTo(502);
+    assertThat(shortened.body()).contains("failed its check");
+  }
+
+  @Test
+  void theAssetsAreSelfContainedAndWeighAtMost300KilobytesAndTheBrowserIsToldSo() throws Exception {
+    // every page loads the same shell and scripts: their sum is a page's weight before data
+    assertThat(console.assetBytes()).isPositive().isLessThanOrEqualTo(300 * 1024L);
+    Pattern outside = Pattern.compile("(?i)(https?:)?//[a-z0-9.-]+\\.[a-z]{2,}|@import|src\\s*=\\s*[\"']?(https?:|//)");
+    for (String name : Assets.FILES) {
+      try (InputStream in = Assets.class.getResourceAsStream("web/" + name)) {
+        String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        if (name.endsWith(".svg")) {
+          // the SVG namespace is a name, not a request
+          text = text.replace("http://www.w3.org/2000/svg", "");
+        }
+        Matcher m = outside.matcher(text);
+        assertThat(m.find()).as("%s refers outside the jar: %s", name, m.find(0) ? m.group() : "").isFalse();
+      }
+    }
+    String cookie = login();
+    HttpResponse<String> page = http.send(HttpRequest.newBuilder(URI.create(base)).header("Cookie", cookie).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(page.statusCode()).isEqualTo(200);
+    assertThat(page.headers().firstValue("Content-Security-Policy").orElseThrow())
+        .as("the browser itself refuses anything from elsewhere").contains("default-src 'none'")
+        .contains("script-src 'self'").doesNotContain("http");
+    for (String asset : List.of("console.js", "console.css")) {
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + "assets/" + asset)).header("Cookie", cookie).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).isEqualTo(200);
+      String etag = r.headers().firstValue("ETag").orElseThrow();
+      HttpResponse<String> again = http.send(HttpRequest.newBuilder(URI.create(base + "assets/" + asset)).header("Cookie", cookie)
+          .header("If-None-Match", etag).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(again.statusCode()).as("a reload costs a 304").isEqualTo(304);
+    }
+  }
+
+  static byte[] gunzip(byte[] gz) throws IOException {
+    try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(gz))) {
+      return in.readAllBytes();
+    }
+  }
+
+  static String sha256(byte[] data) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
