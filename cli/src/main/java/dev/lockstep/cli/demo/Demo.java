@@ -275,6 +275,11 @@ public final class Demo {
 
   /** A marker in the simulated engine's command line (the agent's process pattern). */
   private String engineMarker() {
+    return engineMarker(dir);
+  }
+
+  /** The marker of the engines of the demo in {@code dir} (tests look for leftovers by it). */
+  static String engineMarker(Path dir) {
     return "lockstep-demo-engine-" + Integer.toHexString(dir.toAbsolutePath().toString().hashCode());
   }
 

@@ -39,7 +39,7 @@ class DemoTest {
     assertThat(Files.list(workspace).map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".md")).toList())
         .as("the P0's report written").hasSize(1);
     assertThat(ProcessHandle.allProcesses().filter(p -> p.info().commandLine()
-        .map(c -> c.contains("lockstep-demo-engine-")).orElse(false)).count()).as("engines left running").isZero();
+        .map(c -> c.contains(Demo.engineMarker(workspace))).orElse(false)).count()).as("engines left running").isZero();
     assertThat(Files.readString(workspace.resolve("collector.log"))).contains("(mTLS").doesNotContain("WITHOUT TLS");
     assertThat(workspace.resolve("certs").resolve("demo-operator.pem")).exists();
     for (String host : List.of("host-1", "host-2", "host-3")) {
