@@ -57,8 +57,15 @@ final class ClusterMode {
     Fleet[] fleetRef = new Fleet[1];
     DiffWorker[] diffRef = new DiffWorker[1];
     ClusterNode[] nodeRef = new ClusterNode[1];
-    EffectRunner effects = new EffectRunner(agents, c.metrics, e -> fleetRef[0].publish(e),
-        () -> fleetRef[0].publishStopStatus(), progress, clock, background, evidenceWorker);
+    // the copy applies what it reads while the node starts, before the Fleet exists: nobody can
+    // be watching yet, so those changes publish nothing
+    EffectRunner effects = new EffectRunner(agents, c.metrics, e -> {
+      Fleet f = fleetRef[0];
+      if (f != null) f.publish(e);
+    }, () -> {
+      Fleet f = fleetRef[0];
+      if (f != null) f.publishStopStatus();
+    }, progress, clock, background, evidenceWorker);
     ClusterNode node = ClusterNode.start(cluster, config, new ClusterNode.Parts(core, c.store,
         state, audit, evidence, c.metrics,
         list -> coreEffects(list, effects, nodeRef, diffRef),

@@ -73,7 +73,22 @@ final class TopicReader implements AutoCloseable {
   void start() {
     List<TopicPartition> parts = new ArrayList<>();
     for (String t : topics) {
-      consumer.partitionsFor(t, Duration.ofSeconds(30)).forEach(i -> parts.add(new TopicPartition(t, i.partition())));
+      // a topic created a moment ago may not be in every broker's metadata yet
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      List<org.apache.kafka.common.PartitionInfo> info = consumer.partitionsFor(t, Duration.ofSeconds(30));
+      while (info.isEmpty() && System.nanoTime() < deadline) {
+        try {
+          Thread.sleep(100); // polling the metadata, not waiting for a timeout
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
+        }
+        info = consumer.partitionsFor(t, Duration.ofSeconds(30));
+      }
+      if (info.isEmpty()) {
+        throw new KafkaException("reader " + name + ": Kafka topic " + t + " does not exist");
+      }
+      info.forEach(i -> parts.add(new TopicPartition(t, i.partition())));
     }
     consumer.assign(parts);
     Map<TopicPartition, Long> endAtStart = consumer.endOffsets(parts, Duration.ofSeconds(30));

@@ -30,7 +30,8 @@ import org.apache.kafka.common.errors.TopicExistsException;
  *   evidence  accepted evidence chunks                         gateway -> every collector
  *   members   collector heartbeats                             collectors -> collectors (compacted)
  *   agents    each agent's directory row                       gateways -> every collector (compacted)
- *   &lt;prefix&gt;-core-state-changelog   the core's state (Kafka Streams)  -> every collector's copy
+ *   &lt;prefix&gt;-core-state-changelog   the core's state (Kafka Streams; created here, compacted)
+ *                                      core -> every collector's copy
  * </pre>
  */
 final class Topics {
@@ -68,7 +69,11 @@ final class Topics {
     changelog = applicationId + "-" + STORE + "-changelog";
   }
 
-  /** Creates the topics that do not exist yet (the changelog is created by Kafka Streams). */
+  /**
+   * Creates the topics that do not exist yet, the core's changelog included: every collector's
+   * copy reads it from start-up, before any Kafka Streams client created it (Streams takes an
+   * existing changelog whose partition count matches: one).
+   */
   void create(Admin admin, ClusterConfig c, CollectorConfig.Retention retention)
       throws java.io.IOException {
     short rf = (short) c.replicationFactor();
@@ -84,6 +89,7 @@ final class Topics {
     all.add(log(evidence, rf, isr, retention.evidence()));
     all.add(compacted(members, rf, isr));
     all.add(compacted(agents, rf, isr));
+    all.add(compacted(changelog, rf, isr));
     for (NewTopic t : all) {
       try {
         admin.createTopics(List.of(t)).all().get(30, TimeUnit.SECONDS);
