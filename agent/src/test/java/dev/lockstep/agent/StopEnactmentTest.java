@@ -204,6 +204,42 @@ class StopEnactmentTest {
     }
   }
 
+  private static dev.lockstep.proto.v1.StopOrder order(String id) {
+    return dev.lockstep.proto.v1.StopOrder.newBuilder().setId(id)
+        .setScope(dev.lockstep.proto.v1.StopScope.newBuilder().setFleet(true)).setReason("x").setIssuedBy("test").build();
+  }
+
+  @Test
+  void aNewerStopNamingOtherOrdersKeepsTheHeldOnesUntilARunningReleasesThemAll() throws Exception {
+    try (Agent agent = Agent.start(config, Clock.systemUTC())) {
+      Eventually.await("connected", agent::isConnected);
+      StopState first = gateway.push(StopState.newBuilder().setGeneration(10).setMode(StopMode.STOPPED)
+          .addOrders(order("ORD-A")).build());
+      Eventually.await("first stop acked", () -> ackOf(first.getGeneration()) != null);
+      // A store restored from a backup that never saw ORD-A names only its own order.
+      StopState second = gateway.push(StopState.newBuilder().setGeneration(11).setMode(StopMode.STOPPED)
+          .addOrders(order("ORD-B")).build());
+      StopAck both = Eventually.value(Duration.ofSeconds(10), "second ack", () -> ackOf(second.getGeneration()));
+      assertThat(both.getEnacted()).as(both.getDetail()).isTrue();
+      assertThat(both.getHeldOrdersList()).extracting(dev.lockstep.proto.v1.StopOrder::getId)
+          .as("the ack tells the collector every order the agent holds").containsExactlyInAnyOrder("ORD-A", "ORD-B");
+      assertThat(agent.enactedStop().heldOrderIds()).containsExactlyInAnyOrder("ORD-A", "ORD-B");
+      StopState partial = gateway.push(StopState.newBuilder().setGeneration(12).setMode(StopMode.RUNNING)
+          .addReleasedOrderIds("ORD-B").build());
+      StopAck refused = Eventually.value(Duration.ofSeconds(10), "refusal", () -> ackOf(partial.getGeneration()));
+      assertThat(refused.getEnacted()).isFalse();
+      assertThat(refused.getDetail()).contains("does not release").contains("ORD-A");
+      assertThat(refused.getHeldOrdersList()).extracting(dev.lockstep.proto.v1.StopOrder::getId).contains("ORD-A");
+      assertThat(stopFile).exists();
+      StopState all = gateway.push(StopState.newBuilder().setGeneration(13).setMode(StopMode.RUNNING)
+          .addReleasedOrderIds("ORD-A").addReleasedOrderIds("ORD-B").build());
+      StopAck ok = Eventually.value(Duration.ofSeconds(10), "resume ack", () -> ackOf(all.getGeneration()));
+      assertThat(ok.getEnacted()).as(ok.getDetail()).isTrue();
+      assertThat(ok.getHeldOrdersList()).isEmpty();
+      assertThat(stopFile).doesNotExist();
+    }
+  }
+
   @Test
   void aStopPreemptsAResumeHookAndKillsItsProcessGroup() throws Exception {
     Path pids = root.resolve("resume.pids");

@@ -243,15 +243,20 @@ class StopLoopTest {
     mismatch(a, a, "run-1");
     StopState stop = awaitStopped(a);
     double refusedBefore = collector.metrics().stopAcksRefused.get();
-    a.ack(stop.toBuilder().setGeneration(stop.getGeneration() + 5).build(), true);
+    long claimed = stop.getGeneration() + 3_600_000; // an hour ahead: as if from an earlier store
+    a.ack(stop.toBuilder().setGeneration(claimed).build(), true);
     a.ack(stop.toBuilder().setMode(StopMode.RUNNING).build(), true);
     Eventually.await(Duration.ofSeconds(5), "refused", () ->
         collector.metrics().stopAcksRefused.get() >= refusedBefore + 2);
     assertThat(row("host-a").getStatus()).isEqualTo("PENDING");
     int received = a.stops().size();
     Eventually.await(Duration.ofSeconds(5), "resent", () -> a.stops().size() > received);
-    assertThat(a.lastStop().getGeneration()).isEqualTo(stop.getGeneration());
-    a.ack(stop, true);
+    // the same stop again, at a fresh generation of the collector's own: never the agent's number
+    StopState again = a.lastStop();
+    assertThat(again.getMode()).isEqualTo(StopMode.STOPPED);
+    assertThat(again.getOrdersList()).isEqualTo(stop.getOrdersList());
+    assertThat(again.getGeneration()).isGreaterThan(stop.getGeneration()).isLessThan(claimed);
+    a.ack(again, true);
     Eventually.await(Duration.ofSeconds(5), "confirmed", () -> row("host-a").getStatus().equals("CONFIRMED"));
   }
 

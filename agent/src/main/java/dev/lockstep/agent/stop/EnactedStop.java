@@ -39,11 +39,37 @@ public record EnactedStop(StopState state, StopAck ack, boolean done, boolean lo
     return stopped() ? state.getOrdersList().stream().map(StopOrder::getId).toList() : List.of();
   }
 
-  /** Whether {@code desired} is the state this records (generation, mode and orders). */
+  /**
+   * Whether {@code desired} is the state this records: its generation and mode, and every order
+   * it names held (this agent may hold more: orders it kept because nothing released them).
+   */
   public boolean sameAs(StopState desired) {
     return !local && desired.getGeneration() == state.getGeneration()
         && desired.getMode() == state.getMode()
-        && desired.getOrdersList().stream().map(StopOrder::getId).toList()
-            .equals(state.getOrdersList().stream().map(StopOrder::getId).toList());
+        && heldOrderIds().containsAll(desired.getOrdersList().stream().map(StopOrder::getId).toList());
+  }
+
+  /** The orders this agent holds (empty when RUNNING). */
+  public List<StopOrder> heldOrders() {
+    return stopped() ? state.getOrdersList() : List.of();
+  }
+
+  /**
+   * What enacting {@code target} makes this agent hold. A STOPPED state adds its orders to those
+   * held and not released: an order is let go only when a state releases it (a fail-safe order,
+   * or one the collector did not know when it sent this state, is kept and reported, so the
+   * collector adopts it). RUNNING is enacted only when it releases every held order.
+   */
+  public StopState merged(StopState target) {
+    if (target.getMode() != StopMode.STOPPED || !stopped()) return target;
+    java.util.Set<String> named = new java.util.HashSet<>();
+    target.getOrdersList().forEach(o -> named.add(o.getId()));
+    StopState.Builder b = target.toBuilder();
+    for (StopOrder o : state.getOrdersList()) {
+      if (!named.contains(o.getId()) && !target.getReleasedOrderIdsList().contains(o.getId())) {
+        b.addOrders(o);
+      }
+    }
+    return b.build();
   }
 }

@@ -256,21 +256,23 @@ public final class StopEnactor implements AutoCloseable {
     }
   }
 
-  private void enact(StopState target, boolean local) {
-    boolean stopped = target.getMode() == StopMode.STOPPED;
+  private void enact(StopState wantedState, boolean local) {
+    boolean stopped = wantedState.getMode() == StopMode.STOPPED;
     EnactedStop before = current();
+    // what this agent will hold: the state's orders plus those held and not released
+    StopState target = before.merged(wantedState);
     if (!stopped && before.stopped()) {
       List<String> unreleased = new ArrayList<>(before.heldOrderIds());
       unreleased.removeAll(target.getReleasedOrderIdsList());
       if (!unreleased.isEmpty()) {
-        refuseResume(target, unreleased);
+        refuseResume(wantedState, before, unreleased);
         return;
       }
     }
     if (!stopped && !before.stopped() && before.done()) {
       // RUNNING stays RUNNING: only the generation moves; nothing to undo, no hook to run.
       StopAck ack = ack(target, true, true, "already RUNNING");
-      finish(target, new EnactedStop(target, ack, true, false, before.localSeq()), local, ack);
+      finish(wantedState, new EnactedStop(target, ack, true, false, before.localSeq()), local, ack);
       return;
     }
     long seq = before.localSeq() + 1;
@@ -315,7 +317,7 @@ public final class StopEnactor implements AutoCloseable {
       if (!r.ok()) hookFailed("verify", r);
     }
     StopAck ack = ack(target, enacted, verified, detail.toString());
-    finish(target, new EnactedStop(target, ack, true, local, seq), local, ack);
+    finish(wantedState, new EnactedStop(target, ack, true, local, seq), local, ack);
   }
 
   /** Runs a hook; null when a STOP preempted this resume (then nothing more is done for it). */
@@ -336,7 +338,13 @@ public final class StopEnactor implements AutoCloseable {
     return r.killed() ? null : r;
   }
 
-  private void finish(StopState target, EnactedStop done, boolean local, StopAck ack) {
+  /**
+   * Records {@code done} (enacting {@code wantedState}) and answers it. A local (fail-safe) state
+   * was asked by nobody, but is reported all the same: the ack names the orders held, so a
+   * collector that is reachable again learns about the fail-safe order and adopts it.
+   */
+  private void finish(StopState wantedState, EnactedStop done, boolean local, StopAck ack) {
+    StopState target = done.state();
     try {
       files.writeState(done);
     } catch (IOException ex) {
@@ -345,7 +353,7 @@ public final class StopEnactor implements AutoCloseable {
     }
     synchronized (lock) {
       current = done;
-      if (wanted == target) wanted = null;
+      if (wanted == wantedState) wanted = null;
     }
     gauges();
     progress.accept("stop: enacted generation " + target.getGeneration() + " "
@@ -353,10 +361,10 @@ public final class StopEnactor implements AutoCloseable {
         + (target.getOrdersCount() == 0 ? "" : " for order(s) " + done.heldOrderIds())
         + (ack.getEnacted() ? "" : " NOT enacted") + (ack.getVerified() ? ", verified" : ", NOT verified")
         + " — " + ack.getDetail());
-    if (!local) ackSink.accept(ack);
+    ackSink.accept(ack);
   }
 
-  private void refuseResume(StopState target, List<String> unreleased) {
+  private void refuseResume(StopState wantedState, EnactedStop before, List<String> unreleased) {
     String why = "refused: this resume does not release order(s) " + unreleased
         + " that this agent holds; staying STOPPED";
     metrics.errors.labelValues("stop_resume_refused").inc();
@@ -364,15 +372,23 @@ public final class StopEnactor implements AutoCloseable {
     noticeSink.accept(AgentNotice.newBuilder().setKind(AgentNotice.Kind.HOOK_FAILED)
         .setMessage(why).setCount(1).build());
     synchronized (lock) {
-      if (wanted == target) wanted = null;
+      if (wanted == wantedState) wanted = null;
     }
-    ackSink.accept(ack(target, false, false, why));
+    // answers the state it refused, and names what it holds: the collector adopts what it lost
+    ackSink.accept(ack(wantedState, before.heldOrders(), false, false, why));
   }
 
+  /** An ack of {@code target}, naming the orders held once it is enacted. */
   private StopAck ack(StopState target, boolean enacted, boolean verified, String detail) {
+    return ack(target, target.getMode() == StopMode.STOPPED ? target.getOrdersList() : List.of(),
+        enacted, verified, detail);
+  }
+
+  private StopAck ack(StopState answered, List<StopOrder> held, boolean enacted, boolean verified,
+      String detail) {
     String d = detail.length() > MAX_DETAIL ? detail.substring(0, MAX_DETAIL) + "…" : detail;
-    return StopAck.newBuilder().setGeneration(target.getGeneration()).setMode(target.getMode())
-        .setEnacted(enacted).setVerified(verified).setDetail(d)
+    return StopAck.newBuilder().setGeneration(answered.getGeneration()).setMode(answered.getMode())
+        .setEnacted(enacted).setVerified(verified).setDetail(d).addAllHeldOrders(held)
         .setEnactedAt(ProtoTime.of(clock.instant())).build();
   }
 

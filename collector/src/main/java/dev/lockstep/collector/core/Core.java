@@ -57,7 +57,10 @@ public final class Core {
     } else if (in instanceof Input.Hello h) {
       return hello(tx, h);
     } else if (in instanceof Input.Ack a) {
-      return StopRules.ack(tx, a.agentId(), a.ack());
+      List<String> adopted = new java.util.ArrayList<>();
+      boolean counted = StopRules.ack(tx, a.agentId(), a.ack(), adopted);
+      adopted(tx, a.agentId(), adopted);
+      return counted;
     } else if (in instanceof Input.Sweep) {
       for (Decision d : correlator.sweep(tx, tx.nowMillis())) decided(tx, d, Verdict.PENDING);
     } else if (in instanceof Input.IssueOrder o) {
@@ -94,20 +97,23 @@ public final class Core {
 
   // ------------------------------------------------------------------ agents
 
+  /** A P1 about the collector itself when it adopted orders an agent held (Hello or ack). */
+  private static void adopted(Tx tx, String agentId, List<String> adopted) {
+    if (adopted.isEmpty()) return;
+    IncidentRules.Outcome o = IncidentRules.raise(tx, new Raise(IncidentKind.COLLECTOR,
+        Severity.P1, "STOP_ADOPTED", "", -1, "", List.of(), List.of(), List.of(agentId), "",
+        "collector adopted stop order(s) " + String.join(", ", adopted) + " from agent "
+            + agentId,
+        "the agent had enacted orders this collector's store did not know (restored from an"
+            + " older backup, replaced, or the agent's own fail-safe stop); they stay active"
+            + " until an operator resumes them", agentId));
+    tx.effect(new Effect.Progress("agent " + agentId + " holds stop order(s) unknown to"
+        + " this store: adopted " + String.join(", ", adopted) + " (incident "
+        + o.incident().getId() + ")"));
+  }
+
   private Object hello(Tx tx, Input.Hello h) {
-    List<String> adopted = stops.hello(tx, h);
-    if (!adopted.isEmpty()) {
-      IncidentRules.Outcome o = IncidentRules.raise(tx, new Raise(IncidentKind.COLLECTOR,
-          Severity.P1, "STOP_ADOPTED", "", -1, "", List.of(), List.of(), List.of(h.agentId()), "",
-          "collector adopted stop order(s) " + String.join(", ", adopted) + " from agent "
-              + h.agentId(),
-          "the agent had enacted orders this collector's store did not know (restored from an"
-              + " older backup, replaced, or the agent's own fail-safe stop); they stay active"
-              + " until an operator resumes them", h.agentId()));
-      tx.effect(new Effect.Progress("agent " + h.agentId() + " holds stop order(s) unknown to"
-          + " this store: adopted " + String.join(", ", adopted) + " (incident "
-          + o.incident().getId() + ")"));
-    }
+    adopted(tx, h.agentId(), stops.hello(tx, h));
     var desired = tx.agentStop(h.agentId()).orElseThrow().getDesired();
     tx.effect(new Effect.Welcome(h.agentId(), h.connectionId(), desired));
     for (CaptureRecord c : tx.openCaptures(h.agentId())) {

@@ -244,39 +244,79 @@ public final class StopRules {
         reported.add(StopOrder.newBuilder().setId("UNNAMED-" + h.agentId())
             .setReason("agent reported STOPPED without naming an order").build());
       }
-      Set<String> held = new LinkedHashSet<>(next.getHeldOrderIdsList());
-      long adoptedActive = tx.activeOrders().stream()
-          .filter(o -> o.getAdoptedFrom().equals(h.agentId())).count();
-      for (StopOrder o : reported) {
-        String id = ORDER_ID.matcher(o.getId()).matches() ? o.getId()
-            : "UNNAMED-" + h.agentId() + "-" + Integer.toHexString(o.getId().hashCode());
-        if (tx.activeOrder(id).isEmpty() && tx.resumedOrder(id).isEmpty()) {
-          if (adoptedActive >= MAX_ADOPTED_PER_AGENT) {
-            throw new Refusal(Refusal.Code.RESOURCE_EXHAUSTED, "agent " + h.agentId()
-                + " already holds " + adoptedActive + " adopted orders; resume some first");
-          }
-          StopOrder a = StopOrder.newBuilder().setId(id).setScope(sanitized(o.getScope()))
-              .setReason(bound("adopted from " + h.agentId() + ": " + o.getReason(), MAX_REASON))
-              .setIncidentId(bound(o.getIncidentId(), 64)).setIssuedBy(bound(o.getIssuedBy(), 256))
-              .setIssuedAt(o.getIssuedAt()).setAdoptedFrom(h.agentId())
-              .setAdoptedAt(Audits.ts(tx.nowMillis())).build();
-          tx.putOrder(a);
-          tx.requireSync();
-          Audits.system(tx, "StopAdopted", id, "agent " + h.agentId() + " enacted order " + id
-              + " unknown to this store (" + describe(o.getScope()) + ", issued by "
-              + o.getIssuedBy() + "): kept active until an operator resumes it");
-          adopted.add(id);
-          adoptedActive++;
-        }
-        held.add(id);
-      }
-      next.clearHeldOrderIds().addAllHeldOrderIds(held);
+      adopted = adopt(tx, h.agentId(), reported, next);
     }
     AgentStopRecord built = next.build();
     if (!built.equals(rec) || tx.agentStop(h.agentId()).isEmpty()) tx.putAgentStop(built);
-    recompute(tx, h.agentId(), "", "collector");
+    StopState d = recompute(tx, h.agentId(), "", "collector");
+    catchUp(tx, h.agentId(), d, enacted.getGeneration(), false); // the Welcome carries it
     if (!adopted.isEmpty()) tx.effect(new Effect.StopChanged());
     return adopted;
+  }
+
+  /**
+   * Orders an agent reports holding (in a Hello, or with an ack): each one this store does not
+   * know is adopted as an active order — audited, kept until an operator resumes it — never
+   * resumed on the strength of a lost store; all of them count as held by the agent. Returns the
+   * ids adopted.
+   */
+  private static List<String> adopt(Tx tx, String agentId, List<StopOrder> reported,
+      AgentStopRecord.Builder next) {
+    if (reported.size() > MAX_HELLO_ORDERS) {
+      throw new Refusal(Refusal.Code.INVALID_ARGUMENT, "agent " + agentId + " reports "
+          + reported.size() + " held orders; at most " + MAX_HELLO_ORDERS);
+    }
+    List<String> adopted = new ArrayList<>();
+    Set<String> held = new LinkedHashSet<>(next.getHeldOrderIdsList());
+    long adoptedActive = tx.activeOrders().stream()
+        .filter(o -> o.getAdoptedFrom().equals(agentId)).count();
+    for (StopOrder o : reported) {
+      String id = ORDER_ID.matcher(o.getId()).matches() ? o.getId()
+          : "UNNAMED-" + agentId + "-" + Integer.toHexString(o.getId().hashCode());
+      if (tx.activeOrder(id).isEmpty() && tx.resumedOrder(id).isEmpty()) {
+        if (adoptedActive >= MAX_ADOPTED_PER_AGENT) {
+          throw new Refusal(Refusal.Code.RESOURCE_EXHAUSTED, "agent " + agentId
+              + " already holds " + adoptedActive + " adopted orders; resume some first");
+        }
+        StopOrder a = StopOrder.newBuilder().setId(id).setScope(sanitized(o.getScope()))
+            .setReason(bound("adopted from " + agentId + ": " + o.getReason(), MAX_REASON))
+            .setIncidentId(bound(o.getIncidentId(), 64)).setIssuedBy(bound(o.getIssuedBy(), 256))
+            .setIssuedAt(o.getIssuedAt()).setAdoptedFrom(agentId)
+            .setAdoptedAt(Audits.ts(tx.nowMillis())).build();
+        tx.putOrder(a);
+        tx.requireSync();
+        Audits.system(tx, "StopAdopted", id, "agent " + agentId + " enacted order " + id
+            + " unknown to this store (" + describe(o.getScope()) + ", issued by "
+            + o.getIssuedBy() + "): kept active until an operator resumes it");
+        adopted.add(id);
+        adoptedActive++;
+      }
+      held.add(id);
+    }
+    next.clearHeldOrderIds().addAllHeldOrderIds(held);
+    return adopted;
+  }
+
+  /** How far past the collector's clock a generation an agent reports may be and still count. */
+  static final long GENERATION_SLACK_MILLIS = 24L * 3600 * 1000;
+
+  /**
+   * The agent reports a generation above its desired one: it enacted a state an earlier
+   * incarnation of this store sent (the store was restored from a backup, or the state crossed
+   * the reconnect). When the desired state did not just change, it is sent again at a fresh
+   * generation from this collector's own clock — the agent's number never becomes ours, and one
+   * beyond the clock (plus a day) is ignored as bogus.
+   */
+  private static void catchUp(Tx tx, String agentId, StopState desired, long reported, boolean send) {
+    if (reported <= desired.getGeneration() || reported > tx.nowMillis() + GENERATION_SLACK_MILLIS) {
+      return;
+    }
+    AgentStopRecord rec = tx.agentStop(agentId).orElseThrow();
+    StopState again = desired.toBuilder()
+        .setGeneration(nextGeneration(desired.getGeneration(), tx.nowMillis())).build();
+    tx.putAgentStop(rec.toBuilder().setDesired(again).build());
+    tx.requireSync();
+    if (send) tx.effect(new Effect.SendStop(agentId, again));
   }
 
   /** Reported runs of {@code workflow}: the agent may now be in a workflow order's scope. */
@@ -296,30 +336,43 @@ public final class StopRules {
    * mode). Returns whether it counted.
    */
   static boolean ack(Tx tx, String agentId, StopAck ack) {
+    return ack(tx, agentId, ack, new ArrayList<>());
+  }
+
+  /** As {@link #ack(Tx, String, StopAck)}; the ids of orders adopted from the ack go to {@code adoptedOut}. */
+  static boolean ack(Tx tx, String agentId, StopAck ack, List<String> adoptedOut) {
     Optional<AgentStopRecord> rec = tx.agentStop(agentId);
     if (rec.isEmpty()) {
       tx.effect(new Effect.AckRefused(agentId, "ack before any desired state"));
       return false;
     }
     StopState d = rec.get().getDesired();
-    if (ack.getGeneration() != d.getGeneration() || ack.getMode() != d.getMode()) {
+    boolean counts = ack.getGeneration() == d.getGeneration() && ack.getMode() == d.getMode();
+    AgentStopRecord.Builder b = rec.get().toBuilder();
+    if (counts) {
+      StopAck clean = ack.toBuilder().setDetail(bound(ack.getDetail(), MAX_DETAIL)).build();
+      b.setAck(clean).setAckedAt(Audits.ts(tx.nowMillis()));
+      if (ack.getEnacted() && ack.getVerified()) {
+        List<String> held = d.getMode() == StopMode.RUNNING ? List.of()
+            : d.getOrdersList().stream().map(StopOrder::getId).toList();
+        b.clearHeldOrderIds().addAllHeldOrderIds(held);
+      }
+    } else {
       tx.effect(new Effect.AckRefused(agentId, "ack of generation " + ack.getGeneration() + " "
           + ack.getMode() + " does not match the desired generation " + d.getGeneration() + " "
           + d.getMode()));
-      return false;
     }
-    StopAck clean = ack.toBuilder().setDetail(bound(ack.getDetail(), MAX_DETAIL)).build();
-    AgentStopRecord.Builder b = rec.get().toBuilder().setAck(clean)
-        .setAckedAt(Audits.ts(tx.nowMillis()));
-    if (ack.getEnacted() && ack.getVerified()) {
-      List<String> held = d.getMode() == StopMode.RUNNING ? List.of()
-          : d.getOrdersList().stream().map(StopOrder::getId).toList();
-      b.clearHeldOrderIds().addAllHeldOrderIds(held);
-    }
+    // what it holds (its STOPPED state's orders, a fail-safe order, one it kept): adopted if
+    // unknown, held in any case, whether or not the ack counted
+    List<String> adopted = ack.getHeldOrdersCount() == 0 ? List.of()
+        : adopt(tx, agentId, ack.getHeldOrdersList(), b);
     AgentStopRecord next = b.build();
     if (!next.equals(rec.get())) tx.putAgentStop(next);
-    tx.effect(new Effect.StopChanged());
-    return true;
+    StopState now = recompute(tx, agentId, "", "collector");
+    if (!counts) catchUp(tx, agentId, now, ack.getGeneration(), true);
+    if (!adopted.isEmpty() || counts) tx.effect(new Effect.StopChanged());
+    adoptedOut.addAll(adopted);
+    return counts;
   }
 
   // ------------------------------------------------------------------ helpers
