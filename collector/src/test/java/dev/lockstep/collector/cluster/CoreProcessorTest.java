@@ -186,7 +186,7 @@ class CoreProcessorTest {
     open();
     hello("a1");
     StopState desired = reply("hello-a1").getDesired();
-    input("a1", new Input.Ack("a1", StopAck.newBuilder().setGeneration(desired.getGeneration() + 1)
+    input("a1", new Input.Ack("a1", StopAck.newBuilder().setGeneration(desired.getGeneration() - 1)
         .setMode(desired.getMode()).setEnacted(true).setVerified(true).build()), "ack-wrong");
     assertThat(reply("ack-wrong").getCounted()).isFalse();
     input("a1", new Input.Ack("a1", StopAck.newBuilder().setGeneration(desired.getGeneration())
@@ -212,5 +212,47 @@ class CoreProcessorTest {
     assertThat(restored.openIncidents()).hasSize(1);
     assertThat(restored.processedSeq("a1", dev.lockstep.collector.core.Lane.DECISIVE)).isEqualTo(2);
     assertThat(restored.run("run-1").orElseThrow().incidentId()).isEqualTo("INC-000001");
+  }
+
+  @Test
+  void anAckOfAHigherGenerationIsAnsweredWithTheSameStateAtAFreshGenerationOnTheStopsTopic()
+      throws Exception {
+    open();
+    hello("a1");
+    StopState desired = reply("hello-a1").getDesired();
+    stopRecords();
+    // the agent enacted a state an earlier incarnation sent: the same StopRules catch it up
+    input("a1", new Input.Ack("a1", StopAck.newBuilder().setGeneration(desired.getGeneration() + 5)
+        .setMode(desired.getMode()).setEnacted(true).setVerified(true).build()), "ack-ahead");
+    assertThat(reply("ack-ahead").getCounted()).isFalse();
+    StopState again = AgentStopRecord.parseFrom(stopRecords().get("agent/a1")).getDesired();
+    assertThat(again.getMode()).isEqualTo(desired.getMode());
+    assertThat(again.getGeneration()).isGreaterThan(desired.getGeneration())
+        .as("from the collector's clock, never the agent's number").isNotEqualTo(desired.getGeneration() + 5);
+  }
+
+  @Test
+  void anOrderAnAckSaysTheAgentHoldsIsAdoptedWithItsIncidentInTheSameTransaction() throws Exception {
+    open();
+    hello("a1");
+    StopState desired = reply("hello-a1").getDesired();
+    stopRecords();
+    StopOrder failSafe = StopOrder.newBuilder().setId("ORD-000009-0123456789ab")
+        .setReason("agent fail-safe: collector unreachable").setIssuedBy("agent:a1").build();
+    input("a1", new Input.Ack("a1", StopAck.newBuilder().setGeneration(desired.getGeneration())
+        .setMode(StopMode.STOPPED).setEnacted(true).setVerified(true).addHeldOrders(failSafe)
+        .build()), "ack-held");
+    reply("ack-held");
+    Map<String, byte[]> out = stopRecords();
+    assertThat(StopOrder.parseFrom(out.get("order/" + failSafe.getId())).getAdoptedFrom()).isEqualTo("a1");
+    AgentStopRecord a1 = AgentStopRecord.parseFrom(out.get("agent/a1"));
+    assertThat(a1.getDesired().getMode()).isEqualTo(StopMode.STOPPED);
+    assertThat(a1.getDesired().getOrdersList()).extracting(StopOrder::getId).containsExactly(failSafe.getId());
+    var store = driver.<String, byte[]>getKeyValueStore(Topics.STORE);
+    assertThat(dev.lockstep.proto.v1.Incident.parseFrom(store.get("inc/INC-000001")).getCategory())
+        .isEqualTo("STOP_ADOPTED");
+    List<String> actions = new ArrayList<>();
+    for (var r : audit.readRecordsToList()) actions.add(AuditEntry.parseFrom(r.value()).getAction());
+    assertThat(actions).contains("StopAdopted");
   }
 }
