@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.lockstep.collector.internal.LocalKafka;
 import dev.lockstep.proto.v1.AgentStopStatus;
 import dev.lockstep.proto.v1.EnableStopRequest;
+import dev.lockstep.proto.v1.ExportEvidenceRequest;
 import dev.lockstep.proto.v1.GetRunRequest;
 import dev.lockstep.proto.v1.Incident;
 import dev.lockstep.proto.v1.IncidentKind;
@@ -54,6 +55,8 @@ class ClusterFaultTest {
   static long failoverMillis = -1;
   /** From SIGKILL of the busiest collector, a stop in flight, until every agent confirmed STOPPED. */
   static long stopAfterKillMillis = -1;
+  /** The P0 of step 2. */
+  static String p0Id;
 
   @BeforeAll
   static void start() throws Exception {
@@ -260,6 +263,7 @@ class ClusterFaultTest {
     fleet.golden("a1", "bad-1", "steady", true);
     Incident p0 = Eventually.value(Duration.ofSeconds(60), "the P0", () -> incidents().stream()
         .filter(i -> i.getKind() == IncidentKind.MISMATCH).findFirst().orElse(null));
+    p0Id = p0.getId();
     String busiest = fleet.busiest();
     long killedAt = System.nanoTime();
     fleet.kill(busiest); // the agents it holds are enacting their stop (the hook takes 0.4 s)
@@ -300,9 +304,26 @@ class ClusterFaultTest {
     assertThat(unsafe(problems)).as("unsafe: " + problems).isZero();
   }
 
+  /** Names and SHA-256 of the evidence {@code collector} exports for {@code incident}. */
+  static List<String> evidence(String collector, String incident) {
+    List<String> out = new ArrayList<>();
+    fleet.operator(collector).exportEvidence(ExportEvidenceRequest.newBuilder()
+        .setIncidentId(incident).build()).forEachRemaining(f -> {
+          if (f.getLast()) out.add(f.getName() + " " + f.getSha256());
+        });
+    java.util.Collections.sort(out);
+    return out;
+  }
+
   @Test
   @Order(4)
   void restartingEverythingKeepsStateIncidentsAndOrders() throws Exception {
+    String live = fleet.collectors.keySet().stream().filter(fleet::alive).findFirst().orElseThrow();
+    List<String> evidenceBefore = Eventually.value(Duration.ofSeconds(60), "the P0's evidence",
+        () -> {
+          List<String> e = evidence(live, p0Id);
+          return e.isEmpty() ? null : e;
+        });
     List<Incident> incidentsBefore = incidents();
     StopStatus before = fleet.operator().getStopStatus(StopStatusRequest.getDefaultInstance());
     for (String c : List.copyOf(fleet.collectors.keySet())) {
@@ -315,6 +336,8 @@ class ClusterFaultTest {
       kills++;
       brokerKills++;
     }
+    // c1 loses its disk: its copy (state, audit, evidence) is read again from Kafka
+    deleteTree(dir.resolve("c1"));
     kafka.restartAll();
     for (int i = 0; i < 3; i++) fleet.startCollector(i);
     awaitAll(StopMode.STOPPED);
@@ -330,6 +353,11 @@ class ClusterFaultTest {
         .isEqualTo(incidentsBefore.stream().map(i -> org.assertj.core.groups.Tuple.tuple(i.getId(), i.getState())).toList());
     assertThat(lost()).isZero();
     assertThat(duplicated()).isZero();
+    assertThat(fleet.operator("c1").listIncidents(ListIncidentsRequest.newBuilder().setPageSize(500)
+        .build()).getIncidentsList()).extracting(Incident::getId).containsExactlyElementsOf(
+            incidentsBefore.stream().map(Incident::getId).toList());
+    Eventually.await(Duration.ofSeconds(60), "the P0's evidence on c1, whose disk was lost",
+        () -> evidence("c1", p0Id).equals(evidenceBefore));
     List<String> problems = new ArrayList<>();
     assertThat(unsafe(problems)).as("unsafe: " + problems).isZero();
     for (String c : fleet.collectors.keySet()) {
