@@ -65,11 +65,13 @@ class AgentCrashTest {
           file: %s
         """.formatted(root.resolve("state"), gateway.target(), golden, root.resolve("STOP")));
     Path out = root.resolve("agent.out");
-    int total = 600;
+    // files keep coming until after the kill, so some are always written while the agent is down
+    // and some are in flight at the kill, however fast or slow the machine is
     AtomicInteger written = new AtomicInteger();
+    java.util.concurrent.atomic.AtomicBoolean feeding = new java.util.concurrent.atomic.AtomicBoolean(true);
     Thread feeder = new Thread(() -> {
       try {
-        for (int i = 0; i < total; i++) {
+        for (int i = 0; feeding.get(); i++) {
           GoldenFiles.writeAtomically(golden, "run-" + i, "primary");
           written.incrementAndGet();
           Thread.sleep(5);
@@ -85,12 +87,17 @@ class AgentCrashTest {
     // hold acks so that events are in flight, sent but unacknowledged, at the kill
     gateway.holdAcks(true);
     int before = gateway.events("crashy").size();
-    Eventually.await("more events sent without acks", () -> gateway.events("crashy").size() > before + 20
-        || written.get() == total);
+    Eventually.await("more events sent without acks", Duration.ofSeconds(30),
+        () -> gateway.events("crashy").size() > before + 20);
     child.destroyForcibly().waitFor(); // SIGKILL
     int atKill = gateway.events("crashy", Event.BodyCase.GOLDEN).size();
-    gateway.holdAcks(false);
+    int writtenAtKill = written.get();
+    Eventually.await("files written while the agent is down", Duration.ofSeconds(30),
+        () -> written.get() >= writtenAtKill + 20);
+    feeding.set(false);
     feeder.join();
+    int total = written.get();
+    gateway.holdAcks(false);
     child = startAgent(config, out);
     Eventually.await("every file reported", Duration.ofSeconds(40),
         () -> gateway.events("crashy", Event.BodyCase.GOLDEN).size() >= total);

@@ -220,7 +220,8 @@ final class CollectorChecks {
 
   private void stopResend(Session s) {
     StopState desired = s.welcome().getStop();
-    s.stream().send(ack(desired.getGeneration() + 1_000_000, desired.getMode(), true));
+    // an ack of an older generation: refused, and nothing to catch up with
+    s.stream().send(ack(desired.getGeneration() - 1, desired.getMode(), true));
     Duration wait = resend.multipliedBy(2).plus(timeout);
     CollectorFrame again = s.stream().next(wait, f -> f.hasStop()
         && f.getStop().getState().getGeneration() >= desired.getGeneration());
@@ -247,6 +248,24 @@ final class CollectorChecks {
     findings.check(more == null, "stop.ack-ends-resend", "no resend within " + quiet.toMillis()
         + " ms of the matching ack", "generation " + desired.getGeneration()
         + " was resent although acked");
+    // an agent reporting a generation above the collector's (it was stopped by a store since
+    // restored from an older backup): the same state again, under a fresh generation of the
+    // collector's own — never the agent's number, never another mode
+    long claimed = desired.getGeneration() + 3_600_000;
+    s.stream().send(ack(claimed, desired.getMode(), true));
+    CollectorFrame reissued = s.stream().next(timeout.plus(resend), f -> f.hasStop()
+        && f.getStop().getState().getGeneration() > desired.getGeneration());
+    boolean ok = reissued != null && reissued.getStop().getState().getMode() == desired.getMode()
+        && reissued.getStop().getState().getGeneration() < claimed;
+    findings.check(ok, "stop.higher-generation-reissued", reissued == null ? ""
+            : "ack of generation " + claimed + ": the same " + desired.getMode() + " resent as generation "
+                + reissued.getStop().getState().getGeneration(),
+        reissued == null ? "no StopCommand above generation " + desired.getGeneration() + " within "
+            + timeout.plus(resend).toSeconds() + " s of an ack claiming generation " + claimed
+            : "answered with " + reissued.getStop().getState().getMode() + " generation "
+                + reissued.getStop().getState().getGeneration() + " (must be " + desired.getMode()
+                + ", below the claimed " + claimed + ")");
+    if (reissued != null) enactAndAck(s, reissued.getStop().getState());
   }
 
   private void enactAndAck(Session s, StopState state) {

@@ -30,6 +30,7 @@ class CollectorConformanceTest {
       "reflection.v1", "reflection.v1alpha", "hello.required-first", "hello.agent-id-pattern",
       "hello.agent-id-is-certificate-cn", "hello.enacted-orders-limit", "welcome.first-frame",
       "welcome.fields", "pins.on-connect", "stop.resent-until-acked", "stop.ack-ends-resend",
+      "stop.higher-generation-reissued",
       "events.acked-after-store", "events.duplicates-acked", "events.skipped-seq-refused",
       "events.refused-batch-not-stored", "events.seqs-increase", "events.body-required",
       "events.golden-run-id", "events.golden-role", "events.hash-form", "hello.once",
