@@ -170,7 +170,8 @@ class ShippedFleetTest {
       }
     }
     assertThat(natives).containsExactlyInAnyOrder("librocksdbjni-linux64.so", "librocksdbjni-linux-aarch64.so");
-    assertThat(Files.size(Shipped.TARBALL)).as("tarball bytes").isLessThan(60L << 20);
+    // cluster mode's Kafka clients and Streams (with zstd-jni, snappy and lz4) add ~9 MB
+    assertThat(Files.size(Shipped.TARBALL)).as("tarball bytes").isLessThan(70L << 20);
   }
 
   @Test
