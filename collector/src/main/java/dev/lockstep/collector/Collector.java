@@ -68,21 +68,24 @@ import java.util.function.Consumer;
 public final class Collector implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(Collector.class.getName());
 
-  private final Deque<AutoCloseable> closers = new ArrayDeque<>();
+  final Deque<AutoCloseable> closers = new ArrayDeque<>();
   private final CollectorConfig config;
+  private final dev.lockstep.collector.config.ClusterConfig cluster;
+  dev.lockstep.collector.cluster.ClusterNode node;
   private Server server;
-  private HTTPServer metricsServer;
-  private Fleet fleet;
-  private CollectorMetrics metrics;
+  HTTPServer metricsServer;
+  Fleet fleet;
+  CollectorMetrics metrics;
   private HealthStatusManager health;
   private StoreSpace space;
-  private Store store;
-  private AgentGateway gateway;
+  Store store;
+  AgentGateway gateway;
   private dev.lockstep.collector.console.ConsoleHost console;
   private boolean closed;
 
-  private Collector(CollectorConfig config) {
+  private Collector(CollectorConfig config, dev.lockstep.collector.config.ClusterConfig cluster) {
     this.config = config;
+    this.cluster = cluster;
   }
 
   /** Starts a collector; progress lines go to stdout. */
@@ -93,7 +96,17 @@ public final class Collector implements AutoCloseable {
   /** Starts a collector, reporting progress lines (listening, connects, incidents, stops) to {@code progress}. */
   public static Collector start(CollectorConfig config, Clock clock, Consumer<String> progress)
       throws IOException {
-    Collector c = new Collector(config);
+    return start(config, null, clock, progress);
+  }
+
+  /**
+   * Starts a collector in cluster mode when {@code cluster} is set (several collectors serve one
+   * fleet through Kafka), embedded otherwise.
+   */
+  public static Collector start(CollectorConfig config,
+      dev.lockstep.collector.config.ClusterConfig cluster, Clock clock, Consumer<String> progress)
+      throws IOException {
+    Collector c = new Collector(config, cluster);
     try {
       c.startParts(clock, progress);
       return c;
@@ -130,6 +143,11 @@ public final class Collector implements AutoCloseable {
     ThreadPoolExecutor diffs = new ThreadPoolExecutor(1, 1, 60, TimeUnit.SECONDS,
         new ArrayBlockingQueue<>(100), named("lockstep-diff"));
     Fleet[] fleetRef = new Fleet[1];
+    if (cluster != null) {
+      new ClusterMode(this, cluster, clock, progress).start(core, state, audit, agents, evidence,
+          watch, background, evidenceWorker, diffs);
+      return;
+    }
     EffectRunner effects = new EffectRunner(agents, metrics,
         e -> fleetRef[0].publish(e), () -> fleetRef[0].publishStopStatus(), progress, clock,
         background, evidenceWorker);
@@ -204,9 +222,50 @@ public final class Collector implements AutoCloseable {
     }
     host.start();
 
+    serve(audit, clock, progress, diffWorker);
+
+    metrics.bindStore(space::health);
+    metrics.bindCoreLag(host::lagMillis);
+    metrics.bindCoreQueue(() -> host.depth()[1], () -> host.depth()[2], () -> host.depth()[0]);
+    serveMetrics(state, alerts);
+
+    long sweepMillis = Math.max(50, Math.min(1000, config.correlation().window().toMillis() / 10));
+    background.scheduleWithFixedDelay(guard(() -> host.submit(new Input.Sweep()), "sweep"),
+        sweepMillis, sweepMillis, TimeUnit.MILLISECONDS);
+    long resend = config.stopResendInterval().toMillis();
+    background.scheduleWithFixedDelay(guard(fleet::resendPending, "resend"), resend, resend,
+        TimeUnit.MILLISECONDS);
+    background.scheduleWithFixedDelay(guard(host::checkpoint, "checkpoint"), 1000, 1000,
+        TimeUnit.MILLISECONDS);
+    StoreSpace sp = space;
+    background.scheduleWithFixedDelay(guard(() -> {
+      sp.check();
+      if (state.heldCount() > 0 && sp.writable()) host.runOnCore(state::flushHeld);
+    }, "store space"), 1000, 1000, TimeUnit.MILLISECONDS);
+    background.scheduleWithFixedDelay(guard(fleet::refreshAlerts, "alert refresh"), 1, 1, TimeUnit.HOURS);
+    long retainMillis = config.retention().interval().toMillis();
+    background.scheduleWithFixedDelay(guard(() -> {
+      long t0 = System.nanoTime();
+      fleet.retain();
+      metrics.retentionPasses.inc();
+      metrics.retentionSeconds.observe((System.nanoTime() - t0) / 1e9);
+    }, "retention"), Math.min(60_000, retainMillis), retainMillis, TimeUnit.MILLISECONDS);
+    progress.accept("listening on " + config.listenHost() + ":" + port() + " ("
+        + (config.insecure() ? "PLAINTEXT, --insecure" : "mTLS") + ", data dir "
+        + config.dataDir() + ", stop policy " + config.stopPolicy().name().toLowerCase()
+        + (metricsServer != null ? ", metrics on :" + metricsServer.getPort() : "")
+        + (console != null ? ", console on " + console.url() : "") + ")");
+  }
+
+  /**
+   * The gRPC server: identities (mTLS or --insecure), roles, AgentGateway, Operator, health and
+   * reflection. Refused attempts and operator actions are audited through {@code base}.
+   */
+  void serve(dev.lockstep.security.AuditSink base, Clock clock, Consumer<String> progress,
+      DiffWorker diffWorker) throws IOException {
     // Refusals (bad certificates, wrong roles, forged agent ids) are rate-limited so a flood
     // cannot fill the audit column family; operator actions always pass.
-    RefusalRateLimit auditSink = new RefusalRateLimit(audit, 100, Duration.ofMinutes(1), clock);
+    RefusalRateLimit auditSink = new RefusalRateLimit(base, 100, Duration.ofMinutes(1), clock);
     metrics.bindAuditDropped(auditSink::dropped);
     Authorizer authorizer = new Authorizer(auditSink, clock);
     gateway.authorize(authorizer);
@@ -278,14 +337,15 @@ public final class Collector implements AutoCloseable {
       metrics.bindConsole(console.stats());
     }
 
+  }
+
+  /** Metrics read from the fleet's read models, then /metrics itself when configured. */
+  void serveMetrics(StoreState state, Alerts alerts) throws IOException {
     metrics.bindStreams(gateway::connected);
     metrics.bindOrdersActive(() -> state.activeOrders().size());
-    metrics.bindStore(space::health);
-    metrics.bindCoreLag(host::lagMillis);
-    metrics.bindCoreQueue(() -> host.depth()[1], () -> host.depth()[2], () -> host.depth()[0]);
     metrics.bindOutboxDepth(alerts::depth);
-    metrics.bindPendingRuns(() -> runs.pending().size());
-    metrics.bindIncidents(incidents::counts);
+    metrics.bindPendingRuns(() -> state.runs().pending().size());
+    metrics.bindIncidents(state.incidents()::counts);
     metrics.bindConfirmations(() -> {
       Map<String, Long> m = new LinkedHashMap<>();
       for (String s : new String[] {"CONFIRMED", "FAILED", "PENDING", "OFFLINE"}) m.put(s, 0L);
@@ -297,36 +357,9 @@ public final class Collector implements AutoCloseable {
       HTTPServer ms = metricsServer;
       closers.push(ms::close);
     }
-
-    long sweepMillis = Math.max(50, Math.min(1000, config.correlation().window().toMillis() / 10));
-    background.scheduleWithFixedDelay(guard(() -> host.submit(new Input.Sweep()), "sweep"),
-        sweepMillis, sweepMillis, TimeUnit.MILLISECONDS);
-    long resend = config.stopResendInterval().toMillis();
-    background.scheduleWithFixedDelay(guard(fleet::resendPending, "resend"), resend, resend,
-        TimeUnit.MILLISECONDS);
-    background.scheduleWithFixedDelay(guard(host::checkpoint, "checkpoint"), 1000, 1000,
-        TimeUnit.MILLISECONDS);
-    StoreSpace sp = space;
-    background.scheduleWithFixedDelay(guard(() -> {
-      sp.check();
-      if (state.heldCount() > 0 && sp.writable()) host.runOnCore(state::flushHeld);
-    }, "store space"), 1000, 1000, TimeUnit.MILLISECONDS);
-    background.scheduleWithFixedDelay(guard(fleet::refreshAlerts, "alert refresh"), 1, 1, TimeUnit.HOURS);
-    long retainMillis = config.retention().interval().toMillis();
-    background.scheduleWithFixedDelay(guard(() -> {
-      long t0 = System.nanoTime();
-      fleet.retain();
-      metrics.retentionPasses.inc();
-      metrics.retentionSeconds.observe((System.nanoTime() - t0) / 1e9);
-    }, "retention"), Math.min(60_000, retainMillis), retainMillis, TimeUnit.MILLISECONDS);
-    progress.accept("listening on " + config.listenHost() + ":" + port() + " ("
-        + (config.insecure() ? "PLAINTEXT, --insecure" : "mTLS") + ", data dir "
-        + config.dataDir() + ", stop policy " + config.stopPolicy().name().toLowerCase()
-        + (metricsServer != null ? ", metrics on :" + metricsServer.getPort() : "")
-        + (console != null ? ", console on " + console.url() : "") + ")");
   }
 
-  private Runnable guard(Runnable r, String what) {
+  Runnable guard(Runnable r, String what) {
     return () -> {
       try {
         r.run();
@@ -361,7 +394,7 @@ public final class Collector implements AutoCloseable {
         config.evidence().maxBytesPerIncident(), config.evidence().logTailLines());
   }
 
-  private static java.util.concurrent.ThreadFactory named(String name) {
+  static java.util.concurrent.ThreadFactory named(String name) {
     AtomicInteger n = new AtomicInteger();
     return r -> {
       Thread t = new Thread(r, name + "-" + n.incrementAndGet());
@@ -370,7 +403,7 @@ public final class Collector implements AutoCloseable {
     };
   }
 
-  private static void shutdown(ExecutorService e) throws InterruptedException {
+  static void shutdown(ExecutorService e) throws InterruptedException {
     e.shutdown();
     if (!e.awaitTermination(5, TimeUnit.SECONDS)) {
       e.shutdownNow();

@@ -93,6 +93,46 @@ public final class CollectorMain implements Callable<Integer> {
           + " console.listen in collector.yaml; off by default)")
   String consoleListen;
 
+  @Option(names = "--kafka", paramLabel = "HOST:PORT[,HOST:PORT...]",
+      description = "cluster mode: Kafka bootstrap servers (overrides cluster.bootstrap_servers;"
+          + " without it and without cluster: in collector.yaml the collector is embedded)")
+  String kafka;
+
+  @Option(names = "--collector-id", paramLabel = "ID",
+      description = "cluster mode: this collector's name (default: host name and gRPC port)")
+  String collectorId;
+
+  @Option(names = "--kafka-replication", paramLabel = "N",
+      description = "cluster mode: replication factor of the topics (default 3); min.insync.replicas"
+          + " is N-1 (at least 1)")
+  Integer kafkaReplication;
+
+  /** Cluster mode's configuration from the file and flags, or null for embedded mode. */
+  dev.lockstep.collector.config.ClusterConfig cluster(CollectorConfig c)
+      throws CollectorConfig.ConfigException {
+    dev.lockstep.collector.config.ClusterConfig k = configFile == null ? null
+        : dev.lockstep.collector.config.ClusterConfig.load(configFile, System.getenv(),
+            c.listenPort()).orElse(null);
+    if (k == null && kafka == null) {
+      if (collectorId != null || kafkaReplication != null) {
+        throw new CollectorConfig.ConfigException("--collector-id and --kafka-replication need"
+            + " cluster mode (--kafka or cluster: in collector.yaml)");
+      }
+      return null;
+    }
+    if (k == null) {
+      k = dev.lockstep.collector.config.ClusterConfig.of(kafka,
+          dev.lockstep.collector.config.ClusterConfig.defaultId(c.listenPort()));
+    } else if (kafka != null) {
+      k = k.withBootstrap(kafka);
+    }
+    if (collectorId != null) k = k.withCollectorId(collectorId);
+    if (kafkaReplication != null) k = k.withReplication(kafkaReplication, Math.max(1, kafkaReplication - 1));
+    java.util.List<String> problems = k.problems();
+    if (!problems.isEmpty()) throw new CollectorConfig.ConfigException(problems.get(0));
+    return k;
+  }
+
   /** Builds the effective configuration from the file and flags; errors name the key or flag. */
   CollectorConfig config() throws CollectorConfig.ConfigException {
     CollectorConfig c = configFile != null ? CollectorConfig.load(configFile)
@@ -197,15 +237,18 @@ public final class CollectorMain implements Callable<Integer> {
   @Override
   public Integer call() {
     CollectorConfig config;
+    dev.lockstep.collector.config.ClusterConfig cluster;
     try {
       config = config();
+      cluster = cluster(config);
     } catch (CollectorConfig.ConfigException e) {
       System.err.println("lockstep collector: " + e.getMessage());
       return 2;
     }
     Collector collector;
     try {
-      collector = Collector.start(config, Clock.systemUTC());
+      collector = Collector.start(config, cluster, Clock.systemUTC(),
+          line -> System.out.println("[collector] " + line));
     } catch (IOException | RuntimeException e) {
       System.err.println("lockstep collector: " + e.getMessage());
       return 1;

@@ -10,7 +10,7 @@ import dev.lockstep.collector.evidence.EvidenceStore;
 import dev.lockstep.collector.fleet.AgentDirectory;
 import dev.lockstep.collector.gateway.AgentGateway;
 import dev.lockstep.collector.gateway.AgentSession;
-import dev.lockstep.collector.host.CoreHost;
+import dev.lockstep.collector.host.CoreDoor;
 import dev.lockstep.collector.host.StoreState;
 import dev.lockstep.collector.incident.Incidents;
 import dev.lockstep.collector.operator.WatchHub;
@@ -48,7 +48,7 @@ import java.util.function.Predicate;
 public final class Fleet {
   private final CollectorConfig config;
   private final Clock clock;
-  private final CoreHost host;
+  private final CoreDoor host;
   private final StoreState state;
   private final Store store;
   private final AgentDirectory agents;
@@ -58,8 +58,24 @@ public final class Fleet {
   private volatile AgentGateway gateway;
   private volatile Alerts alerts;
   private volatile dev.lockstep.collector.store.StoreSpace space;
+  private volatile Cluster cluster;
 
-  Fleet(CollectorConfig config, Clock clock, CoreHost host, StoreState state, Store store,
+  /** Cluster mode: where the fleet's other collectors and their agents are. */
+  public interface Cluster {
+    /** The collector holding the agent's stream now, if one does. */
+    Optional<String> holder(String agentId);
+
+    /** Every agent some collector holds now, with that collector. */
+    java.util.Map<String, String> connectedAgents();
+
+    /** The agent's highest acked seq as this collector knows it. */
+    long ackedSeq(String agentId);
+
+    /** The collectors, their agents and Kafka lag, as operators see them. */
+    dev.lockstep.proto.v1.ClusterStatus status();
+  }
+
+  Fleet(CollectorConfig config, Clock clock, CoreDoor host, StoreState state, Store store,
       AgentDirectory agents, EvidenceStore evidence, AuditLog audit, WatchHub watch) {
     this.config = config;
     this.clock = clock;
@@ -79,6 +95,16 @@ public final class Fleet {
 
   void space(dev.lockstep.collector.store.StoreSpace s) {
     this.space = s;
+  }
+
+  void cluster(Cluster c) {
+    this.cluster = c;
+  }
+
+  /** The cluster view, when this collector runs in cluster mode. */
+  public Optional<dev.lockstep.proto.v1.ClusterStatus> clusterStatus() {
+    Cluster c = cluster;
+    return c == null ? Optional.empty() : Optional.of(c.status());
   }
 
   /** The collector's own store: state and free space. */
@@ -128,7 +154,9 @@ public final class Fleet {
 
   public boolean connected(String agentId) {
     AgentGateway g = gateway;
-    return g != null && g.session(agentId).map(AgentSession::isOpen).orElse(false);
+    if (g != null && g.session(agentId).map(AgentSession::isOpen).orElse(false)) return true;
+    Cluster c = cluster;
+    return c != null && c.holder(agentId).isPresent();
   }
 
   public int connectedCount() {
@@ -198,7 +226,16 @@ public final class Fleet {
   public List<AgentInfo> agentRows() {
     List<AgentInfo> out = new ArrayList<>();
     Instant now = clock.instant();
-    for (AgentInfo a : agents.all()) {
+    Cluster c = cluster;
+    java.util.Map<String, AgentInfo> all = new java.util.TreeMap<>();
+    for (AgentInfo a : agents.all()) all.put(a.getAgentId(), a);
+    if (c != null) {
+      // agents whose streams other collectors hold: a row even if this one never saw them
+      for (var e : c.connectedAgents().entrySet()) {
+        all.putIfAbsent(e.getKey(), AgentInfo.newBuilder().setAgentId(e.getKey()).build());
+      }
+    }
+    for (AgentInfo a : all.values()) {
       String conn;
       boolean on = connected(a.getAgentId());
       if (on) {
@@ -208,7 +245,8 @@ public final class Fleet {
         conn = "OFFLINE";
       }
       AgentInfo.Builder row = a.toBuilder().setConnection(conn)
-          .setAckedSeq(store.highWaterMark(a.getAgentId()));
+          .setAckedSeq(c != null ? c.ackedSeq(a.getAgentId()) : store.highWaterMark(a.getAgentId()));
+      if (c != null) row.setCollectorId(c.holder(a.getAgentId()).orElse(""));
       state.agentStop(a.getAgentId()).ifPresent(r -> row.setStop(row(r, on)));
       out.add(row.build());
     }

@@ -51,6 +51,22 @@ class CollectorMainTest {
   }
 
   @Test
+  void clusterFlagsAreCheckedBeforeAnythingStarts() throws Exception {
+    Run idAlone = run("--data-dir", dir.resolve("d").toString(), "--insecure", "--collector-id", "c1");
+    assertThat(idAlone.code()).isEqualTo(2);
+    assertThat(idAlone.err()).contains("--collector-id and --kafka-replication need cluster mode");
+    Run badServers = run("--data-dir", dir.resolve("d").toString(), "--insecure", "--kafka", "kafka");
+    assertThat(badServers.code()).isEqualTo(2);
+    assertThat(badServers.err()).contains("cluster.bootstrap_servers must be HOST:PORT");
+    Path f = dir.resolve("collector.yaml");
+    Files.writeString(f, "cluster:\n  bootstrap_servers: k:9092\n  standby_replicas: 9\n");
+    Run badFile = run("--config", f.toString(), "--insecure");
+    assertThat(badFile.code()).isEqualTo(2);
+    assertThat(badFile.err().strip()).isEqualTo(
+        "lockstep collector: collector.yaml: cluster.standby_replicas must be between 0 and 8, got 9");
+  }
+
+  @Test
   void anInsecureCollectorSaysSoLoudly() throws Exception {
     java.util.List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
     try (Collector c = Collector.start(CollectorConfig.defaults(dir.resolve("i")).withInsecure(true)

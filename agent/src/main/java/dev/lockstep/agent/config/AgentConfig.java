@@ -41,7 +41,11 @@ public record AgentConfig(
     processes = List.copyOf(processes);
   }
 
-  /** Where the collector is and how to reach it. {@code insecure} means plaintext gRPC. */
+  /**
+   * Where the collector is and how to reach it. {@code target} is one HOST:PORT, or several
+   * separated by commas (collectors of one cluster): after a stream ends the agent reconnects to
+   * the next one. {@code insecure} means plaintext gRPC.
+   */
   public record Collector(
       String target,
       boolean insecure,
@@ -49,7 +53,17 @@ public record AgentConfig(
       Path certFile,
       Path keyFile,
       Duration reconnectInitial,
-      Duration reconnectMax) {}
+      Duration reconnectMax) {
+    /** Every collector address, in the order they are tried. */
+    public List<String> targets() {
+      List<String> out = new ArrayList<>();
+      if (target == null) return out;
+      for (String t : target.split(",")) {
+        if (!t.isBlank()) out.add(t.trim());
+      }
+      return out;
+    }
+  }
 
   /**
    * Golden directories (paths, may contain glob characters such as {@code /tmp/sim_*}/golden),
@@ -231,8 +245,12 @@ public record AgentConfig(
     }
     if (collector.target() == null || collector.target().isBlank()) {
       p.add("collector.address is required (HOST:PORT)");
-    } else if (!collector.target().matches("[^\\s]+:\\d{1,5}") && !collector.target().contains("///")) {
-      p.add("collector.address must be HOST:PORT, got " + quote(collector.target()));
+    } else {
+      for (String t : collector.targets()) {
+        if (!t.matches("[^\\s,]+:\\d{1,5}") && !t.contains("///")) {
+          p.add("collector.address must be HOST:PORT (or several, comma-separated), got " + quote(t));
+        }
+      }
     }
     if (!collector.insecure()) {
       List<String> missing = new ArrayList<>();

@@ -84,9 +84,21 @@ final class ConfigFile {
     keys(root, "", Set.of("agent_id", "collector", "labels", "state_dir", "golden", "logs", "processes",
         "disk", "staleness", "probes", "stop", "spool", "retention", "metrics", "evidence"));
     Map<String, Object> col = section(root, "collector");
-    keys(col, "collector", Set.of("address", "insecure", "tls", "reconnect_initial", "reconnect_max"));
+    keys(col, "collector", Set.of("address", "addresses", "insecure", "tls", "reconnect_initial",
+        "reconnect_max"));
     String agentId = text(root, "agent_id", "agent_id", null);
     String address = text(col, "address", "collector.address", null);
+    if (col.get("addresses") != null) {
+      // collectors of one cluster: the agent reconnects to the next one after a stream ends
+      if (address != null) {
+        throw new ConfigException(file + ": collector.address and collector.addresses are exclusive");
+      }
+      List<String> all = strings(col, "addresses", "collector.addresses");
+      if (all.isEmpty()) {
+        throw new ConfigException(file + ": collector.addresses must be a non-empty list of HOST:PORT");
+      }
+      address = String.join(",", all.stream().map(String::trim).toList());
+    }
     Path stateDir = path(root, "state_dir", "state_dir", null);
     if (stateDir == null) {
       throw new ConfigException(file + ": state_dir is required");

@@ -284,7 +284,13 @@ public final class StopEnactor implements AutoCloseable {
         files.writeState(new EnactedStop(target, StopAck.getDefaultInstance(), false, local, seq));
         detail.append("stop file written");
       } else {
-        files.writeState(new EnactedStop(target, StopAck.getDefaultInstance(), false, false, seq));
+        EnactedStop resuming = new EnactedStop(target, StopAck.getDefaultInstance(), false, false, seq);
+        files.writeState(resuming);
+        // no longer stopped BEFORE the file goes: the guard puts back a stop file that vanishes
+        // while stopped, and must not take this removal for one
+        synchronized (lock) {
+          current = resuming;
+        }
         files.deleteStopFile();
         detail.append("stop file removed");
       }

@@ -79,7 +79,11 @@ public final class Uplink implements AutoCloseable {
   private final Consumer<String> progress;
   private final ScheduledExecutorService executor;
   private final EventLoopGroup eventLoop;
-  private final ManagedChannel channel;
+  // one channel per collector address; a new stream goes to the next after one ends
+  private final List<String> targets;
+  private final ManagedChannel[] channels;
+  private int current;
+  private ManagedChannel channel;
   private final ArrayDeque<AgentFrame> direct = new ArrayDeque<>();
   private final ArrayDeque<Iterator<AgentFrame>> streams = new ArrayDeque<>();
 
@@ -125,15 +129,21 @@ public final class Uplink implements AutoCloseable {
       t.setDaemon(true);
       return t;
     }, NioIoHandler.newFactory());
-    this.channel = NettyChannelBuilder.forTarget(config.target(), credentials(config, executor))
-        .eventLoopGroup(eventLoop)
-        .channelType(NioSocketChannel.class)
-        .executor(executor)
-        .keepAliveTime(30, TimeUnit.SECONDS)
-        .keepAliveTimeout(10, TimeUnit.SECONDS)
-        .keepAliveWithoutCalls(true)
-        .maxInboundMessageSize(MAX_FRAME_BYTES)
-        .build();
+    this.targets = config.targets().isEmpty() ? List.of(config.target()) : config.targets();
+    this.channels = new ManagedChannel[targets.size()];
+    ChannelCredentials credentials = credentials(config, executor);
+    for (int i = 0; i < channels.length; i++) {
+      channels[i] = NettyChannelBuilder.forTarget(targets.get(i), credentials)
+          .eventLoopGroup(eventLoop)
+          .channelType(NioSocketChannel.class)
+          .executor(executor)
+          .keepAliveTime(30, TimeUnit.SECONDS)
+          .keepAliveTimeout(10, TimeUnit.SECONDS)
+          .keepAliveWithoutCalls(true)
+          .maxInboundMessageSize(MAX_FRAME_BYTES)
+          .build();
+    }
+    this.channel = channels[0];
   }
 
   /**
@@ -199,6 +209,7 @@ public final class Uplink implements AutoCloseable {
     if (everConnected || generation > 0) {
       metrics.reconnects.inc();
     }
+    channel = channels[current];
     if (channel.getState(false) == ConnectivityState.TRANSIENT_FAILURE) {
       channel.resetConnectBackoff();
     }
@@ -228,7 +239,7 @@ public final class Uplink implements AutoCloseable {
         if (gen == generation) {
           Status status = Status.fromThrowable(t);
           broken(status.getCode() == Status.Code.UNAVAILABLE
-              ? Tls.explain(status, config.target(), config.insecure())
+              ? Tls.explain(status, targets.get(current), config.insecure())
               : status.getCode() + " " + shortDescription(t));
         }
       }
@@ -285,7 +296,7 @@ public final class Uplink implements AutoCloseable {
     sentUpTo = Math.max(spool.lastAckedSeq(), w.getAckedSeq());
     maxBatchEvents = w.getMaxBatchEvents() > 0 ? Math.min(w.getMaxBatchEvents(), MAX_BATCH_EVENTS) : MAX_BATCH_EVENTS;
     maxFrameBytes = w.getMaxFrameBytes() > 0 ? Math.min(w.getMaxFrameBytes(), MAX_FRAME_BYTES) : MAX_FRAME_BYTES;
-    progress.accept("connected to " + config.target() + " (collector holds seq " + w.getAckedSeq()
+    progress.accept("connected to " + targets.get(current) + " (collector holds seq " + w.getAckedSeq()
         + ", spool up to " + spool.lastSeq() + "; stop generation " + w.getStop().getGeneration() + " "
         + (w.getStop().getMode().name()) + ")");
     handler.welcomed(w);
@@ -350,8 +361,11 @@ public final class Uplink implements AutoCloseable {
     long base = nextBackoff.toMillis();
     long delay = (long) (base * (0.8 + 0.4 * ThreadLocalRandom.current().nextDouble()));
     nextBackoff = Duration.ofMillis(Math.min((long) (base * 1.6), config.reconnectMax().toMillis()));
-    progress.accept((was ? "disconnected" : "cannot reach collector") + " (" + why.trim() + "); retrying in "
-        + String.format("%.1f s", delay / 1000.0));
+    String from = targets.get(current);
+    current = (current + 1) % channels.length;
+    progress.accept((was ? "disconnected from " : "cannot reach collector ") + from + " ("
+        + why.trim() + "); retrying " + (channels.length > 1 ? targets.get(current) + " " : "")
+        + "in " + String.format("%.1f s", delay / 1000.0));
     reconnect = executor.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
   }
 
@@ -444,15 +458,17 @@ public final class Uplink implements AutoCloseable {
     } catch (Exception e) {
       // fall through to a hard shutdown
     }
-    channel.shutdown();
+    for (ManagedChannel c : channels) c.shutdown();
     try {
-      if (!channel.awaitTermination(2, TimeUnit.SECONDS)) {
-        channel.shutdownNow();
-        channel.awaitTermination(2, TimeUnit.SECONDS);
+      for (ManagedChannel c : channels) {
+        if (!c.awaitTermination(2, TimeUnit.SECONDS)) {
+          c.shutdownNow();
+          c.awaitTermination(2, TimeUnit.SECONDS);
+        }
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      channel.shutdownNow();
+      for (ManagedChannel c : channels) c.shutdownNow();
     }
     executor.shutdownNow();
     eventLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);

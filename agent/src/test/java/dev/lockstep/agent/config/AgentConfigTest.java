@@ -49,6 +49,21 @@ class AgentConfigTest {
   }
 
   @Test
+  void severalCollectorsOfAClusterAreTriedInTurn() throws Exception {
+    AgentConfig c = AgentConfig.load(write("agent_id: w1\nstate_dir: /tmp/x\ncollector:\n"
+        + "  addresses: ['c1:7443', 'c2:7443', 'c3:7443']\n  insecure: true\n"), java.util.Map.of());
+    assertThat(c.collector().targets()).containsExactly("c1:7443", "c2:7443", "c3:7443");
+    assertThat(c.problems()).isEmpty();
+    AgentConfig flag = c.withCollectorTarget("c1:7443, c2:7443");
+    assertThat(flag.collector().targets()).containsExactly("c1:7443", "c2:7443");
+    assertThat(c.withCollectorTarget("c1:7443,c2").problems())
+        .contains("collector.address must be HOST:PORT (or several, comma-separated), got \"c2\"");
+    assertThatThrownBy(() -> AgentConfig.load(write("agent_id: w1\nstate_dir: /tmp/x\ncollector:\n"
+        + "  address: c1:7443\n  addresses: [c2:7443]\n  insecure: true\n"), java.util.Map.of()))
+        .hasMessage("agent.yaml: collector.address and collector.addresses are exclusive");
+  }
+
+  @Test
   void theDocumentedExampleNeedsTheAgentIdFromTheEnvironment() {
     assertThatThrownBy(() -> AgentConfig.load(Path.of("..", "deploy", "config", "agent.yaml"), java.util.Map.of()))
         .hasMessage("agent.yaml: agent_id: environment variable LOCKSTEP_AGENT_ID is not set"

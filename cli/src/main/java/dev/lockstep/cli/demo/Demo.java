@@ -44,7 +44,11 @@ public final class Demo {
 
   /** What the demo found, printed as its last line. */
   public record Result(int agents, List<String[]> incidents, int stopConfirmed, long detectToConfirmMillis,
-      String remediation) {
+      String remediation, String collectorKilled) {
+    public Result(int agents, List<String[]> incidents, int stopConfirmed, long detectToConfirmMillis) {
+      this(agents, incidents, stopConfirmed, detectToConfirmMillis, null, null);
+    }
+
     public String toJson() {
       StringBuilder sb = new StringBuilder("{\"agents\":").append(agents).append(",\"incidents\":[");
       for (int i = 0; i < incidents.size(); i++) {
@@ -55,6 +59,7 @@ public final class Demo {
       return sb.append("],\"stop_confirmed\":").append(stopConfirmed)
           .append(",\"detect_to_confirm_ms\":").append(detectToConfirmMillis)
           .append(",\"remediated\":").append(remediation != null && remediation.contains("RESTART DONE"))
+          .append(collectorKilled == null ? "" : ",\"collectors\":2,\"collector_killed\":\"" + collectorKilled + "\"")
           .append('}').toString();
     }
   }
@@ -65,17 +70,31 @@ public final class Demo {
   private final int cleanCycles;
   private final Duration timeout;
   private final PrintStream out;
+  private final boolean cluster;
+  private final List<Process> collectors = new ArrayList<>();
+  private String killed;
   private final long started = System.nanoTime();
   /** host-1's simulated engine process (the remediation scene). */
   private volatile Process engine;
 
   public Demo(List<String> launcher, Path dir, int agentCount, int cleanCycles, Duration timeout, PrintStream out) {
+    this(launcher, dir, agentCount, cleanCycles, timeout, out, false);
+  }
+
+  /**
+   * With {@code cluster}: one Kafka broker and two collectors in cluster mode; the agents get
+   * both addresses, and the collector the operator does not talk to is SIGKILLed right after the
+   * divergence is injected, so the decision and the stop happen without it.
+   */
+  public Demo(List<String> launcher, Path dir, int agentCount, int cleanCycles, Duration timeout, PrintStream out,
+      boolean cluster) {
     this.launcher = List.copyOf(launcher);
     this.dir = dir;
     this.agentCount = agentCount;
     this.cleanCycles = cleanCycles;
     this.timeout = timeout;
     this.out = out;
+    this.cluster = cluster;
   }
 
   public Result run() throws IOException, InterruptedException {
@@ -126,18 +145,39 @@ public final class Demo {
     say("certificates in " + certDir.getFileName() + " (lockstep certs init --agents " + String.join(",", hosts)
         + " --operators " + OPERATOR + "): a CA, the collector, one per agent, one operator");
     TlsFiles collectorTls = certs.tlsFilesFor(CertsInit.COLLECTOR_NAME);
-    Path portFile = dir.resolve("collector.port");
-    Path dataDir = dir.resolve("collector-data");
-    say("starting collector (RocksDB in " + dataDir.getFileName() + ")");
-    fleet.start("collector", List.of("collector", "--ca", collectorTls.ca().toString(),
-        "--cert", collectorTls.cert().toString(), "--key", collectorTls.key().toString(),
-        "--listen", "127.0.0.1:0",
-        "--port-file", portFile.toString(), "--data-dir", dataDir.toString(), "--metrics-port", "0",
-        "--stop-policy", "fleet", "--correlation-window", "30s"));
-    await("collector to listen", () -> Files.exists(portFile), Duration.ofSeconds(30), dir.resolve("collector.log"));
-    // "localhost" is one of the names in the collector's certificate (its SANs).
-    String target = "localhost:" + Files.readString(portFile).trim();
-    say("collector listening on " + target);
+    List<String> kafkaArgs = List.of();
+    if (cluster) {
+      Path bootstrapFile = dir.resolve("kafka.bootstrap");
+      say("starting one Kafka broker (KRaft, from the project's jars: StorageTool format, then kafka.Kafka)");
+      fleet.start("kafka", List.of("kafka", dir.resolve("kafka").toString(), "1", bootstrapFile.toString()));
+      await("the Kafka broker to serve", () -> Files.exists(bootstrapFile), Duration.ofSeconds(90), dir.resolve("kafka.log"));
+      String bootstrap = Files.readString(bootstrapFile).trim();
+      say("Kafka serving at " + bootstrap);
+      kafkaArgs = List.of("--kafka", bootstrap, "--kafka-replication", "1");
+    }
+    List<String> names = cluster ? List.of("collector", "collector-2") : List.of("collector");
+    List<String> targets = new ArrayList<>();
+    for (String name : names) {
+      Path portFile = dir.resolve(name + ".port");
+      Path dataDir = dir.resolve(name + "-data");
+      say("starting " + name + (cluster ? " (cluster mode: the core in Kafka Streams, a copy in "
+          : " (RocksDB in ") + dataDir.getFileName() + ")");
+      List<String> args = new ArrayList<>(List.of("collector", "--ca", collectorTls.ca().toString(),
+          "--cert", collectorTls.cert().toString(), "--key", collectorTls.key().toString(),
+          "--listen", "127.0.0.1:0",
+          "--port-file", portFile.toString(), "--data-dir", dataDir.toString(), "--metrics-port", "0",
+          "--stop-policy", "fleet", "--correlation-window", "30s"));
+      if (cluster) {
+        args.addAll(kafkaArgs);
+        args.addAll(List.of("--collector-id", name));
+      }
+      collectors.add(fleet.start(name, args));
+      await(name + " to listen", () -> Files.exists(portFile), Duration.ofSeconds(60), dir.resolve(name + ".log"));
+      // "localhost" is one of the names in the collector's certificate (its SANs).
+      targets.add("localhost:" + Files.readString(portFile).trim());
+      say(name + " listening on " + targets.get(targets.size() - 1));
+    }
+    String target = targets.get(0);
 
     List<Path> stopFiles = new ArrayList<>();
     Path hookLog = dir.resolve("hooks.log");
@@ -158,7 +198,7 @@ public final class Demo {
       }
       fleet.start("agent-" + host, concat(List.of("agent"), config, List.of("--ca", agentTls.ca().toString(),
           "--cert", agentTls.cert().toString(), "--key", agentTls.key().toString(),
-          "--id", host, "--collector", target,
+          "--id", host, "--collector", addresses(targets, i - 1),
           "--golden-dir", golden.toString(), "--stop-file", stopFile.toString(),
           "--spool-dir", hostDir.resolve("spool").toString(), "--state-dir", hostDir.resolve("state").toString(),
           "--metrics-port", "0",
@@ -177,7 +217,7 @@ public final class Demo {
     }
     try {
       OperatorGrpc.OperatorBlockingStub operator = OperatorGrpc.newBlockingStub(channel);
-      await("all agents to connect", () -> connected(operator) == agentCount, Duration.ofSeconds(30), dir.resolve("collector.log"));
+      await("all agents to connect", () -> connected(operator) == agentCount, limit(30), dir.resolve("collector.log"));
       say("all " + agentCount + " agents connected");
       say("the fleet runs with mTLS: every agent proves its id with its certificate, and this demo"
           + " talks to the Operator API as \"" + OPERATOR + "\" (role operator)");
@@ -191,28 +231,38 @@ public final class Demo {
       say("engines running: every host writes a primary and a shadow golden file each second");
       SimulatedEngine victim = engines.get(agentCount > 1 ? 1 : 0);
       await(cleanCycles + " clean cycles", () -> victim.cycles() >= cleanCycles && openIncidents(operator).isEmpty(),
-          Duration.ofSeconds(30), dir.resolve("collector.log"));
+          limit(30), dir.resolve("collector.log"));
       say(cleanCycles + " clean cycles on every host: primary and shadow agree (volatile timestamp/duration_ms masked)");
 
       int divergentCycle = victim.cycles() + 1;
       victim.injectUnseededRng();
       say("INJECTING a divergence: " + victim.runId(divergentCycle) + " shadow draws random numbers from an unseeded RNG");
+      if (cluster) {
+        killed = names.get(1);
+        Process p = collectors.get(1);
+        p.destroyForcibly();
+        p.waitFor(10, TimeUnit.SECONDS);
+        say("SIGKILL " + killed + " (its agents reconnect to " + names.get(0)
+            + "; if it ran the core task, the task moves there)");
+      }
 
       List<Incident> incidents = new ArrayList<>();
       await("the P0 incident", () -> {
         incidents.clear();
         incidents.addAll(openIncidents(operator));
         return incidents.stream().anyMatch(inc -> inc.getSeverity().name().equals("P0"));
-      }, Duration.ofSeconds(20), dir.resolve("collector.log"));
+      }, limit(20), dir.resolve("collector.log"));
       Incident p0 = incidents.stream().filter(inc -> inc.getSeverity().name().equals("P0")).findFirst().orElseThrow();
       say("INCIDENT " + p0.getId() + " " + p0.getSeverity() + " " + p0.getCategory() + " — " + p0.getTitle());
       if (!p0.getExplanation().isEmpty()) say("  why: " + p0.getExplanation());
       if (p0.getFirstStepIndex() >= 0) say("  first divergent step: #" + p0.getFirstStepIndex() + " " + p0.getFirstStepName());
       await("the stop order", () -> operator.getStopStatus(StopStatusRequest.getDefaultInstance())
-          .getOrdersCount() > 0, Duration.ofSeconds(20), dir.resolve("collector.log"));
+          .getOrdersCount() > 0, limit(20), dir.resolve("collector.log"));
       StopOrder order = operator.getStopStatus(StopStatusRequest.getDefaultInstance()).getOrders(0);
       say("collector stored stop order " + order.getId() + " (fleet, for " + order.getIncidentId()
-          + ") with the incident in one fsync'd write, and pushed each agent its STOPPED state");
+          + ") with the incident in " + (cluster ? "one Kafka transaction (exactly_once_v2); every"
+              + " collector pushed its own agents" : "one fsync'd write, and pushed each agent")
+          + " its STOPPED state");
 
       Set<String> reported = new HashSet<>();
       long[] lastAck = {0};
@@ -226,7 +276,7 @@ public final class Demo {
           }
         }
         return status.getCovered() == agentCount && status.getConfirmed() == agentCount;
-      }, Duration.ofSeconds(20), dir.resolve("collector.log"));
+      }, limit(20), dir.resolve("collector.log"));
       long firstSeen = p0.getFirstSeen().getSeconds() * 1000 + p0.getFirstSeen().getNanos() / 1_000_000;
       long detectToConfirm = Math.max(0, lastAck[0] - firstSeen);
       long present = stopFiles.stream().filter(Files::exists).count();
@@ -254,7 +304,7 @@ public final class Demo {
         return status.getOrdersCount() == 0 && status.getConfirmed() == agentCount
             && status.getAgentsList().stream().allMatch(a -> a.getMode() == StopMode.RUNNING)
             && stopFiles.stream().noneMatch(Files::exists);
-      }, Duration.ofSeconds(20), dir.resolve("collector.log"));
+      }, limit(20), dir.resolve("collector.log"));
       say("fleet resumed (order " + String.join(", ", resumed.getChangedOrderIdsList())
           + " removed): stop files removed, on_resume hooks ran on " + agentCount + " agents");
 
@@ -265,7 +315,7 @@ public final class Demo {
       for (Incident inc : incidents) {
         summary.add(new String[] {inc.getSeverity().name(), inc.getCategory()});
       }
-      return new Result(agentCount, summary, reported.size(), detectToConfirm, remediation);
+      return new Result(agentCount, summary, reported.size(), detectToConfirm, remediation, killed);
     } finally {
       channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
@@ -396,6 +446,18 @@ public final class Demo {
     List<String> all = new ArrayList<>();
     for (List<String> p : parts) all.addAll(p);
     return all;
+  }
+
+  /** Every collector's address, starting from number {@code first} (so agents spread). */
+  private static String addresses(List<String> targets, int first) {
+    List<String> out = new ArrayList<>();
+    for (int k = 0; k < targets.size(); k++) out.add(targets.get((first + k) % targets.size()));
+    return String.join(",", out);
+  }
+
+  /** How long a step may take: longer in cluster mode, where the core task may be failing over. */
+  private Duration limit(int seconds) {
+    return Duration.ofSeconds(cluster ? 3L * seconds : seconds);
   }
 
   private static int connected(OperatorGrpc.OperatorBlockingStub operator) {

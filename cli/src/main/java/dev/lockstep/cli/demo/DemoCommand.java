@@ -20,8 +20,13 @@ import picocli.CommandLine.Option;
       "incident, its category, the stop fan-out, each confirmation and the resume, and exits 0.",
       "The last line is one JSON object of figures.",
       "",
+      "With --cluster: one Kafka broker (KRaft, started from the project's jars) and two",
+      "collectors in cluster mode; each agent knows both. Right after the divergence is injected",
+      "the second collector is SIGKILLed: the stop still reaches, and is confirmed by, every agent.",
+      "",
       "Example:",
-      "  ./lockstep demo"
+      "  ./lockstep demo",
+      "  ./lockstep demo --cluster"
     })
 public final class DemoCommand implements Callable<Integer> {
   @Option(names = "--agents", defaultValue = "3", description = "Agents to start (default ${DEFAULT-VALUE}).")
@@ -33,8 +38,11 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(names = "--dir", description = "Workspace to use (default: a new temp directory).")
   Path dir;
 
-  @Option(names = "--timeout", defaultValue = "PT55S", description = "Give up after this long (ISO-8601, default ${DEFAULT-VALUE}).")
+  @Option(names = "--timeout", description = "Give up after this long (ISO-8601, default PT55S; PT3M with --cluster).")
   Duration timeout;
+
+  @Option(names = "--cluster", description = "Cluster mode on Kafka: one broker, two collectors, one of them killed mid-run.")
+  boolean cluster;
 
   @Override
   public Integer call() throws Exception {
@@ -44,7 +52,8 @@ public final class DemoCommand implements Callable<Integer> {
       return 2;
     }
     Path workspace = dir != null ? dir : Files.createTempDirectory("lockstep-demo-");
-    Demo.Result result = new Demo(List.of(launcher), workspace, agents, cleanCycles, timeout, System.out).run();
+    Duration limit = timeout != null ? timeout : Duration.ofSeconds(cluster ? 180 : 55);
+    Demo.Result result = new Demo(List.of(launcher), workspace, agents, cleanCycles, limit, System.out, cluster).run();
     System.out.println(result.toJson());
     return result.stopConfirmed() == agents ? 0 : 1;
   }

@@ -19,7 +19,9 @@ import picocli.CommandLine.Command;
       "Asks the collector for the state of the whole fleet: agents connected, stale (connected"
           + " but silent) and offline; the active stop orders and how many agents"
           + " confirmed it; open incidents by severity; cycles progressed; agents whose disk or"
-          + " log probes are not OK; events ingested and runs correlated.",
+          + " log probes are not OK; events ingested and runs correlated. In cluster mode, also"
+          + " every collector of the cluster (UP, DOWN or STOPPED, the agents it holds, which one"
+          + " runs the core) and the Kafka lag of the core's inputs.",
       "",
       "With -o json prints the FleetStatus message."
     },
@@ -50,6 +52,7 @@ final class StatusCommand extends OnlineCommand {
     }
     t.row("", confirmations(stop));
     t.row("store", store(status.getStore()));
+    if (status.hasCluster()) cluster(t, status.getCluster());
     t.row("incidents", openIncidents(status.getOpenIncidentsMap()));
     t.row("cycles", status.getCycles());
     t.row(
@@ -61,6 +64,25 @@ final class StatusCommand extends OnlineCommand {
         status.getUnhealthyCount() == 0 ? "none" : String.join(", ", status.getUnhealthyList()));
     printWithoutHeader(t, out);
     return ExitCode.OK;
+  }
+
+  /**
+   * Cluster mode: one row per collector (state, agents it holds, which one runs the core), the
+   * Kafka lag of the core's inputs, and how far the answering collector's copy is behind.
+   */
+  static void cluster(Table t, dev.lockstep.proto.v1.ClusterStatus c) {
+    long up = c.getCollectorsList().stream().filter(m -> m.getState().equals("UP")).count();
+    t.row("cluster", up + " of " + c.getCollectorsCount() + " collectors up (Kafka "
+        + c.getBootstrap() + "; answered by " + c.getCollectorId() + ")");
+    for (var m : c.getCollectorsList()) {
+      t.row("", m.getCollectorId() + "  " + m.getState() + "  " + m.getAddress() + "  "
+          + m.getAgents() + " agents" + (m.getCore() ? "  runs the core" : "")
+          + "  (heartbeat " + Texts.time(m.getHeartbeatAt()) + ")");
+    }
+    StringJoiner lag = new StringJoiner(", ");
+    new java.util.TreeMap<>(c.getCoreLagMap()).forEach((topic, n) -> lag.add(topic + " " + n));
+    t.row("kafka lag", "core: " + (lag.length() == 0 ? "unknown" : lag.toString())
+        + "; this collector's copy: " + c.getReplicaLag() + " records behind");
   }
 
   /** "OK (41 GiB free)" or "FLOOD: 12 MiB free, below the flood watermark …". */

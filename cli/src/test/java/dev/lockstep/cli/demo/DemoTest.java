@@ -14,18 +14,26 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The demo runs the whole loop with real processes and leaves none behind. */
 class DemoTest {
+  /** What a demo run printed, and its result. */
+  record Run(Demo.Result result, String printed) {}
+
+  /** Runs the demo with 3 agents and 2 clean cycles in {@code workspace}, through a test launcher. */
+  static Run demo(Path tmp, Path workspace, Duration timeout, boolean cluster) throws Exception {
+    Path launcher = TestLauncher.write(tmp);
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    Demo.Result result;
+    try (PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8)) {
+      result = new Demo(List.of(launcher.toString()), workspace, 3, 2, timeout, out, cluster).run();
+    }
+    return new Run(result, bytes.toString(StandardCharsets.UTF_8));
+  }
 
   @Test
   void demoStopsTheFleetOnTheInjectedDivergenceAndResumesIt(@TempDir Path tmp) throws Exception {
-    Path launcher = TestLauncher.write(tmp);
-
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     Path workspace = tmp.resolve("demo");
-    Demo.Result result;
-    try (PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8)) {
-      result = new Demo(List.of(launcher.toString()), workspace, 3, 2, Duration.ofSeconds(120), out).run();
-    }
-    String printed = bytes.toString(StandardCharsets.UTF_8);
+    Run run = demo(tmp, workspace, Duration.ofSeconds(120), false);
+    Demo.Result result = run.result();
+    String printed = run.printed();
 
     assertThat(result.agents()).isEqualTo(3);
     assertThat(result.stopConfirmed()).as(printed).isEqualTo(3);

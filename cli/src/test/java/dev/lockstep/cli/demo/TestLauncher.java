@@ -13,7 +13,7 @@ final class TestLauncher {
       System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
   static final String JAVA = Path.of(System.getProperty("java.home"), "bin", "java").toString();
 
-  /** Writes {@code dir/launcher.sh} taking {@code collector ...} or {@code agent ...}. */
+  /** Writes {@code dir/launcher.sh} taking {@code collector ...}, {@code kafka ...} or {@code agent ...}. */
   static Path write(Path dir) throws IOException {
     Path launcher = dir.resolve("launcher.sh");
     Files.writeString(launcher, String.join("\n",
@@ -21,6 +21,7 @@ final class TestLauncher {
         "cmd=$1; shift",
         "case $cmd in",
         "  collector) exec '" + JAVA + "' -cp '" + CLASSPATH + "' dev.lockstep.collector.CollectorMain \"$@\" ;;",
+        "  kafka) exec '" + JAVA + "' -cp '" + CLASSPATH + "' dev.lockstep.collector.internal.LocalKafkaMain \"$@\" ;;",
         "  agent) exec '" + JAVA + "' -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -cp '" + CLASSPATH + "' dev.lockstep.agent.AgentMain \"$@\" ;;",
         "esac",
         "exit 2", ""));

@@ -483,7 +483,8 @@ public record CollectorConfig(
 
     CollectorConfig read(JsonNode root) throws ConfigException {
       known(root, "", Set.of("listen", "data_dir", "metrics_port", "insecure", "tls", "store",
-          "retention", "correlation", "stop", "evidence", "alerts", "agents", "golden", "console"));
+          "retention", "correlation", "stop", "evidence", "alerts", "agents", "golden", "console",
+          "cluster")); // cluster: read by ClusterConfig.load
       CollectorConfig c = defaults(Path.of("data"));
       if (root.has("data_dir")) {
         c = c.withDataDir(baseDir.resolve(text(root.get("data_dir"), "data_dir")).normalize());

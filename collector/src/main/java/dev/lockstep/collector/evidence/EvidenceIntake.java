@@ -50,22 +50,56 @@ public final class EvidenceIntake implements AutoCloseable {
     this.worker = worker;
   }
 
+  /**
+   * Where a stored chunk is copied before it counts (cluster mode: a Kafka topic every collector
+   * reads, so evidence outlives the collector that received it). {@code then} runs once the copy
+   * is durable: only then does the core hear of a completed artifact and the agent get asked for
+   * its next frame. Embedded mode stores only locally.
+   */
+  public interface Replication {
+    void replicate(String agentId, EvidenceChunk stored, Runnable then);
+
+    Replication NONE = (agentId, stored, then) -> then.run();
+  }
+
+  private volatile Replication replication = Replication.NONE;
+
+  /** Copies every stored chunk through {@code r} (set before agents connect). */
+  public void replication(Replication r) {
+    this.replication = r;
+  }
+
+  /** What became of one chunk: the wait before the next frame, what was stored, core inputs. */
+  private record Taken(long waitMillis, EvidenceChunk stored, java.util.List<Input> inputs) {}
+
   /** Handles one chunk of {@code agentId}; {@code next} asks the agent for its next frame. */
   public void offer(String agentId, EvidenceChunk chunk, Runnable next) {
     try {
       worker.execute(() -> {
-        long waitMillis = 0;
+        Taken t = new Taken(0, null, java.util.List.of());
         try {
-          waitMillis = accept(agentId, chunk);
+          t = accept(agentId, chunk);
         } catch (RuntimeException e) {
           metrics.internalErrors.labelValues("evidence").inc();
           LOG.log(System.Logger.Level.ERROR, "evidence from " + agentId + ": " + e, e);
-        } finally {
-          if (waitMillis > 0) {
-            worker.schedule(next, waitMillis, TimeUnit.MILLISECONDS);
+        }
+        Taken taken = t;
+        Runnable finish = () -> {
+          taken.inputs().forEach(core);
+          if (taken.waitMillis() > 0) {
+            try {
+              worker.schedule(next, taken.waitMillis(), TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+              // shutting down: the stream closes
+            }
           } else {
             next.run();
           }
+        };
+        if (taken.stored() == null) {
+          finish.run();
+        } else {
+          replication.replicate(agentId, taken.stored(), finish);
         }
       });
     } catch (java.util.concurrent.RejectedExecutionException e) {
@@ -73,32 +107,34 @@ public final class EvidenceIntake implements AutoCloseable {
     }
   }
 
-  /** Returns how long the agent should wait before its next frame (rate limit). */
-  long accept(String agentId, EvidenceChunk c) {
+  /** Checks and stores one chunk. */
+  private Taken accept(String agentId, EvidenceChunk c) {
+    java.util.List<Input> inputs = new java.util.ArrayList<>();
     Optional<CaptureRecord> req = captures.apply(c.getRequestId());
     if (req.isEmpty()) {
       refuse(agentId, "no_request", "no capture request '" + c.getRequestId() + "'");
-      return 0;
+      return new Taken(0, null, inputs);
     }
     CaptureRecord r = req.get();
     if (!r.getAgentId().equals(agentId)) {
       refuse(agentId, "wrong_agent", "capture request " + r.getRequestId()
           + " was sent to another agent");
-      return 0;
+      return new Taken(0, null, inputs);
     }
     if (!c.getIncidentId().isEmpty() && !c.getIncidentId().equals(r.getIncidentId())) {
       refuse(agentId, "wrong_incident", "capture request " + r.getRequestId() + " is for "
           + r.getIncidentId() + ", not " + c.getIncidentId());
-      return 0;
+      return new Taken(0, null, inputs);
     }
     EvidenceChunk chunk = c.toBuilder().setIncidentId(r.getIncidentId()).build();
     long wait = 0;
+    EvidenceChunk stored = null;
     if (!chunk.getName().isEmpty()) {
       if (store.completed(r.getIncidentId(), agentId, chunk.getName())) {
         refuse(agentId, "already_stored", "artifact " + chunk.getName() + " of "
             + r.getIncidentId() + " is already stored and is never replaced");
-        if (chunk.getDone()) core.accept(new Input.CaptureDone(r.getRequestId()));
-        return 0;
+        if (chunk.getDone()) inputs.add(new Input.CaptureDone(r.getRequestId()));
+        return new Taken(0, null, inputs);
       }
       int n = chunk.getData().size();
       long sofar = requestBytes.getOrDefault(r.getRequestId(), 0L);
@@ -117,14 +153,18 @@ public final class EvidenceIntake implements AutoCloseable {
       if (a.storedBytes() == 0 && n > 0 && a.rejected().isEmpty()) {
         metrics.rejectedFrames.labelValues("evidence_over_limit").inc();
       }
-      if (!a.rejected().isEmpty()) refuse(agentId, "evidence_name", a.rejected());
-      a.completed().ifPresent(info -> core.accept(new Input.EvidenceStored(r.getRequestId(), info)));
+      if (!a.rejected().isEmpty()) {
+        refuse(agentId, "evidence_name", a.rejected());
+      } else {
+        stored = chunk;
+      }
+      a.completed().ifPresent(info -> inputs.add(new Input.EvidenceStored(r.getRequestId(), info)));
     }
     if (chunk.getDone()) {
       requestBytes.remove(r.getRequestId());
-      core.accept(new Input.CaptureDone(r.getRequestId()));
+      inputs.add(new Input.CaptureDone(r.getRequestId()));
     }
-    return wait;
+    return new Taken(wait, stored, inputs);
   }
 
   /** Token bucket in bytes per agent; returns the wait that pays back a deficit. */

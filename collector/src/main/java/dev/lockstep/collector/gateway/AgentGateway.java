@@ -88,6 +88,7 @@ public final class AgentGateway {
   private final CollectorConfig.Limits limits;
   private volatile Authorizer authorizer;
   private volatile dev.lockstep.collector.store.StoreSpace space;
+  private volatile BatchSink sink;
   private final Map<String, EventBucket> buckets = new ConcurrentHashMap<>();
   private final Map<String, AgentSession> sessions = new ConcurrentHashMap<>();
   /** Streams whose Hello is being answered, by connection id (they hold a stream slot too). */
@@ -122,6 +123,40 @@ public final class AgentGateway {
   /** The store's space watch: at the flood stage routine events are refused with a Backoff. */
   public void space(dev.lockstep.collector.store.StoreSpace s) {
     this.space = s;
+  }
+
+  /**
+   * Where validated batches go instead of the local store (cluster mode: Kafka). Set before the
+   * server starts.
+   */
+  public void sink(BatchSink s) {
+    this.sink = s;
+  }
+
+  /**
+   * Takes validated event batches instead of the local store: {@code take} stores one durably
+   * and then calls {@link Outcome#acked}, or {@link Outcome#backoff} when it could not (nothing of
+   * the batch is acked then). Batches of one stream come one at a time.
+   */
+  public interface BatchSink {
+    /** The agent's highest seq stored (Welcome.acked_seq, Backoff.resend_after_seq). */
+    long ackedSeq(String agentId);
+
+    void take(AgentSession session, List<Event> events, Outcome outcome);
+  }
+
+  /** How a {@link BatchSink} answers a batch (any thread). */
+  public interface Outcome {
+    /** Every event up to {@code uptoSeq} is stored: Ack, then the stream's next frame. */
+    void acked(long uptoSeq);
+
+    /** Nothing was stored: Backoff with {@code reason}, the agent resends later. */
+    void backoff(String reason);
+  }
+
+  private long ackedSeq(String agentId) {
+    BatchSink s = sink;
+    return s != null ? s.ackedSeq(agentId) : store.highWaterMark(agentId);
   }
 
   /** The Connect method bound with a raw-bytes request marshaller (parsed by us). */
@@ -181,7 +216,7 @@ public final class AgentGateway {
     // (pins, stop resends): it is always the first frame an agent receives.
     session.send(CollectorFrame.newBuilder().setWelcome(Welcome.newBuilder()
         .setStop(desired)
-        .setAckedSeq(store.highWaterMark(id))
+        .setAckedSeq(ackedSeq(id))
         .setMaxBatchEvents(MAX_BATCH_EVENTS)
         .setMaxFrameBytes(MAX_FRAME_BYTES)
         .setCollectorVersion(VERSION)).build());
@@ -378,6 +413,25 @@ public final class AgentGateway {
       session.request(1);
       return;
     }
+    BatchSink s = sink;
+    if (s != null) {
+      long started = System.nanoTime();
+      s.take(session, events, new Outcome() {
+        @Override
+        public void acked(long uptoSeq) {
+          metrics.batchWriteSeconds.observe((System.nanoTime() - started) / 1e9);
+          metrics.batchesIngested.inc();
+          session.send(CollectorFrame.newBuilder().setAck(Ack.newBuilder().setUptoSeq(uptoSeq)).build());
+          session.request(1);
+        }
+
+        @Override
+        public void backoff(String reason) {
+          AgentGateway.this.backoff(session, reason, "kafka_failed", BACKOFF_MILLIS, false);
+        }
+      });
+      return;
+    }
     if (sp != null) sp.refresh();
     if (sp != null && !sp.takesRoutine()) {
       // flood stage: only batches that hold, or lead to, a decisive event; FAILED: none
@@ -438,7 +492,7 @@ public final class AgentGateway {
     metrics.rejectedFrames.labelValues(metric).inc();
     session.send(CollectorFrame.newBuilder().setBackoff(dev.lockstep.proto.v1.Backoff.newBuilder()
         .setId(session.nextBackoffId())
-        .setResendAfterSeq(store.highWaterMark(session.agentId())).setRetryAfterMs(retryMillis)
+        .setResendAfterSeq(ackedSeq(session.agentId())).setRetryAfterMs(retryMillis)
         .setReason(reason).setDecisiveTaken(decisiveTaken)).build());
     session.request(1);
   }

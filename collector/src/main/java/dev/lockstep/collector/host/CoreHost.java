@@ -36,7 +36,7 @@ import java.util.function.Consumer;
  * seconds at 50 agents), which is exactly the wait a stop must never have. Retention, evidence
  * and diffs never run here.
  */
-public final class CoreHost implements AutoCloseable {
+public final class CoreHost implements CoreDoor, AutoCloseable {
   private static final System.Logger LOG = System.getLogger(CoreHost.class.getName());
   private static final int MAX_CONTROL_PER_TX = 256;
   private static final int MAX_EVENTS_PER_TX = 2_000;
@@ -115,6 +115,7 @@ public final class CoreHost implements AutoCloseable {
   // ------------------------------------------------------------------ inbox
 
   /** Queues a control input (ahead of events); the future completes after its commit. */
+  @Override
   public CompletableFuture<Object> submit(Input in) {
     CompletableFuture<Object> f = new CompletableFuture<>();
     offer(new Control(in, f, null), f);
@@ -122,6 +123,7 @@ public final class CoreHost implements AutoCloseable {
   }
 
   /** Runs {@code task} on the core thread between transactions (reads of core-owned state). */
+  @Override
   public CompletableFuture<Object> runOnCore(Runnable task) {
     CompletableFuture<Object> f = new CompletableFuture<>();
     offer(new Control(null, f, task), f);

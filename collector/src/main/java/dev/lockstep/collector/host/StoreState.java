@@ -4,7 +4,6 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.MessageLite;
 import dev.lockstep.collector.alert.Alerts;
 import dev.lockstep.collector.core.Change;
-import dev.lockstep.collector.core.CoreState;
 import dev.lockstep.collector.correlate.HostStats;
 import dev.lockstep.collector.correlate.RunState;
 import dev.lockstep.collector.incident.Incidents;
@@ -21,10 +20,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.function.Function;
 
 /**
@@ -34,7 +30,7 @@ import java.util.function.Function;
  * see has always been written. Only the core thread commits; readers on other threads see each
  * index change whole ({@link #snapshot} for several indexes at once).
  */
-public final class StoreState implements CoreState {
+public final class StoreState extends CoreIndex {
   private static final String ORDER = "order/";
   private static final String RESUMED = "resumed/";
   private static final String AGENT = "agent/";
@@ -47,13 +43,6 @@ public final class StoreState implements CoreState {
   private final Incidents incidents;
   private final AuditLog audit;
   private volatile Alerts alerts;
-  private final Map<String, Long> counters = new ConcurrentHashMap<>();
-  private final ConcurrentSkipListMap<String, StopOrder> orders = new ConcurrentSkipListMap<>();
-  private final ConcurrentSkipListMap<String, ResumedOrder> resumed = new ConcurrentSkipListMap<>();
-  private final ConcurrentSkipListMap<String, AgentStopRecord> agentStops =
-      new ConcurrentSkipListMap<>();
-  private final Map<String, CaptureRecord> captures = new ConcurrentHashMap<>();
-  private final Map<String, Long> processed = new ConcurrentHashMap<>();
   private final java.util.ArrayDeque<Held> held = new java.util.ArrayDeque<>();
   private volatile dev.lockstep.collector.store.StoreSpace space;
 
@@ -62,22 +51,24 @@ public final class StoreState implements CoreState {
     this.runs = runs;
     this.incidents = incidents;
     this.audit = audit;
-    load(Store.Family.STOP, ORDER, StopOrder::parseFrom, o -> orders.put(o.getId(), o));
+    load(Store.Family.STOP, ORDER, StopOrder::parseFrom, o -> index(new Change.PutOrder(o)));
     load(Store.Family.STOP, RESUMED, ResumedOrder::parseFrom,
-        r -> resumed.put(r.getOrder().getId(), r));
+        r -> index(new Change.ResumeOrder(r)));
     load(Store.Family.STOP, AGENT, AgentStopRecord::parseFrom,
-        r -> agentStops.put(r.getAgentId(), r));
+        r -> index(new Change.PutAgentStop(r)));
     load(Store.Family.EVIDENCE, CAPTURE, CaptureRecord::parseFrom,
-        c -> captures.put(c.getRequestId(), c));
+        c -> index(new Change.PutCapture(c)));
+    // key: "<LANE>/<agent>"
     store.scan(Store.Family.META, PROCESSED, (k, v) -> {
-      processed.put(new String(k, StandardCharsets.UTF_8).substring(PROCESSED.length()),
-          Store.bytesLong(v));
+      String rest = new String(k, StandardCharsets.UTF_8).substring(PROCESSED.length());
+      int slash = rest.indexOf('/');
+      index(new Change.Processed(rest.substring(slash + 1),
+          dev.lockstep.collector.core.Lane.valueOf(rest.substring(0, slash)), Store.bytesLong(v)));
       return true;
     });
-    // key: "<LANE>/<agent>"
     store.scan(Store.Family.META, COUNTER, (k, v) -> {
-      counters.put(new String(k, StandardCharsets.UTF_8).substring(COUNTER.length()),
-          Store.bytesLong(v));
+      index(new Change.PutCounter(new String(k, StandardCharsets.UTF_8)
+          .substring(COUNTER.length()), Store.bytesLong(v)));
       return true;
     });
   }
@@ -247,23 +238,8 @@ public final class StoreState implements CoreState {
       incidents.applied(i.incident());
     } else if (c instanceof Change.DeleteIncident d) {
       incidents.deleted(d.id());
-    } else if (c instanceof Change.PutCounter k) {
-      counters.put(k.name(), k.value());
-    } else if (c instanceof Change.PutOrder o) {
-      orders.put(o.order().getId(), o.order());
-    } else if (c instanceof Change.ResumeOrder r) {
-      orders.remove(r.resumed().getOrder().getId());
-      resumed.put(r.resumed().getOrder().getId(), r.resumed());
-    } else if (c instanceof Change.DeleteResumedOrder d) {
-      resumed.remove(d.id());
-    } else if (c instanceof Change.PutAgentStop a) {
-      agentStops.put(a.record().getAgentId(), a.record());
-    } else if (c instanceof Change.PutCapture p) {
-      captures.put(p.capture().getRequestId(), p.capture());
-    } else if (c instanceof Change.DeleteCapture d) {
-      captures.remove(d.requestId());
-    } else if (c instanceof Change.Processed p) {
-      processed.put(p.lane() + "/" + p.agentId(), p.seq());
+    } else {
+      index(c);
     }
   }
 
@@ -311,76 +287,6 @@ public final class StoreState implements CoreState {
   @Override
   public Collection<Incident> openIncidents() {
     return incidents.open();
-  }
-
-  @Override
-  public long counter(String name) {
-    return counters.getOrDefault(name, 0L);
-  }
-
-  @Override
-  public Optional<StopOrder> activeOrder(String id) {
-    return Optional.ofNullable(orders.get(id));
-  }
-
-  @Override
-  public Collection<StopOrder> activeOrders() {
-    return List.copyOf(orders.values());
-  }
-
-  @Override
-  public Optional<ResumedOrder> resumedOrder(String id) {
-    return Optional.ofNullable(resumed.get(id));
-  }
-
-  @Override
-  public Collection<ResumedOrder> resumedOrders() {
-    return List.copyOf(resumed.values());
-  }
-
-  @Override
-  public Optional<AgentStopRecord> agentStop(String agentId) {
-    return Optional.ofNullable(agentStops.get(agentId));
-  }
-
-  @Override
-  public Collection<String> agents() {
-    return List.copyOf(agentStops.keySet());
-  }
-
-  /** Every agent's stop record, by agent id. */
-  public Collection<AgentStopRecord> agentStops() {
-    return List.copyOf(agentStops.values());
-  }
-
-  @Override
-  public Optional<CaptureRecord> capture(String requestId) {
-    return Optional.ofNullable(captures.get(requestId));
-  }
-
-  @Override
-  public Collection<CaptureRecord> openCaptures(String agentId) {
-    List<CaptureRecord> out = new ArrayList<>();
-    for (CaptureRecord c : captures.values()) {
-      if (c.getAgentId().equals(agentId) && !c.getDone()) out.add(c);
-    }
-    out.sort(java.util.Comparator.comparing(CaptureRecord::getRequestId));
-    return out;
-  }
-
-  @Override
-  public Collection<CaptureRecord> capturesOf(String incidentId) {
-    List<CaptureRecord> out = new ArrayList<>();
-    for (CaptureRecord c : captures.values()) {
-      if (c.getIncidentId().equals(incidentId)) out.add(c);
-    }
-    out.sort(java.util.Comparator.comparing(CaptureRecord::getRequestId));
-    return out;
-  }
-
-  @Override
-  public long processedSeq(String agentId, dev.lockstep.collector.core.Lane lane) {
-    return processed.getOrDefault(lane + "/" + agentId, 0L);
   }
 
   public Incidents incidents() {

@@ -138,7 +138,9 @@ public final class OperatorService extends OperatorGrpc.OperatorImplBase {
     double match = metrics.runsDecided.labelValues("MATCH").get();
     double mismatch = metrics.runsDecided.labelValues("MISMATCH").get()
         + metrics.runsDecided.labelValues("MISSING_REPLICA").get();
-    out.onNext(FleetStatus.newBuilder().setAgentsConnected(connected).setAgentsStale(stale)
+    FleetStatus.Builder status = FleetStatus.newBuilder();
+    fleet.clusterStatus().ifPresent(status::setCluster);
+    out.onNext(status.setAgentsConnected(connected).setAgentsStale(stale)
         .setAgentsOffline(offline).setStop(fleet.stopStatus()).putAllOpenIncidents(open)
         .setCycles(cycles).addAllUnhealthy(unhealthy)
         .setEventsIngested(metrics.eventsIngested.getLongValue())

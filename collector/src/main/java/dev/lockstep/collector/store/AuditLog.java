@@ -32,11 +32,7 @@ public final class AuditLog implements AuditSink {
   public void append(String who, String role, String action, String target, String remoteAddress,
       String result, String detail) {
     Instant now = clock.instant();
-    AuditEntry e = AuditEntry.newBuilder()
-        .setAt(Timestamp.newBuilder().setSeconds(now.getEpochSecond()).setNanos(now.getNano()))
-        .setWho(nz(who)).setRole(nz(role)).setAction(nz(action)).setTarget(nz(target))
-        .setRemoteAddress(nz(remoteAddress)).setResult(nz(result)).setDetail(nz(detail))
-        .build();
+    AuditEntry e = entry(now, who, role, action, target, remoteAddress, result, detail);
     // Operator actions are fsync'd; the collector's own entries ride the WAL.
     store.put(Store.Family.AUDIT, key(now.toEpochMilli()), e.toByteArray(),
         "operator".equals(role));
@@ -46,6 +42,16 @@ public final class AuditLog implements AuditSink {
   public void stage(Store.Batch batch, AuditEntry entry) {
     long millis = entry.getAt().getSeconds() * 1000 + entry.getAt().getNanos() / 1_000_000;
     batch.put(Store.Family.AUDIT, key(millis), entry.toByteArray());
+  }
+
+  /**
+   * Stores an entry another collector recorded (cluster mode's audit topic). Keyed by the
+   * entry's time and {@code offset} (its place in the topic), so applying it twice stores it once.
+   */
+  public void replicate(AuditEntry entry, long offset) {
+    long millis = entry.getAt().getSeconds() * 1000 + entry.getAt().getNanos() / 1_000_000;
+    store.put(Store.Family.AUDIT, ByteBuffer.allocate(16).putLong(millis)
+        .putLong(Long.MIN_VALUE | offset).array(), entry.toByteArray(), false);
   }
 
   private byte[] key(long millis) {
@@ -58,13 +64,27 @@ public final class AuditLog implements AuditSink {
    */
   @Override
   public void record(dev.lockstep.security.AuditEntry entry) {
-    String result = switch (entry.outcome()) {
+    append(entry.who(), entry.role(), entry.action(), entry.target(), entry.remoteAddress(),
+        result(entry), entry.detail());
+  }
+
+  /** The stored form of an entry. */
+  public static AuditEntry entry(Instant at, String who, String role, String action,
+      String target, String remoteAddress, String result, String detail) {
+    return AuditEntry.newBuilder()
+        .setAt(Timestamp.newBuilder().setSeconds(at.getEpochSecond()).setNanos(at.getNano()))
+        .setWho(nz(who)).setRole(nz(role)).setAction(nz(action)).setTarget(nz(target))
+        .setRemoteAddress(nz(remoteAddress)).setResult(nz(result)).setDetail(nz(detail))
+        .build();
+  }
+
+  /** A security-module outcome in this log's vocabulary. */
+  public static String result(dev.lockstep.security.AuditEntry entry) {
+    return switch (entry.outcome()) {
       case SUCCEEDED -> "OK";
       case REFUSED -> "DENIED";
       case FAILED -> "ERROR";
     };
-    append(entry.who(), entry.role(), entry.action(), entry.target(), entry.remoteAddress(), result,
-        entry.detail());
   }
 
   /** Newest first, at or after {@code sinceMillis}, at most {@code limit}. */

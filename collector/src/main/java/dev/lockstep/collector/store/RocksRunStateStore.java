@@ -7,7 +7,6 @@ import dev.lockstep.collector.correlate.RunState;
 import dev.lockstep.collector.correlate.Verdict;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -57,11 +56,7 @@ public final class RocksRunStateStore {
 
   /** Adds the write of {@code state} to {@code batch}. */
   public void stage(Store.Batch batch, RunState state) {
-    try {
-      batch.put(Store.Family.RUNS, RUN + state.runId(), JSON.writeValueAsBytes(state));
-    } catch (IOException e) {
-      throw new Store.StoreException("cannot encode run " + state.runId(), e);
-    }
+    batch.put(Store.Family.RUNS, RUN + state.runId(), encode(state));
   }
 
   /** The write of {@code state} committed. */
@@ -82,11 +77,7 @@ public final class RocksRunStateStore {
   }
 
   public void stage(Store.Batch batch, HostStats stats) {
-    try {
-      batch.put(Store.Family.RUNS, HOST + stats.host(), JSON.writeValueAsBytes(stats));
-    } catch (IOException e) {
-      throw new Store.StoreException("cannot encode host stats", e);
-    }
+    batch.put(Store.Family.RUNS, HOST + stats.host(), encode(stats));
   }
 
   public void applied(HostStats stats) {
@@ -138,7 +129,35 @@ public final class RocksRunStateStore {
     }
   }
 
-  private static RunState decode(byte[] v) {
+  /** A run as stored (JSON): the same bytes in RocksDB and in cluster mode's state stores. */
+  public static byte[] encode(RunState state) {
+    try {
+      return JSON.writeValueAsBytes(state);
+    } catch (IOException e) {
+      throw new Store.StoreException("cannot encode run " + state.runId(), e);
+    }
+  }
+
+  /** A host's vote statistics as stored (JSON). */
+  public static byte[] encode(HostStats stats) {
+    try {
+      return JSON.writeValueAsBytes(stats);
+    } catch (IOException e) {
+      throw new Store.StoreException("cannot encode host stats", e);
+    }
+  }
+
+  /** The stored form of a host's vote statistics, or null when unreadable. */
+  public static HostStats decodeHost(byte[] v) {
+    try {
+      return v == null ? null : JSON.readValue(v, HostStats.class);
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  /** The stored form of a run, or null when absent or unreadable. */
+  public static RunState decode(byte[] v) {
     if (v == null) return null;
     try {
       return JSON.readValue(v, RunState.class);

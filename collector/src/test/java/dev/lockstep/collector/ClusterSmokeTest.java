@@ -1,0 +1,139 @@
+package dev.lockstep.collector;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.lockstep.collector.config.ClusterConfig;
+import dev.lockstep.collector.config.CollectorConfig;
+import dev.lockstep.collector.internal.LocalKafka;
+import dev.lockstep.proto.v1.ClusterStatus;
+import dev.lockstep.proto.v1.CollectorMember;
+import dev.lockstep.proto.v1.OperatorGrpc;
+import dev.lockstep.proto.v1.StatusRequest;
+import dev.lockstep.proto.v1.StopMode;
+import dev.lockstep.proto.v1.StopState;
+import dev.lockstep.proto.v1.StopStatusRequest;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Cluster mode in one JVM on one real KRaft broker (started once for the class): collectors share
+ * stops across agents they hold, and each shows the cluster in its status and metrics.
+ */
+class ClusterSmokeTest {
+  @TempDir static Path dir;
+  static LocalKafka kafka;
+
+  @BeforeAll
+  static void brokers() throws Exception {
+    kafka = LocalKafka.start(dir.resolve("kafka"), 1, System.out::println);
+  }
+
+  @AfterAll
+  static void stopBrokers() {
+    if (kafka != null) kafka.close();
+  }
+
+  Collector collector(String id) throws Exception {
+    return collector(id, "lockstep", 0);
+  }
+
+  Collector collector(String id, String prefix, int metricsPort) throws Exception {
+    CollectorConfig c = CollectorConfig.defaults(dir.resolve(id)).withInsecure(true)
+        .withListen("127.0.0.1", 0).withCorrelationWindow(Duration.ofSeconds(30))
+        .withMetricsPort(metricsPort);
+    return Collector.start(c, ClusterConfig.of(kafka.bootstrap(), id).withReplication(1, 1)
+            .withTopicPrefix(prefix),
+        Clock.systemUTC(), line -> System.out.println("[" + id + "] " + line));
+  }
+
+  static int freePort() throws java.io.IOException {
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  static String metrics(Collector c) throws Exception {
+    var http = java.net.http.HttpClient.newHttpClient();
+    return http.send(java.net.http.HttpRequest.newBuilder(
+            java.net.URI.create("http://127.0.0.1:" + c.metricsPort() + "/metrics")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+  }
+
+  @Test
+  void everyCollectorShowsTheClusterInItsStatusAndMetrics() throws Exception {
+    try (Collector a = collector("m1", "members", freePort());
+        Collector b = collector("m2", "members", freePort());
+        RawAgent x = RawAgent.connect(b.port(), "agent-m")) {
+      x.await("welcome", f -> f.hasWelcome());
+      ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", a.port()).usePlaintext().build();
+      try {
+        var op = OperatorGrpc.newBlockingStub(ch);
+        Eventually.await(Duration.ofSeconds(60), "both collectors UP, one running the core, m2 holding the agent", () -> {
+          ClusterStatus c = op.getStatus(StatusRequest.getDefaultInstance()).getCluster();
+          return c.getCollectorsCount() == 2
+              && c.getCollectorsList().stream().allMatch(m -> m.getState().equals("UP"))
+              && c.getCollectorsList().stream().filter(CollectorMember::getCore).count() == 1
+              && c.getCollectorsList().stream().anyMatch(m -> m.getCollectorId().equals("m2") && m.getAgents() == 1)
+              && c.getCoreLagMap().keySet().containsAll(List.of("members.events", "members.control"));
+        });
+        ClusterStatus c = op.getStatus(StatusRequest.getDefaultInstance()).getCluster();
+        assertThat(c.getCollectorId()).isEqualTo("m1");
+        assertThat(c.getBootstrap()).isEqualTo(kafka.bootstrap());
+        Eventually.await(Duration.ofSeconds(30), "metrics of both collectors", () -> {
+          try {
+            String ma = metrics(a);
+            String mb = metrics(b);
+            return ma.contains("lockstep_cluster_collectors{state=\"UP\"} 2.0")
+                && mb.contains("lockstep_cluster_collectors{state=\"UP\"} 2.0")
+                && (ma.contains("lockstep_cluster_core_running 1.0") != mb.contains("lockstep_cluster_core_running 1.0"))
+                && ma.contains("lockstep_cluster_core_lag_records{topic=\"members.events\"}")
+                && mb.contains("lockstep_cluster_streams_state{state=\"RUNNING\"} 1.0");
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        });
+      } finally {
+        ch.shutdownNow();
+      }
+    }
+  }
+
+  @Test
+  void aMismatchOnOneCollectorStopsAgentsOfBoth() throws Exception {
+    try (Collector a = collector("c1"); Collector b = collector("c2");
+        RawAgent x = RawAgent.connect(a.port(), "agent-x");
+        RawAgent y = RawAgent.connect(b.port(), "agent-y")) {
+      x.await("welcome x", f -> f.hasWelcome());
+      y.await("welcome y", f -> f.hasWelcome());
+      x.report(Goldens.report("run-1", "wf", "primary", "a"), Goldens.report("run-1", "wf", "shadow", "b"));
+      x.await("ack", f -> f.hasAck() && f.getAck().getUptoSeq() == 2);
+      StopState s = Eventually.value(Duration.ofSeconds(60), "stop at y", () -> {
+        StopState l = y.lastStop();
+        return l != null && l.getMode() == StopMode.STOPPED ? l : null;
+      });
+      y.ack(s, true);
+      StopState sx = Eventually.value(Duration.ofSeconds(60), "stop at x", () -> {
+        StopState l = x.lastStop();
+        return l != null && l.getMode() == StopMode.STOPPED ? l : null;
+      });
+      x.ack(sx, true);
+      ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", b.port()).usePlaintext().build();
+      try {
+        var op = OperatorGrpc.newBlockingStub(ch);
+        Eventually.await(Duration.ofSeconds(30), "both confirmed",
+            () -> op.getStopStatus(StopStatusRequest.getDefaultInstance()).getConfirmed() == 2);
+        assertThat(op.getStopStatus(StopStatusRequest.getDefaultInstance()).getOrdersCount()).isEqualTo(1);
+      } finally {
+        ch.shutdownNow();
+      }
+    }
+  }
+}
