@@ -416,7 +416,7 @@ public final class Demo {
     say("INCIDENT " + died[0].getId() + " " + died[0].getSeverity() + " — " + died[0].getTitle());
     say("  host-1's agent: " + note[0]);
     say("  (it would not have restarted a crash, a host under a stop order, or more than max_per_day times;"
-        + " see `lockstep incident " + died[0].getId() + "` and `lockstep audit`)");
+        + " see `lockstep incident show " + died[0].getId() + "` and `lockstep audit`)");
     return note[0];
   }
 
