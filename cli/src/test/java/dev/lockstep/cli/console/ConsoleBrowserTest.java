@@ -155,6 +155,12 @@ class ConsoleBrowserTest {
     Locator store = page.locator("[data-store]");
     assertThat(store).hasAttribute("data-store", "OK");
     assertThat(store).containsText("free");
+    for (String agent : ConsoleFleet.AGENTS) {
+      // every component of a real agent runs: one "N ok" badge, not a badge per component
+      assertThat(page.locator("#agents tr[data-agent='" + agent + "'] [data-components]"))
+          .hasAttribute("data-components", "ok", new com.microsoft.playwright.assertions.LocatorAssertions
+              .HasAttributeOptions().setTimeout(20_000));
+    }
     assertThat(page.locator("section[aria-label='Collector store']")).containsText("LOW below");
     assertThat(page.locator("section[aria-label='Agents']")).containsText("3 connected");
     shoot(page, "fleet");
@@ -176,7 +182,35 @@ class ConsoleBrowserTest {
           throw new java.io.UncheckedIOException(e);
         }
       });
+      // and an agent whose golden watcher is degraded, as issue 13's component status reports it
+      failing.route("**/api/rpc/ListAgents", route -> {
+        APIResponse real = route.fetch();
+        try {
+          com.fasterxml.jackson.databind.node.ObjectNode list =
+              (com.fasterxml.jackson.databind.node.ObjectNode) new ObjectMapper().readTree(real.body());
+          for (com.fasterxml.jackson.databind.JsonNode a : list.path("agents")) {
+            if (!a.path("agent_id").asText().equals("host-b")) continue;
+            com.fasterxml.jackson.databind.node.ArrayNode probes = (com.fasterxml.jackson.databind.node.ArrayNode) a.path("probes");
+            for (int i = probes.size() - 1; i >= 0; i--) {
+              if (probes.get(i).path("target").asText().equals("golden")) probes.remove(i);
+            }
+            com.fasterxml.jackson.databind.node.ObjectNode degraded = probes.addObject().put("probe", "COMPONENT")
+                .put("target", "golden").put("level", "WARN").put("summary", "agent component golden degraded");
+            degraded.putObject("component").put("name", "golden").put("state", "DEGRADED")
+                .put("reason", "1 of 2 golden dirs failing (/data/g2: permission denied)");
+          }
+          route.fulfill(new Route.FulfillOptions().setResponse(real).setBody(list.toString()));
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      });
       open(failing, base + "#/fleet");
+      Locator components = failing.locator("#agents tr[data-agent='host-b'] [data-components]");
+      assertThat(components).hasAttribute("data-components", "golden");
+      assertThat(components).containsText("golden DEGRADED");
+      assertThat(components).containsText("/data/g2: permission denied");
+      assertThat(failing.locator("#agents tr[data-agent='host-a'] [data-components]"))
+          .hasAttribute("data-components", "ok");
       Locator card = failing.locator("section[aria-label='Collector store']");
       assertThat(card.locator("[data-store]")).hasAttribute("data-store", "FAILED");
       assertThat(card.locator(".badge.bad")).hasText("FAILED");
@@ -234,6 +268,13 @@ class ConsoleBrowserTest {
     assertThat(enable).hasCount(1);
     assertThat(enable).hasAttribute("data-result", "OK");
     shoot(page, "audit");
+    // a page at a time: the older entries come with "Show older" (ListAudit's next_page_token)
+    open(page, base + "#/audit?since=all&page=3");
+    assertThat(page.locator("#audit tbody tr")).hasCount(3);
+    assertThat(page.locator("#audit-older")).containsText("3 shown");
+    page.locator("#audit-older").click();
+    assertThat(page.locator("#audit tbody tr")).hasCount(6);
+    assertThat(page.locator("#audit-older")).containsText("6 shown");
 
     open(page, base + "#/stop");
     page.locator("#resume-all").click();

@@ -18,23 +18,43 @@ export async function render(main, route) {
   });
   const body = h('div');
   main.replaceChildren(h('h1', null, 'Audit'), form, body);
-  const load = async () => {
-    const request = { limit: 2000 };
-    if (SINCE[since]) request.since = new Date(Date.now() - SINCE[since] * 1000).toISOString();
+  // newest first, a page at a time (ListAudit's next_page_token); "Show older" reads the next one
+  const pageSize = Math.max(1, Math.min(10000, Number(route.query.get('page')) || 1000));
+  let fetched = [];
+  let token = '';
+  const request = (pageToken) => {
+    const r = { limit: pageSize };
+    if (SINCE[since]) r.since = new Date(Date.now() - SINCE[since] * 1000).toISOString();
+    if (pageToken) r.page_token = pageToken;
+    return r;
+  };
+  const older = async () => {
     try {
-      const list = await rpc('ListAudit', request);
-      const needle = text.toLowerCase();
-      const entries = list.entries.filter((e) => !needle || JSON.stringify(e).toLowerCase().includes(needle)).reverse();
-      const rows = entries.map((e) => h('tr', { dataset: { action: e.action, result: e.result, who: e.who } },
-        h('td', null, time(e.at)), h('td', null, h('strong', null, e.who), h('div', { class: 'muted' }, e.role)),
-        h('td', null, e.action), h('td', { class: 'mono' }, e.target || '—'), h('td', { class: 'mono' }, e.remote_address),
-        h('td', null, badge(e.result, e.result === 'OK' || e.result === 'SUCCEEDED' ? 'ok' : e.result === 'DENIED' || e.result === 'REFUSED' ? 'bad' : 'warn')),
-        h('td', null, e.detail)));
-      body.replaceChildren(rows.length ? table(['When', 'Who', 'Action', 'Target', 'From', 'Result', 'Detail'], rows, { id: 'audit' })
-        : h('p', { class: 'empty' }, 'Nothing audited in this window.'));
+      const list = await rpc('ListAudit', request(token));
+      fetched = fetched.concat(list.entries);
+      token = list.next_page_token || '';
+      draw();
     } catch (e) {
       body.replaceChildren(errorBox(e));
     }
+  };
+  const draw = () => {
+    const needle = text.toLowerCase();
+    const entries = fetched.filter((e) => !needle || JSON.stringify(e).toLowerCase().includes(needle)).reverse();
+    const rows = entries.map((e) => h('tr', { dataset: { action: e.action, result: e.result, who: e.who } },
+      h('td', null, time(e.at)), h('td', null, h('strong', null, e.who), h('div', { class: 'muted' }, e.role)),
+      h('td', null, e.action), h('td', { class: 'mono' }, e.target || '—'), h('td', { class: 'mono' }, e.remote_address),
+      h('td', null, badge(e.result, e.result === 'OK' || e.result === 'SUCCEEDED' ? 'ok' : e.result === 'DENIED' || e.result === 'REFUSED' ? 'bad' : 'warn')),
+      h('td', null, e.detail)));
+    const more = token ? h('p', null, h('button', { type: 'button', id: 'audit-older', onclick: older },
+      'Show older entries (' + fetched.length + ' shown)')) : null;
+    body.replaceChildren(...[more, rows.length ? table(['When', 'Who', 'Action', 'Target', 'From', 'Result', 'Detail'], rows, { id: 'audit' })
+      : h('p', { class: 'empty' }, 'Nothing audited in this window.')].filter((n) => n));
+  };
+  const load = async () => {
+    fetched = [];
+    token = '';
+    await older();
   };
   await load();
   let timer = null;

@@ -4,16 +4,16 @@ import { rpc, h, badge, ackBadge, table, ago, bytes, debounce, errorBox } from '
 const LEVEL = { OK: 'ok', WARN: 'warn', CRITICAL: 'bad' };
 
 /**
- * The agent table's columns, in order: {title, cell(agent) → node}. A column is one entry here
- * (issue 13's per-component status is a column like these, from AgentInfo's new field).
+ * The agent table's columns, in order: {title, cell(agent) → node}. A column is one entry here.
  */
 export const AGENT_COLUMNS = [
   { title: 'Agent', cell: (a) => [h('strong', null, a.agent_id), a.hostname && a.hostname !== a.agent_id ? h('div', { class: 'muted' }, a.hostname) : null] },
   { title: 'Connection', cell: (a) => [badge(a.connection, a.connection === 'CONNECTED' ? 'ok' : a.connection === 'STALE' ? 'warn' : 'bad'),
     h('div', { class: 'muted' }, 'seen ' + ago(a.last_seen)), a.remote_address ? h('div', { class: 'muted mono' }, a.remote_address) : null] },
-  { title: 'Health probes', cell: (a) => a.probes.length === 0 ? h('span', { class: 'muted' }, 'none reported')
-    : h('div', { class: 'line' }, a.probes.map((p) => h('div', { title: p.summary },
+  { title: 'Health probes', cell: (a) => probes(a).length === 0 ? h('span', { class: 'muted' }, 'none reported')
+    : h('div', { class: 'line' }, probes(a).map((p) => h('div', { title: p.summary },
       badge(p.probe.replace('LOG_STALENESS', 'LOG'), LEVEL[p.level] || ''), ' ', h('span', { class: 'muted' }, p.summary || p.target)))) },
+  { title: 'Components', cell: components },
   { title: 'Stop', cell: (a) => a.stop && a.stop.agent_id ? [badge(a.stop.mode || 'RUNNING', a.stop.mode === 'STOPPED' ? 'bad' : 'ok'), ' ', ackBadge(a.stop.status)]
     : h('span', { class: 'muted' }, 'no desired state yet') },
   { title: 'Runs', cell: (a) => [a.runs_reported + ' reported', Number(a.runs_blamed) > 0 ? h('div', { class: 'error' }, a.runs_blamed + ' blamed') : null] },
@@ -21,6 +21,28 @@ export const AGENT_COLUMNS = [
     Object.entries(a.labels).map(([k, v]) => k + '=' + v).join(' ')) : null] },
   { title: 'Acked seq', cell: (a) => h('span', { class: 'mono' }, a.acked_seq) },
 ];
+
+/** The playbook's probes (process, disk, log staleness), without the agent's own components. */
+function probes(a) {
+  return (a.probes || []).filter((p) => p.probe !== 'COMPONENT');
+}
+
+/**
+ * The agent's own components (issue 13, like the OpenTelemetry Collector's component status):
+ * "N ok" when all run, else each one that does not, with its state and why.
+ */
+function components(a) {
+  const all = (a.probes || []).filter((p) => p.probe === 'COMPONENT');
+  if (all.length === 0) return h('span', { class: 'muted', dataset: { components: 'none' } }, 'not reported');
+  const name = (p) => (p.component && p.component.name) || p.target;
+  const bad = all.filter((p) => p.level !== 'OK');
+  if (bad.length === 0) return h('div', { dataset: { components: 'ok' } }, badge(all.length + ' ok', 'ok'));
+  return h('div', { class: 'line', dataset: { components: bad.map(name).join(',') } }, bad.map((p) => {
+    const reason = (p.component && p.component.reason) || p.summary || '';
+    return h('div', { title: reason }, badge(name(p) + ' ' + ((p.component && p.component.state) || p.level), LEVEL[p.level] || ''),
+      ' ', h('span', { class: 'muted' }, reason));
+  }));
+}
 
 function card(title, ...body) {
   return h('section', { class: 'card', 'aria-label': title }, h('h3', null, title), body);
