@@ -106,7 +106,8 @@ public final class Remediator implements AutoCloseable {
   private final Map<String, Boolean> skippedForStop = new HashMap<>();
   /** Per process: the pid an unstick killed (its death is not a new one to restart). */
   private final Map<String, Long> killedByUs = new HashMap<>();
-  private final Map<String, Boolean> busy = new HashMap<>();
+  /** Processes with an action running on the worker (decided again only once it is done). */
+  private final java.util.Set<String> busy = new java.util.HashSet<>();
   /** Per process: the death seen and since when (decided once it is settle old). */
   private final Map<String, String> downSeen = new HashMap<>();
   private final Map<String, Instant> downSince = new HashMap<>();
@@ -125,10 +126,6 @@ public final class Remediator implements AutoCloseable {
     });
   }
 
-  public boolean enabledFor(String process) {
-    return policies.containsKey(process);
-  }
-
   /** Actions taken or refused so far (tests, metrics). */
   public int decisions() {
     return actions.get();
@@ -143,12 +140,12 @@ public final class Remediator implements AutoCloseable {
   public synchronized void processDown(String process, long lastPid, Instant lastSince, String assessment,
       List<String> evidence, LogStats stats, String logPath) {
     Policy p = policies.get(process);
-    if (p == null || Boolean.TRUE.equals(busy.get(process))) return;
+    if (p == null || busy.contains(process)) return;
     // only a death this agent saw: a process it never saw running may not be started yet (and
     // an agent restarted after the death leaves it to the operator)
     if (lastPid <= 0) return;
     String death = "down:" + lastPid + "@" + (lastSince == null ? "-" : lastSince.getEpochSecond());
-    if (lastPid > 0 && killedByUs.getOrDefault(process, -1L) == lastPid) return; // an unstick's doing
+    if (killedByUs.getOrDefault(process, -1L) == lastPid) return; // an unstick's doing
     if (!again(process, death)) return;
     if (!death.equals(downSeen.get(process))) {
       downSeen.put(process, death);
@@ -158,39 +155,34 @@ public final class Remediator implements AutoCloseable {
     Decision d = decide(p, Action.RESTART, assessment, evidence, stats);
     record(process, death, d);
     Remediation.Builder r = base(p, Action.RESTART, d, lastPid, logPath);
-    if (d.skip() != null) {
-      report(r.setOutcome(Outcome.SKIPPED).setReason(d.skip()).build());
-      return;
-    }
-    busy.put(process, true);
-    worker.execute(() -> {
-      try {
-        report(restart(p, r, d, new StringBuilder()).build());
-      } finally {
-        done(process);
-      }
-    });
+    act(process, r, d, () -> restart(p, r, d, new StringBuilder()));
   }
 
   /** The staleness probe found {@code logPath} stale while {@code process} runs as {@code pid}. */
   public synchronized void logStale(String process, long pid, Instant since, String assessment, List<String> evidence,
       LogStats stats, String logPath) {
     Policy p = policies.get(process);
-    if (p == null || p.unstick() == null || Boolean.TRUE.equals(busy.get(process))) return;
+    if (p == null || p.unstick() == null || busy.contains(process)) return;
     String stale = "stale:" + pid + "@" + (since == null ? "-" : since.getEpochSecond());
     if (!again(process, stale)) return;
     Decision d = decide(p, Action.UNSTICK, assessment, evidence, stats);
     record(process, stale, d);
     Remediation.Builder r = base(p, Action.UNSTICK, d, pid, logPath);
+    if (d.skip() == null) killedByUs.put(process, pid);
+    act(process, r, d, () -> unstick(p, pid, r, d));
+  }
+
+  /** Reports a skipped decision now, or runs the action on the worker and reports its outcome. */
+  private void act(String process, Remediation.Builder r, Decision d,
+      java.util.function.Supplier<Remediation.Builder> action) {
     if (d.skip() != null) {
       report(r.setOutcome(Outcome.SKIPPED).setReason(d.skip()).build());
       return;
     }
-    busy.put(process, true);
-    killedByUs.put(process, pid);
+    busy.add(process);
     worker.execute(() -> {
       try {
-        report(unstick(p, pid, r, d).build());
+        report(action.get().build());
       } finally {
         done(process);
       }
