@@ -409,6 +409,20 @@ class StopLoopTest {
       assertThat(e.getAction()).isEqualTo("ResumeStop");
       assertThat(e.getResult()).isEqualTo("DENIED");
     });
+    // the audit log pages: two at a time, newest first, the pages together are the whole log
+    List<AuditEntry> paged = new java.util.ArrayList<>();
+    String token = "";
+    do {
+      var page = operator().listAudit(ListAuditRequest.newBuilder().setLimit(2).setPageToken(token).build());
+      assertThat(page.getEntriesCount()).isLessThanOrEqualTo(2);
+      paged.addAll(page.getEntriesList());
+      token = page.getNextPageToken();
+    } while (!token.isEmpty());
+    assertThat(paged).isEqualTo(operator().listAudit(ListAuditRequest.newBuilder().setLimit(10_000).build())
+        .getEntriesList());
+    // a token the collector did not make is refused, naming it
+    assertThatThrownBy(() -> operator().listAudit(ListAuditRequest.newBuilder().setPageToken("zz-not-hex").build()))
+        .hasMessageContaining("INVALID_ARGUMENT").hasMessageContaining("page_token 'zz-not-hex'");
   }
 
   @Test

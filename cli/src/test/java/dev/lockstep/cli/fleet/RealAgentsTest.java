@@ -246,6 +246,9 @@ class RealAgentsTest {
         "### Top differences", "## Hosts and blame", "## Stop", "## Evidence", "## Remediation",
         "## Post-incident checklist", "- [x] Root cause identified", "- [ ] Incident artifacts archived", "UNSEEDED_RNG");
     assertThat(lockstep("incidents", "-o", "markdown").exitCode()).as("markdown only for the report").isEqualTo(2);
+    Cli.Result unknown = lockstep("incident", "report", "INC-999999");
+    assertThat(unknown.exitCode()).isNotZero();
+    assertThat(unknown.err()).contains("INC-999999");
 
     // the export carries the same report, archive ticked
     Path out = dir.resolve("m4-incident-" + id);
