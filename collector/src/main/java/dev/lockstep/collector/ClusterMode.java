@@ -95,6 +95,7 @@ final class ClusterMode {
         new ArrayBlockingQueue<>(20_000), Collector.named("lockstep-ingest"));
     c.closers.push(() -> Collector.shutdown(ingest));
     c.gateway = new AgentGateway(c.store, listener, ingest, c.metrics, clock, config.limits());
+    c.gateway.urgentPool(Collector.urgentPool(c.closers));
     c.gateway.sink(node.sink());
     Pins pins = new Pins(state.incidents(), state.runs(), c.gateway, background);
     node.attach(c.gateway, pins);

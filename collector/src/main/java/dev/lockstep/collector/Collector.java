@@ -197,6 +197,7 @@ public final class Collector implements AutoCloseable {
         new ArrayBlockingQueue<>(20_000), named("lockstep-ingest"));
     closers.push(() -> shutdown(ingest));
     gateway = new AgentGateway(store, bridge, ingest, metrics, clock, config.limits());
+    gateway.urgentPool(urgentPool(closers));
     bridge.attach(gateway);
     effects.attach(gateway, new Pins(incidents, runs, gateway, background), diffWorker, evidence);
     fleet.attach(gateway, alerts);
@@ -401,6 +402,18 @@ public final class Collector implements AutoCloseable {
       t.setDaemon(true);
       return t;
     };
+  }
+
+  /**
+   * Threads of their own for frames that can stop the fleet and for stop acks: they never wait
+   * in the ingest queue behind other streams' routine batches. Two, so one slow fsync does not
+   * hold the other.
+   */
+  static ThreadPoolExecutor urgentPool(Deque<AutoCloseable> closers) {
+    ThreadPoolExecutor urgent = new ThreadPoolExecutor(2, 2, 60, TimeUnit.SECONDS,
+        new ArrayBlockingQueue<>(20_000), named("lockstep-ingest-urgent"));
+    closers.push(() -> shutdown(urgent));
+    return urgent;
   }
 
   static void shutdown(ExecutorService e) throws InterruptedException {

@@ -83,6 +83,7 @@ public final class AgentGateway {
   private final Store store;
   private final GatewayListener listener;
   private final Executor pool;
+  private volatile Executor urgentPool;
   private final CollectorMetrics metrics;
   private final Clock clock;
   private final CollectorConfig.Limits limits;
@@ -108,6 +109,7 @@ public final class AgentGateway {
     this.store = store;
     this.listener = listener;
     this.pool = pool;
+    this.urgentPool = pool;
     this.metrics = metrics;
     this.clock = clock;
   }
@@ -118,6 +120,16 @@ public final class AgentGateway {
    */
   public void authorize(Authorizer authorizer) {
     this.authorizer = authorizer;
+  }
+
+  /**
+   * Where frames that can stop the fleet (a golden report, a mismatch count) and stop acks are
+   * handled: a pool of their own, so they never queue behind other streams' routine batches
+   * (which wait on fsync). Without a call to this they share the main pool. Set before the
+   * server starts.
+   */
+  public void urgentPool(Executor urgent) {
+    this.urgentPool = urgent;
   }
 
   /** The store's space watch: at the flood stage routine events are refused with a Backoff. */
@@ -248,7 +260,7 @@ public final class AgentGateway {
     Caller caller = Caller.current();
     AgentSession session = new AgentSession(out, caller.remoteAddress(), caller, clock.instant(),
         connections.incrementAndGet());
-    SerialExecutor serial = new SerialExecutor(pool);
+    SerialExecutor serial = new SerialExecutor(pool, urgentPool);
     boolean[] ended = {false};
     session.onClose(() -> {
       synchronized (ended) {
@@ -266,23 +278,25 @@ public final class AgentGateway {
     return new StreamObserver<>() {
       @Override
       public void onNext(byte[] bytes) {
+        // parsed here (gRPC's callback thread) so that its urgency picks the pool it waits in
+        Parsed parsed = parse(bytes);
         submit(() -> {
           if (!session.isOpen()) return;
-          handle(session, bytes);
-        });
+          handle(session, parsed);
+        }, parsed.urgent());
       }
 
       @Override
       public void onError(Throwable t) {
-        submit(session::markClosed);
+        submit(session::markClosed, false);
       }
 
       @Override
       public void onCompleted() {
-        submit(() -> session.close(Status.OK));
+        submit(() -> session.close(Status.OK), false);
       }
 
-      private void submit(Runnable task) {
+      private void submit(Runnable task, boolean urgent) {
         try {
           serial.execute(() -> {
             try {
@@ -292,7 +306,7 @@ public final class AgentGateway {
               LOG.log(System.Logger.Level.ERROR, "agent stream " + session.agentId() + ": " + e, e);
               session.close(Status.INTERNAL.withDescription("collector error: " + e.getMessage()));
             }
-          });
+          }, urgent);
         } catch (RejectedExecutionException e) {
           metrics.rejectedFrames.labelValues("overloaded").inc();
           session.close(Status.UNAVAILABLE.withDescription("collector overloaded, retry later"));
@@ -309,22 +323,44 @@ public final class AgentGateway {
     session.close(status);
   }
 
-  private void handle(AgentSession session, byte[] bytes) {
-    if (bytes.length > MAX_FRAME_BYTES) {
-      reject(session, Status.RESOURCE_EXHAUSTED.withDescription("frame of " + bytes.length
+  /** A frame as received: parsed, or why not. */
+  private record Parsed(int bytes, AgentFrame frame, String problem) {
+    /** Whether it can stop the fleet or confirms a stop: handled ahead of routine batches. */
+    boolean urgent() {
+      if (frame == null) return false;
+      return switch (frame.getFrameCase()) {
+        case STOP_ACK -> true;
+        case EVENTS -> frame.getEvents().getLeadsToDecisive()
+            || frame.getEvents().getEventsList().stream().anyMatch(e ->
+                dev.lockstep.collector.core.Lane.of(e) == dev.lockstep.collector.core.Lane.DECISIVE);
+        default -> false;
+      };
+    }
+  }
+
+  private static Parsed parse(byte[] bytes) {
+    if (bytes.length > MAX_FRAME_BYTES) return new Parsed(bytes.length, null, null);
+    try {
+      return new Parsed(bytes.length, AgentFrame.parseFrom(bytes), null);
+    } catch (InvalidProtocolBufferException e) {
+      return new Parsed(bytes.length, null, e.getMessage());
+    }
+  }
+
+  private void handle(AgentSession session, Parsed parsed) {
+    if (parsed.bytes() > MAX_FRAME_BYTES) {
+      reject(session, Status.RESOURCE_EXHAUSTED.withDescription("frame of " + parsed.bytes()
           + " bytes exceeds the limit of " + MAX_FRAME_BYTES + " bytes (Welcome.max_frame_bytes)"),
           "oversized");
       return;
     }
-    AgentFrame frame;
-    try {
-      frame = AgentFrame.parseFrom(bytes);
-    } catch (InvalidProtocolBufferException e) {
+    if (parsed.frame() == null) {
       reject(session, Status.INVALID_ARGUMENT.withDescription(
-          "frame of " + bytes.length + " bytes is not a valid AgentFrame: " + e.getMessage()),
+          "frame of " + parsed.bytes() + " bytes is not a valid AgentFrame: " + parsed.problem()),
           "garbage");
       return;
     }
+    AgentFrame frame = parsed.frame();
     session.seen(clock.instant());
     if (session.hello() == null) {
       if (frame.getFrameCase() != AgentFrame.FrameCase.HELLO) {

@@ -1,0 +1,130 @@
+package dev.lockstep.collector;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.lockstep.collector.gateway.AgentGateway;
+import dev.lockstep.collector.gateway.AgentSession;
+import dev.lockstep.collector.gateway.GatewayListener;
+import dev.lockstep.collector.metrics.CollectorMetrics;
+import dev.lockstep.collector.store.Store;
+import dev.lockstep.proto.v1.AgentFrame;
+import dev.lockstep.proto.v1.EvidenceChunk;
+import dev.lockstep.proto.v1.Event;
+import dev.lockstep.proto.v1.StopAck;
+import dev.lockstep.proto.v1.StopMode;
+import dev.lockstep.proto.v1.StopState;
+import dev.lockstep.security.IdentityInterceptor;
+import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Frames that can stop the fleet, and stop acks, do not wait for an ingest thread: with every
+ * ingest thread busy (here: held by a latch, as a long fsync would), a golden report is still
+ * stored and handed on, and a stop ack still taken, while routine batches wait their turn.
+ */
+class UrgentFramesTest {
+  @TempDir Path dir;
+  final CountDownLatch ingestBusy = new CountDownLatch(1);
+  final ExecutorService ingest = Executors.newSingleThreadExecutor(r -> new Thread(r, "test-ingest"));
+  final ExecutorService urgent = Executors.newSingleThreadExecutor(r -> new Thread(r, "test-urgent"));
+  /** Per agent: the name of the thread that handed each kind of frame on. */
+  final Map<String, String> handledOn = new ConcurrentHashMap<>();
+  Store store;
+  AgentGateway gateway;
+  Server server;
+
+  @BeforeEach
+  void start() throws Exception {
+    store = Store.open(dir.resolve("db"), false, 8 << 20, 8 << 20);
+    gateway = new AgentGateway(store, new GatewayListener() {
+      @Override
+      public void hello(AgentSession session) {
+        gateway.welcome(session.connectionId(), StopState.newBuilder().setGeneration(1)
+            .setMode(StopMode.RUNNING).build());
+      }
+
+      @Override
+      public void stored(AgentSession session, List<Event> events, long at, Runnable next) {
+        String kind = events.get(0).hasGolden() ? "golden" : "routine";
+        handledOn.put(session.agentId() + "/" + kind, Thread.currentThread().getName());
+        next.run();
+      }
+
+      @Override
+      public void stopAck(AgentSession session, StopAck ack, Runnable next) {
+        handledOn.put(session.agentId() + "/ack", Thread.currentThread().getName());
+        next.run();
+      }
+
+      @Override
+      public void evidence(AgentSession session, EvidenceChunk chunk, Runnable next) {
+        next.run();
+      }
+
+      @Override
+      public void disconnected(AgentSession session) { }
+    }, ingest, new CollectorMetrics(), Clock.systemUTC());
+    gateway.urgentPool(urgent);
+    server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+        .addService(ServerInterceptors.intercept(gateway.service(), IdentityInterceptor.insecure()))
+        .build().start();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    ingestBusy.countDown();
+    server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    ingest.shutdownNow();
+    urgent.shutdownNow();
+    store.close();
+  }
+
+  @Test
+  void aGoldenReportAndAStopAckOvertakeRoutineBatchesWhileEveryIngestThreadIsBusy() {
+    RawAgent routine = RawAgent.connect(server.getPort(), "host-routine");
+    RawAgent decisive = RawAgent.connect(server.getPort(), "host-decisive");
+    routine.await("welcome", f -> f.hasWelcome());
+    decisive.await("welcome", f -> f.hasWelcome());
+    // every ingest thread is now taken (as by a long fsync)
+    ingest.execute(() -> {
+      try {
+        ingestBusy.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    routine.events(GatewayTest.notice(1));
+    decisive.report(Goldens.report("run-1", "wf", "primary", "a"));
+    decisive.await("the golden report acked", f -> f.hasAck() && f.getAck().getUptoSeq() == 1);
+    assertThat(handledOn).containsEntry("host-decisive/golden", "test-urgent");
+    decisive.send(AgentFrame.newBuilder().setStopAck(StopAck.newBuilder().setGeneration(1)
+        .setMode(StopMode.RUNNING).setEnacted(true).setVerified(true)).build());
+    Eventually.await(Duration.ofSeconds(10), "the stop ack handed on",
+        () -> handledOn.containsKey("host-decisive/ack"));
+    assertThat(handledOn).containsEntry("host-decisive/ack", "test-urgent");
+
+    // routine work runs on the ingest threads once they are free, never on the urgent one
+    ingestBusy.countDown();
+    routine.await("the routine batch acked", f -> f.hasAck() && f.getAck().getUptoSeq() == 1);
+    assertThat(handledOn).containsEntry("host-routine/routine", "test-ingest");
+    decisive.events(GatewayTest.notice(2));
+    decisive.await("a routine batch after the golden acked", f -> f.hasAck() && f.getAck().getUptoSeq() == 2);
+    assertThat(handledOn).containsEntry("host-decisive/routine", "test-ingest");
+  }
+}

@@ -1,0 +1,130 @@
+package dev.lockstep.collector.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/** One stream's tasks: in order and one at a time, whichever pool each drain runs on. */
+class SerialExecutorTest {
+  @Test
+  void tasksRunInSubmissionOrderOneAtATimeAcrossBothPools() throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(3, r -> new Thread(r, "main"));
+    ExecutorService urgentPool = Executors.newFixedThreadPool(2, r -> new Thread(r, "urgent"));
+    try {
+      Random random = new Random(7);
+      int streams = 4;
+      int perStream = 5_000;
+      List<SerialExecutor> serials = new ArrayList<>();
+      List<List<Integer>> ran = new ArrayList<>();
+      List<AtomicBoolean> busy = new ArrayList<>();
+      AtomicInteger overlaps = new AtomicInteger();
+      AtomicInteger urgentOnUrgentPool = new AtomicInteger();
+      CountDownLatch done = new CountDownLatch(streams * perStream);
+      for (int s = 0; s < streams; s++) {
+        serials.add(new SerialExecutor(pool, urgentPool));
+        ran.add(new ArrayList<>());
+        busy.add(new AtomicBoolean());
+      }
+      // submitted from several threads at once, each stream from one (as gRPC calls onNext)
+      List<Thread> submitters = new ArrayList<>();
+      for (int s = 0; s < streams; s++) {
+        int stream = s;
+        boolean[] urgent = new boolean[perStream];
+        for (int i = 0; i < perStream; i++) urgent[i] = random.nextInt(10) == 0;
+        submitters.add(new Thread(() -> {
+          for (int i = 0; i < perStream; i++) {
+            int n = i;
+            boolean u = urgent[i];
+            serials.get(stream).execute(() -> {
+              if (!busy.get(stream).compareAndSet(false, true)) overlaps.incrementAndGet();
+              ran.get(stream).add(n);
+              if (u && Thread.currentThread().getName().equals("urgent")) urgentOnUrgentPool.incrementAndGet();
+              busy.get(stream).set(false);
+              done.countDown();
+            }, u);
+          }
+        }));
+      }
+      submitters.forEach(Thread::start);
+      for (Thread t : submitters) t.join();
+      assertThat(done.await(30, TimeUnit.SECONDS)).as("every task ran").isTrue();
+      assertThat(overlaps.get()).as("tasks of one stream running at the same time").isZero();
+      for (int s = 0; s < streams; s++) {
+        List<Integer> expected = new ArrayList<>();
+        for (int i = 0; i < perStream; i++) expected.add(i);
+        synchronized (ran.get(s)) {
+          assertThat(ran.get(s)).as("stream %d's order", s).isEqualTo(expected);
+        }
+      }
+      assertThat(urgentOnUrgentPool.get()).as("urgent tasks drained on the urgent pool").isPositive();
+    } finally {
+      pool.shutdownNow();
+      urgentPool.shutdownNow();
+    }
+  }
+
+  @Test
+  void anUrgentTaskRunsWhileTheMainPoolIsBlockedAndTheRoutineTaskAfterItWaitsForTheMainPool()
+      throws Exception {
+    ExecutorService pool = Executors.newSingleThreadExecutor(r -> new Thread(r, "main"));
+    ExecutorService urgentPool = Executors.newSingleThreadExecutor(r -> new Thread(r, "urgent"));
+    CountDownLatch release = new CountDownLatch(1);
+    try {
+      pool.execute(() -> {
+        try {
+          release.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      });
+      SerialExecutor serial = new SerialExecutor(pool, urgentPool);
+      List<String> ran = java.util.Collections.synchronizedList(new ArrayList<>());
+      CountDownLatch urgentRan = new CountDownLatch(1);
+      CountDownLatch routineRan = new CountDownLatch(1);
+      serial.execute(() -> {
+        ran.add("urgent on " + Thread.currentThread().getName());
+        urgentRan.countDown();
+      }, true);
+      serial.execute(() -> {
+        ran.add("routine on " + Thread.currentThread().getName());
+        routineRan.countDown();
+      }, false);
+      assertThat(urgentRan.await(10, TimeUnit.SECONDS)).as("the urgent task ran").isTrue();
+      release.countDown();
+      assertThat(routineRan.await(10, TimeUnit.SECONDS)).as("the routine task ran").isTrue();
+      assertThat(ran).containsExactly("urgent on urgent", "routine on main");
+    } finally {
+      release.countDown();
+      pool.shutdownNow();
+      urgentPool.shutdownNow();
+    }
+  }
+
+  @Test
+  void aFullMainPoolRefusesTheTaskToTheCallerAndTheStreamStillRunsLaterTasks() throws Exception {
+    java.util.concurrent.Executor refusing = task -> {
+      throw new RejectedExecutionException("full");
+    };
+    ExecutorService urgentPool = Executors.newSingleThreadExecutor();
+    try {
+      SerialExecutor serial = new SerialExecutor(refusing, urgentPool);
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> serial.execute(() -> { }, false))
+          .isInstanceOf(RejectedExecutionException.class);
+      CountDownLatch ran = new CountDownLatch(1);
+      serial.execute(ran::countDown, true);
+      assertThat(ran.await(10, TimeUnit.SECONDS)).as("an urgent task after the refusal ran").isTrue();
+    } finally {
+      urgentPool.shutdownNow();
+    }
+  }
+}
