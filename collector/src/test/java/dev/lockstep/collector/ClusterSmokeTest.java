@@ -30,10 +30,16 @@ import org.junit.jupiter.api.io.TempDir;
 class ClusterSmokeTest {
   @TempDir static Path dir;
   static LocalKafka kafka;
+  static dev.lockstep.security.CertsInit.Result certs;
 
   @BeforeAll
   static void brokers() throws Exception {
-    kafka = LocalKafka.start(dir.resolve("kafka"), 1, System.out::println);
+    // the broker also listens for mutual TLS, with a certificate of the fleet's CA naming 127.0.0.1
+    certs = dev.lockstep.security.CertsInit.run(dir.resolve("certs"), List.of(), List.of(),
+        List.of(), List.of("127.0.0.1"), Duration.ofDays(1));
+    var broker = certs.tlsFilesFor("collector");
+    kafka = LocalKafka.start(dir.resolve("kafka"), 1, System.out::println,
+        new ClusterConfig.KafkaTls(broker.ca(), broker.cert(), broker.key()));
   }
 
   @AfterAll
@@ -135,5 +141,39 @@ class ClusterSmokeTest {
         ch.shutdownNow();
       }
     }
+  }
+
+  @Test
+  void aCollectorReachesKafkaOverMutualTlsAndAForeignCertificateIsRefusedNamingKafka()
+      throws Exception {
+    var mine = certs.tlsFilesFor("collector");
+    CollectorConfig c = CollectorConfig.defaults(dir.resolve("tls-1")).withInsecure(true)
+        .withListen("127.0.0.1", 0).withCorrelationWindow(Duration.ofSeconds(30));
+    try (Collector a = Collector.start(c, ClusterConfig.of(kafka.tlsBootstrap(), "tls-1")
+            .withReplication(1, 1).withTopicPrefix("tls")
+            .withTls(new ClusterConfig.KafkaTls(mine.ca(), mine.cert(), mine.key())),
+            Clock.systemUTC(), line -> System.out.println("[tls-1] " + line));
+        RawAgent x = RawAgent.connect(a.port(), "agent-tls")) {
+      x.await("welcome", f -> f.hasWelcome());
+      x.report(Goldens.report("run-tls", "wf", "primary", "a"), Goldens.report("run-tls", "wf", "shadow", "b"));
+      x.await("ack after Kafka took the batch", f -> f.hasAck() && f.getAck().getUptoSeq() == 2);
+      StopState s = Eventually.value(Duration.ofSeconds(60), "the stop decided over TLS", () -> {
+        StopState l = x.lastStop();
+        return l != null && l.getMode() == StopMode.STOPPED ? l : null;
+      });
+      assertThat(s.getOrdersCount()).isEqualTo(1);
+    }
+    // a certificate of another CA: the broker refuses the handshake, the collector does not start
+    var foreign = dev.lockstep.security.CertsInit.run(dir.resolve("foreign-certs"), List.of(),
+        List.of(), List.of(), List.of("127.0.0.1"), Duration.ofDays(1)).tlsFilesFor("collector");
+    CollectorConfig c2 = CollectorConfig.defaults(dir.resolve("tls-2")).withInsecure(true)
+        .withListen("127.0.0.1", 0);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> Collector.start(c2,
+            ClusterConfig.of(kafka.tlsBootstrap(), "tls-2").withReplication(1, 1).withTopicPrefix("tls")
+                .withTls(new ClusterConfig.KafkaTls(foreign.ca(), foreign.cert(), foreign.key())),
+            Clock.systemUTC(), line -> System.out.println("[tls-2] " + line)).close())
+        .isInstanceOf(java.io.IOException.class)
+        .hasMessageContaining("cluster mode: Kafka at " + kafka.tlsBootstrap())
+        .hasMessageContaining("SSL handshake failed");
   }
 }

@@ -131,8 +131,10 @@ public final class ClusterNode implements CoreDoor, Fleet.Cluster, AutoCloseable
       return n;
     } catch (IOException | RuntimeException e) {
       n.close();
-      if (e instanceof KafkaException k) {
-        throw new IOException("cluster mode: Kafka at " + config.bootstrap() + ": " + k.getMessage(), k);
+      if (e instanceof KafkaException || e instanceof IOException) {
+        // one readable line naming where Kafka was looked for (a TLS refusal says only "SSL
+        // handshake failed")
+        throw new IOException("cluster mode: Kafka at " + config.bootstrap() + ": " + e.getMessage(), e);
       }
       throw e;
     }

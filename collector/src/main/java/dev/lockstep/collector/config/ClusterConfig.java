@@ -82,6 +82,11 @@ public record ClusterConfig(
         minInsyncReplicas, standbyReplicas, commitInterval, tls, properties);
   }
 
+  public ClusterConfig withTls(KafkaTls v) {
+    return new ClusterConfig(bootstrap, collectorId, advertise, topicPrefix, replicationFactor,
+        minInsyncReplicas, standbyReplicas, commitInterval, v, properties);
+  }
+
   public ClusterConfig withTopicPrefix(String v) {
     return new ClusterConfig(bootstrap, collectorId, advertise, v, replicationFactor,
         minInsyncReplicas, standbyReplicas, commitInterval, tls, properties);

@@ -1,5 +1,6 @@
 package dev.lockstep.collector.internal;
 
+import dev.lockstep.collector.config.ClusterConfig;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -34,12 +35,16 @@ public final class LocalKafka implements AutoCloseable {
   private final Consumer<String> progress;
   private final String clusterId = Uuid.randomUuid().toString();
   private final int[] ports;
+  private final int[] tlsPorts;
+  private final ClusterConfig.KafkaTls tls;
   private final int[] controllerPorts;
   private final Process[] processes;
 
-  private LocalKafka(Path dir, int count, String classpath, Consumer<String> progress)
-      throws IOException {
+  private LocalKafka(Path dir, int count, String classpath, Consumer<String> progress,
+      ClusterConfig.KafkaTls tls) throws IOException {
     this.dir = dir;
+    this.tls = tls;
+    this.tlsPorts = new int[count];
     this.count = count;
     this.classpath = classpath;
     this.progress = progress;
@@ -49,13 +54,24 @@ public final class LocalKafka implements AutoCloseable {
     for (int i = 0; i < count; i++) {
       ports[i] = freePort();
       controllerPorts[i] = freePort();
+      if (tls != null) tlsPorts[i] = freePort();
     }
   }
 
   /** Formats and starts {@code count} brokers under {@code dir}; returns once all serve. */
   public static LocalKafka start(Path dir, int count, Consumer<String> progress)
       throws IOException, InterruptedException {
-    LocalKafka k = new LocalKafka(dir, count, classpath(), progress);
+    return start(dir, count, progress, null);
+  }
+
+  /**
+   * As {@link #start(Path, int, Consumer)}, each broker also listening for mutual TLS with
+   * {@code tls} (its certificate must name 127.0.0.1; clients must present one of the same CA):
+   * see {@link #tlsBootstrap()}.
+   */
+  public static LocalKafka start(Path dir, int count, Consumer<String> progress,
+      ClusterConfig.KafkaTls tls) throws IOException, InterruptedException {
+    LocalKafka k = new LocalKafka(dir, count, classpath(), progress, tls);
     try {
       for (int i = 0; i < count; i++) k.format(i);
       for (int i = 0; i < count; i++) k.launch(i);
@@ -71,6 +87,14 @@ public final class LocalKafka implements AutoCloseable {
   public String bootstrap() {
     List<String> out = new ArrayList<>();
     for (int p : ports) out.add("127.0.0.1:" + p);
+    return String.join(",", out);
+  }
+
+  /** host:port of every broker's mutual-TLS listener (started with TLS only). */
+  public String tlsBootstrap() {
+    if (tls == null) throw new IllegalStateException("these brokers were started without TLS");
+    List<String> out = new ArrayList<>();
+    for (int p : tlsPorts) out.add("127.0.0.1:" + p);
     return String.join(",", out);
   }
 
@@ -152,6 +176,19 @@ public final class LocalKafka implements AutoCloseable {
         Map.entry("transaction.abort.timed.out.transaction.cleanup.interval.ms", "1000"),
         Map.entry("auto.create.topics.enable", "false"),
         Map.entry("log.cleaner.backoff.ms", "1000")));
+    if (tls != null) {
+      p.put("listeners", "PLAINTEXT://127.0.0.1:" + ports[i] + ",SSL://127.0.0.1:" + tlsPorts[i]
+          + ",CONTROLLER://127.0.0.1:" + controllerPorts[i]);
+      p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + ports[i] + ",SSL://127.0.0.1:"
+          + tlsPorts[i]);
+      p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,SSL:SSL,CONTROLLER:PLAINTEXT");
+      p.put("listener.name.ssl.ssl.client.auth", "required");
+      p.put("listener.name.ssl.ssl.keystore.type", "PEM");
+      p.put("listener.name.ssl.ssl.keystore.certificate.chain", Files.readString(tls.cert()));
+      p.put("listener.name.ssl.ssl.keystore.key", Files.readString(tls.key()));
+      p.put("listener.name.ssl.ssl.truststore.type", "PEM");
+      p.put("listener.name.ssl.ssl.truststore.location", tls.ca().toString());
+    }
     Path file = d.resolve("server.properties");
     try (var w = Files.newBufferedWriter(file)) {
       p.store(w, "lockstep LocalKafka broker " + (i + 1));
