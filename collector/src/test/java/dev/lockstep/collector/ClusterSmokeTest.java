@@ -176,4 +176,59 @@ class ClusterSmokeTest {
         .hasMessageContaining("cluster mode: Kafka at " + kafka.tlsBootstrap())
         .hasMessageContaining("SSL handshake failed");
   }
+
+  static long outboxDepth(Collector c) {
+    return (long) io.prometheus.metrics.model.snapshots.GaugeSnapshot.class.cast(
+        c.metrics().registry().scrape(n -> n.equals("lockstep_alert_outbox_depth")).get(0))
+        .getDataPoints().get(0).getValue();
+  }
+
+  @Test
+  void eachAlertIsDeliveredByOneCollectorOnly() throws Exception {
+    List<String> posted = new java.util.concurrent.CopyOnWriteArrayList<>();
+    com.sun.net.httpserver.HttpServer http = com.sun.net.httpserver.HttpServer.create(
+        new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    http.createContext("/hook", ex -> {
+      posted.add(new String(ex.getRequestBody().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+      ex.sendResponseHeaders(204, -1);
+      ex.close();
+    });
+    http.start();
+    CollectorConfig.Alerts hook = new CollectorConfig.Alerts(List.of(new CollectorConfig.Webhook(
+        java.net.URI.create("http://127.0.0.1:" + http.getAddress().getPort() + "/hook"), "json", null)),
+        null, null, 3, Duration.ofMinutes(2), Duration.ofMillis(100));
+    List<Collector> both = new java.util.ArrayList<>();
+    try {
+      for (String id : List.of("al1", "al2")) {
+        both.add(Collector.start(CollectorConfig.defaults(dir.resolve(id)).withInsecure(true)
+                .withListen("127.0.0.1", 0).withCorrelationWindow(Duration.ofSeconds(30)).withAlerts(hook),
+            ClusterConfig.of(kafka.bootstrap(), id).withReplication(1, 1).withTopicPrefix("alerts"),
+            Clock.systemUTC(), line -> System.out.println("[" + id + "] " + line)));
+      }
+      try (RawAgent x = RawAgent.connect(both.get(1).port(), "agent-alerts")) {
+        x.await("welcome", f -> f.hasWelcome());
+        x.report(Goldens.report("run-a1", "wf-one", "primary", "a"), Goldens.report("run-a1", "wf-one", "shadow", "b"),
+            Goldens.report("run-a2", "wf-two", "primary", "a"), Goldens.report("run-a2", "wf-two", "shadow", "b"));
+        x.await("ack", f -> f.hasAck() && f.getAck().getUptoSeq() == 4);
+      }
+      List<String> ids = Eventually.value(Duration.ofSeconds(60), "two incidents", () -> {
+        List<String> l = both.get(0).fleet().incidents().all().stream()
+            .filter(i -> i.getKind() == dev.lockstep.proto.v1.IncidentKind.MISMATCH)
+            .map(dev.lockstep.proto.v1.Incident::getId).toList();
+        return l.size() == 2 ? l : null;
+      });
+      // once both incidents were posted and neither collector has an alert left to send, every
+      // copy either of them would ever send has been sent
+      Eventually.await(Duration.ofSeconds(60), "both alerts posted, both outboxes empty", () ->
+          ids.stream().allMatch(id -> posted.stream().anyMatch(b -> b.contains(id)))
+              && both.stream().allMatch(c -> outboxDepth(c) == 0));
+      for (String id : ids) {
+        assertThat(posted.stream().filter(b -> b.contains("\"incident\":\"" + id + "\"")).count())
+            .as("posts of the alert for %s", id).isEqualTo(1);
+      }
+    } finally {
+      for (Collector c : both) c.close();
+      http.stop(0);
+    }
+  }
 }
