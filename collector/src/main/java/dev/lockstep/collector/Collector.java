@@ -170,6 +170,11 @@ public final class Collector implements AutoCloseable {
       }
 
       @Override
+      public void decided(double seconds) {
+        metrics.stopDecisionSeconds.observe(seconds);
+      }
+
+      @Override
       public void spilled(boolean on) {
         progress.accept(on ? "core behind ingest: routine events are read back from the store"
             + " (decisive ones and stops are not affected)" : "core caught up with ingest");

@@ -78,7 +78,8 @@ class ObservabilityTest {
           .contains("lockstep_ingest_batch_write_seconds_bucket")
           .contains("lockstep_correlation_lag_seconds_count 1")
           .contains("lockstep_alert_outbox_depth")
-          .contains("lockstep_stop_fanout_seconds_count 1");
+          .contains("lockstep_stop_fanout_seconds_count 1")
+          .contains("lockstep_stop_decision_seconds_count 1");
       Path promtool = Path.of("/usr/bin/promtool");
       assertThat(promtool).as("promtool (Debian package prometheus; .ci/run installs it)").isExecutable();
       Path file = dir.resolve("metrics.txt");

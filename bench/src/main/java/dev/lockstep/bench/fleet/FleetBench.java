@@ -180,9 +180,14 @@ public final class FleetBench {
     SimAgent shadow = sims.get(Math.min(1, sims.size() - 1));
     primary.sendGolden(runId, "primary", "sha256:" + "a".repeat(64));
     Thread.sleep(50); // let the primary report land first, as it would in a real fleet
+    double decidedBefore = metric(null, "lockstep_stop_decision_seconds_sum");
     long t0 = System.nanoTime();
     shadow.sendGolden(runId, "shadow", "sha256:" + "b".repeat(64));
     await(() -> sims.stream().allMatch(s -> s.stopAckNanos() != 0), 60);
+    // the collector's own share: from storing the shadow's report to the stop frames queued
+    say("  %s: the collector took %.1f ms from storing the mismatching report to queueing the stop"
+        + " to every agent (lockstep_stop_decision_seconds)", runId,
+        (metric(null, "lockstep_stop_decision_seconds_sum") - decidedBefore) * 1000);
     return sims.stream().mapToDouble(s -> (s.stopAckNanos() - t0) / 1e6).sorted().toArray();
   }
 

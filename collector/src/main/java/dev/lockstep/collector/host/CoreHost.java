@@ -53,6 +53,12 @@ public final class CoreHost implements CoreDoor, AutoCloseable {
 
     /** Routine events started (true) or stopped (false) spilling to the store. */
     default void spilled(boolean on) {}
+
+    /**
+     * Events stored {@code seconds} ago decided a change of stop states, now committed and sent
+     * (queued to every connected agent).
+     */
+    default void decided(double seconds) {}
   }
 
   private record Control(Input input, CompletableFuture<Object> result, Runnable task) {}
@@ -368,6 +374,11 @@ public final class CoreHost implements CoreDoor, AutoCloseable {
     eventsPausedUntilNanos = 0;
     for (Events e : batches) notStored(e.input().ingestedAtMillis());
     effects.accept(tx.effects());
+    if (batches.get(0).input().lane() == Lane.DECISIVE
+        && tx.effects().stream().anyMatch(e -> e instanceof Effect.SendStop)) {
+      long stored = batches.stream().mapToLong(e -> e.input().ingestedAtMillis()).min().orElseThrow();
+      monitor.decided(Math.max(0, clock.millis() - stored) / 1000.0);
+    }
   }
 
   /** Commits; false (logged once per failing period, counted) when the store refused. */

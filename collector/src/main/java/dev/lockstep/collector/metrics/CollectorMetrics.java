@@ -32,6 +32,11 @@ public final class CollectorMetrics {
       .name("lockstep_correlation_lag_seconds")
       .help("Time from a run's first replica to its decision")
       .classicUpperBounds(0.01, 0.1, 0.5, 1, 5, 15, 60, 300, 900).register(registry);
+  public final Histogram stopDecisionSeconds = Histogram.builder()
+      .name("lockstep_stop_decision_seconds")
+      .help("Time from storing the event that decided a stop to its stop frames queued to every"
+          + " connected agent")
+      .classicUpperBounds(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5).register(registry);
   public final Histogram stopFanoutSeconds = Histogram.builder()
       .name("lockstep_stop_fanout_seconds")
       .help("Time to queue a new stop state to every connected agent")
