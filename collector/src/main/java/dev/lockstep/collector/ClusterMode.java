@@ -92,7 +92,7 @@ final class ClusterMode {
     // Producing mostly waits on the brokers' acks: more threads share each round trip.
     int threads = Math.max(8, 2 * Runtime.getRuntime().availableProcessors());
     ThreadPoolExecutor ingest = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS,
-        new ArrayBlockingQueue<>(20_000), Collector.named("lockstep-ingest"));
+        new ArrayBlockingQueue<>(20_000), Collector.routine(Collector.named("lockstep-ingest")));
     c.closers.push(() -> Collector.shutdown(ingest));
     c.gateway = new AgentGateway(c.store, listener, ingest, c.metrics, clock, config.limits());
     c.gateway.urgentPool(Collector.urgentPool(c.closers));

@@ -139,9 +139,9 @@ public final class Collector implements AutoCloseable {
     ScheduledExecutorService background = Executors.newScheduledThreadPool(1, named("lockstep-background"));
     closers.push(() -> shutdown(background));
     ScheduledExecutorService evidenceWorker =
-        Executors.newSingleThreadScheduledExecutor(named("lockstep-evidence"));
+        Executors.newSingleThreadScheduledExecutor(routine(named("lockstep-evidence")));
     ThreadPoolExecutor diffs = new ThreadPoolExecutor(1, 1, 60, TimeUnit.SECONDS,
-        new ArrayBlockingQueue<>(100), named("lockstep-diff"));
+        new ArrayBlockingQueue<>(100), routine(named("lockstep-diff")));
     Fleet[] fleetRef = new Fleet[1];
     if (cluster != null) {
       new ClusterMode(this, cluster, clock, progress).start(core, state, audit, agents, evidence,
@@ -199,7 +199,7 @@ public final class Collector implements AutoCloseable {
     // Ingest threads mostly wait on fsync; more writers share each fsync (RocksDB group commit).
     int threads = Math.max(8, 2 * Runtime.getRuntime().availableProcessors());
     ThreadPoolExecutor ingest = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS,
-        new ArrayBlockingQueue<>(20_000), named("lockstep-ingest"));
+        new ArrayBlockingQueue<>(20_000), routine(named("lockstep-ingest")));
     closers.push(() -> shutdown(ingest));
     gateway = new AgentGateway(store, bridge, ingest, metrics, clock, config.limits());
     gateway.urgentPool(urgentPool(closers));
@@ -410,13 +410,28 @@ public final class Collector implements AutoCloseable {
   }
 
   /**
+   * Threads of routine work (batches of routine events, evidence, diffs) at the lowest Java
+   * priority: where the JVM maps priorities to the OS ({@code -XX:ThreadPriorityPolicy=1}, as
+   * collector/jvm.options sets), the kernel favours the core, the urgent ingest threads and the
+   * transport when the CPU is short, so a stop decision is not slowed by the ingest it outranks.
+   * Elsewhere a no-op.
+   */
+  static java.util.concurrent.ThreadFactory routine(java.util.concurrent.ThreadFactory f) {
+    return r -> {
+      Thread t = f.newThread(r);
+      t.setPriority(Thread.MIN_PRIORITY);
+      return t;
+    };
+  }
+
+  /**
    * Threads of their own for frames that can stop the fleet and for stop acks: they never wait
    * in the ingest queue behind other streams' routine batches. Two, so one slow fsync does not
    * hold the other.
    */
   static ThreadPoolExecutor urgentPool(Deque<AutoCloseable> closers) {
     ThreadPoolExecutor urgent = new ThreadPoolExecutor(2, 2, 60, TimeUnit.SECONDS,
-        new ArrayBlockingQueue<>(20_000), named("lockstep-ingest-urgent"));
+        new ArrayBlockingQueue<>(20_000), named("lockstep-urgent"));
     closers.push(() -> shutdown(urgent));
     return urgent;
   }

@@ -377,6 +377,8 @@ public final class FleetBench {
         certs.tlsFilesFor("collector").cert(), certs.tlsFilesFor("collector").key(), agents + 100));
     List<String> command = new ArrayList<>(Arrays.asList(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        // the collector's JVM options, as ./lockstep collector and the installed launcher use them
+        "@" + Path.of(System.getProperty("lockstep.root", "."), "collector", "jvm.options").toAbsolutePath(),
         "-cp", System.getProperty("java.class.path"), "dev.lockstep.collector.CollectorMain",
         "--config", config.toString(), "--port-file", work.resolve("collector.port").toString(),
         // the benchmark measures ingest capacity, not the per-agent rate limit (default 20,000/s)
