@@ -70,8 +70,12 @@ thp_supported() {
 # `lockstep ARGS...`. The offline golden tools read whole golden files: they keep the default
 # tiered JIT (C2 has the SHA-256 intrinsic; C1 alone was 25x slower than sha256sum), put file-sized
 # arrays straight into the old generation (no young collection copies them) and ask for huge pages
-# (a page fault costs a lot on virtual machines). Every other command is short-lived, where C1
-# alone starts fastest. LOCKSTEP_JAVA_OPTS come last, so a user's flags override these.
+# (a page fault costs a lot on virtual machines). They also inline less in C2 (FreqInlineSize,
+# InlineSmallCode): a run lasts seconds, and C2 compiling the canonicaliser's walks with every
+# number and string writer inlined into each of them took more CPU than it saved (60 MB hash and
+# 10 MB diff: about a quarter less CPU whole process, and no slower warm). Every other command is
+# short-lived, where C1 alone starts fastest. LOCKSTEP_JAVA_OPTS come last, so a user's flags
+# override these.
 cli_command() {
   local root="$1" java="$2" cp="$3" version
   shift 3
@@ -79,7 +83,7 @@ cli_command() {
   version="$(java_version "$java")"
   cli_archive_flags "$root" "$version" "${cp%%:*}"
   if is_offline_command "$@"; then
-    jit=()
+    jit=(-XX:FreqInlineSize=150 -XX:InlineSmallCode=500)
     memory=(-XX:PretenureSizeThreshold=1m)
     if thp_supported; then
       memory+=(-XX:+UseTransparentHugePages)

@@ -189,6 +189,14 @@ final class JsonSyntax {
   private int string(int start) throws GoldenParseException {
     int p = start + 1;
     while (true) {
+      while (p <= len - 8) {
+        long m = JsonBytes.notPlain(JsonBytes.word(b, p));
+        if (m != 0) {
+          p += Long.numberOfTrailingZeros(m) >>> 3;
+          break;
+        }
+        p += 8;
+      }
       while (p < len && PLAIN[b[p] & 0xff]) {
         p++;
       }

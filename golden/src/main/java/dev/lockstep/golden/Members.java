@@ -49,6 +49,11 @@ final class Members {
   }
 
   static long prefixOf(byte[] s, int start, int end) {
+    if (start + 8 <= s.length) { // one read: the bytes past a short name are masked off
+      long v = Long.reverseBytes(JsonBytes.word(s, start));
+      int n = end - start;
+      return n >= 8 ? v : n == 0 ? 0 : v & (-1L << (8 * (8 - n)));
+    }
     int n = Math.min(8, end - start);
     long v = 0;
     for (int i = 0; i < n; i++) {

@@ -178,4 +178,26 @@ class CanonicalTest {
     assertThat(numbers.text(999999999999999868928.0)).isEqualTo("999999999999999868928");
     assertThat(numbers.text(Math.scalb(1.0, 63))).isEqualTo("9223372036854775808");
   }
+
+  /**
+   * Strings are scanned eight bytes at a time: a quote, an escape, a control character or a
+   * multi-byte character at every offset of a word, near the end of the input too, is seen.
+   */
+  @Test
+  void findsEveryStringBoundaryWhateverItsOffsetInAWord() throws Exception {
+    for (int pad = 0; pad < 20; pad++) {
+      String lead = "x".repeat(pad);
+      for (String tail : List.of("", "y", "yyyyyyyyy")) {
+        String name = lead + "\\\"" + tail; // x..x\" y.. : an escaped quote, then more
+        String value = lead + "\u00e9\u00e8" + tail;
+        String json = "{\"" + name + "\":\"" + value + "\",\"" + lead + "\":\"\u00e9" + lead + "\"}";
+        assertThat(canonical(json)).as(json).isEqualTo(
+            "{\"" + lead + "\":\"\u00e9" + lead + "\",\"" + name + "\":\"" + lead + "\u00e9\u00e8" + tail + "\"}");
+        String control = "{\"k\":\"" + lead + "\u0001" + tail + "\"}";
+        GoldenParseException e = catchThrowableOfType(() -> canonical(control), GoldenParseException.class);
+        assertThat(e).as(lead).isNotNull();
+        assertThat(e.reason()).contains("control character U+0001");
+      }
+    }
+  }
 }

@@ -6,6 +6,7 @@ import dev.lockstep.golden.GoldenConfig;
 import dev.lockstep.golden.GoldenParseException;
 import dev.lockstep.golden.RunSummary;
 import dev.lockstep.golden.StepSummary;
+import java.io.BufferedWriter;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
@@ -53,6 +54,8 @@ final class HashCommand implements Callable<Integer> {
     GoldenConfig config = goldenConfig.load();
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
+    // out flushes on every line: a table of a hundred thousand steps goes out 64 KiB at a time
+    PrintWriter table = new PrintWriter(new BufferedWriter(out, 1 << 16));
     ArrayNode json = format == Format.JSON ? Json.MAPPER.createArrayNode() : null;
     int failed = 0;
     boolean first = true;
@@ -70,10 +73,11 @@ final class HashCommand implements Callable<Integer> {
         json.add(Json.summary(file.toString(), s));
       } else {
         if (!first) {
-          out.println();
+          table.println();
         }
         first = false;
-        printTable(out, file, s);
+        printTable(table, file, s);
+        table.flush();
       }
     }
     if (format == Format.JSON) {

@@ -75,13 +75,14 @@ class LauncherFlagsTest {
   void offlineToolsKeepTheTieredJitAndOtherCommandsRunC1Only() throws Exception {
     for (String tool : List.of("hash", "diff", "summary", "verify")) {
       List<String> c = command(jdk17, Map.of(), "--debug", tool, "x.json");
-      assertThat(c).as(tool).doesNotContain("-XX:TieredStopAtLevel=1").contains("-XX:PretenureSizeThreshold=1m");
+      assertThat(c).as(tool).doesNotContain("-XX:TieredStopAtLevel=1").contains("-XX:PretenureSizeThreshold=1m")
+          .contains("-XX:FreqInlineSize=150", "-XX:InlineSmallCode=500");
       assertThat(c.subList(c.indexOf("dev.lockstep.cli.Main"), c.size())).containsExactly(
           "dev.lockstep.cli.Main", "--debug", tool, "x.json");
     }
     for (String online : List.of("status", "stop", "incidents", "--help")) {
       assertThat(command(jdk17, Map.of(), online)).as(online).contains("-XX:TieredStopAtLevel=1")
-          .doesNotContain("-XX:PretenureSizeThreshold=1m");
+          .doesNotContain("-XX:PretenureSizeThreshold=1m").doesNotContain("-XX:FreqInlineSize=150");
     }
     // a file named like a command after -- is not the command
     assertThat(command(jdk17, Map.of(), "--", "hash")).contains("-XX:TieredStopAtLevel=1");
