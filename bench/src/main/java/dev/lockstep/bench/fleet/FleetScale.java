@@ -57,16 +57,16 @@ final class FleetScale {
   }
 
   /** What one mode measured. */
-  record Figures(int agents, double ingest, long acked, double connectS, long rssIdleKb, long rssConnectedKb,
+  record Figures(int agents, double ingest, long acked, double connectS, long connectAgain, long rssIdleKb, long rssConnectedKb,
       double stopP50, double stopP99, double stopMax, double warmP50, double warmP99,
       int confirmed, long missing, long lost, long duplicated, String load) {
     String json() {
-      return String.format(Locale.ROOT, "\"ingest_events_per_s\":%.0f,\"events_acked\":%d,\"connect_s\":%.1f,"
+      return String.format(Locale.ROOT, "\"ingest_events_per_s\":%.0f,\"events_acked\":%d,\"connect_s\":%.1f,\"connect_again\":%d,"
           + "\"collector_rss_idle_mb\":%.1f,\"collector_rss_connected_mb\":%.1f,\"rss_per_agent_kb\":%.1f,"
           + "\"stop_idle_p50_ms\":%.1f,\"stop_idle_p99_ms\":%.1f,\"stop_idle_max_ms\":%.1f,"
           + "\"stop_warm_p50_ms\":%.1f,\"stop_warm_p99_ms\":%.1f,\"stop_confirmed\":%d,\"stop_missing\":%d,"
           + "\"lost\":%d,\"duplicated\":%d,\"load_avg\":\"%s\"",
-          ingest, acked, connectS, rssIdleKb / 1024.0, rssConnectedKb / 1024.0, perAgentKb(), stopP50, stopP99,
+          ingest, acked, connectS, connectAgain, rssIdleKb / 1024.0, rssConnectedKb / 1024.0, perAgentKb(), stopP50, stopP99,
           stopMax, warmP50, warmP99, confirmed, missing, lost, duplicated, load);
     }
 
@@ -105,9 +105,9 @@ final class FleetScale {
     }
     CertsInit.run(dir, List.of(), operators, List.of(), hosts, validity);
     double s = (System.nanoTime() - t0) / 1e9;
-    int issued = missing.size() + operators.size() + 1;
-    say("certificates: issued %d in %.1f s (%.1f ms each, %d threads; one EC P-256 key and certificate per agent), %d reused from %s; load %s",
-        issued, s, 1000 * s / issued, threads, agents - missing.size(), dir, load());
+    say("certificates: %d agents' issued in %.1f s (%s; %d threads, one EC P-256 key and certificate per agent, fsynced), %d reused from %s; load %s",
+        missing.size(), s, missing.isEmpty() ? "only the collector's" : String.format(Locale.ROOT, "%.1f ms each", 1000 * s / missing.size()),
+        threads, agents - missing.size(), dir, load());
     return dir;
   }
 
@@ -155,12 +155,12 @@ final class FleetScale {
           label, children.size(), children.stream().map(c -> Long.toString(c.pid())).toList(), share,
           batch, window, (long) agents * batch * window);
       long t0 = System.nanoTime();
-      all(children, "connect", Duration.ofMinutes(15));
+      long again = sum(all(children, "connect", Duration.ofMinutes(30)), 2);
       double connectS = (System.nanoTime() - t0) / 1e9;
       Thread.sleep(5_000); // the connected streams settle (handshake garbage collected or not)
       long rssConnected = rssKb(collectorPids);
-      say("%s: %d agents connected (mTLS) in %.1f s; collector RSS %.0f MB before, %.0f MB with them connected and idle: %.1f KB per agent; load %s",
-          label, agents, connectS, rssIdle / 1024.0, rssConnected / 1024.0,
+      say("%s: %d agents connected (mTLS) in %.1f s (%d connected again after the collector closed their first try); collector RSS %.0f MB before, %.0f MB with them connected and idle: %.1f KB per agent; load %s",
+          label, agents, connectS, again, rssIdle / 1024.0, rssConnected / 1024.0,
           (rssConnected - rssIdle) / (double) agents, load());
 
       long start = System.nanoTime();
@@ -196,12 +196,19 @@ final class FleetScale {
       resume(children, operator);
 
       long before = operator.getStatus(StatusRequest.getDefaultInstance()).getEventsIngested();
-      long lost = sum(all(children, "recheck", Duration.ofMinutes(10)), 0);
-      Thread.sleep(2_000); // a duplicate would be counted by now
-      long duplicated = Math.max(0, operator.getStatus(StatusRequest.getDefaultInstance()).getEventsIngested() - before);
-      say("%s: exactly-once check: %d agents reconnected claiming nothing acked and resent their last acked event: lost %d, duplicated %d",
-          label, agents, lost, duplicated);
-      return new Figures(agents, ingest, acked, connectS, rssIdle, rssConnected, percentile(cold, 50),
+      long lost = -1;
+      long duplicated = -1;
+      try {
+        lost = sum(all(children, "recheck", Duration.ofMinutes(10)), 0);
+        Thread.sleep(2_000); // a duplicate would be counted by now
+        duplicated = Math.max(0, operator.getStatus(StatusRequest.getDefaultInstance()).getEventsIngested() - before);
+        say("%s: exactly-once check: %d agents reconnected claiming nothing acked and resent their last acked event: lost %d, duplicated %d",
+            label, agents, lost, duplicated);
+      } catch (IllegalStateException notDone) {
+        // the figures above stand; lost/duplicated -1 in the JSON line say this check did not finish
+        say("%s: exactly-once check not finished: %s", label, notDone.getMessage());
+      }
+      return new Figures(agents, ingest, acked, connectS, again, rssIdle, rssConnected, percentile(cold, 50),
           percentile(cold, 99), cold[cold.length - 1], percentile(warm, 50), percentile(warm, 99),
           confirmed, missing, lost, duplicated, load);
     } finally {

@@ -25,7 +25,7 @@ import java.util.function.Predicate;
  * across processes on this machine.
  *
  * <pre>
- *   connect                       -> connect N MS          every agent connected and welcomed
+ *   connect                       -> connect N MS AGAIN    every agent connected and welcomed
  *   send                          -> send                  agents send health batches (bounded window)
  *   acked                         -> acked ACKED SENT
  *   drain                         -> drain ACKED           sending stopped, all sent acked
@@ -130,27 +130,49 @@ public final class LoadChild {
     };
   }
 
-  /** Connects in waves of 100, each welcomed before the next, so handshakes do not pile up. */
+  /**
+   * Connects in waves of 100, each welcomed before the next, so handshakes do not pile up. A
+   * stream the collector closes before its Welcome (a handshake that outlived the server's
+   * timeout on a loaded machine) is connected again, as a real agent would; those are counted.
+   */
   private String connect() throws Exception {
     long start = System.nanoTime();
+    int again = 0;
     for (int from = 0; from < ids.size(); from += 100) {
       int to = Math.min(ids.size(), from + 100);
       long waveStart = System.nanoTime();
       for (int i = from; i < to; i++) {
-        String id = ids.get(i);
-        ManagedChannel channel = NettyChannelBuilder.forTarget(targets.get(i % targets.size()), credentials(id))
-            .directExecutor().maxInboundMessageSize(4 << 20).build();
-        channels.add(channel);
-        SimAgent sim = new SimAgent(id, batch, window);
-        sim.connect(channel, 0);
-        sims.add(sim);
+        channels.add(channel(ids.get(i), i));
+        sims.add(new SimAgent(ids.get(i), batch, window));
+        sims.get(i).connect(channels.get(i), 0);
       }
       long built = System.nanoTime();
-      for (int i = from; i < to; i++) sims.get(i).welcome().get(120, TimeUnit.SECONDS);
+      for (int i = from; i < to; i++) {
+        for (int attempt = 1; ; attempt++) {
+          try {
+            sims.get(i).welcome().get(300, TimeUnit.SECONDS);
+            break;
+          } catch (java.util.concurrent.ExecutionException e) {
+            if (attempt == 10) throw e;
+            System.err.printf(Locale.ROOT, "connect: %s: %s (%s); connecting again%n", ids.get(i), e.getCause(),
+                e.getCause().getCause());
+            again++;
+            channels.get(i).shutdownNow();
+            channels.set(i, channel(ids.get(i), i));
+            sims.set(i, new SimAgent(ids.get(i), batch, window));
+            sims.get(i).connect(channels.get(i), 0);
+          }
+        }
+      }
       System.err.printf(Locale.ROOT, "connect: agents %d..%d welcomed %d ms after their channels were made (%d ms to make them)%n",
           from, to - 1, (System.nanoTime() - built) / 1_000_000, (built - waveStart) / 1_000_000);
     }
-    return String.format(Locale.ROOT, " %d %d", sims.size(), (System.nanoTime() - start) / 1_000_000);
+    return String.format(Locale.ROOT, " %d %d %d", sims.size(), (System.nanoTime() - start) / 1_000_000, again);
+  }
+
+  private ManagedChannel channel(String id, int index) throws Exception {
+    return NettyChannelBuilder.forTarget(targets.get(index % targets.size()), credentials(id))
+        .directExecutor().maxInboundMessageSize(4 << 20).build();
   }
 
   private ChannelCredentials credentials(String id) throws Exception {
