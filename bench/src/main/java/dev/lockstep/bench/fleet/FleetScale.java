@@ -181,15 +181,17 @@ final class FleetScale {
       say("%s: %,d events acked in %.1f s = %,.0f events/s (durable, acked by the collector); load %s",
           label, acked, elapsed, ingest, load);
 
-      double[] cold = stopLatencies(children, "bench-scale-" + label + "-0001");
-      long missing = lastMissing;
+      Stop first = stop(children, "bench-scale-" + label + "-0001");
+      double[] cold = first.ms();
+      long missing = first.missing();
       FleetBench.awaitAllConfirmedStopped(operator, agents);
       int confirmed = operator.getStopStatus(StopStatusRequest.getDefaultInstance()).getConfirmed();
       say("%s: stop (idle, first mismatch): mismatching golden event -> StopAck from all %d agents: p50 %.1f ms, p99 %.1f ms, max %.1f ms (%d without one); collector counts %d confirmed; load %s",
           label, agents, percentile(cold, 50), percentile(cold, 99), cold[cold.length - 1], missing, confirmed, load());
       resume(children, operator);
-      double[] warm = stopLatencies(children, "bench-scale-" + label + "-0002");
-      missing += lastMissing;
+      Stop second = stop(children, "bench-scale-" + label + "-0002");
+      double[] warm = second.ms();
+      missing += second.missing();
       say("%s: stop (idle, second mismatch): p50 %.1f ms, p99 %.1f ms, max %.1f ms; load %s",
           label, percentile(warm, 50), percentile(warm, 99), warm[warm.length - 1], load());
       FleetBench.awaitAllConfirmedStopped(operator, agents);
@@ -216,13 +218,14 @@ final class FleetScale {
     }
   }
 
-  private long lastMissing;
+  /** One stop: each agent's ms to its StopAck (sorted), and how many agents sent none. */
+  private record Stop(double[] ms, long missing) {}
 
   /**
    * A primary/shadow pair whose hashes differ, from agents 0 and 1 (on different collectors in
    * cluster mode); per agent, ms from the second report's send to that agent's StopAck.
    */
-  private double[] stopLatencies(List<LoadProcess> children, String runId) throws Exception {
+  private static Stop stop(List<LoadProcess> children, String runId) throws Exception {
     LoadProcess first = children.get(0);
     first.send("golden 0 " + runId + " primary sha256:" + "a".repeat(64));
     first.answer("golden", Duration.ofSeconds(10));
@@ -231,16 +234,16 @@ final class FleetScale {
     long t0 = Long.parseLong(first.answer("golden", Duration.ofSeconds(10)));
     List<String> answers = all(children, "stopacks 120", Duration.ofSeconds(180));
     List<Double> ms = new ArrayList<>();
-    lastMissing = 0;
+    long missing = 0;
     for (String a : answers) {
       String[] w = a.split(" ");
-      lastMissing += Long.parseLong(w[0]);
+      missing += Long.parseLong(w[0]);
       for (int i = 1; i < w.length; i++) ms.add((Long.parseLong(w[i]) - t0) / 1000.0);
     }
     if (ms.isEmpty()) throw new IllegalStateException("no agent acked the stop");
     double[] sorted = ms.stream().mapToDouble(Double::doubleValue).toArray();
     Arrays.sort(sorted);
-    return sorted;
+    return new Stop(sorted, missing);
   }
 
   private static void resume(List<LoadProcess> children, OperatorGrpc.OperatorBlockingStub operator)
