@@ -9,6 +9,7 @@ import dev.lockstep.proto.v1.StatusRequest;
 import dev.lockstep.proto.v1.StopStatusRequest;
 import dev.lockstep.security.CertsInit;
 import dev.lockstep.security.Tls;
+import dev.lockstep.security.TlsFiles;
 import io.grpc.ChannelCredentials;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
@@ -38,20 +39,46 @@ import org.rocksdb.WriteOptions;
 public final class FleetBench {
   private static final int BATCH = 500;
   private static final int WINDOW = 4;
+  /** Events in flight (sent, not yet acked) across all agents: 1,000 agents at full batches. */
+  private static final long DEFAULT_IN_FLIGHT = 2_000_000;
+  /** Past this many agents the load generator is several processes (FleetScale). */
+  private static final int ONE_PROCESS_AGENTS = 1_000;
+
+  /** Events per batch so that all agents' windows together hold at most {@code inFlight} events. */
+  static int batchFor(int agents, long inFlight) {
+    return (int) Math.max(1, Math.min(BATCH, inFlight / ((long) agents * WINDOW)));
+  }
 
   public static void main(String[] args) throws Exception {
     int agents = 100;
     int seconds = 10;
+    int procs = 0;
+    boolean cluster = false;
+    long inFlight = DEFAULT_IN_FLIGHT;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--agents" -> agents = Integer.parseInt(args[++i]);
         case "--seconds" -> seconds = Integer.parseInt(args[++i]);
+        case "--procs" -> procs = Integer.parseInt(args[++i]);
+        case "--in-flight" -> inFlight = Long.parseLong(args[++i]);
+        case "--cluster" -> cluster = true;
         default -> throw new IllegalArgumentException("bench fleet: unknown argument " + args[i]
-            + " (usage: fleet --agents N --seconds S)");
+            + " (usage: fleet --agents N --seconds S [--procs P] [--in-flight EVENTS] [--cluster])");
       }
     }
+    int batch = batchFor(agents, inFlight);
     Path work = Files.createTempDirectory("lockstep-bench-fleet-");
-    say("fleet benchmark: %d agents, %d s per phase, mTLS, workspace %s", agents, seconds, work);
+    if (cluster || procs > 1 || (procs == 0 && agents > ONE_PROCESS_AGENTS)) {
+      if (procs <= 0) procs = (agents + FleetScale.AGENTS_PER_PROCESS - 1) / FleetScale.AGENTS_PER_PROCESS;
+      say("fleet benchmark: %d agents in %d load processes, %d s of ingest, mTLS%s, workspace %s; %d cores, load average %s",
+          agents, procs, seconds, cluster ? ", embedded then cluster mode (1 broker, 2 collectors)" : "", work,
+          Runtime.getRuntime().availableProcessors(), FleetScale.load());
+      Path certs = FleetScale.certificates(Path.of(System.getProperty("lockstep.bench.data",
+          work.toString())).resolve("fleet-certs"), agents);
+      new FleetScale(agents, seconds, procs, batch, WINDOW, work, certs).run(cluster);
+      return;
+    }
+    say("fleet benchmark: %d agents, %d s per phase, mTLS, batches of %d, workspace %s", agents, seconds, batch, work);
     List<String> ids = new ArrayList<>();
     for (int i = 0; i < agents; i++) ids.add(String.format("sim-%04d", i));
     long t0 = System.nanoTime();
@@ -61,7 +88,7 @@ public final class FleetBench {
 
     double noop;
     try (NoopSink sink = new NoopSink()) {
-      noop = ingest("no-op gRPC sink (plaintext)", "127.0.0.1:" + sink.port(), ids, seconds, null,
+      noop = ingest("no-op gRPC sink (plaintext)", "127.0.0.1:" + sink.port(), ids, seconds, batch, null,
           id -> InsecureChannelCredentials.create()).eventsPerSecond;
     }
     // The collector fsyncs each ingested batch before it acks (Store: syncWrites), so the fair
@@ -77,7 +104,7 @@ public final class FleetBench {
           Tls.channelCredentials(certs.tlsFilesFor("bench"))).build();
       OperatorGrpc.OperatorBlockingStub operator = OperatorGrpc.newBlockingStub(opChannel);
       try {
-        Ingest result = ingest("collector (durable, mTLS)", target, ids, seconds, operator, id -> {
+        Ingest result = ingest("collector (durable, mTLS)", target, ids, seconds, batch, operator, id -> {
           try {
             return Tls.channelCredentials(certs.tlsFilesFor(id));
           } catch (Exception e) {
@@ -89,12 +116,12 @@ public final class FleetBench {
         say("ratios: collector/no-op sink = %.2f, collector/raw RocksDB = %.2f",
             result.eventsPerSecond / noop, result.eventsPerSecond / rocks);
         System.out.println(String.format(Locale.ROOT,
-            "{\"agents\":%d,\"tls\":true,\"ingest_events_per_s\":%.0f,\"noop_sink_events_per_s\":%.0f,\"rocksdb_puts_per_s\":%.0f,\"rocksdb_unsynced_puts_per_s\":%.0f,"
+            "{\"agents\":%d,\"tls\":true,\"procs\":1,\"batch\":%d,\"ingest_events_per_s\":%.0f,\"noop_sink_events_per_s\":%.0f,\"rocksdb_puts_per_s\":%.0f,\"rocksdb_unsynced_puts_per_s\":%.0f,"
                 + "\"stop_idle_p50_ms\":%.1f,\"stop_idle_p99_ms\":%.1f,\"stop_idle_max_ms\":%.1f,\"stop_warm_p50_ms\":%.1f,\"stop_warm_p99_ms\":%.1f,"
                 + "\"stop_loaded_p50_ms\":%.1f,\"stop_loaded_p99_ms\":%.1f,\"stop_loaded_max_ms\":%.1f,\"loaded_ingest_events_per_s\":%.0f,\"loaded_evidence_bytes\":%d,\"loaded_retention_passes\":%.0f,"
                 + "\"stop_overload_p50_ms\":%.1f,\"stop_overload_p99_ms\":%.1f,\"overload_ingest_events_per_s\":%.0f,"
                 + "\"stop_confirmed\":%d,\"lost\":%d,\"duplicated\":%d}",
-            agents, result.eventsPerSecond, noop, rocks, rocksUnsynced, result.stopP50, result.stopP99, result.stopMax,
+            agents, batch, result.eventsPerSecond, noop, rocks, rocksUnsynced, result.stopP50, result.stopP99, result.stopMax,
             result.warmP50, result.warmP99, result.loadedP50, result.loadedP99, result.loadedMax,
             result.loadedIngest, result.loadedEvidence, result.loadedRetention, result.overloadP50,
             result.overloadP99, result.overloadIngest, result.stopConfirmed,
@@ -191,7 +218,7 @@ public final class FleetBench {
     return sims.stream().mapToDouble(s -> (s.stopAckNanos() - t0) / 1e6).sorted().toArray();
   }
 
-  private static Ingest ingest(String label, String target, List<String> ids, int seconds,
+  private static Ingest ingest(String label, String target, List<String> ids, int seconds, int batch,
       OperatorGrpc.OperatorBlockingStub operator,
       java.util.function.Function<String, ChannelCredentials> credentials) throws Exception {
     int agents = ids.size();
@@ -203,7 +230,7 @@ public final class FleetBench {
         ManagedChannel channel = NettyChannelBuilder.forTarget(target, credentials.apply(ids.get(i)))
             .directExecutor().maxInboundMessageSize(4 << 20).build();
         channels.add(channel);
-        SimAgent sim = new SimAgent(ids.get(i), BATCH, WINDOW);
+        SimAgent sim = new SimAgent(ids.get(i), batch, WINDOW);
         sim.connect(channel, 0);
         sims.add(sim);
       }
@@ -273,7 +300,7 @@ public final class FleetBench {
       for (int i = 0; i < sims.size(); i++) {
         SimAgent old = sims.get(i);
         old.close();
-        SimAgent again = new SimAgent(String.format("sim-%04d", i), BATCH, WINDOW);
+        SimAgent again = new SimAgent(String.format("sim-%04d", i), batch, WINDOW);
         again.connect(channels.get(i), 0);
         long known = again.welcome().get(30, TimeUnit.SECONDS);
         result.lost += Math.max(0, old.acked() - known);
@@ -294,7 +321,7 @@ public final class FleetBench {
     }
   }
 
-  private static void awaitAllConfirmedStopped(OperatorGrpc.OperatorBlockingStub operator, int agents)
+  static void awaitAllConfirmedStopped(OperatorGrpc.OperatorBlockingStub operator, int agents)
       throws InterruptedException {
     await(() -> {
       var st = operator.getStopStatus(StopStatusRequest.getDefaultInstance());
@@ -358,7 +385,19 @@ public final class FleetBench {
   private static Process startCollector(Path work, CertsInit.Result certs, int agents)
       throws IOException, InterruptedException {
     metricsPort = freePort();
-    Path config = work.resolve("collector.yaml");
+    return startCollector(work, "collector", certs.tlsFilesFor("collector"), agents + 100, metricsPort, List.of());
+  }
+
+  /**
+   * Starts collector {@code name} (config {@code name.yaml}, data in {@code name-data}, port in
+   * {@code name.port}, log {@code name.log}) with {@code extraArgs} on its command line; returns
+   * once it listens.
+   */
+  static Process startCollector(Path work, String name, TlsFiles tls, int maxStreams, int metrics,
+      List<String> extraArgs) throws IOException, InterruptedException {
+    Path config = work.resolve(name + ".yaml");
+    Path portFile = work.resolve(name + ".port");
+    Path log = work.resolve(name + ".log");
     Files.writeString(config, """
         listen: 127.0.0.1:0
         data_dir: %s
@@ -373,35 +412,35 @@ public final class FleetBench {
           interval: 2s
         agents:
           max_streams: %d
-        """.formatted(work.resolve("collector-data"), metricsPort, certs.caCert(),
-        certs.tlsFilesFor("collector").cert(), certs.tlsFilesFor("collector").key(), agents + 100));
+        """.formatted(work.resolve(name + "-data"), metrics, tls.ca(), tls.cert(), tls.key(), maxStreams));
     List<String> command = new ArrayList<>(Arrays.asList(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         // the collector's JVM options, as ./lockstep collector and the installed launcher use them
         "@" + Path.of(System.getProperty("lockstep.root", "."), "collector", "jvm.options").toAbsolutePath(),
         "-cp", System.getProperty("java.class.path"), "dev.lockstep.collector.CollectorMain",
-        "--config", config.toString(), "--port-file", work.resolve("collector.port").toString(),
+        "--config", config.toString(), "--port-file", portFile.toString(),
         // the benchmark measures ingest capacity, not the per-agent rate limit (default 20,000/s)
         "--max-events-per-second", "100000000"));
-    Process p = new ProcessBuilder(command).redirectErrorStream(true)
-        .redirectOutput(work.resolve("collector.log").toFile()).start();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (!Files.exists(work.resolve("collector.port"))) {
+    command.addAll(extraArgs);
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    while (!Files.exists(portFile)) {
       if (!p.isAlive() || System.nanoTime() > deadline) {
-        throw new IllegalStateException("collector did not start; see " + work.resolve("collector.log"));
+        p.destroyForcibly();
+        throw new IllegalStateException("collector " + name + " did not start; see " + log);
       }
       Thread.sleep(50); // polling for the port file
     }
     return p;
   }
 
-  private static int freePort() throws IOException {
+  static int freePort() throws IOException {
     try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
       return s.getLocalPort();
     }
   }
 
-  private static void await(BooleanSupplier condition, int seconds) throws InterruptedException {
+  static void await(BooleanSupplier condition, int seconds) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > deadline) throw new IllegalStateException("bench fleet: condition not met in " + seconds + " s");
@@ -409,12 +448,12 @@ public final class FleetBench {
     }
   }
 
-  private static double percentile(double[] sorted, int p) {
+  static double percentile(double[] sorted, int p) {
     int idx = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
     return sorted[Math.max(0, Math.min(sorted.length - 1, idx))];
   }
 
-  private static void say(String format, Object... args) {
+  static void say(String format, Object... args) {
     System.out.println(String.format(Locale.ROOT, format, args));
     System.out.flush();
   }

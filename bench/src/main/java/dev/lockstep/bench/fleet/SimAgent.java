@@ -87,6 +87,10 @@ final class SimAgent implements ClientResponseObserver<AgentFrame, CollectorFram
     stream.setOnReadyHandler(this::pump);
   }
 
+  String id() {
+    return id;
+  }
+
   CompletableFuture<Long> welcome() {
     return welcome;
   }
