@@ -168,7 +168,11 @@ public final class DiffWorker implements AutoCloseable {
   }
 
   @Override
-  public void close() {
+  public void close() throws InterruptedException {
+    // waits for the task under way: it writes to the store, which is closed after this
     executor.shutdownNow();
+    if (!executor.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS)) {
+      LOG.log(System.Logger.Level.ERROR, "the diff worker did not stop within 10 s");
+    }
   }
 }

@@ -192,7 +192,11 @@ public final class EvidenceIntake implements AutoCloseable {
   }
 
   @Override
-  public void close() {
+  public void close() throws InterruptedException {
+    // waits for the task under way: it writes to the store, which is closed after this
     worker.shutdownNow();
+    if (!worker.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS)) {
+      LOG.log(System.Logger.Level.ERROR, "the evidence worker did not stop within 10 s");
+    }
   }
 }
