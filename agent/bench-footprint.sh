@@ -6,7 +6,7 @@
 #
 #   agent/bench-footprint.sh            # defaults: 10 s warm-up, 30 s per phase
 #   WARMUP_S=5 PHASE_S=15 RATE=100 agent/bench-footprint.sh
-#   AGENT_JAVA_OPTS="..." overrides the agent's JVM flags.
+#   AGENT_JAVA_OPTS="..." overrides the agent's JVM flags; AGENT_ARCHIVE=0 runs it without its class archive.
 # Exit code 0 when it ran (whether or not the targets were met); "pass" in the JSON says that.
 set -euo pipefail
 
@@ -76,7 +76,7 @@ measure() { # $1 = files/s; prints "rss_mib rss_max_mib cpu_pct"
     'BEGIN { printf "%.1f %.1f %.2f\n", r / 1024, m / 1024, (dc / tck) / (dt / 1e9) * 100 }'
 }
 
-echo "agent-footprint: agent pid $AGENT_PID, JVM flags: $AGENT_JAVA_OPTS"
+echo "agent-footprint: agent pid $AGENT_PID, JVM flags: $AGENT_JAVA_OPTS ${AGENT_ARCHIVE_FLAGS[*]}"
 echo "agent-footprint: warm-up ${WARMUP_S}s, then ${PHASE_S}s at 0 files/s and ${PHASE_S}s at ${RATE} files/s"
 feed 10 "$WARMUP_S"
 read -r idle_rss idle_max idle_cpu < <(measure 0)

@@ -4,8 +4,13 @@
 # Needs ROOT (the repository) and WORK (a scratch directory the caller removes) to be set.
 
 JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
-# Default: the very flags ./lockstep agent and bin/lockstep-agent use.
+# shellcheck source=../cli/java-flags.sh
+. "$ROOT/cli/java-flags.sh"
+# Default: the very flags ./lockstep agent and bin/lockstep-agent use, and (AGENT_ARCHIVE=0 leaves
+# it out) the agent's class archive in agent/target as ./lockstep agent makes and uses it.
 AGENT_JAVA_OPTS="${AGENT_JAVA_OPTS:-@$ROOT/agent/jvm.options}"
+AGENT_ARCHIVE="${AGENT_ARCHIVE:-1}"
+AGENT_ARCHIVE_FLAGS=()
 # fewer glibc malloc arenas, as bin/lockstep-agent sets
 export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
 TCK="$(getconf CLK_TCK)"
@@ -38,12 +43,35 @@ start_sink() {
   [ -n "$SINK_PORT" ] || { echo "agent bench: sink did not start" >&2; cat "$WORK/sink.out" >&2; exit 1; }
 }
 
-# start_agent CONFIG LOG: one agent process (its flags: AGENT_JAVA_OPTS) -> AGENT_PID; waits until
-# it is connected to the sink.
-start_agent() {
+# archive_flags: AGENT_ARCHIVE_FLAGS as ./lockstep agent sets them. When there is no archive yet, a
+# short training run of its own (a scratch state and golden directory, a few golden files) records
+# the classes first, so the measured agent runs on the archive as an operator's later starts do.
+archive_flags() {
+  AGENT_ARCHIVE_FLAGS=()
+  [ "$AGENT_ARCHIVE" = 1 ] || return 0
+  agent_archive_flags "$JAVA" "$CP" "$ROOT/agent/target"
+  case "${AGENT_ARCHIVE_FLAGS[*]}" in
+    *DumpLoadedClassList*) ;;
+    *) return 0 ;;
+  esac
+  echo "agent bench: recording the agent's classes for its archive (once per build and Java) ..." >&2
+  local t="$WORK/training" i
+  mkdir -p "$t/golden" "$t/state"
+  printf 'agent_id: training\nstate_dir: %s\ncollector:\n  address: 127.0.0.1:%s\n  insecure: true\ngolden:\n  dirs: [%s]\n  settle: 1s\ndisk:\n  paths: [%s]\nmetrics:\n  port: 0\n' \
+    "$t/state" "$SINK_PORT" "$t/golden" "$t" >"$t/agent.yaml"
+  launch_agent "$t/agent.yaml" "$t/agent.out"
+  for i in 0 1 2 3; do write_golden "$t/golden" "$i"; done
+  sleep 4
+  stop_agent
+  agent_archive_flags "$JAVA" "$CP" "$ROOT/agent/target"
+}
+
+# launch_agent CONFIG LOG: one agent process (its flags: AGENT_JAVA_OPTS and AGENT_ARCHIVE_FLAGS)
+# -> AGENT_PID; waits until it is connected to the sink.
+launch_agent() {
   local config="$1" log="$2"
   # shellcheck disable=SC2086 # AGENT_JAVA_OPTS is a list of flags
-  "$JAVA" $AGENT_JAVA_OPTS -cp "$CP" dev.lockstep.agent.AgentMain --config "$config" >"$log" 2>&1 &
+  "$JAVA" $AGENT_JAVA_OPTS "${AGENT_ARCHIVE_FLAGS[@]}" -cp "$CP" dev.lockstep.agent.AgentMain --config "$config" >"$log" 2>&1 &
   AGENT_PID=$!
   for _ in $(seq 1 300); do
     grep -q "connected to" "$log" 2>/dev/null && break
@@ -51,6 +79,12 @@ start_agent() {
     sleep 0.1
   done
   grep -q "connected to" "$log" || { echo "agent bench: agent did not connect" >&2; cat "$log" >&2; exit 1; }
+}
+
+# start_agent CONFIG LOG: the measured agent, on the archive -> AGENT_PID
+start_agent() {
+  archive_flags
+  launch_agent "$@"
 }
 
 stop_agent() {

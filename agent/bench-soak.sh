@@ -12,7 +12,7 @@
 #            per minute: it must be flat); files reported vs written at the end.
 #
 #   agent/bench-soak.sh --minutes 10 [--backlog 100000] [--no-backlog]
-#   AGENT_JAVA_OPTS="..." overrides the agent's JVM flags.
+#   AGENT_JAVA_OPTS="..." overrides the agent's JVM flags; AGENT_ARCHIVE=0 runs it without its class archive.
 # Prints readable lines, then ONE JSON line. Exit code 0 when it ran ("pass" in the JSON says
 # whether RSS was flat, fds did not grow and every file written was reported).
 set -euo pipefail
@@ -80,7 +80,7 @@ YAML
 reported() { metric lockstep_agent_golden_files_total; }
 pending() { metric lockstep_agent_spool_pending_events; }
 
-echo "agent-soak: JVM flags: $AGENT_JAVA_OPTS; $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "agent-soak: JVM flags: $AGENT_JAVA_OPTS; class archive: $([ "$AGENT_ARCHIVE" = 1 ] && echo "on (agent/target)" || echo off); $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # ---------------------------------------------------------------------------------- backlog
 backlog_s=null first_half_s=null second_half_s=null backlog_reported=0 backlog_rss=null

@@ -94,3 +94,43 @@ cli_command() {
   CLI_COMMAND=("$java" "${jit[@]}" -XX:+UseSerialGC -XX:-UsePerfData "${memory[@]}" "${ARCHIVE_FLAGS[@]}"
     "${user[@]}" -cp "$cp" dev.lockstep.cli.Main "$@")
 }
+
+# agent_archive_flags JAVA CLASSPATH DIR: sets AGENT_ARCHIVE_FLAGS to the agent's AppCDS flags for
+# that Java and class path. The archive holds the ~3,900 classes a run of the agent loads (gRPC,
+# Netty, protobuf, the JDK's own), mapped at start instead of parsed into metaspace with their
+# symbols: about 2.5 MiB less RSS than the JDK's default archive plus metaspace. It is made in DIR
+# over the agent's starts: a start without a usable class list records the classes it loads
+# (-XX:DumpLoadedClassList); the next start dumps the archive from that list (a few seconds, once)
+# and uses it; later starts only use it. A list counts once the run reached the collector; jars
+# newer than the list or the archive start it over. Nothing when DIR is empty or not writable.
+agent_archive_flags() {
+  local java="$1" cp="$2" dir="$3" version list jsa part f newest="" parts
+  AGENT_ARCHIVE_FLAGS=()
+  if [ -z "$dir" ] || [ ! -d "$dir" ] || [ ! -w "$dir" ]; then
+    return 0
+  fi
+  version="$(java_version "$java")"
+  list="$dir/lockstep-agent-$version.classlist"
+  jsa="$dir/lockstep-agent-$version.jsa"
+  IFS=: read -ra parts <<<"$cp"
+  for part in "${parts[@]}"; do
+    # shellcheck disable=SC2086 # a lib/* entry expands here
+    for f in $part; do
+      if [ -z "$newest" ] || [ "$f" -nt "$newest" ]; then newest="$f"; fi
+    done
+  done
+  if [ -s "$jsa" ] && [ "$jsa" -nt "$newest" ]; then
+    AGENT_ARCHIVE_FLAGS=("-XX:SharedArchiveFile=$jsa" -Xshare:auto)
+    return 0
+  fi
+  if [ -s "$list" ] && [ "$list" -nt "$newest" ] \
+      && grep -q '^io/grpc/netty/shaded/io/grpc/netty/NettyClientHandler$' "$list" \
+      && "$java" -Xshare:dump "-XX:SharedClassListFile=$list" "-XX:SharedArchiveFile=$jsa.tmp" -cp "$cp" \
+        >"$dir/lockstep-agent-$version.dump.log" 2>&1 \
+      && mv -f "$jsa.tmp" "$jsa"; then
+    AGENT_ARCHIVE_FLAGS=("-XX:SharedArchiveFile=$jsa" -Xshare:auto)
+    return 0
+  fi
+  rm -f "$jsa.tmp"
+  AGENT_ARCHIVE_FLAGS=("-XX:DumpLoadedClassList=$list")
+}

@@ -3,9 +3,6 @@ package dev.lockstep.dist;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,8 +19,6 @@ import org.junit.jupiter.api.io.TempDir;
  * dist/runtime-modules lists (config, golden watching, its /metrics endpoint, gRPC).
  */
 class AgentRuntimeTest {
-  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-
   @Test
   void theAgentRunsOnItsJlinkImageWithOnlyTheListedModules(@TempDir Path dir) throws Exception {
     try (Shipped shipped = Shipped.unpack(dir.resolve("opt"))) {
@@ -41,42 +36,18 @@ class AgentRuntimeTest {
 
       Path golden = Files.createDirectories(dir.resolve("golden"));
       int metricsPort = Shipped.freePort();
-      Path config = dir.resolve("agent.yaml");
-      Files.writeString(config, """
-          agent_id: on-runtime
-          state_dir: %s
-          collector:
-            address: 127.0.0.1:%d
-            insecure: true
-          golden:
-            dirs: [%s]
-            settle: 100ms
-          metrics:
-            port: %d
-          """.formatted(dir.resolve("state"), Shipped.freePort(), golden, metricsPort));
-      Files.writeString(golden.resolve("run-1.primary.golden.json"),
-          "{\"format\":\"lockstep.golden/v1\",\"run_id\":\"run-1\",\"workflow\":\"w\",\"role\":\"primary\","
-              + "\"seed\":1,\"steps\":[{\"index\":0,\"name\":\"s\",\"kind\":\"compute\",\"output\":{\"n\":3}}],"
-              + "\"output\":{\"total\":42}}");
+      Path config = Shipped.agentConfig(dir, "on-runtime", golden, metricsPort);
+      Shipped.writeGolden(golden, 1);
       // JAVA_HOME unset: the launcher picks runtime/ over the java on the PATH
       Shipped.Started agent = shipped.start("agent", Map.of(), dir.resolve("logs"), "env", "-u", "JAVA_HOME",
           shipped.bin("lockstep-agent").toString(), "--config", config.toString());
 
       URI scrape = URI.create("http://127.0.0.1:" + metricsPort + "/metrics");
       shipped.await(Duration.ofSeconds(60), "the golden file spooled and the golden component running",
-          () -> body(scrape).contains("lockstep_agent_golden_files_total{result=\"ok\"} 1.0")
-              && body(scrape).contains("lockstep_agent_component_status{component=\"golden\"} 0.0"));
+          () -> Shipped.body(scrape).contains("lockstep_agent_golden_files_total{result=\"ok\"} 1.0")
+              && Shipped.body(scrape).contains("lockstep_agent_component_status{component=\"golden\"} 0.0"));
       String java = agent.process().info().command().orElseThrow();
       assertThat(Path.of(java).toRealPath()).isEqualTo(runtime.resolve("bin/java").toRealPath());
-    }
-  }
-
-  private static String body(URI uri) {
-    try {
-      return HTTP.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(2)).build(),
-          HttpResponse.BodyHandlers.ofString()).body();
-    } catch (Exception e) {
-      return ""; // not listening yet
     }
   }
 }

@@ -5,6 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -94,6 +98,53 @@ final class Shipped implements AutoCloseable {
     }
     s.process().destroyForcibly().waitFor(10, TimeUnit.SECONDS);
     return false;
+  }
+
+  /**
+   * An agent.yaml in {@code dir} for a local agent: plaintext to a collector port nobody listens on,
+   * one golden directory (100 ms settle), /metrics on {@code metricsPort}, state in dir/state.
+   */
+  static Path agentConfig(Path dir, String agentId, Path golden, int metricsPort) throws IOException {
+    Path config = dir.resolve("agent.yaml");
+    Files.writeString(config, """
+        agent_id: %s
+        state_dir: %s
+        collector:
+          address: 127.0.0.1:%d
+          insecure: true
+        golden:
+          dirs: [%s]
+          settle: 100ms
+        metrics:
+          port: %d
+        """.formatted(agentId, dir.resolve("state"), freePort(), golden, metricsPort));
+    return config;
+  }
+
+  /** A small valid primary golden file of run {@code run-N} in {@code dir}. */
+  static void writeGolden(Path dir, int n) throws IOException {
+    Files.writeString(dir.resolve("run-" + n + ".primary.golden.json"),
+        "{\"format\":\"lockstep.golden/v1\",\"run_id\":\"run-" + n + "\",\"workflow\":\"w\",\"role\":\"primary\","
+            + "\"seed\":1,\"steps\":[{\"index\":0,\"name\":\"s\",\"kind\":\"compute\",\"output\":{\"n\":3}}],"
+            + "\"output\":{\"total\":42}}");
+  }
+
+  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+  /** The body a GET of {@code uri} answers; empty while nothing listens there. */
+  static String body(URI uri) {
+    try {
+      return HTTP.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(2)).build(),
+          HttpResponse.BodyHandlers.ofString()).body();
+    } catch (IOException | InterruptedException e) {
+      return "";
+    }
+  }
+
+  /** Ends one started process as {@link #stop} does; it is no longer watched by {@link #await}. */
+  boolean end(Started s) throws InterruptedException {
+    started.remove(s);
+    return stop(s);
   }
 
   static int freePort() throws IOException {

@@ -56,7 +56,7 @@ public final class Spool implements AutoCloseable {
   private static final String REBASE_PREFIX = "rebase-";
   private static final String REBASE_SUFFIX = ".new";
   private static final int HEADER = SegmentReader.HEADER;
-  // the newest appended records, so the uplink rarely reads back from disk
+  // the newest appended records not acked yet, so the uplink rarely reads back from disk
   private static final int TAIL_RECORDS = 4096;
   private static final long TAIL_BYTES = 1 << 20;
 
@@ -441,6 +441,11 @@ public final class Spool implements AutoCloseable {
     }
   }
 
+  /** How many records the in-memory tail holds (for tests). */
+  synchronized int tailRecords() {
+    return tail.size();
+  }
+
   private void forgetTail() {
     tail.clear();
     tailBytes = 0;
@@ -486,6 +491,9 @@ public final class Spool implements AutoCloseable {
   /** Up to maxEvents spooled events with seq > afterSeq, at most ~maxBytes of them, in seq order. */
   public synchronized List<Record> readAfter(long afterSeq, int maxEvents, long maxBytes) throws IOException {
     List<Record> out = new ArrayList<>();
+    if (afterSeq >= nextSeq - 1) {
+      return out;
+    }
     if (!tail.isEmpty() && tail.peekFirst().seq() <= afterSeq + 1) {
       long bytes = 0;
       for (Record r : tail) {
@@ -761,6 +769,10 @@ public final class Spool implements AutoCloseable {
     ackedSeq = seq;
     long acked = seq;
     healthNewest.values().removeIf(n -> n[0] <= acked);
+    // acked records are never read again: the uplink resumes above the ack
+    while (!tail.isEmpty() && tail.peekFirst().seq() <= seq) {
+      tailBytes -= tail.removeFirst().body().length;
+    }
     // not fsync'd: an ack marker lost to a power cut only means resending what the collector
     // already holds, and it drops duplicates by (agent, seq)
     Path tmp = dir.resolve("." + ACKED_FILE + ".tmp");

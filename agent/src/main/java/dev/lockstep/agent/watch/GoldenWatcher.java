@@ -134,7 +134,9 @@ public final class GoldenWatcher implements AutoCloseable {
   private final Path stateDir;
   private final PathMatcher fileMatcher;
   private final Watermarks marks;
-  private final RecentRuns recent = new RecentRuns(16_384);
+  // ~200 bytes of heap each; 4,096 is 41 s at 100 files/s, far longer than an incident's capture
+  // request takes to arrive (older runs are found by file name or by reading the file)
+  private final RecentRuns recent = new RecentRuns(4_096);
   private final WatchService watchService;
   private final Map<String, Dir> dirs = new LinkedHashMap<>();
   private final Map<WatchKey, Dir> byKey = new HashMap<>();

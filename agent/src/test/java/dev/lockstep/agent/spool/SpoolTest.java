@@ -16,6 +16,7 @@ import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.LongStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -77,6 +78,23 @@ public class SpoolTest {
       assertThat(SpoolEvents.read(s, s.lastAckedSeq(), 1000, Long.MAX_VALUE)).extracting(Event::getSeq)
           .first().isEqualTo(1501L);
       assertThat(s.append(golden(9)).seqs()).containsExactly(2001L);
+    }
+  }
+
+  @Test
+  void ackedEventsLeaveMemoryAndThePendingOnesAreStillReadInOrder() throws IOException {
+    try (Spool s = open(1 << 20)) {
+      appendGolden(s, 300);
+      assertThat(s.tailRecords()).isEqualTo(300);
+      s.ackUpTo(250);
+      assertThat(s.tailRecords()).isEqualTo(50);
+      assertThat(SpoolEvents.read(s, 250, 1000, Long.MAX_VALUE)).extracting(Event::getSeq)
+          .containsExactlyElementsOf(LongStream.rangeClosed(251, 300).boxed().toList());
+      s.ackUpTo(300);
+      assertThat(s.tailRecords()).isZero();
+      assertThat(SpoolEvents.read(s, 300, 1000, Long.MAX_VALUE)).isEmpty();
+      assertThat(s.append(golden(9)).seqs()).containsExactly(301L);
+      assertThat(SpoolEvents.read(s, 300, 1000, Long.MAX_VALUE)).extracting(Event::getSeq).containsExactly(301L);
     }
   }
 
@@ -269,7 +287,7 @@ public class SpoolTest {
       assertThat(s.lastAckedSeq()).isEqualTo(1000);
       List<Event> pending = SpoolEvents.after(s, 1000);
       assertThat(pending).extracting(Event::getSeq).containsExactlyElementsOf(
-          java.util.stream.LongStream.rangeClosed(1001, 1030).boxed().toList());
+          LongStream.rangeClosed(1001, 1030).boxed().toList());
       assertThat(pending.get(0).getGolden().getRunId()).isEqualTo("run-20");
       assertThat(s.lastDecisiveSeq()).isEqualTo(1030);
     }
