@@ -158,10 +158,14 @@ class RemediatorTest {
   @Test
   void aStuckProcessThatIgnoresTermIsKilledAndRestarted() throws Exception {
     Remediator r = remediator(3, true);
-    Process stuck = new ProcessBuilder("sh", "-c", "trap '' TERM; while :; do sleep 1; done; : " + marker + "-stuck")
+    // it says it is ready only once it ignores TERM (a TERM before the trap would simply end it)
+    Path ready = dir.resolve("stuck-ready");
+    Process stuck = new ProcessBuilder("sh", "-c", "trap '' TERM; : > '" + ready + "'; while :; do sleep 1; done; : "
+        + marker + "-stuck")
         .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
     started.add(stuck);
-    Eventually.await("stuck process visible", WAIT, () -> !host.find("shadow").isEmpty());
+    Eventually.await("stuck process visible and ignoring TERM", WAIT,
+        () -> java.nio.file.Files.exists(ready) && !host.find("shadow").isEmpty());
     r.logStale("shadow", stuck.pid(), Instant.now(), "CLEAN", List.of(), TestLogStats.of(240, List.of(), 5), "/var/log/shadow.log");
     Remediation done = awaitReport(1);
     assertThat(done.getAction()).isEqualTo(Action.UNSTICK);
