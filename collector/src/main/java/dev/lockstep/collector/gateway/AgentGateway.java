@@ -330,12 +330,19 @@ public final class AgentGateway {
       if (frame == null) return false;
       return switch (frame.getFrameCase()) {
         case STOP_ACK -> true;
-        case EVENTS -> frame.getEvents().getLeadsToDecisive()
-            || frame.getEvents().getEventsList().stream().anyMatch(e ->
-                dev.lockstep.collector.core.Lane.of(e) == dev.lockstep.collector.core.Lane.DECISIVE);
+        case EVENTS -> decisive(frame.getEvents());
         default -> false;
       };
     }
+  }
+
+  /** Whether a batch holds a decisive event, or is marked as leading to one. */
+  private static boolean decisive(EventBatch batch) {
+    if (batch.getLeadsToDecisive()) return true;
+    for (Event e : batch.getEventsList()) {
+      if (dev.lockstep.collector.core.Lane.of(e) == dev.lockstep.collector.core.Lane.DECISIVE) return true;
+    }
+    return false;
   }
 
   private static Parsed parse(byte[] bytes) {
@@ -471,12 +478,7 @@ public final class AgentGateway {
     if (sp != null) sp.refresh();
     if (sp != null && !sp.takesRoutine()) {
       // flood stage: only batches that hold, or lead to, a decisive event; FAILED: none
-      boolean decisive = batch.getLeadsToDecisive();
-      for (int i = 0; i < events.size() && !decisive; i++) {
-        decisive = dev.lockstep.collector.core.Lane.of(events.get(i))
-            == dev.lockstep.collector.core.Lane.DECISIVE;
-      }
-      if (!sp.writable() || !decisive) {
+      if (!sp.writable() || !decisive(batch)) {
         backoff(session, sp.health().detail(), sp.writable() ? "store_flood" : "store_failed",
             BACKOFF_MILLIS, sp.writable());
         return;
