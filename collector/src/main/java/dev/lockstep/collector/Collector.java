@@ -81,7 +81,13 @@ public final class Collector implements AutoCloseable {
   Store store;
   AgentGateway gateway;
   private dev.lockstep.collector.console.ConsoleHost console;
-  private boolean closed;
+  private volatile boolean closed;
+  /**
+   * The stop path's JIT warm-up after start-up ({@code -Dlockstep.collector.warmUpAgents=0} turns
+   * it off): made-up agents, and stop/resume rounds; see {@code StopPathWarmUp}.
+   */
+  static final int WARM_UP_AGENTS = 1_000;
+  static final int WARM_UP_ROUNDS = 6;
 
   private Collector(CollectorConfig config, dev.lockstep.collector.config.ClusterConfig cluster) {
     this.config = config;
@@ -227,6 +233,22 @@ public final class Collector implements AutoCloseable {
       throw new IOException("replay of stored events failed: " + e.getMessage(), e);
     }
     host.start();
+    int warmUpAgents = Integer.getInteger("lockstep.collector.warmUpAgents", WARM_UP_AGENTS);
+    if (warmUpAgents > 0) {
+      dev.lockstep.collector.host.StopPathWarmUp warmUp = dev.lockstep.collector.host.StopPathWarmUp
+          .start(config.dataDir().resolve("warm-up"), coreConfig(config), clock, warmUpAgents,
+              WARM_UP_ROUNDS);
+      closers.push(warmUp);
+      warmUp.done().whenComplete((line, e) -> {
+        if (e == null) {
+          progress.accept(line);
+        } else if (!closed) {
+          metrics.internalErrors.labelValues("warm_up").inc();
+          LOG.log(System.Logger.Level.WARNING, "stop path warm-up failed (the first stops may be"
+              + " slower, nothing else is affected): " + e, e);
+        }
+      });
+    }
 
     serve(audit, clock, progress, diffWorker);
 
