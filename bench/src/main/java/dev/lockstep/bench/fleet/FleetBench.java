@@ -97,6 +97,7 @@ public final class FleetBench {
     double rocks = rocksdbPuts(work.resolve("raw-rocksdb-sync"), seconds, true);
 
     Process collector = startCollector(work, certs, agents);
+    collectorPid = collector.pid();
     try {
       String target = "127.0.0.1:" + Files.readString(work.resolve("collector.port")).trim();
       say("collector process %d listening on %s (mTLS)", collector.pid(), target);
@@ -208,9 +209,15 @@ public final class FleetBench {
     primary.sendGolden(runId, "primary", "sha256:" + "a".repeat(64));
     Thread.sleep(50); // let the primary report land first, as it would in a real fleet
     double decidedBefore = metric(null, "lockstep_stop_decision_seconds_sum");
+    ThreadCpu collectorCpu = ThreadCpu.of(collectorPid);
+    ThreadCpu benchCpu = ThreadCpu.of(ProcessHandle.current().pid());
     long t0 = System.nanoTime();
     shadow.sendGolden(runId, "shadow", "sha256:" + "b".repeat(64));
     await(() -> sims.stream().allMatch(s -> s.stopAckNanos() != 0), 60);
+    // both processes share the machine's cores: where their CPU went while the stop went out
+    say("  %s: CPU while the stop went out (%.0f ms): collector %s; this bench (all %d agents) %s",
+        runId, (System.nanoTime() - t0) / 1e6, ThreadCpu.of(collectorPid).since(collectorCpu, 6),
+        sims.size(), ThreadCpu.of(ProcessHandle.current().pid()).since(benchCpu, 4));
     // the collector's own share: from storing the shadow's report to the stop frames queued
     say("  %s: the collector took %.1f ms from storing the mismatching report to queueing the stop"
         + " to every agent (lockstep_stop_decision_seconds)", runId,
@@ -439,6 +446,9 @@ public final class FleetBench {
       return s.getLocalPort();
     }
   }
+
+  /** The collector process of the durable phases (its CPU is read from /proc). */
+  private static volatile long collectorPid;
 
   static void await(BooleanSupplier condition, int seconds) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);

@@ -1,0 +1,47 @@
+package dev.lockstep.bench.fleet;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.lang.management.ManagementFactory;
+import org.junit.jupiter.api.Test;
+
+class ThreadCpuTest {
+  @Test
+  void aBusyThreadShowsUpByItsNameWithoutItsNumber() throws Exception {
+    long pid = ProcessHandle.current().pid();
+    ThreadCpu before = ThreadCpu.of(pid);
+    long[] id = new long[1];
+    java.util.concurrent.CountDownLatch burnt = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    Thread burner = new Thread(() -> {
+      var mx = ManagementFactory.getThreadMXBean();
+      long x = 0;
+      // busy until the kernel counted 300 ms of this thread's CPU
+      while (mx.getCurrentThreadCpuTime() < 300_000_000L) x += System.nanoTime() % 7;
+      id[0] = x;
+      burnt.countDown();
+      try {
+        release.await(); // alive while it is read: an ended thread leaves /proc
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "burner-7");
+    burner.start();
+    burnt.await();
+    String line = ThreadCpu.of(pid).since(before, 3);
+    release.countDown();
+    burner.join();
+    assertThat(line).matches("\\d+ ms \\(.*\\)").contains("burner ");
+    long burnerMillis = Long.parseLong(line.replaceAll(".*burner (\\d+).*", "$1"));
+    // ticks of 10 ms: the 300 ms it burned, give or take a tick
+    assertThat(burnerMillis).isBetween(280L, 400L);
+    assertThat(Long.parseLong(line.substring(0, line.indexOf(' ')))).isGreaterThanOrEqualTo(burnerMillis);
+  }
+
+  @Test
+  void aProcessThatIsGoneReadsAsNotAvailable() {
+    ThreadCpu gone = ThreadCpu.of(Long.MAX_VALUE);
+    assertThat(gone.processMillis()).isEqualTo(-1);
+    assertThat(gone.since(gone, 3)).isEqualTo("n/a");
+  }
+}
