@@ -180,6 +180,10 @@ public final class FleetBench {
       }
       if (uploaders > 0) await(() -> sims.stream().mapToLong(SimAgent::evidenceSent).sum() > (1L << 20), 30);
       Thread.sleep(1_500); // let ingest and uploads run at their pace first
+      // The phase's new work (rate-limited sending, uploads, retention) is JIT-compiled by both
+      // processes in its first seconds; a stop measured then measures the compilers. Wait until
+      // they have settled (as a collector that has run this load for a while would be).
+      say("  %s: JIT settled after %.1f s of this load", label, settle() / 1000.0);
       long evidenceBefore = sims.stream().mapToLong(SimAgent::evidenceSent).sum();
       double[] lat = stopLatencies(sims, run);
       long evidenceDuring = sims.stream().mapToLong(SimAgent::evidenceSent).sum() - evidenceBefore;
@@ -445,6 +449,25 @@ public final class FleetBench {
     try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
       return s.getLocalPort();
     }
+  }
+
+  /**
+   * Waits (at most 30 s) until neither the collector nor this process spent more than 10 % of a
+   * core in JIT compiler threads over the last 500 ms; returns how long that took (ms).
+   */
+  private static long settle() throws InterruptedException {
+    long t0 = System.nanoTime();
+    ThreadCpu c = ThreadCpu.of(collectorPid);
+    ThreadCpu b = ThreadCpu.of(ProcessHandle.current().pid());
+    while (System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(30)) {
+      Thread.sleep(500); // sampling interval of the compilers' CPU
+      ThreadCpu c2 = ThreadCpu.of(collectorPid);
+      ThreadCpu b2 = ThreadCpu.of(ProcessHandle.current().pid());
+      if (c2.compilerMillisSince(c) <= 50 && b2.compilerMillisSince(b) <= 50) break;
+      c = c2;
+      b = b2;
+    }
+    return (System.nanoTime() - t0) / 1_000_000;
   }
 
   /** The collector process of the durable phases (its CPU is read from /proc). */

@@ -41,6 +41,17 @@ record ThreadCpu(long processMillis, Map<String, Long> byThread) {
     return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10; // utime + stime, in ticks
   }
 
+  /** CPU of the JIT compiler threads since {@code before} (ms). */
+  long compilerMillisSince(ThreadCpu before) {
+    long sum = 0;
+    for (var e : byThread.entrySet()) {
+      if (e.getKey().contains("CompilerThre")) {
+        sum += e.getValue() - before.byThread.getOrDefault(e.getKey(), 0L);
+      }
+    }
+    return sum;
+  }
+
   /** "520 ms (C2 CompilerThre 130, lockstep-core 90, …)": since {@code before}, busiest first. */
   String since(ThreadCpu before, int threads) {
     if (processMillis < 0 || before.processMillis < 0) return "n/a";

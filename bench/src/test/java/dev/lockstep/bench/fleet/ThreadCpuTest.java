@@ -39,6 +39,14 @@ class ThreadCpuTest {
   }
 
   @Test
+  void compilerTimeCountsOnlyTheJitThreads() {
+    ThreadCpu before = new ThreadCpu(100, java.util.Map.of("C2 CompilerThre", 40L, "main", 10L));
+    ThreadCpu after = new ThreadCpu(300, java.util.Map.of("C2 CompilerThre", 90L, "C1 CompilerThre", 20L,
+        "main", 150L));
+    assertThat(after.compilerMillisSince(before)).isEqualTo(70);
+  }
+
+  @Test
   void aProcessThatIsGoneReadsAsNotAvailable() {
     ThreadCpu gone = ThreadCpu.of(Long.MAX_VALUE);
     assertThat(gone.processMillis()).isEqualTo(-1);
