@@ -452,14 +452,14 @@ public final class FleetBench {
   }
 
   /**
-   * Waits (at most 30 s) until neither the collector nor this process spent more than 10 % of a
+   * Waits (at most 10 s, so uploads are still in flight) until neither the collector nor this process spent more than 10 % of a
    * core in JIT compiler threads over the last 500 ms; returns how long that took (ms).
    */
   private static long settle() throws InterruptedException {
     long t0 = System.nanoTime();
     ThreadCpu c = ThreadCpu.of(collectorPid);
     ThreadCpu b = ThreadCpu.of(ProcessHandle.current().pid());
-    while (System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(30)) {
+    while (System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(10)) {
       Thread.sleep(500); // sampling interval of the compilers' CPU
       ThreadCpu c2 = ThreadCpu.of(collectorPid);
       ThreadCpu b2 = ThreadCpu.of(ProcessHandle.current().pid());
