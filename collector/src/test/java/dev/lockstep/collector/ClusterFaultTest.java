@@ -349,7 +349,10 @@ class ClusterFaultTest {
       assertThat(now.getGeneration()).isEqualTo(a.getGeneration());
       assertThat(now.getMode()).isEqualTo(a.getMode());
     }
-    assertThat(incidents()).extracting(Incident::getId, Incident::getState)
+    List<Incident> incidentsAfter = incidents();
+    assertThat(incidentsAfter).as("incidents after the restart: %s", incidentsAfter.stream()
+        .map(i -> i.getId() + " " + i.getKind() + " " + i.getTitle()).toList())
+        .extracting(Incident::getId, Incident::getState)
         .isEqualTo(incidentsBefore.stream().map(i -> org.assertj.core.groups.Tuple.tuple(i.getId(), i.getState())).toList());
     assertThat(lost()).isZero();
     assertThat(duplicated()).isZero();
