@@ -103,6 +103,7 @@ cli_command() {
 # (-XX:DumpLoadedClassList); the next start dumps the archive from that list (a few seconds, once)
 # and uses it; later starts only use it. A list counts once the run reached the collector; jars
 # newer than the list or the archive start it over. Nothing when DIR is empty or not writable.
+# (JDK 25 writes "NAME id: N" lines in the list, JDK 17 the bare NAME: both count.)
 agent_archive_flags() {
   local java="$1" cp="$2" dir="$3" version list jsa part f newest="" parts
   AGENT_ARCHIVE_FLAGS=()
@@ -124,7 +125,7 @@ agent_archive_flags() {
     return 0
   fi
   if [ -s "$list" ] && [ "$list" -nt "$newest" ] \
-      && grep -q '^io/grpc/netty/shaded/io/grpc/netty/NettyClientHandler$' "$list" \
+      && grep -qE '^io/grpc/netty/shaded/io/grpc/netty/NettyClientHandler( id: [0-9]+)?$' "$list" \
       && "$java" -Xshare:dump "-XX:SharedClassListFile=$list" "-XX:SharedArchiveFile=$jsa.tmp" -cp "$cp" \
         >"$dir/lockstep-agent-$version.dump.log" 2>&1 \
       && mv -f "$jsa.tmp" "$jsa"; then

@@ -64,15 +64,20 @@ class TlsUplinkTest {
     return new Pem(certFile, keyFile);
   }
 
+  /** A collector's credentials: its certificate, and the agent's required and trusted. */
+  private static TlsServerCredentials mutualTls(Pem server, Pem agent) throws java.io.IOException {
+    return (TlsServerCredentials) TlsServerCredentials.newBuilder()
+        .keyManager(server.cert().toFile(), server.key().toFile())
+        .trustManager(agent.cert().toFile())
+        .clientAuth(TlsServerCredentials.ClientAuth.REQUIRE)
+        .build();
+  }
+
   @Test
   void agentConnectsOverMutualTlsAndDeliversEvents() throws Exception {
     Pem server = selfSigned("collector");
     Pem agentCert = selfSigned("agent-tls");
-    TlsServerCredentials creds = (TlsServerCredentials) TlsServerCredentials.newBuilder()
-        .keyManager(server.cert().toFile(), server.key().toFile())
-        .trustManager(agentCert.cert().toFile())
-        .clientAuth(TlsServerCredentials.ClientAuth.REQUIRE)
-        .build();
+    TlsServerCredentials creds = mutualTls(server, agentCert);
     try (TestGateway gateway = new TestGateway(creds)) {
       AgentConfig c = Fixtures.config("agent-tls", gateway, root)
           .withCollector(new AgentConfig.Collector(gateway.target(), false, server.cert(), agentCert.cert(),
@@ -81,6 +86,58 @@ class TlsUplinkTest {
         GoldenFiles.writeAtomically(root.resolve("golden"), "run-tls", "primary");
         Eventually.await("delivered over TLS", () -> gateway.events("agent-tls", Event.BodyCase.GOLDEN).size() == 1);
         assertThat(agent.isConnected()).isTrue();
+      }
+    }
+  }
+
+  /**
+   * The agent's runtime class path has no BouncyCastle (agent/pom.xml; the tests have it, for the
+   * certificates above): a real agent process on the test class path without BouncyCastle's jars
+   * reads its mTLS files and delivers over TLS.
+   */
+  @Test
+  void anAgentProcessWithoutBouncyCastleOnItsClassPathConnectsOverMutualTls() throws Exception {
+    Pem server = selfSigned("collector");
+    Pem agentCert = selfSigned("agent-nobc");
+    TlsServerCredentials creds = mutualTls(server, agentCert);
+    String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    String withoutBc = java.util.Arrays.stream(cp.split(java.io.File.pathSeparator))
+        .filter(e -> !e.contains("bouncycastle") && !e.matches(".*/bc[a-z]+-jdk\\w+-[^/]*\\.jar"))
+        .collect(java.util.stream.Collectors.joining(java.io.File.pathSeparator));
+    assertThat(withoutBc).isNotEqualTo(cp);
+    Path golden = Files.createDirectories(root.resolve("golden"));
+    try (TestGateway gateway = new TestGateway(creds)) {
+      Path config = root.resolve("agent.yaml");
+      Files.writeString(config, """
+          agent_id: agent-nobc
+          state_dir: %s
+          collector:
+            address: %s
+            reconnect_initial: 100ms
+            reconnect_max: 400ms
+            tls:
+              ca_file: %s
+              cert_file: %s
+              key_file: %s
+          golden:
+            dirs: [%s]
+            settle: 100ms
+          metrics:
+            port: 0
+          """.formatted(root.resolve("state"), gateway.target(), server.cert(), agentCert.cert(), agentCert.key(),
+          golden));
+      Path out = root.resolve("agent.out");
+      String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+      Process child = new ProcessBuilder(java, "-XX:+UseSerialGC", "-Xmx64m", "-XX:TieredStopAtLevel=1", "-cp", withoutBc,
+          "dev.lockstep.agent.AgentMain", "--config", config.toString())
+          .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+      try {
+        GoldenFiles.writeAtomically(golden, "run-nobc", "primary");
+        Eventually.await("delivered over TLS by a process without BouncyCastle: " + out, Duration.ofSeconds(30),
+            () -> gateway.events("agent-nobc", Event.BodyCase.GOLDEN).size() == 1);
+        assertThat(Files.readString(out)).doesNotContain("NoClassDefFoundError", "bouncycastle");
+      } finally {
+        child.destroyForcibly().waitFor();
       }
     }
   }

@@ -67,6 +67,8 @@ public final class GoldenWatcher implements AutoCloseable {
   private static final long MARGIN_NANOS = 2_000_000_000L;
   private static final long POLL_NANOS = 2_000_000_000L;
   private static final long MAX_BACKOFF_NANOS = 60_000_000_000L;
+  /** A listing takes the watch service's events every this many entries (see pumpEvents). */
+  static final int LISTING_PUMP = 64;
 
   enum Mode { INOTIFY, POLLING }
 
@@ -89,6 +91,9 @@ public final class GoldenWatcher implements AutoCloseable {
     String failure;
     boolean pollingNoticed;
     final java.util.TreeMap<Long, Integer> pendingCtimes = new java.util.TreeMap<>();
+    // taken from the watch service by pumpEvents, handled by drainEvents
+    final List<Path> eventNames = new ArrayList<>();
+    boolean relist;
 
     Dir(Path path, String pattern) {
       this.path = path;
@@ -446,8 +451,12 @@ public final class GoldenWatcher implements AutoCloseable {
       if (d.mark == null) {
         d.mark = marks.create(d.key);
       }
+      int entries = 0;
       try (DirectoryStream<Path> ds = fs.list(d.path)) {
         for (Path f : ds) {
+          if (++entries % LISTING_PUMP == 0) {
+            pumpEvents();
+          }
           if (!isGoldenFile(f) || candidates.containsKey(f)) {
             continue;
           }
@@ -552,11 +561,19 @@ public final class GoldenWatcher implements AutoCloseable {
     d.failures = 0;
   }
 
-  private void drainEvents() {
+  /**
+   * Takes the watch service's events into each directory's list, to be handled by drainEvents.
+   * The JDK keeps at most 512 events per watch key and then drops them for an OVERFLOW, which
+   * costs a listing of the whole directory (a stat per file). A file written and renamed into
+   * place makes 3 events, so at 100 files/s 1.7 s without taking them overflow the key: a listing
+   * of a large directory takes that long on a busy host, and without taking them as it goes each
+   * listing's overflow would start the next one (seen in the soak: minutes of back-to-back
+   * listings of 40,000 files after one long pause).
+   */
+  private void pumpEvents() {
     if (watchService == null) {
       return;
     }
-    long wallBefore = wallNanos();
     WatchKey key;
     while ((key = watchService.poll()) != null) {
       Dir d = byKey.get(key);
@@ -567,22 +584,40 @@ public final class GoldenWatcher implements AutoCloseable {
       }
       for (WatchEvent<?> ev : events) {
         if (ev.kind() == OVERFLOW) {
-          d.needsListing = true;
-          rescanRequested = true;
-          continue;
-        }
-        Path f = d.path.resolve((Path) ev.context());
-        if (isGoldenFile(f) && !candidates.containsKey(f)) {
-          seenByEvent(d, f);
+          d.relist = true;
+        } else {
+          d.eventNames.add((Path) ev.context());
         }
       }
       if (!key.reset()) {
         // the directory is gone or unwatchable; the rescan re-registers it when it comes back
         byKey.remove(key);
         d.watchKey = null;
+        d.relist = true;
+      }
+    }
+  }
+
+  private void drainEvents() {
+    if (watchService == null) {
+      return;
+    }
+    long wallBefore = wallNanos();
+    pumpEvents();
+    for (Dir d : dirs.values()) {
+      if (d.relist) {
+        // after the listing that may have been under way when the events were lost
+        d.relist = false;
         d.needsListing = true;
         rescanRequested = true;
       }
+      for (Path name : d.eventNames) {
+        Path f = d.path.resolve(name);
+        if (isGoldenFile(f) && !candidates.containsKey(f)) {
+          seenByEvent(d, f);
+        }
+      }
+      d.eventNames.clear();
     }
     for (Dir d : dirs.values()) {
       if (d.mode == Mode.INOTIFY && d.watchKey != null && d.watchKey.isValid() && !d.needsListing) {

@@ -48,6 +48,9 @@ class GoldenWatcherTest {
   final Set<Path> unreadable = ConcurrentHashMap.newKeySet();
   final Set<Path> unwatchable = ConcurrentHashMap.newKeySet();
   final AtomicLong stats = new AtomicLong();
+  final AtomicLong listings = new AtomicLong();
+  /** Called for each entry a listing reads, on the watcher's thread. */
+  volatile java.util.function.Consumer<Path> onListedEntry = p -> { };
   GoldenWatcher watcher;
 
   final Directories failing = new Directories() {
@@ -64,7 +67,32 @@ class GoldenWatcherTest {
       if (unreadable.contains(dir)) {
         throw new AccessDeniedException(dir.toString());
       }
-      return REAL.list(dir);
+      listings.incrementAndGet();
+      DirectoryStream<Path> real = REAL.list(dir);
+      return new DirectoryStream<>() {
+        @Override
+        public java.util.Iterator<Path> iterator() {
+          java.util.Iterator<Path> it = real.iterator();
+          return new java.util.Iterator<>() {
+            @Override
+            public boolean hasNext() {
+              return it.hasNext();
+            }
+
+            @Override
+            public Path next() {
+              Path p = it.next();
+              onListedEntry.accept(p);
+              return p;
+            }
+          };
+        }
+
+        @Override
+        public void close() throws IOException {
+          real.close();
+        }
+      };
     }
 
     @Override
@@ -196,6 +224,37 @@ class GoldenWatcherTest {
     unwatchable.remove(b);
     tickUntil("b watched with inotify again", () -> watcher.problem() == null);
     assertThat(noticeKinds()).endsWith(AgentNotice.Kind.SOURCE_RECOVERED);
+  }
+
+  /**
+   * Files keep coming while a large directory is listed: the listing takes the watch's events as
+   * it goes, so the JDK's 512 events per watch key never overflow and no second listing follows
+   * (each overflow costs a stat of every file in the directory; under load one listing's overflow
+   * started the next, back to back).
+   */
+  @Test
+  void filesWrittenDuringALongListingDoNotOverflowTheWatchIntoAnotherListing() throws Exception {
+    int n = 2000;
+    for (int i = 0; i < n; i++) {
+      Files.writeString(a.resolve("old-" + i + ".primary.golden.json"), GoldenFiles.json("old-" + i, "primary", 1, i));
+    }
+    java.util.concurrent.atomic.AtomicInteger written = new java.util.concurrent.atomic.AtomicInteger();
+    onListedEntry = p -> {
+      int i = written.getAndIncrement();
+      if (i < n) {
+        try { // create + modify: 2 events each, 4,000 during the listing
+          Files.writeString(a.resolve("new-" + i + ".primary.golden.json"), GoldenFiles.json("new-" + i, "primary", 1, i));
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      }
+    };
+    watcher = watcher(AgentConfig.StartAt.BEGINNING, a);
+    tickUntil("old and new files reported", () -> metrics.goldenFiles.labelValues("ok").get() >= 2 * n);
+    onListedEntry = p -> { };
+    assertThat(written.get()).isGreaterThanOrEqualTo(n);
+    assertThat(reported()).hasSize(2 * n).doesNotHaveDuplicates();
+    assertThat(listings.get()).as("listings of the directory").isEqualTo(1);
   }
 
   @Test
