@@ -349,15 +349,25 @@ class ClusterFaultTest {
       assertThat(now.getGeneration()).isEqualTo(a.getGeneration());
       assertThat(now.getMode()).isEqualTo(a.getMode());
     }
+    // While everything was down the agents could deliver nothing: an agent whose uplink stays
+    // down long enough (a slow restart on a loaded machine) reports it, and that opens an
+    // AGENT_DEGRADED incident, as it should. Those are new; what was there before must be intact.
+    java.util.Set<String> beforeIds = incidentsBefore.stream().map(Incident::getId)
+        .collect(java.util.stream.Collectors.toSet());
+    java.util.function.Predicate<Incident> fromTheOutage = i -> !beforeIds.contains(i.getId())
+        && i.getKind() == dev.lockstep.proto.v1.IncidentKind.AGENT_DEGRADED
+        && i.getTitle().contains("uplink degraded");
     List<Incident> incidentsAfter = incidents();
-    assertThat(incidentsAfter).as("incidents after the restart: %s", incidentsAfter.stream()
-        .map(i -> i.getId() + " " + i.getKind() + " " + i.getTitle()).toList())
+    assertThat(incidentsAfter.stream().filter(fromTheOutage.negate()).toList())
+        .as("incidents after the restart: %s", incidentsAfter.stream()
+            .map(i -> i.getId() + " " + i.getKind() + " " + i.getTitle()).toList())
         .extracting(Incident::getId, Incident::getState)
         .isEqualTo(incidentsBefore.stream().map(i -> org.assertj.core.groups.Tuple.tuple(i.getId(), i.getState())).toList());
     assertThat(lost()).isZero();
     assertThat(duplicated()).isZero();
     assertThat(fleet.operator("c1").listIncidents(ListIncidentsRequest.newBuilder().setPageSize(500)
-        .build()).getIncidentsList()).extracting(Incident::getId).containsExactlyElementsOf(
+        .build()).getIncidentsList().stream().filter(fromTheOutage.negate()).toList())
+        .extracting(Incident::getId).containsExactlyElementsOf(
             incidentsBefore.stream().map(Incident::getId).toList());
     Eventually.await(Duration.ofSeconds(60), "the P0's evidence on c1, whose disk was lost",
         () -> evidence("c1", p0Id).equals(evidenceBefore));
