@@ -50,13 +50,15 @@ public final class OfflineCommands {
   }
 
   /**
-   * Runs {@code args} at once when they are {@code hash FILE...} and nothing else (no picocli
-   * model to build, see {@link HashCommand#runPlain}); a failure escaping it is reported as picocli's
-   * handler would. Returns the exit code, or null when picocli must run the command.
+   * Runs {@code args} at once when they are {@code hash FILE...} or {@code diff --golden-a A
+   * --golden-b B [-v]} and nothing else (no picocli model to build, see
+   * {@link HashCommand#runPlain}); a failure escaping it is reported as picocli's handler would.
+   * Returns the exit code, or null when picocli must run the command.
    */
   public static Integer runPlain(PrintWriter out, PrintWriter err, String... args) {
     try {
-      return HashCommand.runPlain(out, err, args);
+      Integer code = HashCommand.runPlain(out, err, args);
+      return code != null ? code : DiffCommand.runPlain(out, args);
     } catch (Exception e) {
       err.println("lockstep: " + oneLine(e));
       err.flush();
