@@ -111,7 +111,6 @@ final class Canonicalizer {
     buffering = 0;
     pendingStep = -1;
     members.top = 0;
-    shapes.clear();
     patterns.root(states, words);
     noState[1] = PathPatterns.isEmpty(states, words, words);
     acceptedAt[1] = noState[1] ? 0 : patterns.accepted(states, words);
@@ -466,9 +465,6 @@ final class Canonicalizer {
   private int[] plainCount = new int[16];
   private int[] plainSeen = new int[16];
   private boolean[] plainUnsorted = new boolean[16];
-  /** The shape the open plain object at each level has matched so far, or null. */
-  private Shapes.Shape[] plainShape = new Shapes.Shape[16];
-  private final Shapes shapes = new Shapes();
 
   /**
    * Writes the container at {@code p}, below which no pattern can match (only volatile names
@@ -517,30 +513,18 @@ final class Canonicalizer {
         int keyEnd = esc ? ~e : e;
         int v = JsonBytes.skipWs(s, JsonBytes.skipWs(s, keyEnd, len) + 1, len);
         boolean masked;
-        int i = plainSeen[top] - 1;
-        Shapes.Shape shape = plainShape[top];
-        if (shape != null && !esc && i < shape.n && shape.sameName(i, s, p + 1, keyEnd - p - 2)) {
-          // the same names so far as the last object at this level: no lookup, no comparison
-          masked = shape.masked[i];
-          m = members.push(s, p + 1, keyEnd - 1, false, v);
+        if (esc) {
+          if (nameBuf.length < keyEnd - p) {
+            nameBuf = new byte[(keyEnd - p) * 2];
+          }
+          masked = names.contains(nameBuf, 0, CanonicalString.canonicalContent(s, p + 1, keyEnd - 1, nameBuf));
         } else {
-          if (shape != null) { // not that shape after all: take up the generic path here
-            plainShape[top] = null;
-            plainUnsorted[top] = i > 0 && shape.unsortedThrough[i - 1];
-          }
-          if (esc) {
-            if (nameBuf.length < keyEnd - p) {
-              nameBuf = new byte[(keyEnd - p) * 2];
-            }
-            masked = names.contains(nameBuf, 0, CanonicalString.canonicalContent(s, p + 1, keyEnd - 1, nameBuf));
-          } else {
-            masked = names.contains(s, p + 1, keyEnd - p - 2);
-          }
-          if (!sortedInput) {
-            m = members.push(s, p + 1, keyEnd - 1, esc, v);
-            if (plainSeen[top] > 1 && outOfOrder(m)) {
-              plainUnsorted[top] = true;
-            }
+          masked = names.contains(s, p + 1, keyEnd - p - 2);
+        }
+        if (!sortedInput) {
+          m = members.push(s, p + 1, keyEnd - 1, esc, v);
+          if (plainSeen[top] > 1 && outOfOrder(m)) {
+            plainUnsorted[top] = true;
           }
         }
         if (masked) {
@@ -587,7 +571,6 @@ final class Canonicalizer {
       plainCount = Arrays.copyOf(plainCount, n);
       plainSeen = Arrays.copyOf(plainSeen, n);
       plainUnsorted = Arrays.copyOf(plainUnsorted, n);
-      plainShape = Arrays.copyOf(plainShape, n);
     }
     o.put((byte) (object ? '{' : '['));
     plainObject[top] = object;
@@ -596,42 +579,14 @@ final class Canonicalizer {
     plainCount[top] = 0;
     plainSeen[top] = 0;
     plainUnsorted[top] = false;
-    Shapes.Shape shape = null;
-    if (object && !sortedInput) {
-      shape = shapes.at(top);
-      if (shape.n < 0) {
-        shape = null;
-      }
-    }
-    plainShape[top] = shape;
   }
 
   /** Puts the members of plain object {@code top} in order when they did not come so. */
   private void plainFinish(int top) throws GoldenParseException {
-    int base = plainBase[top];
-    int n = members.top - base;
-    Shapes.Shape shape = plainShape[top];
-    if (shape != null) {
-      if (n == shape.n) { // exactly the learned names: their order is known, and no duplicates
-        if (shape.unsorted()) {
-          int[] order = members.order;
-          for (int i = 0; i < n; i++) {
-            order[base + i] = base + shape.order[i];
-          }
-          o.reorder(members, base, n, plainOut[top]);
-        }
-        members.top = base;
-        return;
-      }
-      plainUnsorted[top] = n > 0 && shape.unsortedThrough[n - 1]; // a prefix of the shape
-    }
     if (plainUnsorted[top]) {
-      permute(base, n, plainOut[top]);
+      permute(plainBase[top], members.top - plainBase[top], plainOut[top]);
     }
-    if (!sortedInput) {
-      Shapes.learn(shapes.at(top), members, src, base, n, plainUnsorted[top]);
-    }
-    members.top = base;
+    members.top = plainBase[top];
   }
 
   private void ensureFrames(int n) {
