@@ -136,34 +136,12 @@ final class JsonBytes {
     }
   }
 
-  /**
-   * Skips whitespace: outside strings of valid JSON, every byte up to 0x20 is whitespace. A token
-   * that follows at once costs one comparison; longer runs (indentation) go eight bytes at a time.
-   */
+  /** Skips whitespace: outside strings of valid JSON, every byte up to 0x20 is whitespace. */
   static int skipWs(byte[] b, int p, int len) {
-    if (p >= len || b[p] > ' ' || b[p] < 0) {
-      return p;
-    }
-    p++;
-    while (p <= len - 8) {
-      long m = notWs(word(b, p));
-      if (m != 0) {
-        return p + (Long.numberOfTrailingZeros(m) >>> 3);
-      }
-      p += 8;
-    }
     while (p < len && b[p] <= ' ' && b[p] >= 0) {
       p++;
     }
     return p;
-  }
-
-  /**
-   * The bytes of {@code w} above 0x20 (unsigned) as their high bits, exactly: adding 0x5f to a
-   * byte's low seven bits cannot carry into the next byte, and sets its high bit from 0x21 up.
-   */
-  static long notWs(long w) {
-    return (((w & ~HIGHS) + 0x5F5F5F5F5F5F5F5FL) | w) & HIGHS;
   }
 
   /** The text of the string content {@code b[start, end)} (between the quotes), escapes decoded. */

@@ -484,12 +484,7 @@ final class JsonSyntax {
   static int skipWs(byte[] b, int p, int len) {
     while (p < len) {
       byte c = b[p];
-      if (c == ' ') {
-        p++;
-        while (p <= len - 8 && JsonBytes.word(b, p) == SPACES) { // indentation
-          p += 8;
-        }
-      } else if (c == '\n' || c == '\r' || c == '\t') {
+      if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
         p++;
       } else {
         break;
@@ -497,8 +492,6 @@ final class JsonSyntax {
     }
     return p;
   }
-
-  private static final long SPACES = 0x2020202020202020L;
 
   private GoldenParseException nonFinite(int p) {
     int end = p + (b[p] == '-' ? 1 : 0);
