@@ -101,6 +101,14 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
 
   /** Runs {@code lockstep args...} with the given streams; returns the exit code. */
   public static int run(PrintWriter out, PrintWriter err, String... args) {
+    try {
+      Integer plain = OfflineCommands.runPlain(out, err, args);
+      if (plain != null) {
+        return plain;
+      }
+    } catch (Throwable e) { // an Error (OutOfMemoryError): as below
+      return internalError(err, e, false);
+    }
     CommandLine cl = commandLine(args);
     cl.setOut(out);
     cl.setErr(err);

@@ -68,12 +68,60 @@ final class DiffCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws GoldenParseException {
-    GoldenConfig config = goldenConfig.load();
+    return diff(goldenA, goldenB, verbose, format, goldenConfig.load(), spec.commandLine().getOut());
+  }
+
+  /**
+   * {@code lockstep diff --golden-a A --golden-b B [-v|--verbose]} with nothing else (in any order),
+   * run without picocli like {@link HashCommand#runPlain}. Returns null, and picocli runs the
+   * command, for anything else.
+   */
+  static Integer runPlain(PrintWriter out, String... args) throws GoldenParseException {
+    if (args.length < 5 || args.length > 6 || !args[0].equals("diff")) {
+      return null;
+    }
+    Path a = null;
+    Path b = null;
+    boolean verbose = false;
+    for (int i = 1; i < args.length; i++) {
+      String arg = args[i];
+      if (arg.equals("-v") || arg.equals("--verbose")) {
+        if (verbose) {
+          return null;
+        }
+        verbose = true;
+        continue;
+      }
+      boolean isA = arg.equals("--golden-a");
+      if ((!isA && !arg.equals("--golden-b")) || i + 1 == args.length || (isA ? a : b) != null) {
+        return null;
+      }
+      String value = args[++i];
+      if (value.isEmpty() || value.charAt(0) == '-' || value.charAt(0) == '@') {
+        return null;
+      }
+      try {
+        if (isA) {
+          a = Path.of(value);
+        } else {
+          b = Path.of(value);
+        }
+      } catch (java.nio.file.InvalidPathException e) {
+        return null;
+      }
+    }
+    if (a == null || b == null) {
+      return null;
+    }
+    return diff(a, b, verbose, Format.TABLE, GoldenConfig.DEFAULT, out);
+  }
+
+  private static int diff(Path goldenA, Path goldenB, boolean verbose, Format format, GoldenConfig config,
+      PrintWriter out) throws GoldenParseException {
     GoldenDocument[] docs = readBoth(goldenA, goldenB, config);
     GoldenDocument a = docs[0];
     GoldenDocument b = docs[1];
     DiffReport report = GoldenDiff.diff(a, b, config);
-    PrintWriter out = spec.commandLine().getOut();
     if (format == Format.JSON) {
       out.println(report.toJson());
     } else {

@@ -51,9 +51,35 @@ final class HashCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    GoldenConfig config = goldenConfig.load();
-    PrintWriter out = spec.commandLine().getOut();
-    PrintWriter err = spec.commandLine().getErr();
+    return hash(files, format, goldenConfig.load(), spec.commandLine().getOut(), spec.commandLine().getErr());
+  }
+
+  /**
+   * {@code lockstep hash FILE...} with nothing else, run without picocli: building the command
+   * model (reflection, annotation proxies) costs more start-up than hashing a small file. Returns
+   * null, and the command goes through picocli as usual, for anything else: an option, a
+   * {@code @file}, {@code --}, a name that is not a valid path.
+   */
+  static Integer runPlain(PrintWriter out, PrintWriter err, String... args) {
+    if (args.length < 2 || !args[0].equals("hash")) {
+      return null;
+    }
+    List<Path> files = new java.util.ArrayList<>(args.length - 1);
+    for (int i = 1; i < args.length; i++) {
+      String a = args[i];
+      if (a.isEmpty() || a.charAt(0) == '-' || a.charAt(0) == '@') {
+        return null;
+      }
+      try {
+        files.add(Path.of(a));
+      } catch (java.nio.file.InvalidPathException e) {
+        return null; // picocli says what is wrong with it
+      }
+    }
+    return hash(files, Format.TABLE, GoldenConfig.DEFAULT, out, err);
+  }
+
+  private static int hash(List<Path> files, Format format, GoldenConfig config, PrintWriter out, PrintWriter err) {
     // out flushes on every line: a table of a hundred thousand steps goes out 64 KiB at a time
     PrintWriter table = new PrintWriter(new BufferedWriter(out, 1 << 16));
     ArrayNode json = format == Format.JSON ? Json.MAPPER.createArrayNode() : null;

@@ -3,6 +3,7 @@ package dev.lockstep.cli.offline;
 import dev.lockstep.cli.client.ExitCode;
 import dev.lockstep.golden.GoldenParseException;
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import picocli.CommandLine;
 
@@ -46,6 +47,23 @@ public final class OfflineCommands {
       top.addSubcommand(new VerifyCommand());
     }
     return top;
+  }
+
+  /**
+   * Runs {@code args} at once when they are {@code hash FILE...} or {@code diff --golden-a A
+   * --golden-b B [-v]} and nothing else (no picocli model to build, see
+   * {@link HashCommand#runPlain}); a failure escaping it is reported as picocli's handler would.
+   * Returns the exit code, or null when picocli must run the command.
+   */
+  public static Integer runPlain(PrintWriter out, PrintWriter err, String... args) {
+    try {
+      Integer code = HashCommand.runPlain(out, err, args);
+      return code != null ? code : DiffCommand.runPlain(out, args);
+    } catch (Exception e) {
+      err.println("lockstep: " + oneLine(e));
+      err.flush();
+      return exitCodeFor(e);
+    }
   }
 
   /** The first argument that is not an option, when it names an offline command; else null. */

@@ -260,4 +260,38 @@ class DiffCommandTest {
     assertThat(top.out()).contains("diff").contains("hash").contains("summary").contains("verify")
         .contains("EXIT STATUS");
   }
+  @Test
+  void diffWithOnlyBothFilesRunsWithoutPicocliAndPrintsTheSame() throws Exception {
+    Path a = Goldens.write(dir, "r1.primary.golden.json", Goldens.primary("r1"));
+    Path b = Goldens.write(dir, "r1.shadow.golden.json", Goldens.shadow("r1"));
+    Path c = Goldens.write(dir, "c.json", Goldens.doc("r1", "shadow", 7, "t", "[0.5]", "{\"ok\": false}"));
+    Path bad = Goldens.write(dir, "bad.json", "{\"run_id\":");
+    Path missing = dir.resolve("missing.json");
+    java.io.StringWriter sink = new java.io.StringWriter();
+    java.io.PrintWriter w = new java.io.PrintWriter(sink);
+    String fa = a.toString();
+    String fb = b.toString();
+    // only --golden-a A --golden-b B [-v] is run directly; anything else goes through picocli
+    assertThat(OfflineCommands.runPlain(w, w, "diff", "--golden-b", fb, "-v", "--golden-a", fa)).isZero();
+    assertThat(OfflineCommands.runPlain(w, w, "diff", "--golden-a", fa, "--golden-b", fb, "-o", "json")).isNull();
+    assertThat(OfflineCommands.runPlain(w, w, "diff", "--golden-a", fa, "--golden-a", fb)).isNull();
+    assertThat(OfflineCommands.runPlain(w, w, "diff", "--golden-a", fa, "--golden-b", "-v")).isNull();
+    assertThat(OfflineCommands.runPlain(w, w, "diff", "--golden-a", fa, "--golden-b", "@" + fb)).isNull();
+    assertThat(OfflineCommands.runPlain(w, w, "diff", "--golden-a", fa, "-v", "-v", "--golden-b", fb)).isNull();
+    assertThat(OfflineCommands.runPlain(w, w, "diff", "--golden-a", fa, "--golden-b")).isNull();
+    assertThat(OfflineCommands.runPlain(w, w, "diff", "--golden-a=" + fa, "--golden-b", fb, "-v")).isNull();
+    assertThat(OfflineCommands.runPlain(w, w, "diff", "--incident", "INC-1", "--golden-a", fa)).isNull();
+    for (Path[] pair : new Path[][] {{a, b}, {a, c}, {c, a}, {bad, a}, {a, missing}, {missing, bad}}) {
+      for (String verbose : new String[] {null, "-v", "--verbose"}) {
+        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of(
+            "diff", "--golden-b", pair[1].toString(), "--golden-a", pair[0].toString()));
+        if (verbose != null) {
+          args.add(2, verbose);
+        }
+        Lockstep.Result plain = Lockstep.run(args.toArray(new String[0]));
+        args.addAll(java.util.List.of("-o", "table"));
+        assertThat(plain).isEqualTo(Lockstep.run(args.toArray(new String[0])));
+      }
+    }
+  }
 }

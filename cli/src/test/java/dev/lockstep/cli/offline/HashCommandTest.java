@@ -51,4 +51,33 @@ class HashCommandTest {
     assertThat(r.err()).contains("bad.json").contains("[TRUNCATED]");
     assertThat(r.out()).contains("run_id    r1");
   }
+  @Test
+  void hashWithOnlyFilesRunsWithoutPicocliAndPrintsTheSame() throws Exception {
+    Path a = Goldens.write(dir, "a.json", Goldens.primary("r1"));
+    Path b = Goldens.write(dir, "b.json", Goldens.shadow("r1"));
+    Path bad = Goldens.write(dir, "bad.json", "{\"run_id\":\"r\",\"a\":1,\"a\":2}");
+    Path missing = dir.resolve("missing.json");
+    java.io.StringWriter sink = new java.io.StringWriter();
+    java.io.PrintWriter w = new java.io.PrintWriter(sink);
+    // only FILE... is run directly; an option, @file or -- goes through picocli
+    assertThat(OfflineCommands.runPlain(w, w, "hash", a.toString())).isZero();
+    assertThat(OfflineCommands.runPlain(w, w, "hash", "-o", "table", a.toString())).isNull();
+    assertThat(OfflineCommands.runPlain(w, w, "hash", a.toString(), "--debug")).isNull();
+    assertThat(OfflineCommands.runPlain(w, w, "hash", "@" + a)).isNull();
+    assertThat(OfflineCommands.runPlain(w, w, "hash", "--", a.toString())).isNull();
+    assertThat(OfflineCommands.runPlain(w, w, "hash")).isNull();
+    assertThat(OfflineCommands.runPlain(w, w, "summary", a.toString())).isNull();
+    for (Path[] files : new Path[][] {{a}, {a, b}, {bad, a}, {missing}, {a, missing, bad, b}}) {
+      String[] names = java.util.Arrays.stream(files).map(Path::toString).toArray(String[]::new);
+      String[] plain = new String[names.length + 1];
+      plain[0] = "hash";
+      System.arraycopy(names, 0, plain, 1, names.length);
+      String[] withOption = new String[names.length + 3];
+      withOption[0] = "hash";
+      withOption[1] = "-o";
+      withOption[2] = "table";
+      System.arraycopy(names, 0, withOption, 3, names.length);
+      assertThat(Lockstep.run(plain)).isEqualTo(Lockstep.run(withOption));
+    }
+  }
 }
