@@ -278,12 +278,15 @@ public final class AgentGateway {
     return new StreamObserver<>() {
       @Override
       public void onNext(byte[] bytes) {
-        // parsed here (gRPC's callback thread) so that its urgency picks the pool it waits in
-        Parsed parsed = parse(bytes);
+        // Its urgency, read from the wire bytes here (gRPC's callback thread), picks the pool it
+        // waits in; that pool parses it (routine batches at the ingest threads' low priority).
+        // Bytes the scan cannot walk are parsed here, as the parse then decides.
+        int urgency = bytes.length > MAX_FRAME_BYTES ? Urgency.UNKNOWN : Urgency.of(bytes);
+        Parsed early = urgency == Urgency.UNKNOWN ? parse(bytes) : null;
         submit(() -> {
           if (!session.isOpen()) return;
-          handle(session, parsed);
-        }, parsed.urgent());
+          handle(session, early != null ? early : parse(bytes));
+        }, early != null ? early.urgent() : urgency == Urgency.URGENT);
       }
 
       @Override
