@@ -42,6 +42,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 import java.util.zip.GZIPInputStream;
@@ -750,13 +751,55 @@ class ConsoleBrowserTest {
     }
   }
 
+  @Test
+  @Order(13)
+  void aSessionAnswerLostOnTheWayIsRetriedAndARefusalEndsTheLoadingAtOnce() {
+    Page p = alice.newPage();
+    try {
+      // the first answer never arrives (a connection reset on the way), the second is a proxy's 503
+      AtomicInteger asked = new AtomicInteger();
+      p.route("**/api/session", route -> {
+        int n = asked.incrementAndGet();
+        if (n == 1) {
+          route.abort("connectionreset");
+        } else if (n == 2) {
+          route.fulfill(new Route.FulfillOptions().setStatus(503).setBody("upstream TLS failed"));
+        } else {
+          route.resume();
+        }
+      });
+      p.navigate(base + "#/stop");
+      assertThat(p.locator("body")).hasAttribute("data-ready", "stop");
+      assertThat(asked.get()).as("session requests: one lost, one 503, one answered").isEqualTo(3);
+      assertThat(p.locator("#who")).hasText("alice (operator)");
+      assertThat(p.locator("#main h1")).hasText("Emergency stop");
+
+      // a refusal is final: the page says why and is done, it does not spin
+      p.unrouteAll();
+      p.route("**/api/session", route -> route.fulfill(new Route.FulfillOptions().setStatus(401).setBody("{}")));
+      p.navigate(base + "#/fleet");
+      p.reload();
+      assertThat(p.locator("body")).hasAttribute("data-ready", "login");
+      assertThat(p.locator("#main h1")).hasText("Not logged in");
+      assertThat(p.locator("#main [role=alert]")).containsText("session expired");
+    } finally {
+      p.close();
+    }
+  }
+
   // ---- helpers ---------------------------------------------------------------------------------
 
   /** Navigates to a console route and waits until its page has rendered with its data. */
   static void open(Page p, String url) {
     p.navigate(url);
     String route = url.substring(url.indexOf("#/") + 2).replaceAll("[/?].*", "");
-    assertThat(p.locator("body")).hasAttribute("data-ready", route);
+    try {
+      assertThat(p.locator("body")).hasAttribute("data-ready", route);
+    } catch (AssertionError e) {
+      // say what the browser shows instead (a refusal page, a retry note, an error), not only "null"
+      throw new AssertionError(url + " never became ready as " + route + "; the page at " + p.url() + " shows: "
+          + p.locator("body").innerText().replaceAll("\\s+", " "), e);
+    }
   }
 
   /** Waits until the agent's Stop row shows {@code mode} and an answer, then checks it is {@code status}. */

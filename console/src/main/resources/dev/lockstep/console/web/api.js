@@ -4,12 +4,31 @@
 
 let session = null;
 
-/** Who is at this browser: {who, role, may_act, csrf, mode, collector}. */
-export async function loadSession() {
-  const r = await fetch('/api/session', { credentials: 'same-origin' });
-  if (!r.ok) throw new ApiError(r.status, 'UNAUTHENTICATED', 'session expired: open the one-time link again');
-  session = await r.json();
-  return session;
+/**
+ * Who is at this browser: {who, role, may_act, csrf, mode, collector}. A refusal (4xx) rejects
+ * with an ApiError at once; a network failure or a 5xx (the server restarting, a proxy between)
+ * is retried with backoff, each failure reported to onRetry(why, attempt) so the page says so.
+ */
+export async function loadSession(onRetry = () => {}) {
+  for (let attempt = 1; ; attempt++) {
+    let r = null;
+    let why;
+    try {
+      r = await fetch('/api/session', { credentials: 'same-origin' });
+    } catch (e) {
+      why = 'the console server is not reachable (' + e.message + ')';
+    }
+    if (r && r.ok) {
+      session = await r.json();
+      return session;
+    }
+    if (r && r.status < 500) {
+      throw new ApiError(r.status, 'UNAUTHENTICATED', r.status === 401
+        ? 'session expired: open the one-time link again' : 'the console refused the session: HTTP ' + r.status);
+    }
+    onRetry(why || 'the console server answered HTTP ' + r.status, attempt);
+    await new Promise((done) => setTimeout(done, Math.min(5000, 250 * 2 ** Math.min(attempt - 1, 5))));
+  }
 }
 
 export function currentSession() { return session; }

@@ -103,9 +103,13 @@ async function start() {
   document.addEventListener('keydown', onKey);
   let me;
   try {
-    me = await loadSession();
+    me = await loadSession((why, attempt) => main.replaceChildren(h('h1', null, 'Connecting…'),
+      h('p', { class: 'error', role: 'status', id: 'session-retry', dataset: { attempt: String(attempt) } },
+        why + ' · retrying (attempt ' + attempt + ')')));
   } catch (e) {
     main.replaceChildren(h('h1', null, 'Not logged in'), h('p', { class: 'error', role: 'alert' }, e.message));
+    // the page is done: a person (or a test waiting for a page) sees why at once
+    document.body.dataset.ready = 'login';
     return;
   }
   document.getElementById('who').textContent = me.who + ' (' + me.role + ')' + (me.may_act ? '' : ' · read only');
