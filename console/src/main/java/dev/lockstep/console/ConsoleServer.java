@@ -43,6 +43,8 @@ import javax.net.ssl.SSLParameters;
 public final class ConsoleServer implements AutoCloseable {
   /** Live event streams at once; more are answered 503. */
   static final int MAX_STREAMS = 32;
+  /** Threads serving requests (each idle TLS connection that sent no request yet holds one). */
+  static final int REQUEST_THREADS = 48;
 
   private final HttpServer server;
   private final ThreadPoolExecutor requests;
@@ -103,8 +105,14 @@ public final class ConsoleServer implements AutoCloseable {
     this.events = new EventStream(backend);
     this.evidence = new EvidenceArchive(backend, clock, collector);
     this.assets = new Assets();
-    this.requests = new ThreadPoolExecutor(4, 4, 60, TimeUnit.SECONDS, new ArrayBlockingQueue<>(500),
-        named("lockstep-console-http"));
+    // The JDK's HTTPS server does the TLS handshake and then waits for the request line on one of
+    // these threads: every connection that finished its handshake and sent nothing yet (a browser's
+    // preconnect, a test proxy's spare, anyone who can reach the port: the handshake needs no
+    // certificate) holds one. With 4, four such connections locked every operator out of the
+    // console. Threads are made on demand and end after 30 s idle.
+    this.requests = new ThreadPoolExecutor(REQUEST_THREADS, REQUEST_THREADS, 30, TimeUnit.SECONDS,
+        new ArrayBlockingQueue<>(500), named("lockstep-console-http"));
+    this.requests.allowCoreThreadTimeOut(true);
     this.streams = new ThreadPoolExecutor(0, MAX_STREAMS, 60, TimeUnit.SECONDS, new SynchronousQueue<>(),
         named("lockstep-console-watch"));
     server.setExecutor(requests);

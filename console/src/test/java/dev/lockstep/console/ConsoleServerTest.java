@@ -11,8 +11,13 @@ import dev.lockstep.proto.v1.GetIncidentRequest;
 import dev.lockstep.proto.v1.Incident;
 import dev.lockstep.proto.v1.OperatorGrpc;
 import dev.lockstep.proto.v1.StatusRequest;
+import dev.lockstep.security.AuditSink;
+import dev.lockstep.security.CertsInit;
 import dev.lockstep.security.Identity;
+import dev.lockstep.security.RevocationList;
 import dev.lockstep.security.Role;
+import dev.lockstep.security.Tls;
+import dev.lockstep.security.TlsFiles;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.inprocess.InProcessChannelBuilder;
@@ -29,19 +34,29 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.zip.GZIPInputStream;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509TrustManager;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The console's HTTP front without a browser, against a stand-in Operator API: the guards a
@@ -135,6 +150,54 @@ class ConsoleServerTest {
       b.header("Origin", origin);
     }
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void connectionsThatFinishTheTlsHandshakeAndSendNothingDoNotLockOthersOut(@TempDir Path dir) throws Exception {
+    // the JDK's HTTPS server reads a request on a worker thread right after the handshake: each
+    // idle connection (a browser's preconnect, a proxy's, anyone's: no certificate is needed for
+    // the handshake) holds a worker until it sends something or goes
+    CertsInit.run(dir, List.of(), List.of(), List.of(), List.of("localhost"), Duration.ofDays(1));
+    ScheduledExecutorService reloader = Executors.newSingleThreadScheduledExecutor();
+    List<SSLSocket> idle = new ArrayList<>();
+    ConsoleServer https = null;
+    try {
+      SSLContext tls = Tls.httpsServerContext(TlsFiles.inDirectory(dir, CertsInit.COLLECTOR_NAME),
+          RevocationList.NONE, reloader, Duration.ofMinutes(1), AuditSink.NONE, Clock.systemUTC());
+      https = ConsoleServer.https(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), tls, caller -> channel,
+          "stand-in:4317", Duration.ofSeconds(10), AuditSink.NONE, Clock.systemUTC(), line -> { });
+      SSLContext anyone = SSLContext.getInstance("TLS");
+      anyone.init(null, new TrustManager[] {new TrustEverything()}, null);
+      for (int i = 0; i < 24; i++) { // four browsers' worth of spare connections
+        SSLSocket s = (SSLSocket) anyone.getSocketFactory().createSocket("127.0.0.1", https.port());
+        s.setSoTimeout(10_000);
+        s.startHandshake();
+        idle.add(s);
+      }
+      HttpClient client = HttpClient.newBuilder().sslContext(anyone).connectTimeout(Duration.ofSeconds(10)).build();
+      HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + https.port() + "/"))
+          .timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).as("answered (no certificate: refused, but answered)").isEqualTo(401);
+      assertThat(r.body()).contains("client certificate");
+    } finally {
+      for (SSLSocket s : idle) s.close();
+      if (https != null) https.close();
+      reloader.shutdownNow();
+    }
+  }
+
+  /** A client that trusts any server: stands for anyone who can reach the console's port. */
+  static final class TrustEverything implements X509TrustManager {
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType) { }
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType) { }
+
+    @Override
+    public X509Certificate[] getAcceptedIssuers() {
+      return new X509Certificate[0];
+    }
   }
 
   @Test
