@@ -113,6 +113,24 @@ class ClusterSmokeTest {
   }
 
   @Test
+  void theAckedMarkOfAnAgentsFirstBatchReachesTheOtherCollector() throws Exception {
+    // the first mark a collector publishes: it was sent from Kafka's own network thread and waited
+    // there for the acked topic's metadata, which only that thread fetches, then was dropped
+    try (Collector a = collector("k1", "marks", 0); Collector b = collector("k2", "marks", 0)) {
+      try (RawAgent x = RawAgent.connect(a.port(), "agent-k")) {
+        x.await("welcome", f -> f.hasWelcome());
+        x.events(CrashTest.notice(1), CrashTest.notice(2));
+        x.await("the batch acked", f -> f.hasAck() && f.getAck().getUptoSeq() == 2);
+      }
+      Eventually.await(Duration.ofSeconds(30), "the other collector welcoming agent-k with acked seq 2", () -> {
+        try (RawAgent y = RawAgent.connect(b.port(), "agent-k")) {
+          return y.await("welcome", f -> f.hasWelcome()).getWelcome().getAckedSeq() == 2;
+        }
+      });
+    }
+  }
+
+  @Test
   void aMismatchOnOneCollectorStopsAgentsOfBoth() throws Exception {
     try (Collector a = collector("c1"); Collector b = collector("c2");
         RawAgent x = RawAgent.connect(a.port(), "agent-x");

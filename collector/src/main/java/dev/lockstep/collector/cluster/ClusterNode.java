@@ -100,6 +100,7 @@ public final class ClusterNode implements CoreDoor, Fleet.Cluster, AutoCloseable
   private volatile String advertised = "";
   private volatile ClusterBridge bridge;
   private EventsProducer sink;
+  private MarkPublisher ackedMarks;
   private boolean closed;
 
   private ClusterNode(ClusterConfig config, CollectorConfig collector, Clock clock,
@@ -162,6 +163,16 @@ public final class ClusterNode implements CoreDoor, Fleet.Cluster, AutoCloseable
         ProducerConfig.MAX_BLOCK_MS_CONFIG, "5000"));
     producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
     closers.push(() -> producer.close(Duration.ofSeconds(5)));
+    // the metadata of every topic it writes, now: else the first send to each waits for it
+    for (String t : List.of(topics.events, topics.acked, topics.control, topics.members, topics.evidence)) {
+      producer.partitionsFor(t);
+    }
+    ackedMarks = new MarkPublisher((agent, seq) -> producer.send(new ProducerRecord<>(topics.acked, agent,
+            AckedMark.newBuilder().setSeq(seq).setCollectorId(config.collectorId()).build().toByteArray()),
+        (md, e) -> {
+          if (e != null) metrics.produceFailures.labelValues("acked").inc();
+        }), () -> metrics.produceFailures.labelValues("acked").inc(), 50);
+    closers.push(ackedMarks);
 
     tables = new TopicReader("tables", client, List.of(topics.stops, topics.acked, topics.members),
         tp -> TopicReader.BEGINNING, this::tableRecords);
@@ -356,6 +367,11 @@ public final class ClusterNode implements CoreDoor, Fleet.Cluster, AutoCloseable
 
   AckedMarks marks() {
     return marks;
+  }
+
+  /** Publishes {@code agentId}'s acked mark for the other collectors; never blocks. */
+  void publishMark(String agentId, long seq) {
+    ackedMarks.publish(agentId, seq);
   }
 
   String collectorId() {

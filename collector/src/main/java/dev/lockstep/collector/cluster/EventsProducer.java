@@ -3,7 +3,6 @@ package dev.lockstep.collector.cluster;
 import dev.lockstep.collector.gateway.AgentGateway;
 import dev.lockstep.collector.gateway.AgentSession;
 import dev.lockstep.collector.metrics.CollectorMetrics;
-import dev.lockstep.proto.store.v1.AckedMark;
 import dev.lockstep.proto.store.v1.ClusterEvents;
 import dev.lockstep.proto.v1.Event;
 import java.time.Clock;
@@ -69,8 +68,8 @@ final class EventsProducer implements AgentGateway.BatchSink {
             node.marks().advance(agent, upto);
             metrics.eventsIngested.inc(fresh.size());
             node.produced(fresh.size());
-            node.producer().send(new ProducerRecord<>(node.topics().acked, agent, AckedMark
-                .newBuilder().setSeq(upto).setCollectorId(node.collectorId()).build().toByteArray()));
+            // not produced here: this callback runs on Kafka's network thread (see MarkPublisher)
+            node.publishMark(agent, upto);
             outcome.acked(upto);
             ingested.accept(agent, fresh);
           });
