@@ -181,6 +181,9 @@ final class FleetScale {
       say("%s: %,d events acked in %.1f s = %,.0f events/s (durable, acked by the collector); load %s",
           label, acked, elapsed, ingest, load);
 
+      // in cluster mode the core reads the events topic in order: a mismatch waits behind its lag
+      var lag = operator.getStatus(StatusRequest.getDefaultInstance()).getCluster().getCoreLagMap();
+      if (!lag.isEmpty()) say("%s: the core's lag as the first stop starts: %s records", label, lag);
       Stop first = stop(children, "bench-scale-" + label + "-0001");
       double[] cold = first.ms();
       long missing = first.missing();
