@@ -285,6 +285,28 @@ class GoldenPropertyTest {
     });
   }
 
+  /** Looking large containers' ends up (the diff's layout) changes nothing the diff finds. */
+  @Test
+  void theDiffFindsTheSameWhetherContainerEndsAreLookedUpOrScanned() {
+    forAll(200, r -> {
+      GoldenConfig config = Gen.config(r);
+      Map<String, Object> doc = Gen.golden(r, 1 + r.nextInt(5));
+      Map<String, Object> other = copy(doc);
+      for (int i = r.nextInt(4); i >= 0; i--) {
+        mutate(other, r);
+      }
+      GoldenDocument a = parse(Gen.bytes(doc, Gen.Style.random(r)), config);
+      GoldenDocument b = parse(Gen.bytes(other, Gen.Style.random(r)), config);
+      CanonicalDiff scanned = new CanonicalDiff(a.canonical(), b.canonical(), config, a.summary(), b.summary(),
+          Integer.MAX_VALUE).run();
+      CanonicalDiff lookedUp = new CanonicalDiff(a.canonical(), b.canonical(), config, a.summary(), b.summary(),
+          1 + r.nextInt(24)).run();
+      assertThat(lookedUp.listed()).isEqualTo(scanned.listed());
+      assertThat(lookedUp.realCount).isEqualTo(scanned.realCount);
+      assertThat(lookedUp.volatileCount).isEqualTo(scanned.volatileCount);
+    });
+  }
+
   @Test
   void anInsertedOrRemovedStepIsTheFirstDivergentStepAndLaterStepsStillPair() {
     forAll(200, r -> {
