@@ -48,10 +48,11 @@ record ArrayPairs(int[] a, int[] b, int[] movedA, int[] movedB) {
    * in A's order, then B's without partner. Null when an element is not an object with that
    * member, or two elements of one side share a value.
    */
-  static ArrayPairs byKey(byte[] sa, int lenA, int[] ea, byte[] sb, int lenB, int[] eb, byte[] key) {
+  static ArrayPairs byKey(byte[] sa, int lenA, Layout layoutA, int[] ea, byte[] sb, int lenB, Layout layoutB,
+      int[] eb, byte[] key) {
     Map<String, Integer> inB = new HashMap<>();
     for (int j = 0; j < eb.length; j++) {
-      String k = keyOf(sb, lenB, eb[j], key);
+      String k = keyOf(sb, lenB, layoutB, eb[j], key);
       if (k == null || inB.put(k, j) != null) {
         return null;
       }
@@ -61,7 +62,7 @@ record ArrayPairs(int[] a, int[] b, int[] movedA, int[] movedB) {
     Set<String> seenA = new HashSet<>();
     List<int[]> both = new ArrayList<>();
     for (int i = 0; i < ea.length; i++) {
-      String k = keyOf(sa, lenA, ea[i], key);
+      String k = keyOf(sa, lenA, layoutA, ea[i], key);
       if (k == null || !seenA.add(k)) {
         return null;
       }
@@ -89,7 +90,7 @@ record ArrayPairs(int[] a, int[] b, int[] movedA, int[] movedB) {
   }
 
   /** The canonical text of member {@code key} of the object at {@code p}, or null. */
-  private static String keyOf(byte[] s, int len, int p, byte[] key) {
+  private static String keyOf(byte[] s, int len, Layout layout, int p, byte[] key) {
     if (s[p] != '{') {
       return null;
     }
@@ -98,7 +99,7 @@ record ArrayPairs(int[] a, int[] b, int[] movedA, int[] movedB) {
       int e = JsonBytes.stringEnd(s, q, len);
       int keyEnd = e < 0 ? ~e : e;
       int v = keyEnd + 1;
-      int end = JsonBytes.valueEnd(s, v, len, Layout.NONE);
+      int end = JsonBytes.valueEnd(s, v, len, layout);
       if (keyEnd - 1 - (q + 1) == key.length && Arrays.equals(s, q + 1, keyEnd - 1, key, 0, key.length)) {
         return new String(s, v, end - v, StandardCharsets.ISO_8859_1);
       }
@@ -109,6 +110,11 @@ record ArrayPairs(int[] a, int[] b, int[] movedA, int[] movedB) {
 
   /** Start offsets of the elements of the array at {@code p} (canonical form: no whitespace). */
   static int[] elements(byte[] s, int p, int len) {
+    return elements(s, p, len, Layout.NONE);
+  }
+
+  /** Like {@link #elements(byte[], int, int)}, large elements' ends looked up in {@code layout}. */
+  static int[] elements(byte[] s, int p, int len, Layout layout) {
     int[] out = new int[8];
     int n = 0;
     int q = p + 1;
@@ -117,7 +123,7 @@ record ArrayPairs(int[] a, int[] b, int[] movedA, int[] movedB) {
         out = Arrays.copyOf(out, n * 2);
       }
       out[n++] = q;
-      int end = JsonBytes.valueEnd(s, q, len, Layout.NONE);
+      int end = JsonBytes.valueEnd(s, q, len, layout);
       q = end + (s[end] == ',' ? 1 : 0);
     }
     return Arrays.copyOf(out, n);

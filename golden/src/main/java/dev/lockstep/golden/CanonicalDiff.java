@@ -94,6 +94,13 @@ final class CanonicalDiff {
 
   CanonicalDiff(GoldenDocument.Canonical docA, GoldenDocument.Canonical docB, GoldenConfig config,
       RunSummary summaryA, RunSummary summaryB) {
+    this(docA, docB, config, summaryA, summaryB, LAYOUT_BYTES);
+  }
+
+  /** With containers of at least {@code layoutBytes} looked up (tests compare thresholds). */
+  CanonicalDiff(GoldenDocument.Canonical docA, GoldenDocument.Canonical docB, GoldenConfig config,
+      RunSummary summaryA, RunSummary summaryB, int layoutBytes) {
+    this.layoutBytes = layoutBytes;
     this.a = docA.bytes();
     this.lenA = docA.length();
     this.b = docB.bytes();
@@ -232,7 +239,7 @@ final class CanonicalDiff {
     ensure(child + 1);
     if (cmp <= 0) {
       int va = keyEndA + 1;
-      int endA = JsonBytes.valueEnd(a, va, lenA, Layout.NONE);
+      int endA = endA(va);
       cursorA[d] = endA + (a[endA] == ',' ? 1 : 0);
       long accepted = member(d, a, pa + 1, keyEndA - 1);
       if ((accepted & Slots.bit(Slots.IDENTITY)) != 0) {
@@ -240,7 +247,7 @@ final class CanonicalDiff {
         int endBIdentity = -1;
         if (cmp == 0) {
           vbIdentity = keyEndB + 1;
-          endBIdentity = JsonBytes.valueEnd(b, vbIdentity, lenB, Layout.NONE);
+          endBIdentity = endB(vbIdentity);
           cursorB[d] = endBIdentity + (b[endBIdentity] == ',' ? 1 : 0);
         }
         if (visitor != null) {
@@ -261,7 +268,7 @@ final class CanonicalDiff {
         return;
       }
       int vb = keyEndB + 1;
-      int endB = JsonBytes.valueEnd(b, vb, lenB, Layout.NONE);
+      int endB = endB(vb);
       cursorB[d] = endB + (b[endB] == ',' ? 1 : 0);
       if (!compare(va, endA, vb, endB, child, v)) {
         pathLength--;
@@ -269,7 +276,7 @@ final class CanonicalDiff {
       return;
     }
     int vb = keyEndB + 1;
-    int endB = JsonBytes.valueEnd(b, vb, lenB, Layout.NONE);
+    int endB = endB(vb);
     cursorB[d] = endB + (b[endB] == ',' ? 1 : 0);
     long accepted = member(d, b, pb + 1, keyEndB - 1);
     if ((accepted & Slots.bit(Slots.IDENTITY)) != 0) {
@@ -297,8 +304,8 @@ final class CanonicalDiff {
   // ---- arrays: elements paired by step index, by key or by position -------------------------
 
   private void pairArrays(int d, int pa, int endA, int pb, int endB) {
-    int[] ea = ArrayPairs.elements(a, pa, lenA);
-    int[] eb = ArrayPairs.elements(b, pb, lenB);
+    int[] ea = ArrayPairs.elements(a, pa, lenA, layoutA());
+    int[] eb = ArrayPairs.elements(b, pb, lenB, layoutB());
     long accepted = patterns.accepted(states, d * words);
     ArrayPairs pairs = null;
     if ((accepted & Slots.bit(Slots.STEPS)) != 0
@@ -310,7 +317,8 @@ final class CanonicalDiff {
     }
     long keyed = accepted >>> Slots.ARRAY_KEY;
     if (pairs == null && keyed != 0) {
-      pairs = ArrayPairs.byKey(a, lenA, ea, b, lenB, eb, arrayKeys[Long.numberOfTrailingZeros(keyed)]);
+      pairs = ArrayPairs.byKey(a, lenA, layoutA(), ea, b, lenB, layoutB(), eb,
+          arrayKeys[Long.numberOfTrailingZeros(keyed)]);
     }
     if (pairs == null) {
       pairs = ArrayPairs.byPosition(ea.length, eb.length);
@@ -349,8 +357,8 @@ final class CanonicalDiff {
     if (ia >= 0 && ib >= 0) {
       int sa = positionsA[d][ia];
       int sb = positionsB[d][ib];
-      int endA = JsonBytes.valueEnd(a, sa, lenA, Layout.NONE);
-      int endB = JsonBytes.valueEnd(b, sb, lenB, Layout.NONE);
+      int endA = endA(sa);
+      int endB = endB(sb);
       if (!compare(sa, endA, sb, endB, child, vol[d])) {
         pathLength--;
       }
@@ -358,10 +366,10 @@ final class CanonicalDiff {
     }
     if (ia >= 0) {
       int sa = positionsA[d][ia];
-      add(Difference.Kind.MISSING, sa, JsonBytes.valueEnd(a, sa, lenA, Layout.NONE), -1, -1, vol[d]);
+      add(Difference.Kind.MISSING, sa, endA(sa), -1, -1, vol[d]);
     } else {
       int sb = positionsB[d][ib];
-      add(Difference.Kind.EXTRA, -1, -1, sb, JsonBytes.valueEnd(b, sb, lenB, Layout.NONE), vol[d]);
+      add(Difference.Kind.EXTRA, -1, -1, sb, endB(sb), vol[d]);
     }
     pathLength--;
   }
@@ -458,6 +466,41 @@ final class CanonicalDiff {
       }
     }
     return sb.toString();
+  }
+
+  /**
+   * Containers of at least this many canonical bytes have their end looked up, not scanned: the
+   * walk asks for the end of every value it passes, and a step's bytes would be scanned again at
+   * every level above them.
+   */
+  static final int LAYOUT_BYTES = 256;
+
+  private final int layoutBytes;
+  private Layout layoutA;
+  private Layout layoutB;
+
+  /** Made when the documents first differ (equal documents need no walk). */
+  private Layout layoutA() {
+    if (layoutA == null) {
+      layoutA = Layout.ofCanonical(a, lenA, layoutBytes);
+    }
+    return layoutA;
+  }
+
+  private Layout layoutB() {
+    if (layoutB == null) {
+      layoutB = Layout.ofCanonical(b, lenB, layoutBytes);
+    }
+    return layoutB;
+  }
+
+  /** End of A's value at {@code p}. */
+  private int endA(int p) {
+    return JsonBytes.valueEnd(a, p, lenA, layoutA());
+  }
+
+  private int endB(int p) {
+    return JsonBytes.valueEnd(b, p, lenB, layoutB());
   }
 
   private void ensure(int n) {

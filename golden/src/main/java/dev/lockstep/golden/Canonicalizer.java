@@ -35,6 +35,7 @@ final class Canonicalizer {
   private final boolean sortedInput;
   private final boolean hashing;
   private final Members members = new Members();
+  private final Transitions transitions = new Transitions();
   /** The canonical bytes, and the digests they flow into. */
   final CanonicalOutput o;
 
@@ -256,10 +257,24 @@ final class Canonicalizer {
       acceptedAt[child] = 0;
       return masked;
     }
-    patterns.member(states, d * words, name, start, n, states, child * words);
-    boolean empty = PathPatterns.isEmpty(states, child * words, words);
-    noState[child] = empty;
-    long accepted = empty ? 0 : patterns.accepted(states, child * words);
+    long accepted;
+    if (words == 1) { // the usual case: remembered steps are looked up
+      long state = states[d];
+      if (transitions.find(state, name, start, n)) {
+        states[child] = transitions.to();
+        accepted = transitions.accepted();
+      } else {
+        patterns.member(states, d, name, start, n, states, child);
+        accepted = states[child] == 0 ? 0 : patterns.accepted(states, child);
+        transitions.put(state, name, start, n, states[child], accepted);
+      }
+      noState[child] = states[child] == 0;
+    } else {
+      patterns.member(states, d * words, name, start, n, states, child * words);
+      boolean empty = PathPatterns.isEmpty(states, child * words, words);
+      noState[child] = empty;
+      accepted = empty ? 0 : patterns.accepted(states, child * words);
+    }
     acceptedAt[child] = accepted;
     return masked || (accepted & Slots.bit(Slots.MASK)) != 0;
   }

@@ -57,6 +57,40 @@ final class Layout {
     return size;
   }
 
+  /**
+   * The layout of a document in canonical form (valid, no whitespace, e.g. our own output):
+   * where its containers of at least {@code bigBytes} end, found in one scan (strings skipped
+   * eight bytes at a time). A walk that asks for the end of every container it passes (a diff)
+   * then finds each large one at once instead of scanning it again at every level above it.
+   */
+  static Layout ofCanonical(byte[] s, int len, int bigBytes) {
+    Layout layout = new Layout(bigBytes);
+    int[] open = new int[64];
+    int depth = 0;
+    int p = 0;
+    while (p < len) {
+      byte c = s[p];
+      if (c == '"') {
+        int e = JsonBytes.stringEnd(s, p, len);
+        p = e < 0 ? ~e : e;
+        continue;
+      }
+      if (c == '{' || c == '[') {
+        if (depth == open.length) {
+          open = Arrays.copyOf(open, depth * 2);
+        }
+        open[depth++] = p;
+      } else if (c == '}' || c == ']') {
+        int start = open[--depth];
+        if (p + 1 - start >= bigBytes) {
+          layout.put(start, p + 1);
+        }
+      }
+      p++;
+    }
+    return layout;
+  }
+
   private void grow() {
     int[] oldKeys = keys;
     int[] oldValues = values;

@@ -98,14 +98,26 @@ final class Members {
       return -1;
     }
     if (n <= 16) {
+      // Inserting a name into names in order without duplicates stops at the greatest one not
+      // above it: an equal name, if there is one. So without an equal comparison there is no
+      // duplicate, and the names need not be compared again below.
+      boolean equal = false;
       for (int i = 1; i < n; i++) {
         int x = o[base + i];
         int j = i - 1;
-        while (j >= 0 && compare(src, o[base + j], x) > 0) {
+        int c;
+        while (j >= 0 && (c = compare(src, o[base + j], x)) >= 0) {
+          if (c == 0) {
+            equal = true;
+            break;
+          }
           o[base + j + 1] = o[base + j];
           j--;
         }
         o[base + j + 1] = x;
+      }
+      if (!equal) {
+        return -1;
       }
     } else {
       mergeSort(src, o, scratch, base, base + n);

@@ -1,8 +1,8 @@
 package dev.lockstep.golden;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
-import java.util.TreeMap;
 
 /**
  * Steps of two replicas paired by their index (docs/golden-format.md, "First divergent step"):
@@ -20,17 +20,20 @@ final class StepPairs {
   }
 
   static List<Pair> of(List<StepSummary> a, List<StepSummary> b) {
-    TreeMap<Integer, List<Integer>> byIndexA = byIndex(a);
-    TreeMap<Integer, List<Integer>> byIndexB = byIndex(b);
-    TreeMap<Integer, Boolean> all = new TreeMap<>();
-    byIndexA.keySet().forEach(k -> all.put(k, true));
-    byIndexB.keySet().forEach(k -> all.put(k, true));
+    long[] ka = byIndex(a);
+    long[] kb = byIndex(b);
     List<Pair> pairs = new ArrayList<>(Math.max(a.size(), b.size()));
-    for (int index : all.keySet()) {
-      List<Integer> pa = byIndexA.getOrDefault(index, List.of());
-      List<Integer> pb = byIndexB.getOrDefault(index, List.of());
-      for (int k = 0; k < Math.max(pa.size(), pb.size()); k++) {
-        pairs.add(new Pair(index, k < pa.size() ? pa.get(k) : -1, k < pb.size() ? pb.get(k) : -1));
+    int i = 0;
+    int j = 0;
+    while (i < ka.length || j < kb.length) {
+      int index = j == kb.length || (i < ka.length && index(ka[i]) <= index(kb[j])) ? index(ka[i]) : index(kb[j]);
+      while (true) { // the k-th step with this index in A with the k-th in B
+        boolean inA = i < ka.length && index(ka[i]) == index;
+        boolean inB = j < kb.length && index(kb[j]) == index;
+        if (!inA && !inB) {
+          break;
+        }
+        pairs.add(new Pair(index, inA ? (int) ka[i++] : -1, inB ? (int) kb[j++] : -1));
       }
     }
     return pairs;
@@ -38,27 +41,38 @@ final class StepPairs {
 
   /** Whether the paired steps come in another order in B than in A. */
   static boolean reordered(List<Pair> pairs) {
-    TreeMap<Integer, Integer> bByA = new TreeMap<>();
+    long[] ab = new long[pairs.size()];
+    int n = 0;
     for (Pair p : pairs) {
       if (p.both()) {
-        bByA.put(p.a(), p.b());
+        ab[n++] = ((long) p.a() << 32) | p.b();
       }
     }
-    int last = -1;
-    for (int b : bByA.values()) {
-      if (b < last) {
+    Arrays.sort(ab, 0, n);
+    for (int k = 1; k < n; k++) {
+      if ((int) ab[k] < (int) ab[k - 1]) {
         return true;
       }
-      last = b;
     }
     return false;
   }
 
-  private static TreeMap<Integer, List<Integer>> byIndex(List<StepSummary> steps) {
-    TreeMap<Integer, List<Integer>> m = new TreeMap<>();
-    for (int i = 0; i < steps.size(); i++) {
-      m.computeIfAbsent(steps.get(i).index(), k -> new ArrayList<>(1)).add(i);
+  /**
+   * Each step as its index (high half) and position (low half), sorted: by index, and steps
+   * sharing an index by position. Primitive longs, not maps of boxed integers: a golden file may
+   * have a hundred thousand steps, and a diff pairs them several times.
+   */
+  private static long[] byIndex(List<StepSummary> steps) {
+    long[] k = new long[steps.size()];
+    for (int i = 0; i < k.length; i++) {
+      k[i] = ((long) steps.get(i).index() << 32) | i;
     }
-    return m;
+    Arrays.sort(k);
+    return k;
   }
+
+  private static int index(long key) {
+    return (int) (key >> 32);
+  }
+
 }

@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
@@ -143,6 +144,74 @@ class GoldenPropertyTest {
         assertThat(parse(bytes, config).summary()).isEqualTo(reference(bytes, config));
       }
     });
+  }
+
+  /**
+   * Remembered path-pattern steps (Transitions) give what the patterns give: many pointer globs
+   * (state in one word and in several), names that share their first eight bytes and their last
+   * byte, names too long to be remembered, escaped names, the same names under other parents, in
+   * documents of repeated shapes. Canonical bytes, masked and not, and summaries equal the tree
+   * reference's.
+   */
+  @Test
+  void manyPointerGlobsMaskLikeTheTreeReference() {
+    String longA = "n".repeat(70) + "a";
+    String longB = "n".repeat(70) + "b";
+    String[] names = {"abcdefgh_x", "abcdefgh_y", "abcdefghx_x", "abcdefgh", "abcdefg", longA, longB, "\u0061b",
+        "ab", "x", "debug", "\ud83d\ude00", "\ue000", "timestamp"};
+    forAll(150, r -> {
+      List<String> globs = new ArrayList<>();
+      int count = r.nextBoolean() ? 1 + r.nextInt(6) : 20 + r.nextInt(20); // one state word, or several
+      for (int i = 0; i < count; i++) {
+        StringBuilder g = new StringBuilder();
+        for (int k = 1 + r.nextInt(3); k > 0; k--) {
+          int pick = r.nextInt(names.length + 3);
+          g.append('/').append(pick == names.length ? "*" : pick == names.length + 1 ? "**"
+              : pick == names.length + 2 ? "rows" : unescape(names[pick]));
+        }
+        globs.add(g.toString());
+      }
+      GoldenConfig config = new GoldenConfig(GoldenConfig.Limits.DEFAULT, GoldenConfig.Mapping.DEFAULT,
+          new GoldenConfig.VolatileMask(Set.of(unescape(names[r.nextInt(names.length)])), globs));
+      StringBuilder json = new StringBuilder("{\"run_id\":\"r\",\"rows\":[");
+      for (int row = 0, n = 1 + r.nextInt(8); row < n; row++) {
+        json.append(row > 0 ? "," : "").append(object(r, names, 2));
+      }
+      json.append("],\"steps\":[");
+      for (int step = 0, n = r.nextInt(4); step < n; step++) {
+        json.append(step > 0 ? "," : "").append("{\"index\":").append(step).append(",\"output\":")
+            .append(object(r, names, 2)).append('}');
+      }
+      json.append("]}");
+      byte[] bytes = json.toString().getBytes(StandardCharsets.UTF_8);
+      assertCanonicalBytesAgreeWithTheReference(bytes, config);
+      assertThat(parse(bytes, config).summary()).isEqualTo(reference(bytes, config));
+    });
+  }
+
+  /** An object of distinct names drawn from {@code names} (JSON text of names), nested to {@code depth}. */
+  private static String object(Random r, String[] names, int depth) {
+    List<String> picked = new ArrayList<>(List.of(names));
+    java.util.Collections.shuffle(picked, r);
+    StringBuilder sb = new StringBuilder("{");
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    int n = r.nextInt(6);
+    for (String name : picked) {
+      if (seen.size() == n) {
+        break;
+      }
+      if (!seen.add(unescape(name))) {
+        continue; // "\u0061b" is "ab"
+      }
+      sb.append(seen.size() > 1 ? "," : "").append('"').append(name).append("\":");
+      sb.append(depth > 0 && r.nextInt(3) == 0 ? object(r, names, depth - 1) : Integer.toString(r.nextInt(100)));
+    }
+    return sb.append('}').toString();
+  }
+
+  /** The string a JSON name text with \\u escapes stands for. */
+  private static String unescape(String text) {
+    return JsonBytes.decode(text.getBytes(StandardCharsets.UTF_8), 0, text.getBytes(StandardCharsets.UTF_8).length);
   }
 
   /** A repeated shape with a duplicate name is refused wherever the duplicate stands. */
@@ -282,6 +351,28 @@ class GoldenPropertyTest {
       assertThat(report.match()).isTrue();
       assertThat(report.realDifferences()).isZero();
       assertThat(report.volatileDifferences()).isPositive();
+    });
+  }
+
+  /** Looking large containers' ends up (the diff's layout) changes nothing the diff finds. */
+  @Test
+  void theDiffFindsTheSameWhetherContainerEndsAreLookedUpOrScanned() {
+    forAll(200, r -> {
+      GoldenConfig config = Gen.config(r);
+      Map<String, Object> doc = Gen.golden(r, 1 + r.nextInt(5));
+      Map<String, Object> other = copy(doc);
+      for (int i = r.nextInt(4); i >= 0; i--) {
+        mutate(other, r);
+      }
+      GoldenDocument a = parse(Gen.bytes(doc, Gen.Style.random(r)), config);
+      GoldenDocument b = parse(Gen.bytes(other, Gen.Style.random(r)), config);
+      CanonicalDiff scanned = new CanonicalDiff(a.canonical(), b.canonical(), config, a.summary(), b.summary(),
+          Integer.MAX_VALUE).run();
+      CanonicalDiff lookedUp = new CanonicalDiff(a.canonical(), b.canonical(), config, a.summary(), b.summary(),
+          1 + r.nextInt(24)).run();
+      assertThat(lookedUp.listed()).isEqualTo(scanned.listed());
+      assertThat(lookedUp.realCount).isEqualTo(scanned.realCount);
+      assertThat(lookedUp.volatileCount).isEqualTo(scanned.volatileCount);
     });
   }
 
