@@ -7,8 +7,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.time.LocalTime;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -34,6 +32,17 @@ public final class AgentMain {
       """;
 
   private AgentMain() {}
+
+  /**
+   * HH:mm:ssZ of a wall-clock time in UTC, the prefix of the agent's own lines. Written by hand:
+   * java.time's local time loads the time-zone database (~0.3 MB of heap, ~25 classes) and keeps it.
+   */
+  static String clockTime(long epochMillis) {
+    long s = Math.floorMod(Math.floorDiv(epochMillis, 1000), 86_400L);
+    char[] c = {(char) ('0' + s / 36_000), (char) ('0' + s / 3_600 % 10), ':', (char) ('0' + s % 3_600 / 600),
+        (char) ('0' + s % 600 / 60), ':', (char) ('0' + s % 60 / 10), (char) ('0' + s % 10), 'Z'};
+    return new String(c);
+  }
 
   public static void main(String[] args) {
     // netty probes JFR at start-up and loads ~100 classes for it; the agent has no use for them
@@ -161,12 +170,11 @@ public final class AgentMain {
     if (config.collector().insecure()) {
       err.println(Tls.insecureWarning("lockstep-agent"));
     }
-    DateTimeFormatter hms = DateTimeFormatter.ofPattern("HH:mm:ss");
     Agent agent;
     try {
       agent = Agent.start(config, Clock.systemUTC(), line -> {
         synchronized (out) {
-          out.println(LocalTime.now().format(hms) + " agent " + config.agentId() + ": " + line);
+          out.println(clockTime(System.currentTimeMillis()) + " agent " + config.agentId() + ": " + line);
           out.flush();
         }
       });
@@ -179,7 +187,7 @@ public final class AgentMain {
     }
     CountDownLatch done = new CountDownLatch(1);
     Thread hook = new Thread(() -> {
-      out.println(LocalTime.now().format(hms) + " agent " + config.agentId() + ": shutting down");
+      out.println(clockTime(System.currentTimeMillis()) + " agent " + config.agentId() + ": shutting down");
       agent.close();
       done.countDown();
     }, "lockstep-agent-shutdown");

@@ -111,6 +111,45 @@ class AgentMainTest {
     }
   }
 
+  /**
+   * The agent's steady state keeps out what it does not need, each of which it kept for good once
+   * loaded: the JDK's time-zone database (its own lines are stamped in UTC by hand), its CLDR
+   * locale data (String.format with a locale other than en-US; gRPC's default name-resolution
+   * pool names its threads that way, so the agent gives gRPC its own pool) and jackson-databind.
+   */
+  @Test
+  void aRealAgentLoadsNoTimeZoneDatabaseNoLocaleDataAndNoDatabind() throws Exception {
+    Path golden = Files.createDirectories(root.resolve("golden"));
+    Path out = root.resolve("out.txt");
+    Path classes = root.resolve("classes.txt");
+    Path yaml = root.resolve("agent.yaml");
+    Files.writeString(yaml, "agent_id: lean-1\nstate_dir: " + root.resolve("state") + "\ncollector:\n  address: '"
+        + gateway.target() + "'\n  insecure: true\ngolden:\n  dirs: ['" + golden + "']\n  settle: 1s\n"
+        + "disk:\n  paths: ['" + root + "']\nprobes:\n  interval: 1s\nmetrics:\n  port: 0\n");
+    String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:off", "-Xlog:class+load:file=" + classes,
+        "-Duser.language=de", "-Duser.country=CH", "-cp", cp, "dev.lockstep.agent.AgentMain", "--config", yaml.toString())
+        .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+    Eventually.await("connected line", Duration.ofSeconds(20), () -> read(out).contains("connected to"));
+    GoldenFiles.writeAtomically(golden, "run-lean", "primary");
+    Eventually.await("golden delivered", Duration.ofSeconds(20),
+        () -> gateway.events("lean-1", Event.BodyCase.GOLDEN).size() == 1);
+    Eventually.await("a disk probe", Duration.ofSeconds(20),
+        () -> gateway.events("lean-1", Event.BodyCase.HEALTH).stream()
+            .anyMatch(e -> e.getHealth().getSummary().startsWith("disk ")));
+    child.destroy();
+    assertThat(child.waitFor(20, TimeUnit.SECONDS)).isTrue();
+
+    assertThat(read(out).lines().filter(l -> !l.startsWith("WARNING"))).isNotEmpty()
+        .allMatch(l -> l.matches("\\d\\d:\\d\\d:\\d\\dZ agent lean-1: .*"), "stamped HH:mm:ssZ");
+    String loaded = read(classes);
+    assertThat(loaded).contains("dev.lockstep.agent.probe.DiskProbe", "dev.lockstep.agent.spool.Spool ")
+        .doesNotContain("sun.util.calendar.ZoneInfoFile", "java.time.zone.TzdbZoneRulesProvider",
+            "java.text.DecimalFormatSymbols", "sun.util.locale.provider.LocaleProviderAdapter",
+            "com.fasterxml.jackson.databind.");
+  }
+
   private static String read(Path p) {
     try {
       return Files.exists(p) ? Files.readString(p) : "";

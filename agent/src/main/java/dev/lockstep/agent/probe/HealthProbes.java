@@ -2,6 +2,7 @@ package dev.lockstep.agent.probe;
 
 import dev.lockstep.agent.config.AgentConfig;
 import dev.lockstep.agent.internal.ProtoTime;
+import dev.lockstep.agent.internal.Text;
 import dev.lockstep.agent.logs.LogStats;
 import dev.lockstep.agent.logs.LogTailer;
 import dev.lockstep.agent.metrics.AgentMetrics;
@@ -199,10 +200,10 @@ public final class HealthProbes {
     if (level == Level.CRITICAL) {
       onDiskCritical.run();
     }
-    String summary = String.format(Locale.ROOT, "disk %s %.1f%% used (%s > %d%%)", path, u.usedPercent(),
-        level == Level.CRITICAL ? "critical" : "warn", level == Level.CRITICAL ? d.criticalPercent() : d.warnPercent());
-    if (level == Level.OK) {
-      summary = String.format(Locale.ROOT, "disk %s %.1f%% used", path, u.usedPercent());
+    String summary = "disk " + path + " " + Text.oneDecimal(u.usedPercent()) + "% used";
+    if (level != Level.OK) {
+      summary += " (" + (level == Level.CRITICAL ? "critical" : "warn") + " > "
+          + (level == Level.CRITICAL ? d.criticalPercent() : d.warnPercent()) + "%)";
     }
     return HealthSample.newBuilder().setProbe(Probe.DISK).setTarget(path.toString()).setLevel(level).setSummary(summary)
         .setDisk(DiskUsage.newBuilder().setPath(path.toString()).setTotalBytes(u.totalBytes()).setUsedBytes(u.usedBytes())

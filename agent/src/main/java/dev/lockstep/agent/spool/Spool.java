@@ -4,6 +4,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import dev.lockstep.agent.internal.AtomicFiles;
 import dev.lockstep.agent.internal.CrashPoint;
 import dev.lockstep.agent.internal.ProtoTime;
+import dev.lockstep.agent.internal.Text;
 import dev.lockstep.agent.metrics.AgentMetrics;
 import dev.lockstep.proto.v1.AgentNotice;
 import dev.lockstep.proto.v1.Event;
@@ -430,7 +431,7 @@ public final class Spool implements AutoCloseable {
   }
 
   private Path segmentFile(long firstSeq) {
-    return dir.resolve(String.format("%020d%s", firstSeq, SUFFIX));
+    return dir.resolve(Text.zeroPadded(firstSeq, 20) + SUFFIX);
   }
 
   private void remember(Record r) {

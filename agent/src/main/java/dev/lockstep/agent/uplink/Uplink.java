@@ -1,6 +1,7 @@
 package dev.lockstep.agent.uplink;
 
 import dev.lockstep.agent.config.AgentConfig;
+import dev.lockstep.agent.internal.Text;
 import dev.lockstep.agent.metrics.AgentMetrics;
 import dev.lockstep.agent.spool.Spool;
 import dev.lockstep.proto.v1.Ack;
@@ -36,7 +37,9 @@ import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -79,6 +82,11 @@ public final class Uplink implements AutoCloseable {
   private final Consumer<String> progress;
   private final ScheduledExecutorService executor;
   private final EventLoopGroup eventLoop;
+  // name resolution (a DNS lookup of a collector's host name blocks): gRPC's default is its shared
+  // cached pool, whose guava ThreadFactoryBuilder formats "grpc-default-executor-%d" with
+  // Locale.ROOT and so loads the JDK's locale data into the agent for good; this one is the same
+  // kind of pool (threads made on demand, gone after 60 s idle) with a plain name
+  private final ThreadPoolExecutor offload;
   // one channel per collector address; a new stream goes to the next after one ends
   private final List<String> targets;
   private final ManagedChannel[] channels;
@@ -129,6 +137,12 @@ public final class Uplink implements AutoCloseable {
       t.setDaemon(true);
       return t;
     }, NioIoHandler.newFactory());
+    this.offload = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 60, TimeUnit.SECONDS,
+        new SynchronousQueue<>(), r -> {
+          Thread t = new Thread(r, "lockstep-uplink-resolve");
+          t.setDaemon(true);
+          return t;
+        });
     this.targets = config.targets().isEmpty() ? List.of(config.target()) : config.targets();
     this.channels = new ManagedChannel[targets.size()];
     ChannelCredentials credentials = credentials(config, executor);
@@ -137,6 +151,7 @@ public final class Uplink implements AutoCloseable {
           .eventLoopGroup(eventLoop)
           .channelType(NioSocketChannel.class)
           .executor(executor)
+          .offloadExecutor(offload)
           .keepAliveTime(30, TimeUnit.SECONDS)
           .keepAliveTimeout(10, TimeUnit.SECONDS)
           .keepAliveWithoutCalls(true)
@@ -365,7 +380,7 @@ public final class Uplink implements AutoCloseable {
     current = (current + 1) % channels.length;
     progress.accept((was ? "disconnected from " : "cannot reach collector ") + from + " ("
         + why.trim() + "); retrying " + (channels.length > 1 ? targets.get(current) + " " : "")
-        + "in " + String.format("%.1f s", delay / 1000.0));
+        + "in " + Text.oneDecimal(delay / 1000.0) + " s");
     reconnect = executor.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
   }
 
@@ -471,6 +486,7 @@ public final class Uplink implements AutoCloseable {
       for (ManagedChannel c : channels) c.shutdownNow();
     }
     executor.shutdownNow();
+    offload.shutdownNow();
     eventLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
   }
 }
