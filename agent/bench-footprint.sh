@@ -4,14 +4,14 @@
 # Prints RSS (MiB, VmRSS from /proc/PID/status) and CPU (% of one core, utime+stime from
 # /proc/PID/stat) per phase, then one JSON line. Targets: RSS <= 64 MiB, CPU <= 5 % at 100 files/s.
 #
-#   agent/bench-footprint.sh            # defaults: 10 s warm-up, 30 s per phase
+#   agent/bench-footprint.sh            # defaults: 20 s warm-up at RATE, 30 s per phase
 #   WARMUP_S=5 PHASE_S=15 RATE=100 agent/bench-footprint.sh
 #   AGENT_JAVA_OPTS="..." overrides the agent's JVM flags; AGENT_ARCHIVE=0 runs it without its class archive.
 # Exit code 0 when it ran (whether or not the targets were met); "pass" in the JSON says that.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-WARMUP_S="${WARMUP_S:-10}"
+WARMUP_S="${WARMUP_S:-20}"
 PHASE_S="${PHASE_S:-30}"
 RATE="${RATE:-100}"
 WORK="$(mktemp -d)"
@@ -77,8 +77,9 @@ measure() { # $1 = files/s; prints "rss_mib rss_max_mib cpu_pct"
 }
 
 echo "agent-footprint: agent pid $AGENT_PID, JVM flags: $AGENT_JAVA_OPTS ${AGENT_ARCHIVE_FLAGS[*]}"
-echo "agent-footprint: warm-up ${WARMUP_S}s, then ${PHASE_S}s at 0 files/s and ${PHASE_S}s at ${RATE} files/s"
-feed 10 "$WARMUP_S"
+echo "agent-footprint: warm-up ${WARMUP_S}s at ${RATE} files/s, then ${PHASE_S}s at 0 files/s and ${PHASE_S}s at ${RATE} files/s"
+# the warm-up runs at the measured rate, so the JIT has compiled the busy path before it is measured
+feed "$RATE" "$WARMUP_S"
 read -r idle_rss idle_max idle_cpu < <(measure 0)
 echo "  0 files/s:   RSS ${idle_rss} MiB (max ${idle_max}), CPU ${idle_cpu} % of one core"
 before="$WRITTEN"
