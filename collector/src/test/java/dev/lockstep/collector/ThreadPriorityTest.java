@@ -71,6 +71,17 @@ class ThreadPriorityTest {
       a.report(Goldens.report("run-1", "wf", "primary", "a"), Goldens.report("run-1", "wf", "shadow", "b"));
       Eventually.await(Duration.ofSeconds(30), "the stop", () -> a.lastStop() != null
           && a.lastStop().getMode() == StopMode.STOPPED);
+      // An urgent frame runs on the urgent pool unless the stream's routine drain is still running
+      // (then that drain runs it, in order): the report may have. The stop's ack, sent again until
+      // one finds the stream idle (acks are idempotent), starts the urgent pool's thread.
+      Eventually.await(Duration.ofSeconds(30), "an urgent ingest thread", () -> {
+        a.ack(a.lastStop(), true);
+        try {
+          return niceByThread(process.pid()).containsKey("lockstep-urgent");
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      });
       Map<String, List<Integer>> nice = niceByThread(process.pid());
       assertThat(nice).as("threads of the collector (%s)", nice)
           .containsKeys("lockstep-ingest", "lockstep-urgent", "lockstep-core");

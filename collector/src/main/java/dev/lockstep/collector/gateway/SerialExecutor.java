@@ -96,20 +96,12 @@ final class SerialExecutor implements Executor {
       draining = true;
     }
     boolean urgentOnly = urgent;
-    // a routine drain that reaches an urgent task hands the stream to the urgent pool (whose
-    // threads run at the stop path's priority) unless that pool just refused it
-    boolean mayHandOff = !urgent && urgentPool != pool;
     while (true) {
       Task next;
       Boolean handOff = null;
       synchronized (this) {
         // the urgent pool runs the stream only until its urgent tasks are done
-        next = urgentOnly && urgentQueued == 0 ? null : tasks.peek();
-        if (next != null && next.urgent() && mayHandOff) {
-          next = null;
-        } else if (next != null) {
-          tasks.poll();
-        }
+        next = urgentOnly && urgentQueued == 0 ? null : tasks.poll();
         if (next == null) {
           draining = false;
           handOff = schedule();
@@ -123,7 +115,7 @@ final class SerialExecutor implements Executor {
           submit(handOff);
           return;
         } catch (java.util.concurrent.RejectedExecutionException e) {
-          // the pool is full: keep draining here rather than leave the stream stalled
+          // the main pool is full: keep draining here rather than leave the stream stalled
           synchronized (this) {
             if (handOff) onUrgentPool = false;
             else onPool = false;
@@ -131,7 +123,6 @@ final class SerialExecutor implements Executor {
             draining = true;
           }
           urgentOnly = false;
-          mayHandOff = false;
           continue;
         }
       }

@@ -111,46 +111,6 @@ class SerialExecutorTest {
   }
 
   @Test
-  void anUrgentTaskQueuedBehindARunningRoutineTaskIsHandedToTheUrgentPool() throws Exception {
-    ExecutorService pool = Executors.newSingleThreadExecutor(r -> new Thread(r, "main"));
-    ExecutorService urgentPool = Executors.newSingleThreadExecutor(r -> new Thread(r, "urgent"));
-    CountDownLatch inRoutine = new CountDownLatch(1);
-    CountDownLatch release = new CountDownLatch(1);
-    try {
-      SerialExecutor serial = new SerialExecutor(pool, urgentPool);
-      List<String> ran = java.util.Collections.synchronizedList(new ArrayList<>());
-      CountDownLatch all = new CountDownLatch(3);
-      serial.execute(() -> {
-        inRoutine.countDown();
-        try {
-          release.await();
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-        ran.add("routine 1 on " + Thread.currentThread().getName());
-        all.countDown();
-      }, false);
-      assertThat(inRoutine.await(10, TimeUnit.SECONDS)).as("the routine drain is running").isTrue();
-      // queued while the stream's routine drain runs: that drain must not run it at its priority
-      serial.execute(() -> {
-        ran.add("urgent on " + Thread.currentThread().getName());
-        all.countDown();
-      }, true);
-      serial.execute(() -> {
-        ran.add("routine 2 on " + Thread.currentThread().getName());
-        all.countDown();
-      }, false);
-      release.countDown();
-      assertThat(all.await(10, TimeUnit.SECONDS)).as("every task ran: %s", ran).isTrue();
-      assertThat(ran).containsExactly("routine 1 on main", "urgent on urgent", "routine 2 on main");
-    } finally {
-      release.countDown();
-      pool.shutdownNow();
-      urgentPool.shutdownNow();
-    }
-  }
-
-  @Test
   void aFullMainPoolRefusesTheTaskToTheCallerAndTheStreamStillRunsLaterTasks() throws Exception {
     java.util.concurrent.Executor refusing = task -> {
       throw new RejectedExecutionException("full");
