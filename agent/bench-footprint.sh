@@ -6,6 +6,7 @@
 #
 #   agent/bench-footprint.sh            # defaults: 20 s warm-up at RATE, 30 s per phase
 #   WARMUP_S=5 PHASE_S=15 RATE=100 agent/bench-footprint.sh
+#   THREADS=1 adds each thread's CPU time; MEMORY=1 the process's smaps_rollup and, with NMT on, jcmd's summary
 #   AGENT_JAVA_OPTS="..." overrides the agent's JVM flags; AGENT_ARCHIVE=0 runs it without its class archive.
 # Exit code 0 when it ran (whether or not the targets were met); "pass" in the JSON says that.
 set -euo pipefail
@@ -76,7 +77,7 @@ measure() { # $1 = files/s; prints "rss_mib rss_max_mib cpu_pct"
     'BEGIN { printf "%.1f %.1f %.2f\n", r / 1024, m / 1024, (dc / tck) / (dt / 1e9) * 100 }'
 }
 
-echo "agent-footprint: agent pid $AGENT_PID, JVM flags: $AGENT_JAVA_OPTS ${AGENT_ARCHIVE_FLAGS[*]}"
+echo "agent-footprint: agent pid $AGENT_PID, JVM flags: $AGENT_JAVA_OPTS ${AGENT_ARCHIVE_FLAGS[*]} ${AGENT_TRIM_FLAGS[*]}"
 echo "agent-footprint: warm-up ${WARMUP_S}s at ${RATE} files/s, then ${PHASE_S}s at 0 files/s and ${PHASE_S}s at ${RATE} files/s"
 # the warm-up runs at the measured rate, so the JIT has compiled the busy path before it is measured
 feed "$RATE" "$WARMUP_S"
@@ -91,6 +92,12 @@ for _ in $(seq 1 60); do
   sleep 0.5
 done
 reported="$(acked)"
+if [ -n "${MEMORY:-}" ]; then
+  # MEMORY=1: where the resident memory is (add -XX:NativeMemoryTracking=summary to AGENT_JAVA_OPTS
+  # for the JVM's own breakdown)
+  sed 's/^/    /' "/proc/$AGENT_PID/smaps_rollup"
+  "${JAVA_HOME:+$JAVA_HOME/bin/}jcmd" "$AGENT_PID" VM.native_memory summary 2>/dev/null | sed -n '/^Total/,$p' | grep -v '^ *$' | sed 's/^/    /' || true
+fi
 if [ -n "${THREADS:-}" ]; then
   for t in /proc/$AGENT_PID/task/*; do
     awk -v tck="$TCK" '{ n = $0; sub(/^[^(]*\(/, "", n); sub(/\).*$/, "", n); s = $0; sub(/^.*\) /, "", s); split(s, f, " "); printf "    thread %-28s user %6.2f s  sys %6.2f s\n", n, f[12] / tck, f[13] / tck }' "$t/stat"

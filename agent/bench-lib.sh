@@ -11,6 +11,9 @@ JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 AGENT_JAVA_OPTS="${AGENT_JAVA_OPTS:-@$ROOT/agent/jvm.options}"
 AGENT_ARCHIVE="${AGENT_ARCHIVE:-1}"
 AGENT_ARCHIVE_FLAGS=()
+# as the launchers add it (AGENT_TRIM=0 leaves it out)
+AGENT_TRIM_FLAGS=()
+if [ "${AGENT_TRIM:-1}" = 1 ]; then agent_trim_flags "$JAVA"; fi
 # fewer glibc malloc arenas, as bin/lockstep-agent sets
 export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
 TCK="$(getconf CLK_TCK)"
@@ -71,7 +74,7 @@ archive_flags() {
 launch_agent() {
   local config="$1" log="$2"
   # shellcheck disable=SC2086 # AGENT_JAVA_OPTS is a list of flags
-  "$JAVA" $AGENT_JAVA_OPTS "${AGENT_ARCHIVE_FLAGS[@]}" -cp "$CP" dev.lockstep.agent.AgentMain --config "$config" >"$log" 2>&1 &
+  "$JAVA" $AGENT_JAVA_OPTS "${AGENT_ARCHIVE_FLAGS[@]}" "${AGENT_TRIM_FLAGS[@]}" -cp "$CP" dev.lockstep.agent.AgentMain --config "$config" >"$log" 2>&1 &
   AGENT_PID=$!
   for _ in $(seq 1 300); do
     grep -q "connected to" "$log" 2>/dev/null && break

@@ -17,15 +17,15 @@ import dev.lockstep.agent.supervise.FatalExit;
 import dev.lockstep.agent.supervise.Supervisor;
 import dev.lockstep.agent.uplink.Uplink;
 import dev.lockstep.agent.watch.GoldenWatcher;
-import dev.lockstep.proto.v1.AgentFrame;
-import dev.lockstep.proto.v1.AgentNotice;
-import dev.lockstep.proto.v1.CaptureRequest;
-import dev.lockstep.proto.v1.ComponentStatus;
-import dev.lockstep.proto.v1.Event;
-import dev.lockstep.proto.v1.Hello;
-import dev.lockstep.proto.v1.Pins;
-import dev.lockstep.proto.v1.StopState;
-import dev.lockstep.proto.v1.Welcome;
+import dev.lockstep.proto.lite.v1.AgentFrame;
+import dev.lockstep.proto.lite.v1.AgentNotice;
+import dev.lockstep.proto.lite.v1.CaptureRequest;
+import dev.lockstep.proto.lite.v1.ComponentStatus;
+import dev.lockstep.proto.lite.v1.Event;
+import dev.lockstep.proto.lite.v1.Hello;
+import dev.lockstep.proto.lite.v1.Pins;
+import dev.lockstep.proto.lite.v1.StopState;
+import dev.lockstep.proto.lite.v1.Welcome;
 import dev.lockstep.security.CertificateDates;
 import dev.lockstep.security.CertificateExpiry;
 import java.io.IOException;
@@ -441,7 +441,7 @@ public final class Agent implements AutoCloseable {
       }
 
       @Override
-      public void report(dev.lockstep.proto.v1.Remediation r) {
+      public void report(dev.lockstep.proto.lite.v1.Remediation r) {
         try {
           spool.append(Event.newBuilder().setObservedAt(ProtoTime.of(clock.instant())).setRemediation(r).build());
         } catch (IOException e) {

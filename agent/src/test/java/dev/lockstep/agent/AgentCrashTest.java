@@ -3,8 +3,8 @@ package dev.lockstep.agent;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lockstep.agent.supervise.FatalExit;
-import dev.lockstep.proto.v1.AgentNotice;
-import dev.lockstep.proto.v1.Event;
+import dev.lockstep.proto.lite.v1.AgentNotice;
+import dev.lockstep.proto.lite.v1.Event;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -167,15 +167,15 @@ class AgentCrashTest {
     Path out = root.resolve("agent.out");
     child = startAgent(config, out);
     Eventually.await("connected", Duration.ofSeconds(30), () -> !gateway.hellos().isEmpty());
-    var first = gateway.setStop(dev.lockstep.proto.v1.StopMode.STOPPED, "INC-1", "first");
+    var first = gateway.setStop(dev.lockstep.proto.lite.v1.StopMode.STOPPED, "INC-1", "first");
     Eventually.await("first stop acked", Duration.ofSeconds(30), () -> gateway.stopAcks().stream()
         .anyMatch(a -> a.getGeneration() == first.getGeneration()));
-    var resume = gateway.setStop(dev.lockstep.proto.v1.StopMode.RUNNING, "", "fixed");
+    var resume = gateway.setStop(dev.lockstep.proto.lite.v1.StopMode.RUNNING, "", "fixed");
     Eventually.await("resume acked", Duration.ofSeconds(30), () -> gateway.stopAcks().stream()
         .anyMatch(a -> a.getGeneration() == resume.getGeneration()));
     assertThat(stopFile).doesNotExist();
     Files.writeString(slow, "");
-    var second = gateway.setStop(dev.lockstep.proto.v1.StopMode.STOPPED, "INC-2", "not fixed after all");
+    var second = gateway.setStop(dev.lockstep.proto.lite.v1.StopMode.STOPPED, "INC-2", "not fixed after all");
     Eventually.await("inside the new stop's hook", Duration.ofSeconds(30), () -> Files.exists(inHook));
     child.destroyForcibly().waitFor(); // SIGKILL inside on_stop
     gateway.stop(); // the collector is unreachable from now on
@@ -230,7 +230,7 @@ class AgentCrashTest {
     assertThat(gateway.events("rotten", Event.BodyCase.GOLDEN)).extracting(e -> e.getGolden().getRunId())
         .hasSize(39).doesNotHaveDuplicates();
     assertThat(gateway.events("rotten", Event.BodyCase.NOTICE)).extracting(e -> e.getNotice().getKind())
-        .containsExactly(dev.lockstep.proto.v1.AgentNotice.Kind.SPOOL_CORRUPT);
+        .containsExactly(dev.lockstep.proto.lite.v1.AgentNotice.Kind.SPOOL_CORRUPT);
     Eventually.holdsFor("one stream, no reconnect loop", Duration.ofSeconds(2), () -> gateway.hellos().size() == 1);
   }
 

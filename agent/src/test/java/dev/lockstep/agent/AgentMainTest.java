@@ -2,7 +2,7 @@ package dev.lockstep.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.lockstep.proto.v1.Event;
+import dev.lockstep.proto.lite.v1.Event;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.ServerSocket;

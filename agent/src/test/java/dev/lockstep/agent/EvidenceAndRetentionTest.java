@@ -3,10 +3,10 @@ package dev.lockstep.agent;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lockstep.agent.config.AgentConfig;
-import dev.lockstep.proto.v1.CaptureRequest;
-import dev.lockstep.proto.v1.Event;
-import dev.lockstep.proto.v1.EvidenceChunk;
-import dev.lockstep.proto.v1.Pins;
+import dev.lockstep.proto.lite.v1.CaptureRequest;
+import dev.lockstep.proto.lite.v1.Event;
+import dev.lockstep.proto.lite.v1.EvidenceChunk;
+import dev.lockstep.proto.lite.v1.Pins;
 import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;

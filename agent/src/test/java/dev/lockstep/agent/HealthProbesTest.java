@@ -3,11 +3,11 @@ package dev.lockstep.agent;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lockstep.agent.config.AgentConfig;
-import dev.lockstep.proto.v1.ComponentStatus;
-import dev.lockstep.proto.v1.Event;
-import dev.lockstep.proto.v1.HealthSample;
-import dev.lockstep.proto.v1.HealthSample.Level;
-import dev.lockstep.proto.v1.HealthSample.Probe;
+import dev.lockstep.proto.lite.v1.ComponentStatus;
+import dev.lockstep.proto.lite.v1.Event;
+import dev.lockstep.proto.lite.v1.HealthSample;
+import dev.lockstep.proto.lite.v1.HealthSample.Level;
+import dev.lockstep.proto.lite.v1.HealthSample.Probe;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;

@@ -5,11 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lockstep.agent.config.AgentConfig;
-import dev.lockstep.proto.v1.AgentNotice;
-import dev.lockstep.proto.v1.Event;
-import dev.lockstep.proto.v1.StopAck;
-import dev.lockstep.proto.v1.StopMode;
-import dev.lockstep.proto.v1.StopState;
+import dev.lockstep.proto.lite.v1.AgentNotice;
+import dev.lockstep.proto.lite.v1.Event;
+import dev.lockstep.proto.lite.v1.StopAck;
+import dev.lockstep.proto.lite.v1.StopMode;
+import dev.lockstep.proto.lite.v1.StopState;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -204,9 +204,9 @@ class StopEnactmentTest {
     }
   }
 
-  private static dev.lockstep.proto.v1.StopOrder order(String id) {
-    return dev.lockstep.proto.v1.StopOrder.newBuilder().setId(id)
-        .setScope(dev.lockstep.proto.v1.StopScope.newBuilder().setFleet(true)).setReason("x").setIssuedBy("test").build();
+  private static dev.lockstep.proto.lite.v1.StopOrder order(String id) {
+    return dev.lockstep.proto.lite.v1.StopOrder.newBuilder().setId(id)
+        .setScope(dev.lockstep.proto.lite.v1.StopScope.newBuilder().setFleet(true)).setReason("x").setIssuedBy("test").build();
   }
 
   @Test
@@ -221,7 +221,7 @@ class StopEnactmentTest {
           .addOrders(order("ORD-B")).build());
       StopAck both = Eventually.value(Duration.ofSeconds(10), "second ack", () -> ackOf(second.getGeneration()));
       assertThat(both.getEnacted()).as(both.getDetail()).isTrue();
-      assertThat(both.getHeldOrdersList()).extracting(dev.lockstep.proto.v1.StopOrder::getId)
+      assertThat(both.getHeldOrdersList()).extracting(dev.lockstep.proto.lite.v1.StopOrder::getId)
           .as("the ack tells the collector every order the agent holds").containsExactlyInAnyOrder("ORD-A", "ORD-B");
       assertThat(agent.enactedStop().heldOrderIds()).containsExactlyInAnyOrder("ORD-A", "ORD-B");
       StopState partial = gateway.push(StopState.newBuilder().setGeneration(12).setMode(StopMode.RUNNING)
@@ -229,7 +229,7 @@ class StopEnactmentTest {
       StopAck refused = Eventually.value(Duration.ofSeconds(10), "refusal", () -> ackOf(partial.getGeneration()));
       assertThat(refused.getEnacted()).isFalse();
       assertThat(refused.getDetail()).contains("does not release").contains("ORD-A");
-      assertThat(refused.getHeldOrdersList()).extracting(dev.lockstep.proto.v1.StopOrder::getId).contains("ORD-A");
+      assertThat(refused.getHeldOrdersList()).extracting(dev.lockstep.proto.lite.v1.StopOrder::getId).contains("ORD-A");
       assertThat(stopFile).exists();
       StopState all = gateway.push(StopState.newBuilder().setGeneration(13).setMode(StopMode.RUNNING)
           .addReleasedOrderIds("ORD-A").addReleasedOrderIds("ORD-B").build());

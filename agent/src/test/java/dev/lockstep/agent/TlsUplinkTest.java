@@ -3,7 +3,7 @@ package dev.lockstep.agent;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lockstep.agent.config.AgentConfig;
-import dev.lockstep.proto.v1.Event;
+import dev.lockstep.proto.lite.v1.Event;
 import io.grpc.TlsServerCredentials;
 import java.io.StringWriter;
 import java.math.BigInteger;

@@ -337,9 +337,10 @@ class DiskFullTest {
     Incident p0 = Eventually.value(WAIT, "the mismatch's P0 at the flood stage", () -> mismatchIncident("run-f"));
     assertThat(p0.getSeverity()).isEqualTo(dev.lockstep.proto.v1.Severity.P0);
     assertThat(collector.space().state()).as("still at the flood stage").isEqualTo(StoreSpace.State.FLOOD);
-    StopState stopped = Eventually.value(WAIT, "host-f stopped", () -> {
+    // the agent's own (lite) protocol classes
+    dev.lockstep.proto.lite.v1.StopState stopped = Eventually.value(WAIT, "host-f stopped", () -> {
       var e = agent.enactedStop();
-      return e != null && e.state().getMode() == StopMode.STOPPED ? e.state() : null;
+      return e != null && e.state().getMode() == dev.lockstep.proto.lite.v1.StopMode.STOPPED ? e.state() : null;
     });
     assertThat(stopped.getOrdersCount()).isEqualTo(1);
     assertThat(agent.lastAckedSeq()).as("the routine events ahead of the mismatch went in with it")

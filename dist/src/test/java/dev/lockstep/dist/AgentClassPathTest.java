@@ -19,6 +19,16 @@ import org.junit.jupiter.api.io.TempDir;
  * collector's and the CLI's: every jar on it keeps its central directory on the agent's heap.
  */
 class AgentClassPathTest {
+  static boolean javaHasTrimFlag() {
+    try {
+      java.lang.management.ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class)
+          .getVMOption("TrimNativeHeapInterval");
+      return true;
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+  }
+
   @Test
   void theInstalledAgentRunsWithItsOwnJarsOnly(@TempDir Path dir) throws Exception {
     try (Shipped shipped = Shipped.unpack(dir.resolve("opt"))) {
@@ -33,6 +43,9 @@ class AgentClassPathTest {
           () -> Shipped.body(scrape).contains("lockstep_agent_golden_files_total{result=\"ok\"} 1.0"));
 
       List<String> args = List.of(agent.process().info().arguments().orElseThrow());
+      // malloc trimming when this Java has the flag (the launcher tries it), never an unknown flag
+      assertThat(args.contains("-XX:TrimNativeHeapInterval=2000")).as("trim flag in %s", args)
+          .isEqualTo(javaHasTrimFlag());
       List<Path> classPath = Arrays.stream(args.get(args.indexOf("-cp") + 1).split(":")).map(Path::of).toList();
       Path lib = shipped.home.resolve("lib").toRealPath();
       assertThat(classPath).allMatch(Files::isRegularFile, "an installed jar")
@@ -41,7 +54,11 @@ class AgentClassPathTest {
       // what the agent module resolved as its runtime jars (its target/lib holds the same)
       List<String> agentLib = Arrays.stream(Files.readString(shipped.home.resolve("lib/agent.classpath")).strip()
           .split(":")).map(e -> Path.of(e).getFileName().toString()).toList();
-      assertThat(agentLib).anyMatch(n -> n.startsWith("grpc-netty-shaded-")).anyMatch(n -> n.startsWith("lockstep-proto-"));
+      assertThat(agentLib).anyMatch(n -> n.startsWith("grpc-netty-shaded-"))
+          // the protocol as lite messages on protobuf's lite runtime, not the full one with descriptors
+          .anyMatch(n -> n.startsWith("lockstep-proto-lite-")).anyMatch(n -> n.startsWith("protobuf-javalite-"))
+          .noneMatch(n -> n.startsWith("protobuf-java-") || n.matches("lockstep-proto-[0-9].*")
+              || n.startsWith("grpc-protobuf-1"));
       assertThat(names).hasSize(agentLib.size() + 1).containsAll(agentLib)
           .anyMatch(n -> n.matches("lockstep-agent-[0-9].*\\.jar"))
           .noneMatch(n -> n.startsWith("rocksdbjni") || n.startsWith("kafka") || n.startsWith("lockstep-collector")

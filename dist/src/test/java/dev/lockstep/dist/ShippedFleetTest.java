@@ -177,6 +177,32 @@ class ShippedFleetTest {
   }
 
   @Test
+  @Order(1)
+  void theCollectorRunsOnTheFullProtobufRuntimeAndTheAgentsOnTheLiteOne() {
+    // lib/ holds both: protobuf-java (a superset) and the agent's protobuf-javalite, which must never
+    // share a class path (two copies of com.google.protobuf)
+    assertThat(classPath(collector.process())).anyMatch(n -> n.startsWith("protobuf-java-4"))
+        .noneMatch(n -> n.startsWith("protobuf-javalite-"));
+    for (Shipped.Started agent : agents.values()) {
+      assertThat(classPath(agent.process())).anyMatch(n -> n.startsWith("protobuf-javalite-"))
+          .noneMatch(n -> n.startsWith("protobuf-java-4"));
+    }
+  }
+
+  /** The names of the jars on a running JVM's -cp (from /proc: ProcessHandle.Info has no arguments this long). */
+  static List<String> classPath(Process process) {
+    List<String> args;
+    try {
+      args = List.of(new String(Files.readAllBytes(Path.of("/proc", String.valueOf(process.pid()), "cmdline")),
+          StandardCharsets.UTF_8).split("\0"));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return java.util.Arrays.stream(args.get(args.indexOf("-cp") + 1).split(":"))
+        .map(e -> Path.of(e).getFileName().toString()).toList();
+  }
+
+  @Test
   @Order(2)
   void checkIsOkWhileBothHostsRunCleanCycles() throws Exception {
     dist.await(Duration.ofSeconds(60), "matching runs decided", () -> {

@@ -1,17 +1,17 @@
 package dev.lockstep.agent.internal;
 
-import com.google.protobuf.Timestamp;
+import dev.lockstep.proto.lite.v1.LiteTimestamp;
 import java.time.Instant;
 
-/** Conversions between java.time and protobuf timestamps. Not API. */
+/** Conversions between java.time and the protocol's timestamps (LiteTimestamp: google.protobuf.Timestamp on the wire). Not API. */
 public final class ProtoTime {
   private ProtoTime() {}
 
-  public static Timestamp of(Instant t) {
-    return Timestamp.newBuilder().setSeconds(t.getEpochSecond()).setNanos(t.getNano()).build();
+  public static LiteTimestamp of(Instant t) {
+    return LiteTimestamp.newBuilder().setSeconds(t.getEpochSecond()).setNanos(t.getNano()).build();
   }
 
-  public static Instant toInstant(Timestamp t) {
+  public static Instant toInstant(LiteTimestamp t) {
     return Instant.ofEpochSecond(t.getSeconds(), t.getNanos());
   }
 }

@@ -1,12 +1,12 @@
 package dev.lockstep.agent.internal;
 
-import dev.lockstep.proto.v1.Ack;
-import dev.lockstep.proto.v1.AgentFrame;
-import dev.lockstep.proto.v1.AgentGatewayGrpc;
-import dev.lockstep.proto.v1.CollectorFrame;
-import dev.lockstep.proto.v1.StopMode;
-import dev.lockstep.proto.v1.StopState;
-import dev.lockstep.proto.v1.Welcome;
+import dev.lockstep.proto.lite.v1.Ack;
+import dev.lockstep.proto.lite.v1.AgentFrame;
+import dev.lockstep.proto.lite.v1.AgentGatewayGrpc;
+import dev.lockstep.proto.lite.v1.CollectorFrame;
+import dev.lockstep.proto.lite.v1.StopMode;
+import dev.lockstep.proto.lite.v1.StopState;
+import dev.lockstep.proto.lite.v1.Welcome;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;

@@ -1,7 +1,7 @@
 package dev.lockstep.agent.logs;
 
 import dev.lockstep.agent.config.AgentConfig;
-import dev.lockstep.proto.v1.LogMatch;
+import dev.lockstep.proto.lite.v1.LogMatch;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;

@@ -2,7 +2,7 @@ package dev.lockstep.agent.spool;
 
 import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
-import dev.lockstep.proto.v1.Event;
+import dev.lockstep.proto.lite.v1.Event;
 import java.io.IOException;
 import java.util.Arrays;
 

@@ -6,8 +6,8 @@ import dev.lockstep.agent.internal.CrashPoint;
 import dev.lockstep.agent.internal.ProtoTime;
 import dev.lockstep.agent.internal.Text;
 import dev.lockstep.agent.metrics.AgentMetrics;
-import dev.lockstep.proto.v1.AgentNotice;
-import dev.lockstep.proto.v1.Event;
+import dev.lockstep.proto.lite.v1.AgentNotice;
+import dev.lockstep.proto.lite.v1.Event;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -836,7 +836,7 @@ public final class Spool implements AutoCloseable {
    */
   public static boolean decisive(Event e) {
     return e.hasGolden() || (e.hasLogMatch()
-        && e.getLogMatch().getKind() == dev.lockstep.proto.v1.LogMatch.Kind.MISMATCH_COUNT);
+        && e.getLogMatch().getKind() == dev.lockstep.proto.lite.v1.LogMatch.Kind.MISMATCH_COUNT);
   }
 
   private static boolean decisive(byte[] body) {

@@ -1,9 +1,9 @@
 package dev.lockstep.agent.stop;
 
-import dev.lockstep.proto.v1.StopAck;
-import dev.lockstep.proto.v1.StopMode;
-import dev.lockstep.proto.v1.StopOrder;
-import dev.lockstep.proto.v1.StopState;
+import dev.lockstep.proto.lite.v1.StopAck;
+import dev.lockstep.proto.lite.v1.StopMode;
+import dev.lockstep.proto.lite.v1.StopOrder;
+import dev.lockstep.proto.lite.v1.StopState;
 import java.util.List;
 
 /**

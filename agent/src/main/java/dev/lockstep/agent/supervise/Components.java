@@ -2,9 +2,9 @@ package dev.lockstep.agent.supervise;
 
 import dev.lockstep.agent.internal.ProtoTime;
 import dev.lockstep.agent.metrics.AgentMetrics;
-import dev.lockstep.proto.v1.ComponentStatus;
-import dev.lockstep.proto.v1.Event;
-import dev.lockstep.proto.v1.HealthSample;
+import dev.lockstep.proto.lite.v1.ComponentStatus;
+import dev.lockstep.proto.lite.v1.Event;
+import dev.lockstep.proto.lite.v1.HealthSample;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;

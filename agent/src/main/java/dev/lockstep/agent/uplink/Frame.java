@@ -2,12 +2,12 @@ package dev.lockstep.agent.uplink;
 
 import com.google.protobuf.CodedOutputStream;
 import dev.lockstep.agent.spool.Spool;
-import dev.lockstep.proto.v1.AgentFrame;
-import dev.lockstep.proto.v1.AgentGatewayGrpc;
-import dev.lockstep.proto.v1.CollectorFrame;
+import dev.lockstep.proto.lite.v1.AgentFrame;
+import dev.lockstep.proto.lite.v1.AgentGatewayGrpc;
+import dev.lockstep.proto.lite.v1.CollectorFrame;
 import io.grpc.KnownLength;
 import io.grpc.MethodDescriptor;
-import io.grpc.protobuf.ProtoUtils;
+import io.grpc.protobuf.lite.ProtoLiteUtils;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -22,7 +22,7 @@ import java.util.List;
 final class Frame {
   /** AgentGateway/Connect with this class as the request type. */
   static final MethodDescriptor<Frame, CollectorFrame> CONNECT = AgentGatewayGrpc.getConnectMethod()
-      .toBuilder(new Marshaller(), ProtoUtils.marshaller(CollectorFrame.getDefaultInstance())).build();
+      .toBuilder(new Marshaller(), ProtoLiteUtils.marshaller(CollectorFrame.getDefaultInstance())).build();
 
   private static final int EVENTS_FIELD = 2; // AgentFrame.events
   private final AgentFrame message;

@@ -4,14 +4,14 @@ import dev.lockstep.agent.config.AgentConfig;
 import dev.lockstep.agent.internal.Text;
 import dev.lockstep.agent.metrics.AgentMetrics;
 import dev.lockstep.agent.spool.Spool;
-import dev.lockstep.proto.v1.Ack;
-import dev.lockstep.proto.v1.AgentFrame;
-import dev.lockstep.proto.v1.CaptureRequest;
-import dev.lockstep.proto.v1.CollectorFrame;
-import dev.lockstep.proto.v1.Hello;
-import dev.lockstep.proto.v1.Pins;
-import dev.lockstep.proto.v1.StopState;
-import dev.lockstep.proto.v1.Welcome;
+import dev.lockstep.proto.lite.v1.Ack;
+import dev.lockstep.proto.lite.v1.AgentFrame;
+import dev.lockstep.proto.lite.v1.CaptureRequest;
+import dev.lockstep.proto.lite.v1.CollectorFrame;
+import dev.lockstep.proto.lite.v1.Hello;
+import dev.lockstep.proto.lite.v1.Pins;
+import dev.lockstep.proto.lite.v1.StopState;
+import dev.lockstep.proto.lite.v1.Welcome;
 import io.grpc.CallOptions;
 import io.grpc.ChannelCredentials;
 import io.grpc.ConnectivityState;
@@ -322,7 +322,7 @@ public final class Uplink implements AutoCloseable {
    * The collector did not store our latest events (its disk is full): keep them, send no events
    * for a while, then resend from what it holds. The stream stays, so stops still arrive.
    */
-  private void backoff(dev.lockstep.proto.v1.Backoff b) throws IOException {
+  private void backoff(dev.lockstep.proto.lite.v1.Backoff b) throws IOException {
     long held = b.getResendAfterSeq();
     if (held > spool.lastAckedSeq() && held <= spool.lastSeq()) spool.ackUpTo(held);
     sentUpTo = spool.lastAckedSeq();

@@ -12,10 +12,10 @@ import dev.lockstep.golden.GoldenParseException;
 import dev.lockstep.golden.GoldenReader;
 import dev.lockstep.golden.RunSummary;
 import dev.lockstep.golden.StepSummary;
-import dev.lockstep.proto.v1.AgentNotice;
-import dev.lockstep.proto.v1.Event;
-import dev.lockstep.proto.v1.GoldenError;
-import dev.lockstep.proto.v1.GoldenReport;
+import dev.lockstep.proto.lite.v1.AgentNotice;
+import dev.lockstep.proto.lite.v1.Event;
+import dev.lockstep.proto.lite.v1.GoldenError;
+import dev.lockstep.proto.lite.v1.GoldenReport;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystems;
@@ -866,7 +866,7 @@ public final class GoldenWatcher implements AutoCloseable {
       r.setHasSeed(true).setSeed(s.seed());
     }
     for (StepSummary st : s.steps()) {
-      r.addSteps(dev.lockstep.proto.v1.StepSummary.newBuilder().setIndex(st.index()).setName(nz(st.name()))
+      r.addSteps(dev.lockstep.proto.lite.v1.StepSummary.newBuilder().setIndex(st.index()).setName(nz(st.name()))
           .setKind(nz(st.kind())).setExternal(st.external()).setCanonicalHash(nz(st.canonicalHash()))
           .setEngineHash(nz(st.engineHash())).setRngHash(nz(st.rngHash())).setResponseHash(nz(st.responseHash())));
     }

@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.lockstep.agent.config.AgentConfig;
 import dev.lockstep.agent.metrics.AgentMetrics;
 import dev.lockstep.agent.spool.Spool;
-import dev.lockstep.proto.v1.Event;
-import dev.lockstep.proto.v1.LogMatch;
+import dev.lockstep.proto.lite.v1.Event;
+import dev.lockstep.proto.lite.v1.LogMatch;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,7 +27,7 @@ class LogTailerTest {
   Path state;
   AgentConfig.LogWatch watch;
   LogTailer tailer;
-  final List<dev.lockstep.proto.v1.AgentNotice> notices = new java.util.concurrent.CopyOnWriteArrayList<>();
+  final List<dev.lockstep.proto.lite.v1.AgentNotice> notices = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   @BeforeEach
   void setUp() throws IOException {
@@ -258,8 +258,8 @@ class LogTailerTest {
         .map(Event::getLogMatch).toList();
     assertThat(matches).extracting(LogMatch::getKind).containsExactly(LogMatch.Kind.MISMATCH_COUNT);
     assertThat(matches.get(0).getLineNumber()).isEqualTo(2);
-    assertThat(notices).extracting(dev.lockstep.proto.v1.AgentNotice::getKind)
-        .containsExactly(dev.lockstep.proto.v1.AgentNotice.Kind.SOURCE_FAILED);
+    assertThat(notices).extracting(dev.lockstep.proto.lite.v1.AgentNotice::getKind)
+        .containsExactly(dev.lockstep.proto.lite.v1.AgentNotice.Kind.SOURCE_FAILED);
     assertThat(notices.get(0).getMessage()).contains("rule greedy overflowed the stack").contains("60000 characters");
   }
 

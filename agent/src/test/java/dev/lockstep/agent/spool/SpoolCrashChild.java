@@ -1,10 +1,10 @@
 package dev.lockstep.agent.spool;
 
 import dev.lockstep.agent.metrics.AgentMetrics;
-import dev.lockstep.proto.v1.Event;
-import dev.lockstep.proto.v1.GoldenReport;
-import dev.lockstep.proto.v1.HealthSample;
-import dev.lockstep.proto.v1.LogMatch;
+import dev.lockstep.proto.lite.v1.Event;
+import dev.lockstep.proto.lite.v1.GoldenReport;
+import dev.lockstep.proto.lite.v1.HealthSample;
+import dev.lockstep.proto.lite.v1.LogMatch;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lockstep.agent.Eventually;
 import dev.lockstep.agent.metrics.AgentMetrics;
-import dev.lockstep.proto.v1.Event;
+import dev.lockstep.proto.lite.v1.Event;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

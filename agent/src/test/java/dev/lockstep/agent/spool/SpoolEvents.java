@@ -1,7 +1,7 @@
 package dev.lockstep.agent.spool;
 
 import com.google.protobuf.InvalidProtocolBufferException;
-import dev.lockstep.proto.v1.Event;
+import dev.lockstep.proto.lite.v1.Event;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;

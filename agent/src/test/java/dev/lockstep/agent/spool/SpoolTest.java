@@ -3,11 +3,11 @@ package dev.lockstep.agent.spool;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lockstep.agent.metrics.AgentMetrics;
-import dev.lockstep.proto.v1.AgentNotice;
-import dev.lockstep.proto.v1.Event;
-import dev.lockstep.proto.v1.GoldenReport;
-import dev.lockstep.proto.v1.HealthSample;
-import dev.lockstep.proto.v1.LogMatch;
+import dev.lockstep.proto.lite.v1.AgentNotice;
+import dev.lockstep.proto.lite.v1.Event;
+import dev.lockstep.proto.lite.v1.GoldenReport;
+import dev.lockstep.proto.lite.v1.HealthSample;
+import dev.lockstep.proto.lite.v1.LogMatch;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;

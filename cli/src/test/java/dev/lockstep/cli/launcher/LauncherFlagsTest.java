@@ -125,4 +125,28 @@ class LauncherFlagsTest {
     assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
     assertThat(out).isEqualTo("25.0.3");
   }
+
+  /** The agent's malloc-trim flag is added only when the Java starts with it (an unknown -XX flag is fatal). */
+  @Test
+  void theAgentsTrimFlagIsAddedOnlyWhenThatJavaAcceptsIt() throws Exception {
+    Path refusing = dir.resolve("refusing-java");
+    Files.writeString(refusing, "#!/bin/sh\nfor a in \"$@\"; do case \"$a\" in -XX:TrimNativeHeapInterval=*)"
+        + " echo 'Unrecognized VM option' >&2; exit 1 ;; esac; done\nexit 0\n");
+    refusing.toFile().setExecutable(true);
+    Path accepting = dir.resolve("accepting-java");
+    Files.writeString(accepting, "#!/bin/sh\nexit 0\n");
+    accepting.toFile().setExecutable(true);
+    assertThat(trimFlags(refusing)).isEmpty();
+    assertThat(trimFlags(accepting)).containsExactly("-XX:TrimNativeHeapInterval=2000");
+  }
+
+  private List<String> trimFlags(Path java) throws Exception {
+    ProcessBuilder pb = new ProcessBuilder("bash", "-c", ". '" + FLAGS + "'; agent_trim_flags '" + java
+        + "'; for f in \"${AGENT_TRIM_FLAGS[@]}\"; do printf '%s\\n' \"$f\"; done");
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).isZero();
+    return out.lines().toList();
+  }
 }
