@@ -83,6 +83,11 @@ thp_supported() {
 # which is stdout and would corrupt `-o json`: -XX:-DisplayVMOutput drops the VM's own output and
 # -XX:+DisplayVMOutputToStderr sends it to stderr if a user turns it back on (LOCKSTEP_JAVA_OPTS=
 # "-XX:+DisplayVMOutput -XX:+PrintCompilation"); warnings and crash reports still reach stderr.
+# A hot method runs C1's profiling code (tier 3) until C2 is asked for it and refuses, and only
+# then gets C1's plain code (tier 1): low tier-4 thresholds make that switch, and SHA-256's move
+# to C2, come early. CICompilerCount=6 gives C1 two compiler threads (the C2 ones stay idle and
+# are not started), so the hot loops wait less in the interpreter at start. Together: 10 MB diff
+# and 60 MB hash about 5-10 % less CPU (medians of 8 runs each, load ~3).
 # Without the directives file they keep the whole tiered JIT, inlining less in C2. They also put
 # file-sized arrays straight into the old generation (no young collection copies them) and ask
 # for huge pages (a page fault costs a lot on virtual machines). Every other command is
@@ -97,7 +102,9 @@ cli_command() {
   if is_offline_command "$@"; then
     if [ -f "$directives" ]; then
       jit=(-XX:+UnlockDiagnosticVMOptions "-XX:CompilerDirectivesFile=$directives"
-        -XX:-DisplayVMOutput -XX:+DisplayVMOutputToStderr)
+        -XX:-DisplayVMOutput -XX:+DisplayVMOutputToStderr
+        -XX:Tier4InvocationThreshold=100 -XX:Tier4MinInvocationThreshold=50 -XX:Tier4CompileThreshold=150
+        -XX:Tier4BackEdgeThreshold=1000 -XX:CICompilerCount=6)
     else
       jit=(-XX:FreqInlineSize=150 -XX:InlineSmallCode=500)
     fi

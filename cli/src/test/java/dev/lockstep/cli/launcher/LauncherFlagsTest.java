@@ -78,6 +78,8 @@ class LauncherFlagsTest {
       List<String> c = command(jdk17, Map.of(), "--debug", tool, "x.json");
       assertThat(c).as(tool).doesNotContain("-XX:TieredStopAtLevel=1").contains("-XX:PretenureSizeThreshold=1m")
           .contains(directives, "-XX:-DisplayVMOutput", "-XX:+DisplayVMOutputToStderr")
+          .contains("-XX:Tier4InvocationThreshold=100", "-XX:Tier4MinInvocationThreshold=50",
+              "-XX:Tier4CompileThreshold=150", "-XX:Tier4BackEdgeThreshold=1000", "-XX:CICompilerCount=6")
           .doesNotContain("-XX:FreqInlineSize=150");
       assertThat(c.indexOf("-XX:+UnlockDiagnosticVMOptions")).as(tool).isPositive().isLessThan(c.indexOf(directives));
       assertThat(c.subList(c.indexOf("dev.lockstep.cli.Main"), c.size())).containsExactly(
