@@ -1,5 +1,12 @@
 # Shell functions shared by ./lockstep and cli/make-cds.sh (sourced, not run).
 
+# The directory this file is in (cli/ in the source tree, bin/ in the distribution), where the
+# offline tools' compiler directives (c2-sha256.directives) are. No process is started for it.
+case "${BASH_SOURCE[0]}" in
+  */*) JAVA_FLAGS_DIR="${BASH_SOURCE[0]%/*}" ;;
+  *) JAVA_FLAGS_DIR=. ;;
+esac
+
 # java_version JAVA: the version of that Java, e.g. 25.0.3, from its JDK's release file
 # (no JVM start); `java -version` when there is no such file.
 java_version() {
@@ -82,23 +89,40 @@ thp_supported() {
 }
 
 # cli_command ROOT JAVA CLASSPATH ARGS...: sets CLI_COMMAND to the java command line that runs
-# `lockstep ARGS...`. The offline golden tools read whole golden files: they keep the default
-# tiered JIT (C2 has the SHA-256 intrinsic; C1 alone was 25x slower than sha256sum), put file-sized
-# arrays straight into the old generation (no young collection copies them) and ask for huge pages
-# (a page fault costs a lot on virtual machines). They also inline less in C2 (FreqInlineSize,
-# InlineSmallCode): a run lasts seconds, and C2 compiling the canonicaliser's walks with every
-# number and string writer inlined into each of them took more CPU than it saved (60 MB hash and
-# 10 MB diff: about a quarter less CPU whole process, and no slower warm). Every other command is
+# `lockstep ARGS...`. The offline golden tools read whole golden files. They run the tiered JIT with
+# C2 confined to the SHA-256 compression methods (c2-sha256.directives next to this file): C2 swaps
+# those for the SHA-256 intrinsic (C1 alone made the 60 MB hash 25x slower than sha256sum), while
+# the canonicaliser stays on C1 code, which is ready sooner and costs a fraction of C2's compile
+# time in a run of seconds (C2 compiling everything took more CPU than it saved: about 2.3 s of
+# compilation in a 3 s 10 MB diff). HotSpot prints "N compiler directives added" on its own output,
+# which is stdout and would corrupt `-o json`: -XX:-DisplayVMOutput drops the VM's own output and
+# -XX:+DisplayVMOutputToStderr sends it to stderr if a user turns it back on (LOCKSTEP_JAVA_OPTS=
+# "-XX:+DisplayVMOutput -XX:+PrintCompilation"); warnings and crash reports still reach stderr.
+# A hot method runs C1's profiling code (tier 3) until C2 is asked for it and refuses, and only
+# then gets C1's plain code (tier 1): low tier-4 thresholds make that switch, and SHA-256's move
+# to C2, come early. CICompilerCount=6 gives C1 two compiler threads (the C2 ones stay idle and
+# are not started), so the hot loops wait less in the interpreter at start. Together: 10 MB diff
+# and 60 MB hash about 5-10 % less CPU (medians of 8 runs each, load ~3).
+# Without the directives file they keep the whole tiered JIT, inlining less in C2. They also put
+# file-sized arrays straight into the old generation (no young collection copies them) and ask
+# for huge pages (a page fault costs a lot on virtual machines). Every other command is
 # short-lived, where C1 alone starts fastest. LOCKSTEP_JAVA_OPTS come last, so a user's flags
 # override these.
 cli_command() {
   local root="$1" java="$2" cp="$3" version
   shift 3
-  local jit=(-XX:TieredStopAtLevel=1) memory=()
+  local jit=(-XX:TieredStopAtLevel=1) memory=() directives="$JAVA_FLAGS_DIR/c2-sha256.directives"
   version="$(java_version "$java")"
   cli_archive_flags "$root" "$version" "${cp%%:*}"
   if is_offline_command "$@"; then
-    jit=(-XX:FreqInlineSize=150 -XX:InlineSmallCode=500)
+    if [ -f "$directives" ]; then
+      jit=(-XX:+UnlockDiagnosticVMOptions "-XX:CompilerDirectivesFile=$directives"
+        -XX:-DisplayVMOutput -XX:+DisplayVMOutputToStderr
+        -XX:Tier4InvocationThreshold=100 -XX:Tier4MinInvocationThreshold=50 -XX:Tier4CompileThreshold=150
+        -XX:Tier4BackEdgeThreshold=1000 -XX:CICompilerCount=6)
+    else
+      jit=(-XX:FreqInlineSize=150 -XX:InlineSmallCode=500)
+    fi
     memory=(-XX:PretenureSizeThreshold=1m)
     if thp_supported; then
       memory+=(-XX:+UseTransparentHugePages)

@@ -72,11 +72,16 @@ class LauncherFlagsTest {
   }
 
   @Test
-  void offlineToolsKeepTheTieredJitAndOtherCommandsRunC1Only() throws Exception {
+  void offlineToolsKeepTheTieredJitWithC2OnlyForSha256AndOtherCommandsRunC1Only() throws Exception {
+    String directives = "-XX:CompilerDirectivesFile=" + FLAGS.resolveSibling("c2-sha256.directives");
     for (String tool : List.of("hash", "diff", "summary", "verify")) {
       List<String> c = command(jdk17, Map.of(), "--debug", tool, "x.json");
       assertThat(c).as(tool).doesNotContain("-XX:TieredStopAtLevel=1").contains("-XX:PretenureSizeThreshold=1m")
-          .contains("-XX:FreqInlineSize=150", "-XX:InlineSmallCode=500");
+          .contains(directives, "-XX:-DisplayVMOutput", "-XX:+DisplayVMOutputToStderr")
+          .contains("-XX:Tier4InvocationThreshold=100", "-XX:Tier4MinInvocationThreshold=50",
+              "-XX:Tier4CompileThreshold=150", "-XX:Tier4BackEdgeThreshold=1000", "-XX:CICompilerCount=6")
+          .doesNotContain("-XX:FreqInlineSize=150");
+      assertThat(c.indexOf("-XX:+UnlockDiagnosticVMOptions")).as(tool).isPositive().isLessThan(c.indexOf(directives));
       assertThat(c.subList(c.indexOf("dev.lockstep.cli.Main"), c.size())).containsExactly(
           "dev.lockstep.cli.Main", "--debug", tool, "x.json");
     }
@@ -86,6 +91,21 @@ class LauncherFlagsTest {
     }
     // a file named like a command after -- is not the command
     assertThat(command(jdk17, Map.of(), "--", "hash")).contains("-XX:TieredStopAtLevel=1");
+  }
+
+  @Test
+  void withoutTheDirectivesFileOfflineToolsRunTheWholeTieredJit() throws Exception {
+    Path alone = dir.resolve("alone");
+    Files.createDirectories(alone);
+    Files.copy(FLAGS, alone.resolve("java-flags.sh"));
+    ProcessBuilder pb = new ProcessBuilder("bash", "-c", ". '" + alone.resolve("java-flags.sh") + "'\ncli_command '"
+        + dir + "' '" + jdk17 + "' '" + jar + "' hash x.json\nprintf '%s\\n' \"${CLI_COMMAND[@]}\"\n");
+    pb.environment().remove("LOCKSTEP_JAVA_OPTS");
+    Process p = pb.start();
+    List<String> c = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().toList();
+    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(c).contains("-XX:FreqInlineSize=150", "-XX:InlineSmallCode=500", "dev.lockstep.cli.Main")
+        .doesNotContain("-XX:TieredStopAtLevel=1").noneMatch(a -> a.contains("CompilerDirectivesFile"));
   }
 
   @Test
