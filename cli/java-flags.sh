@@ -138,7 +138,9 @@ cli_command() {
 # the flag (JDK 17.0.9+, 21.0.1+, 22+; an unknown -XX flag would stop the JVM from starting, so it
 # is tried once: ~0.1 s at the agent's start), to nothing otherwise. The JVM then returns freed
 # malloc memory to the OS every 2 s: C1 compiling a large method takes a few MiB of arena memory
-# for a moment, which glibc otherwise keeps (measured: ~1 MiB of the agent's RSS at 100 files/s).
+# for a moment, which glibc otherwise keeps (the agent at 100 files/s, bench/run agent-footprint:
+# 63.5 -> 60.3 MiB with its lite protobuf messages, whose generated schema code C1 compiles into
+# large methods; ~1 MiB with the full ones).
 agent_trim_flags() {
   AGENT_TRIM_FLAGS=()
   if "$1" -XX:TrimNativeHeapInterval=2000 -Xshare:auto -XX:TieredStopAtLevel=1 -version >/dev/null 2>&1; then
