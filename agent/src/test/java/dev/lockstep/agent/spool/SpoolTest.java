@@ -82,6 +82,51 @@ public class SpoolTest {
   }
 
   @Test
+  void theAckMarkerTrailsByAtMostASecondCloseWritesItAndACrashBehindItNeverReusesASeq(@TempDir Path crashed)
+      throws Exception {
+    Path marker = dir.resolve("acked");
+    try (Spool s = open(1 << 20)) {
+      appendGolden(s, 3000);
+      s.ackUpTo(100);
+      assertThat(Files.readString(marker)).as("the first ack is written at once").isEqualTo("100");
+      s.ackUpTo(2000);
+      s.ackUpTo(2500);
+      assertThat(Files.readString(marker)).as("acks within the second after it are not").isEqualTo("100");
+      // what a kill -9 now leaves on disk: the marker behind the acks, fully acked segments gone
+      try (Stream<Path> files = Files.list(dir)) {
+        for (Path f : files.toList()) {
+          Files.copy(f, crashed.resolve(f.getFileName()));
+        }
+      }
+      long[] next = {2501};
+      dev.lockstep.agent.Eventually.await("a later ack replaces the marker", java.time.Duration.ofSeconds(30), () -> {
+        try {
+          s.ackUpTo(Math.min(next[0]++, 2998));
+          return Long.parseLong(Files.readString(marker)) == s.lastAckedSeq();
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      });
+      assertThat(s.lastAckedSeq()).isGreaterThan(2500);
+      s.ackUpTo(2999);
+      assertThat(Files.readString(marker)).as("again within the second").isNotEqualTo("2999");
+    }
+    try (Spool s = open(1 << 20)) {
+      assertThat(s.lastAckedSeq()).as("close wrote the newest ack").isEqualTo(2999);
+      assertThat(s.lastSeq()).isEqualTo(3000);
+    }
+    try (Spool s = Spool.open(crashed, 1 << 20, metrics, Clock.systemUTC())) {
+      // behind: what the collector holds is sent again (it drops duplicates by seq), and new events
+      // never get a seq it already holds
+      assertThat(s.lastAckedSeq()).isEqualTo(100);
+      assertThat(s.lastSeq()).isEqualTo(3000);
+      assertThat(SpoolEvents.read(s, s.lastAckedSeq(), 5000, Long.MAX_VALUE)).extracting(Event::getSeq)
+          .last().isEqualTo(3000L);
+      assertThat(s.append(golden(9)).seqs()).containsExactly(3001L);
+    }
+  }
+
+  @Test
   void ackedEventsLeaveMemoryAndThePendingOnesAreStillReadInOrder() throws IOException {
     try (Spool s = open(1 << 20)) {
       appendGolden(s, 300);
