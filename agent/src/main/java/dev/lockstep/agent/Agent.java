@@ -146,6 +146,9 @@ public final class Agent implements AutoCloseable {
     tailer = new LogTailer(config.logs(), config.stateDir(), spool, metrics, clock, this::notice);
     watcher = new GoldenWatcher(config.golden(), config.goldenConfig(), config.stateDir(), spool, metrics, clock,
         this::notice);
+    // closed after the work thread that ticks it has stopped (closeables close last-in first-out),
+    // so its close saves every batch that was spooled
+    closeables.push(watcher);
     // one pass over what the spool still holds: reports and matches spooled just before a crash
     // are not spooled again
     spool.forEachRetained(e -> {
@@ -244,7 +247,6 @@ public final class Agent implements AutoCloseable {
       closeables.push(retentionWork);
       retentionWork.every(retaining, config.retention().interval(), retention::runOnce);
     }
-    closeables.push(watcher);
     progress.accept("agent " + config.agentId() + " started (state " + config.stateDir() + ", spool "
         + spool.lastAckedSeq() + "/" + spool.lastSeq() + " acked/spooled, stop generation " + stop.current().generation()
         + " " + stop.current().mode() + (metricsPort > 0 ? ", metrics on :" + metricsPort : "") + ")");

@@ -782,7 +782,14 @@ public final class Spool implements AutoCloseable {
     while (!tail.isEmpty() && tail.peekFirst().seq() <= seq) {
       tailBytes -= tail.removeFirst().body().length;
     }
-    writeAckMarker(false);
+    boolean deletes = activeSegment != null && activeSegment.lastSeq <= seq && activeSegment.sizeBytes >= segmentBytes;
+    for (Segment seg : segments.values()) {
+      deletes |= seg.lastSeq <= seq && seg != activeSegment;
+    }
+    // before a segment goes, the marker must cover its seqs: a restart takes its next seq from the
+    // marker and the segments left, and must never hand out a seq the collector holds (it would
+    // drop the new event as a duplicate)
+    writeAckMarker(deletes);
     for (Segment seg : new ArrayList<>(segments.values())) {
       if (seg.lastSeq <= seq && seg != activeSegment) {
         Files.deleteIfExists(seg.file);
@@ -804,11 +811,12 @@ public final class Spool implements AutoCloseable {
   }
 
   /**
-   * Replaces the ack marker with the current ack: when {@code now}, or at most once a second. Not
-   * fsync'd and possibly a second behind: a marker behind the collector after a kill -9 or a power
-   * cut only means resending what the collector already holds (it drops duplicates by (agent,
-   * seq)), and a spool whose every segment went with it is re-sequenced above the collector's seq
-   * at the next Welcome, as after a lost state dir.
+   * Replaces the ack marker with the current ack: when {@code now} (before a segment is deleted,
+   * and at close), otherwise at most once a second. Not fsync'd, and possibly a second behind while
+   * the segments still hold every seq above it: after a kill -9 that only means resending what the
+   * collector already holds (it drops duplicates by (agent, seq)). A power cut may lose it whole, as
+   * before: a spool whose segments went with it is re-sequenced above the collector's seq at the
+   * next Welcome, as after a lost state dir.
    */
   private void writeAckMarker(boolean now) throws IOException {
     long t = System.nanoTime();
@@ -895,13 +903,17 @@ public final class Spool implements AutoCloseable {
 
   @Override
   public synchronized void close() throws IOException {
-    if (!closed) {
-      writeAckMarker(true);
-    }
+    boolean wasOpen = !closed;
     closed = true;
-    if (active != null) {
-      active.close();
-      active = null;
+    try {
+      if (wasOpen) {
+        writeAckMarker(true);
+      }
+    } finally {
+      if (active != null) {
+        active.close();
+        active = null;
+      }
     }
   }
 }

@@ -89,16 +89,16 @@ public class SpoolTest {
       appendGolden(s, 3000);
       s.ackUpTo(100);
       assertThat(Files.readString(marker)).as("the first ack is written at once").isEqualTo("100");
-      s.ackUpTo(2000);
-      s.ackUpTo(2500);
+      s.ackUpTo(300);
+      s.ackUpTo(400); // within the first segment: none is deleted
       assertThat(Files.readString(marker)).as("acks within the second after it are not").isEqualTo("100");
-      // what a kill -9 now leaves on disk: the marker behind the acks, fully acked segments gone
+      // what a kill -9 now leaves on disk: the marker behind the acks
       try (Stream<Path> files = Files.list(dir)) {
         for (Path f : files.toList()) {
           Files.copy(f, crashed.resolve(f.getFileName()));
         }
       }
-      long[] next = {2501};
+      long[] next = {401};
       dev.lockstep.agent.Eventually.await("a later ack replaces the marker", java.time.Duration.ofSeconds(30), () -> {
         try {
           s.ackUpTo(Math.min(next[0]++, 2998));
@@ -107,9 +107,13 @@ public class SpoolTest {
           throw new java.io.UncheckedIOException(e);
         }
       });
-      assertThat(s.lastAckedSeq()).isGreaterThan(2500);
-      s.ackUpTo(2999);
-      assertThat(Files.readString(marker)).as("again within the second").isNotEqualTo("2999");
+      assertThat(s.lastAckedSeq()).isGreaterThan(400);
+      s.ackUpTo(s.lastAckedSeq() + 1);
+      assertThat(Files.readString(marker)).as("again within the second").isNotEqualTo(Long.toString(s.lastAckedSeq()));
+      s.ackUpTo(2990); // deletes segments: written at once
+      assertThat(Files.readString(marker)).as("written before segments are deleted").isEqualTo("2990");
+      s.ackUpTo(2999); // the last segment stays (it holds 3000)
+      assertThat(Files.readString(marker)).isEqualTo("2990");
     }
     try (Spool s = open(1 << 20)) {
       assertThat(s.lastAckedSeq()).as("close wrote the newest ack").isEqualTo(2999);
@@ -123,6 +127,42 @@ public class SpoolTest {
       assertThat(SpoolEvents.read(s, s.lastAckedSeq(), 5000, Long.MAX_VALUE)).extracting(Event::getSeq)
           .last().isEqualTo(3000L);
       assertThat(s.append(golden(9)).seqs()).containsExactly(3001L);
+    }
+  }
+
+  @Test
+  void aCrashRightAfterAckedSegmentsWereDeletedNeverHandsOutTheirSeqsAgain(@TempDir Path crashed) throws Exception {
+    long acked;
+    try (Spool s = open(1 << 20)) {
+      appendGolden(s, 10);
+      s.ackUpTo(1); // the first ack's marker is written at once; the next ones within a second are not
+      // fill the active segment to its size, so that acking everything deletes every segment
+      int i = 0;
+      while (newestSegmentBytes() < (1 << 20) / 8) {
+        assertThat(s.append(List.of(golden(i++))).accepted()).isTrue();
+      }
+      acked = s.lastSeq();
+      s.ackUpTo(acked);
+      try (Stream<Path> files = Files.list(dir)) {
+        assertThat(files.filter(p -> p.toString().endsWith(".seg")).count()).as("every segment acked and gone").isZero();
+      }
+      // what a kill -9 now leaves on disk
+      try (Stream<Path> files = Files.list(dir)) {
+        for (Path f : files.toList()) {
+          Files.copy(f, crashed.resolve(f.getFileName()));
+        }
+      }
+    }
+    try (Spool s = Spool.open(crashed, 1 << 20, metrics, Clock.systemUTC())) {
+      // events spooled before the collector's Welcome must get seqs above what it holds
+      assertThat(s.lastAckedSeq()).isEqualTo(acked);
+      assertThat(s.append(golden(9)).seqs()).containsExactly(acked + 1);
+    }
+  }
+
+  private long newestSegmentBytes() throws IOException {
+    try (Stream<Path> files = Files.list(dir)) {
+      return files.filter(p -> p.toString().endsWith(".seg")).mapToLong(p -> p.toFile().length()).max().orElse(0);
     }
   }
 

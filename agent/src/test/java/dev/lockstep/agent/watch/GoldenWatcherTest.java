@@ -258,6 +258,22 @@ class GoldenWatcherTest {
   }
 
   @Test
+  void aBacklogLargerThanOneListingIsListedAgainAsSoonAsItsFirstPartIsReportedNotAtTheNextRescan() throws Exception {
+    int n = 350;
+    for (int i = 0; i < n; i++) {
+      Files.writeString(a.resolve("run-" + i + ".primary.golden.json"), GoldenFiles.json("run-" + i, "primary", 1, i));
+    }
+    AgentConfig.GoldenWatch config = new AgentConfig.GoldenWatch(List.of(a.toString()), "*.json", Duration.ofMillis(100),
+        Duration.ofHours(1), Duration.ofMillis(300), AgentConfig.StartAt.BEGINNING);
+    watcher = new GoldenWatcher(config, GoldenConfig.DEFAULT, root.resolve("state"), spool, metrics, Clock.systemUTC(),
+        notices::add, failing);
+    watcher.maxListed = 100;
+    tickUntil("the backlog reported", () -> metrics.goldenFiles.labelValues("ok").get() >= n);
+    assertThat(reported()).hasSize(n).doesNotHaveDuplicates();
+    assertThat(listings.get()).as("listings of 100 at most each").isEqualTo(4);
+  }
+
+  @Test
   void aBacklogCostsOneStatPerFileAndIsReportedInFull() throws Exception {
     int n = 3000;
     for (int i = 0; i < n; i++) {
