@@ -782,23 +782,24 @@ public final class Spool implements AutoCloseable {
     while (!tail.isEmpty() && tail.peekFirst().seq() <= seq) {
       tailBytes -= tail.removeFirst().body().length;
     }
-    boolean deletes = activeSegment != null && activeSegment.lastSeq <= seq && activeSegment.sizeBytes >= segmentBytes;
+    List<Segment> done = new ArrayList<>();
     for (Segment seg : segments.values()) {
-      deletes |= seg.lastSeq <= seq && seg != activeSegment;
-    }
-    // before a segment goes, the marker must cover its seqs: a restart takes its next seq from the
-    // marker and the segments left, and must never hand out a seq the collector holds (it would
-    // drop the new event as a duplicate)
-    writeAckMarker(deletes);
-    for (Segment seg : new ArrayList<>(segments.values())) {
       if (seg.lastSeq <= seq && seg != activeSegment) {
-        Files.deleteIfExists(seg.file);
-        segments.remove(seg.firstSeq);
-        totalBytes -= seg.sizeBytes;
+        done.add(seg);
       }
     }
     // the active segment, once fully acked and big enough, is rolled so it can go
-    if (activeSegment != null && activeSegment.lastSeq <= seq && activeSegment.sizeBytes >= segmentBytes) {
+    boolean rollActive = activeSegment != null && activeSegment.lastSeq <= seq && activeSegment.sizeBytes >= segmentBytes;
+    // before a segment goes, the marker must cover its seqs: a restart takes its next seq from the
+    // marker and the segments left, and must never hand out a seq the collector holds (it would
+    // drop the new event as a duplicate)
+    writeAckMarker(rollActive || !done.isEmpty());
+    for (Segment seg : done) {
+      Files.deleteIfExists(seg.file);
+      segments.remove(seg.firstSeq);
+      totalBytes -= seg.sizeBytes;
+    }
+    if (rollActive) {
       active.close();
       active = null;
       Files.deleteIfExists(activeSegment.file);

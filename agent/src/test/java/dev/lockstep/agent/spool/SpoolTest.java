@@ -93,11 +93,7 @@ public class SpoolTest {
       s.ackUpTo(400); // within the first segment: none is deleted
       assertThat(Files.readString(marker)).as("acks within the second after it are not").isEqualTo("100");
       // what a kill -9 now leaves on disk: the marker behind the acks
-      try (Stream<Path> files = Files.list(dir)) {
-        for (Path f : files.toList()) {
-          Files.copy(f, crashed.resolve(f.getFileName()));
-        }
-      }
+      copyFiles(crashed);
       long[] next = {401};
       dev.lockstep.agent.Eventually.await("a later ack replaces the marker", java.time.Duration.ofSeconds(30), () -> {
         try {
@@ -147,16 +143,21 @@ public class SpoolTest {
         assertThat(files.filter(p -> p.toString().endsWith(".seg")).count()).as("every segment acked and gone").isZero();
       }
       // what a kill -9 now leaves on disk
-      try (Stream<Path> files = Files.list(dir)) {
-        for (Path f : files.toList()) {
-          Files.copy(f, crashed.resolve(f.getFileName()));
-        }
-      }
+      copyFiles(crashed);
     }
     try (Spool s = Spool.open(crashed, 1 << 20, metrics, Clock.systemUTC())) {
       // events spooled before the collector's Welcome must get seqs above what it holds
       assertThat(s.lastAckedSeq()).isEqualTo(acked);
       assertThat(s.append(golden(9)).seqs()).containsExactly(acked + 1);
+    }
+  }
+
+  /** What a kill -9 at this moment would leave on disk: the spool directory's files, copied. */
+  private void copyFiles(Path to) throws IOException {
+    try (Stream<Path> files = Files.list(dir)) {
+      for (Path f : files.toList()) {
+        Files.copy(f, to.resolve(f.getFileName()));
+      }
     }
   }
 
