@@ -95,13 +95,8 @@ class UrgentFramesTest {
     store.close();
   }
 
-  @Test
-  void aGoldenReportAndAStopAckOvertakeRoutineBatchesWhileEveryIngestThreadIsBusy() {
-    RawAgent routine = RawAgent.connect(server.getPort(), "host-routine");
-    RawAgent decisive = RawAgent.connect(server.getPort(), "host-decisive");
-    routine.await("welcome", f -> f.hasWelcome());
-    decisive.await("welcome", f -> f.hasWelcome());
-    // every ingest thread is now taken (as by a long fsync)
+  /** Takes every ingest thread until the test ends (or ingestBusy is counted down). */
+  void occupyTheIngestThread() {
     ingest.execute(() -> {
       try {
         ingestBusy.await();
@@ -109,6 +104,15 @@ class UrgentFramesTest {
         Thread.currentThread().interrupt();
       }
     });
+  }
+
+  @Test
+  void aGoldenReportAndAStopAckOvertakeRoutineBatchesWhileEveryIngestThreadIsBusy() {
+    RawAgent routine = RawAgent.connect(server.getPort(), "host-routine");
+    RawAgent decisive = RawAgent.connect(server.getPort(), "host-decisive");
+    routine.await("welcome", f -> f.hasWelcome());
+    decisive.await("welcome", f -> f.hasWelcome());
+    occupyTheIngestThread(); // as a long fsync would
     routine.events(GatewayTest.notice(1));
     decisive.report(Goldens.report("run-1", "wf", "primary", "a"));
     decisive.await("the golden report acked", f -> f.hasAck() && f.getAck().getUptoSeq() == 1);
@@ -126,5 +130,25 @@ class UrgentFramesTest {
     decisive.events(GatewayTest.notice(2));
     decisive.await("a routine batch after the golden acked", f -> f.hasAck() && f.getAck().getUptoSeq() == 2);
     assertThat(handledOn).containsEntry("host-decisive/routine", "test-ingest");
+  }
+
+  @Test
+  void aGoldenReportSentBehindRoutineBatchesIsHandledWithThemOnTheUrgentPool() {
+    RawAgent a = RawAgent.connect(server.getPort(), "host-window");
+    a.await("welcome", f -> f.hasWelcome());
+    occupyTheIngestThread(); // as a long fsync, or other streams' backlog, would
+    // an agent's window: routine batches sent before its golden report existed, then the report
+    a.events(GatewayTest.notice(1));
+    a.events(GatewayTest.notice(2));
+    a.events(GatewayTest.notice(3));
+    a.seq(3);
+    a.report(Goldens.report("run-1", "wf", "primary", "a"));
+    // Without read-ahead the report stays in the transport until the routine batches ahead of it
+    // were handled, which waits for the busy ingest thread: this ack would never come.
+    a.await("everything up to the golden report acked while the ingest thread is still busy",
+        f -> f.hasAck() && f.getAck().getUptoSeq() == 4);
+    assertThat(handledOn).containsEntry("host-window/golden", "test-urgent")
+        .containsEntry("host-window/routine", "test-urgent");
+    assertThat(ingestBusy.getCount()).as("the ingest thread was busy throughout").isEqualTo(1);
   }
 }

@@ -45,8 +45,11 @@ import java.util.regex.Pattern;
 
 /**
  * Terminates agent streams (AgentGateway.Connect). Inbound frames arrive as raw bytes and are
- * parsed on the bounded app executor, one at a time per stream ({@code request(1)} after each),
- * so a flood cannot outrun the store and a garbage frame gets INVALID_ARGUMENT on THAT stream.
+ * parsed on the bounded app executor, one at a time per stream, so a flood cannot outrun the
+ * store and a garbage frame gets INVALID_ARGUMENT on THAT stream. A stream reads a few frames
+ * ahead of the one it is handling ({@link ReadAhead}, within a byte budget): a frame that can stop
+ * the fleet then reaches the urgent pool, which handles it together with the frames before it,
+ * instead of waiting in the transport behind the routine batches its agent sent earlier.
  * Frames over {@link #MAX_FRAME_BYTES} get RESOURCE_EXHAUSTED on that stream; frames over the
  * transport limit are reset by gRPC itself (counted by {@link #tracer()}). Events are acked only after {@link Store#ingest} returned.
  */
@@ -96,6 +99,7 @@ public final class AgentGateway {
   private final Map<Long, AgentSession> greeting = new ConcurrentHashMap<>();
   private final java.util.concurrent.atomic.AtomicLong connections =
       new java.util.concurrent.atomic.AtomicLong();
+  private final ReadAhead readAhead = ReadAhead.forHeap();
 
   public AgentGateway(Store store, GatewayListener listener, Executor pool,
       CollectorMetrics metrics, Clock clock) {
@@ -112,6 +116,7 @@ public final class AgentGateway {
     this.urgentPool = pool;
     this.metrics = metrics;
     this.clock = clock;
+    metrics.bindReadAhead(readAhead::held);
   }
 
   /**
@@ -237,7 +242,7 @@ public final class AgentGateway {
       previous.close(Status.ABORTED.withDescription(
           "replaced by a newer stream of agent " + id + " from " + session.remoteAddress()));
     }
-    session.request(1);
+    session.next();
     return true;
   }
 
@@ -259,7 +264,7 @@ public final class AgentGateway {
         (ServerCallStreamObserver<CollectorFrame>) responseObserver;
     Caller caller = Caller.current();
     AgentSession session = new AgentSession(out, caller.remoteAddress(), caller, clock.instant(),
-        connections.incrementAndGet());
+        connections.incrementAndGet(), readAhead);
     SerialExecutor serial = new SerialExecutor(pool, urgentPool);
     boolean[] ended = {false};
     session.onClose(() -> {
@@ -274,13 +279,14 @@ public final class AgentGateway {
     out.disableAutoRequest();
     out.setOnReadyHandler(session::drain);
     out.setOnCancelHandler(session::markClosed);
-    out.request(1);
+    session.start();
     return new StreamObserver<>() {
       @Override
       public void onNext(byte[] bytes) {
         // Its urgency, read from the wire bytes here (gRPC's callback thread), picks the pool it
         // waits in; that pool parses it (routine batches at the ingest threads' low priority).
         // Bytes the scan cannot walk are parsed here, as the parse then decides.
+        session.delivered(bytes.length);
         int urgency = bytes.length > MAX_FRAME_BYTES ? Urgency.UNKNOWN : Urgency.of(bytes);
         Parsed early = urgency == Urgency.UNKNOWN ? parse(bytes) : null;
         submit(() -> {
@@ -381,7 +387,7 @@ public final class AgentGateway {
       hello(session, frame.getHello());
       return;
     }
-    Runnable next = () -> session.request(1);
+    Runnable next = () -> session.next();
     switch (frame.getFrameCase()) {
       case HELLO -> reject(session,
           Status.INVALID_ARGUMENT.withDescription("Hello sent twice on one stream"), "hello_twice");
@@ -456,7 +462,7 @@ public final class AgentGateway {
         return;
       }
       metrics.rejectedFrames.labelValues("before_backoff").inc();
-      session.request(1);
+      session.next();
       return;
     }
     BatchSink s = sink;
@@ -468,7 +474,7 @@ public final class AgentGateway {
           metrics.batchWriteSeconds.observe((System.nanoTime() - started) / 1e9);
           metrics.batchesIngested.inc();
           session.send(CollectorFrame.newBuilder().setAck(Ack.newBuilder().setUptoSeq(uptoSeq)).build());
-          session.request(1);
+          session.next();
         }
 
         @Override
@@ -496,7 +502,7 @@ public final class AgentGateway {
       result = store.ingest(session.agentId(), events, ingestedAt, r -> {
         if (!r.stored().isEmpty()) {
           handedOver[0] = true;
-          listener.stored(session, r.stored(), ingestedAt, () -> session.request(1));
+          listener.stored(session, r.stored(), ingestedAt, () -> session.next());
         }
       });
     } catch (IOException | RuntimeException e) {
@@ -520,7 +526,7 @@ public final class AgentGateway {
         .setAck(Ack.newBuilder().setUptoSeq(result.highWaterMark())).build());
     if (!handedOver[0]) {
       listener.notStored(ingestedAt);
-      session.request(1);
+      session.next();
     }
   }
 
@@ -535,7 +541,7 @@ public final class AgentGateway {
         .setId(session.nextBackoffId())
         .setResendAfterSeq(ackedSeq(session.agentId())).setRetryAfterMs(retryMillis)
         .setReason(reason).setDecisiveTaken(decisiveTaken)).build());
-    session.request(1);
+    session.next();
   }
 
   /** How long an agent waits after a Backoff before it sends events again. */

@@ -29,12 +29,22 @@ public final class AgentSession {
   private final long connectionId;
   private volatile Runnable onClose = () -> { };
   private boolean closed;
+  // Read-ahead (see ReadAhead): frames asked for, delivered by gRPC, and finished, counted since
+  // the stream opened; the sizes of those delivered and not finished, oldest first.
+  private final ReadAhead readAhead;
+  private long requested;
+  private long delivered;
+  private long finished;
+  private final ArrayDeque<Integer> heldSizes = new ArrayDeque<>();
+  private long heldBytes;
+  private boolean welcomed;
   // Backoffs sent on this stream (frames of one stream are handled one at a time)
   private volatile long backoffsSent;
   private volatile long lastBackoffNanos;
 
   AgentSession(ServerCallStreamObserver<CollectorFrame> out, String remoteAddress,
-      Caller caller, Instant connectedAt, long connectionId) {
+      Caller caller, Instant connectedAt, long connectionId, ReadAhead readAhead) {
+    this.readAhead = readAhead;
     this.connectionId = connectionId;
     this.out = out;
     this.remoteAddress = remoteAddress;
@@ -125,9 +135,68 @@ public final class AgentSession {
     }
   }
 
-  /** Asks the transport for {@code n} more inbound frames (flow control). */
-  synchronized void request(int n) {
-    if (!closed) out.request(n);
+  /** Asks the transport for the stream's first frame (its Hello). */
+  synchronized void start() {
+    if (closed) return;
+    requested++;
+    out.request(1);
+  }
+
+  /**
+   * gRPC delivered a frame of {@code bytes}; it waits for its turn on this stream. Once the
+   * agent was welcomed, the stream reads ahead within the budget, so that a frame that can stop
+   * the fleet is seen (and handled urgently, with the frames before it) instead of waiting in the
+   * transport behind routine batches the agent sent earlier.
+   */
+  synchronized void delivered(int bytes) {
+    delivered++;
+    heldSizes.add(bytes);
+    heldBytes += bytes;
+    readAhead.add(bytes);
+    if (closed) {
+      release();
+      return;
+    }
+    readAhead();
+  }
+
+  /**
+   * The oldest delivered frame is finished (stored, refused without closing, or handed on):
+   * asks for the next one, and reads ahead. The first call (the Hello's) is the Welcome's.
+   */
+  synchronized void next() {
+    if (closed) return;
+    Integer size = heldSizes.poll();
+    if (size != null) {
+      heldBytes -= size;
+      readAhead.release(size);
+      finished++;
+    }
+    welcomed = true;
+    if (requested == finished) {
+      requested++;
+      out.request(1);
+    }
+    readAhead();
+  }
+
+  private void readAhead() {
+    if (welcomed && requested == delivered
+        && readAhead.allows((int) (delivered - finished), heldBytes)) {
+      requested++;
+      out.request(1);
+    }
+  }
+
+  /** Frames delivered and not finished (tests). */
+  synchronized int held() {
+    return heldSizes.size();
+  }
+
+  private void release() {
+    readAhead.release(heldBytes);
+    heldBytes = 0;
+    heldSizes.clear();
   }
 
   public synchronized boolean isOpen() {
@@ -140,6 +209,7 @@ public final class AgentSession {
       if (closed) return;
       closed = true;
       queue.clear();
+      release();
       try {
         if (status.isOk()) {
           out.onCompleted();
@@ -158,6 +228,7 @@ public final class AgentSession {
     synchronized (this) {
       closed = true;
       queue.clear();
+      release();
     }
     onClose.run();
   }

@@ -7,8 +7,9 @@ import java.util.concurrent.Executor;
 /**
  * Runs one stream's tasks one at a time, in submission order, on shared pools. An urgent task (a
  * frame that can stop the fleet, or a stop ack) is drained on the urgent pool, ahead of every
- * other stream's routine frames waiting in the main pool's queue; the routine tasks queued after
- * it go back to the main pool. Order within the stream is kept either way: only one drain runs at
+ * other stream's routine frames waiting in the main pool's queue, with the stream's tasks queued
+ * before it (a drain running on the main pool hands over after its current task); the routine
+ * tasks queued after it go back to the main pool. Order within the stream is kept either way: only one drain runs at
  * a time, and every drain takes tasks from the one queue.
  */
 final class SerialExecutor implements Executor {
@@ -96,12 +97,19 @@ final class SerialExecutor implements Executor {
       draining = true;
     }
     boolean urgentOnly = urgent;
+    boolean mayHandOff = !urgent;
     while (true) {
       Task next;
       Boolean handOff = null;
       synchronized (this) {
-        // the urgent pool runs the stream only until its urgent tasks are done
-        next = urgentOnly && urgentQueued == 0 ? null : tasks.poll();
+        if (mayHandOff && urgentQueued > 0 && !onUrgentPool) {
+          // an urgent task arrived while this drain ran on the main pool: the stream goes on
+          // on the urgent pool (at its priority), the tasks ahead of the urgent one with it
+          next = null;
+        } else {
+          // the urgent pool runs the stream only until its urgent tasks are done
+          next = urgentOnly && urgentQueued == 0 ? null : tasks.poll();
+        }
         if (next == null) {
           draining = false;
           handOff = schedule();
@@ -123,6 +131,7 @@ final class SerialExecutor implements Executor {
             draining = true;
           }
           urgentOnly = false;
+          mayHandOff = false;
           continue;
         }
       }

@@ -76,6 +76,7 @@ public final class CollectorMetrics {
       .register(registry);
 
   private volatile LongSupplier streams = () -> 0;
+  private volatile LongSupplier readAheadBytes = () -> 0;
   private volatile LongSupplier auditDropped = () -> 0;
   private volatile LongSupplier ordersActive = () -> 0;
   private volatile LongSupplier coreQueueDecisive = () -> 0;
@@ -93,6 +94,10 @@ public final class CollectorMetrics {
     GaugeWithCallback.builder().name("lockstep_gateway_streams_connected")
         .help("Agent streams connected now")
         .callback(cb -> cb.call(streams.getAsLong())).register(registry);
+    GaugeWithCallback.builder().name("lockstep_gateway_read_ahead_bytes")
+        .help("Bytes of agent frames received and waiting for their stream's turn (read ahead so"
+            + " that a frame that can stop the fleet is not stuck behind routine ones)")
+        .callback(cb -> cb.call(readAheadBytes.getAsLong())).register(registry);
     io.prometheus.metrics.core.metrics.CounterWithCallback.builder()
         .name("lockstep_audit_refusals_dropped")
         .help("Refused attempts not written to the audit log (rate limit)")
@@ -174,6 +179,10 @@ public final class CollectorMetrics {
 
   public PrometheusRegistry registry() {
     return registry;
+  }
+
+  public void bindReadAhead(LongSupplier bytes) {
+    readAheadBytes = bytes;
   }
 
   public void bindStreams(LongSupplier s) {

@@ -111,6 +111,51 @@ class SerialExecutorTest {
   }
 
   @Test
+  void aDrainOnTheMainPoolHandsTheStreamToTheUrgentPoolOnceAnUrgentTaskIsQueued() throws Exception {
+    ExecutorService pool = Executors.newSingleThreadExecutor(r -> new Thread(r, "main"));
+    ExecutorService urgentPool = Executors.newSingleThreadExecutor(r -> new Thread(r, "urgent"));
+    CountDownLatch running = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    try {
+      SerialExecutor serial = new SerialExecutor(pool, urgentPool);
+      List<String> ran = java.util.Collections.synchronizedList(new ArrayList<>());
+      CountDownLatch all = new CountDownLatch(4);
+      serial.execute(() -> {
+        running.countDown();
+        try {
+          release.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        ran.add("routine 1 on " + Thread.currentThread().getName());
+        all.countDown();
+      }, false);
+      assertThat(running.await(10, TimeUnit.SECONDS)).as("the first routine task runs").isTrue();
+      serial.execute(() -> {
+        ran.add("routine 2 on " + Thread.currentThread().getName());
+        all.countDown();
+      }, false);
+      serial.execute(() -> {
+        ran.add("urgent 3 on " + Thread.currentThread().getName());
+        all.countDown();
+      }, true);
+      serial.execute(() -> {
+        ran.add("routine 4 on " + Thread.currentThread().getName());
+        all.countDown();
+      }, false);
+      release.countDown();
+      assertThat(all.await(10, TimeUnit.SECONDS)).as("every task ran").isTrue();
+      // the task ahead of the urgent one goes with it; the one after it goes back
+      assertThat(ran).containsExactly("routine 1 on main", "routine 2 on urgent", "urgent 3 on urgent",
+          "routine 4 on main");
+    } finally {
+      release.countDown();
+      pool.shutdownNow();
+      urgentPool.shutdownNow();
+    }
+  }
+
+  @Test
   void aFullMainPoolRefusesTheTaskToTheCallerAndTheStreamStillRunsLaterTasks() throws Exception {
     java.util.concurrent.Executor refusing = task -> {
       throw new RejectedExecutionException("full");
