@@ -68,6 +68,27 @@ public final class FleetBench {
     }
     int batch = batchFor(agents, inFlight);
     Path work = Files.createTempDirectory("lockstep-bench-fleet-");
+    try {
+      run(work, agents, seconds, procs, batch, cluster);
+    } finally {
+      // a run leaves GBs of stores behind; LOCKSTEP_BENCH_KEEP=1 keeps them (and the logs)
+      if ("1".equals(System.getenv("LOCKSTEP_BENCH_KEEP"))) {
+        say("workspace kept: %s", work);
+      } else {
+        deleteTree(work);
+      }
+    }
+  }
+
+  static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) return;
+    try (var paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+    }
+  }
+
+  private static void run(Path work, int agents, int seconds, int procs, int batch, boolean cluster)
+      throws Exception {
     if (cluster || procs > 1 || (procs == 0 && agents > ONE_PROCESS_AGENTS)) {
       if (procs <= 0) procs = (agents + FleetScale.AGENTS_PER_PROCESS - 1) / FleetScale.AGENTS_PER_PROCESS;
       say("fleet benchmark: %d agents in %d load processes, %d s of ingest, mTLS%s, workspace %s; %d cores, load average %s",
@@ -98,6 +119,7 @@ public final class FleetBench {
 
     Process collector = startCollector(work, certs, agents);
     collectorPid = collector.pid();
+    collectorLog = work.resolve("collector.log");
     try {
       String target = "127.0.0.1:" + Files.readString(work.resolve("collector.port")).trim();
       say("collector process %d listening on %s (mTLS)", collector.pid(), target);
@@ -206,6 +228,17 @@ public final class FleetBench {
     }
   }
 
+  /** The collector's last log line that holds {@code marker}, from the marker on. */
+  private static java.util.Optional<String> lastLine(Path log, String marker) {
+    if (log == null) return java.util.Optional.empty();
+    try (var lines = Files.lines(log)) {
+      return lines.filter(l -> l.contains(marker)).reduce((a, b) -> b)
+          .map(l -> l.substring(l.indexOf(marker)));
+    } catch (IOException | java.io.UncheckedIOException e) {
+      return java.util.Optional.empty();
+    }
+  }
+
   /** Sends a mismatching pair for {@code runId}; per agent, ms from the second report to its StopAck. */
   private static double[] stopLatencies(List<SimAgent> sims, String runId) throws InterruptedException {
     SimAgent primary = sims.get(0);
@@ -226,6 +259,7 @@ public final class FleetBench {
     say("  %s: the collector took %.1f ms from storing the mismatching report to queueing the stop"
         + " to every agent (lockstep_stop_decision_seconds)", runId,
         (metric(null, "lockstep_stop_decision_seconds_sum") - decidedBefore) * 1000);
+    lastLine(collectorLog, "stop decided:").ifPresent(l -> say("  %s: %s", runId, l));
     return sims.stream().mapToDouble(s -> (s.stopAckNanos() - t0) / 1e6).sorted().toArray();
   }
 
@@ -472,6 +506,7 @@ public final class FleetBench {
 
   /** The collector process of the durable phases (its CPU is read from /proc). */
   private static volatile long collectorPid;
+  private static volatile Path collectorLog;
 
   static void await(BooleanSupplier condition, int seconds) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);

@@ -354,8 +354,11 @@ public final class CoreHost implements CoreDoor, AutoCloseable {
   }
 
   private void runEvents(List<Events> batches) {
-    Tx tx = new Tx(state, clock.millis());
+    long t0 = System.nanoTime();
+    long startedAt = clock.millis();
+    Tx tx = new Tx(state, startedAt);
     for (Events e : batches) core.apply(tx, e.input());
+    long t1 = System.nanoTime();
     if (!commit(tx)) {
       // Stored and acked already: keep them, in order, and try again shortly.
       lock.lock();
@@ -372,12 +375,21 @@ public final class CoreHost implements CoreDoor, AutoCloseable {
       return;
     }
     eventsPausedUntilNanos = 0;
+    long t2 = System.nanoTime();
     for (Events e : batches) notStored(e.input().ingestedAtMillis());
     effects.accept(tx.effects());
     if (batches.get(0).input().lane() == Lane.DECISIVE
         && tx.effects().stream().anyMatch(e -> e instanceof Effect.SendStop)) {
       long stored = batches.stream().mapToLong(e -> e.input().ingestedAtMillis()).min().orElseThrow();
+      long sends = tx.effects().stream().filter(e -> e instanceof Effect.SendStop).count();
       monitor.decided(Math.max(0, clock.millis() - stored) / 1000.0);
+      // where a stop's time went, for the operator and the fleet benchmark
+      LOG.log(System.Logger.Level.INFO, String.format(java.util.Locale.ROOT,
+          "stop decided: %d ms from storing the event to the core, core %.1f ms (%d events),"
+              + " commit %.1f ms, stop queued to %d agents in %.1f ms",
+          Math.max(0, startedAt - stored), (t1 - t0) / 1e6,
+          batches.stream().mapToInt(e -> e.input().events().size()).sum(), (t2 - t1) / 1e6, sends,
+          (System.nanoTime() - t2) / 1e6));
     }
   }
 
