@@ -229,7 +229,7 @@ public final class FleetBench {
   }
 
   /** The collector's last log line that holds {@code marker}, from the marker on. */
-  private static java.util.Optional<String> lastLine(Path log, String marker) {
+  static java.util.Optional<String> lastLine(Path log, String marker) {
     if (log == null) return java.util.Optional.empty();
     try (var lines = Files.lines(log)) {
       return lines.filter(l -> l.contains(marker)).reduce((a, b) -> b)

@@ -189,12 +189,14 @@ final class FleetScale {
       long missing = first.missing();
       FleetBench.awaitAllConfirmedStopped(operator, agents);
       int confirmed = operator.getStopStatus(StopStatusRequest.getDefaultInstance()).getConfirmed();
+      decided(label);
       say("%s: stop (idle, first mismatch): mismatching golden event -> StopAck from all %d agents: p50 %.1f ms, p99 %.1f ms, max %.1f ms (%d without one); collector counts %d confirmed; load %s",
           label, agents, percentile(cold, 50), percentile(cold, 99), cold[cold.length - 1], missing, confirmed, load());
       resume(children, operator);
       Stop second = stop(children, "bench-scale-" + label + "-0002");
       double[] warm = second.ms();
       missing += second.missing();
+      decided(label);
       say("%s: stop (idle, second mismatch): p50 %.1f ms, p99 %.1f ms, max %.1f ms; load %s",
           label, percentile(warm, 50), percentile(warm, 99), warm[warm.length - 1], load());
       FleetBench.awaitAllConfirmedStopped(operator, agents);
@@ -302,6 +304,12 @@ final class FleetScale {
   }
 
   /** Collector processes and the operator channels on them; closed in reverse start order. */
+  /** The embedded collector's account of where its last stop decision's time went. */
+  private void decided(String label) {
+    FleetBench.lastLine(work.resolve("collector.log"), "stop decided:")
+        .ifPresent(l -> say("  %s: %s", label, l));
+  }
+
   private abstract class Collectors implements AutoCloseable {
     final List<Process> processes = new ArrayList<>();
     final List<String> targets = new ArrayList<>();
