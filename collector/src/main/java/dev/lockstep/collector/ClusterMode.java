@@ -88,7 +88,8 @@ final class ClusterMode {
         node::submit, c.metrics, diffs);
     diffRef[0] = diffWorker;
     c.closers.push(diffWorker);
-    var listener = node.agents(agents, intake, state, c.metrics);
+    var listener = node.agents(agents, intake, state, c.metrics,
+        new dev.lockstep.collector.host.AckProgress(progress, background));
     // Producing mostly waits on the brokers' acks: more threads share each round trip.
     int threads = Math.max(8, 2 * Runtime.getRuntime().availableProcessors());
     ThreadPoolExecutor ingest = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS,

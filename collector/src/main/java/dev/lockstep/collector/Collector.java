@@ -200,7 +200,8 @@ public final class Collector implements AutoCloseable {
     DiffWorker diffWorker = new DiffWorker(incidents, evidence, config.golden(), host::submit,
         metrics, diffs);
     closers.push(diffWorker);
-    GatewayBridge bridge = new GatewayBridge(host, agents, intake, fleet::publish, clock, progress);
+    GatewayBridge bridge = new GatewayBridge(host, agents, intake, fleet::publish, clock, progress,
+        new dev.lockstep.collector.host.AckProgress(progress, background));
 
     // Ingest threads mostly wait on fsync; more writers share each fsync (RocksDB group commit).
     int threads = Math.max(8, 2 * Runtime.getRuntime().availableProcessors());

@@ -48,12 +48,14 @@ final class ClusterBridge implements GatewayListener {
   private final StoreState copy;
   private final Clock clock;
   private final Consumer<String> progress;
+  private final dev.lockstep.collector.host.AckProgress acks;
   private final Map<String, Set<String>> capturesSent = new ConcurrentHashMap<>();
   private volatile AgentGateway gateway;
   private volatile Pins pins;
 
   ClusterBridge(ClusterNode node, AgentDirectory agents, EvidenceIntake evidence, StoreState copy,
-      Clock clock, Consumer<String> progress) {
+      Clock clock, Consumer<String> progress, dev.lockstep.collector.host.AckProgress acks) {
+    this.acks = acks;
     this.node = node;
     this.agents = agents;
     this.evidence = evidence;
@@ -170,11 +172,7 @@ final class ClusterBridge implements GatewayListener {
       next.run();
     });
     r.answer().whenComplete((counted, e) -> {
-      if (Boolean.TRUE.equals(counted)) {
-        progress.accept("ack from " + session.agentId() + ": generation " + ack.getGeneration()
-            + " " + ack.getMode() + " " + (ack.getEnacted() && ack.getVerified() ? "CONFIRMED"
-                : "FAILED"));
-      }
+      if (Boolean.TRUE.equals(counted)) acks.counted(session.agentId(), ack);
     });
   }
 

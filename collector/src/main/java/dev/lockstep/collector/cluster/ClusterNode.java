@@ -273,8 +273,8 @@ public final class ClusterNode implements CoreDoor, Fleet.Cluster, AutoCloseable
   public dev.lockstep.collector.gateway.GatewayListener agents(
       dev.lockstep.collector.fleet.AgentDirectory directory,
       dev.lockstep.collector.evidence.EvidenceIntake intake, StoreState copy,
-      CollectorMetrics collectorMetrics) {
-    ClusterBridge b = new ClusterBridge(this, directory, intake, copy, clock, progress);
+      CollectorMetrics collectorMetrics, dev.lockstep.collector.host.AckProgress acks) {
+    ClusterBridge b = new ClusterBridge(this, directory, intake, copy, clock, progress, acks);
     sink = new EventsProducer(this, collectorMetrics, clock, b::ingested);
     intake.replication(this::replicateEvidence);
     bridge = b;

@@ -31,10 +31,13 @@ public final class GatewayBridge implements GatewayListener {
   private final Consumer<WatchEvent.Builder> publish;
   private final Clock clock;
   private final Consumer<String> progress;
+  private final AckProgress acks;
   private volatile AgentGateway gateway;
 
   public GatewayBridge(CoreHost host, AgentDirectory agents, EvidenceIntake evidence,
-      Consumer<WatchEvent.Builder> publish, Clock clock, Consumer<String> progress) {
+      Consumer<WatchEvent.Builder> publish, Clock clock, Consumer<String> progress,
+      AckProgress acks) {
+    this.acks = acks;
     this.host = host;
     this.agents = agents;
     this.evidence = evidence;
@@ -105,11 +108,7 @@ public final class GatewayBridge implements GatewayListener {
   @Override
   public void stopAck(AgentSession session, StopAck ack, Runnable next) {
     host.submit(new Input.Ack(session.agentId(), ack)).whenComplete((counted, e) -> {
-      if (Boolean.TRUE.equals(counted)) {
-        progress.accept("ack from " + session.agentId() + ": generation " + ack.getGeneration()
-            + " " + ack.getMode() + " " + (ack.getEnacted() && ack.getVerified() ? "CONFIRMED"
-                : "FAILED") + (ack.getDetail().isEmpty() ? "" : " (" + firstLine(ack.getDetail()) + ")"));
-      }
+      if (Boolean.TRUE.equals(counted)) acks.counted(session.agentId(), ack);
       next.run();
     });
   }
