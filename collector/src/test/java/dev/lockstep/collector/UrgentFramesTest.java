@@ -151,4 +151,49 @@ class UrgentFramesTest {
         .containsEntry("host-window/routine", "test-urgent");
     assertThat(ingestBusy.getCount()).as("the ingest thread was busy throughout").isEqualTo(1);
   }
+
+  /**
+   * Cluster mode answers a batch asynchronously (the Kafka produce): the batches read ahead behind
+   * it are held, not handled, until it is answered, so batches of one stream reach the sink one
+   * at a time and in order (a later batch's success must never overtake an earlier one's failure).
+   */
+  @Test
+  void aBatchReadAheadIsNotHandledBeforeTheOneAheadOfItIsAnswered() throws Exception {
+    List<Long> taken = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    java.util.concurrent.BlockingQueue<AgentGateway.Outcome> answers = new java.util.concurrent.LinkedBlockingQueue<>();
+    gateway.sink(new AgentGateway.BatchSink() {
+      @Override
+      public long ackedSeq(String agentId) {
+        return 0;
+      }
+
+      @Override
+      public void take(AgentSession session, List<Event> events, AgentGateway.Outcome outcome) {
+        taken.add(events.get(0).getSeq());
+        answers.add(outcome);
+      }
+    });
+    RawAgent a = RawAgent.connect(server.getPort(), "host-sink");
+    a.await("welcome", f -> f.hasWelcome());
+    long frames = 0;
+    for (long seq = 1; seq <= 3; seq++) {
+      a.events(GatewayTest.notice(seq));
+      frames += AgentFrame.newBuilder().setEvents(dev.lockstep.proto.v1.EventBatch.newBuilder()
+          .addEvents(GatewayTest.notice(seq))).build().getSerializedSize();
+    }
+    long all = frames;
+    Eventually.await(Duration.ofSeconds(10), "the three batches delivered to the gateway",
+        () -> gateway.readAheadBytes() >= all);
+    // every frame task given to the ingest thread so far has run
+    ingest.submit(() -> { }).get(10, TimeUnit.SECONDS);
+    assertThat(taken).as("batches handed to the sink while the first is unanswered")
+        .containsExactly(1L);
+    for (long seq = 1; seq <= 3; seq++) {
+      long s = seq;
+      Eventually.await(Duration.ofSeconds(10), "batch " + s + " handed on", () -> taken.size() == s);
+      answers.take().acked(s);
+      a.await("batch " + s + " acked", f -> f.hasAck() && f.getAck().getUptoSeq() == s);
+    }
+    assertThat(taken).containsExactly(1L, 2L, 3L);
+  }
 }

@@ -215,6 +215,11 @@ public final class AgentGateway {
     return Optional.ofNullable(sessions.get(agentId));
   }
 
+  /** Bytes of frames delivered by gRPC and not yet finished, across every stream. */
+  public long readAheadBytes() {
+    return readAhead.held();
+  }
+
   public int connected() {
     return sessions.size();
   }
@@ -279,6 +284,14 @@ public final class AgentGateway {
     out.disableAutoRequest();
     out.setOnReadyHandler(session::drain);
     out.setOnCancelHandler(session::markClosed);
+    session.onFinished(() -> {
+      try {
+        serial.open();
+      } catch (RejectedExecutionException e) {
+        metrics.rejectedFrames.labelValues("overloaded").inc();
+        session.close(Status.UNAVAILABLE.withDescription("collector overloaded, retry later"));
+      }
+    });
     session.start();
     return new StreamObserver<>() {
       @Override
@@ -289,23 +302,29 @@ public final class AgentGateway {
         session.delivered(bytes.length);
         int urgency = bytes.length > MAX_FRAME_BYTES ? Urgency.UNKNOWN : Urgency.of(bytes);
         Parsed early = urgency == Urgency.UNKNOWN ? parse(bytes) : null;
+        // Handled only once the frame before it is finished (the gate), though read early.
         submit(() -> {
-          if (!session.isOpen()) return;
-          handle(session, early != null ? early : parse(bytes));
-        }, early != null ? early.urgent() : urgency == Urgency.URGENT);
+          Runnable done = session.begin();
+          if (!session.isOpen()) {
+            done.run();
+            return;
+          }
+          handle(session, early != null ? early : parse(bytes), done);
+        }, early != null ? early.urgent() : urgency == Urgency.URGENT, true);
       }
 
       @Override
       public void onError(Throwable t) {
-        submit(session::markClosed, false);
+        submit(session::markClosed, false, false);
       }
 
       @Override
       public void onCompleted() {
-        submit(() -> session.close(Status.OK), false);
+        // after the last frame is finished (its Ack sent), like every task of the stream
+        submit(() -> session.close(Status.OK), false, false);
       }
 
-      private void submit(Runnable task, boolean urgent) {
+      private void submit(Runnable task, boolean urgent, boolean gated) {
         try {
           serial.execute(() -> {
             try {
@@ -315,7 +334,7 @@ public final class AgentGateway {
               LOG.log(System.Logger.Level.ERROR, "agent stream " + session.agentId() + ": " + e, e);
               session.close(Status.INTERNAL.withDescription("collector error: " + e.getMessage()));
             }
-          }, urgent);
+          }, urgent, gated);
         } catch (RejectedExecutionException e) {
           metrics.rejectedFrames.labelValues("overloaded").inc();
           session.close(Status.UNAVAILABLE.withDescription("collector overloaded, retry later"));
@@ -363,7 +382,8 @@ public final class AgentGateway {
     }
   }
 
-  private void handle(AgentSession session, Parsed parsed) {
+  /** Handles one frame; {@code done} finishes it (at once, or when its asynchronous end comes). */
+  private void handle(AgentSession session, Parsed parsed, Runnable done) {
     if (parsed.bytes() > MAX_FRAME_BYTES) {
       reject(session, Status.RESOURCE_EXHAUSTED.withDescription("frame of " + parsed.bytes()
           + " bytes exceeds the limit of " + MAX_FRAME_BYTES + " bytes (Welcome.max_frame_bytes)"),
@@ -387,13 +407,12 @@ public final class AgentGateway {
       hello(session, frame.getHello());
       return;
     }
-    Runnable next = () -> session.next();
     switch (frame.getFrameCase()) {
       case HELLO -> reject(session,
           Status.INVALID_ARGUMENT.withDescription("Hello sent twice on one stream"), "hello_twice");
-      case EVENTS -> events(session, frame.getEvents());
-      case STOP_ACK -> listener.stopAck(session, frame.getStopAck(), next);
-      case EVIDENCE -> listener.evidence(session, frame.getEvidence(), next);
+      case EVENTS -> events(session, frame.getEvents(), done);
+      case STOP_ACK -> listener.stopAck(session, frame.getStopAck(), done);
+      case EVIDENCE -> listener.evidence(session, frame.getEvidence(), done);
       default -> reject(session,
           Status.INVALID_ARGUMENT.withDescription("empty AgentFrame"), "empty");
     }
@@ -434,7 +453,7 @@ public final class AgentGateway {
     listener.hello(session);
   }
 
-  private void events(AgentSession session, EventBatch batch) {
+  private void events(AgentSession session, EventBatch batch, Runnable done) {
     List<Event> events = new ArrayList<>(batch.getEventsList());
     Optional<String> problem = EventRules.batchProblem(events, MAX_BATCH_EVENTS);
     if (problem.isPresent()) {
@@ -462,7 +481,7 @@ public final class AgentGateway {
         return;
       }
       metrics.rejectedFrames.labelValues("before_backoff").inc();
-      session.next();
+      done.run();
       return;
     }
     BatchSink s = sink;
@@ -474,12 +493,12 @@ public final class AgentGateway {
           metrics.batchWriteSeconds.observe((System.nanoTime() - started) / 1e9);
           metrics.batchesIngested.inc();
           session.send(CollectorFrame.newBuilder().setAck(Ack.newBuilder().setUptoSeq(uptoSeq)).build());
-          session.next();
+          done.run();
         }
 
         @Override
         public void backoff(String reason) {
-          AgentGateway.this.backoff(session, reason, "kafka_failed", BACKOFF_MILLIS, false);
+          AgentGateway.this.backoff(session, reason, "kafka_failed", BACKOFF_MILLIS, false, done);
         }
       });
       return;
@@ -489,7 +508,7 @@ public final class AgentGateway {
       // flood stage: only batches that hold, or lead to, a decisive event; FAILED: none
       if (!sp.writable() || !decisive(batch)) {
         backoff(session, sp.health().detail(), sp.writable() ? "store_flood" : "store_failed",
-            BACKOFF_MILLIS, sp.writable());
+            BACKOFF_MILLIS, sp.writable(), done);
         return;
       }
     }
@@ -502,7 +521,7 @@ public final class AgentGateway {
       result = store.ingest(session.agentId(), events, ingestedAt, r -> {
         if (!r.stored().isEmpty()) {
           handedOver[0] = true;
-          listener.stored(session, r.stored(), ingestedAt, () -> session.next());
+          listener.stored(session, r.stored(), ingestedAt, done);
         }
       });
     } catch (IOException | RuntimeException e) {
@@ -510,7 +529,7 @@ public final class AgentGateway {
       metrics.internalErrors.labelValues("store").inc();
       if (sp != null) sp.writeFailed(e);
       backoff(session, "the collector could not store the batch (" + e.getMessage() + ")",
-          "store_failed", BACKOFF_MILLIS, false);
+          "store_failed", BACKOFF_MILLIS, false, done);
       return;
     }
     if (result.refusal() != null) {
@@ -526,7 +545,7 @@ public final class AgentGateway {
         .setAck(Ack.newBuilder().setUptoSeq(result.highWaterMark())).build());
     if (!handedOver[0]) {
       listener.notStored(ingestedAt);
-      session.next();
+      done.run();
     }
   }
 
@@ -535,13 +554,13 @@ public final class AgentGateway {
    * events again later: nothing of this batch was stored or acked.
    */
   private void backoff(AgentSession session, String reason, String metric, int retryMillis,
-      boolean decisiveTaken) {
+      boolean decisiveTaken, Runnable done) {
     metrics.rejectedFrames.labelValues(metric).inc();
     session.send(CollectorFrame.newBuilder().setBackoff(dev.lockstep.proto.v1.Backoff.newBuilder()
         .setId(session.nextBackoffId())
         .setResendAfterSeq(ackedSeq(session.agentId())).setRetryAfterMs(retryMillis)
         .setReason(reason).setDecisiveTaken(decisiveTaken)).build());
-    session.next();
+    done.run();
   }
 
   /** How long an agent waits after a Backoff before it sends events again. */

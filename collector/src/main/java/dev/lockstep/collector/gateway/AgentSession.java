@@ -28,6 +28,11 @@ public final class AgentSession {
   private volatile Instant lastSeen;
   private final long connectionId;
   private volatile Runnable onClose = () -> { };
+  /** Runs when the frame being handled is finished, or the stream closes (opens the gate). */
+  private volatile Runnable onFinished = () -> { };
+  // The frame being handled (numbered from 1) and whether it was finished.
+  private long handling;
+  private boolean handlingDone = true;
   private boolean closed;
   // Read-ahead (see ReadAhead): frames asked for, delivered by gRPC, and finished, counted since
   // the stream opened; the sizes of those delivered and not finished, oldest first.
@@ -61,6 +66,24 @@ public final class AgentSession {
   /** Runs once when this stream closes, whoever closes it (releases its slot). */
   void onClose(Runnable r) {
     onClose = r;
+  }
+
+  /**
+   * Runs after the frame being handled is finished and when the stream closes: lets the stream's
+   * next frame be handled (see {@link SerialExecutor#open()}).
+   */
+  void onFinished(Runnable r) {
+    onFinished = r;
+  }
+
+  /**
+   * The next delivered frame's handling starts; returns the one call that finishes it (further
+   * calls do nothing, so a path that finishes a frame twice cannot finish the next one).
+   */
+  synchronized Runnable begin() {
+    long frame = ++handling;
+    handlingDone = false;
+    return () -> finish(frame);
   }
 
   /** The agent's Hello; null before it arrived. */
@@ -161,23 +184,41 @@ public final class AgentSession {
   }
 
   /**
-   * The oldest delivered frame is finished (stored, refused without closing, or handed on):
-   * asks for the next one, and reads ahead. The first call (the Hello's) is the Welcome's.
+   * The frame being handled is finished (the Hello's: the Welcome was queued): asks for the next
+   * one, reads ahead, and lets the next delivered frame be handled.
    */
-  synchronized void next() {
-    if (closed) return;
-    Integer size = heldSizes.poll();
-    if (size != null) {
-      heldBytes -= size;
-      readAhead.release(size);
-      finished++;
+  void next() {
+    long frame;
+    synchronized (this) {
+      frame = handling;
     }
-    welcomed = true;
-    if (requested == finished) {
-      requested++;
-      out.request(1);
+    finish(frame);
+  }
+
+  /**
+   * Frame {@code frame} is finished (stored, refused without closing, or handed on): asks for the
+   * next one, and reads ahead. Only the first call for the frame being handled counts.
+   */
+  private void finish(long frame) {
+    synchronized (this) {
+      if (frame != handling || handlingDone) return;
+      handlingDone = true;
+      if (!closed) {
+        Integer size = heldSizes.poll();
+        if (size != null) {
+          heldBytes -= size;
+          readAhead.release(size);
+          finished++;
+        }
+        welcomed = true;
+        if (requested == finished) {
+          requested++;
+          out.request(1);
+        }
+        readAhead();
+      }
     }
-    readAhead();
+    onFinished.run();
   }
 
   private void readAhead() {
@@ -221,6 +262,7 @@ public final class AgentSession {
       }
     }
     onClose.run();
+    onFinished.run();
   }
 
   /** The peer ended the stream (or the transport broke): release the slot. */
@@ -231,6 +273,7 @@ public final class AgentSession {
       release();
     }
     onClose.run();
+    onFinished.run();
   }
 
   synchronized int queued() {

@@ -4,11 +4,15 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The collector-wide budget for frames read ahead of the one a stream is handling: the bytes of
- * every frame delivered and not yet handled, across all streams. A stream reads ahead (one more
- * frame requested while earlier ones wait) only while the total is under {@link #maxBytes} and its
- * own share is under {@link #maxBytesPerStream}; a stream always gets the frame after the one it
- * finished, as without read-ahead. So read-ahead adds at most {@code maxBytes} plus one frame per
- * stream to what the collector holds.
+ * every frame delivered and not yet finished, across all streams. A stream asks for one more
+ * frame while earlier ones wait only while it holds fewer than {@link #MAX_FRAMES} frames and
+ * under {@link #maxBytesPerStream} bytes, and the total is under {@link #maxBytes}; a stream
+ * always gets the frame after the one it finished, as without read-ahead. The check is made
+ * before the frame's size is known, and a stream has at most one request outstanding, so a
+ * stream holds at most {@code maxBytesPerStream} plus one frame (up to
+ * {@link AgentGateway#TRANSPORT_MAX_BYTES}), and the collector at most {@code maxBytes} plus one
+ * frame per stream. Frames read ahead are only held: each is handled after the one before it is
+ * finished (see {@link SerialExecutor#open()}).
  */
 final class ReadAhead {
   /** Frames a stream may hold delivered and not handled: an agent's window of batches, plus one. */

@@ -11,9 +11,15 @@ import java.util.concurrent.Executor;
  * before it (a drain running on the main pool hands over after its current task); the routine
  * tasks queued after it go back to the main pool. Order within the stream is kept either way: only one drain runs at
  * a time, and every drain takes tasks from the one queue.
+ *
+ * <p>A <em>gated</em> task (the handling of one frame) closes the stream's gate as it starts; no
+ * later task starts until {@link #open()} is called (the frame is finished: stored and handed on,
+ * refused, or its stream closed), which may happen inside the task or later on another thread.
+ * So frames read ahead wait their turn: the handling of one never overlaps with the asynchronous
+ * end (a Kafka produce, room in the core's inbox) of the frame before it.
  */
 final class SerialExecutor implements Executor {
-  private record Task(Runnable run, boolean urgent) {}
+  private record Task(Runnable run, boolean urgent, boolean gated) {}
 
   private final Executor pool;
   private final Executor urgentPool;
@@ -23,6 +29,8 @@ final class SerialExecutor implements Executor {
   private boolean onPool;
   private boolean onUrgentPool;
   private boolean draining;
+  /** A gated task started and its stream has not called {@link #open()} since. */
+  private boolean gateClosed;
 
   SerialExecutor(Executor pool) {
     this(pool, pool);
@@ -39,9 +47,14 @@ final class SerialExecutor implements Executor {
   }
 
   void execute(Runnable task, boolean urgent) {
+    execute(task, urgent, false);
+  }
+
+  /** Queues {@code task}; a gated one holds back every later task until {@link #open()}. */
+  void execute(Runnable task, boolean urgent, boolean gated) {
     Boolean target;
     synchronized (this) {
-      tasks.add(new Task(task, urgent));
+      tasks.add(new Task(task, urgent, gated));
       if (urgent) urgentQueued++;
       target = schedule();
     }
@@ -63,7 +76,7 @@ final class SerialExecutor implements Executor {
    * or null: one is queued or running already.
    */
   private Boolean schedule() {
-    if (draining || tasks.isEmpty()) return null;
+    if (draining || gateClosed || tasks.isEmpty()) return null;
     if (urgentQueued > 0 && !onUrgentPool) {
       onUrgentPool = true;
       return Boolean.TRUE;
@@ -89,6 +102,26 @@ final class SerialExecutor implements Executor {
     }
   }
 
+  /**
+   * The last gated task is finished: later tasks may start (at once when called from inside the
+   * drain, else a drain is queued). Idempotent. Throws RejectedExecutionException if the pool
+   * refuses that drain (the gate is left open and nothing queued: the caller closes the stream).
+   */
+  void open() {
+    Boolean target;
+    synchronized (this) {
+      if (!gateClosed) return;
+      gateClosed = false;
+      target = schedule();
+    }
+    submit(target);
+  }
+
+  /** Whether a gated task started and {@link #open()} was not called since (tests). */
+  synchronized boolean gateClosed() {
+    return gateClosed;
+  }
+
   private void drain(boolean urgent) {
     synchronized (this) {
       if (urgent) onUrgentPool = false;
@@ -102,7 +135,10 @@ final class SerialExecutor implements Executor {
       Task next;
       Boolean handOff = null;
       synchronized (this) {
-        if (mayHandOff && urgentQueued > 0 && !onUrgentPool) {
+        if (gateClosed) {
+          // the last gated task is not finished: open() starts the next drain
+          next = null;
+        } else if (mayHandOff && urgentQueued > 0 && !onUrgentPool) {
           // an urgent task arrived while this drain ran on the main pool: the stream goes on
           // on the urgent pool (at its priority), the tasks ahead of the urgent one with it
           next = null;
@@ -113,8 +149,9 @@ final class SerialExecutor implements Executor {
         if (next == null) {
           draining = false;
           handOff = schedule();
-        } else if (next.urgent()) {
-          urgentQueued--;
+        } else {
+          if (next.urgent()) urgentQueued--;
+          if (next.gated()) gateClosed = true;
         }
       }
       if (next == null) {

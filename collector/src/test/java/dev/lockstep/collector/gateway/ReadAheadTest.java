@@ -41,7 +41,7 @@ class ReadAheadTest {
     s.start();
     s.delivered(100); // the Hello
     assertThat(t.requested).as("nothing read ahead of an unanswered Hello").isEqualTo(1);
-    s.next(); // welcomed
+    s.begin().run(); // the Hello handled: welcomed
     assertThat(t.requested).as("the next frame, and read-ahead starts").isGreaterThanOrEqualTo(2);
   }
 
@@ -52,7 +52,7 @@ class ReadAheadTest {
     AgentSession s = session(t, budget);
     s.start();
     s.delivered(10);
-    s.next();
+    s.begin().run();
     // nothing is handled while frames keep arriving: each arrival may ask for one more
     for (int i = 0; i < 50; i++) {
       if (t.requested > 1 + i) s.delivered(1_000);
@@ -60,7 +60,7 @@ class ReadAheadTest {
     assertThat(s.held()).as("frames delivered and waiting").isEqualTo(ReadAhead.MAX_FRAMES);
     assertThat(t.requested).as("asked for: the Hello and the frames held").isEqualTo(1 + ReadAhead.MAX_FRAMES);
     assertThat(budget.held()).isEqualTo(ReadAhead.MAX_FRAMES * 1_000L);
-    s.next();
+    s.begin().run();
     assertThat(t.requested).as("one finished, one more asked for").isEqualTo(2 + ReadAhead.MAX_FRAMES);
   }
 
@@ -74,7 +74,7 @@ class ReadAheadTest {
     for (AgentSession s : new AgentSession[] {a, b}) {
       s.start();
       s.delivered(10);
-      s.next();
+      s.begin().run();
     }
     // a holds 6,000 bytes: over the shared budget
     for (int i = 0; i < 6; i++) {
@@ -84,7 +84,7 @@ class ReadAheadTest {
     long before = t2.requested;
     b.delivered(1_000); // the frame b asked for arrives: no read-ahead beyond it now
     assertThat(t2.requested).as("no read-ahead while the budget is spent").isEqualTo(before);
-    b.next(); // but the frame after a finished one is always asked for
+    b.begin().run(); // but the frame after a finished one is always asked for
     assertThat(t2.requested).isEqualTo(before + 1);
     // closing a stream gives its bytes back
     a.close(io.grpc.Status.CANCELLED);
@@ -97,10 +97,32 @@ class ReadAheadTest {
     AgentSession s = session(t, new ReadAhead(1L << 30, 3_000));
     s.start();
     s.delivered(10);
-    s.next();
+    s.begin().run();
     for (int i = 0; i < 20; i++) {
       if (t.requested > 1 + i) s.delivered(1_000);
     }
     assertThat(s.held()).as("frames held once the stream's 3,000 bytes are reached").isEqualTo(3);
+  }
+
+  @Test
+  void aFrameFinishedTwiceCountsOnceAndNeverFinishesTheFrameAfterIt() {
+    Transport t = new Transport();
+    AgentSession s = session(t, new ReadAhead(1 << 30, 1 << 30));
+    int[] opened = {0};
+    s.onFinished(() -> opened[0]++);
+    s.start();
+    s.delivered(10);
+    s.begin().run(); // the Hello
+    s.delivered(1_000);
+    s.delivered(1_000);
+    Runnable first = s.begin();
+    first.run();
+    long asked = t.requested;
+    int held = s.held();
+    s.begin(); // the second frame's handling starts, its end is outstanding
+    first.run(); // a path that finishes the first frame again
+    assertThat(s.held()).as("the second frame is still held").isEqualTo(held);
+    assertThat(t.requested).as("nothing more asked for").isEqualTo(asked);
+    assertThat(opened[0]).as("the gate opened once per finished frame").isEqualTo(2);
   }
 }

@@ -172,4 +172,77 @@ class SerialExecutorTest {
       urgentPool.shutdownNow();
     }
   }
+
+  /**
+   * A gated task (one frame's handling) holds back the stream's later tasks until its open(),
+   * which comes inside the task or later from another thread (a Kafka callback, room in the core's
+   * inbox): the next frame's handling never starts while the one before it is unfinished.
+   */
+  @Test
+  void aGatedTaskHoldsBackLaterTasksUntilItsStreamOpensTheGateFromAnyThread() throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(3, r -> new Thread(r, "main"));
+    ExecutorService urgentPool = Executors.newFixedThreadPool(2, r -> new Thread(r, "urgent"));
+    ExecutorService completer = Executors.newFixedThreadPool(2, r -> new Thread(r, "completer"));
+    try {
+      Random random = new Random(11);
+      int streams = 3;
+      int perStream = 3_000;
+      AtomicInteger startedUnfinished = new AtomicInteger();
+      AtomicInteger finishedLater = new AtomicInteger();
+      CountDownLatch done = new CountDownLatch(streams * perStream);
+      List<List<Integer>> ran = new ArrayList<>();
+      List<Thread> submitters = new ArrayList<>();
+      for (int s = 0; s < streams; s++) {
+        SerialExecutor serial = new SerialExecutor(pool, urgentPool);
+        AtomicBoolean unfinished = new AtomicBoolean();
+        List<Integer> order = new ArrayList<>();
+        ran.add(order);
+        boolean[] urgent = new boolean[perStream];
+        boolean[] later = new boolean[perStream];
+        for (int i = 0; i < perStream; i++) {
+          urgent[i] = random.nextInt(8) == 0;
+          later[i] = random.nextBoolean();
+        }
+        submitters.add(new Thread(() -> {
+          for (int i = 0; i < perStream; i++) {
+            int n = i;
+            serial.execute(() -> {
+              if (!unfinished.compareAndSet(false, true)) startedUnfinished.incrementAndGet();
+              synchronized (order) {
+                order.add(n);
+              }
+              Runnable finish = () -> {
+                unfinished.set(false);
+                done.countDown();
+                serial.open();
+              };
+              if (later[n]) {
+                finishedLater.incrementAndGet();
+                completer.execute(finish);
+              } else {
+                finish.run();
+              }
+            }, urgent[i], true);
+          }
+        }));
+      }
+      submitters.forEach(Thread::start);
+      for (Thread t : submitters) t.join();
+      assertThat(done.await(30, TimeUnit.SECONDS)).as("every task ran and finished").isTrue();
+      assertThat(finishedLater.get()).as("tasks finished from another thread").isPositive();
+      assertThat(startedUnfinished.get())
+          .as("tasks started while the one before them was unfinished").isZero();
+      for (int s = 0; s < streams; s++) {
+        List<Integer> expected = new ArrayList<>();
+        for (int i = 0; i < perStream; i++) expected.add(i);
+        synchronized (ran.get(s)) {
+          assertThat(ran.get(s)).as("stream %d's order", s).isEqualTo(expected);
+        }
+      }
+    } finally {
+      pool.shutdownNow();
+      urgentPool.shutdownNow();
+      completer.shutdownNow();
+    }
+  }
 }
