@@ -43,6 +43,7 @@ class UrgentFramesTest {
   final CountDownLatch ingestBusy = new CountDownLatch(1);
   final ExecutorService ingest = Executors.newSingleThreadExecutor(r -> new Thread(r, "test-ingest"));
   final ExecutorService urgent = Executors.newSingleThreadExecutor(r -> new Thread(r, "test-urgent"));
+  final ExecutorService core = Executors.newSingleThreadExecutor(r -> new Thread(r, "test-core"));
   /** Per agent: the name of the thread that handed each kind of frame on. */
   final Map<String, String> handledOn = new ConcurrentHashMap<>();
   Store store;
@@ -55,8 +56,15 @@ class UrgentFramesTest {
     gateway = new AgentGateway(store, new GatewayListener() {
       @Override
       public void hello(AgentSession session) {
-        gateway.welcome(session.connectionId(), StopState.newBuilder().setGeneration(1)
-            .setMode(StopMode.RUNNING).build());
+        // as the collector does: the core thread welcomes, and an effect that throws is logged
+        core.execute(() -> {
+          try {
+            gateway.welcome(session.connectionId(), StopState.newBuilder().setGeneration(1)
+                .setMode(StopMode.RUNNING).build());
+          } catch (RuntimeException e) {
+            // logged by the effect runner; the stream must not be left waiting
+          }
+        });
       }
 
       @Override
@@ -92,6 +100,7 @@ class UrgentFramesTest {
     server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     ingest.shutdownNow();
     urgent.shutdownNow();
+    core.shutdownNow();
     store.close();
   }
 
@@ -195,5 +204,30 @@ class UrgentFramesTest {
       a.await("batch " + s + " acked", f -> f.hasAck() && f.getAck().getUptoSeq() == s);
     }
     assertThat(taken).containsExactly(1L, 2L, 3L);
+  }
+
+  /**
+   * A Hello is never left unanswered: when the Welcome cannot be built (the store cannot say what
+   * the agent's acked sequence is), the stream ends with a status naming why, and the agent
+   * reconnects, instead of waiting forever for its Welcome.
+   */
+  @Test
+  void aWelcomeThatCannotBeBuiltEndsTheStreamWithTheReason() {
+    gateway.sink(new AgentGateway.BatchSink() {
+      @Override
+      public long ackedSeq(String agentId) {
+        throw new IllegalStateException("store read failed");
+      }
+
+      @Override
+      public void take(AgentSession session, List<Event> events, AgentGateway.Outcome outcome) {
+        outcome.acked(events.get(events.size() - 1).getSeq());
+      }
+    });
+    RawAgent a = RawAgent.connect(server.getPort(), "host-unwelcome");
+    Eventually.await(Duration.ofSeconds(10), "the stream ended", () -> a.closedWith != null);
+    assertThat(a.closedWith.getCode()).isEqualTo(io.grpc.Status.Code.UNAVAILABLE);
+    assertThat(a.closedWith.getDescription()).contains("host-unwelcome").contains("store read failed");
+    a.close();
   }
 }

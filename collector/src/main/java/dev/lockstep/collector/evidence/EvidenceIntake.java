@@ -85,7 +85,12 @@ public final class EvidenceIntake implements AutoCloseable {
         }
         Taken taken = t;
         Runnable finish = () -> {
-          taken.inputs().forEach(core);
+          try {
+            taken.inputs().forEach(core);
+          } catch (RuntimeException e) {
+            metrics.internalErrors.labelValues("evidence").inc();
+            LOG.log(System.Logger.Level.ERROR, "evidence from " + agentId + ": " + e, e);
+          }
           if (taken.waitMillis() > 0) {
             try {
               worker.schedule(next, taken.waitMillis(), TimeUnit.MILLISECONDS);

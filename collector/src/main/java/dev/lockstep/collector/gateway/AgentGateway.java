@@ -236,9 +236,20 @@ public final class AgentGateway {
     String id = session.agentId();
     // The Welcome is queued before the stream is findable by anyone else who sends to agents
     // (pins, stop resends): it is always the first frame an agent receives.
+    long acked;
+    try {
+      acked = ackedSeq(id);
+    } catch (RuntimeException e) {
+      // never leave a Hello unanswered: the agent hears why and reconnects
+      metrics.internalErrors.labelValues("gateway").inc();
+      LOG.log(System.Logger.Level.ERROR, "welcome of agent " + id + ": " + e, e);
+      session.close(Status.UNAVAILABLE.withDescription(
+          "collector could not read agent " + id + "'s acked sequence: " + e.getMessage()));
+      return false;
+    }
     session.send(CollectorFrame.newBuilder().setWelcome(Welcome.newBuilder()
         .setStop(desired)
-        .setAckedSeq(ackedSeq(id))
+        .setAckedSeq(acked)
         .setMaxBatchEvents(MAX_BATCH_EVENTS)
         .setMaxFrameBytes(MAX_FRAME_BYTES)
         .setCollectorVersion(VERSION)).build());
@@ -333,6 +344,16 @@ public final class AgentGateway {
               metrics.internalErrors.labelValues("gateway").inc();
               LOG.log(System.Logger.Level.ERROR, "agent stream " + session.agentId() + ": " + e, e);
               session.close(Status.INTERNAL.withDescription("collector error: " + e.getMessage()));
+            } catch (Error e) {
+              // out of memory, a stack overflow: the stream ends (its agent reconnects and
+              // resends what is not acked) and the error still reaches the thread's handler
+              metrics.internalErrors.labelValues("gateway").inc();
+              try {
+                session.close(Status.INTERNAL.withDescription("collector error: " + e));
+              } catch (RuntimeException closing) {
+                e.addSuppressed(closing);
+              }
+              throw e;
             }
           }, urgent, gated);
         } catch (RejectedExecutionException e) {

@@ -105,7 +105,8 @@ final class SerialExecutor implements Executor {
   /**
    * The last gated task is finished: later tasks may start (at once when called from inside the
    * drain, else a drain is queued). Idempotent. Throws RejectedExecutionException if the pool
-   * refuses that drain (the gate is left open and nothing queued: the caller closes the stream).
+   * refuses that drain (the gate is left open and the tasks stay queued: the caller closes the
+   * stream).
    */
   void open() {
     Boolean target;
@@ -172,7 +173,26 @@ final class SerialExecutor implements Executor {
           continue;
         }
       }
-      next.run().run();
+      boolean ran = false;
+      try {
+        next.run().run();
+        ran = true;
+      } finally {
+        if (!ran) {
+          // the task threw (its owner closes the stream and reports it): the stream's later
+          // tasks (its close among them) still run, in a new drain
+          Boolean again;
+          synchronized (this) {
+            draining = false;
+            again = schedule();
+          }
+          try {
+            submit(again);
+          } catch (RuntimeException e) {
+            // pool refused: the exception in flight is the one to report
+          }
+        }
+      }
     }
   }
 }

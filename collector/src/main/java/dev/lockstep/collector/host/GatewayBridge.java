@@ -108,8 +108,11 @@ public final class GatewayBridge implements GatewayListener {
   @Override
   public void stopAck(AgentSession session, StopAck ack, Runnable next) {
     host.submit(new Input.Ack(session.agentId(), ack)).whenComplete((counted, e) -> {
-      if (Boolean.TRUE.equals(counted)) acks.counted(session.agentId(), ack);
-      next.run();
+      try {
+        if (Boolean.TRUE.equals(counted)) acks.counted(session.agentId(), ack);
+      } finally {
+        next.run();
+      }
     });
   }
 

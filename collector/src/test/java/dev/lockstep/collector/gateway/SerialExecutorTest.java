@@ -174,6 +174,44 @@ class SerialExecutorTest {
   }
 
   /**
+   * A task that throws (an Error escapes every handler) must not leave the stream's drain marked
+   * as running: its owner closes the stream, and the tasks queued after it (the close among them)
+   * still run.
+   */
+  @Test
+  void aTaskThatThrowsDoesNotStallTheTasksQueuedAfterIt() throws Exception {
+    java.util.concurrent.BlockingQueue<Throwable> uncaught =
+        new java.util.concurrent.LinkedBlockingQueue<>();
+    ExecutorService pool = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "main");
+      t.setUncaughtExceptionHandler((th, e) -> uncaught.add(e));
+      return t;
+    });
+    try {
+      SerialExecutor serial = new SerialExecutor(pool, pool);
+      CountDownLatch hold = new CountDownLatch(1);
+      CountDownLatch ran = new CountDownLatch(2);
+      serial.execute(() -> {
+        try {
+          hold.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        throw new StackOverflowError("from a handler");
+      }, false);
+      serial.execute(ran::countDown, false);
+      serial.execute(ran::countDown, true);
+      hold.countDown();
+      assertThat(ran.await(10, TimeUnit.SECONDS)).as("the tasks after the one that threw ran")
+          .isTrue();
+      assertThat(uncaught.poll(10, TimeUnit.SECONDS)).as("the error still reached the thread's handler")
+          .isInstanceOf(StackOverflowError.class);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  /**
    * A gated task (one frame's handling) holds back the stream's later tasks until its open(),
    * which comes inside the task or later from another thread (a Kafka callback, room in the core's
    * inbox): the next frame's handling never starts while the one before it is unfinished.
