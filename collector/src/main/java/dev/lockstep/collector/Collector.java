@@ -79,6 +79,8 @@ public final class Collector implements AutoCloseable {
   private HealthStatusManager health;
   private StoreSpace space;
   Store store;
+  /** Evidence chunks, beside {@link #store} (see startParts). */
+  Store evidenceDb;
   AgentGateway gateway;
   private dev.lockstep.collector.console.ConsoleHost console;
   private volatile boolean closed;
@@ -137,7 +139,17 @@ public final class Collector implements AutoCloseable {
     Incidents incidents = new Incidents(store);
     StoreState state = new StoreState(store, runs, incidents, audit);
     AgentDirectory agents = new AgentDirectory(store);
-    EvidenceStore evidence = new EvidenceStore(store, config.evidence().maxBytesPerIncident());
+    // Evidence in a RocksDB of its own: bulk chunk writes (memtable switches, write stalls, WAL
+    // bytes an fsync must flush) never hold up the commit of a stop decision.
+    evidenceDb = Store.openBeside(config.dataDir().resolve("evidence"), store,
+        config.storage().writeBufferBytes());
+    closers.push(evidenceDb);
+    int moved = EvidenceStore.moveFrom(store, evidenceDb);
+    if (moved > 0) {
+      progress.accept("moved " + moved + " evidence records from " + config.dataDir().resolve("db")
+          + " to " + config.dataDir().resolve("evidence"));
+    }
+    EvidenceStore evidence = new EvidenceStore(evidenceDb, config.evidence().maxBytesPerIncident());
     WatchHub watch = new WatchHub();
     Core core = new Core(coreConfig(config), new SecureRandom());
 
@@ -220,6 +232,7 @@ public final class Collector implements AutoCloseable {
               + (health.freeBytes() >> 20) + " MiB free)" : ": " + health.detail()));
           host.submit(new Input.StoreSpace(health.state().name(), health.freeBytes(), health.detail()));
         });
+    space.counting(evidenceDb);
     state.space(space);
     gateway.space(space);
     fleet.space(space);
@@ -508,6 +521,11 @@ public final class Collector implements AutoCloseable {
   /** The RocksDB store (for tests and tools: space caps, fault injection). */
   public Store store() {
     return store;
+  }
+
+  /** The evidence store (DATA_DIR/evidence), beside {@link #store()}. */
+  public Store evidenceStore() {
+    return evidenceDb;
   }
 
   /** The store's space watch (for tests and tools). */

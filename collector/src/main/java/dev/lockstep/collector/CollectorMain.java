@@ -293,10 +293,14 @@ public final class CollectorMain implements Callable<Integer> {
   /** {@code backup --data-dir DIR --to DIR}: a consistent RocksDB checkpoint. */
   @Command(name = "backup", mixinStandardHelpOptions = true,
       description = "Write a RocksDB checkpoint of the collector's store. Restore: stop the "
-          + "collector, copy the checkpoint directory to DATA_DIR/db, start the collector.")
+          + "collector, copy the checkpoint directory to DATA_DIR/db (and the --evidence-to one "
+          + "to DATA_DIR/evidence), start the collector.")
   static final class Backup implements Callable<Integer> {
     @Option(names = "--data-dir", required = true, paramLabel = "DIR") Path dataDir;
     @Option(names = "--to", required = true, paramLabel = "DIR") Path to;
+    @Option(names = "--evidence-to", paramLabel = "DIR",
+        description = "Also back up the evidence store (DATA_DIR/evidence) to DIR.")
+    Path evidenceTo;
 
     @Override
     public Integer call() {
@@ -309,13 +313,29 @@ public final class CollectorMain implements Callable<Integer> {
         System.err.println("lockstep collector backup: --to " + to + " already exists");
         return 2;
       }
+      Path evidence = dataDir.resolve("evidence");
+      if (evidenceTo != null) {
+        if (!Files.isDirectory(evidence)) {
+          System.err.println("lockstep collector backup: no evidence store at " + evidence);
+          return 2;
+        }
+        if (Files.exists(evidenceTo)) {
+          System.err.println("lockstep collector backup: --evidence-to " + evidenceTo + " already exists");
+          return 2;
+        }
+      }
       try {
         Store.backup(db, to);
+        if (evidenceTo != null) Store.backup(evidence, evidenceTo);
       } catch (IOException e) {
         System.err.println("lockstep collector backup: " + e.getMessage());
         return 1;
       }
       System.out.println("checkpoint written to " + to + " (restore: copy it to <data-dir>/db while the collector is stopped)");
+      if (evidenceTo != null) {
+        System.out.println("evidence checkpoint written to " + evidenceTo
+            + " (restore: copy it to <data-dir>/evidence while the collector is stopped)");
+      }
       return 0;
     }
   }

@@ -116,12 +116,16 @@ class CollectorMainTest {
       a.await("stop", f -> f.hasStop());
       assertThat(run("backup", "--data-dir", data.toString(), "--to", dir.resolve("live").toString()).code()).isZero();
     }
-    assertThat(run("backup", "--data-dir", data.toString(), "--to", dir.resolve("cold").toString()).code()).isZero();
+    assertThat(run("backup", "--data-dir", data.toString(), "--to", dir.resolve("cold").toString(),
+        "--evidence-to", dir.resolve("cold-evidence").toString()).code()).isZero();
+    assertThat(run("backup", "--data-dir", dir.resolve("nowhere").toString(), "--to",
+        dir.resolve("x").toString(), "--evidence-to", dir.resolve("y").toString()).code()).isEqualTo(2);
     assertThat(run("backup", "--data-dir", data.toString(), "--to", dir.resolve("cold").toString()).code()).isEqualTo(2);
     for (String b : new String[] {"live", "cold"}) {
       Path restored = dir.resolve("restored-" + b);
       Files.createDirectories(restored);
       Files.move(dir.resolve(b), restored.resolve("db"));
+      if (b.equals("cold")) Files.move(dir.resolve("cold-evidence"), restored.resolve("evidence"));
       try (Collector c = Collector.start(CollectorConfig.defaults(restored).withInsecure(true).withListen("127.0.0.1", 0),
           Clock.systemUTC(), l -> { })) {
         assertThat(c.fleet().orders()).hasSize(1);

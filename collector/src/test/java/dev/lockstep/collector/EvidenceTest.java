@@ -144,7 +144,9 @@ class EvidenceTest {
           List<String> viewPaths = new ArrayList<>();
           view.get("rows").forEach(row -> viewPaths.add(row.get("type").asText() + " " + row.get("path").asText()));
           assertThat(viewPaths).contains("differ /steps/1/rng/0", "differ /timestamp", "same /steps/0");
-          collector.store().delete(dev.lockstep.collector.store.Store.Family.EVIDENCE, "side-by-side/INC-000001");
+          assertThat(collector.store().get(dev.lockstep.collector.store.Store.Family.EVIDENCE,
+              "side-by-side/INC-000001")).as("evidence is kept beside the main store").isNull();
+          collector.evidenceStore().delete(dev.lockstep.collector.store.Store.Family.EVIDENCE, "side-by-side/INC-000001");
         }
 
         Incident inc = Eventually.value(Duration.ofSeconds(5), "three artifacts listed", () -> {

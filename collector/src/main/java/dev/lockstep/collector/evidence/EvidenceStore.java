@@ -18,7 +18,8 @@ import java.util.function.Consumer;
 
 /**
  * Evidence artifacts (golden documents, log tails, snapshots) stored under their incident in the
- * EVIDENCE column family, chunk by chunk. Invariants: names are sanitised (relative, no "..", no
+ * EVIDENCE column family of the collector's evidence store (a RocksDB beside the main one, so its
+ * bulk writes never stall a stop decision's commit), chunk by chunk. Invariants: names are sanitised (relative, no "..", no
  * control characters); an incident never holds more than {@code maxBytesPerIncident} bytes (later
  * chunks are dropped and the artifact marked truncated); a completed artifact's sha256 is
  * computed from what was stored.
@@ -37,6 +38,55 @@ public final class EvidenceStore {
   public EvidenceStore(Store store, long maxBytesPerIncident) {
     this.store = store;
     this.maxBytesPerIncident = maxBytesPerIncident;
+  }
+
+  /** The key prefixes of evidence records (capture requests are core state and stay put). */
+  private static final List<String> PREFIXES =
+      List.of(CHUNK, INFO, TOTAL, DIFF, SIDE_BY_SIDE, "cut/");
+
+  /**
+   * Moves the evidence records a collector kept in its main store (before evidence had a store
+   * of its own) from {@code from} to {@code to}: copied and committed first, then deleted, so a
+   * crash in between leaves them in both and the next start moves them again (idempotent).
+   * Returns how many records moved.
+   */
+  public static int moveFrom(Store from, Store to) {
+    int[] moved = {0};
+    for (String prefix : PREFIXES) {
+      List<byte[][]> part = new ArrayList<>();
+      long[] bytes = {0};
+      Runnable flush = () -> {
+        if (part.isEmpty()) return;
+        try (Store.Batch b = to.batch()) {
+          for (byte[][] r : part) b.put(Store.Family.EVIDENCE, r[0], r[1]);
+          b.commit(true);
+        }
+        try (Store.Batch b = from.batch()) {
+          for (byte[][] r : part) b.delete(Store.Family.EVIDENCE, r[0]);
+          b.commit(true);
+        }
+        moved[0] += part.size();
+        part.clear();
+        bytes[0] = 0;
+      };
+      // in parts of at most 256 records or 8 MiB: the chunks of every incident do not fit in memory
+      from.scan(Store.Family.EVIDENCE, prefix, (k, v) -> {
+        part.add(new byte[][] {k, v});
+        bytes[0] += k.length + v.length;
+        if (part.size() >= 256 || bytes[0] >= 8 << 20) flush.run();
+        return true;
+      });
+      flush.run();
+    }
+    byte[] all = from.get(Store.Family.META, ALL);
+    if (all != null) {
+      // the destination had no evidence before the move began; after a crash mid-move it holds
+      // this very total already
+      if (to.get(Store.Family.META, ALL) == null) to.put(Store.Family.META, ALL, all, true);
+      from.delete(Store.Family.META, ALL);
+      moved[0]++;
+    }
+    return moved[0];
   }
 
   /** Result of one chunk: the completed artifact's info when this chunk finished it. */

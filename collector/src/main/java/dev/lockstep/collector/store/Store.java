@@ -72,6 +72,8 @@ public final class Store implements AutoCloseable {
   private final SstFileManager sstFiles;
   private volatile long maxSpaceBytes;
   private final LRUCache cache;
+  /** Whether this store made (and closes) its SST file manager and cache. */
+  private final boolean ownsShared;
   private final WriteBufferManager writeBufferManager;
   private final DBOptions dbOptions;
   private final ColumnFamilyOptions cfOptions;
@@ -88,14 +90,27 @@ public final class Store implements AutoCloseable {
 
   private Store(Path dir, boolean syncIngest, long blockCacheBytes, long writeBufferBytes,
       long maxSpaceBytes) throws RocksDBException, IOException {
+    this(dir, syncIngest, blockCacheBytes, writeBufferBytes, maxSpaceBytes, null);
+  }
+
+  /** {@code beside}: a store whose SST file manager (its cap) and block cache this one shares. */
+  private Store(Path dir, boolean syncIngest, long blockCacheBytes, long writeBufferBytes,
+      long maxSpaceBytes, Store beside) throws RocksDBException, IOException {
     this.dir = dir;
     Files.createDirectories(dir);
     // Tracks the SST files (free-space watermarks read it); also what RocksDB's own recovery
     // from a full disk polls. maxSpaceBytes caps the store (0 = only the disk's size).
-    sstFiles = new SstFileManager(Env.getDefault());
-    if (maxSpaceBytes > 0) sstFiles.setMaxAllowedSpaceUsage(maxSpaceBytes);
-    this.maxSpaceBytes = maxSpaceBytes;
-    cache = new LRUCache(blockCacheBytes);
+    ownsShared = beside == null;
+    if (beside == null) {
+      sstFiles = new SstFileManager(Env.getDefault());
+      if (maxSpaceBytes > 0) sstFiles.setMaxAllowedSpaceUsage(maxSpaceBytes);
+      this.maxSpaceBytes = maxSpaceBytes;
+      cache = new LRUCache(blockCacheBytes);
+    } else {
+      sstFiles = beside.sstFiles;
+      this.maxSpaceBytes = beside.maxSpaceBytes;
+      cache = beside.cache;
+    }
     writeBufferManager = new WriteBufferManager(writeBufferBytes, cache);
     dbOptions = new DBOptions()
         .setCreateIfMissing(true)
@@ -142,6 +157,20 @@ public final class Store implements AutoCloseable {
       long writeBufferBytes, long maxSpaceBytes) throws IOException {
     try {
       return new Store(dir, syncIngest, blockCacheBytes, writeBufferBytes, maxSpaceBytes);
+    } catch (RocksDBException e) {
+      throw new IOException("cannot open store " + dir + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Opens (creating when missing) a second store in {@code dir} beside {@code main}: its own
+   * RocksDB (own WAL, memtables and write stalls, so bulk writes to it never hold up a write to
+   * {@code main}), counted against {@code main}'s cap (one SST file manager) and sharing its block
+   * cache. Close it before {@code main}.
+   */
+  public static Store openBeside(Path dir, Store main, long writeBufferBytes) throws IOException {
+    try {
+      return new Store(dir, false, 0, writeBufferBytes, 0, main);
     } catch (RocksDBException e) {
       throw new IOException("cannot open store " + dir + ": " + e.getMessage(), e);
     }
@@ -326,6 +355,15 @@ public final class Store implements AutoCloseable {
       return this;
     }
 
+    public Batch delete(Family f, byte[] key) {
+      try {
+        batch.delete(families.get(f), key);
+      } catch (RocksDBException e) {
+        throw new StoreException("batch failed: " + e.getMessage(), e);
+      }
+      return this;
+    }
+
     public Batch delete(Family f, String key) {
       try {
         batch.delete(families.get(f), key.getBytes(StandardCharsets.UTF_8));
@@ -437,6 +475,24 @@ public final class Store implements AutoCloseable {
       }
     }
     return total;
+  }
+
+  /** Whether RocksDB is stopping writes to this store now (a write stall: memtables, L0 files). */
+  public boolean writesStopped() {
+    try {
+      return db.getLongProperty("rocksdb.is-write-stopped") != 0;
+    } catch (RocksDBException e) {
+      return false;
+    }
+  }
+
+  /** Tests: no flush or compaction runs until {@link #continueBackgroundWork()}. */
+  void pauseBackgroundWork() throws RocksDBException {
+    db.pauseBackgroundWork();
+  }
+
+  void continueBackgroundWork() throws RocksDBException {
+    db.continueBackgroundWork();
   }
 
   /** The cap on the store's SST bytes, 0 when only the disk limits it. */
@@ -591,8 +647,10 @@ public final class Store implements AutoCloseable {
     dbOptions.close();
     cfOptions.close();
     writeBufferManager.close();
-    cache.close();
-    sstFiles.close();
+    if (ownsShared) {
+      cache.close();
+      sstFiles.close();
+    }
   }
 
   /** An unexpected RocksDB failure after start-up. */

@@ -53,6 +53,16 @@ public final class StoreSpace {
     this.health = new Health(State.OK, Long.MAX_VALUE, highBytes, floodBytes, 0, "");
   }
 
+  private volatile Store beside;
+
+  /**
+   * Also counts {@code other}'s unflushed memtables (a store opened with {@link
+   * Store#openBeside}, whose SST files the cap already counts).
+   */
+  public void counting(Store other) {
+    beside = other;
+  }
+
   public Health health() {
     return health;
   }
@@ -147,7 +157,9 @@ public final class StoreSpace {
     }
     long cap = store.maxSpaceBytes();
     long capFree = cap > 0 ? cap - store.sstBytes() : Long.MAX_VALUE;
-    return Math.max(0, Math.min(fs, capFree) - store.memtableBytes());
+    Store other = beside;
+    long memtables = store.memtableBytes() + (other != null ? other.memtableBytes() : 0);
+    return Math.max(0, Math.min(fs, capFree) - memtables);
   }
 
   private void releaseBallast() {
