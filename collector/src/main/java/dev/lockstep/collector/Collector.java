@@ -233,6 +233,7 @@ public final class Collector implements AutoCloseable {
           host.submit(new Input.StoreSpace(health.state().name(), health.freeBytes(), health.detail()));
         });
     space.counting(evidenceDb);
+    intake.room(space::takesRoutine);
     state.space(space);
     gateway.space(space);
     fleet.space(space);

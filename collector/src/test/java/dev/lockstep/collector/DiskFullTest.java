@@ -154,6 +154,14 @@ class DiskFullTest {
     late.report(Goldens.report("run-full", "billing", "primary", "a"), Goldens.report("run-full", "billing", "shadow", "b"));
     Eventually.await(WAIT, "the mismatch's P0", () -> collector.fleet().incidents().all().stream()
         .anyMatch(i -> i.getKind() == IncidentKind.MISMATCH && i.getRunIdsList().contains("run-full")));
+    // its evidence does not take the room stops need: the artifact is kept, truncated, no bytes
+    var capture = late.await("capture", f -> f.hasCapture()).getCapture();
+    EvidenceTest.sendArtifact(late, capture, "logs/app.log", "log", new byte[64 << 10], 16 << 10);
+    Incident withEvidence = Eventually.value(WAIT, "the artifact listed", () -> collector.fleet()
+        .incidents().get(capture.getIncidentId()).filter(i -> i.getEvidenceCount() == 1).orElse(null));
+    assertThat(withEvidence.getEvidence(0).getTruncated()).isTrue();
+    assertThat(withEvidence.getEvidence(0).getSizeBytes()).isZero();
+    assertThat(collector.fleet().evidence().totalBytes()).isZero();
 
     // space returns: the incident resolves by itself, the filler resends, nothing is lost or doubled
     collector.store().maxSpaceBytes(1L << 30);

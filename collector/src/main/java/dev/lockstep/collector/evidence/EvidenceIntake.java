@@ -63,6 +63,16 @@ public final class EvidenceIntake implements AutoCloseable {
   }
 
   private volatile Replication replication = Replication.NONE;
+  private volatile java.util.function.BooleanSupplier room = () -> true;
+
+  /**
+   * Whether the collector's disk has room for evidence now ({@code StoreSpace} below its flood
+   * watermark): when not, a chunk's data is dropped and its artifact marked truncated, so evidence
+   * never takes the room that stops and decisions need.
+   */
+  public void room(java.util.function.BooleanSupplier r) {
+    this.room = r;
+  }
 
   /** Copies every stored chunk through {@code r} (set before agents connect). */
   public void replication(Replication r) {
@@ -143,9 +153,11 @@ public final class EvidenceIntake implements AutoCloseable {
       }
       int n = chunk.getData().size();
       long sofar = requestBytes.getOrDefault(r.getRequestId(), 0L);
-      if (n > 0 && (sofar + n > r.getMaxBytes() || store.totalBytes() + n > maxBytesTotal)) {
-        metrics.rejectedFrames.labelValues(sofar + n > r.getMaxBytes()
-            ? "evidence_over_request" : "evidence_over_total").inc();
+      boolean noRoom = n > 0 && !room.getAsBoolean();
+      if (n > 0 && (sofar + n > r.getMaxBytes() || store.totalBytes() + n > maxBytesTotal
+          || noRoom)) {
+        metrics.rejectedFrames.labelValues(noRoom ? "evidence_store_full"
+            : sofar + n > r.getMaxBytes() ? "evidence_over_request" : "evidence_over_total").inc();
         chunk = chunk.toBuilder().clearData().setTruncated(true).build();
         n = 0;
       }
