@@ -124,6 +124,41 @@ public final class Collector implements AutoCloseable {
     }
   }
 
+  /**
+   * Moves evidence an earlier version kept in DATA_DIR/db into DATA_DIR/evidence, once, when the
+   * disk has room for a second copy (the old files go only as compaction removes them). Never
+   * fails the start: evidence left behind moves on a later start.
+   */
+  private void moveEvidence(Consumer<String> progress) {
+    if (!EvidenceStore.hasEvidence(store)) return;
+    long bytes = EvidenceStore.movable(store);
+    long free;
+    try {
+      free = Files.getFileStore(config.dataDir()).getUsableSpace();
+    } catch (IOException e) {
+      free = 0;
+    }
+    long cap = store.maxSpaceBytes();
+    if (cap > 0) free = Math.min(free, cap - store.sstBytes());
+    long needed = 2 * bytes + config.storage().highFreeBytes();
+    if (free < needed) {
+      progress.accept("evidence in " + config.dataDir().resolve("db") + " (" + (bytes >> 20)
+          + " MiB) not moved to " + config.dataDir().resolve("evidence") + ": needs "
+          + (needed >> 20) + " MiB free, " + (free >> 20) + " MiB free; it is not listed until a"
+          + " later start moves it");
+      return;
+    }
+    progress.accept("moving " + (bytes >> 20) + " MiB of evidence from "
+        + config.dataDir().resolve("db") + " to " + config.dataDir().resolve("evidence"));
+    try {
+      int moved = EvidenceStore.moveFrom(store, evidenceDb);
+      progress.accept("moved " + moved + " evidence records");
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.ERROR, "moving evidence failed (tried again on the next start): " + e, e);
+      progress.accept("moving evidence failed (tried again on the next start): " + e.getMessage());
+    }
+  }
+
   private void startParts(Clock clock, Consumer<String> progress) throws IOException {
     if (!config.insecure() && !config.tls().complete()) {
       throw new IOException(CollectorMain.missingTls(config.tls()));
@@ -141,14 +176,11 @@ public final class Collector implements AutoCloseable {
     AgentDirectory agents = new AgentDirectory(store);
     // Evidence in a RocksDB of its own: bulk chunk writes (memtable switches, write stalls, WAL
     // bytes an fsync must flush) never hold up the commit of a stop decision.
+    // Half the main store's memtable budget: both are charged to the one block cache.
     evidenceDb = Store.openBeside(config.dataDir().resolve("evidence"), store,
-        config.storage().writeBufferBytes());
+        config.storage().writeBufferBytes() / 2);
     closers.push(evidenceDb);
-    int moved = EvidenceStore.moveFrom(store, evidenceDb);
-    if (moved > 0) {
-      progress.accept("moved " + moved + " evidence records from " + config.dataDir().resolve("db")
-          + " to " + config.dataDir().resolve("evidence"));
-    }
+    moveEvidence(progress);
     EvidenceStore evidence = new EvidenceStore(evidenceDb, config.evidence().maxBytesPerIncident());
     WatchHub watch = new WatchHub();
     Core core = new Core(coreConfig(config), new SecureRandom());

@@ -332,6 +332,10 @@ public final class CollectorMain implements Callable<Integer> {
         return 1;
       }
       System.out.println("checkpoint written to " + to + " (restore: copy it to <data-dir>/db while the collector is stopped)");
+      if (evidenceTo == null && Files.isDirectory(evidence)) {
+        System.err.println("lockstep collector backup: evidence (" + evidence + ") is not in this"
+            + " backup; add --evidence-to DIR to keep it");
+      }
       if (evidenceTo != null) {
         System.out.println("evidence checkpoint written to " + evidenceTo
             + " (restore: copy it to <data-dir>/evidence while the collector is stopped)");

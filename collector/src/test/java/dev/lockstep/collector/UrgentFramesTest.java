@@ -46,6 +46,7 @@ class UrgentFramesTest {
   final ExecutorService core = Executors.newSingleThreadExecutor(r -> new Thread(r, "test-core"));
   /** Per agent: the name of the thread that handed each kind of frame on. */
   final Map<String, String> handledOn = new ConcurrentHashMap<>();
+  final java.util.Set<String> disconnected = ConcurrentHashMap.newKeySet();
   Store store;
   AgentGateway gateway;
   Server server;
@@ -86,7 +87,9 @@ class UrgentFramesTest {
       }
 
       @Override
-      public void disconnected(AgentSession session) { }
+      public void disconnected(AgentSession session) {
+        disconnected.add(session.agentId());
+      }
     }, ingest, new CollectorMetrics(), Clock.systemUTC());
     gateway.urgentPool(urgent);
     server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
@@ -228,6 +231,8 @@ class UrgentFramesTest {
     Eventually.await(Duration.ofSeconds(10), "the stream ended", () -> a.closedWith != null);
     assertThat(a.closedWith.getCode()).isEqualTo(io.grpc.Status.Code.UNAVAILABLE);
     assertThat(a.closedWith.getDescription()).contains("host-unwelcome").contains("store read failed");
+    Eventually.await(Duration.ofSeconds(10), "the agent shown as disconnected",
+        () -> disconnected.contains("host-unwelcome"));
     a.close();
   }
 }

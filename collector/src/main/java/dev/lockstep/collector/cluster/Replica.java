@@ -85,6 +85,9 @@ final class Replica implements TopicReader.Handler {
       }
     }
     flush(changes);
+    // the evidence store has a WAL of its own: what was copied is made durable before the
+    // offsets that say it was read
+    if (next.keySet().stream().anyMatch(tp -> tp.topic().equals(topics.evidence))) evidence.sync();
     try (Store.Batch b = store.batch()) {
       next.forEach((tp, off) -> b.put(Store.Family.META, OFFSET + tp.topic() + "/" + tp.partition(),
           Store.longBytes(off)));

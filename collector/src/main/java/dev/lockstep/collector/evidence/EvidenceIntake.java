@@ -89,7 +89,8 @@ public final class EvidenceIntake implements AutoCloseable {
         Taken t = new Taken(0, null, java.util.List.of());
         try {
           t = accept(agentId, chunk);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
+          // the chunk is dropped (its artifact stays incomplete); the stream goes on either way
           metrics.internalErrors.labelValues("evidence").inc();
           LOG.log(System.Logger.Level.ERROR, "evidence from " + agentId + ": " + e, e);
         }
@@ -114,7 +115,13 @@ public final class EvidenceIntake implements AutoCloseable {
         if (taken.stored() == null) {
           finish.run();
         } else {
-          replication.replicate(agentId, taken.stored(), finish);
+          try {
+            replication.replicate(agentId, taken.stored(), finish);
+          } catch (RuntimeException e) {
+            metrics.internalErrors.labelValues("evidence").inc();
+            LOG.log(System.Logger.Level.ERROR, "evidence copy of " + agentId + ": " + e, e);
+            finish.run();
+          }
         }
       });
     } catch (java.util.concurrent.RejectedExecutionException e) {

@@ -47,8 +47,8 @@ public final class EvidenceStore {
   /**
    * Moves the evidence records a collector kept in its main store (before evidence had a store
    * of its own) from {@code from} to {@code to}: copied and committed first, then deleted, so a
-   * crash in between leaves them in both and the next start moves them again (idempotent).
-   * Returns how many records moved.
+   * crash in between leaves them in both and the next start moves them again (idempotent); the
+   * overall total is then recomputed from the incidents' totals. Returns how many records moved.
    */
   public static int moveFrom(Store from, Store to) {
     int[] moved = {0};
@@ -78,15 +78,44 @@ public final class EvidenceStore {
       });
       flush.run();
     }
-    byte[] all = from.get(Store.Family.META, ALL);
-    if (all != null) {
-      // the destination had no evidence before the move began; after a crash mid-move it holds
-      // this very total already
-      if (to.get(Store.Family.META, ALL) == null) to.put(Store.Family.META, ALL, all, true);
-      from.delete(Store.Family.META, ALL);
-      moved[0]++;
+    if (from.get(Store.Family.META, ALL) != null || moved[0] > 0) {
+      // the overall total is the sum of the incidents' totals, whatever either store held before
+      long[] sum = {0};
+      to.scan(Store.Family.EVIDENCE, TOTAL, (k, v) -> {
+        sum[0] += Store.bytesLong(v);
+        return true;
+      });
+      to.put(Store.Family.META, ALL, Store.longBytes(sum[0]), true);
+      if (from.get(Store.Family.META, ALL) != null) {
+        from.delete(Store.Family.META, ALL);
+        moved[0]++;
+      }
     }
     return moved[0];
+  }
+
+  /** Whether {@code from} holds any evidence record {@link #moveFrom} would move. */
+  public static boolean hasEvidence(Store from) {
+    if (from.get(Store.Family.META, ALL) != null) return true;
+    boolean[] any = {false};
+    for (String prefix : PREFIXES) {
+      from.scan(Store.Family.EVIDENCE, prefix, (k, v) -> {
+        any[0] = true;
+        return false;
+      });
+      if (any[0]) return true;
+    }
+    return false;
+  }
+
+  /** Bytes of evidence records {@link #moveFrom} would move out of {@code from} (SST estimate). */
+  public static long movable(Store from) {
+    return from.familySstBytes(Store.Family.EVIDENCE);
+  }
+
+  /** Makes every chunk stored so far durable (before a copy records it has read them). */
+  public void sync() {
+    store.syncWal();
   }
 
   /** Result of one chunk: the completed artifact's info when this chunk finished it. */
@@ -153,7 +182,9 @@ public final class EvidenceStore {
         .setName(safe.get()).setKind(c.getKind()).setAgentId(agentId)
         .setSizeBytes(whole.length).setSha256(sha)
         .setTruncated(c.getTruncated() || cut || mismatch || !c.getError().isEmpty()).build();
-    store.put(Store.Family.EVIDENCE, INFO + base, info.toByteArray(), false);
+    // synced: the core records the artifact (and ends its capture request) only after this, so
+    // the chunks before it (in the same WAL) must survive a power cut too
+    store.put(Store.Family.EVIDENCE, INFO + base, info.toByteArray(), true);
     return new Accepted(dropped ? 0 : data.length, Optional.of(info), "");
   }
 

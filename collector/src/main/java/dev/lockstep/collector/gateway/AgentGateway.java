@@ -245,6 +245,8 @@ public final class AgentGateway {
       LOG.log(System.Logger.Level.ERROR, "welcome of agent " + id + ": " + e, e);
       session.close(Status.UNAVAILABLE.withDescription(
           "collector could not read agent " + id + "'s acked sequence: " + e.getMessage()));
+      // never in the sessions map, so its close did not tell the listener
+      listener.disconnected(session);
       return false;
     }
     session.send(CollectorFrame.newBuilder().setWelcome(Welcome.newBuilder()
@@ -347,9 +349,9 @@ public final class AgentGateway {
             } catch (Error e) {
               // out of memory, a stack overflow: the stream ends (its agent reconnects and
               // resends what is not acked) and the error still reaches the thread's handler
-              metrics.internalErrors.labelValues("gateway").inc();
               try {
                 session.close(Status.INTERNAL.withDescription("collector error: " + e));
+                metrics.internalErrors.labelValues("gateway").inc();
               } catch (RuntimeException closing) {
                 e.addSuppressed(closing);
               }

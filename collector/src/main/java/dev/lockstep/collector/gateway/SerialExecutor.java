@@ -93,7 +93,7 @@ final class SerialExecutor implements Executor {
     boolean urgent = target;
     try {
       (urgent ? urgentPool : pool).execute(() -> drain(urgent));
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
       synchronized (this) {
         if (urgent) onUrgentPool = false;
         else onPool = false;
@@ -188,8 +188,8 @@ final class SerialExecutor implements Executor {
           }
           try {
             submit(again);
-          } catch (RuntimeException e) {
-            // pool refused: the exception in flight is the one to report
+          } catch (RuntimeException | Error e) {
+            // pool refused (submit reset its flag): the exception in flight is the one to report
           }
         }
       }

@@ -25,6 +25,7 @@ import java.util.function.Consumer;
  * for its next frame only once its current one was taken (see {@link GatewayListener}).
  */
 public final class GatewayBridge implements GatewayListener {
+  private static final System.Logger LOG = System.getLogger(GatewayBridge.class.getName());
   private final CoreHost host;
   private final AgentDirectory agents;
   private final EvidenceIntake evidence;
@@ -110,6 +111,8 @@ public final class GatewayBridge implements GatewayListener {
     host.submit(new Input.Ack(session.agentId(), ack)).whenComplete((counted, e) -> {
       try {
         if (Boolean.TRUE.equals(counted)) acks.counted(session.agentId(), ack);
+      } catch (RuntimeException x) {
+        LOG.log(System.Logger.Level.ERROR, "ack progress of " + session.agentId() + ": " + x, x);
       } finally {
         next.run();
       }

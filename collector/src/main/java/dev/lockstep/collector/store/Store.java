@@ -477,6 +477,25 @@ public final class Store implements AutoCloseable {
     return total;
   }
 
+  /** Makes every write so far durable (fsyncs the WAL), as a synced write would. */
+  public void syncWal() {
+    try {
+      checkFault();
+      db.flushWal(true);
+    } catch (RocksDBException e) {
+      throw new StoreException("WAL sync failed: " + e.getMessage(), e);
+    }
+  }
+
+  /** Bytes of SST files of one family (estimate from RocksDB's own count). */
+  public long familySstBytes(Family f) {
+    try {
+      return db.getLongProperty(families.get(f), "rocksdb.total-sst-files-size");
+    } catch (RocksDBException e) {
+      return 0;
+    }
+  }
+
   /** Whether RocksDB is stopping writes to this store now (a write stall: memtables, L0 files). */
   public boolean writesStopped() {
     try {

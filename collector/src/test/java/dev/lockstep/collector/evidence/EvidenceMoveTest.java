@@ -9,6 +9,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,51 +23,94 @@ class EvidenceMoveTest {
         .setData(ByteString.copyFromUtf8(data)).setLast(last).build();
   }
 
-  static List<String> keys(Store s, String prefix) {
-    List<String> out = new ArrayList<>();
-    s.scan(Store.Family.EVIDENCE, prefix, (k, v) -> {
-      out.add(new String(k, StandardCharsets.UTF_8));
+  /** Every EVIDENCE record of {@code s}, key to value. */
+  static Map<String, String> records(Store s) {
+    Map<String, String> out = new TreeMap<>();
+    s.scan(Store.Family.EVIDENCE, "", (k, v) -> {
+      out.put(new String(k, StandardCharsets.UTF_8), java.util.HexFormat.of().formatHex(v));
       return true;
     });
     return out;
   }
 
-  @Test
-  void evidenceInTheMainStoreMovesOnceAndCaptureRequestsStay() throws Exception {
-    Path db = dir.resolve("db");
-    try (Store main = Store.open(db, true, 8 << 20, 8 << 20)) {
-      EvidenceStore old = new EvidenceStore(main, 1 << 20);
-      old.accept("host-a", chunk("INC-000001", "primary.golden.json", 0, "{\"a\":", false));
-      old.accept("host-a", chunk("INC-000001", "primary.golden.json", 5, "1}", true));
-      old.accept("host-b", chunk("INC-000001", "log.txt", 0, "half", false));
-      main.put(Store.Family.EVIDENCE, "capture/REQ-1", new byte[] {7}, true);
-      assertThat(old.totalBytes()).isEqualTo(11);
-    }
-    try (Store main = Store.open(db, true, 8 << 20, 8 << 20);
-        Store evidenceDb = Store.openBeside(dir.resolve("evidence"), main, 8 << 20)) {
-      assertThat(EvidenceStore.moveFrom(main, evidenceDb)).isPositive();
-      EvidenceStore moved = new EvidenceStore(evidenceDb, 1 << 20);
-      assertThat(moved.totalBytes()).isEqualTo(11);
-      assertThat(moved.completed("INC-000001", "host-a", "primary.golden.json")).isTrue();
-      assertThat(new String(moved.read("INC-000001", "host-a", "primary.golden.json"),
-          StandardCharsets.UTF_8)).isEqualTo("{\"a\":1}");
-      assertThat(keys(main, "")).as("only the capture request stays in the main store")
-          .containsExactly("capture/REQ-1");
-      assertThat(main.get(Store.Family.META, "evidence_total_bytes")).isNull();
-      assertThat(EvidenceStore.moveFrom(main, evidenceDb)).as("a second start moves nothing").isZero();
+  Store openMain() throws Exception {
+    return Store.open(dir.resolve("db"), true, 8 << 20, 8 << 20);
+  }
 
-      // a crash after the copy and before the delete: the records are in both stores
-      for (String k : keys(evidenceDb, "")) {
-        main.put(Store.Family.EVIDENCE, k, evidenceDb.get(Store.Family.EVIDENCE, k), true);
+  /**
+   * What an earlier version left in the main store: an artifact of 300 chunks (more than one
+   * part of the move), a half-sent one, one cut by the incident's bound, a diff and a side-by-side
+   * view, next to a capture request (core state, which stays).
+   */
+  Map<String, String> earlierVersion() throws Exception {
+    try (Store main = openMain()) {
+      EvidenceStore old = new EvidenceStore(main, 3_000);
+      for (int i = 0; i < 300; i++) {
+        old.accept("host-a", chunk("INC-000001", "primary.golden.json", i * 5L, "abcde", i == 299));
       }
-      main.put(Store.Family.META, "evidence_total_bytes", Store.longBytes(11), true);
+      old.accept("host-b", chunk("INC-000001", "log.txt", 0, "half", false));
+      old.accept("host-b", chunk("INC-000001", "big.bin", 0, "x".repeat(2_000), false));
+      old.accept("host-b", chunk("INC-000001", "big.bin", 2_000, "y", true));
+      old.putDiff("INC-000001", "{\"diff\":1}");
+      old.putSideBySide("INC-000001", "{\"rows\":[]}");
+      main.put(Store.Family.EVIDENCE, "capture/REQ-1", new byte[] {'7'}, true);
+      assertThat(old.totalBytes()).isEqualTo(1_505);
+      Map<String, String> before = records(main);
+      assertThat(before.keySet()).anyMatch(k -> k.startsWith("cut/"))
+          .anyMatch(k -> k.startsWith("diff/")).anyMatch(k -> k.startsWith("side-by-side/"))
+          .anyMatch(k -> k.startsWith("info/")).anyMatch(k -> k.startsWith("total/"));
+      return before;
+    }
+  }
+
+  @Test
+  void everyEvidenceRecordMovesOnceAndCaptureRequestsStay() throws Exception {
+    Map<String, String> before = earlierVersion();
+    try (Store main = openMain();
+        Store evidenceDb = Store.openBeside(dir.resolve("evidence"), main, 8 << 20)) {
+      assertThat(EvidenceStore.hasEvidence(main)).isTrue();
       assertThat(EvidenceStore.moveFrom(main, evidenceDb)).isPositive();
-      assertThat(moved.totalBytes()).as("the total is not counted twice").isEqualTo(11);
-      assertThat(keys(main, "")).containsExactly("capture/REQ-1");
+      Map<String, String> expected = new TreeMap<>(before);
+      expected.remove("capture/REQ-1");
+      assertThat(records(evidenceDb)).isEqualTo(expected);
+      assertThat(records(main)).as("only the capture request stays").containsOnlyKeys("capture/REQ-1");
+      assertThat(EvidenceStore.hasEvidence(main)).isFalse();
+      EvidenceStore moved = new EvidenceStore(evidenceDb, 3_000);
+      assertThat(moved.totalBytes()).isEqualTo(1_505);
+      assertThat(new String(moved.read("INC-000001", "host-a", "primary.golden.json"),
+          StandardCharsets.UTF_8)).isEqualTo("abcde".repeat(300));
+      assertThat(moved.diff("INC-000001")).contains("{\"diff\":1}");
+      assertThat(EvidenceStore.moveFrom(main, evidenceDb)).as("a second start moves nothing").isZero();
       // a later chunk of the half-sent artifact still completes it
       moved.accept("host-b", chunk("INC-000001", "log.txt", 4, " done", true));
       assertThat(new String(moved.read("INC-000001", "host-b", "log.txt"), StandardCharsets.UTF_8))
           .isEqualTo("half done");
+    }
+  }
+
+  /**
+   * A crash after a part was copied and before it was deleted leaves records in both stores; an
+   * old db restored beside a current evidence store holds another total. Either way the overall
+   * total is the sum of the incidents' totals, never a count twice.
+   */
+  @Test
+  void theOverallTotalIsTheSumOfTheIncidentsTotalsAfterACrashOrAnOldDbBesideNewEvidence()
+      throws Exception {
+    Map<String, String> before = earlierVersion();
+    try (Store main = openMain();
+        Store evidenceDb = Store.openBeside(dir.resolve("evidence"), main, 8 << 20)) {
+      EvidenceStore current = new EvidenceStore(evidenceDb, 3_000);
+      current.accept("host-c", chunk("INC-000002", "new.txt", 0, "12345", true));
+      assertThat(current.totalBytes()).isEqualTo(5);
+      // half the records were copied before the crash (and none deleted yet)
+      int n = 0;
+      for (Map.Entry<String, String> e : before.entrySet()) {
+        if (e.getKey().startsWith("capture/") || n++ % 2 == 1) continue;
+        evidenceDb.put(Store.Family.EVIDENCE, e.getKey(), java.util.HexFormat.of().parseHex(e.getValue()), true);
+      }
+      EvidenceStore.moveFrom(main, evidenceDb);
+      assertThat(current.totalBytes()).isEqualTo(1_505 + 5);
+      assertThat(records(main)).containsOnlyKeys("capture/REQ-1");
     }
   }
 }
