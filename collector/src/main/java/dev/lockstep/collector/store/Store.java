@@ -521,6 +521,7 @@ public final class Store implements AutoCloseable {
 
   /** Changes the cap (an operator growing the store's quota; tests simulating a full disk). */
   public void maxSpaceBytes(long bytes) {
+    if (!ownsShared) throw new IllegalStateException("a store opened beside another has its cap");
     sstFiles.setMaxAllowedSpaceUsage(bytes);
     maxSpaceBytes = bytes;
   }
