@@ -129,8 +129,8 @@ public final class DiskFullBench {
 
         // 2. a mismatch at the flood stage
         long m0 = System.nanoTime();
-        agents.get(0).sendGolden("run-flood", "primary", "a".repeat(64));
-        agents.get(1).sendGolden("run-flood", "shadow", "b".repeat(64));
+        agents.get(0).sendGolden("run-flood", "primary", SimAgent.PRIMARY_HASH);
+        agents.get(1).sendGolden("run-flood", "shadow", SimAgent.SHADOW_HASH);
         await(Duration.ofMinutes(2), "every agent stopped by the mismatch", this::allStopped, this::stoppedCount);
         double floodStopMs = lastStopAckMillis(m0);
         System.out.printf(Locale.ROOT, "mismatch at the flood stage: every agent STOPPED %.0f ms after the report%n",

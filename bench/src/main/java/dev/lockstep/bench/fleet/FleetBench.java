@@ -243,13 +243,13 @@ public final class FleetBench {
   private static double[] stopLatencies(List<SimAgent> sims, String runId) throws InterruptedException {
     SimAgent primary = sims.get(0);
     SimAgent shadow = sims.get(Math.min(1, sims.size() - 1));
-    primary.sendGolden(runId, "primary", "sha256:" + "a".repeat(64));
+    primary.sendGolden(runId, "primary", SimAgent.PRIMARY_HASH);
     Thread.sleep(50); // let the primary report land first, as it would in a real fleet
     double decidedBefore = metric(null, "lockstep_stop_decision_seconds_sum");
     ThreadCpu collectorCpu = ThreadCpu.of(collectorPid);
     ThreadCpu benchCpu = ThreadCpu.of(ProcessHandle.current().pid());
     long t0 = System.nanoTime();
-    shadow.sendGolden(runId, "shadow", "sha256:" + "b".repeat(64));
+    shadow.sendGolden(runId, "shadow", SimAgent.SHADOW_HASH);
     await(() -> sims.stream().allMatch(s -> s.stopAckNanos() != 0), 60);
     // both processes share the machine's cores: where their CPU went while the stop went out
     say("  %s: CPU while the stop went out (%.0f ms): collector %s; this bench (all %d agents) %s",

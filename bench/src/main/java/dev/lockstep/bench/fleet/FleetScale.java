@@ -232,10 +232,10 @@ final class FleetScale {
    */
   private static Stop stop(List<LoadProcess> children, String runId) throws Exception {
     LoadProcess first = children.get(0);
-    first.send("golden 0 " + runId + " primary sha256:" + "a".repeat(64));
+    first.send("golden 0 " + runId + " primary " + SimAgent.PRIMARY_HASH);
     first.answer("golden", Duration.ofSeconds(10));
     Thread.sleep(50); // let the primary report land first, as it would in a real fleet
-    first.send("golden 1 " + runId + " shadow sha256:" + "b".repeat(64));
+    first.send("golden 1 " + runId + " shadow " + SimAgent.SHADOW_HASH);
     long t0 = Long.parseLong(first.answer("golden", Duration.ofSeconds(10)));
     List<String> answers = all(children, "stopacks 120", Duration.ofSeconds(180));
     List<Double> ms = new ArrayList<>();

@@ -181,13 +181,22 @@ final class SimAgent implements ClientResponseObserver<AgentFrame, CollectorFram
 
   /** Sends one golden report as its own batch (used to inject the mismatch). */
   synchronized void sendGolden(String runId, String role, String hash) {
-    GoldenReport report = GoldenReport.newBuilder()
+    sendGolden(report(runId, role, hash));
+  }
+
+  /** Two reports of one run mismatch when their hashes differ; both must be valid hashes. */
+  static final String PRIMARY_HASH = "sha256:" + "a".repeat(64);
+  static final String SHADOW_HASH = "sha256:" + "b".repeat(64);
+  static final String FILL_HASH = "sha256:" + "c".repeat(64);
+
+  /** The golden report a bench agent sends for {@code runId} (one step, hashes {@code hash}). */
+  static GoldenReport report(String runId, String role, String hash) {
+    return GoldenReport.newBuilder()
         .setPath("/bench/" + runId + "." + role + ".golden.json").setRunId(runId)
         .setWorkflow("bench.workflow").setRole(role).setHasSeed(true).setSeed(7)
         .setCanonicalHash(hash).setOutputHash(hash)
         .addSteps(StepSummary.newBuilder().setIndex(0).setName("compute").setKind("compute").setCanonicalHash(hash))
         .build();
-    sendGolden(report);
   }
 
   /** {@code n} golden reports of role {@code role} (runs prefix-0..n-1, all with one hash) in batches of 100. */
@@ -195,12 +204,7 @@ final class SimAgent implements ClientResponseObserver<AgentFrame, CollectorFram
     for (int i = 0; i < n; i += 100) {
       EventBatch.Builder b = EventBatch.newBuilder().setBackoffId(backoffId);
       for (int j = i; j < Math.min(n, i + 100); j++) {
-        String hash = "c".repeat(64);
-        GoldenReport report = GoldenReport.newBuilder().setPath("/bench/" + prefix + j + "." + role + ".golden.json")
-            .setRunId(prefix + j).setWorkflow("bench.workflow").setRole(role).setHasSeed(true).setSeed(7)
-            .setCanonicalHash(hash).setOutputHash(hash)
-            .addSteps(StepSummary.newBuilder().setIndex(0).setName("compute").setKind("compute").setCanonicalHash(hash))
-            .build();
+        GoldenReport report = report(prefix + j, role, FILL_HASH);
         long seq = nextSeq.getAndIncrement();
         unackedGoldens.put(seq, report);
         b.addEvents(Event.newBuilder().setSeq(seq).setObservedAt(now()).setGolden(report));
