@@ -132,14 +132,7 @@ public final class Collector implements AutoCloseable {
   private void moveEvidence(Consumer<String> progress) {
     if (!EvidenceStore.hasEvidence(store)) return;
     long bytes = EvidenceStore.movable(store);
-    long free;
-    try {
-      free = Files.getFileStore(config.dataDir()).getUsableSpace();
-    } catch (IOException e) {
-      free = 0;
-    }
-    long cap = store.maxSpaceBytes();
-    if (cap > 0) free = Math.min(free, cap - store.sstBytes());
+    long free = StoreSpace.roomFor(store, config.dataDir());
     long needed = 2 * bytes + config.storage().highFreeBytes();
     if (free < needed) {
       progress.accept("evidence in " + config.dataDir().resolve("db") + " (" + (bytes >> 20)

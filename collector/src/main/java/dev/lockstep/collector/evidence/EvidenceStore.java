@@ -19,10 +19,10 @@ import java.util.function.Consumer;
 /**
  * Evidence artifacts (golden documents, log tails, snapshots) stored under their incident in the
  * EVIDENCE column family of the collector's evidence store (a RocksDB beside the main one, so its
- * bulk writes never stall a stop decision's commit), chunk by chunk. Invariants: names are sanitised (relative, no "..", no
- * control characters); an incident never holds more than {@code maxBytesPerIncident} bytes (later
- * chunks are dropped and the artifact marked truncated); a completed artifact's sha256 is
- * computed from what was stored.
+ * bulk writes never stall a stop decision's commit), chunk by chunk. Invariants: names are
+ * sanitised (relative, no "..", no control characters); an incident never holds more than
+ * {@code maxBytesPerIncident} bytes (later chunks are dropped and the artifact marked truncated);
+ * a completed artifact's sha256 is computed from what was stored.
  */
 public final class EvidenceStore {
   private static final String CHUNK = "chunk/";
@@ -30,6 +30,7 @@ public final class EvidenceStore {
   private static final String TOTAL = "total/";
   private static final String DIFF = "diff/";
   private static final String SIDE_BY_SIDE = "side-by-side/";
+  private static final String CUT = "cut/";
   private static final String ALL = "evidence_total_bytes";
 
   private final Store store;
@@ -42,7 +43,7 @@ public final class EvidenceStore {
 
   /** The key prefixes of evidence records (capture requests are core state and stay put). */
   private static final List<String> PREFIXES =
-      List.of(CHUNK, INFO, TOTAL, DIFF, SIDE_BY_SIDE, "cut/");
+      List.of(CHUNK, INFO, TOTAL, DIFF, SIDE_BY_SIDE, CUT);
 
   /**
    * Moves the evidence records a collector kept in its main store (before evidence had a store
@@ -169,13 +170,13 @@ public final class EvidenceStore {
       }
     }
     if (dropped) {
-      store.put(Store.Family.EVIDENCE, "cut/" + base, new byte[] {1}, false);
+      store.put(Store.Family.EVIDENCE, CUT + base, new byte[] {1}, false);
     }
     if (!c.getLast() && c.getError().isEmpty()) {
       return new Accepted(dropped ? 0 : data.length, Optional.empty(), "");
     }
     byte[] whole = read(incident, agentId, safe.get());
-    boolean cut = store.get(Store.Family.EVIDENCE, "cut/" + base) != null;
+    boolean cut = store.get(Store.Family.EVIDENCE, CUT + base) != null;
     String sha = "sha256:" + sha256(whole);
     boolean mismatch = !c.getSha256().isEmpty() && !c.getSha256().equals(sha);
     EvidenceInfo info = EvidenceInfo.newBuilder()
@@ -275,7 +276,7 @@ public final class EvidenceStore {
 
   /** Removes everything stored for an incident (retention of resolved incidents). */
   public synchronized void deleteIncident(String incidentId) {
-    for (String prefix : List.of(CHUNK, INFO, "cut/")) {
+    for (String prefix : List.of(CHUNK, INFO, CUT)) {
       List<String> keys = new ArrayList<>();
       store.scan(Store.Family.EVIDENCE, prefix + incidentId + "/", (k, v) -> {
         keys.add(new String(k, StandardCharsets.UTF_8));

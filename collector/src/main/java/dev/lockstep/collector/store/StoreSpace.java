@@ -149,6 +149,13 @@ public final class StoreSpace {
 
   /** The smaller of the file system's and the cap's free bytes, minus unflushed memtables. */
   long freeBytes() {
+    Store other = beside;
+    long memtables = store.memtableBytes() + (other != null ? other.memtableBytes() : 0);
+    return Math.max(0, roomFor(store, dataDir) - memtables);
+  }
+
+  /** The smaller of the file system's free bytes at {@code dataDir} and {@code store}'s cap's. */
+  public static long roomFor(Store store, Path dataDir) {
     long fs;
     try {
       fs = Files.getFileStore(dataDir).getUsableSpace();
@@ -157,9 +164,7 @@ public final class StoreSpace {
     }
     long cap = store.maxSpaceBytes();
     long capFree = cap > 0 ? cap - store.sstBytes() : Long.MAX_VALUE;
-    Store other = beside;
-    long memtables = store.memtableBytes() + (other != null ? other.memtableBytes() : 0);
-    return Math.max(0, Math.min(fs, capFree) - memtables);
+    return Math.min(fs, capFree);
   }
 
   private void releaseBallast() {
