@@ -15,6 +15,7 @@ import dev.lockstep.proto.v1.CollectorFrame;
 import dev.lockstep.proto.v1.Event;
 import dev.lockstep.proto.v1.EventBatch;
 import dev.lockstep.proto.v1.Hello;
+import dev.lockstep.proto.v1.StopAck;
 import dev.lockstep.proto.v1.StopState;
 import dev.lockstep.proto.v1.Welcome;
 import io.grpc.Metadata;
@@ -56,6 +57,8 @@ import java.util.regex.Pattern;
 public final class AgentGateway {
   public static final int MAX_BATCH_EVENTS = 500;
   public static final int MAX_FRAME_BYTES = 4 * 1024 * 1024;
+  /** Urgent frames up to this size are parsed on arrival (a stop ack is a few dozen bytes). */
+  private static final int SMALL_URGENT_BYTES = 512;
   /**
    * The transport's hard limit, above {@link #MAX_FRAME_BYTES}: frames between the two are
    * refused by the gateway with a clear RESOURCE_EXHAUSTED; beyond it gRPC resets the stream.
@@ -314,7 +317,21 @@ public final class AgentGateway {
         // Bytes the scan cannot walk are parsed here, as the parse then decides.
         session.delivered(bytes.length);
         int urgency = bytes.length > MAX_FRAME_BYTES ? Urgency.UNKNOWN : Urgency.of(bytes);
-        Parsed early = urgency == Urgency.UNKNOWN ? parse(bytes) : null;
+        // A small urgent frame may be a stop ack: parsed here, so that it can be taken out of line.
+        Parsed early = urgency == Urgency.UNKNOWN
+            || (urgency == Urgency.URGENT && bytes.length <= SMALL_URGENT_BYTES) ? parse(bytes) : null;
+        if (early != null && early.frame() != null
+            && early.frame().getFrameCase() == AgentFrame.FrameCase.STOP_ACK && session.hello() != null) {
+          // A stop ack depends on nothing the agent sent before it (it acks a state the collector
+          // issued), so it does not wait for the stream's earlier frames: taken on the urgent pool
+          // now, without taking those frames along (1,000 acks after a stop under load would
+          // otherwise bring every stream's routine backlog onto the urgent pool, ahead of the next
+          // mismatch). Its place in the stream's order is kept by a task that only finishes it
+          // (read-ahead and the gate count frames in order).
+          stopAckOutOfLine(session, early.frame().getStopAck());
+          submit(() -> session.begin().run(), false, true);
+          return;
+        }
         // Handled only once the frame before it is finished (the gate), though read early.
         submit(() -> {
           Runnable done = session.begin();
@@ -339,31 +356,67 @@ public final class AgentGateway {
 
       private void submit(Runnable task, boolean urgent, boolean gated) {
         try {
-          serial.execute(() -> {
-            try {
-              task.run();
-            } catch (RuntimeException e) {
-              metrics.internalErrors.labelValues("gateway").inc();
-              LOG.log(System.Logger.Level.ERROR, "agent stream " + session.agentId() + ": " + e, e);
-              session.close(Status.INTERNAL.withDescription("collector error: " + e.getMessage()));
-            } catch (Error e) {
-              // out of memory, a stack overflow: the stream ends (its agent reconnects and
-              // resends what is not acked) and the error still reaches the thread's handler
-              try {
-                session.close(Status.INTERNAL.withDescription("collector error: " + e));
-                metrics.internalErrors.labelValues("gateway").inc();
-              } catch (RuntimeException closing) {
-                e.addSuppressed(closing);
-              }
-              throw e;
-            }
-          }, urgent, gated);
+          serial.execute(() -> guarded(session, task), urgent, gated);
         } catch (RejectedExecutionException e) {
           metrics.rejectedFrames.labelValues("overloaded").inc();
           session.close(Status.UNAVAILABLE.withDescription("collector overloaded, retry later"));
         }
       }
     };
+  }
+
+  /**
+   * Hands a stop ack to the listener on the urgent pool, one at a time per stream: one that
+   * arrives while the stream's previous ack is still being taken replaces any other waiting one
+   * (only the newest ack can still match the desired state; an agent sending acks in a loop holds
+   * at most two).
+   */
+  private void stopAckOutOfLine(AgentSession session, StopAck ack) {
+    switch (session.offerAck(ack)) {
+      case AgentSession.ACK_TAKE -> takeStopAck(session, ack);
+      case AgentSession.ACK_REPLACED_ONE -> metrics.stopAcksCoalesced.inc();
+      default -> { }
+    }
+  }
+
+  private void takeStopAck(AgentSession session, StopAck ack) {
+    try {
+      // taken even if the stream has closed since: the agent sent it on its welcomed stream
+      urgentPool.execute(() -> guarded(session, () -> {
+        java.util.concurrent.atomic.AtomicBoolean once = new java.util.concurrent.atomic.AtomicBoolean();
+        listener.stopAck(session, ack, () -> {
+          if (!once.compareAndSet(false, true)) return;
+          StopAck next = session.nextAck();
+          if (next != null) takeStopAck(session, next);
+        });
+      }));
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      metrics.rejectedFrames.labelValues("overloaded").inc();
+      session.close(Status.UNAVAILABLE.withDescription("collector overloaded, retry later"));
+    }
+  }
+
+  /**
+   * Runs one of {@code session}'s tasks; if it throws, the stream ends with the reason (its agent
+   * reconnects, resends what is not acked and acks again), and an Error (out of memory, a stack
+   * overflow) still reaches the thread's handler.
+   */
+  private void guarded(AgentSession session, Runnable task) {
+    try {
+      task.run();
+    } catch (RuntimeException e) {
+      metrics.internalErrors.labelValues("gateway").inc();
+      LOG.log(System.Logger.Level.ERROR, "agent stream " + session.agentId() + ": " + e, e);
+      session.close(Status.INTERNAL.withDescription("collector error: " + e.getMessage()));
+    } catch (Error e) {
+      try {
+        session.close(Status.INTERNAL.withDescription("collector error: " + e));
+        metrics.internalErrors.labelValues("gateway").inc();
+      } catch (RuntimeException closing) {
+        e.addSuppressed(closing);
+      }
+      throw e;
+    }
   }
 
   private void reject(AgentSession session, Status status, String reason) {

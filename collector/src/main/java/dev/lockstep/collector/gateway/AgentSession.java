@@ -43,6 +43,9 @@ public final class AgentSession {
   private final ArrayDeque<Integer> heldSizes = new ArrayDeque<>();
   private long heldBytes;
   private boolean welcomed;
+  // Stop acks taken out of line (AgentGateway): one at a time, the newest waiting one next.
+  private boolean ackBusy;
+  private dev.lockstep.proto.v1.StopAck pendingAck;
   // Backoffs sent on this stream (frames of one stream are handled one at a time)
   private volatile long backoffsSent;
   private volatile long lastBackoffNanos;
@@ -278,6 +281,33 @@ public final class AgentSession {
 
   synchronized int queued() {
     return queue.size();
+  }
+
+  /** {@link #offerAck}: take the ack now; it waits; it waits in place of an older waiting one. */
+  static final int ACK_TAKE = 0;
+  static final int ACK_WAITS = 1;
+  static final int ACK_REPLACED_ONE = 2;
+
+  /**
+   * A stop ack arrived: {@link #ACK_TAKE} when none is being taken (the caller takes this one
+   * now), else it waits, in place of any other waiting ack.
+   */
+  synchronized int offerAck(dev.lockstep.proto.v1.StopAck ack) {
+    if (!ackBusy) {
+      ackBusy = true;
+      return ACK_TAKE;
+    }
+    boolean replaced = pendingAck != null;
+    pendingAck = ack;
+    return replaced ? ACK_REPLACED_ONE : ACK_WAITS;
+  }
+
+  /** The ack being taken is finished: the one waiting (the caller takes it now), or null. */
+  synchronized dev.lockstep.proto.v1.StopAck nextAck() {
+    dev.lockstep.proto.v1.StopAck next = pendingAck;
+    pendingAck = null;
+    if (next == null) ackBusy = false;
+    return next;
   }
 
   /** How many Backoffs this stream was sent (the latest one's id). */

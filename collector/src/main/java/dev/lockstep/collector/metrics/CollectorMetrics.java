@@ -58,6 +58,9 @@ public final class CollectorMetrics {
   public final Counter stopAcksRefused = Counter.builder().name("lockstep_stop_acks_refused")
       .help("Stop acks that did not match the agent's desired (generation, mode); not counted")
       .register(registry);
+  public final Counter stopAcksCoalesced = Counter.builder().name("lockstep_stop_acks_coalesced")
+      .help("Stop acks replaced by a newer ack of the same stream before they were taken")
+      .register(registry);
   public final Counter coreTransactions = Counter.builder().name("lockstep_core_transactions")
       .help("Core transactions committed, by durability").labelNames("sync").register(registry);
   public final Histogram coreCommitSeconds = Histogram.builder()
