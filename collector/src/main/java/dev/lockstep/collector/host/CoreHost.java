@@ -59,6 +59,9 @@ public final class CoreHost implements CoreDoor, AutoCloseable {
      * (queued to every connected agent).
      */
     default void decided(double seconds) {}
+
+    /** One step of reading spilled events back: store entries read, events taken to process. */
+    default void caughtUp(int scanned, int taken) {}
   }
 
   private record Control(Input input, CompletableFuture<Object> result, Runnable task) {}
@@ -437,6 +440,7 @@ public final class CoreHost implements CoreDoor, AutoCloseable {
     byte[][] last = {null};
     long[] lastAt = {0};
     int[] n = {0};
+    int[] scanned = {0};
     boolean[] more = {false};
     String[] agent = {null};
     List<Event> group = new ArrayList<>();
@@ -447,10 +451,14 @@ public final class CoreHost implements CoreDoor, AutoCloseable {
       }
     };
     store.scanEventsFrom(from, ev -> {
-      if (n[0] >= MAX_EVENTS_PER_TX) {
+      // Entries read, not only events taken, bound a step: the scan starts REPLAY_SLACK_MILLIS
+      // before the spill, over events the live path processed already (at 200k events/s, 400,000
+      // of them), and a decisive event waits for the step under way.
+      if (scanned[0] >= MAX_EVENTS_PER_TX) {
         more[0] = true;
         return false;
       }
+      scanned[0]++;
       last[0] = ev.key();
       lastAt[0] = ev.ingestedAtMillis();
       if (Lane.of(ev.event()) != Lane.ROUTINE) return true;
@@ -466,6 +474,7 @@ public final class CoreHost implements CoreDoor, AutoCloseable {
       return true;
     });
     flush.run();
+    monitor.caughtUp(scanned[0], n[0]);
     if (!batch.isEmpty()) {
       Tx tx = new Tx(state, clock.millis());
       for (Events e : batch) core.apply(tx, e.input());
