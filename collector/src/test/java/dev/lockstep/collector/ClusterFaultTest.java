@@ -25,6 +25,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -291,8 +292,11 @@ class ClusterFaultTest {
     kafka.kill(2);
     kills++;
     brokerKills++;
-    fleet.operator().resumeStop(ResumeStopRequest.newBuilder().setAll(true)
-        .setReason("fault test: fixed").build());
+    // KRaft fences a SIGKILLed broker only after broker.session.timeout.ms (9 s): until then the
+    // partitions it led take no writes, so this first request waits that long plus the core's
+    // transaction (a fresh-clone CI run on 2 loaded cores went past the usual 15 s).
+    fleet.operator().withDeadlineAfter(45, TimeUnit.SECONDS).resumeStop(ResumeStopRequest.newBuilder()
+        .setAll(true).setReason("fault test: fixed").build());
     awaitAll(StopMode.RUNNING);
     writeRuns("one-broker-down", 3);
     awaitDecided();
