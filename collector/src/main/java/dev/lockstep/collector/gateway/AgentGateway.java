@@ -390,7 +390,7 @@ public final class AgentGateway {
           if (next != null) takeStopAck(session, next);
         });
       }));
-    } catch (java.util.concurrent.RejectedExecutionException e) {
+    } catch (RejectedExecutionException e) {
       metrics.rejectedFrames.labelValues("overloaded").inc();
       session.close(Status.UNAVAILABLE.withDescription("collector overloaded, retry later"));
     }
