@@ -326,7 +326,7 @@ public final class CollectorMain implements Callable<Integer> {
       }
       try {
         Store.backup(db, to);
-        if (evidenceTo != null) Store.backup(evidence, evidenceTo);
+        if (evidenceTo != null) Store.backupBeside(evidence, evidenceTo);
       } catch (IOException e) {
         System.err.println("lockstep collector backup: " + e.getMessage());
         return 1;

@@ -32,9 +32,14 @@ import org.rocksdb.WriteBufferManager;
 import org.rocksdb.WriteOptions;
 
 /**
- * The collector's RocksDB: one column family per kind of record, a shared LRU block cache and a
- * WriteBufferManager charging memtables to that cache, so memory stays bounded however many
- * families grow.
+ * The collector's store: two RocksDBs, each with one column family per kind of record, sharing an
+ * LRU block cache (memtables charged to it, so memory stays bounded however many families grow)
+ * and one SST file manager (one cap). Agents' events and marks (EVENTS, AGENTS) are in the ingest
+ * RocksDB ({@code dir/ingest}); the core's state in the main one ({@code dir}). In one RocksDB all
+ * writers share one write queue and WAL: a stop decision's commit waited behind the fleet's
+ * fsync'd ingest batches (and stopped with them in a write stall). Nothing is written to both in
+ * one batch: the core's state records how far it has processed the events, and events are written
+ * (and acked) before the core sees them, so the ingest RocksDB is always ahead.
  *
  * <p>Invariant: an agent's events are acked only after {@link #ingest} returned, and {@code
  * ingest} writes the events and the agent's high-water mark in ONE WriteBatch. With {@code
@@ -74,12 +79,15 @@ public final class Store implements AutoCloseable {
   private final LRUCache cache;
   /** Whether this store made (and closes) its SST file manager and cache. */
   private final boolean ownsShared;
-  private final WriteBufferManager writeBufferManager;
-  private final DBOptions dbOptions;
-  private final ColumnFamilyOptions cfOptions;
-  private final RocksDB db;
-  private final List<ColumnFamilyHandle> handles;
-  private final Map<Family, ColumnFamilyHandle> families = new EnumMap<>(Family.class);
+  /** Everything but ingest: the core's state (runs, incidents, stop orders, audit, outbox). */
+  private final Db db;
+  /**
+   * Agents' events and their high-water marks (EVENTS, AGENTS): its own RocksDB in {@code
+   * dir/ingest}, so the fleet's fsync'd ingest writes (and their write stalls) never queue ahead
+   * of a commit of the core's state — a stop decision among them. The same RocksDB as {@link #db}
+   * for a store opened beside another.
+   */
+  private final Db ingestDb;
   private final WriteOptions syncWrite;
   private final WriteOptions ingestWrite;
   private final WriteOptions plainWrite;
@@ -90,12 +98,15 @@ public final class Store implements AutoCloseable {
 
   private Store(Path dir, boolean syncIngest, long blockCacheBytes, long writeBufferBytes,
       long maxSpaceBytes) throws RocksDBException, IOException {
-    this(dir, syncIngest, blockCacheBytes, writeBufferBytes, maxSpaceBytes, null);
+    this(dir, syncIngest, blockCacheBytes, writeBufferBytes, maxSpaceBytes, null, true);
   }
 
-  /** {@code beside}: a store whose SST file manager (its cap) and block cache this one shares. */
+  /**
+   * {@code beside}: a store whose SST file manager (its cap) and block cache this one shares.
+   * {@code split}: ingest in a RocksDB of its own (in {@code dir/ingest}).
+   */
   private Store(Path dir, boolean syncIngest, long blockCacheBytes, long writeBufferBytes,
-      long maxSpaceBytes, Store beside) throws RocksDBException, IOException {
+      long maxSpaceBytes, Store beside, boolean split) throws RocksDBException, IOException {
     this.dir = dir;
     Files.createDirectories(dir);
     // Tracks the SST files (free-space watermarks read it); also what RocksDB's own recovery
@@ -111,38 +122,37 @@ public final class Store implements AutoCloseable {
       this.maxSpaceBytes = beside.maxSpaceBytes;
       cache = beside.cache;
     }
-    writeBufferManager = new WriteBufferManager(writeBufferBytes, cache);
-    dbOptions = new DBOptions()
-        .setCreateIfMissing(true)
-        .setCreateMissingColumnFamilies(true)
-        .setWriteBufferManager(writeBufferManager)
-        .setSstFileManager(sstFiles)
-        .setMaxBackgroundJobs(2)
-        .setKeepLogFileNum(3)
-        .setEnablePipelinedWrite(false);
-    cfOptions = new ColumnFamilyOptions()
-        .setTableFormatConfig(new BlockBasedTableConfig().setBlockCache(cache))
-        .setCompressionType(CompressionType.LZ4_COMPRESSION)
-        .setWriteBufferSize(Math.max(4L << 20, writeBufferBytes / 4));
-    List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
-    descriptors.add(new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions));
-    for (Family f : Family.values()) {
-      descriptors.add(
-          new ColumnFamilyDescriptor(f.cfName().getBytes(StandardCharsets.UTF_8), cfOptions));
-    }
-    handles = new ArrayList<>();
-    db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
-    for (Family f : Family.values()) {
-      families.put(f, handles.get(f.ordinal() + 1));
+    if (split) {
+      // the ingest RocksDB takes most of the memtable budget: it takes the fleet's writes
+      long coreBuffers = Math.max(8L << 20, writeBufferBytes / 4);
+      db = new Db(dir, coreBuffers, cache, sstFiles, false);
+      Db in;
+      try {
+        in = new Db(dir.resolve(INGEST_DIR), Math.max(8L << 20, writeBufferBytes - coreBuffers),
+            cache, sstFiles, true);
+      } catch (RocksDBException | RuntimeException e) {
+        db.close();
+        throw e;
+      }
+      ingestDb = in;
+    } else {
+      db = new Db(dir, writeBufferBytes, cache, sstFiles, false);
+      ingestDb = db;
     }
     syncWrite = new WriteOptions().setSync(true);
     plainWrite = new WriteOptions();
     ingestWrite = syncIngest ? syncWrite : plainWrite;
-    try (RocksIterator it = db.newIterator(families.get(Family.EVENTS))) {
-      it.seekToLast();
-      if (it.isValid() && it.key().length >= 8) {
-        lastIngestMillis.set(ByteBuffer.wrap(it.key()).getLong());
+    try {
+      if (split) moveIngestFamilies();
+      try (RocksIterator it = ingestDb.rocks.newIterator(ingestDb.handle(Family.EVENTS))) {
+        it.seekToLast();
+        if (it.isValid() && it.key().length >= 8) {
+          lastIngestMillis.set(ByteBuffer.wrap(it.key()).getLong());
+        }
       }
+    } catch (RocksDBException | RuntimeException e) {
+      close();
+      throw e;
     }
   }
 
@@ -170,10 +180,138 @@ public final class Store implements AutoCloseable {
    */
   public static Store openBeside(Path dir, Store main, long writeBufferBytes) throws IOException {
     try {
-      return new Store(dir, false, 0, writeBufferBytes, 0, main);
+      return new Store(dir, false, 0, writeBufferBytes, 0, main, false);
     } catch (RocksDBException e) {
       throw new IOException("cannot open store " + dir + ": " + e.getMessage(), e);
     }
+  }
+
+  /** Where a split store keeps its ingest RocksDB, inside the store's directory. */
+  static final String INGEST_DIR = "ingest";
+  /** In the ingest RocksDB: the ingest families were moved out of the main one (a one-off). */
+  private static final byte[] MOVED = "moved_from_main".getBytes(StandardCharsets.UTF_8);
+
+  /** One RocksDB with every family; the store routes each family to one of its two. */
+  private static final class Db implements AutoCloseable {
+    final Path dir;
+    final WriteBufferManager writeBufferManager;
+    final DBOptions options;
+    final ColumnFamilyOptions cfOptions;
+    final RocksDB rocks;
+    final List<ColumnFamilyHandle> handles = new ArrayList<>();
+    final Map<Family, ColumnFamilyHandle> families = new EnumMap<>(Family.class);
+
+    Db(Path dir, long writeBufferBytes, LRUCache cache, SstFileManager sstFiles, boolean ingest)
+        throws RocksDBException, IOException {
+      this.dir = dir;
+      Files.createDirectories(dir);
+      writeBufferManager = new WriteBufferManager(writeBufferBytes, cache);
+      options = new DBOptions()
+          .setCreateIfMissing(true)
+          .setCreateMissingColumnFamilies(true)
+          .setWriteBufferManager(writeBufferManager)
+          .setSstFileManager(sstFiles)
+          .setMaxBackgroundJobs(ingest ? 2 : 1)
+          .setKeepLogFileNum(3)
+          .setEnablePipelinedWrite(false);
+      cfOptions = new ColumnFamilyOptions()
+          .setTableFormatConfig(new BlockBasedTableConfig().setBlockCache(cache))
+          .setCompressionType(CompressionType.LZ4_COMPRESSION)
+          .setWriteBufferSize(Math.max(4L << 20, writeBufferBytes / 4));
+      List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
+      descriptors.add(new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions));
+      for (Family f : Family.values()) {
+        descriptors.add(
+            new ColumnFamilyDescriptor(f.cfName().getBytes(StandardCharsets.UTF_8), cfOptions));
+      }
+      try {
+        rocks = RocksDB.open(options, dir.toString(), descriptors, handles);
+      } catch (RocksDBException e) {
+        options.close();
+        cfOptions.close();
+        writeBufferManager.close();
+        throw e;
+      }
+      for (Family f : Family.values()) {
+        families.put(f, handles.get(f.ordinal() + 1));
+      }
+    }
+
+    ColumnFamilyHandle handle(Family f) {
+      return families.get(f);
+    }
+
+    @Override
+    public void close() {
+      try {
+        rocks.flushWal(true);
+      } catch (RocksDBException e) {
+        // closing anyway; the WAL is replayed on open
+      }
+      for (ColumnFamilyHandle h : handles) {
+        h.close();
+      }
+      rocks.close();
+      options.close();
+      cfOptions.close();
+      writeBufferManager.close();
+    }
+  }
+
+  /** Whether {@code f} lives in the ingest RocksDB. */
+  private static boolean ingestFamily(Family f) {
+    return f == Family.EVENTS || f == Family.AGENTS;
+  }
+
+  private Db dbFor(Family f) {
+    return ingestFamily(f) ? ingestDb : db;
+  }
+
+  /**
+   * A store written before ingest had a RocksDB of its own keeps its events and agents' marks in
+   * the main one: they are copied across (synced), the copy is marked done in the ingest RocksDB,
+   * and only then deleted from the main one. A crash before the mark copies again (the same keys,
+   * the same values: nothing was ingested since); after it, the leftovers are only deleted — never
+   * copied over marks that moved on since.
+   */
+  private void moveIngestFamilies() throws RocksDBException {
+    boolean moved = ingestDb.rocks.get(ingestDb.handle(Family.META), MOVED) != null;
+    boolean any = false;
+    for (Family f : new Family[] {Family.EVENTS, Family.AGENTS}) {
+      try (RocksIterator it = db.rocks.newIterator(db.handle(f))) {
+        it.seekToFirst();
+        if (!it.isValid()) continue;
+        any = true;
+        if (moved) continue;
+        WriteBatch batch = new WriteBatch();
+        try {
+          int n = 0;
+          for (; it.isValid(); it.next()) {
+            batch.put(ingestDb.handle(f), it.key(), it.value());
+            if (++n % 10_000 == 0) {
+              ingestDb.rocks.write(syncWrite, batch);
+              batch.close();
+              batch = new WriteBatch();
+            }
+          }
+          ingestDb.rocks.write(syncWrite, batch);
+        } finally {
+          batch.close();
+        }
+      }
+    }
+    if (!moved) ingestDb.rocks.put(ingestDb.handle(Family.META), syncWrite, MOVED, new byte[] {1});
+    if (!any) return;
+    byte[] end = new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff,
+        (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff};
+    for (Family f : new Family[] {Family.EVENTS, Family.AGENTS}) {
+      db.rocks.deleteRange(db.handle(f), new byte[0], end);
+      try (RocksIterator it = db.rocks.newIterator(db.handle(f))) {
+        // keys at or past the range's end (none are written so; deleted one by one if ever)
+        for (it.seekToFirst(); it.isValid(); it.next()) db.rocks.delete(db.handle(f), it.key());
+      }
+    }
+    db.rocks.flushWal(true);
   }
 
   public Path dir() {
@@ -208,14 +346,14 @@ public final class Store implements AutoCloseable {
       if (!plan.stored().isEmpty()) {
         try (WriteBatch batch = new WriteBatch()) {
           for (Event e : plan.stored()) {
-            batch.put(families.get(Family.EVENTS), eventKey(nowMillis, agentId, e.getSeq()),
+            batch.put(ingestDb.handle(Family.EVENTS), eventKey(nowMillis, agentId, e.getSeq()),
                 e.toByteArray());
           }
-          batch.put(families.get(Family.AGENTS), hwmKey(agentId), longBytes(plan.highWaterMark()));
+          batch.put(ingestDb.handle(Family.AGENTS), hwmKey(agentId), longBytes(plan.highWaterMark()));
           byte[] gaps = ledger.gapsAfter(plan);
-          if (gaps != null) batch.put(families.get(Family.AGENTS), key(GAPS_PREFIX, agentId), gaps);
+          if (gaps != null) batch.put(ingestDb.handle(Family.AGENTS), key(GAPS_PREFIX, agentId), gaps);
           checkFault();
-          db.write(ingestWrite, batch);
+          ingestDb.rocks.write(ingestWrite, batch);
         } catch (RocksDBException e) {
           throw new IOException("ingest write failed: " + e.getMessage(), e);
         }
@@ -302,7 +440,7 @@ public final class Store implements AutoCloseable {
 
   public byte[] get(Family f, byte[] key) {
     try {
-      return db.get(families.get(f), key);
+      return dbFor(f).rocks.get(dbFor(f).handle(f), key);
     } catch (RocksDBException e) {
       throw new StoreException("read failed: " + e.getMessage(), e);
     }
@@ -319,7 +457,7 @@ public final class Store implements AutoCloseable {
   public void put(Family f, byte[] key, byte[] value, boolean sync) {
     try {
       checkFault();
-      db.put(families.get(f), sync ? syncWrite : plainWrite, key, value);
+      dbFor(f).rocks.put(dbFor(f).handle(f), sync ? syncWrite : plainWrite, key, value);
     } catch (RocksDBException e) {
       throw new StoreException("write failed: " + e.getMessage(), e);
     }
@@ -327,19 +465,34 @@ public final class Store implements AutoCloseable {
 
   public void delete(Family f, String key) {
     try {
-      db.delete(families.get(f), plainWrite, key.getBytes(StandardCharsets.UTF_8));
+      dbFor(f).rocks.delete(dbFor(f).handle(f), plainWrite, key.getBytes(StandardCharsets.UTF_8));
     } catch (RocksDBException e) {
       throw new StoreException("delete failed: " + e.getMessage(), e);
     }
   }
 
-  /** Several puts and deletes across families, atomically. */
+  /**
+   * Several puts and deletes across families, atomically. One batch writes to one RocksDB: the
+   * ingest families (EVENTS, AGENTS) or the others, never both (an {@link IllegalStateException}).
+   */
   public final class Batch implements AutoCloseable {
     private final WriteBatch batch = new WriteBatch();
+    private Db target;
+
+    private ColumnFamilyHandle handle(Family f) {
+      Db d = dbFor(f);
+      if (target == null) {
+        target = d;
+      } else if (target != d) {
+        throw new IllegalStateException("one batch cannot write " + f
+            + " with the families of the other RocksDB (ingest: EVENTS, AGENTS)");
+      }
+      return d.handle(f);
+    }
 
     public Batch put(Family f, String key, byte[] value) {
       try {
-        batch.put(families.get(f), key.getBytes(StandardCharsets.UTF_8), value);
+        batch.put(handle(f), key.getBytes(StandardCharsets.UTF_8), value);
       } catch (RocksDBException e) {
         throw new StoreException("batch failed: " + e.getMessage(), e);
       }
@@ -348,7 +501,7 @@ public final class Store implements AutoCloseable {
 
     public Batch put(Family f, byte[] key, byte[] value) {
       try {
-        batch.put(families.get(f), key, value);
+        batch.put(handle(f), key, value);
       } catch (RocksDBException e) {
         throw new StoreException("batch failed: " + e.getMessage(), e);
       }
@@ -357,7 +510,7 @@ public final class Store implements AutoCloseable {
 
     public Batch delete(Family f, byte[] key) {
       try {
-        batch.delete(families.get(f), key);
+        batch.delete(handle(f), key);
       } catch (RocksDBException e) {
         throw new StoreException("batch failed: " + e.getMessage(), e);
       }
@@ -366,7 +519,7 @@ public final class Store implements AutoCloseable {
 
     public Batch delete(Family f, String key) {
       try {
-        batch.delete(families.get(f), key.getBytes(StandardCharsets.UTF_8));
+        batch.delete(handle(f), key.getBytes(StandardCharsets.UTF_8));
       } catch (RocksDBException e) {
         throw new StoreException("batch failed: " + e.getMessage(), e);
       }
@@ -376,7 +529,8 @@ public final class Store implements AutoCloseable {
     public void commit(boolean sync) {
       try {
         checkFault();
-        db.write(sync ? syncWrite : plainWrite, batch);
+        if (target == null) return;
+        target.rocks.write(sync ? syncWrite : plainWrite, batch);
       } catch (RocksDBException e) {
         throw new StoreException("batch write failed: " + e.getMessage(), e);
       }
@@ -400,7 +554,7 @@ public final class Store implements AutoCloseable {
   /** Visits keys starting with {@code prefix} in key order. */
   public void scan(Family f, String prefix, Visitor visitor) {
     byte[] p = prefix.getBytes(StandardCharsets.UTF_8);
-    try (ReadOptions ro = new ReadOptions(); RocksIterator it = db.newIterator(families.get(f), ro)) {
+    try (ReadOptions ro = new ReadOptions(); RocksIterator it = dbFor(f).rocks.newIterator(dbFor(f).handle(f), ro)) {
       for (it.seek(p); it.isValid(); it.next()) {
         byte[] k = it.key();
         if (!startsWith(k, p)) break;
@@ -411,7 +565,7 @@ public final class Store implements AutoCloseable {
 
   /** Visits keys at or after {@code start} in key order. */
   public void scanFrom(Family f, byte[] start, Visitor visitor) {
-    try (ReadOptions ro = new ReadOptions(); RocksIterator it = db.newIterator(families.get(f), ro)) {
+    try (ReadOptions ro = new ReadOptions(); RocksIterator it = dbFor(f).rocks.newIterator(dbFor(f).handle(f), ro)) {
       for (it.seek(start); it.isValid(); it.next()) {
         if (!visitor.visit(it.key(), it.value())) break;
       }
@@ -420,7 +574,7 @@ public final class Store implements AutoCloseable {
 
   /** Visits keys before {@code end} from the last backwards. */
   public void scanBackwards(Family f, byte[] end, Visitor visitor) {
-    try (ReadOptions ro = new ReadOptions(); RocksIterator it = db.newIterator(families.get(f), ro)) {
+    try (ReadOptions ro = new ReadOptions(); RocksIterator it = dbFor(f).rocks.newIterator(dbFor(f).handle(f), ro)) {
       if (end == null) {
         it.seekToLast();
       } else {
@@ -435,7 +589,7 @@ public final class Store implements AutoCloseable {
 
   public void deleteRange(Family f, byte[] from, byte[] to) throws IOException {
     try {
-      db.deleteRange(families.get(f), from, to);
+      dbFor(f).rocks.deleteRange(dbFor(f).handle(f), from, to);
     } catch (RocksDBException e) {
       throw new IOException("delete range failed: " + e.getMessage(), e);
     }
@@ -467,11 +621,13 @@ public final class Store implements AutoCloseable {
   /** Bytes in memtables, which a flush will write to disk. */
   public long memtableBytes() {
     long total = 0;
-    for (ColumnFamilyHandle h : handles) {
-      try {
-        total += db.getLongProperty(h, "rocksdb.cur-size-all-mem-tables");
-      } catch (RocksDBException e) {
-        // unknown: count nothing for this family
+    for (Db d : dbs()) {
+      for (ColumnFamilyHandle h : d.handles) {
+        try {
+          total += d.rocks.getLongProperty(h, "rocksdb.cur-size-all-mem-tables");
+        } catch (RocksDBException e) {
+          // unknown: count nothing for this family
+        }
       }
     }
     return total;
@@ -481,7 +637,7 @@ public final class Store implements AutoCloseable {
   public void syncWal() {
     try {
       checkFault();
-      db.flushWal(true);
+      for (Db d : dbs()) d.rocks.flushWal(true);
     } catch (RocksDBException e) {
       throw new StoreException("WAL sync failed: " + e.getMessage(), e);
     }
@@ -490,16 +646,28 @@ public final class Store implements AutoCloseable {
   /** Bytes of SST files of one family (estimate from RocksDB's own count). */
   public long familySstBytes(Family f) {
     try {
-      return db.getLongProperty(families.get(f), "rocksdb.total-sst-files-size");
+      return dbFor(f).rocks.getLongProperty(dbFor(f).handle(f), "rocksdb.total-sst-files-size");
     } catch (RocksDBException e) {
       return 0;
     }
   }
 
-  /** Whether RocksDB is stopping writes to this store now (a write stall: memtables, L0 files). */
+  /**
+   * Whether RocksDB is stopping writes to this store's main RocksDB now (a write stall: memtables,
+   * L0 files); {@link #ingestWritesStopped()} for the ingest one.
+   */
   public boolean writesStopped() {
+    return writesStopped(db);
+  }
+
+  /** Whether the ingest RocksDB is stopping writes now (the main one for a store beside). */
+  public boolean ingestWritesStopped() {
+    return writesStopped(ingestDb);
+  }
+
+  private static boolean writesStopped(Db d) {
     try {
-      return db.getLongProperty("rocksdb.is-write-stopped") != 0;
+      return d.rocks.getLongProperty("rocksdb.is-write-stopped") != 0;
     } catch (RocksDBException e) {
       return false;
     }
@@ -507,11 +675,24 @@ public final class Store implements AutoCloseable {
 
   /** Tests: no flush or compaction runs until {@link #continueBackgroundWork()}. */
   void pauseBackgroundWork() throws RocksDBException {
-    db.pauseBackgroundWork();
+    db.rocks.pauseBackgroundWork();
   }
 
   void continueBackgroundWork() throws RocksDBException {
-    db.continueBackgroundWork();
+    db.rocks.continueBackgroundWork();
+  }
+
+  /** Tests: as {@link #pauseBackgroundWork()}, for the ingest RocksDB. */
+  void pauseIngestBackgroundWork() throws RocksDBException {
+    ingestDb.rocks.pauseBackgroundWork();
+  }
+
+  void continueIngestBackgroundWork() throws RocksDBException {
+    ingestDb.rocks.continueBackgroundWork();
+  }
+
+  private List<Db> dbs() {
+    return ingestDb == db ? List.of(db) : List.of(db, ingestDb);
   }
 
   /** The cap on the store's SST bytes, 0 when only the disk limits it. */
@@ -542,9 +723,20 @@ public final class Store implements AutoCloseable {
     }
   }
 
-  /** A small synced write: whether the store takes writes now. Throws when it does not. */
+  /**
+   * A small synced write to each of the store's RocksDBs: whether the store takes writes now.
+   * Throws when it does not.
+   */
   public void probe() {
-    put(Family.META, "store_probe", longBytes(System.nanoTime()), true);
+    byte[] now = longBytes(System.nanoTime());
+    for (Db d : dbs()) {
+      try {
+        checkFault();
+        d.rocks.put(d.handle(Family.META), syncWrite, "store_probe".getBytes(StandardCharsets.UTF_8), now);
+      } catch (RocksDBException e) {
+        throw new StoreException("write failed: " + e.getMessage(), e);
+      }
+    }
   }
 
   /** Whether {@code t} (or a cause) is the store running out of space. */
@@ -566,7 +758,7 @@ public final class Store implements AutoCloseable {
   /** Approximate number of keys in a family (RocksDB's estimate). */
   public long estimateKeys(Family f) {
     try {
-      return db.getLongProperty(families.get(f), "rocksdb.estimate-num-keys");
+      return dbFor(f).rocks.getLongProperty(dbFor(f).handle(f), "rocksdb.estimate-num-keys");
     } catch (RocksDBException e) {
       return -1;
     }
@@ -577,11 +769,18 @@ public final class Store implements AutoCloseable {
   /**
    * Writes a consistent checkpoint of the whole store to {@code target} (which must not exist).
    * Restore = stop the collector and use a copy of the checkpoint directory as its data dir's
-   * {@code db} directory.
+   * {@code db} directory. The ingest RocksDB's checkpoint (in {@code target/ingest}) is taken
+   * after the main one's, so it holds every event the main one's state has processed.
    */
   public void checkpoint(Path target) throws IOException {
-    try (Checkpoint cp = Checkpoint.create(db); FlushOptions fo = new FlushOptions().setWaitForFlush(true)) {
-      db.flush(fo, handles);
+    checkpoint(db, target);
+    if (ingestDb != db) checkpoint(ingestDb, target.resolve(INGEST_DIR));
+  }
+
+  private static void checkpoint(Db d, Path target) throws IOException {
+    try (Checkpoint cp = Checkpoint.create(d.rocks);
+        FlushOptions fo = new FlushOptions().setWaitForFlush(true)) {
+      d.rocks.flush(fo, d.handles);
       cp.createCheckpoint(target.toString());
     } catch (RocksDBException e) {
       throw new IOException("checkpoint to " + target + " failed: " + e.getMessage(), e);
@@ -596,14 +795,31 @@ public final class Store implements AutoCloseable {
    * fresh store at {@code target}. Either way {@code target} opens as a data dir's {@code db}.
    */
   public static void backup(Path dbDir, Path target) throws IOException {
+    backup(dbDir, target, true);
+  }
+
+  /** As {@link #backup(Path, Path)}, for a store opened with {@link #openBeside}. */
+  public static void backupBeside(Path dbDir, Path target) throws IOException {
+    backup(dbDir, target, false);
+  }
+
+  private static void backup(Path dbDir, Path target, boolean split) throws IOException {
     Store store;
     try {
-      store = new Store(dbDir, true, 16L << 20, 16L << 20, 0);
+      store = new Store(dbDir, true, 16L << 20, 16L << 20, 0, null, split);
     } catch (RocksDBException e) {
       if (!String.valueOf(e.getMessage()).contains("lock")) {
         throw new IOException("cannot open store " + dbDir + ": " + e.getMessage(), e);
       }
-      copyLive(dbDir, target);
+      try (Store out = new Store(target, false, 16L << 20, 16L << 20, 0, null, split)) {
+        copyLive(dbDir, out);
+        // after the main RocksDB: the ingest one's copy holds every event the state processed
+        if (split && Files.isDirectory(dbDir.resolve(INGEST_DIR))) {
+          copyLive(dbDir.resolve(INGEST_DIR), out);
+        }
+      } catch (RocksDBException e2) {
+        throw new IOException("cannot create " + target + ": " + e2.getMessage(), e2);
+      }
       return;
     }
     try (store) {
@@ -611,7 +827,7 @@ public final class Store implements AutoCloseable {
     }
   }
 
-  private static void copyLive(Path dbDir, Path target) throws IOException {
+  private static void copyLive(Path dbDir, Store out) throws IOException {
     List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
     try (org.rocksdb.Options listOptions = new org.rocksdb.Options();
         ColumnFamilyOptions cfo = new ColumnFamilyOptions();
@@ -619,8 +835,7 @@ public final class Store implements AutoCloseable {
       List<byte[]> names = RocksDB.listColumnFamilies(listOptions, dbDir.toString());
       for (byte[] name : names) descriptors.add(new ColumnFamilyDescriptor(name, cfo));
       List<ColumnFamilyHandle> hs = new ArrayList<>();
-      try (RocksDB ro = RocksDB.openReadOnly(dbo, dbDir.toString(), descriptors, hs);
-          Store out = open(target, false, 16L << 20, 16L << 20)) {
+      try (RocksDB ro = RocksDB.openReadOnly(dbo, dbDir.toString(), descriptors, hs)) {
         for (int i = 0; i < names.size(); i++) {
           String cf = new String(names.get(i), StandardCharsets.UTF_8);
           Family family = null;
@@ -628,18 +843,19 @@ public final class Store implements AutoCloseable {
             if (f.cfName().equals(cf)) family = f;
           }
           if (family == null) continue;
+          Db to = out.dbFor(family);
           try (ReadOptions r = new ReadOptions(); RocksIterator it = ro.newIterator(hs.get(i), r)) {
             WriteBatch batch = new WriteBatch();
             int n = 0;
             for (it.seekToFirst(); it.isValid(); it.next()) {
-              batch.put(out.families.get(family), it.key(), it.value());
+              batch.put(to.handle(family), it.key(), it.value());
               if (++n % 10_000 == 0) {
-                out.db.write(out.syncWrite, batch);
+                to.rocks.write(out.syncWrite, batch);
                 batch.close();
                 batch = new WriteBatch();
               }
             }
-            out.db.write(out.syncWrite, batch);
+            to.rocks.write(out.syncWrite, batch);
             batch.close();
           }
         }
@@ -647,26 +863,16 @@ public final class Store implements AutoCloseable {
         hs.forEach(ColumnFamilyHandle::close);
       }
     } catch (RocksDBException e) {
-      throw new IOException("backup of " + dbDir + " to " + target + " failed: " + e.getMessage(), e);
+      throw new IOException("backup of " + dbDir + " failed: " + e.getMessage(), e);
     }
   }
 
   @Override
   public void close() {
-    try {
-      db.flushWal(true);
-    } catch (RocksDBException e) {
-      // closing anyway; the WAL is replayed on open
-    }
-    for (ColumnFamilyHandle h : handles) {
-      h.close();
-    }
+    if (ingestDb != db) ingestDb.close();
     db.close();
     syncWrite.close();
     plainWrite.close();
-    dbOptions.close();
-    cfOptions.close();
-    writeBufferManager.close();
     if (ownsShared) {
       cache.close();
       sstFiles.close();

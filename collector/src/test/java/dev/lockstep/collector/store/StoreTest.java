@@ -89,11 +89,14 @@ class StoreTest {
     Path db = dir.resolve("db");
     try (Store store = Store.open(db, true, 8 << 20, 8 << 20)) {
       store.ingest("a", events(1, 50), 1000);
+      store.put(Store.Family.STOP, "order/1", new byte[] {7}, true);
     }
     Store.backup(db, dir.resolve("backup"));
     try (Store restored = Store.open(dir.resolve("backup"), true, 8 << 20, 8 << 20)) {
+      // both RocksDBs: the ingest one's events and marks, the main one's state
       assertThat(restored.highWaterMark("a")).isEqualTo(50);
       assertThat(count(restored, "a")).isEqualTo(50);
+      assertThat(restored.get(Store.Family.STOP, "order/1")).containsExactly(7);
     }
   }
 
@@ -102,12 +105,14 @@ class StoreTest {
     Path db = dir.resolve("db");
     try (Store store = Store.open(db, true, 8 << 20, 8 << 20)) {
       store.ingest("a", events(1, 100), 1000);
+      store.put(Store.Family.STOP, "order/1", new byte[] {7}, true);
       Store.backup(db, dir.resolve("backup"));
       store.ingest("a", events(101, 120), 1000);
     }
     try (Store restored = Store.open(dir.resolve("backup"), true, 8 << 20, 8 << 20)) {
       assertThat(restored.highWaterMark("a")).isEqualTo(100);
       assertThat(count(restored, "a")).isEqualTo(100);
+      assertThat(restored.get(Store.Family.STOP, "order/1")).containsExactly(7);
     }
   }
 }
