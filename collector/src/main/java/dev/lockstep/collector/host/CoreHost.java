@@ -27,7 +27,13 @@ import java.util.function.Consumer;
  *
  * <p>Stops never wait behind other work: control inputs (operator calls, Hellos, acks, timers) go
  * first, then DECISIVE events (golden reports, log lines reporting mismatches — what can stop the
- * fleet), then ROUTINE ones, re-checked between any two transactions. Both events queues are
+ * fleet), then ROUTINE ones, re-checked between any two transactions. One exception: while only
+ * stop acks are waiting, DECISIVE events go ahead of them. A fleet acking a stop or a resume
+ * (thousands of acks) would otherwise hold the next mismatch back for as many transactions; an
+ * ack only confirms, it issues and resumes nothing, so taking a decision before it changes no
+ * outcome (an ack that became stale is refused, and the agent acks the new state). Any other
+ * control input keeps its place ahead of the events: an operator's resume queued before a
+ * mismatch must not resume the order that mismatch issues. Both events queues are
  * bounded. The decisive one applies backpressure (the stream is not asked for its next frame
  * until the queue drained). The routine one never does: routine events are already durable in
  * the store, so when its queue is full the core stops queueing them in memory ("spills") and
@@ -78,6 +84,8 @@ public final class CoreHost implements CoreDoor, AutoCloseable {
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition work = lock.newCondition();
   private final ArrayDeque<Control> control = new ArrayDeque<>();
+  /** How many of {@link #control} are not stop acks (under {@link #lock}). */
+  private int controlNotAcks;
   private final java.util.EnumMap<Lane, ArrayDeque<Events>> events = new java.util.EnumMap<>(Lane.class);
   private final java.util.EnumMap<Lane, ArrayDeque<Runnable>> waitingForRoom =
       new java.util.EnumMap<>(Lane.class);
@@ -147,6 +155,7 @@ public final class CoreHost implements CoreDoor, AutoCloseable {
         return;
       }
       control.add(c);
+      if (!(c.input() instanceof Input.Ack)) controlNotAcks++;
       work.signal();
     } finally {
       lock.unlock();
@@ -241,8 +250,14 @@ public final class CoreHost implements CoreDoor, AutoCloseable {
           }
         }
         if (!running && control.isEmpty()) return;
-        if (!control.isEmpty()) {
-          while (!control.isEmpty() && controls.size() < MAX_CONTROL_PER_TX) controls.add(control.poll());
+        boolean decisiveFirst = controlNotAcks == 0 && !events.get(Lane.DECISIVE).isEmpty()
+            && !paused();
+        if (!control.isEmpty() && !decisiveFirst) {
+          while (!control.isEmpty() && controls.size() < MAX_CONTROL_PER_TX) {
+            Control c = control.poll();
+            if (!(c.input() instanceof Input.Ack)) controlNotAcks--;
+            controls.add(c);
+          }
         } else if (spilling && events.get(Lane.DECISIVE).isEmpty() && events.get(Lane.ROUTINE).isEmpty()) {
           // reading spilled events back waits while the store refuses writes
           if (state.heldCount() == 0) catchUpSpills = spills;
@@ -634,6 +649,7 @@ public final class CoreHost implements CoreDoor, AutoCloseable {
         c.result().completeExceptionally(new IllegalStateException("collector is shutting down"));
       }
       control.clear();
+      controlNotAcks = 0;
     } finally {
       lock.unlock();
     }

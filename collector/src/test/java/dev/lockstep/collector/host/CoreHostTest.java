@@ -118,6 +118,96 @@ class CoreHostTest {
     }
   }
 
+  private static List<java.util.concurrent.CompletableFuture<Object>> acks(Host h, int from, int n) {
+    List<java.util.concurrent.CompletableFuture<Object>> out = new ArrayList<>();
+    for (int i = from; i < from + n; i++) {
+      out.add(h.host().submit(new Input.Ack("agent-" + i, dev.lockstep.proto.v1.StopAck.newBuilder()
+          .setGeneration(1).setMode(dev.lockstep.proto.v1.StopMode.STOPPED).setEnacted(true)
+          .setVerified(true).build())));
+    }
+    return out;
+  }
+
+  /** Holds the core thread busy until the returned latch is counted down. */
+  private static java.util.concurrent.CountDownLatch holdCore(Host h) throws Exception {
+    java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    h.host().start();
+    h.host().runOnCore(() -> {
+      started.countDown();
+      try {
+        release.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    assertThat(started.await(30, java.util.concurrent.TimeUnit.SECONDS)).as("core held").isTrue();
+    return release;
+  }
+
+  private static void mismatch(Host h, String run) {
+    h.host().submitEvents(new Input.Events("host-b", Lane.DECISIVE, List.of(
+        Goldens.golden(1, Goldens.report(run, "wf", "primary", "a")),
+        Goldens.golden(2, Goldens.report(run, "wf", "shadow", "b"))), 2), () -> { });
+  }
+
+  /**
+   * A fleet acking a stop queues thousands of acks on the core; the next mismatch is decided
+   * before them (an ack issues and resumes nothing), not after as many transactions.
+   */
+  @Test
+  void aMismatchIsDecidedAheadOfAFleetsQueuedAcks() throws Exception {
+    AtomicLong acksDoneAtDecision = new AtomicLong(-1);
+    List<java.util.concurrent.CompletableFuture<Object>> acks = new ArrayList<>();
+    try (Host h = open(1_000_000, effects -> {
+      for (Effect e : effects) {
+        if (e instanceof Effect.IncidentChanged i && i.incident().getKind() == IncidentKind.MISMATCH) {
+          acksDoneAtDecision.compareAndSet(-1, acks.stream().filter(f -> f.isDone()).count());
+        }
+      }
+    })) {
+      java.util.concurrent.CountDownLatch release = holdCore(h);
+      acks.addAll(acks(h, 0, 2_000));
+      mismatch(h, "run-1");
+      assertThat(acks).as("queued, not refused").noneMatch(f -> f.isDone());
+      release.countDown();
+      Eventually.await(Duration.ofSeconds(30), "the decision", () -> acksDoneAtDecision.get() >= 0);
+      assertThat(acksDoneAtDecision.get()).as("acks taken before the mismatch was decided").isZero();
+      Eventually.await(Duration.ofSeconds(30), "every ack taken",
+          () -> acks.stream().allMatch(f -> f.isDone()));
+      assertThat(acks).as("taken, not failed").noneMatch(f -> f.isCompletedExceptionally());
+      assertThat(h.state().activeOrders()).as("its stop order").hasSize(1);
+    }
+  }
+
+  /**
+   * Any other control input keeps its place ahead of a mismatch: an operator's resume of all
+   * orders, queued among acks before the mismatch arrived, must not resume the order that the
+   * mismatch issues.
+   */
+  @Test
+  void anOperatorsResumeQueuedBeforeAMismatchIsTakenBeforeIt() throws Exception {
+    try (Host h = open(1_000_000, effects -> { })) {
+      java.util.concurrent.CountDownLatch release = holdCore(h);
+      List<java.util.concurrent.CompletableFuture<Object>> all = new ArrayList<>();
+      all.add(h.host().submit(new Input.IssueOrder(dev.lockstep.proto.v1.StopScope.newBuilder()
+          .setFleet(true).build(), "drill", "alice", "operator", "")));
+      all.addAll(acks(h, 0, 300));
+      all.add(h.host().submit(new Input.Resume(List.of(), true, "drill over", "alice", "operator", "")));
+      all.addAll(acks(h, 300, 300));
+      mismatch(h, "run-1");
+      assertThat(all).as("queued, not refused").noneMatch(f -> f.isDone());
+      release.countDown();
+      Eventually.await(Duration.ofSeconds(30), "every control input taken",
+          () -> all.stream().allMatch(f -> f.isDone()));
+      assertThat(all).as("taken, not failed").noneMatch(f -> f.isCompletedExceptionally());
+      Eventually.await(Duration.ofSeconds(30), "the mismatch's order",
+          () -> h.state().activeOrders().size() == 1);
+      assertThat(h.state().activeOrders()).singleElement()
+          .satisfies(o -> assertThat(o.getReason()).doesNotContain("drill"));
+    }
+  }
+
   @Test
   void routineEventsSpilledToTheStoreAreProcessedInOrderExactlyOnce() throws Exception {
     int agents = 8;
