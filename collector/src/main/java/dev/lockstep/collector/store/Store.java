@@ -50,6 +50,7 @@ import org.rocksdb.WriteOptions;
  * writers, which keeps the cost per event small at fleet scale.
  */
 public final class Store implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(Store.class.getName());
   /** Column families. META holds counters; AGENTS holds agent rows and high-water marks. */
   public enum Family {
     EVENTS, RUNS, INCIDENTS, EVIDENCE, STOP, AUDIT, OUTBOX, AGENTS, META;
@@ -277,21 +278,30 @@ public final class Store implements AutoCloseable {
   private void moveIngestFamilies() throws RocksDBException {
     boolean moved = ingestDb.rocks.get(ingestDb.handle(Family.META), MOVED) != null;
     boolean any = false;
+    long t0 = System.nanoTime();
+    long copied = 0;
     for (Family f : new Family[] {Family.EVENTS, Family.AGENTS}) {
       try (RocksIterator it = db.rocks.newIterator(db.handle(f))) {
         it.seekToFirst();
         if (!it.isValid()) continue;
+        if (!any) {
+          LOG.log(System.Logger.Level.INFO, (moved ? "deleting the events and agents' marks left in "
+              : "moving the events and agents' marks of ") + dir + " to " + ingestDb.dir
+              + " (once, for a store written before ingest had a RocksDB of its own)");
+        }
         any = true;
         if (moved) continue;
         WriteBatch batch = new WriteBatch();
         try {
-          int n = 0;
           for (; it.isValid(); it.next()) {
             batch.put(ingestDb.handle(f), it.key(), it.value());
-            if (++n % 10_000 == 0) {
+            if (++copied % 10_000 == 0) {
               ingestDb.rocks.write(syncWrite, batch);
               batch.close();
               batch = new WriteBatch();
+              if (copied % 1_000_000 == 0) {
+                LOG.log(System.Logger.Level.INFO, "moved " + copied + " records to " + ingestDb.dir);
+              }
             }
           }
           ingestDb.rocks.write(syncWrite, batch);
@@ -310,8 +320,11 @@ public final class Store implements AutoCloseable {
         // keys at or past the range's end (none are written so; deleted one by one if ever)
         for (it.seekToFirst(); it.isValid(); it.next()) db.rocks.delete(db.handle(f), it.key());
       }
+      db.rocks.compactRange(db.handle(f)); // the space the copies took, back now
     }
     db.rocks.flushWal(true);
+    LOG.log(System.Logger.Level.INFO, "moved " + copied + " records to " + ingestDb.dir + " in "
+        + (System.nanoTime() - t0) / 1_000_000 + " ms");
   }
 
   public Path dir() {
