@@ -114,6 +114,8 @@ class UrgentFramesTest {
     ingest.shutdownNow();
     urgent.shutdownNow();
     core.shutdownNow();
+    // before the store closes: a frame still being stored would write to a closed RocksDB
+    for (ExecutorService e : List.of(ingest, urgent, core)) e.awaitTermination(30, TimeUnit.SECONDS);
     store.close();
   }
 
@@ -202,6 +204,44 @@ class UrgentFramesTest {
     // the ack's place in the stream was kept: later frames are read and handled as before
     a.events(GatewayTest.notice(3));
     a.await("a batch after the ack acked", f -> f.hasAck() && f.getAck().getUptoSeq() == 3);
+  }
+
+  /**
+   * Frames read ahead wait for the ingest threads off the Java heap (young collections copied them
+   * all), and each is freed as soon as it is parsed, not after a collection.
+   */
+  static long directBytes() {
+    return java.lang.management.ManagementFactory.getPlatformMXBeans(
+        java.lang.management.BufferPoolMXBean.class).stream()
+        .filter(p -> p.getName().equals("direct")).findFirst().orElseThrow().getMemoryUsed();
+  }
+
+  @Test
+  void framesWaitingForTheIngestThreadAreOffTheHeapAndFreedOnceHandled() {
+    RawAgent a = RawAgent.connect(server.getPort(), "host-big");
+    a.await("welcome", f -> f.hasWelcome());
+    occupyTheIngestThread();
+    long before = directBytes();
+    String text = "x".repeat(400);
+    int batches = 3;
+    for (int b = 0; b < batches; b++) {
+      List<Event> events = new java.util.ArrayList<>();
+      for (int i = 1; i <= 500; i++) {
+        long seq = b * 500L + i;
+        events.add(Event.newBuilder().setSeq(seq).setNotice(dev.lockstep.proto.v1.AgentNotice
+            .newBuilder().setKind(dev.lockstep.proto.v1.AgentNotice.Kind.SPOOL_NEAR_CAP)
+            .setMessage(text)).build());
+      }
+      a.events(events.toArray(new Event[0]));
+    }
+    // 3 batches of ~200 KB wait behind the busy ingest thread
+    Eventually.await(Duration.ofSeconds(10), "the waiting frames held in direct memory",
+        () -> directBytes() - before >= 3 * 190_000);
+    ingestBusy.countDown();
+    a.await("every batch acked", f -> f.hasAck() && f.getAck().getUptoSeq() == batches * 500L);
+    // each frame is freed right after its parse, before its events are stored and acked
+    assertThat(directBytes() - before)
+        .as("direct memory once every frame was handled").isLessThan(100_000);
   }
 
   /**

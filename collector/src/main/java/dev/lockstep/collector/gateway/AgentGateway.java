@@ -70,16 +70,19 @@ public final class AgentGateway {
   private static final System.Logger LOG = System.getLogger(AgentGateway.class.getName());
   private static final Pattern AGENT_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}");
 
-  private static final MethodDescriptor.Marshaller<byte[]> RAW = new MethodDescriptor.Marshaller<>() {
+  /** Request frames as direct buffers, parsed by us ({@link Frames}: off the Java heap while they wait). */
+  private static final MethodDescriptor.Marshaller<java.nio.ByteBuffer> RAW = new MethodDescriptor.Marshaller<>() {
     @Override
-    public InputStream stream(byte[] value) {
-      return new ByteArrayInputStream(value);
+    public InputStream stream(java.nio.ByteBuffer value) {
+      byte[] b = new byte[value.remaining()];
+      value.duplicate().get(b);
+      return new ByteArrayInputStream(b);
     }
 
     @Override
-    public byte[] parse(InputStream stream) {
+    public java.nio.ByteBuffer parse(InputStream stream) {
       try {
-        return stream.readAllBytes();
+        return Frames.read(stream);
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
@@ -181,7 +184,7 @@ public final class AgentGateway {
 
   /** The Connect method bound with a raw-bytes request marshaller (parsed by us). */
   public ServerServiceDefinition service() {
-    MethodDescriptor<byte[], CollectorFrame> method = AgentGatewayGrpc.getConnectMethod()
+    MethodDescriptor<java.nio.ByteBuffer, CollectorFrame> method = AgentGatewayGrpc.getConnectMethod()
         .toBuilder(RAW, ProtoUtils.marshaller(CollectorFrame.getDefaultInstance())).build();
     ServiceDescriptor descriptor = ServiceDescriptor.newBuilder(AgentGatewayGrpc.SERVICE_NAME)
         .setSchemaDescriptor(AgentGatewayGrpc.getServiceDescriptor().getSchemaDescriptor())
@@ -280,7 +283,7 @@ public final class AgentGateway {
     }
   }
 
-  private StreamObserver<byte[]> connect(StreamObserver<CollectorFrame> responseObserver) {
+  private StreamObserver<java.nio.ByteBuffer> connect(StreamObserver<CollectorFrame> responseObserver) {
     ServerCallStreamObserver<CollectorFrame> out =
         (ServerCallStreamObserver<CollectorFrame>) responseObserver;
     Caller caller = Caller.current();
@@ -311,15 +314,16 @@ public final class AgentGateway {
     session.start();
     return new StreamObserver<>() {
       @Override
-      public void onNext(byte[] bytes) {
+      public void onNext(java.nio.ByteBuffer bytes) {
         // Its urgency, read from the wire bytes here (gRPC's callback thread), picks the pool it
         // waits in; that pool parses it (routine batches at the ingest threads' low priority).
         // Bytes the scan cannot walk are parsed here, as the parse then decides.
-        session.delivered(bytes.length);
-        int urgency = bytes.length > MAX_FRAME_BYTES ? Urgency.UNKNOWN : Urgency.of(bytes);
+        session.delivered(bytes.remaining());
+        int urgency = bytes.remaining() > MAX_FRAME_BYTES ? Urgency.UNKNOWN : Urgency.of(bytes);
         // A small urgent frame may be a stop ack: parsed here, so that it can be taken out of line.
         Parsed early = urgency == Urgency.UNKNOWN
-            || (urgency == Urgency.URGENT && bytes.length <= SMALL_URGENT_BYTES) ? parse(bytes) : null;
+            || (urgency == Urgency.URGENT && bytes.remaining() <= SMALL_URGENT_BYTES)
+            ? parseAndFree(bytes) : null;
         if (early != null && early.frame() != null
             && early.frame().getFrameCase() == AgentFrame.FrameCase.STOP_ACK && session.hello() != null) {
           // A stop ack depends on nothing the agent sent before it (it acks a state the collector
@@ -334,12 +338,14 @@ public final class AgentGateway {
         }
         // Handled only once the frame before it is finished (the gate), though read early.
         submit(() -> {
+          // parsed (and its buffer freed) whatever becomes of it: this task is the frame's owner
+          Parsed parsed = early != null ? early : parseAndFree(bytes);
           Runnable done = session.begin();
           if (!session.isOpen()) {
             done.run();
             return;
           }
-          handle(session, early != null ? early : parse(bytes), done);
+          handle(session, parsed, done);
         }, early != null ? early.urgent() : urgency == Urgency.URGENT, true);
       }
 
@@ -449,12 +455,16 @@ public final class AgentGateway {
     return false;
   }
 
-  private static Parsed parse(byte[] bytes) {
-    if (bytes.length > MAX_FRAME_BYTES) return new Parsed(bytes.length, null, null);
+  /** Parses a frame (the parse copies every field out of it), then frees its buffer. */
+  private static Parsed parseAndFree(java.nio.ByteBuffer bytes) {
+    int n = bytes.remaining();
     try {
-      return new Parsed(bytes.length, AgentFrame.parseFrom(bytes), null);
+      if (n > MAX_FRAME_BYTES) return new Parsed(n, null, null);
+      return new Parsed(n, AgentFrame.parseFrom(bytes.duplicate()), null);
     } catch (InvalidProtocolBufferException e) {
-      return new Parsed(bytes.length, null, e.getMessage());
+      return new Parsed(n, null, e.getMessage());
+    } finally {
+      Frames.free(bytes);
     }
   }
 

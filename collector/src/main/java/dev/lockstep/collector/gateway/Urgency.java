@@ -39,8 +39,15 @@ final class Urgency {
 
   /** {@link #URGENT}, {@link #ROUTINE}, or {@link #UNKNOWN} when the bytes are not well-formed. */
   static int of(byte[] frame) {
+    return of(CodedInputStream.newInstance(frame));
+  }
+
+  static int of(java.nio.ByteBuffer frame) {
+    return of(CodedInputStream.newInstance(frame.duplicate()));
+  }
+
+  private static int of(CodedInputStream in) {
     try {
-      CodedInputStream in = CodedInputStream.newInstance(frame);
       boolean urgent = false;
       int tag;
       while ((tag = in.readTag()) != 0) {

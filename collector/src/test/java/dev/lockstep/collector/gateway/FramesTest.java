@@ -1,0 +1,75 @@
+package dev.lockstep.collector.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.ByteString;
+import dev.lockstep.proto.v1.AgentFrame;
+import dev.lockstep.proto.v1.AgentNotice;
+import dev.lockstep.proto.v1.Event;
+import dev.lockstep.proto.v1.EventBatch;
+import dev.lockstep.proto.v1.EvidenceChunk;
+import io.grpc.KnownLength;
+import java.io.ByteArrayInputStream;
+import java.lang.management.BufferPoolMXBean;
+import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
+import org.junit.jupiter.api.Test;
+
+/** Agent frames off the Java heap while they wait, freed by their one owner. */
+class FramesTest {
+  static long directBytes() {
+    return ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class).stream()
+        .filter(p -> p.getName().equals("direct")).findFirst().orElseThrow().getMemoryUsed();
+  }
+
+  static final class Known extends ByteArrayInputStream implements KnownLength {
+    Known(byte[] b) {
+      super(b);
+    }
+  }
+
+  /** Freeing a frame right after its parse is safe only because the parse copied every field. */
+  @Test
+  void aParsedFrameOwesNothingToItsBuffer() throws Exception {
+    byte[] data = new byte[10_000];
+    new java.util.Random(7).nextBytes(data);
+    AgentFrame batch = AgentFrame.newBuilder().setEvents(EventBatch.newBuilder()
+        .addEvents(Event.newBuilder().setSeq(1).setNotice(AgentNotice.newBuilder()
+            .setMessage("a message of some length, ünïcödé too")))).build();
+    AgentFrame chunk = AgentFrame.newBuilder().setEvidence(EvidenceChunk.newBuilder()
+        .setRequestId("CAP-1").setData(ByteString.copyFrom(data))).build();
+    for (AgentFrame original : new AgentFrame[] {batch, chunk}) {
+      ByteBuffer frame = Frames.read(new Known(original.toByteArray()));
+      assertThat(frame.isDirect()).isTrue();
+      AgentFrame parsed = AgentFrame.parseFrom(frame.duplicate());
+      for (int i = 0; i < frame.limit(); i++) frame.put(i, (byte) 0); // as if freed and reused
+      assertThat(parsed).isEqualTo(original);
+    }
+  }
+
+  @Test
+  void aFrameIsReadWholeOffTheHeapAndFreedAtOnce() throws Exception {
+    byte[] bytes = new byte[3 << 20];
+    new java.util.Random(3).nextBytes(bytes);
+    long before = directBytes();
+    ByteBuffer frame = Frames.read(new Known(bytes));
+    assertThat(frame.remaining()).isEqualTo(bytes.length);
+    byte[] back = new byte[bytes.length];
+    frame.duplicate().get(back);
+    assertThat(back).isEqualTo(bytes);
+    assertThat(directBytes() - before).as("held off the heap").isGreaterThanOrEqualTo(bytes.length);
+    Frames.free(frame);
+    assertThat(directBytes() - before).as("released without waiting for a collection")
+        .isLessThan(bytes.length);
+  }
+
+  @Test
+  void aStreamWithoutAKnownLengthIsReadWholeToo() throws Exception {
+    byte[] bytes = "not a KnownLength stream".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    ByteBuffer frame = Frames.read(new ByteArrayInputStream(bytes));
+    byte[] back = new byte[frame.remaining()];
+    frame.get(back);
+    assertThat(back).isEqualTo(bytes);
+    Frames.free(frame);
+  }
+}
