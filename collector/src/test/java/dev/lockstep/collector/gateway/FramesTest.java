@@ -22,7 +22,7 @@ class FramesTest {
         .filter(p -> p.getName().equals("direct")).findFirst().orElseThrow().getMemoryUsed();
   }
 
-  static final class Known extends ByteArrayInputStream implements KnownLength {
+  static class Known extends ByteArrayInputStream implements KnownLength {
     Known(byte[] b) {
       super(b);
     }
@@ -61,6 +61,25 @@ class FramesTest {
     Frames.free(frame);
     assertThat(directBytes() - before).as("released without waiting for a collection")
         .isLessThan(bytes.length);
+  }
+
+  /** A message stream whose stated length is not its length is refused, naming the length. */
+  @Test
+  void aStreamNotAsLongAsItSaysIsRefused() {
+    byte[] bytes = new byte[1000];
+    for (int stated : new int[] {1010, 990}) {
+      Known lying = new Known(bytes) {
+        @Override
+        public synchronized int available() {
+          return stated;
+        }
+      };
+      long before = directBytes();
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> Frames.read(lying))
+          .isInstanceOf(java.io.IOException.class)
+          .hasMessageContaining("frame stream of " + stated + " bytes did not match its length");
+      assertThat(directBytes() - before).as("its buffer freed").isLessThan(stated);
+    }
   }
 
   @Test
