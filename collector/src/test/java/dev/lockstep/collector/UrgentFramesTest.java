@@ -210,18 +210,12 @@ class UrgentFramesTest {
    * Frames read ahead wait for the ingest threads off the Java heap (young collections copied them
    * all), and each is freed as soon as it is parsed, not after a collection.
    */
-  static long directBytes() {
-    return java.lang.management.ManagementFactory.getPlatformMXBeans(
-        java.lang.management.BufferPoolMXBean.class).stream()
-        .filter(p -> p.getName().equals("direct")).findFirst().orElseThrow().getMemoryUsed();
-  }
-
   @Test
   void framesWaitingForTheIngestThreadAreOffTheHeapAndFreedOnceHandled() {
     RawAgent a = RawAgent.connect(server.getPort(), "host-big");
     a.await("welcome", f -> f.hasWelcome());
     occupyTheIngestThread();
-    long before = directBytes();
+    long before = DirectMemory.used();
     String text = "x".repeat(400);
     int batches = 3;
     for (int b = 0; b < batches; b++) {
@@ -236,11 +230,11 @@ class UrgentFramesTest {
     }
     // 3 batches of ~200 KB wait behind the busy ingest thread
     Eventually.await(Duration.ofSeconds(10), "the waiting frames held in direct memory",
-        () -> directBytes() - before >= 3 * 190_000);
+        () -> DirectMemory.used() - before >= 3 * 190_000);
     ingestBusy.countDown();
     a.await("every batch acked", f -> f.hasAck() && f.getAck().getUptoSeq() == batches * 500L);
     // each frame is freed right after its parse, before its events are stored and acked
-    assertThat(directBytes() - before)
+    assertThat(DirectMemory.used() - before)
         .as("direct memory once every frame was handled").isLessThan(100_000);
   }
 

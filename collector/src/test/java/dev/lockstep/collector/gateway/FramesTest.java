@@ -3,6 +3,7 @@ package dev.lockstep.collector.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
+import dev.lockstep.collector.DirectMemory;
 import dev.lockstep.proto.v1.AgentFrame;
 import dev.lockstep.proto.v1.AgentNotice;
 import dev.lockstep.proto.v1.Event;
@@ -10,18 +11,11 @@ import dev.lockstep.proto.v1.EventBatch;
 import dev.lockstep.proto.v1.EvidenceChunk;
 import io.grpc.KnownLength;
 import java.io.ByteArrayInputStream;
-import java.lang.management.BufferPoolMXBean;
-import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import org.junit.jupiter.api.Test;
 
 /** Agent frames off the Java heap while they wait, freed by their one owner. */
 class FramesTest {
-  static long directBytes() {
-    return ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class).stream()
-        .filter(p -> p.getName().equals("direct")).findFirst().orElseThrow().getMemoryUsed();
-  }
-
   static class Known extends ByteArrayInputStream implements KnownLength {
     Known(byte[] b) {
       super(b);
@@ -51,15 +45,15 @@ class FramesTest {
   void aFrameIsReadWholeOffTheHeapAndFreedAtOnce() throws Exception {
     byte[] bytes = new byte[3 << 20];
     new java.util.Random(3).nextBytes(bytes);
-    long before = directBytes();
+    long before = DirectMemory.used();
     ByteBuffer frame = Frames.read(new Known(bytes));
     assertThat(frame.remaining()).isEqualTo(bytes.length);
     byte[] back = new byte[bytes.length];
     frame.duplicate().get(back);
     assertThat(back).isEqualTo(bytes);
-    assertThat(directBytes() - before).as("held off the heap").isGreaterThanOrEqualTo(bytes.length);
+    assertThat(DirectMemory.used() - before).as("held off the heap").isGreaterThanOrEqualTo(bytes.length);
     Frames.free(frame);
-    assertThat(directBytes() - before).as("released without waiting for a collection")
+    assertThat(DirectMemory.used() - before).as("released without waiting for a collection")
         .isLessThan(bytes.length);
   }
 
@@ -74,11 +68,11 @@ class FramesTest {
           return stated;
         }
       };
-      long before = directBytes();
+      long before = DirectMemory.used();
       org.assertj.core.api.Assertions.assertThatThrownBy(() -> Frames.read(lying))
           .isInstanceOf(java.io.IOException.class)
           .hasMessageContaining("frame stream of " + stated + " bytes did not match its length");
-      assertThat(directBytes() - before).as("its buffer freed").isLessThan(stated);
+      assertThat(DirectMemory.used() - before).as("its buffer freed").isLessThan(stated);
     }
   }
 
