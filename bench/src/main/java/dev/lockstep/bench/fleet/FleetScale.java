@@ -59,15 +59,18 @@ final class FleetScale {
   /** What one mode measured. */
   record Figures(int agents, double ingest, long acked, double connectS, long connectAgain, long rssIdleKb, long rssConnectedKb,
       double stopP50, double stopP99, double stopMax, double warmP50, double warmP99,
-      int confirmed, long missing, long lost, long duplicated, String load) {
+      int confirmed, long missing, long lost, long duplicated, String load, long stopCpuCollectorMs,
+      long stopCpuLoadMs) {
     String json() {
       return String.format(Locale.ROOT, "\"ingest_events_per_s\":%.0f,\"events_acked\":%d,\"connect_s\":%.1f,\"connect_again\":%d,"
           + "\"collector_rss_idle_mb\":%.1f,\"collector_rss_connected_mb\":%.1f,\"rss_per_agent_kb\":%.1f,"
           + "\"stop_idle_p50_ms\":%.1f,\"stop_idle_p99_ms\":%.1f,\"stop_idle_max_ms\":%.1f,"
           + "\"stop_warm_p50_ms\":%.1f,\"stop_warm_p99_ms\":%.1f,\"stop_confirmed\":%d,\"stop_missing\":%d,"
+          + "\"stop_idle_cpu_collector_ms\":%d,\"stop_idle_cpu_load_processes_ms\":%d,"
           + "\"lost\":%d,\"duplicated\":%d,\"load_avg\":\"%s\"",
           ingest, acked, connectS, connectAgain, rssIdleKb / 1024.0, rssConnectedKb / 1024.0, perAgentKb(), stopP50, stopP99,
-          stopMax, warmP50, warmP99, confirmed, missing, lost, duplicated, load);
+          stopMax, warmP50, warmP99, confirmed, missing, stopCpuCollectorMs, stopCpuLoadMs, lost,
+          duplicated, load);
     }
 
     double perAgentKb() {
@@ -184,7 +187,7 @@ final class FleetScale {
       // in cluster mode the core reads the events topic in order: a mismatch waits behind its lag
       var lag = operator.getStatus(StatusRequest.getDefaultInstance()).getCluster().getCoreLagMap();
       if (!lag.isEmpty()) say("%s: the core's lag as the first stop starts: %s records", label, lag);
-      Stop first = stop(children, "bench-scale-" + label + "-0001");
+      Stop first = stop(children, "bench-scale-" + label + "-0001", label, collectorPids);
       double[] cold = first.ms();
       long missing = first.missing();
       FleetBench.awaitAllConfirmedStopped(operator, agents);
@@ -193,7 +196,7 @@ final class FleetScale {
       say("%s: stop (idle, first mismatch): mismatching golden event -> StopAck from all %d agents: p50 %.1f ms, p99 %.1f ms, max %.1f ms (%d without one); collector counts %d confirmed; load %s",
           label, agents, percentile(cold, 50), percentile(cold, 99), cold[cold.length - 1], missing, confirmed, load());
       resume(children, operator);
-      Stop second = stop(children, "bench-scale-" + label + "-0002");
+      Stop second = stop(children, "bench-scale-" + label + "-0002", label, collectorPids);
       double[] warm = second.ms();
       missing += second.missing();
       decided(label);
@@ -217,21 +220,28 @@ final class FleetScale {
       }
       return new Figures(agents, ingest, acked, connectS, again, rssIdle, rssConnected, percentile(cold, 50),
           percentile(cold, 99), cold[cold.length - 1], percentile(warm, 50), percentile(warm, 99),
-          confirmed, missing, lost, duplicated, load);
+          confirmed, missing, lost, duplicated, load, first.collectorCpuMs(), first.loadCpuMs());
     } finally {
       for (LoadProcess c : children) c.close();
     }
   }
 
-  /** One stop: each agent's ms to its StopAck (sorted), and how many agents sent none. */
-  private record Stop(double[] ms, long missing) {}
+  /**
+   * One stop: each agent's ms to its StopAck (sorted), how many agents sent none, and the CPU the
+   * collector(s) and the load processes used from the mismatch to the last StopAck (ms).
+   */
+  private record Stop(double[] ms, long missing, long collectorCpuMs, long loadCpuMs) {}
 
   /**
    * A primary/shadow pair whose hashes differ, from agents 0 and 1 (on different collectors in
    * cluster mode); per agent, ms from the second report's send to that agent's StopAck.
    */
-  private static Stop stop(List<LoadProcess> children, String runId) throws Exception {
+  private static Stop stop(List<LoadProcess> children, String runId, String label,
+      long[] collectorPids) throws Exception {
     LoadProcess first = children.get(0);
+    List<ThreadCpu> collectorsBefore = cpu(collectorPids);
+    List<ThreadCpu> loadBefore = cpu(children.stream().mapToLong(LoadProcess::pid).toArray());
+    long w0 = System.nanoTime();
     first.send("golden 0 " + runId + " primary " + SimAgent.PRIMARY_HASH);
     first.answer("golden", Duration.ofSeconds(10));
     Thread.sleep(50); // let the primary report land first, as it would in a real fleet
@@ -246,9 +256,39 @@ final class FleetScale {
       for (int i = 1; i < w.length; i++) ms.add((Long.parseLong(w[i]) - t0) / 1000.0);
     }
     if (ms.isEmpty()) throw new IllegalStateException("no agent acked the stop");
+    double wallMs = (System.nanoTime() - w0) / 1e6;
+    List<ThreadCpu> collectorsAfter = cpu(collectorPids);
+    List<ThreadCpu> loadAfter = cpu(children.stream().mapToLong(LoadProcess::pid).toArray());
+    long collectorCpu = cpuSince(collectorsAfter, collectorsBefore);
+    long loadCpu = cpuSince(loadAfter, loadBefore);
+    // The agents are simulated on the same cores as the collector: how the CPU was shared says how
+    // much of the stop's time the bench's own agents took from the collector.
+    say("  %s: CPU from the mismatch to the last StopAck (%.0f ms wall, %d cores = %.0f ms of CPU"
+        + " at most): collector %s; the %d load processes %d ms",
+        label, wallMs, Runtime.getRuntime().availableProcessors(),
+        wallMs * Runtime.getRuntime().availableProcessors(),
+        collectorsAfter.get(0).since(collectorsBefore.get(0), 5)
+            + (collectorsAfter.size() > 1 ? " (first collector; all: " + collectorCpu + " ms)" : ""),
+        children.size(), loadCpu);
     double[] sorted = ms.stream().mapToDouble(Double::doubleValue).toArray();
     Arrays.sort(sorted);
-    return new Stop(sorted, missing);
+    return new Stop(sorted, missing, collectorCpu, loadCpu);
+  }
+
+  private static List<ThreadCpu> cpu(long[] pids) {
+    List<ThreadCpu> out = new ArrayList<>();
+    for (long pid : pids) out.add(ThreadCpu.of(pid));
+    return out;
+  }
+
+  /** CPU ms used by the processes between the two samples; -1 where /proc could not be read. */
+  static long cpuSince(List<ThreadCpu> after, List<ThreadCpu> before) {
+    long sum = 0;
+    for (int i = 0; i < after.size(); i++) {
+      if (after.get(i).processMillis() < 0 || before.get(i).processMillis() < 0) return -1;
+      sum += after.get(i).processMillis() - before.get(i).processMillis();
+    }
+    return sum;
   }
 
   private static void resume(List<LoadProcess> children, OperatorGrpc.OperatorBlockingStub operator)

@@ -47,6 +47,15 @@ class ThreadCpuTest {
   }
 
   @Test
+  void aStopsCpuIsSummedOverEveryProcessAndUnknownWhenOneCannotBeRead() {
+    var before = java.util.List.of(new ThreadCpu(100, java.util.Map.of()), new ThreadCpu(50, java.util.Map.of()));
+    var after = java.util.List.of(new ThreadCpu(160, java.util.Map.of()), new ThreadCpu(250, java.util.Map.of()));
+    assertThat(FleetScale.cpuSince(after, before)).isEqualTo(60 + 200);
+    var gone = java.util.List.of(new ThreadCpu(160, java.util.Map.of()), new ThreadCpu(-1, java.util.Map.of()));
+    assertThat(FleetScale.cpuSince(gone, before)).isEqualTo(-1);
+  }
+
+  @Test
   void aProcessThatIsGoneReadsAsNotAvailable() {
     ThreadCpu gone = ThreadCpu.of(Long.MAX_VALUE);
     assertThat(gone.processMillis()).isEqualTo(-1);
