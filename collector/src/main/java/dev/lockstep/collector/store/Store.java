@@ -123,28 +123,50 @@ public final class Store implements AutoCloseable {
       this.maxSpaceBytes = beside.maxSpaceBytes;
       cache = beside.cache;
     }
-    if (split) {
-      // the ingest RocksDB takes most of the memtable budget: it takes the fleet's writes
-      long coreBuffers = Math.max(8L << 20, writeBufferBytes / 4);
-      db = new Db(dir, coreBuffers, cache, sstFiles, false);
-      Db in;
-      try {
-        in = new Db(dir.resolve(INGEST_DIR), Math.max(8L << 20, writeBufferBytes - coreBuffers),
-            cache, sstFiles, true);
-      } catch (RocksDBException | RuntimeException e) {
-        db.close();
-        throw e;
+    try {
+      if (split) {
+        // the ingest RocksDB takes most of the memtable budget: it takes the fleet's writes
+        long coreBuffers = Math.max(8L << 20, writeBufferBytes / 4);
+        db = new Db(dir, coreBuffers, cache, sstFiles, false);
+        Db in = null;
+        try {
+          in = new Db(dir.resolve(INGEST_DIR), Math.max(8L << 20, writeBufferBytes - coreBuffers),
+              cache, sstFiles, true);
+          String noRoom = in.rocks.get(in.handle(Family.META), MOVED) == null ? noRoomToMove() : null;
+          if (noRoom != null) {
+            // Not moved yet, so the ingest RocksDB holds at most a partial copy: dropped, and the
+            // move is tried again at the next start. Until then ingest shares the main RocksDB.
+            LOG.log(System.Logger.Level.WARNING, "not moving the events and agents' marks of " + dir
+                + " to a RocksDB of their own: " + noRoom + ". Ingest stays in the main RocksDB"
+                + " (its write stalls can hold up a commit of the core's state, a stop decision"
+                + " among them); free space and restart the collector to move them.");
+            in.close();
+            Db dropped = in;
+            in = db;
+            deleteTree(dropped.dir);
+          }
+        } catch (RocksDBException | IOException | RuntimeException e) {
+          if (in != null && in != db) in.close();
+          db.close();
+          throw e;
+        }
+        ingestDb = in;
+      } else {
+        db = new Db(dir, writeBufferBytes, cache, sstFiles, false);
+        ingestDb = db;
       }
-      ingestDb = in;
-    } else {
-      db = new Db(dir, writeBufferBytes, cache, sstFiles, false);
-      ingestDb = db;
+    } catch (RocksDBException | IOException | RuntimeException e) {
+      if (ownsShared) {
+        cache.close();
+        sstFiles.close();
+      }
+      throw e;
     }
     syncWrite = new WriteOptions().setSync(true);
     plainWrite = new WriteOptions();
     ingestWrite = syncIngest ? syncWrite : plainWrite;
     try {
-      if (split) moveIngestFamilies();
+      if (ingestDb != db) moveIngestFamilies();
       try (RocksIterator it = ingestDb.rocks.newIterator(ingestDb.handle(Family.EVENTS))) {
         it.seekToLast();
         if (it.isValid() && it.key().length >= 8) {
@@ -266,6 +288,47 @@ public final class Store implements AutoCloseable {
 
   private Db dbFor(Family f) {
     return ingestFamily(f) ? ingestDb : db;
+  }
+
+  /** Room a move of the ingest families must leave for everything else. */
+  static final long MOVE_MARGIN_BYTES = 64L << 20;
+
+  /**
+   * Why the main RocksDB's events and agents' marks cannot be moved to the ingest one now, or null
+   * when they can (or there are none). The copy's peak is about twice their size (the copied SST
+   * files, then a compaction rewriting them) before the main RocksDB's copies are deleted; it has
+   * to fit in the smaller of the disk's free space and the cap's, with {@link #MOVE_MARGIN_BYTES}
+   * left over. A move that ran out of space would leave a collector that cannot start.
+   */
+  private String noRoomToMove() throws RocksDBException {
+    long need = 0;
+    for (Family f : new Family[] {Family.EVENTS, Family.AGENTS}) {
+      need += db.rocks.getLongProperty(db.handle(f), "rocksdb.total-sst-files-size")
+          + db.rocks.getLongProperty(db.handle(f), "rocksdb.cur-size-all-mem-tables");
+    }
+    if (need == 0) return null;
+    long fs;
+    try {
+      fs = Files.getFileStore(dir).getUsableSpace();
+    } catch (IOException e) {
+      return "cannot read the free space of " + dir + " (" + e.getMessage() + ")";
+    }
+    long capFree = maxSpaceBytes > 0 ? maxSpaceBytes - sstFiles.getTotalSize() : Long.MAX_VALUE;
+    long room = Math.min(fs, capFree);
+    if (room - 2 * need >= MOVE_MARGIN_BYTES) return null;
+    return String.format(java.util.Locale.ROOT,
+        "they take %d MiB, so the move needs about %d MiB with %d MiB to spare, and %d MiB is free (%s)",
+        need >> 20, (2 * need) >> 20, MOVE_MARGIN_BYTES >> 20, Math.max(0, room) >> 20,
+        capFree < fs ? "under the store's cap of " + (maxSpaceBytes >> 20) + " MiB" : "on the disk");
+  }
+
+  private static void deleteTree(Path p) throws IOException {
+    if (!Files.exists(p)) return;
+    try (var walk = Files.walk(p)) {
+      for (Path f : (Iterable<Path>) walk.sorted(java.util.Comparator.reverseOrder())::iterator) {
+        Files.delete(f);
+      }
+    }
   }
 
   /**

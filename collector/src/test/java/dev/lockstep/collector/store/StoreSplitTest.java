@@ -107,27 +107,9 @@ class StoreSplitTest {
    */
   @Test
   void aStoreWrittenBeforeTheSplitHasItsEventsAndMarksMoved() throws Exception {
-    Path db = dir.resolve("db");
+    Path db = oldLayout();
     try (Store store = Store.open(db, true, 8 << 20, 8 << 20)) {
-      store.put(Store.Family.RUNS, "run/1", new byte[] {3}, true);
-    }
-    // the old layout, written into the main RocksDB as the collector before the split did
-    deleteTree(db.resolve(Store.INGEST_DIR));
-    try (Raw raw = new Raw(db)) {
-      for (long s = 1; s <= 12; s++) {
-        raw.put(Store.Family.EVENTS, Store.eventKey(1000 + s, "a", s), StoreTest.events(s, s).get(0)
-            .toByteArray());
-      }
-      raw.put(Store.Family.AGENTS, "hwm/a".getBytes(StandardCharsets.UTF_8), Store.longBytes(12));
-      raw.put(Store.Family.AGENTS, "agent/a".getBytes(StandardCharsets.UTF_8), new byte[] {9});
-    }
-    try (Store store = Store.open(db, true, 8 << 20, 8 << 20)) {
-      assertThat(store.highWaterMark("a")).isEqualTo(12);
-      assertThat(StoreTest.count(store, "a")).isEqualTo(12);
-      assertThat(store.get(Store.Family.AGENTS, "agent/a")).containsExactly(9);
-      assertThat(store.get(Store.Family.RUNS, "run/1")).containsExactly(3);
-      assertThat(store.ingest("a", StoreTest.events(1, 13), 5000).stored())
-          .extracting(Event::getSeq).containsExactly(13L);
+      assertOldLayoutReadAndIngestGoesOn(store);
     }
     try (Raw raw = new Raw(db)) {
       assertThat(raw.count(Store.Family.EVENTS)).isZero();
@@ -137,6 +119,39 @@ class StoreSplitTest {
     try (Store store = Store.open(db, true, 8 << 20, 8 << 20)) {
       assertThat(store.highWaterMark("a")).isEqualTo(13);
       assertThat(StoreTest.count(store, "a")).isEqualTo(13);
+    }
+  }
+
+  /**
+   * A store written before the split whose events and marks do not fit a second time with room to
+   * spare (under its cap here; the disk's free space counts the same way) opens with ingest in the
+   * main RocksDB instead of running out of space mid-move and not starting at all. A partial copy
+   * left by an earlier move is dropped, never read; the move happens at a later open with room.
+   */
+  @Test
+  void aStoreWithoutRoomToMoveItsEventsOpensWithIngestInTheMainRocksDbAndMovesThemLater()
+      throws Exception {
+    Path db = oldLayout();
+    // what a move that stopped part-way left: a mark older than the main RocksDB's, not marked moved
+    try (Raw partial = new Raw(db.resolve(Store.INGEST_DIR))) {
+      partial.put(Store.Family.AGENTS, "hwm/a".getBytes(StandardCharsets.UTF_8), Store.longBytes(3));
+    }
+    long cap = Store.MOVE_MARGIN_BYTES / 2;
+    try (Store store = Store.open(db, true, 8 << 20, 8 << 20, cap)) {
+      assertOldLayoutReadAndIngestGoesOn(store);
+      assertThat(db.resolve(Store.INGEST_DIR)).as("the partial copy is dropped").doesNotExist();
+    }
+    try (Raw raw = new Raw(db)) {
+      assertThat(raw.count(Store.Family.EVENTS)).as("not moved").isEqualTo(13);
+    }
+    try (Store store = Store.open(db, true, 8 << 20, 8 << 20)) {
+      assertThat(store.highWaterMark("a")).isEqualTo(13);
+      assertThat(StoreTest.count(store, "a")).isEqualTo(13);
+      assertThat(store.ingest("a", StoreTest.events(1, 13), 6000).stored()).isEmpty();
+    }
+    try (Raw raw = new Raw(db)) {
+      assertThat(raw.count(Store.Family.EVENTS)).as("moved at the open with room").isZero();
+      assertThat(raw.count(Store.Family.AGENTS)).isZero();
     }
   }
 
@@ -164,6 +179,37 @@ class StoreSplitTest {
       assertThat(raw.count(Store.Family.EVENTS)).isZero();
       assertThat(raw.count(Store.Family.AGENTS)).isZero();
     }
+  }
+
+  /**
+   * A data dir in the layout before the split: a run, and agent a's events 1-12 and marks written
+   * into the main RocksDB as the collector before the split did.
+   */
+  private Path oldLayout() throws Exception {
+    Path db = dir.resolve("db");
+    try (Store store = Store.open(db, true, 8 << 20, 8 << 20)) {
+      store.put(Store.Family.RUNS, "run/1", new byte[] {3}, true);
+    }
+    deleteTree(db.resolve(Store.INGEST_DIR));
+    try (Raw raw = new Raw(db)) {
+      for (long s = 1; s <= 12; s++) {
+        raw.put(Store.Family.EVENTS, Store.eventKey(1000 + s, "a", s), StoreTest.events(s, s).get(0)
+            .toByteArray());
+      }
+      raw.put(Store.Family.AGENTS, "hwm/a".getBytes(StandardCharsets.UTF_8), Store.longBytes(12));
+      raw.put(Store.Family.AGENTS, "agent/a".getBytes(StandardCharsets.UTF_8), new byte[] {9});
+    }
+    return db;
+  }
+
+  /** What {@link #oldLayout()} wrote reads back, and agent a's next event is stored once. */
+  private static void assertOldLayoutReadAndIngestGoesOn(Store store) throws Exception {
+      assertThat(store.highWaterMark("a")).isEqualTo(12);
+      assertThat(StoreTest.count(store, "a")).isEqualTo(12);
+      assertThat(store.get(Store.Family.AGENTS, "agent/a")).containsExactly(9);
+      assertThat(store.get(Store.Family.RUNS, "run/1")).containsExactly(3);
+      assertThat(store.ingest("a", StoreTest.events(1, 13), 5000).stored())
+          .extracting(Event::getSeq).containsExactly(13L);
   }
 
   private static void deleteTree(Path p) throws java.io.IOException {
