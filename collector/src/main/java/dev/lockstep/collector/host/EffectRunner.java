@@ -8,6 +8,7 @@ import dev.lockstep.collector.gateway.AgentGateway;
 import dev.lockstep.collector.gateway.AgentSession;
 import dev.lockstep.collector.metrics.CollectorMetrics;
 import dev.lockstep.proto.v1.CollectorFrame;
+import dev.lockstep.proto.v1.HealthSample;
 import dev.lockstep.proto.v1.StopCommand;
 import dev.lockstep.proto.v1.WatchEvent;
 import java.time.Clock;
@@ -64,35 +65,55 @@ public final class EffectRunner implements Consumer<List<Effect>> {
     this.evidence = evidence;
   }
 
+  /**
+   * Carries out one commit's effects in order. The loop only dispatches: each effect's work is in
+   * a method of its own. A stop for the whole fleet is one call with an effect per agent, and the
+   * first SendStop a compiled {@code accept} meets sends it back to the interpreter
+   * (deoptimisation) for the rest of that call; with the work inlined in the loop, a first
+   * 10,000-agent stop was queued by interpreted code (581 ms against 187 ms for the next one),
+   * since a loop is recompiled only after tens of thousands of iterations.
+   */
   @Override
   public void accept(List<Effect> effects) {
     long fanoutStart = 0;
     int stops = 0;
     // Only the newest sample of each probe matters to the directory: one update per probe.
-    Map<String, Effect.ProbeSeen> probes = null;
+    Map<ProbeKey, Effect.ProbeSeen> probes = null;
     for (Effect e : effects) {
       if (e instanceof Effect.ProbeSeen p) {
         if (probes == null) probes = new java.util.LinkedHashMap<>();
-        probes.put(p.agentId() + "\u0000" + p.sample().getProbe() + "\u0000" + p.sample().getTarget(), p);
+        probes.put(new ProbeKey(p.agentId(), p.sample().getProbe(), p.sample().getTarget()), p);
         continue;
       }
-      try {
-        if (e instanceof Effect.SendStop s) {
-          if (stops++ == 0) fanoutStart = System.nanoTime();
-          session(s.agentId()).ifPresent(x -> x.send(CollectorFrame.newBuilder()
-              .setStop(StopCommand.newBuilder().setState(s.desired())).build()));
-        } else {
-          run(e);
-        }
-      } catch (RuntimeException ex) {
-        metrics.internalErrors.labelValues("effects").inc();
-        LOG.log(System.Logger.Level.ERROR, "effect " + e.getClass().getSimpleName() + ": " + ex, ex);
-      }
+      if (e instanceof Effect.SendStop && stops++ == 0) fanoutStart = System.nanoTime();
+      carryOut(e);
     }
     if (stops > 0) metrics.stopFanoutSeconds.observe((System.nanoTime() - fanoutStart) / 1e9);
     if (probes != null) {
       for (Effect.ProbeSeen p : probes.values()) agents.probe(p.agentId(), p.sample());
     }
+  }
+
+  /** One probe of one agent (no string is built per health event to tell them apart). */
+  private record ProbeKey(String agentId, HealthSample.Probe probe, String target) {}
+
+  /** One effect; a failure is counted and logged, and the next effects still run. */
+  private void carryOut(Effect e) {
+    try {
+      if (e instanceof Effect.SendStop s) {
+        sendStop(s);
+      } else {
+        run(e);
+      }
+    } catch (RuntimeException ex) {
+      metrics.internalErrors.labelValues("effects").inc();
+      LOG.log(System.Logger.Level.ERROR, "effect " + e.getClass().getSimpleName() + ": " + ex, ex);
+    }
+  }
+
+  private void sendStop(Effect.SendStop s) {
+    session(s.agentId()).ifPresent(x -> x.send(CollectorFrame.newBuilder()
+        .setStop(StopCommand.newBuilder().setState(s.desired())).build()));
   }
 
   private void run(Effect e) {
