@@ -301,4 +301,54 @@ class StopEnactmentTest {
   void failsafeIsOffByDefault() {
     assertThat(AgentConfig.defaults("a", "h:1", root).stop().failsafeAfter()).isNull();
   }
+  /**
+   * Stopped, then resumed; returns the bytes of the stop file this agent wrote while stopped (what
+   * a kill after the resume was saved but before the file was deleted leaves behind).
+   */
+  private byte[] stopThenResume() throws Exception {
+    byte[] written;
+    try (Agent agent = Agent.start(config, Clock.systemUTC())) {
+      Eventually.await("connected", agent::isConnected);
+      StopState stopped = gateway.setStop(StopMode.STOPPED, "inc-1", "x");
+      Eventually.await("stopped", () -> Files.exists(stopFile) && ackOf(stopped.getGeneration()) != null);
+      written = Files.readAllBytes(stopFile);
+      StopState resumed = gateway.setStop(StopMode.RUNNING, "", "fixed");
+      Eventually.await("resumed", () -> ackOf(resumed.getGeneration()) != null);
+      assertThat(stopFile).doesNotExist();
+    }
+    gateway.stop();
+    return written;
+  }
+
+  /** A kill between saving a resume and deleting the stop file: the restart finishes the resume. */
+  @Test
+  void aResumeInterruptedBeforeItsStopFileWasDeletedIsFinishedAtRestart() throws Exception {
+    Files.write(stopFile, stopThenResume());
+    try (Agent agent = Agent.start(config, Clock.systemUTC())) {
+      assertThat(agent.enactedStop().mode()).isEqualTo(StopMode.RUNNING);
+      assertThat(stopFile).doesNotExist();
+    }
+  }
+
+  /**
+   * After a stop and a resume, a stop file the agent did not write — an operator's {@code touch},
+   * an unreadable file, another agent's — still means STOPPED at start-up and is kept, whatever
+   * sequence the agent's own resume had.
+   */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"touched", "not json", "another agent's"})
+  void aStopFileThisAgentDidNotWriteMeansStoppedEvenAfterAResume(String kind) throws Exception {
+    String ours = new String(stopThenResume(), java.nio.charset.StandardCharsets.UTF_8);
+    String file = switch (kind) {
+      case "touched" -> "";
+      case "not json" -> "{\"generation\": ";
+      default -> ours.replace("\"a1\"", "\"a2\"");
+    };
+    assertThat(file).isNotEqualTo(ours);
+    Files.writeString(stopFile, file);
+    try (Agent agent = Agent.start(config, Clock.systemUTC())) {
+      assertThat(agent.enactedStop().mode()).isEqualTo(StopMode.STOPPED);
+      assertThat(stopFile).exists();
+    }
+  }
 }

@@ -104,7 +104,10 @@ public final class StopEnactor implements AutoCloseable {
     StopFiles.Found file = files.readStopFile();
     EnactedStop result;
     if (file != null) {
-      boolean resumeNewer = saved != null && !saved.stopped() && saved.localSeq() > file.localSeq();
+      // Only a stop file this agent wrote can be older than its own resume (a kill between
+      // saving the resume and deleting the file); any other stop file means STOPPED.
+      boolean resumeNewer = file.ours() && file.state() != null
+          && saved != null && !saved.stopped() && saved.localSeq() > file.localSeq();
       if (resumeNewer) {
         files.deleteStopFile();
         result = saved;

@@ -38,8 +38,11 @@ final class StopFiles {
     return stopFile;
   }
 
-  /** A stop file read at start-up: its state (null when unreadable) and sequence. */
-  record Found(StopState state, long localSeq, String problem) {}
+  /**
+   * A stop file read at start-up: its state (null when unreadable), sequence, and whether this
+   * agent wrote it (a readable file naming this agent's id).
+   */
+  record Found(StopState state, long localSeq, String problem, boolean ours) {}
 
   void writeStopFile(StopState s, long localSeq, boolean local) throws IOException {
     AtomicFiles.write(stopFile, Json.pretty(g -> {
@@ -67,9 +70,10 @@ final class StopFiles {
     try {
       Object n = Json.parse(Files.readAllBytes(stopFile));
       if (!(n instanceof Map)) throw new IOException("not a JSON object");
-      return new Found(stateFrom(n), Json.number(n, "local_seq", 0), null);
+      return new Found(stateFrom(n), Json.number(n, "local_seq", 0), null,
+          agentId.equals(Json.text(n, "agent_id", "")));
     } catch (IOException | RuntimeException e) {
-      return new Found(null, 0, e.getMessage());
+      return new Found(null, 0, e.getMessage(), false);
     }
   }
 
