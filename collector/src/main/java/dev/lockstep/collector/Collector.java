@@ -75,6 +75,8 @@ public final class Collector implements AutoCloseable {
   private Server server;
   HTTPServer metricsServer;
   Fleet fleet;
+  /** The embedded core's host (null in cluster mode). */
+  CoreHost coreHost;
   CollectorMetrics metrics;
   private HealthStatusManager health;
   private StoreSpace space;
@@ -90,6 +92,31 @@ public final class Collector implements AutoCloseable {
    */
   static final int WARM_UP_AGENTS = 1_000;
   static final int WARM_UP_ROUNDS = 6;
+
+  private volatile Consumer<Throwable> onFatal = t -> { };
+
+  /**
+   * What to do once the collector can no longer decide (its core thread died): the command line
+   * exits non-zero so that the service manager restarts it, and the restart replays from the
+   * store. Health is NOT_SERVING before this runs.
+   */
+  public void onFatal(Consumer<Throwable> action) {
+    onFatal = action;
+  }
+
+  private void coreDied(Throwable t, Consumer<String> progress) {
+    HealthStatusManager h = health;
+    if (h != null) {
+      for (String service : HEALTH_NAMES) {
+        h.setStatus(service, HealthCheckResponse.ServingStatus.NOT_SERVING);
+      }
+    }
+    LOG.log(System.Logger.Level.ERROR, "the core thread died: no mismatch is decided and no stop"
+        + " issued until the collector restarts", t);
+    progress.accept("FATAL: the core thread died (" + t + "): no mismatch is decided and no stop"
+        + " issued until the collector restarts");
+    onFatal.accept(t);
+  }
 
   private Collector(CollectorConfig config, dev.lockstep.collector.config.ClusterConfig cluster) {
     this.config = config;
@@ -218,11 +245,17 @@ public final class Collector implements AutoCloseable {
       }
 
       @Override
+      public void died(Throwable t) {
+        coreDied(t, progress);
+      }
+
+      @Override
       public void spilled(boolean on) {
         progress.accept(on ? "core behind ingest: routine events are read back from the store"
             + " (decisive ones and stops are not affected)" : "core caught up with ingest");
       }
     }, CORE_QUEUE_EVENTS);
+    coreHost = host;
     closers.push(host);
     fleet = new Fleet(config, clock, host, state, store, agents, evidence, audit, watch);
     fleetRef[0] = fleet;

@@ -253,6 +253,9 @@ public final class CollectorMain implements Callable<Integer> {
       System.err.println("lockstep collector: " + e.getMessage());
       return 1;
     }
+    // Exits from a thread of its own: the shutdown hook closes the collector, which joins the
+    // thread the failure was reported on. Exit code 70 (EX_SOFTWARE): a service manager restarts.
+    collector.onFatal(t -> new Thread(() -> System.exit(70), "lockstep-fatal-exit").start());
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       System.out.println("[collector] shutting down");

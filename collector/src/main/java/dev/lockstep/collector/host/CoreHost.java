@@ -68,6 +68,13 @@ public final class CoreHost implements CoreDoor, AutoCloseable {
 
     /** One step of reading spilled events back: store entries read, events taken to process. */
     default void caughtUp(int scanned, int taken) {}
+
+    /**
+     * The core thread ended on an Error (out of memory, a stack overflow): from now on nothing
+     * is decided, no stop is issued, and inputs are refused. The collector must not go on
+     * looking healthy.
+     */
+    default void died(Throwable t) {}
   }
 
   private record Control(Input input, CompletableFuture<Object> result, Runnable task) {}
@@ -101,6 +108,7 @@ public final class CoreHost implements CoreDoor, AutoCloseable {
   private boolean storeFailing;
   private Thread thread;
   private volatile boolean running;
+  private volatile Error died;
 
   public CoreHost(Core core, StoreState state, Store store, Clock clock,
       Consumer<List<Effect>> effects, Monitor monitor, int capacityEvents) {
@@ -151,7 +159,9 @@ public final class CoreHost implements CoreDoor, AutoCloseable {
     lock.lock();
     try {
       if (!running) {
-        f.completeExceptionally(new IllegalStateException("collector is shutting down"));
+        f.completeExceptionally(new IllegalStateException(died != null
+            ? "the collector's core thread died (" + died + "); restart the collector"
+            : "collector is shutting down"));
         return;
       }
       control.add(c);
@@ -293,9 +303,39 @@ public final class CoreHost implements CoreDoor, AutoCloseable {
         monitor.failed("core", t);
         LOG.log(System.Logger.Level.ERROR, "core loop: " + t, t);
         for (Control c : controls) c.result().completeExceptionally(t);
-        if (t instanceof Error e) throw e;
+        if (t instanceof Error e) {
+          die(e);
+          throw e;
+        }
       }
     }
+  }
+
+  /** The thread ends: refuses inputs from now on and fails those waiting, then tells the monitor. */
+  private void die(Error e) {
+    List<Control> waiting;
+    lock.lock();
+    try {
+      died = e;
+      running = false;
+      waiting = new ArrayList<>(control);
+      control.clear();
+    } finally {
+      lock.unlock();
+    }
+    IllegalStateException refused = new IllegalStateException(
+        "the collector's core thread died (" + e + "); restart the collector", e);
+    for (Control c : waiting) c.result().completeExceptionally(refused);
+    try {
+      monitor.died(e);
+    } catch (RuntimeException | Error ignored) {
+      // the Error is rethrown on the core thread regardless; already logged and counted
+    }
+  }
+
+  /** Whether the core thread ended on an Error (see {@link Monitor#died}). */
+  public boolean dead() {
+    return died != null;
   }
 
   private boolean paused() {
