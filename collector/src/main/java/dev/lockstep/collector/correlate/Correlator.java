@@ -23,11 +23,13 @@ import java.util.TreeMap;
  * claiming it, or the same agent re-reporting it with another canonical hash — is a conflict,
  * never dropped: it yields a REPLICA_CONFLICT decision (an incident, P0 when the hashes differ)
  * and, when the hashes differ, decides a pending run as REPLICA_CONFLICT at once (which report is
- * right cannot be known, so the run must not wait or be judged on either) and voids a MATCH.
+ * right cannot be known, so the run must not wait or be judged on either) and voids a MATCH or a
+ * MISSING_REPLICA (which late replicas could otherwise complete and compare).
  *
  * <p>A pure function of its inputs and its {@link RunStateStore}: no clock (callers pass now), no
  * threads, no I/O. Invariant: every run is decided at most once, except that a conflict may turn
- * a MATCH into REPLICA_CONFLICT; replicas of other roles arriving after the decision are kept
+ * a MATCH into REPLICA_CONFLICT, and a MISSING_REPLICA run is compared (once) when replicas
+ * arriving after its window complete it; other replicas arriving after the decision are kept
  * (bounded) without changing it, and offering the same report (agent, role, hash) twice changes
  * nothing.
  */
@@ -58,6 +60,20 @@ public final class Correlator {
       if (state.replicas().size() < MAX_REPLICAS) {
         List<Replica> kept = new ArrayList<>(state.replicas());
         kept.add(replica);
+        RunState late = new RunState(runId, state.workflow(), state.firstSeenMillis(),
+            state.deadlineMillis(), kept, Verdict.PENDING, 0, "", "", "");
+        if (state.verdict() == Verdict.MISSING_REPLICA && complete(late)) {
+          // The replicas it waited for came after all: compared now, late, rather than never
+          // (a run somebody reported first under a role nobody runs, or a slow host, would
+          // otherwise hide a real mismatch for good).
+          Decision d = decide(store, late);
+          d = withExplanation(d, d.explanation() + (d.explanation().isEmpty() ? "" : "; ")
+              + "compared late: the run was MISSING_REPLICA at its window's end");
+          store.put(new RunState(runId, state.workflow(), state.firstSeenMillis(),
+              state.deadlineMillis(), kept, d.verdict(), nowMillis, d.category(), d.explanation(),
+              state.incidentId()));
+          return Optional.of(d);
+        }
         store.put(new RunState(runId, state.workflow(), state.firstSeenMillis(),
             state.deadlineMillis(), kept, state.verdict(), state.decidedAtMillis(),
             state.category(), state.explanation(), state.incidentId()));
@@ -109,7 +125,9 @@ public final class Correlator {
     if (differ) {
       List<Replica> replicas = new ArrayList<>(state.replicas());
       if (replicas.size() < MAX_REPLICAS) replicas.add(incoming);
-      boolean decideNow = state.verdict() == Verdict.PENDING || state.verdict() == Verdict.MATCH;
+      // MISSING_REPLICA too: late replicas would otherwise compare a run whose role has two reports
+      boolean decideNow = state.verdict() == Verdict.PENDING || state.verdict() == Verdict.MATCH
+          || state.verdict() == Verdict.MISSING_REPLICA;
       store.put(new RunState(state.runId(), state.workflow(), state.firstSeenMillis(),
           state.deadlineMillis(), replicas, decideNow ? Verdict.REPLICA_CONFLICT : state.verdict(),
           decideNow ? nowMillis : state.decidedAtMillis(),

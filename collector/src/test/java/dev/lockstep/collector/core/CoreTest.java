@@ -122,6 +122,25 @@ class CoreTest {
         r -> assertThat(r.verdict()).isEqualTo("REPLICA_CONFLICT")));
   }
 
+  /**
+   * An agent reports a run first under a role nobody runs; the run is MISSING_REPLICA when its
+   * window closes; the real primary and shadow then differ: the late mismatch opens a P0 and stops
+   * the fleet, as an on-time one does.
+   */
+  @Test
+  void aMismatchCompletingAMissingReplicaRunLateStopsTheFleet() {
+    state.commit(apply(report("evil", 1, "run-1", "decoy", "x")));
+    now += Duration.ofMinutes(5).toMillis();
+    state.commit(apply(new Input.Sweep()));
+    assertThat(state.incidents.values()).extracting(Incident::getCategory).containsExactly("MISSING_REPLICA");
+    assertThat(state.orders).isEmpty();
+    state.commit(apply(mismatch("host-a", "run-1", 1)));
+    assertThat(state.incidents.values()).filteredOn(i -> i.getSeverity() == Severity.P0)
+        .singleElement().satisfies(i -> assertThat(i.getRunIdsList()).contains("run-1"));
+    assertThat(state.orders.values()).singleElement()
+        .satisfies(o -> assertThat(o.getScope().getFleet()).isTrue());
+  }
+
   @Test
   void aReReportOfADecidedRunWithAnotherHashIsNeverDroppedSilently() {
     state.commit(apply(mismatch("host-a", "run-1", 1)));

@@ -30,7 +30,9 @@ import org.junit.jupiter.api.Test;
  *       incident for that run and role, P0 when two hashes differ, and then a fleet stop order
  *       (this one's, or an earlier one that already covers it) and a run that is neither PENDING nor MATCH: no report is silently dropped;
  *   <li>a MATCH always compares equal hashes, a MISMATCH different ones;
- *   <li>no run is still PENDING after a sweep past its correlation window.
+ *   <li>no run is still PENDING after a sweep past its correlation window;
+ *   <li>a run with every role reported once (late or not) is compared: MATCH or MISMATCH, never
+ *       left MISSING_REPLICA.
  * </ul>
  */
 class CorrelationPropertyTest {
@@ -140,6 +142,12 @@ class CorrelationPropertyTest {
         }
       });
       for (RunState r : state.runs.values()) {
+        boolean eachRoleOnce = ROLES.stream().allMatch(role ->
+            byRunRole.getOrDefault(r.runId() + "/" + role, Set.of()).size() == 1);
+        if (eachRoleOnce) {
+          assertThat(r.verdict()).as(r.runId() + ": every role reported once; " + where())
+              .isIn(Verdict.MATCH, Verdict.MISMATCH);
+        }
         if (r.verdict() == Verdict.MATCH || r.verdict() == Verdict.MISMATCH) {
           List<String> hashes = new ArrayList<>();
           for (String role : ROLES) {

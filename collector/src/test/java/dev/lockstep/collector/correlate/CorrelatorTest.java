@@ -151,7 +151,31 @@ class CorrelatorTest {
       assertThat(d.explanation()).contains("missing shadow").contains("primary@h1");
     });
     assertThat(correlator.sweep(store, Long.MAX_VALUE)).isEmpty();
-    assertThat(correlator.offer(store, replica("h1", "r1", "shadow", "a"), 999_999)).isEmpty();
+  }
+
+  /**
+   * Replicas arriving after the window closed on a MISSING_REPLICA run are compared once they
+   * complete it: a run first reported under a role nobody runs (or a slow host) cannot hide a
+   * mismatch of the real primary and shadow for good. Later reports change nothing.
+   */
+  @Test
+  void lateReplicasThatCompleteAMissingReplicaRunAreCompared() {
+    correlator.offer(store, replica("evil", "r1", "decoy", "x"), 1_000);
+    long after = 1_000 + Duration.ofMinutes(5).toMillis();
+    assertThat(correlator.sweep(store, after)).singleElement()
+        .extracting(Decision::verdict).isEqualTo(Verdict.MISSING_REPLICA);
+    assertThat(correlator.offer(store, replica("h1", "r1", "primary", "a"), after + 1)).isEmpty();
+    Decision d = correlator.offer(store, replica("h2", "r1", "shadow", "b"), after + 2).orElseThrow();
+    assertThat(d.verdict()).isEqualTo(Verdict.MISMATCH);
+    assertThat(d.explanation()).contains("compared late");
+    assertThat(store.get("r1").orElseThrow().verdict()).isEqualTo(Verdict.MISMATCH);
+    assertThat(correlator.offer(store, replica("h3", "r1", "other", "b"), after + 3)).isEmpty();
+    assertThat(store.get("r1").orElseThrow().verdict()).isEqualTo(Verdict.MISMATCH);
+
+    correlator.offer(store, replica("h1", "r2", "primary", "a"), 1_000);
+    correlator.sweep(store, after);
+    assertThat(correlator.offer(store, replica("h2", "r2", "shadow", "a"), after + 1).orElseThrow()
+        .verdict()).isEqualTo(Verdict.MATCH);
   }
 
   Correlator threeReplicas() {
