@@ -218,6 +218,24 @@ public final class Collector implements AutoCloseable {
           watch, background, evidenceWorker, diffs);
       return;
     }
+    // Stop orders of transactions the store refuses outlive a restart (see HeldJournal); closed
+    // after the core, once held transactions were given a last chance to be written.
+    int journaled = state.journal(config.dataDir().resolve("held-stop-orders.journal"), clock.instant());
+    if (journaled > 0) {
+      progress.accept("committed " + journaled + " stop order change(s) held when the store"
+          + " refused writes before the last shutdown");
+    }
+    closers.push(state::closeJournal);
+    closers.push(() -> {
+      int left = state.heldCount() == 0 ? 0 : state.flushHeld();
+      if (left > 0) {
+        LOG.log(System.Logger.Level.ERROR, left + " transaction(s) the store refused are dropped at"
+            + " shutdown: their stop orders are in held-stop-orders.journal and are committed at the"
+            + " next start; the rest is re-derived (events replayed, acks re-sent by the agents)");
+        progress.accept("shutting down with " + left + " transaction(s) the store refused: stop"
+            + " orders kept in held-stop-orders.journal, the rest re-derived at the next start");
+      }
+    });
     EffectRunner effects = new EffectRunner(agents, metrics,
         e -> fleetRef[0].publish(e), () -> fleetRef[0].publishStopStatus(), progress, clock,
         background, evidenceWorker);

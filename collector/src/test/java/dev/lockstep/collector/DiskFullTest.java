@@ -225,6 +225,55 @@ class DiskFullTest {
     assertThat(c.storage().maxSpaceBytes()).isZero();
   }
 
+  /**
+   * An operator's fleet stop issued while the store refuses every write, and the collector
+   * restarted before the store recovered (a clean restart here; a kill -9 leaves the same files):
+   * the order is back after the restart, and an agent that was offline during the stop is told to
+   * stop when it connects. Its resume, also issued while held, comes back as a resume.
+   */
+  @Test
+  void aStopIssuedWhileTheStoreRefusesWritesSurvivesARestartBeforeItRecovers() throws Exception {
+    start(0);
+    RawAgent a = agent("host-a");
+    collector.store().injectWriteFault("No space left on device");
+    a.report(Goldens.report("run-x", "billing", "primary", "a"));
+    Eventually.await(WAIT, "FAILED", () -> collector.space().state() == StoreSpace.State.FAILED);
+    var issued = operator().enableStop(EnableStopRequest.newBuilder().setReason("fleet stop while the store fails").build());
+    String order = issued.getChangedOrderIdsList().get(0);
+    StopState s = Eventually.value(WAIT, "host-a stopped", () -> {
+      StopState l = a.lastStop();
+      return l != null && l.getMode() == StopMode.STOPPED ? l : null;
+    });
+    a.ack(s, true);
+    assertThat(collector.fleet().storeHealth().getPendingWrites()).as("held, not written").isPositive();
+    agents.forEach(RawAgent::close);
+    agents.clear();
+    channel.shutdownNow();
+    collector.close();
+
+    start(0);
+    assertThat(collector.fleet().orders()).extracting(o -> o.getId()).as("the operator's order")
+        .containsExactly(order);
+    RawAgent c = agent("host-c"); // offline while the fleet was stopped
+    assertThat(c.lastStop().getMode()).isEqualTo(StopMode.STOPPED);
+    assertThat(c.lastStop().getOrdersList()).extracting(o -> o.getId()).containsExactly(order);
+
+    collector.store().injectWriteFault("No space left on device");
+    c.report(Goldens.report("run-y", "billing", "primary", "a"));
+    Eventually.await(WAIT, "FAILED again", () -> collector.space().state() == StoreSpace.State.FAILED);
+    operator().resumeStop(dev.lockstep.proto.v1.ResumeStopRequest.newBuilder().addOrderIds(order)
+        .setReason("fixed").build());
+    Eventually.await(WAIT, "host-c told to run", () -> c.lastStop().getMode() == StopMode.RUNNING);
+    agents.forEach(RawAgent::close);
+    agents.clear();
+    channel.shutdownNow();
+    collector.close();
+
+    start(0);
+    assertThat(collector.fleet().orders()).as("the resume, held too, came back").isEmpty();
+    assertThat(agent("host-d").lastStop().getMode()).isEqualTo(StopMode.RUNNING);
+  }
+
   @Test
   void aBatchSentBeforeTheAgentSawABackoffIsNotStoredSoNoEventIsSkipped() throws Exception {
     start(48L << 20);

@@ -90,6 +90,38 @@ public final class StoreState extends CoreIndex {
     });
   }
 
+  private HeldJournal journal;
+
+  /**
+   * Keeps the stop orders of held transactions in {@code file} from now on (see {@link
+   * HeldJournal}), after committing those a previous run left there. Returns how many changes were
+   * read back. Call once, at start-up, before the core runs.
+   */
+  public int journal(java.nio.file.Path file, Instant now) throws java.io.IOException {
+    HeldJournal j = HeldJournal.open(file);
+    if (j == null) return 0;
+    List<Change> back = new ArrayList<>();
+    for (Change c : j.read()) {
+      // an order resumed since stays resumed; a counter never goes back
+      if (c instanceof Change.PutOrder o && resumedOrder(o.order().getId()).isPresent()) continue;
+      if (c instanceof Change.PutCounter k && k.value() <= counter(k.name())) continue;
+      back.add(c);
+    }
+    if (back.isEmpty() || commit(back, true, now) == Committed.WRITTEN) j.clear();
+    synchronized (held) {
+      journal = j;
+    }
+    return back.size();
+  }
+
+  /** Closes the journal (its owner). */
+  public void closeJournal() {
+    synchronized (held) {
+      if (journal != null) journal.close();
+      journal = null;
+    }
+  }
+
   /** Where write failures are reported (set once the space monitor exists). */
   public void space(dev.lockstep.collector.store.StoreSpace s) {
     this.space = s;
@@ -115,9 +147,10 @@ public final class StoreState extends CoreIndex {
    * the indexes. When the store refuses the write (full disk, read-only after an error), the
    * changes are applied in memory and HELD: kept in order and written by {@link #flushHeld} once
    * the store takes writes again; later commits queue behind them so the store never sees them out
-   * of order. Held changes are lost if the process dies meanwhile — everything they record is
-   * re-derived: events from the store, acks from the agents' next acks, and a stop an agent
-   * enacted from a held order comes back as an adopted order.
+   * of order. Held changes are lost if the process dies meanwhile, except stop orders (and their
+   * resumes and counters), which the {@link HeldJournal} keeps on space allocated in advance and
+   * the next start commits; everything else they record is re-derived: events from the store
+   * (replayed from the processed marks), acks from the agents' next acks.
    */
   public Committed commit(List<Change> changes, boolean sync, Instant now) {
     List<Alerts.Staged> staged = new ArrayList<>();
@@ -137,7 +170,11 @@ public final class StoreState extends CoreIndex {
       } else {
         wasHeld = true;
       }
-      if (wasHeld) held.add(new Held(changes, sync, now));
+      if (wasHeld) {
+        held.add(new Held(changes, sync, now));
+        // before the effects (the stop frames): the orders outlive a restart meanwhile
+        if (journal != null) journal.append(changes);
+      }
     }
     synchronized (this) {
       for (Change c : changes) apply(c);
@@ -171,6 +208,7 @@ public final class StoreState extends CoreIndex {
         held.poll();
         installed.addAll(staged);
       }
+      if (held.isEmpty() && journal != null) journal.clear();
       Alerts a = alerts;
       if (a != null && !installed.isEmpty()) a.installed(installed);
       return held.size();
