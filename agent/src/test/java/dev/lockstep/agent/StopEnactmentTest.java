@@ -320,6 +320,62 @@ class StopEnactmentTest {
     return written;
   }
 
+  /**
+   * A RUNNING older than the stop in force (a collector behind after a fail-over) is ignored: no
+   * resume, no ack for it; the next resume, newer, is enacted.
+   */
+  @Test
+  void anOlderRunningDoesNotUndoANewerStop() throws Exception {
+    try (Agent agent = Agent.start(config, Clock.systemUTC())) {
+      Eventually.await("connected", agent::isConnected);
+      StopState stopped = gateway.setStop(StopMode.STOPPED, "inc-1", "x");
+      Eventually.await("stopped", () -> ackOf(stopped.getGeneration()) != null);
+      gateway.push(StopState.newBuilder().setGeneration(stopped.getGeneration() - 1)
+          .setMode(StopMode.RUNNING).addAllReleasedOrderIds(List.of("ORD-" + stopped.getGeneration()))
+          .setReason("stale").build());
+      gateway.push(stopped); // the gateway's own state back: its next change takes generation 3
+      StopState resumed = gateway.setStop(StopMode.RUNNING, "", "fixed");
+      assertThat(resumed.getGeneration()).isEqualTo(stopped.getGeneration() + 1);
+      Eventually.await("the newer resume acked", () -> ackOf(resumed.getGeneration()) != null);
+      assertThat(gateway.stopAcks()).filteredOn(a -> a.getMode() == StopMode.RUNNING)
+          .as("RUNNING acked: the Welcome's and the newer resume's only").extracting(StopAck::getGeneration)
+          .containsOnly(1L, resumed.getGeneration());
+      assertThat(hookLines().stream().filter(l -> l.startsWith("on_resume"))).singleElement()
+          .asString().endsWith("generation=" + resumed.getGeneration());
+    }
+  }
+
+  /**
+   * The stop file removed while stopped and impossible to write again (a file where its directory
+   * was): the agent says so (a notice, and an ack NOT enacted with the reason, which the collector
+   * counts as FAILED), and acks the stop as enacted again once the file is back.
+   */
+  @Test
+  void aStopFileThatCannotBeWrittenAgainIsAckedNotEnactedUntilItIsBack() throws Exception {
+    try (Agent agent = Agent.start(config, Clock.systemUTC())) {
+      Eventually.await("connected", agent::isConnected);
+      StopState stopped = gateway.setStop(StopMode.STOPPED, "inc-1", "x");
+      Eventually.await("stopped", () -> ackOf(stopped.getGeneration()) != null && Files.exists(stopFile));
+      Path dir = stopFile.getParent();
+      try (var files = Files.list(dir)) {
+        for (Path f : files.toList()) Files.delete(f);
+      }
+      Files.delete(dir);
+      Files.writeString(dir, "a file where the stop file's directory was");
+      StopAck failed = Eventually.value(Duration.ofSeconds(10), "an ack NOT enacted", () ->
+          gateway.stopAcks().stream().filter(a -> a.getGeneration() == stopped.getGeneration()
+              && !a.getEnacted()).findFirst().orElse(null));
+      assertThat(failed.getDetail()).contains("cannot be written again");
+      Eventually.await("a notice", () -> gateway.events("a1", Event.BodyCase.NOTICE).stream()
+          .anyMatch(e -> e.getNotice().getMessage().contains("cannot be written again")));
+      int acks = gateway.stopAcks().size();
+      Files.delete(dir);
+      Eventually.await("the stop file back, acked as enacted", () -> Files.exists(stopFile)
+          && gateway.stopAcks().stream().skip(acks).anyMatch(a ->
+              a.getGeneration() == stopped.getGeneration() && a.getEnacted()));
+    }
+  }
+
   /** A kill between saving a resume and deleting the stop file: the restart finishes the resume. */
   @Test
   void aResumeInterruptedBeforeItsStopFileWasDeletedIsFinishedAtRestart() throws Exception {

@@ -176,10 +176,22 @@ public final class StopEnactor implements AutoCloseable {
     if (desired.getMode() != StopMode.STOPPED && desired.getMode() != StopMode.RUNNING) return;
     StopAck reAck = null;
     synchronized (lock) {
+      long highest = Math.max(current.generation(), wanted == null ? 0 : wanted.getGeneration());
+      if (desired.getMode() == StopMode.RUNNING && desired.getGeneration() < highest) {
+        // An older RUNNING (a collector behind on the stop state, e.g. after a fail-over) must
+        // not undo a newer state, least of all a stop still being enacted. An older STOPPED is
+        // enacted: stopping on stale news is the safe mistake.
+        if (ignoredGeneration != desired.getGeneration()) {
+          ignoredGeneration = desired.getGeneration();
+          LOG.log(System.Logger.Level.WARNING, "stop: ignored RUNNING at generation "
+              + desired.getGeneration() + ", older than " + highest + " (a collector behind?)");
+        }
+        return;
+      }
       if (current.sameAs(desired) && (wanted == null || current.sameAs(wanted))) {
         // Already this state: answer again if it is done; otherwise its enactment acks it.
         if (current.done()) {
-          reAck = current.ack();
+          reAck = stopFileProblem != null && current.stopped() ? stopFileAck() : current.ack();
           wanted = null;
         }
       } else {
@@ -215,18 +227,58 @@ public final class StopEnactor implements AutoCloseable {
         .setMessage("stopped on its own: collector unreachable for " + unreachableFor.toSeconds() + " s").build());
   }
 
-  /** If the stop file vanished while STOPPED, puts it back. */
+  private long ignoredGeneration = -1;
+  /** Why the stop file of the stop in force is missing and could not be rewritten; null if not. */
+  private String stopFileProblem;
+
+  /**
+   * If the stop file vanished while STOPPED, puts it back. When it cannot (the agent's disk, a
+   * directory gone), the stop is no longer in force: that is said loudly (error log, a notice,
+   * and an ack NOT enacted, so the collector shows this host FAILED) until the file is back,
+   * which is acked as enacted again.
+   */
   void guardOnce() {
+    StopAck send = null;
+    String failed = null;
     synchronized (lock) {
-      if (!current.stopped() || files.stopFileExists()) return;
-      try {
-        files.writeStopFile(current.state(), current.localSeq(), current.local());
-        LOG.log(System.Logger.Level.WARNING, "stop: stop file " + files.stopFile()
-            + " was removed while stopped; rewritten");
-      } catch (IOException ex) {
-        metrics.errors.labelValues("stop").inc();
+      if (!current.stopped()) {
+        stopFileProblem = null;
+        return;
+      }
+      if (!files.stopFileExists()) {
+        try {
+          files.writeStopFile(current.state(), current.localSeq(), current.local());
+          LOG.log(System.Logger.Level.WARNING, "stop: stop file " + files.stopFile()
+              + " was removed while stopped; rewritten");
+        } catch (IOException ex) {
+          metrics.errors.labelValues("stop").inc();
+          if (stopFileProblem == null) {
+            stopFileProblem = "stop file " + files.stopFile()
+                + " was removed while stopped and cannot be written again: " + ex.getMessage();
+            failed = stopFileProblem;
+            send = stopFileAck();
+          }
+          // fall through only to report; the file is tried again next second
+        }
+      }
+      if (failed == null && stopFileProblem != null && files.stopFileExists()) {
+        stopFileProblem = null;
+        send = current.ack();
+        progress.accept("stop: stop file " + files.stopFile() + " is back; the stop is in force again");
       }
     }
+    if (failed != null) {
+      LOG.log(System.Logger.Level.ERROR, "stop: " + failed);
+      progress.accept("stop: " + failed);
+      noticeSink.accept(AgentNotice.newBuilder().setKind(AgentNotice.Kind.HOOK_FAILED)
+          .setMessage(failed).setCount(1).build());
+    }
+    if (send != null) ackSink.accept(send);
+  }
+
+  /** The ack of the current stop while its stop file is missing: NOT enacted, saying why. */
+  private StopAck stopFileAck() {
+    return ack(current.state(), current.heldOrders(), false, false, stopFileProblem);
   }
 
   // ------------------------------------------------------------------ enactment
