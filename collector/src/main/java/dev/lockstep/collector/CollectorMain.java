@@ -194,7 +194,7 @@ public final class CollectorMain implements Callable<Integer> {
             "--max-agent-streams and --max-events-per-second must be at least 1");
       }
       c = c.withLimits(new CollectorConfig.Limits(streams, rate, Math.max(rate * 2, 1_000),
-          c.limits().maxConnectionAge()));
+          c.limits().maxConnectionAge(), c.limits().maxEventBytesPerSecond()));
     }
     if (consoleListen != null) {
       try {

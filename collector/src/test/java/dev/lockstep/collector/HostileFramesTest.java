@@ -184,6 +184,38 @@ class HostileFramesTest {
     keeper.storedEverything("after the flood");
   }
 
+  /**
+   * Few events but large ones: the byte budget (here 1 MiB/s, bursts of two full frames) closes
+   * the stream once it is spent, the batch that overdrew it is not stored, other agents go on.
+   */
+  @Test
+  void anAgentOverItsByteRateGetsResourceExhaustedAndItsBatchIsNotStored() throws Exception {
+    start(new CollectorConfig.Limits(100, 20_000, 40_000, Duration.ofHours(1), 1 << 20));
+    Keeper keeper = new Keeper();
+    RawAgent bulky = agent("bulky");
+    bulky.await("welcome", f -> f.hasWelcome());
+    String text = "x".repeat(7 << 10);
+    long seq = 0;
+    for (int b = 0; b < 10 && bulky.closedWith == null; b++) {
+      EventBatch.Builder batch = EventBatch.newBuilder();
+      for (int i = 0; i < 500; i++) {
+        Event e = notice(++seq);
+        batch.addEvents(e.toBuilder().setNotice(e.getNotice().toBuilder().setMessage(text)));
+      }
+      bulky.send(AgentFrame.newBuilder().setEvents(batch).build());
+    }
+    long sent = seq;
+    Eventually.await(Duration.ofSeconds(20), "bulky closed", () -> bulky.closedWith != null);
+    assertThat(bulky.closedWith.getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+    assertThat(bulky.closedWith.getDescription()).contains("more than 1 MiB/s of events");
+    assertThat(collector.metrics().rejectedFrames.labelValues("rate_limited_bytes").getLongValue()).isEqualTo(1);
+    RawAgent again = agent("bulky");
+    long stored = again.await("welcome", f -> f.hasWelcome()).getWelcome().getAckedSeq();
+    assertThat(stored).as("the burst went in, the batch over it did not").isBetween(1L, sent - 500);
+    keeper.sendOne();
+    keeper.storedEverything("after the bulky agent");
+  }
+
   @Test
   void streamsBeyondTheLimitAreRefusedAndAKnownAgentMayStillReconnect() throws Exception {
     start(new CollectorConfig.Limits(2, 20_000, 40_000, Duration.ofHours(1)));

@@ -90,11 +90,23 @@ public record CollectorConfig(
   /**
    * Limits on what one agent stream may cost; exceeding one closes that stream with a clear status
    * and a metric, never the collector. {@code maxEventsPerSecond} is a per-agent token bucket
-   * holding up to {@code maxEventsBurst} events.
+   * holding up to {@code maxEventsBurst} events; {@code maxEventBytesPerSecond} one of event-batch
+   * bytes (one agent's few large events must not fill the store at network speed either).
    */
   public record Limits(int maxStreams, int maxEventsPerSecond, int maxEventsBurst,
-      Duration maxConnectionAge) {
+      Duration maxConnectionAge, int maxEventBytesPerSecond) {
+    /**
+     * 64 MiB/s per agent (bursts twice that): far above what an agent's golden reports (a few
+     * KiB) and health samples (~200 bytes) need even while a long-offline agent drains its spool,
+     * and below a single agent saturating the collector's network and disk. Lower it for fleets
+     * whose agents' events are known to be small.
+     */
+    public static final int DEFAULT_EVENT_BYTES_PER_SECOND = 64 << 20;
     public static final Limits DEFAULT = new Limits(5_000, 20_000, 40_000, Duration.ofHours(1));
+
+    public Limits(int maxStreams, int maxEventsPerSecond, int maxEventsBurst, Duration maxConnectionAge) {
+      this(maxStreams, maxEventsPerSecond, maxEventsBurst, maxConnectionAge, DEFAULT_EVENT_BYTES_PER_SECOND);
+    }
   }
 
   /** What the collector does to the fleet on a P0 incident. */
@@ -656,7 +668,7 @@ public record CollectorConfig(
       if (root.has("agents")) {
         JsonNode s = root.get("agents");
         known(s, "agents", Set.of("stale_after", "max_streams", "max_events_per_second",
-            "max_connection_age"));
+            "max_event_mb_per_second", "max_connection_age"));
         if (s.has("stale_after")) {
           c = c.withAgentStaleAfter(duration(s.get("stale_after"), "agents.stale_after"));
         }
@@ -671,7 +683,9 @@ public record CollectorConfig(
         if (age.compareTo(Duration.ofMinutes(1)) < 0) {
           throw error("agents.max_connection_age", "must be at least 1m, got " + age.toSeconds() + "s");
         }
-        c = c.withLimits(new Limits(streams, rate, Math.max(rate * 2, 1_000), age));
+        int bytes = s.has("max_event_mb_per_second") ? (int) integer(s.get("max_event_mb_per_second"),
+            "agents.max_event_mb_per_second", 1, 512) << 20 : l.maxEventBytesPerSecond();
+        c = c.withLimits(new Limits(streams, rate, Math.max(rate * 2, 1_000), age, bytes));
       }
       if (root.has("console")) {
         JsonNode s = root.get("console");

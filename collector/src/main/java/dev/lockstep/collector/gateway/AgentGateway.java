@@ -100,6 +100,7 @@ public final class AgentGateway {
   private volatile dev.lockstep.collector.store.StoreSpace space;
   private volatile BatchSink sink;
   private final Map<String, EventBucket> buckets = new ConcurrentHashMap<>();
+  private final Map<String, EventBucket> byteBuckets = new ConcurrentHashMap<>();
   private final Map<String, AgentSession> sessions = new ConcurrentHashMap<>();
   /** Streams whose Hello is being answered, by connection id (they hold a stream slot too). */
   private final Map<Long, AgentSession> greeting = new ConcurrentHashMap<>();
@@ -525,6 +526,9 @@ public final class AgentGateway {
     }
     session.bucket(buckets.computeIfAbsent(id, k ->
         new EventBucket(limits.maxEventsPerSecond(), limits.maxEventsBurst(), clock)));
+    // bursts of two full frames: one batch of the largest size always fits
+    session.byteBucket(byteBuckets.computeIfAbsent(id, k -> new EventBucket(
+        limits.maxEventBytesPerSecond(), Math.max(2 * limits.maxEventBytesPerSecond(), 2 * TRANSPORT_MAX_BYTES), clock)));
     session.hello(hello);
     synchronized (greeting) {
       int held = sessions.size() + greeting.size();
@@ -551,6 +555,14 @@ public final class AgentGateway {
           + " sends more than " + session.bucket().perSecond() + " events/s"
           + " (agents.max_events_per_second); batch not stored, resend after reconnecting"),
           "rate_limited");
+      return;
+    }
+    int bytes = batch.getSerializedSize();
+    if (!session.byteBucket().take(bytes)) {
+      reject(session, Status.RESOURCE_EXHAUSTED.withDescription("agent " + session.agentId()
+          + " sends more than " + (session.byteBucket().perSecond() >> 20) + " MiB/s of events"
+          + " (agents.max_event_mb_per_second; this batch: " + bytes + " bytes); batch not stored,"
+          + " resend after reconnecting"), "rate_limited_bytes");
       return;
     }
     dev.lockstep.collector.store.StoreSpace sp = space;

@@ -22,6 +22,7 @@ public final class AgentSession {
   private final String remoteAddress;
   private final Caller caller;
   private volatile EventBucket bucket;
+  private volatile EventBucket byteBucket;
   private final Instant connectedAt;
   private final ArrayDeque<CollectorFrame> queue = new ArrayDeque<>();
   private volatile Hello hello;
@@ -119,6 +120,15 @@ public final class AgentSession {
   /** The agent's rate-limit bucket, set when its Hello is accepted. */
   EventBucket bucket() {
     return bucket;
+  }
+
+  /** The agent's bucket of event-batch bytes, set with {@link #bucket(EventBucket)}. */
+  EventBucket byteBucket() {
+    return byteBucket;
+  }
+
+  void byteBucket(EventBucket b) {
+    byteBucket = b;
   }
 
   void bucket(EventBucket b) {

@@ -81,6 +81,7 @@ class CollectorConfigTest {
         List.of("tls:\n  ca: ca.pem\n  cert: c.pem\n", "collector.yaml: tls.key is required"),
         List.of("agents:\n  max_streams: 0\n", "collector.yaml: agents.max_streams must be between 1 and 1000000, got 0"),
         List.of("agents:\n  max_events_per_second: lots\n", "collector.yaml: agents.max_events_per_second must be an integer"),
+        List.of("agents:\n  max_event_mb_per_second: 0\n", "collector.yaml: agents.max_event_mb_per_second must be between 1 and 512, got 0"),
         List.of("alerts:\n  webhook_secret_file: missing.secret\n", "collector.yaml: alerts.webhook_secret_file is not usable"),
         List.of("insecure: maybe\n", "collector.yaml: insecure must be true or false"),
         List.of("golden:\n  mapping: {run_id: run_id}\n",
