@@ -10,6 +10,7 @@ import dev.lockstep.proto.v1.EventBatch;
 import dev.lockstep.proto.v1.HealthSample;
 import dev.lockstep.proto.v1.Hello;
 import io.grpc.Status;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -161,6 +162,64 @@ class HostileFramesTest {
     }
     keeper.storedEverything("after every hostile case");
     assertThat(collector.metrics().eventsIngested.getLongValue()).isEqualTo(keeper.acked);
+  }
+
+  /** A stream with the real agent's inbound limit (agent Uplink: 4 MiB), so a larger frame ends it. */
+  RawAgent agentWithAgentLimits(String id) {
+    RawAgent a = new RawAgent(NettyChannelBuilder.forAddress("127.0.0.1", collector.port())
+        .usePlaintext().maxInboundMessageSize(4 << 20).build(), id).hello();
+    agents.add(a);
+    return a;
+  }
+
+  /**
+   * Two runs whose run ids total more than 4 MiB, each with a mismatch: stored, they would be
+   * pinned, and every agent connecting afterwards would be sent a Pins frame over its 4 MiB
+   * limit and lose its stream. Refused, they never get that far.
+   */
+  @Test
+  void hugeRunIdsAreRefusedNamingTheirLengthAndEveryOtherAgentKeepsItsStream() throws Exception {
+    start(CollectorConfig.Limits.DEFAULT);
+    Keeper keeper = new Keeper();
+    RawAgent bystander = agentWithAgentLimits("bystander");
+    bystander.await("bystander pins", f -> f.hasPins());
+    RawAgent hostile = agent("hostile");
+    hostile.await("hostile welcome", f -> f.hasWelcome());
+    hostile.report(Goldens.report("run-ok", "billing", "primary", "a"));
+    hostile.await("hostile ack 1", f -> f.hasAck() && f.getAck().getUptoSeq() == 1);
+
+    List<Status> refusals = new ArrayList<>();
+    for (char c : new char[] {'a', 'b'}) {
+      String run = String.valueOf(c).repeat(2_200_000);
+      for (String role : List.of("primary", "shadow")) {
+        RawAgent sender = hostile;
+        sender.report(Goldens.report(run, "billing", role, role).toBuilder()
+            .setPath("/golden/huge-" + c + "." + role + ".golden.json").build());
+        Eventually.await(Duration.ofSeconds(10), "report of run " + c + " as " + role
+            + " refused or acked", () -> sender.closedWith != null || sender.ackedUpTo() == sender.lastSeq());
+        if (sender.closedWith == null) continue;
+        refusals.add(sender.closedWith);
+        hostile = agent("hostile");
+        hostile.seq(hostile.await("hostile welcome again", f -> f.hasWelcome()).getWelcome().getAckedSeq());
+      }
+    }
+
+    RawAgent late = agentWithAgentLimits("late");
+    Eventually.await(Duration.ofSeconds(30), "late agent's pins or its stream's end",
+        () -> late.closedWith != null || late.received.stream().anyMatch(f -> f.hasPins()));
+    keeper.sendOne();
+    assertThat(late.closedWith).as("a connecting agent keeps its stream").isNull();
+    assertThat(bystander.closedWith).as("a connected agent keeps its stream").isNull();
+    assertThat(refusals).as("every report with a huge run id is refused").hasSize(4)
+        .allSatisfy(s -> {
+          assertThat(s.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+          assertThat(s.getDescription())
+              .contains("event seq 2: GoldenReport.run_id is 2200000 characters, the limit is 256")
+              .hasSizeLessThan(1_000);
+        });
+    assertThat(hostile.await("welcome", f -> f.hasWelcome()).getWelcome().getAckedSeq())
+        .as("what was acked before the refusals stays stored").isEqualTo(1);
+    keeper.storedEverything("after the huge run ids");
   }
 
   @Test

@@ -20,6 +20,20 @@ import java.util.regex.Pattern;
 public final class EventRules {
   /** How every hash on the wire reads: "sha256:" and 64 lower-case hex digits. */
   private static final Pattern HASH = Pattern.compile("sha256:[0-9a-f]{64}");
+  /**
+   * Longest run_id and role, in characters. A run id goes into incidents, their titles, capture
+   * requests and every agent's Pins; without a bound one agent could make those frames larger
+   * than agents accept (docs/protocol.md, section 11).
+   */
+  static final int MAX_RUN_ID = 256;
+  static final int MAX_ROLE = 256;
+  /** Longest workflow: the longest a stop scope may name, so every reported one can be stopped. */
+  static final int MAX_WORKFLOW = StopRules.MAX_WORKFLOW_NAME;
+  /** Longest golden file path, in UTF-8 bytes (Linux's PATH_MAX). */
+  static final int MAX_PATH_BYTES = 4096;
+  /** How much of a value, and of a path, a refusal shows: enough to recognise it. */
+  static final int SHOWN = 80;
+  static final int SHOWN_PATH = 256;
 
   private EventRules() {}
 
@@ -84,7 +98,15 @@ public final class EventRules {
   }
 
   private static Optional<String> golden(GoldenReport r) {
-    String of = " (GoldenReport of " + (r.getPath().isEmpty() ? "no path" : r.getPath()) + ")";
+    String of = " (GoldenReport of " + (r.getPath().isEmpty() ? "no path"
+        : StopRules.bound(r.getPath(), SHOWN_PATH)) + ")";
+    // checked first, error or not: a bad golden file's run id and path reach incidents too
+    Optional<String> tooLong = tooLong("run_id", r.getRunId(), MAX_RUN_ID)
+        .or(() -> tooLong("role", r.getRole(), MAX_ROLE))
+        .or(() -> tooLong("workflow", r.getWorkflow(), MAX_WORKFLOW))
+        .or(() -> tooLongBytes("path", r.getPathBytes().size()))
+        .or(() -> tooLongBytes("error.path", r.getError().getPathBytes().size()));
+    if (tooLong.isPresent()) return Optional.of(tooLong.get() + of);
     if (r.hasError()) {
       return r.getError().getCode().isBlank()
           ? Optional.of("GoldenReport.error.code is empty" + of) : Optional.empty();
@@ -110,11 +132,24 @@ public final class EventRules {
     return Optional.empty();
   }
 
+  /** Shows the start of the value only: the refusal is logged and sent back to the agent. */
+  private static Optional<String> tooLong(String field, String value, int maxChars) {
+    if (value.length() <= maxChars) return Optional.empty();
+    return Optional.of("GoldenReport." + field + " is " + value.length() + " characters, the limit"
+        + " is " + maxChars + " (docs/protocol.md, section 11): '" + StopRules.bound(value, SHOWN)
+        + "'");
+  }
+
+  private static Optional<String> tooLongBytes(String field, int bytes) {
+    if (bytes <= MAX_PATH_BYTES) return Optional.empty();
+    return Optional.of("GoldenReport." + field + " is " + bytes + " bytes, the limit is "
+        + MAX_PATH_BYTES + " (docs/protocol.md, section 11)");
+  }
+
   private static Optional<String> hash(String field, String value, boolean required) {
     if (value.isEmpty() && !required) return Optional.empty();
     if (HASH.matcher(value).matches()) return Optional.empty();
-    String shown = value.length() > 80 ? value.substring(0, 80) + "…" : value;
     return Optional.of("GoldenReport." + field + " must be \"sha256:\" and 64 lower-case hex"
-        + " digits (docs/golden-format.md), got '" + shown + "'");
+        + " digits (docs/golden-format.md), got '" + StopRules.bound(value, SHOWN) + "'");
   }
 }

@@ -463,7 +463,8 @@ public final class StopRules {
     };
   }
 
-  static String bound(String s, int max) {
+  /** {@code s} cut to {@code max} characters, marked "…" when cut (agent strings in messages). */
+  public static String bound(String s, int max) {
     if (s == null) return "";
     return s.length() <= max ? s : s.substring(0, max) + "…";
   }

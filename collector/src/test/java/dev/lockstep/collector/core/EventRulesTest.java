@@ -72,6 +72,46 @@ class EventRulesTest {
   }
 
   @Test
+  void identifiersOverTheirLimitsAreRefusedNamingLengthAndLimitWithoutEchoingThem() {
+    String refused = problem(golden(4, GOOD.toBuilder().setRunId("r".repeat(2_600_000)).build()));
+    assertThat(refused)
+        .startsWith("event seq 4: GoldenReport.run_id is 2600000 characters, the limit is 256")
+        .contains("'" + "r".repeat(EventRules.SHOWN) + "…'").contains(GOOD.getPath())
+        .hasSizeLessThan(1_000);
+    assertThat(problem(golden(1, GOOD.toBuilder().setRunId("r".repeat(256)).build()))).isNull();
+    assertThat(problem(golden(1, GOOD.toBuilder().setRole("p".repeat(257)).build())))
+        .contains("GoldenReport.role is 257 characters, the limit is 256");
+    assertThat(problem(golden(1, GOOD.toBuilder().setRole("p".repeat(256)).build()))).isNull();
+    assertThat(problem(golden(1, GOOD.toBuilder().setWorkflow("w".repeat(513)).build())))
+        .as("as long as a stop scope's workflow may be")
+        .contains("GoldenReport.workflow is 513 characters, the limit is 512");
+    assertThat(problem(golden(1, GOOD.toBuilder().setWorkflow("w".repeat(512)).build()))).isNull();
+    String longPath = "/" + "é".repeat(2_048); // 4097 bytes in 2049 characters
+    assertThat(problem(golden(1, GOOD.toBuilder().setPath(longPath).build())))
+        .contains("GoldenReport.path is 4097 bytes, the limit is 4096")
+        .contains("(GoldenReport of /" + "é".repeat(255) + "…)").hasSizeLessThan(1_000);
+    assertThat(problem(golden(1, GOOD.toBuilder().setPath(longPath.substring(0, 2_048)).build())))
+        .isNull();
+  }
+
+  @Test
+  void aBadGoldenFileIsHeldToTheSameLimits() {
+    GoldenReport bad = GoldenReport.newBuilder().setPath("/g/x.json")
+        .setError(GoldenError.newBuilder().setCode("MISSING_FIELD")).build();
+    assertThat(problem(golden(1, bad.toBuilder().setRunId("r".repeat(257)).build())))
+        .contains("GoldenReport.run_id is 257 characters");
+    assertThat(problem(golden(1, bad.toBuilder().setError(bad.getError().toBuilder()
+        .setPath("/" + "x".repeat(5_000))).build())))
+        .contains("GoldenReport.error.path is 5001 bytes, the limit is 4096");
+  }
+
+  @Test
+  void aLongPathIsCutInOtherRefusals() {
+    assertThat(problem(golden(1, GOOD.toBuilder().setRunId("").setPath("/" + "p".repeat(4_000)).build())))
+        .contains("GoldenReport.run_id is empty").hasSizeLessThan(1_000);
+  }
+
+  @Test
   void unspecifiedKindsAreRefused() {
     assertThat(problem(Goldens.health(1, HealthSample.Probe.PROBE_UNSPECIFIED, "/", HealthSample.Level.OK)))
         .contains("HealthSample.probe is PROBE_UNSPECIFIED");
