@@ -18,6 +18,7 @@ import dev.lockstep.proto.v1.Incident;
 import dev.lockstep.proto.v1.IncidentNote;
 import dev.lockstep.proto.v1.IncidentKind;
 import dev.lockstep.proto.v1.IncidentState;
+import dev.lockstep.proto.v1.LogMatch;
 import dev.lockstep.proto.v1.Severity;
 import dev.lockstep.proto.v1.StopScope;
 import java.util.ArrayList;
@@ -196,9 +197,10 @@ public final class Core {
         });
       }
       case LOG_MATCH -> {
-        String run = e.getLogMatch().getRunId();
+        LogMatch m = EventRules.logMatch(e.getLogMatch());
+        String run = m.getRunId();
         String linked = run.isEmpty() ? "" : tx.run(run).map(RunState::incidentId).orElse("");
-        Playbook.fromLogMatch(agentId, e.getLogMatch(), linked).ifPresent(r -> {
+        Playbook.fromLogMatch(agentId, m, linked).ifPresent(r -> {
           IncidentRules.Outcome o = IncidentRules.raise(tx, r);
           mismatchRaised(tx, o, r.hosts());
           if (o.change() == IncidentRules.Change.OPENED && !run.isEmpty()) {

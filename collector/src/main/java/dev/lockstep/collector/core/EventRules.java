@@ -146,6 +146,15 @@ public final class EventRules {
         + MAX_PATH_BYTES + " (docs/protocol.md, section 11)");
   }
 
+  /**
+   * The log match as the core takes it: a run_id over {@link #MAX_RUN_ID} is not taken as a run
+   * (the agent found it in a log line with a regex; refusing the batch would hold back a
+   * MISMATCH_COUNT and every event after it, while it can be acted on without a run).
+   */
+  static LogMatch logMatch(LogMatch m) {
+    return m.getRunId().length() <= MAX_RUN_ID ? m : m.toBuilder().clearRunId().build();
+  }
+
   private static Optional<String> hash(String field, String value, boolean required) {
     if (value.isEmpty() && !required) return Optional.empty();
     if (HASH.matcher(value).matches()) return Optional.empty();

@@ -8,6 +8,7 @@ import dev.lockstep.collector.correlate.RunState;
 import dev.lockstep.proto.v1.Event;
 import dev.lockstep.proto.v1.Incident;
 import dev.lockstep.proto.v1.IncidentKind;
+import dev.lockstep.proto.v1.LogMatch;
 import dev.lockstep.proto.v1.Severity;
 import dev.lockstep.proto.v1.StopMode;
 import dev.lockstep.proto.v1.StopState;
@@ -91,6 +92,41 @@ class CoreTest {
     assertThat(loud.getTitle()).contains("host-a/2");
     assertThat(loud.getExplanation()).contains("corrupt run record");
     assertThat(state.processed).containsEntry("DECISIVE/host-a", 3L);
+  }
+
+  static Input.Events logMismatch(String agent, long seq, String run) {
+    Event e = Event.newBuilder().setSeq(seq).setLogMatch(LogMatch.newBuilder()
+        .setKind(LogMatch.Kind.MISMATCH_COUNT).setCount(2).setPath("/var/log/engine.log")
+        .setLine("CRITICAL: 2 mismatch errors found").setRunId(run)).build();
+    return new Input.Events(agent, Lane.of(e), List.of(e), 0);
+  }
+
+  @Test
+  void aLogMatchWhoseRunIdIsOverTheLimitStillStopsButNamesNoRun() {
+    state.commit(apply(new Input.Hello("host-a", 1, Map.of(), StopState.getDefaultInstance())));
+    Tx tx = apply(logMismatch("host-a", 1, "r".repeat(257)));
+    state.commit(tx);
+    Incident inc = state.incidents.get("INC-000001");
+    assertThat(inc.getSeverity()).isEqualTo(Severity.P0);
+    assertThat(inc.getRunIdsList()).as("not pinned, not captured").isEmpty();
+    assertThat(inc.getTitle()).doesNotContain("rrr");
+    assertThat(state.orders).hasSize(1);
+    assertThat(tx.effects()).noneMatch(Effect.PinsChanged.class::isInstance);
+
+    state.commit(apply(logMismatch("host-a", 2, "r".repeat(256))));
+    assertThat(state.incidents.get("INC-000001").getRunIdsList()).containsExactly("r".repeat(256));
+  }
+
+  @Test
+  void aGoldenReportStoredBeforeTheLengthLimitsIsRaisedLoudlyAndNotCorrelated() {
+    state.commit(apply(report("host-a", 1, "r".repeat(2_000), "primary", "a")));
+    assertThat(state.runs).isEmpty();
+    Incident loud = state.incidents.get("INC-000001");
+    assertThat(loud.getCategory()).isEqualTo("PROCESSING_FAILED");
+    assertThat(loud.getRunIdsList()).isEmpty();
+    assertThat(loud.getExplanation()).contains("GoldenReport.run_id is 2000 characters, the limit is 256")
+        .hasSizeLessThan(1_200);
+    assertThat(state.processed).containsEntry("DECISIVE/host-a", 1L);
   }
 
   static Input.Events report(String agent, long seq, String run, String role, String variant) {
