@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -32,10 +33,11 @@ class HostileFramesTest {
   @TempDir Path dir;
   Collector collector;
   final List<RawAgent> agents = new ArrayList<>();
+  final List<String> progress = new CopyOnWriteArrayList<>();
 
   void start(CollectorConfig.Limits limits) throws Exception {
     collector = Collector.start(CollectorConfig.defaults(dir).withInsecure(true)
-        .withListen("127.0.0.1", 0).withLimits(limits), Clock.systemUTC(), l -> { });
+        .withListen("127.0.0.1", 0).withLimits(limits), Clock.systemUTC(), progress::add);
   }
 
   @AfterEach
@@ -133,6 +135,8 @@ class HostileFramesTest {
             Status.Code.INVALID_ARGUMENT, "empty AgentFrame"),
         new Case("a malformed agent id", a -> a.send(hello("../../etc/passwd")), false,
             Status.Code.INVALID_ARGUMENT, "Hello.agent_id must match"),
+        new Case("a huge malformed agent id", a -> a.send(hello("../" + "x".repeat(1_500_000))),
+            false, Status.Code.INVALID_ARGUMENT, "got '../" + "x".repeat(137) + "…'"),
         new Case("an event without a body", a -> a.events(notice(1), Event.newBuilder().setSeq(2).build()),
             true, Status.Code.INVALID_ARGUMENT, "event seq 2: the event has no body"),
         new Case("a golden report without a run id", a -> a.events(notice(1), Goldens.golden(2,
@@ -156,7 +160,8 @@ class HostileFramesTest {
       c.send().accept(a);
       Eventually.await(Duration.ofSeconds(10), c.name() + ": stream closed", () -> a.closedWith != null);
       assertThat(a.closedWith.getCode()).as(c.name()).isEqualTo(c.code());
-      assertThat(a.closedWith.getDescription()).as(c.name()).contains(c.description());
+      assertThat(a.closedWith.getDescription()).as(c.name()).contains(c.description())
+          .hasSizeLessThan(1_000);
       assertThat(keeper.stream.closedWith).as(c.name() + ": keeper untouched").isNull();
       keeper.sendOne();
     }
@@ -220,6 +225,22 @@ class HostileFramesTest {
     assertThat(hostile.await("welcome", f -> f.hasWelcome()).getWelcome().getAckedSeq())
         .as("what was acked before the refusals stays stored").isEqualTo(1);
     keeper.storedEverything("after the huge run ids");
+  }
+
+  @Test
+  void aHugeHostnameIsCutInTheConnectLineAndTheAgentDirectory() throws Exception {
+    start(CollectorConfig.Limits.DEFAULT);
+    RawAgent a = new RawAgent(collector.port(), "big-host");
+    agents.add(a);
+    a.send(AgentFrame.newBuilder().setHello(Hello.newBuilder().setAgentId("big-host")
+        .setHostname("h".repeat(3_000_000)).setVersion("v".repeat(1_000_000))).build());
+    a.await("welcome", f -> f.hasWelcome());
+    String line = Eventually.value(Duration.ofSeconds(10), "connect line", () -> progress.stream()
+        .filter(l -> l.startsWith("agent big-host connected")).findFirst().orElse(null));
+    assertThat(line).contains("(hostname " + "h".repeat(256) + "…,").hasSizeLessThan(1_000);
+    var row = collector.fleet().agents().get("big-host").orElseThrow();
+    assertThat(row.getHostname()).isEqualTo("h".repeat(256) + "…");
+    assertThat(row.getVersion()).isEqualTo("v".repeat(256) + "…");
   }
 
   @Test

@@ -3,6 +3,7 @@ package dev.lockstep.collector.gateway;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.lockstep.collector.config.CollectorConfig;
 import dev.lockstep.collector.core.EventRules;
+import dev.lockstep.collector.core.StopRules;
 import dev.lockstep.security.AuditSink;
 import dev.lockstep.security.Authorizer;
 import dev.lockstep.security.Caller;
@@ -69,6 +70,13 @@ public final class AgentGateway {
   public static final int MAX_HELLO_ORDERS = 64;
   private static final System.Logger LOG = System.getLogger(AgentGateway.class.getName());
   private static final Pattern AGENT_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}");
+  /** How much of a refused agent id a status shows: a valid id whole, a hostile one its start. */
+  private static final int SHOWN_AGENT_ID = 140;
+  /**
+   * Hello.hostname and version are informational and reach every connect's log line and the agent
+   * directory: kept to this many characters (a DNS name has at most 253).
+   */
+  private static final int MAX_HELLO_TEXT = 256;
 
   /** Request frames as direct buffers, parsed by us ({@link Frames}: off the Java heap while they wait). */
   private static final MethodDescriptor.Marshaller<java.nio.ByteBuffer> RAW = new MethodDescriptor.Marshaller<>() {
@@ -509,7 +517,8 @@ public final class AgentGateway {
     String id = hello.getAgentId();
     if (!AGENT_ID.matcher(id).matches()) {
       reject(session, Status.INVALID_ARGUMENT.withDescription(
-          "Hello.agent_id must match " + AGENT_ID.pattern() + ", got '" + id + "'"), "bad_hello");
+          "Hello.agent_id must match " + AGENT_ID.pattern() + ", got '"
+              + StopRules.bound(id, SHOWN_AGENT_ID) + "'"), "bad_hello");
       return;
     }
     Status allowed = authorizer.requireAgent(session.caller(), "Connect", id);
@@ -529,7 +538,9 @@ public final class AgentGateway {
     // bursts of two full frames: one batch of the largest size always fits
     session.byteBucket(byteBuckets.computeIfAbsent(id, k -> new EventBucket(
         limits.maxEventBytesPerSecond(), Math.max(2 * limits.maxEventBytesPerSecond(), 2 * TRANSPORT_MAX_BYTES), clock)));
-    session.hello(hello);
+    session.hello(hello.toBuilder()
+        .setHostname(StopRules.bound(hello.getHostname(), MAX_HELLO_TEXT))
+        .setVersion(StopRules.bound(hello.getVersion(), MAX_HELLO_TEXT)).build());
     synchronized (greeting) {
       int held = sessions.size() + greeting.size();
       if (held >= limits.maxStreams() && !sessions.containsKey(id)) {
