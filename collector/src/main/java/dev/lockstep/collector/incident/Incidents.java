@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -78,10 +79,21 @@ public final class Incidents {
     return out;
   }
 
-  /** run_ids of incidents that are not resolved (what agents must keep: pins). */
+  /**
+   * run_ids of incidents that are not resolved (what agents must keep: pins), newest first: by
+   * the incident last seen, and within one the run added last (Pins keeps the newest when they
+   * do not all fit in one frame).
+   */
   public synchronized Set<String> openRunIds() {
-    Set<String> out = new TreeSet<>();
-    for (String id : openBySignature.values()) out.addAll(byId.get(id).getRunIdsList());
+    List<Incident> open = new ArrayList<>();
+    for (String id : openBySignature.values()) open.add(byId.get(id));
+    open.sort(Comparator.comparing((Incident i) -> i.getLastSeen().getSeconds())
+        .thenComparing(i -> i.getLastSeen().getNanos()).thenComparing(Incident::getId).reversed());
+    Set<String> out = new LinkedHashSet<>();
+    for (Incident i : open) {
+      List<String> runs = i.getRunIdsList();
+      for (int r = runs.size() - 1; r >= 0; r--) out.add(runs.get(r));
+    }
     return out;
   }
 

@@ -7,7 +7,9 @@ import dev.lockstep.collector.correlate.RunState;
 import dev.lockstep.collector.correlate.Verdict;
 import dev.lockstep.proto.v1.CollectorFrame;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -90,6 +92,37 @@ class PinsTest {
     pins.changed();
     assertThat(reads.get()).isEqualTo(3);
     assertThat(fleet.sent.get("host-4")).hasSize(1);
+  }
+
+  @Test
+  void manyOpenRunsArePinnedWithinTheCapNewestFirst() {
+    Fleet fleet = new Fleet(3);
+    // 4,000 open runs, each a 250-character id and a 1,000-byte file: about 5 MB, newest first
+    Set<String> open = new LinkedHashSet<>();
+    Map<String, RunState> many = new HashMap<>();
+    for (int i = 0; i < 4_000; i++) {
+      String id = String.format("%05d", i) + "r".repeat(245);
+      open.add(id);
+      many.put(id, run(id, replica("host-" + i % 3, "primary", "/g/" + "p".repeat(990) + id.substring(0, 5))));
+    }
+    Pins pins = new Pins(() -> open, id -> Optional.ofNullable(many.get(id)), fleet, Runnable::run);
+
+    pins.changed();
+    pins.sendTo("host-1");
+
+    List<String> newest = List.copyOf(open);
+    for (String agent : fleet.sent.keySet()) {
+      for (CollectorFrame f : fleet.sent.get(agent)) {
+        assertThat(f.getSerializedSize()).as(agent).isLessThanOrEqualTo(Pins.MAX_PINS_BYTES + 8);
+        List<String> runIds = f.getPins().getRunIdsList();
+        assertThat(runIds).as("the newest runs that fit").hasSizeBetween(100, 3_999)
+            .isEqualTo(newest.subList(0, runIds.size()));
+        assertThat(f.getPins().getPathsList()).as(agent + ": its files of the pinned runs only")
+            .allSatisfy(p -> assertThat(runIds).anyMatch(r -> p.endsWith(r.substring(0, 5))))
+            .isNotEmpty();
+      }
+    }
+    assertThat(fleet.sent.get("host-1")).hasSize(2);
   }
 
   @Test
