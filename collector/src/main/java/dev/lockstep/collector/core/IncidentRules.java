@@ -52,6 +52,8 @@ public final class IncidentRules {
       }
       Outcome o = new Outcome(next, escalate ? Change.ESCALATED : Change.REPEATED);
       tx.effect(new Effect.IncidentChanged(next, o.change()));
+      // a repeat that adds a run needs its files kept, as an opening does
+      if (next.getRunIdsCount() > prev.getRunIdsCount()) tx.effect(new Effect.PinsChanged());
       return o;
     }
     long seq = tx.counter(SEQ) + 1;

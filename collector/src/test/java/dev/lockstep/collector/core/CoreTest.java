@@ -118,6 +118,24 @@ class CoreTest {
   }
 
   @Test
+  void aRepeatThatAddsARunChangesPinsAsAnOpeningDoes() {
+    state.commit(apply(new Input.Hello("host-a", 1, Map.of(), StopState.getDefaultInstance())));
+    state.commit(apply(mismatch("host-a", "run-1", 1)));
+    Tx tx = apply(mismatch("host-a", "run-2", 3));
+    state.commit(tx);
+    assertThat(state.incidents).hasSize(1);
+    assertThat(state.incidents.get("INC-000001").getRunIdsList()).containsExactly("run-1", "run-2");
+    assertThat(tx.effects()).anyMatch(Effect.PinsChanged.class::isInstance);
+
+    state.commit(apply(new Input.Hello("host-b", 2, Map.of(), StopState.getDefaultInstance())));
+    assertThat(apply(logMismatch("host-b", 1, "run-9")).effects()).as("an opening")
+        .anyMatch(Effect.PinsChanged.class::isInstance);
+    state.commit(apply(logMismatch("host-b", 1, "run-9")));
+    assertThat(apply(logMismatch("host-b", 2, "run-9")).effects()).as("a repeat adding no run")
+        .noneMatch(Effect.PinsChanged.class::isInstance);
+  }
+
+  @Test
   void aGoldenReportStoredBeforeTheLengthLimitsIsRaisedLoudlyAndNotCorrelated() {
     state.commit(apply(report("host-a", 1, "r".repeat(2_000), "primary", "a")));
     assertThat(state.runs).isEmpty();
