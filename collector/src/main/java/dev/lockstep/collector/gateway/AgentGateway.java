@@ -109,9 +109,7 @@ public final class AgentGateway {
   private volatile BatchSink sink;
   private final Map<String, EventBucket> buckets = new ConcurrentHashMap<>();
   private final Map<String, EventBucket> byteBuckets = new ConcurrentHashMap<>();
-  private final Map<String, AgentSession> sessions = new ConcurrentHashMap<>();
-  /** Streams whose Hello is being answered, by connection id (they hold a stream slot too). */
-  private final Map<Long, AgentSession> greeting = new ConcurrentHashMap<>();
+  private final StreamSlots slots;
   private final java.util.concurrent.atomic.AtomicLong connections =
       new java.util.concurrent.atomic.AtomicLong();
   private final ReadAhead readAhead = ReadAhead.forHeap();
@@ -124,6 +122,7 @@ public final class AgentGateway {
   public AgentGateway(Store store, GatewayListener listener, Executor pool,
       CollectorMetrics metrics, Clock clock, CollectorConfig.Limits limits) {
     this.limits = limits;
+    this.slots = new StreamSlots(limits.maxStreams());
     this.authorizer = new Authorizer(AuditSink.NONE, clock);
     this.store = store;
     this.listener = listener;
@@ -223,11 +222,11 @@ public final class AgentGateway {
   }
 
   public Collection<AgentSession> sessions() {
-    return List.copyOf(sessions.values());
+    return slots.currentStreams();
   }
 
   public Optional<AgentSession> session(String agentId) {
-    return Optional.ofNullable(sessions.get(agentId));
+    return Optional.ofNullable(slots.current(agentId));
   }
 
   /** Bytes of frames delivered by gRPC and not yet finished, across every stream. */
@@ -236,7 +235,7 @@ public final class AgentGateway {
   }
 
   public int connected() {
-    return sessions.size();
+    return slots.connected();
   }
 
   /**
@@ -246,7 +245,7 @@ public final class AgentGateway {
    * gone meanwhile.
    */
   public boolean welcome(long connectionId, dev.lockstep.proto.v1.StopState desired) {
-    AgentSession session = greeting.remove(connectionId);
+    AgentSession session = slots.answer(connectionId);
     if (session == null || !session.isOpen()) return false;
     String id = session.agentId();
     // The Welcome is queued before the stream is findable by anyone else who sends to agents
@@ -260,7 +259,7 @@ public final class AgentGateway {
       LOG.log(System.Logger.Level.ERROR, "welcome of agent " + id + ": " + e, e);
       session.close(Status.UNAVAILABLE.withDescription(
           "collector could not read agent " + id + "'s acked sequence: " + e.getMessage()));
-      // never in the sessions map, so its close did not tell the listener
+      // never its agent's current stream, so its close did not tell the listener
       listener.disconnected(session);
       return false;
     }
@@ -270,7 +269,7 @@ public final class AgentGateway {
         .setMaxBatchEvents(MAX_BATCH_EVENTS)
         .setMaxFrameBytes(MAX_FRAME_BYTES)
         .setCollectorVersion(VERSION)).build());
-    AgentSession previous = sessions.put(id, session);
+    AgentSession previous = slots.welcomed(session);
     if (previous != null && previous != session) {
       previous.close(Status.ABORTED.withDescription(
           "replaced by a newer stream of agent " + id + " from " + session.remoteAddress()));
@@ -281,13 +280,13 @@ public final class AgentGateway {
 
   /** Refuses a Hello the core would not accept. */
   public void refuse(long connectionId, Status status, String reason) {
-    AgentSession session = greeting.remove(connectionId);
+    AgentSession session = slots.answer(connectionId);
     if (session != null) reject(session, status, reason);
   }
 
   /** Ends every stream (collector shutdown). */
   public void closeAll() {
-    for (AgentSession s : sessions.values()) {
+    for (AgentSession s : slots.currentStreams()) {
       s.close(Status.UNAVAILABLE.withDescription("collector shutting down"));
     }
   }
@@ -305,9 +304,7 @@ public final class AgentGateway {
         if (ended[0]) return;
         ended[0] = true;
       }
-      greeting.remove(session.connectionId());
-      String id = session.agentId();
-      if (!id.isEmpty() && sessions.remove(id, session)) listener.disconnected(session);
+      if (slots.release(session)) listener.disconnected(session);
     });
     out.disableAutoRequest();
     out.setOnReadyHandler(session::drain);
@@ -541,15 +538,10 @@ public final class AgentGateway {
     session.hello(hello.toBuilder()
         .setHostname(StopRules.bound(hello.getHostname(), MAX_HELLO_TEXT))
         .setVersion(StopRules.bound(hello.getVersion(), MAX_HELLO_TEXT)).build());
-    synchronized (greeting) {
-      int held = sessions.size() + greeting.size();
-      if (held >= limits.maxStreams() && !sessions.containsKey(id)) {
-        reject(session, Status.RESOURCE_EXHAUSTED.withDescription("collector already serves "
-            + held + " agent streams (agents.max_streams " + limits.maxStreams()
-            + "); retry later"), "too_many_streams");
-        return;
-      }
-      greeting.put(session.connectionId(), session);
+    StreamSlots.Refused refused = slots.greet(session);
+    if (refused != null) {
+      reject(session, refused.status(), refused.reason());
+      return;
     }
     listener.hello(session);
   }

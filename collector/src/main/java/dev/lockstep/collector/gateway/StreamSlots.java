@@ -1,0 +1,111 @@
+package dev.lockstep.collector.gateway;
+
+import io.grpc.Status;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The agent streams that hold one of the collector's {@code agents.max_streams} slots: each
+ * agent's current (welcomed) stream, and the Hellos waiting for the core's answer. The invariant:
+ * an agent id holds ONE slot while it has a current stream, a waiting Hello, or both, however many
+ * streams it opens. A reconnecting agent's Hello replaces its current stream once answered, so it
+ * takes no second slot, and only as many agent ids as there are slots can exclude a new agent.
+ *
+ * <p>At most one Hello per agent id waits: each one is a control input that the core takes ahead
+ * of the events that can stop the fleet, so Hellos flooding in from one agent would hold back a
+ * mismatch (and, when each took a slot, lock every new agent out). An agent whose stream broke
+ * while its Hello waited is refused until that Hello is answered (the core always answers, or
+ * the stream's close frees it), then its next Hello replaces that stream.
+ */
+final class StreamSlots {
+  /** Why a Hello may not wait for an answer: its stream's status and the metric's reason. */
+  record Refused(Status status, String reason) {}
+
+  private final int max;
+  /** Each agent's current stream (written under this, read without a lock). */
+  private final Map<String, AgentSession> current = new ConcurrentHashMap<>();
+  /** Waiting Hellos by agent id, and by stream while not yet taken to be answered (under this). */
+  private final Map<String, AgentSession> waiting = new HashMap<>();
+  private final Map<Long, AgentSession> unanswered = new HashMap<>();
+  /** Agent ids with a current stream or a waiting Hello: one slot each (under this). */
+  private final Set<String> holders = new HashSet<>();
+
+  StreamSlots(int maxStreams) {
+    this.max = maxStreams;
+  }
+
+  /**
+   * Lets {@code session}'s Hello (its agent id already set) wait for the core's answer, holding its
+   * agent's slot; or says why not: another Hello of that agent waits, or every slot is held by
+   * other agents.
+   */
+  synchronized Refused greet(AgentSession session) {
+    String id = session.agentId();
+    AgentSession other = waiting.get(id);
+    if (other != null) {
+      return new Refused(Status.RESOURCE_EXHAUSTED.withDescription("agent " + id
+          + " already has a Hello waiting for the collector's answer (stream from "
+          + other.remoteAddress() + "); one at a time per agent, retry after it is answered"),
+          "hello_waiting");
+    }
+    if (!holders.contains(id) && holders.size() >= max) {
+      return new Refused(Status.RESOURCE_EXHAUSTED.withDescription("collector already serves "
+          + holders.size() + " agent streams (agents.max_streams " + max + "); retry later"),
+          "too_many_streams");
+    }
+    waiting.put(id, session);
+    unanswered.put(session.connectionId(), session);
+    holders.add(id);
+    return null;
+  }
+
+  /**
+   * Takes the waiting Hello of stream {@code connectionId} to answer it; null when there is none
+   * (answered already, or its stream closed). Its agent keeps the slot until {@link #welcomed} or
+   * {@link #release}.
+   */
+  synchronized AgentSession answer(long connectionId) {
+    return unanswered.remove(connectionId);
+  }
+
+  /**
+   * {@code session}, whose Hello was answered with a Welcome, is its agent's current stream now;
+   * returns the stream it replaced, or null. Registers nothing when the stream closed meanwhile.
+   */
+  synchronized AgentSession welcomed(AgentSession session) {
+    String id = session.agentId();
+    if (!waiting.remove(id, session)) return null;
+    return current.put(id, session);
+  }
+
+  /**
+   * {@code session} ended, or its Hello was refused: frees what it held (its agent keeps the slot
+   * while it has another stream or Hello). True when it was its agent's current stream.
+   */
+  synchronized boolean release(AgentSession session) {
+    unanswered.remove(session.connectionId(), session);
+    String id = session.agentId();
+    if (id.isEmpty()) return false;
+    waiting.remove(id, session);
+    boolean wasCurrent = current.remove(id, session);
+    if (!current.containsKey(id) && !waiting.containsKey(id)) holders.remove(id);
+    return wasCurrent;
+  }
+
+  AgentSession current(String agentId) {
+    return current.get(agentId);
+  }
+
+  Collection<AgentSession> currentStreams() {
+    return List.copyOf(current.values());
+  }
+
+  int connected() {
+    return current.size();
+  }
+}
