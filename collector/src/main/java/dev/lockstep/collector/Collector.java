@@ -426,6 +426,7 @@ public final class Collector implements AutoCloseable {
         .maxInboundMessageSize(AgentGateway.TRANSPORT_MAX_BYTES)
         .permitKeepAliveTime(20, TimeUnit.SECONDS)
         .permitKeepAliveWithoutCalls(true)
+        .maxConcurrentCallsPerConnection(MAX_CALLS_PER_CONNECTION)
         .addStreamTracerFactory(gateway.tracer())
         .addService(ServerInterceptors.intercept(gateway.service(), identities))
         .addService(ServerInterceptors.intercept(operator, identities))
@@ -498,6 +499,15 @@ public final class Collector implements AutoCloseable {
   private static io.grpc.BindableService reflectionV1Alpha() {
     return io.grpc.protobuf.services.ProtoReflectionService.newInstance();
   }
+
+  /**
+   * Calls one connection may have open at once (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS: gRPC
+   * clients queue calls beyond it, the transport refuses streams a client opens beyond it). Agents
+   * and operators share the port: an agent needs one stream (the gateway lets a connection carry
+   * only a few), but {@code lockstep console} carries every browser's calls over its one
+   * connection, up to 32 live views and 48 API calls at once.
+   */
+  static final int MAX_CALLS_PER_CONNECTION = 100;
 
   /** Event batches' events the core queue holds before streams wait (backpressure). */
   static final int CORE_QUEUE_EVENTS = 20_000;

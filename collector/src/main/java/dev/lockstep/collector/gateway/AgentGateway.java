@@ -317,6 +317,8 @@ public final class AgentGateway {
         session.close(Status.UNAVAILABLE.withDescription("collector overloaded, retry later"));
       }
     });
+    StreamSlots.Refused refused = slots.open(session);
+    if (refused != null) reject(session, refused.status(), refused.reason());
     session.start();
     return new StreamObserver<>() {
       @Override

@@ -21,10 +21,16 @@ import java.util.concurrent.ConcurrentHashMap;
  * mismatch (and, when each took a slot, lock every new agent out). An agent whose stream broke
  * while its Hello waited is refused until that Hello is answered (the core always answers, or
  * the stream's close frees it), then its next Hello replaces that stream.
+ *
+ * <p>One connection carries at most {@link #MAX_PER_CONNECTION} agent streams: an agent needs one
+ * (its old stream may still be closing when it opens the next), and streams opened beyond that
+ * are refused before they are read.
  */
 final class StreamSlots {
   /** Why a Hello may not wait for an answer: its stream's status and the metric's reason. */
   record Refused(Status status, String reason) {}
+
+  static final int MAX_PER_CONNECTION = 4;
 
   private final int max;
   /** Each agent's current stream (written under this, read without a lock). */
@@ -34,9 +40,24 @@ final class StreamSlots {
   private final Map<Long, AgentSession> unanswered = new HashMap<>();
   /** Agent ids with a current stream or a waiting Hello: one slot each (under this). */
   private final Set<String> holders = new HashSet<>();
+  /** Open agent streams by connection (the peer's address and port), under this. */
+  private final Map<String, Integer> byConnection = new HashMap<>();
 
   StreamSlots(int maxStreams) {
     this.max = maxStreams;
+  }
+
+  /**
+   * Counts a newly opened stream on its connection, or says why it may not be read: its
+   * connection carries as many agent streams as it may. Every opened stream is {@link #release}d.
+   */
+  synchronized Refused open(AgentSession session) {
+    int streams = byConnection.merge(session.remoteAddress(), 1, Integer::sum);
+    if (streams <= MAX_PER_CONNECTION) return null;
+    return new Refused(Status.RESOURCE_EXHAUSTED.withDescription("connection from "
+        + session.remoteAddress() + " already carries " + (streams - 1) + " agent streams, the"
+        + " most one connection may: an agent needs one stream at a time"),
+        "too_many_streams_on_connection");
   }
 
   /**
@@ -84,10 +105,11 @@ final class StreamSlots {
   }
 
   /**
-   * {@code session} ended, or its Hello was refused: frees what it held (its agent keeps the slot
+   * {@code session} ended: frees what it held (its agent keeps the slot
    * while it has another stream or Hello). True when it was its agent's current stream.
    */
   synchronized boolean release(AgentSession session) {
+    byConnection.computeIfPresent(session.remoteAddress(), (k, n) -> n == 1 ? null : n - 1);
     unanswered.remove(session.connectionId(), session);
     String id = session.agentId();
     if (id.isEmpty()) return false;
