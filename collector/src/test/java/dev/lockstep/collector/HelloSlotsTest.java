@@ -20,7 +20,6 @@ import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,8 +34,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Hellos and {@code agents.max_streams} on a gateway whose core answers a Hello only when the
- * test says so: at most one Hello per agent id waits for the core (a second one is refused before
- * it reaches the core), and an agent id holds one slot however many streams it opens.
+ * test says so (and whose clock the test moves): at most one Hello per agent id waits for the core
+ * (a second one is refused before it reaches the core), an agent id holds one slot however many
+ * streams it opens, and an agent id's Hellos are rate-limited.
  */
 class HelloSlotsTest {
   @TempDir Path dir;
@@ -45,6 +45,7 @@ class HelloSlotsTest {
   final CollectorMetrics metrics = new CollectorMetrics();
   final ExecutorService pool = Executors.newFixedThreadPool(2);
   final List<RawAgent> agents = new ArrayList<>();
+  final TestClock clock = new TestClock(java.time.Instant.parse("2025-01-01T00:00:00Z"));
   Store store;
   AgentGateway gateway;
   Server server;
@@ -76,7 +77,7 @@ class HelloSlotsTest {
       public void evidence(AgentSession session, EvidenceChunk chunk, Runnable next) {
         next.run();
       }
-    }, pool, metrics, Clock.systemUTC(),
+    }, pool, metrics, clock,
         new CollectorConfig.Limits(maxStreams, 20_000, 40_000, Duration.ofHours(1)));
     server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
         .addService(ServerInterceptors.intercept(gateway.service(), IdentityInterceptor.insecure()))
@@ -182,5 +183,28 @@ class HelloSlotsTest {
     agents.get(agents.size() - 1).await("welcome", f -> f.hasWelcome());
     assertThat(gateway.session("host-a")).hasValueSatisfying(s ->
         assertThat(s.connectionId()).isEqualTo(taken.connectionId()));
+  }
+
+  @Test
+  void anAgentsHelloStormIsRateLimitedWhileOtherAgentsStillGetIn() throws Exception {
+    start(10);
+    for (int i = 0; i < AgentGateway.HELLO_BURST; i++) {
+      RawAgent again = hello("storm");
+      welcome(nextHello("Hello " + (i + 1) + " of the burst"));
+      again.await("welcome", f -> f.hasWelcome());
+    }
+    RawAgent over = hello("storm");
+    awaitClosed(over, "a Hello over the rate refused");
+    assertThat(over.closedWith.getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+    assertThat(over.closedWith.getDescription()).contains("agent storm says Hello more than "
+        + AgentGateway.HELLOS_PER_SECOND + " times a second");
+    assertThat(hellos).as("the refused Hello never reached the core").isEmpty();
+    assertThat(metrics.rejectedFrames.labelValues("hello_rate_limited").getLongValue()).isEqualTo(1);
+    assertThat(gateway.session("storm")).as("the agent keeps its current stream").isPresent();
+    hello("host-a");
+    nextHello("another agent's Hello is taken");
+    clock.advance(Duration.ofSeconds(1));
+    hello("storm");
+    nextHello("a second later the storm's agent gets in again");
   }
 }

@@ -68,6 +68,12 @@ public final class AgentGateway {
   public static final String VERSION = "lockstep-collector/0.1.0";
   /** At most this many orders in a Hello's enacted stop state. */
   public static final int MAX_HELLO_ORDERS = 64;
+  /**
+   * Hellos one agent id may say: bursts of {@link #HELLO_BURST}, then this many a second. An agent
+   * reconnects about once a second at most (and a conformance run opens a few dozen streams).
+   */
+  public static final int HELLOS_PER_SECOND = 5;
+  public static final int HELLO_BURST = 60;
   private static final System.Logger LOG = System.getLogger(AgentGateway.class.getName());
   private static final Pattern AGENT_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}");
   /** How much of a refused agent id a status shows: a valid id whole, a hostile one its start. */
@@ -122,7 +128,7 @@ public final class AgentGateway {
   public AgentGateway(Store store, GatewayListener listener, Executor pool,
       CollectorMetrics metrics, Clock clock, CollectorConfig.Limits limits) {
     this.limits = limits;
-    this.slots = new StreamSlots(limits.maxStreams());
+    this.slots = new StreamSlots(limits.maxStreams(), clock);
     this.authorizer = new Authorizer(AuditSink.NONE, clock);
     this.store = store;
     this.listener = listener;

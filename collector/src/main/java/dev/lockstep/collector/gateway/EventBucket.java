@@ -6,7 +6,8 @@ import java.time.Clock;
  * A token bucket bounding one agent's event rate (kept per agent id across its reconnects, so a
  * reconnect does not refill it): {@code perSecond} tokens refill each second up to {@code burst};
  * a batch takes one token per event or is refused whole (and then neither stored nor acked, so the
- * agent resends it later). Thread-safe (an old and a replacing stream may overlap).
+ * agent resends it later). Also bounds an agent's Hellos, one token each ({@link StreamSlots}).
+ * Thread-safe (an old and a replacing stream may overlap).
  */
 final class EventBucket {
   private final double perSecond;

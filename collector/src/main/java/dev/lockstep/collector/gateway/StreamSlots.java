@@ -1,6 +1,7 @@
 package dev.lockstep.collector.gateway;
 
 import io.grpc.Status;
+import java.time.Clock;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -20,19 +21,24 @@ import java.util.concurrent.ConcurrentHashMap;
  * of the events that can stop the fleet, so Hellos flooding in from one agent would hold back a
  * mismatch (and, when each took a slot, lock every new agent out). An agent whose stream broke
  * while its Hello waited is refused until that Hello is answered (the core always answers, or
- * the stream's close frees it), then its next Hello replaces that stream.
+ * the stream's close frees it), then its next Hello replaces that stream. Hellos of one agent id
+ * are rate-limited too ({@link AgentGateway#HELLOS_PER_SECOND}, kept across its streams): each
+ * answered one is a transaction of the core, so a reconnect storm costs it a few a second.
  *
  * <p>One connection carries at most {@link #MAX_PER_CONNECTION} agent streams: an agent needs one
  * (its old stream may still be closing when it opens the next), and streams opened beyond that
  * are refused before they are read.
  */
 final class StreamSlots {
-  /** Why a Hello may not wait for an answer: its stream's status and the metric's reason. */
+  /** Why a stream, or its Hello, is refused: the stream's status and the metric's reason. */
   record Refused(Status status, String reason) {}
 
   static final int MAX_PER_CONNECTION = 4;
 
   private final int max;
+  private final Clock clock;
+  /** Hello rate by agent id (kept across its streams, so a reconnect does not refill it), under this. */
+  private final Map<String, EventBucket> hellos = new HashMap<>();
   /** Each agent's current stream (written under this, read without a lock). */
   private final Map<String, AgentSession> current = new ConcurrentHashMap<>();
   /** Waiting Hellos by agent id, and by stream while not yet taken to be answered (under this). */
@@ -43,8 +49,9 @@ final class StreamSlots {
   /** Open agent streams by connection (the peer's address and port), under this. */
   private final Map<String, Integer> byConnection = new HashMap<>();
 
-  StreamSlots(int maxStreams) {
+  StreamSlots(int maxStreams, Clock clock) {
     this.max = maxStreams;
+    this.clock = clock;
   }
 
   /**
@@ -62,11 +69,18 @@ final class StreamSlots {
 
   /**
    * Lets {@code session}'s Hello (its agent id already set) wait for the core's answer, holding its
-   * agent's slot; or says why not: another Hello of that agent waits, or every slot is held by
-   * other agents.
+   * agent's slot; or says why not: that agent said Hello too often, another Hello of it waits, or
+   * every slot is held by other agents.
    */
   synchronized Refused greet(AgentSession session) {
     String id = session.agentId();
+    EventBucket rate = hellos.computeIfAbsent(id, k ->
+        new EventBucket(AgentGateway.HELLOS_PER_SECOND, AgentGateway.HELLO_BURST, clock));
+    if (!rate.take(1)) {
+      return new Refused(Status.RESOURCE_EXHAUSTED.withDescription("agent " + id + " says Hello"
+          + " more than " + AgentGateway.HELLOS_PER_SECOND + " times a second (bursts of "
+          + AgentGateway.HELLO_BURST + "); retry later"), "hello_rate_limited");
+    }
     AgentSession other = waiting.get(id);
     if (other != null) {
       return new Refused(Status.RESOURCE_EXHAUSTED.withDescription("agent " + id
