@@ -413,32 +413,37 @@ public final class Store implements AutoCloseable {
    */
   public IngestResult ingest(String agentId, List<Event> events, long nowMillis,
       java.util.function.Consumer<IngestResult> storedCallback) throws IOException {
-    SeqLedger ledger = ledger(agentId);
-    synchronized (ledger) {
-      SeqLedger.Plan plan = ledger.plan(events);
-      if (plan.refusal() != null) {
-        return new IngestResult(List.of(), 0, ledger.highWaterMark(), plan.refusal());
-      }
-      if (!plan.stored().isEmpty()) {
-        try (WriteBatch batch = new WriteBatch()) {
-          for (Event e : plan.stored()) {
-            batch.put(ingestDb.handle(Family.EVENTS), eventKey(nowMillis, agentId, e.getSeq()),
-                e.toByteArray());
-          }
-          batch.put(ingestDb.handle(Family.AGENTS), hwmKey(agentId), longBytes(plan.highWaterMark()));
-          byte[] gaps = ledger.gapsAfter(plan);
-          if (gaps != null) batch.put(ingestDb.handle(Family.AGENTS), key(GAPS_PREFIX, agentId), gaps);
-          checkFault();
-          ingestDb.rocks.write(ingestWrite, batch);
-        } catch (RocksDBException e) {
-          throw new IOException("ingest write failed: " + e.getMessage(), e);
+    enter();
+    try {
+      SeqLedger ledger = ledger(agentId);
+      synchronized (ledger) {
+        SeqLedger.Plan plan = ledger.plan(events);
+        if (plan.refusal() != null) {
+          return new IngestResult(List.of(), 0, ledger.highWaterMark(), plan.refusal());
         }
-        ledger.apply(plan);
+        if (!plan.stored().isEmpty()) {
+          try (WriteBatch batch = new WriteBatch()) {
+            for (Event e : plan.stored()) {
+              batch.put(ingestDb.handle(Family.EVENTS), eventKey(nowMillis, agentId, e.getSeq()),
+                  e.toByteArray());
+            }
+            batch.put(ingestDb.handle(Family.AGENTS), hwmKey(agentId), longBytes(plan.highWaterMark()));
+            byte[] gaps = ledger.gapsAfter(plan);
+            if (gaps != null) batch.put(ingestDb.handle(Family.AGENTS), key(GAPS_PREFIX, agentId), gaps);
+            checkFault();
+            ingestDb.rocks.write(ingestWrite, batch);
+          } catch (RocksDBException e) {
+            throw new IOException("ingest write failed: " + e.getMessage(), e);
+          }
+          ledger.apply(plan);
+        }
+        IngestResult result = new IngestResult(plan.stored(), plan.duplicates(),
+            ledger.highWaterMark(), null);
+        storedCallback.accept(result);
+        return result;
       }
-      IngestResult result = new IngestResult(plan.stored(), plan.duplicates(),
-          ledger.highWaterMark(), null);
-      storedCallback.accept(result);
-      return result;
+    } finally {
+      exit();
     }
   }
 
@@ -515,10 +520,15 @@ public final class Store implements AutoCloseable {
   // ------------------------------------------------------------------ generic access
 
   public byte[] get(Family f, byte[] key) {
+    enter();
     try {
-      return dbFor(f).rocks.get(dbFor(f).handle(f), key);
-    } catch (RocksDBException e) {
-      throw new StoreException("read failed: " + e.getMessage(), e);
+      try {
+        return dbFor(f).rocks.get(dbFor(f).handle(f), key);
+      } catch (RocksDBException e) {
+        throw new StoreException("read failed: " + e.getMessage(), e);
+      }
+    } finally {
+      exit();
     }
   }
 
@@ -531,19 +541,29 @@ public final class Store implements AutoCloseable {
   }
 
   public void put(Family f, byte[] key, byte[] value, boolean sync) {
+    enter();
     try {
-      checkFault();
-      dbFor(f).rocks.put(dbFor(f).handle(f), sync ? syncWrite : plainWrite, key, value);
-    } catch (RocksDBException e) {
-      throw new StoreException("write failed: " + e.getMessage(), e);
+      try {
+        checkFault();
+        dbFor(f).rocks.put(dbFor(f).handle(f), sync ? syncWrite : plainWrite, key, value);
+      } catch (RocksDBException e) {
+        throw new StoreException("write failed: " + e.getMessage(), e);
+      }
+    } finally {
+      exit();
     }
   }
 
   public void delete(Family f, String key) {
+    enter();
     try {
-      dbFor(f).rocks.delete(dbFor(f).handle(f), plainWrite, key.getBytes(StandardCharsets.UTF_8));
-    } catch (RocksDBException e) {
-      throw new StoreException("delete failed: " + e.getMessage(), e);
+      try {
+        dbFor(f).rocks.delete(dbFor(f).handle(f), plainWrite, key.getBytes(StandardCharsets.UTF_8));
+      } catch (RocksDBException e) {
+        throw new StoreException("delete failed: " + e.getMessage(), e);
+      }
+    } finally {
+      exit();
     }
   }
 
@@ -567,48 +587,73 @@ public final class Store implements AutoCloseable {
     }
 
     public Batch put(Family f, String key, byte[] value) {
+      enter();
       try {
-        batch.put(handle(f), key.getBytes(StandardCharsets.UTF_8), value);
-      } catch (RocksDBException e) {
-        throw new StoreException("batch failed: " + e.getMessage(), e);
+        try {
+          batch.put(handle(f), key.getBytes(StandardCharsets.UTF_8), value);
+        } catch (RocksDBException e) {
+          throw new StoreException("batch failed: " + e.getMessage(), e);
+        }
+        return this;
+      } finally {
+        exit();
       }
-      return this;
     }
 
     public Batch put(Family f, byte[] key, byte[] value) {
+      enter();
       try {
-        batch.put(handle(f), key, value);
-      } catch (RocksDBException e) {
-        throw new StoreException("batch failed: " + e.getMessage(), e);
+        try {
+          batch.put(handle(f), key, value);
+        } catch (RocksDBException e) {
+          throw new StoreException("batch failed: " + e.getMessage(), e);
+        }
+        return this;
+      } finally {
+        exit();
       }
-      return this;
     }
 
     public Batch delete(Family f, byte[] key) {
+      enter();
       try {
-        batch.delete(handle(f), key);
-      } catch (RocksDBException e) {
-        throw new StoreException("batch failed: " + e.getMessage(), e);
+        try {
+          batch.delete(handle(f), key);
+        } catch (RocksDBException e) {
+          throw new StoreException("batch failed: " + e.getMessage(), e);
+        }
+        return this;
+      } finally {
+        exit();
       }
-      return this;
     }
 
     public Batch delete(Family f, String key) {
+      enter();
       try {
-        batch.delete(handle(f), key.getBytes(StandardCharsets.UTF_8));
-      } catch (RocksDBException e) {
-        throw new StoreException("batch failed: " + e.getMessage(), e);
+        try {
+          batch.delete(handle(f), key.getBytes(StandardCharsets.UTF_8));
+        } catch (RocksDBException e) {
+          throw new StoreException("batch failed: " + e.getMessage(), e);
+        }
+        return this;
+      } finally {
+        exit();
       }
-      return this;
     }
 
     public void commit(boolean sync) {
+      enter();
       try {
-        checkFault();
-        if (target == null) return;
-        target.rocks.write(sync ? syncWrite : plainWrite, batch);
-      } catch (RocksDBException e) {
-        throw new StoreException("batch write failed: " + e.getMessage(), e);
+        try {
+          checkFault();
+          if (target == null) return;
+          target.rocks.write(sync ? syncWrite : plainWrite, batch);
+        } catch (RocksDBException e) {
+          throw new StoreException("batch write failed: " + e.getMessage(), e);
+        }
+      } finally {
+        exit();
       }
     }
 
@@ -629,45 +674,65 @@ public final class Store implements AutoCloseable {
 
   /** Visits keys starting with {@code prefix} in key order. */
   public void scan(Family f, String prefix, Visitor visitor) {
-    byte[] p = prefix.getBytes(StandardCharsets.UTF_8);
-    try (ReadOptions ro = new ReadOptions(); RocksIterator it = dbFor(f).rocks.newIterator(dbFor(f).handle(f), ro)) {
-      for (it.seek(p); it.isValid(); it.next()) {
-        byte[] k = it.key();
-        if (!startsWith(k, p)) break;
-        if (!visitor.visit(k, it.value())) break;
+    enter();
+    try {
+      byte[] p = prefix.getBytes(StandardCharsets.UTF_8);
+      try (ReadOptions ro = new ReadOptions(); RocksIterator it = dbFor(f).rocks.newIterator(dbFor(f).handle(f), ro)) {
+        for (it.seek(p); it.isValid(); it.next()) {
+          byte[] k = it.key();
+          if (!startsWith(k, p)) break;
+          if (!visitor.visit(k, it.value())) break;
+        }
       }
+    } finally {
+      exit();
     }
   }
 
   /** Visits keys at or after {@code start} in key order. */
   public void scanFrom(Family f, byte[] start, Visitor visitor) {
-    try (ReadOptions ro = new ReadOptions(); RocksIterator it = dbFor(f).rocks.newIterator(dbFor(f).handle(f), ro)) {
-      for (it.seek(start); it.isValid(); it.next()) {
-        if (!visitor.visit(it.key(), it.value())) break;
+    enter();
+    try {
+      try (ReadOptions ro = new ReadOptions(); RocksIterator it = dbFor(f).rocks.newIterator(dbFor(f).handle(f), ro)) {
+        for (it.seek(start); it.isValid(); it.next()) {
+          if (!visitor.visit(it.key(), it.value())) break;
+        }
       }
+    } finally {
+      exit();
     }
   }
 
   /** Visits keys before {@code end} from the last backwards. */
   public void scanBackwards(Family f, byte[] end, Visitor visitor) {
-    try (ReadOptions ro = new ReadOptions(); RocksIterator it = dbFor(f).rocks.newIterator(dbFor(f).handle(f), ro)) {
-      if (end == null) {
-        it.seekToLast();
-      } else {
-        it.seekForPrev(end);
-        if (it.isValid() && Arrays.equals(it.key(), end)) it.prev();
+    enter();
+    try {
+      try (ReadOptions ro = new ReadOptions(); RocksIterator it = dbFor(f).rocks.newIterator(dbFor(f).handle(f), ro)) {
+        if (end == null) {
+          it.seekToLast();
+        } else {
+          it.seekForPrev(end);
+          if (it.isValid() && Arrays.equals(it.key(), end)) it.prev();
+        }
+        for (; it.isValid(); it.prev()) {
+          if (!visitor.visit(it.key(), it.value())) break;
+        }
       }
-      for (; it.isValid(); it.prev()) {
-        if (!visitor.visit(it.key(), it.value())) break;
-      }
+    } finally {
+      exit();
     }
   }
 
   public void deleteRange(Family f, byte[] from, byte[] to) throws IOException {
+    enter();
     try {
-      dbFor(f).rocks.deleteRange(dbFor(f).handle(f), from, to);
-    } catch (RocksDBException e) {
-      throw new IOException("delete range failed: " + e.getMessage(), e);
+      try {
+        dbFor(f).rocks.deleteRange(dbFor(f).handle(f), from, to);
+      } catch (RocksDBException e) {
+        throw new IOException("delete range failed: " + e.getMessage(), e);
+      }
+    } finally {
+      exit();
     }
   }
 
@@ -696,35 +761,50 @@ public final class Store implements AutoCloseable {
 
   /** Bytes in memtables, which a flush will write to disk. */
   public long memtableBytes() {
-    long total = 0;
-    for (Db d : dbs()) {
-      for (ColumnFamilyHandle h : d.handles) {
-        try {
-          total += d.rocks.getLongProperty(h, "rocksdb.cur-size-all-mem-tables");
-        } catch (RocksDBException e) {
-          // unknown: count nothing for this family
+    enter();
+    try {
+      long total = 0;
+      for (Db d : dbs()) {
+        for (ColumnFamilyHandle h : d.handles) {
+          try {
+            total += d.rocks.getLongProperty(h, "rocksdb.cur-size-all-mem-tables");
+          } catch (RocksDBException e) {
+            // unknown: count nothing for this family
+          }
         }
       }
+      return total;
+    } finally {
+      exit();
     }
-    return total;
   }
 
   /** Makes every write so far durable (fsyncs the WAL), as a synced write would. */
   public void syncWal() {
+    enter();
     try {
-      checkFault();
-      for (Db d : dbs()) d.rocks.flushWal(true);
-    } catch (RocksDBException e) {
-      throw new StoreException("WAL sync failed: " + e.getMessage(), e);
+      try {
+        checkFault();
+        for (Db d : dbs()) d.rocks.flushWal(true);
+      } catch (RocksDBException e) {
+        throw new StoreException("WAL sync failed: " + e.getMessage(), e);
+      }
+    } finally {
+      exit();
     }
   }
 
   /** Bytes of SST files of one family (estimate from RocksDB's own count). */
   public long familySstBytes(Family f) {
+    enter();
     try {
-      return dbFor(f).rocks.getLongProperty(dbFor(f).handle(f), "rocksdb.total-sst-files-size");
-    } catch (RocksDBException e) {
-      return 0;
+      try {
+        return dbFor(f).rocks.getLongProperty(dbFor(f).handle(f), "rocksdb.total-sst-files-size");
+      } catch (RocksDBException e) {
+        return 0;
+      }
+    } finally {
+      exit();
     }
   }
 
@@ -804,14 +884,19 @@ public final class Store implements AutoCloseable {
    * Throws when it does not.
    */
   public void probe() {
-    byte[] now = longBytes(System.nanoTime());
-    for (Db d : dbs()) {
-      try {
-        checkFault();
-        d.rocks.put(d.handle(Family.META), syncWrite, "store_probe".getBytes(StandardCharsets.UTF_8), now);
-      } catch (RocksDBException e) {
-        throw new StoreException("write failed: " + e.getMessage(), e);
+    enter();
+    try {
+      byte[] now = longBytes(System.nanoTime());
+      for (Db d : dbs()) {
+        try {
+          checkFault();
+          d.rocks.put(d.handle(Family.META), syncWrite, "store_probe".getBytes(StandardCharsets.UTF_8), now);
+        } catch (RocksDBException e) {
+          throw new StoreException("write failed: " + e.getMessage(), e);
+        }
       }
+    } finally {
+      exit();
     }
   }
 
@@ -833,10 +918,15 @@ public final class Store implements AutoCloseable {
 
   /** Approximate number of keys in a family (RocksDB's estimate). */
   public long estimateKeys(Family f) {
+    enter();
     try {
-      return dbFor(f).rocks.getLongProperty(dbFor(f).handle(f), "rocksdb.estimate-num-keys");
-    } catch (RocksDBException e) {
-      return -1;
+      try {
+        return dbFor(f).rocks.getLongProperty(dbFor(f).handle(f), "rocksdb.estimate-num-keys");
+      } catch (RocksDBException e) {
+        return -1;
+      }
+    } finally {
+      exit();
     }
   }
 
@@ -849,8 +939,13 @@ public final class Store implements AutoCloseable {
    * after the main one's, so it holds every event the main one's state has processed.
    */
   public void checkpoint(Path target) throws IOException {
-    checkpoint(db, target);
-    if (ingestDb != db) checkpoint(ingestDb, target.resolve(INGEST_DIR));
+    enter();
+    try {
+      checkpoint(db, target);
+      if (ingestDb != db) checkpoint(ingestDb, target.resolve(INGEST_DIR));
+    } finally {
+      exit();
+    }
   }
 
   private static void checkpoint(Db d, Path target) throws IOException {
@@ -943,15 +1038,44 @@ public final class Store implements AutoCloseable {
     }
   }
 
+  /**
+   * Guards the RocksDB handles: operations hold the read side, {@link #close} the write side. A
+   * call after close (a stream's cancel callback still running during shutdown) gets a {@link
+   * StoreException} instead of reaching freed native handles, which crashed the JVM (SIGSEGV).
+   */
+  private final java.util.concurrent.locks.ReentrantReadWriteLock life =
+      new java.util.concurrent.locks.ReentrantReadWriteLock();
+  private boolean closed;
+
+  private void enter() {
+    life.readLock().lock();
+    if (closed) {
+      life.readLock().unlock();
+      throw new StoreException("store " + dir + " is closed", null);
+    }
+  }
+
+  private void exit() {
+    life.readLock().unlock();
+  }
+
+  /** Waits for operations in flight, then closes; later calls get a {@link StoreException}. */
   @Override
   public void close() {
-    if (ingestDb != db) ingestDb.close();
-    db.close();
-    syncWrite.close();
-    plainWrite.close();
-    if (ownsShared) {
-      cache.close();
-      sstFiles.close();
+    life.writeLock().lock();
+    try {
+      if (closed) return;
+      closed = true;
+      if (ingestDb != db) ingestDb.close();
+      db.close();
+      syncWrite.close();
+      plainWrite.close();
+      if (ownsShared) {
+        cache.close();
+        sstFiles.close();
+      }
+    } finally {
+      life.writeLock().unlock();
     }
   }
 

@@ -30,6 +30,32 @@ class StoreTest {
     return n[0];
   }
 
+  /**
+   * A call after close (a stream's cancel callback still running while the collector shuts down)
+   * gets a StoreException; it used to reach freed RocksDB handles and crash the JVM. Closing
+   * twice is harmless.
+   */
+  @Test
+  void callsAfterCloseFailCleanly() throws Exception {
+    Store store = Store.open(dir.resolve("closed"), true, 8 << 20, 8 << 20);
+    store.put(Store.Family.META, "k", new byte[] {1}, true);
+    store.close();
+    store.close();
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.put(Store.Family.META, "k", new byte[] {2}, true))
+        .isInstanceOf(Store.StoreException.class).hasMessageContaining("is closed");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.get(Store.Family.AGENTS, "k"))
+        .isInstanceOf(Store.StoreException.class);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.ingest("a", events(1, 1), 1))
+        .isInstanceOf(Store.StoreException.class);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> {
+      try (Store.Batch b = store.batch()) {
+        b.put(Store.Family.META, "k", new byte[] {3}).commit(true);
+      }
+    }).isInstanceOf(Store.StoreException.class);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.scan(Store.Family.META, "", (k, v) -> true))
+        .isInstanceOf(Store.StoreException.class);
+  }
+
   @Test
   void storedSeqsSentAgainAreDuplicatesAcrossReopen() throws Exception {
     Path db = dir.resolve("db");
