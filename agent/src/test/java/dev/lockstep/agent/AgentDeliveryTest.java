@@ -60,6 +60,28 @@ class AgentDeliveryTest {
     }
   }
 
+  /**
+   * A golden file whose run id is longer than a collector takes is reported as a bad golden file
+   * (STRING_TOO_LONG, without the run id), not as a report the collector would refuse together
+   * with every event batched after it; the files after it are delivered as usual.
+   */
+  @Test
+  void aRunIdOverTheCollectorsLimitIsReportedAsABadGoldenFile() throws Exception {
+    try (Agent agent = Agent.start(Fixtures.config("a1", gateway, root), Clock.systemUTC())) {
+      Files.createDirectories(golden);
+      String longId = "run-" + "x".repeat(300);
+      Files.writeString(golden.resolve("long.primary.golden.json"), GoldenFiles.json(longId, "primary", 42, 7));
+      Eventually.await("the bad report", () -> goldenReports("a1").size() == 1);
+      GoldenReport bad = goldenReports("a1").get(0);
+      assertThat(bad.getError().getCode()).isEqualTo("STRING_TOO_LONG");
+      assertThat(bad.getError().getMessage()).contains("run_id of 304 characters (at most 256)");
+      assertThat(bad.getRunId()).isEmpty();
+      GoldenFiles.writeAtomically(golden, "run-2", "primary");
+      Eventually.await("the next file", () -> goldenReports("a1").size() == 2);
+      assertThat(goldenReports("a1").get(1).hasError()).isFalse();
+    }
+  }
+
   @Test
   void aFieldNamedInVolatileNamesIsMaskedFromTheCanonicalHash() throws Exception {
     Path yaml = root.resolve("agent.yaml");

@@ -763,6 +763,13 @@ public final class GoldenWatcher implements AutoCloseable {
                 + " role in the file name (<run>.<role>.golden.json)");
       }
       fill(r, s);
+      String tooLong = tooLong(r);
+      if (tooLong != null) {
+        // the collector refuses such a report, and with it every event batched after it: sent as
+        // a bad golden file instead, without the identifier it cannot take
+        r.clearRunId().clearRole().clearWorkflow();
+        throw new GoldenParseException(c.path.toString(), 0, 0, GoldenParseException.Code.STRING_TOO_LONG, tooLong);
+      }
     } catch (GoldenParseException ex) {
       if (c.earlyLookNow) {
         // not complete yet (or not settled): the settle time decides from here on
@@ -866,6 +873,20 @@ public final class GoldenWatcher implements AutoCloseable {
     }
     problem = why.isEmpty() ? null : String.join("; ", why);
     blind = !dirs.isEmpty() && failing == dirs.size();
+  }
+
+  /** Longest run_id and role, and workflow, a collector takes (GoldenReport in agent_gateway.proto). */
+  static final int MAX_RUN_ID = 256;
+  static final int MAX_WORKFLOW = 512;
+
+  /** Which identifier of {@code r} is over the collector's limit, and by how much; null if none. */
+  static String tooLong(GoldenReport.Builder r) {
+    if (r.getRunId().length() > MAX_RUN_ID) return "run_id of " + r.getRunId().length() + " characters (at most " + MAX_RUN_ID + ")";
+    if (r.getRole().length() > MAX_RUN_ID) return "role of " + r.getRole().length() + " characters (at most " + MAX_RUN_ID + ")";
+    if (r.getWorkflow().length() > MAX_WORKFLOW) {
+      return "workflow of " + r.getWorkflow().length() + " characters (at most " + MAX_WORKFLOW + ")";
+    }
+    return null;
   }
 
   private static void fill(GoldenReport.Builder r, RunSummary s) {
