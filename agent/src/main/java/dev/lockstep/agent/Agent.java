@@ -201,7 +201,9 @@ public final class Agent implements AutoCloseable {
     closeables.push(uplink);
     closeables.push(tailer);
 
-    work = new Supervisor("lockstep-agent-work", new FatalExit(this::fatalNotice, progress, Duration.ofSeconds(2)));
+    FatalExit fatalExit = new FatalExit(this::fatalNotice, progress, Duration.ofSeconds(2));
+    work = new Supervisor("lockstep-agent-work", fatalExit);
+    stop.onFatal(fatalExit);
     closeables.push(work);
     lastConnectedAt = clock.instant();
     uplink.start();

@@ -80,6 +80,13 @@ public final class StopEnactor implements AutoCloseable {
     });
   }
 
+  private volatile dev.lockstep.agent.supervise.Supervisor.Fatal fatal = (component, e) -> { };
+
+  /** What an Error on the stop's threads does: the agent exits (see {@code FatalExit}). */
+  public void onFatal(dev.lockstep.agent.supervise.Supervisor.Fatal f) {
+    fatal = f;
+  }
+
   public EnactedStop current() {
     synchronized (lock) {
       return current;
@@ -165,6 +172,8 @@ public final class StopEnactor implements AutoCloseable {
       } catch (RuntimeException e) {
         metrics.errors.labelValues("stop").inc();
         LOG.log(System.Logger.Level.ERROR, "stop guard: " + e);
+      } catch (Error e) {
+        fatal.fatal("stop guard", e); // an Error would end the repeating task without a word
       }
     }, 1, 1, TimeUnit.SECONDS);
   }
@@ -307,6 +316,11 @@ public final class StopEnactor implements AutoCloseable {
         synchronized (lock) {
           if (wanted == target) wanted = null;
         }
+      } catch (Error e) {
+        // this thread ending quietly would leave an agent that looks healthy and enacts no stop:
+        // the agent exits instead, and its restart puts the stop files' state back in force
+        fatal.fatal("stop", e);
+        return;
       }
     }
   }
