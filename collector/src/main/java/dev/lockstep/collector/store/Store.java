@@ -307,19 +307,13 @@ public final class Store implements AutoCloseable {
           + db.rocks.getLongProperty(db.handle(f), "rocksdb.cur-size-all-mem-tables");
     }
     if (need == 0) return null;
-    long fs;
-    try {
-      fs = Files.getFileStore(dir).getUsableSpace();
-    } catch (IOException e) {
-      return "cannot read the free space of " + dir + " (" + e.getMessage() + ")";
-    }
+    long room = StoreSpace.roomFor(this, dir);
     long capFree = maxSpaceBytes > 0 ? maxSpaceBytes - sstFiles.getTotalSize() : Long.MAX_VALUE;
-    long room = Math.min(fs, capFree);
     if (room - 2 * need >= MOVE_MARGIN_BYTES) return null;
     return String.format(java.util.Locale.ROOT,
         "they take %d MiB, so the move needs about %d MiB with %d MiB to spare, and %d MiB is free (%s)",
         need >> 20, (2 * need) >> 20, MOVE_MARGIN_BYTES >> 20, Math.max(0, room) >> 20,
-        capFree < fs ? "under the store's cap of " + (maxSpaceBytes >> 20) + " MiB" : "on the disk");
+        capFree <= room ? "under the store's cap of " + (maxSpaceBytes >> 20) + " MiB" : "on the disk");
   }
 
   private static void deleteTree(Path p) throws IOException {
@@ -522,11 +516,9 @@ public final class Store implements AutoCloseable {
   public byte[] get(Family f, byte[] key) {
     enter();
     try {
-      try {
-        return dbFor(f).rocks.get(dbFor(f).handle(f), key);
-      } catch (RocksDBException e) {
-        throw new StoreException("read failed: " + e.getMessage(), e);
-      }
+      return dbFor(f).rocks.get(dbFor(f).handle(f), key);
+    } catch (RocksDBException e) {
+      throw new StoreException("read failed: " + e.getMessage(), e);
     } finally {
       exit();
     }
@@ -543,12 +535,10 @@ public final class Store implements AutoCloseable {
   public void put(Family f, byte[] key, byte[] value, boolean sync) {
     enter();
     try {
-      try {
-        checkFault();
-        dbFor(f).rocks.put(dbFor(f).handle(f), sync ? syncWrite : plainWrite, key, value);
-      } catch (RocksDBException e) {
-        throw new StoreException("write failed: " + e.getMessage(), e);
-      }
+      checkFault();
+      dbFor(f).rocks.put(dbFor(f).handle(f), sync ? syncWrite : plainWrite, key, value);
+    } catch (RocksDBException e) {
+      throw new StoreException("write failed: " + e.getMessage(), e);
     } finally {
       exit();
     }
@@ -557,11 +547,9 @@ public final class Store implements AutoCloseable {
   public void delete(Family f, String key) {
     enter();
     try {
-      try {
-        dbFor(f).rocks.delete(dbFor(f).handle(f), plainWrite, key.getBytes(StandardCharsets.UTF_8));
-      } catch (RocksDBException e) {
-        throw new StoreException("delete failed: " + e.getMessage(), e);
-      }
+      dbFor(f).rocks.delete(dbFor(f).handle(f), plainWrite, key.getBytes(StandardCharsets.UTF_8));
+    } catch (RocksDBException e) {
+      throw new StoreException("delete failed: " + e.getMessage(), e);
     } finally {
       exit();
     }
@@ -587,71 +575,45 @@ public final class Store implements AutoCloseable {
     }
 
     public Batch put(Family f, String key, byte[] value) {
-      enter();
-      try {
-        try {
-          batch.put(handle(f), key.getBytes(StandardCharsets.UTF_8), value);
-        } catch (RocksDBException e) {
-          throw new StoreException("batch failed: " + e.getMessage(), e);
-        }
-        return this;
-      } finally {
-        exit();
-      }
+      return put(f, key.getBytes(StandardCharsets.UTF_8), value);
     }
 
     public Batch put(Family f, byte[] key, byte[] value) {
       enter();
       try {
-        try {
-          batch.put(handle(f), key, value);
-        } catch (RocksDBException e) {
-          throw new StoreException("batch failed: " + e.getMessage(), e);
-        }
-        return this;
+        batch.put(handle(f), key, value);
+      } catch (RocksDBException e) {
+        throw new StoreException("batch failed: " + e.getMessage(), e);
       } finally {
         exit();
       }
+      return this;
     }
 
     public Batch delete(Family f, byte[] key) {
       enter();
       try {
-        try {
-          batch.delete(handle(f), key);
-        } catch (RocksDBException e) {
-          throw new StoreException("batch failed: " + e.getMessage(), e);
-        }
-        return this;
+        batch.delete(handle(f), key);
+      } catch (RocksDBException e) {
+        throw new StoreException("batch failed: " + e.getMessage(), e);
       } finally {
         exit();
       }
+      return this;
     }
 
     public Batch delete(Family f, String key) {
-      enter();
-      try {
-        try {
-          batch.delete(handle(f), key.getBytes(StandardCharsets.UTF_8));
-        } catch (RocksDBException e) {
-          throw new StoreException("batch failed: " + e.getMessage(), e);
-        }
-        return this;
-      } finally {
-        exit();
-      }
+      return delete(f, key.getBytes(StandardCharsets.UTF_8));
     }
 
     public void commit(boolean sync) {
       enter();
       try {
-        try {
-          checkFault();
-          if (target == null) return;
-          target.rocks.write(sync ? syncWrite : plainWrite, batch);
-        } catch (RocksDBException e) {
-          throw new StoreException("batch write failed: " + e.getMessage(), e);
-        }
+        checkFault();
+        if (target == null) return;
+        target.rocks.write(sync ? syncWrite : plainWrite, batch);
+      } catch (RocksDBException e) {
+        throw new StoreException("batch write failed: " + e.getMessage(), e);
       } finally {
         exit();
       }
@@ -726,11 +688,9 @@ public final class Store implements AutoCloseable {
   public void deleteRange(Family f, byte[] from, byte[] to) throws IOException {
     enter();
     try {
-      try {
-        dbFor(f).rocks.deleteRange(dbFor(f).handle(f), from, to);
-      } catch (RocksDBException e) {
-        throw new IOException("delete range failed: " + e.getMessage(), e);
-      }
+      dbFor(f).rocks.deleteRange(dbFor(f).handle(f), from, to);
+    } catch (RocksDBException e) {
+      throw new IOException("delete range failed: " + e.getMessage(), e);
     } finally {
       exit();
     }
@@ -783,12 +743,10 @@ public final class Store implements AutoCloseable {
   public void syncWal() {
     enter();
     try {
-      try {
-        checkFault();
-        for (Db d : dbs()) d.rocks.flushWal(true);
-      } catch (RocksDBException e) {
-        throw new StoreException("WAL sync failed: " + e.getMessage(), e);
-      }
+      checkFault();
+      for (Db d : dbs()) d.rocks.flushWal(true);
+    } catch (RocksDBException e) {
+      throw new StoreException("WAL sync failed: " + e.getMessage(), e);
     } finally {
       exit();
     }
@@ -798,11 +756,9 @@ public final class Store implements AutoCloseable {
   public long familySstBytes(Family f) {
     enter();
     try {
-      try {
-        return dbFor(f).rocks.getLongProperty(dbFor(f).handle(f), "rocksdb.total-sst-files-size");
-      } catch (RocksDBException e) {
-        return 0;
-      }
+      return dbFor(f).rocks.getLongProperty(dbFor(f).handle(f), "rocksdb.total-sst-files-size");
+    } catch (RocksDBException e) {
+      return 0;
     } finally {
       exit();
     }
@@ -920,11 +876,9 @@ public final class Store implements AutoCloseable {
   public long estimateKeys(Family f) {
     enter();
     try {
-      try {
-        return dbFor(f).rocks.getLongProperty(dbFor(f).handle(f), "rocksdb.estimate-num-keys");
-      } catch (RocksDBException e) {
-        return -1;
-      }
+      return dbFor(f).rocks.getLongProperty(dbFor(f).handle(f), "rocksdb.estimate-num-keys");
+    } catch (RocksDBException e) {
+      return -1;
     } finally {
       exit();
     }
