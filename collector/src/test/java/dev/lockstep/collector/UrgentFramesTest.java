@@ -216,6 +216,7 @@ class UrgentFramesTest {
     a.await("welcome", f -> f.hasWelcome());
     occupyTheIngestThread();
     long before = DirectMemory.used();
+    long framesBefore = AgentGateway.frameBytesOffHeap();
     String text = "x".repeat(400);
     int batches = 3;
     for (int b = 0; b < batches; b++) {
@@ -231,11 +232,15 @@ class UrgentFramesTest {
     // 3 batches of ~200 KB wait behind the busy ingest thread
     Eventually.await(Duration.ofSeconds(10), "the waiting frames held in direct memory",
         () -> DirectMemory.used() - before >= 3 * 190_000);
+    assertThat(AgentGateway.frameBytesOffHeap() - framesBefore).as("frame bytes waiting")
+        .isGreaterThanOrEqualTo(3 * 190_000);
     ingestBusy.countDown();
     a.await("every batch acked", f -> f.hasAck() && f.getAck().getUptoSeq() == batches * 500L);
-    // each frame is freed right after its parse, before its events are stored and acked
-    assertThat(DirectMemory.used() - before)
-        .as("direct memory once every frame was handled").isLessThan(100_000);
+    // each frame is freed right after its parse, before its events are stored and acked. The
+    // frames' own count, not the JVM's direct pool: that also holds gRPC's and the JDK's buffers,
+    // which grew by over 100 KB during this test once in a full build and failed it
+    assertThat(AgentGateway.frameBytesOffHeap() - framesBefore)
+        .as("frame bytes not freed once every frame was handled").isLessThanOrEqualTo(0);
   }
 
   /**

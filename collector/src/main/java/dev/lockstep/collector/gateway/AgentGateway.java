@@ -236,6 +236,11 @@ public final class AgentGateway {
   }
 
   /** Bytes of frames delivered by gRPC and not yet finished, across every stream. */
+  /** Bytes of agent frames held off the heap and not freed yet (by every gateway of this JVM). */
+  public static long frameBytesOffHeap() {
+    return Frames.liveBytes();
+  }
+
   public long readAheadBytes() {
     return readAhead.held();
   }

@@ -21,6 +21,11 @@ import java.nio.channels.ReadableByteChannel;
  */
 final class Frames {
   private static final sun.misc.Unsafe UNSAFE = unsafe();
+  /**
+   * Bytes of frames read and not yet freed by {@link #free} (all gateways of this JVM; a frame
+   * left to its cleaner stays counted).
+   */
+  private static final java.util.concurrent.atomic.AtomicLong LIVE = new java.util.concurrent.atomic.AtomicLong();
 
   private Frames() {}
 
@@ -28,7 +33,7 @@ final class Frames {
   static ByteBuffer read(InputStream stream) throws IOException {
     if (stream instanceof KnownLength) {
       int n = stream.available();
-      ByteBuffer b = ByteBuffer.allocateDirect(n);
+      ByteBuffer b = direct(n);
       ReadableByteChannel in = Channels.newChannel(stream);
       while (b.hasRemaining() && in.read(b) >= 0) {
         // reads until the frame is whole
@@ -38,12 +43,30 @@ final class Frames {
       throw new IOException("frame stream of " + n + " bytes did not match its length");
     }
     byte[] all = stream.readAllBytes();
-    return ByteBuffer.allocateDirect(all.length).put(all).flip();
+    return direct(all.length).put(all).flip();
+  }
+
+  private static ByteBuffer direct(int n) {
+    ByteBuffer b = ByteBuffer.allocateDirect(n);
+    LIVE.addAndGet(n);
+    return b;
+  }
+
+  /**
+   * Bytes of frames read and not freed yet. The JVM's direct pool also holds other users' buffers
+   * (gRPC's, the JDK's per-thread I/O buffers), so only this says whether frames were freed.
+   */
+  static long liveBytes() {
+    return LIVE.get();
   }
 
   /** Releases {@code frame}'s memory now. Call once, after the last read of it. */
   static void free(ByteBuffer frame) {
-    if (UNSAFE != null && frame.isDirect()) UNSAFE.invokeCleaner(frame);
+    if (UNSAFE != null && frame.isDirect()) {
+      int n = frame.capacity();
+      UNSAFE.invokeCleaner(frame);
+      LIVE.addAndGet(-n);
+    }
   }
 
   private static sun.misc.Unsafe unsafe() {
