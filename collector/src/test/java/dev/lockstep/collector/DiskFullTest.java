@@ -257,6 +257,7 @@ class DiskFullTest {
     RawAgent c = agent("host-c"); // offline while the fleet was stopped
     assertThat(c.lastStop().getMode()).isEqualTo(StopMode.STOPPED);
     assertThat(c.lastStop().getOrdersList()).extracting(o -> o.getId()).containsExactly(order);
+    assertThat(audited("EnableStop", order)).as("who issued it, held with it").isEqualTo(1);
 
     collector.store().injectWriteFault("No space left on device");
     c.report(Goldens.report("run-y", "billing", "primary", "a"));
@@ -272,6 +273,14 @@ class DiskFullTest {
     start(0);
     assertThat(collector.fleet().orders()).as("the resume, held too, came back").isEmpty();
     assertThat(agent("host-d").lastStop().getMode()).isEqualTo(StopMode.RUNNING);
+    assertThat(audited("ResumeStop", order)).as("who resumed it").isEqualTo(1);
+    assertThat(audited("EnableStop", order)).as("stored once").isEqualTo(1);
+  }
+
+  private long audited(String action, String target) {
+    return operator().listAudit(dev.lockstep.proto.v1.ListAuditRequest.newBuilder().setLimit(1000).build())
+        .getEntriesList().stream().filter(e -> e.getAction().equals(action) && e.getTarget().equals(target))
+        .count();
   }
 
   @Test

@@ -3,6 +3,7 @@ package dev.lockstep.collector.host;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.lockstep.collector.core.Change;
 import dev.lockstep.proto.store.v1.ResumedOrder;
+import dev.lockstep.proto.v1.AuditEntry;
 import dev.lockstep.proto.v1.StopOrder;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -23,7 +24,8 @@ import java.util.zip.CRC32C;
  *
  * <p>Records, from offset 0: {@code [int length][int crc32c][byte type][payload]}; a zero length
  * ends them. Types: 1 a {@link StopOrder} put, 2 a {@link ResumedOrder}, 3 a counter ({@code
- * [long value][name]}). Each append is forced to disk before the commit that held it returns, so
+ * [long value][name]}), 4 an {@link AuditEntry} (who issued or resumed the order: without it an
+ * order came back from a restart with no record of its author). Each append is forced to disk before the commit that held it returns, so
  * before any effect of that commit (the stop frames) is carried out. At start-up the records are
  * read back and committed to the store ({@link #replay}); the file is zeroed once the store holds
  * them. One owner: {@link StoreState}, under its lock on held transactions.
@@ -34,6 +36,7 @@ final class HeldJournal implements AutoCloseable {
   private static final byte ORDER = 1;
   private static final byte RESUMED = 2;
   private static final byte COUNTER = 3;
+  private static final byte AUDIT = 4;
 
   private final Path file;
   private final FileChannel channel;
@@ -93,7 +96,7 @@ final class HeldJournal implements AutoCloseable {
   /** The changes of {@code changes} that this journal keeps. */
   static boolean kept(Change c) {
     return c instanceof Change.PutOrder || c instanceof Change.ResumeOrder
-        || c instanceof Change.PutCounter;
+        || c instanceof Change.PutCounter || c instanceof Change.Audit;
   }
 
   /**
@@ -140,6 +143,9 @@ final class HeldJournal implements AutoCloseable {
     } else if (c instanceof Change.ResumeOrder r) {
       type = RESUMED;
       payload = r.resumed().toByteArray();
+    } else if (c instanceof Change.Audit a) {
+      type = AUDIT;
+      payload = a.entry().toByteArray();
     } else {
       Change.PutCounter k = (Change.PutCounter) c;
       byte[] name = k.name().getBytes(StandardCharsets.UTF_8);
@@ -198,6 +204,7 @@ final class HeldJournal implements AutoCloseable {
     return switch (type) {
       case ORDER -> new Change.PutOrder(StopOrder.parseFrom(payload));
       case RESUMED -> new Change.ResumeOrder(ResumedOrder.parseFrom(payload));
+      case AUDIT -> new Change.Audit(AuditEntry.parseFrom(payload));
       case COUNTER -> {
         ByteBuffer b = ByteBuffer.wrap(payload);
         long value = b.getLong();

@@ -105,6 +105,8 @@ public final class StoreState extends CoreIndex {
       // an order resumed since stays resumed; a counter never goes back
       if (c instanceof Change.PutOrder o && resumedOrder(o.order().getId()).isPresent()) continue;
       if (c instanceof Change.PutCounter k && k.value() <= counter(k.name())) continue;
+      // committed by the run that wrote it, which then could not zero the journal: not twice
+      if (c instanceof Change.Audit a && audit.contains(a.entry())) continue;
       back.add(c);
     }
     if (back.isEmpty() || commit(back, true, now) == Committed.WRITTEN) j.clear();
@@ -148,7 +150,7 @@ public final class StoreState extends CoreIndex {
    * changes are applied in memory and HELD: kept in order and written by {@link #flushHeld} once
    * the store takes writes again; later commits queue behind them so the store never sees them out
    * of order. Held changes are lost if the process dies meanwhile, except stop orders (and their
-   * resumes and counters), which the {@link HeldJournal} keeps on space allocated in advance and
+   * resumes, counters and audit entries), which the {@link HeldJournal} keeps on space allocated in advance and
    * the next start commits; everything else they record is re-derived: events from the store
    * (replayed from the processed marks), acks from the agents' next acks.
    */

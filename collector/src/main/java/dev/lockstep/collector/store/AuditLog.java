@@ -40,7 +40,7 @@ public final class AuditLog implements AuditSink {
 
   /** Adds {@code entry} to a transaction's batch (written with the decision it records). */
   public void stage(Store.Batch batch, AuditEntry entry) {
-    long millis = entry.getAt().getSeconds() * 1000 + entry.getAt().getNanos() / 1_000_000;
+    long millis = millis(entry);
     batch.put(Store.Family.AUDIT, key(millis), entry.toByteArray());
   }
 
@@ -49,9 +49,13 @@ public final class AuditLog implements AuditSink {
    * entry's time and {@code offset} (its place in the topic), so applying it twice stores it once.
    */
   public void replicate(AuditEntry entry, long offset) {
-    long millis = entry.getAt().getSeconds() * 1000 + entry.getAt().getNanos() / 1_000_000;
+    long millis = millis(entry);
     store.put(Store.Family.AUDIT, ByteBuffer.allocate(16).putLong(millis)
         .putLong(Long.MIN_VALUE | offset).array(), entry.toByteArray(), false);
+  }
+
+  private static long millis(AuditEntry entry) {
+    return entry.getAt().getSeconds() * 1000 + entry.getAt().getNanos() / 1_000_000;
   }
 
   private byte[] key(long millis) {
@@ -85,6 +89,19 @@ public final class AuditLog implements AuditSink {
       case REFUSED -> "DENIED";
       case FAILED -> "ERROR";
     };
+  }
+
+  /** Whether an entry equal to {@code entry} is stored (at its time). */
+  public boolean contains(AuditEntry entry) {
+    long millis = millis(entry);
+    boolean[] found = new boolean[1];
+    byte[] after = ByteBuffer.allocate(16).putLong(millis + 1).putLong(0).array();
+    store.scanBackwards(Store.Family.AUDIT, after, (k, v) -> {
+      if (ByteBuffer.wrap(k).getLong() < millis) return false;
+      found[0] = java.util.Arrays.equals(v, entry.toByteArray());
+      return !found[0];
+    });
+    return found[0];
   }
 
   /** Newest first, at or after {@code sinceMillis}, at most {@code limit}. */

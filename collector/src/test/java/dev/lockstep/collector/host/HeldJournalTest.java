@@ -8,6 +8,7 @@ import dev.lockstep.collector.store.AuditLog;
 import dev.lockstep.collector.store.RocksRunStateStore;
 import dev.lockstep.collector.store.Store;
 import dev.lockstep.proto.store.v1.ResumedOrder;
+import dev.lockstep.proto.v1.AuditEntry;
 import dev.lockstep.proto.v1.StopOrder;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
@@ -95,6 +96,34 @@ class HeldJournalTest {
     HeldJournal again = HeldJournal.open(f);
     assertThat(again.read()).as("cleared once committed").isEmpty();
     again.close();
+  }
+
+  /**
+   * Who issued a held order is journaled with it and stored at the next start, once: a journal
+   * the previous run committed but could not zero stores its entries again only where missing.
+   */
+  @Test
+  void theAuditEntriesOfHeldOrdersComeBackOnce() throws Exception {
+    Path f = dir.resolve("held.journal");
+    AuditEntry issued = AuditLog.entry(Instant.ofEpochMilli(1_000), "alice", "operator", "EnableStop",
+        "ORD-1", "10.0.0.1", "OK", "drill");
+    AuditEntry resumed = AuditLog.entry(Instant.ofEpochMilli(1_000), "bob", "operator", "ResumeStop",
+        "ORD-1", "10.0.0.2", "OK", "fixed");
+    HeldJournal j = HeldJournal.open(f);
+    j.append(List.of(new Change.PutOrder(order("ORD-1")), new Change.Audit(issued)));
+    j.append(List.of(new Change.Audit(resumed)));
+    j.close();
+    try (Store store = Store.open(dir.resolve("db"), true, 8 << 20, 8 << 20)) {
+      AuditLog audit = new AuditLog(store, Clock.systemUTC());
+      try (Store.Batch b = store.batch()) {
+        audit.stage(b, issued); // the previous run stored this one before it died
+        b.commit(true);
+      }
+      StoreState state = new StoreState(store, new RocksRunStateStore(store), new Incidents(store), audit);
+      assertThat(state.journal(f, Instant.EPOCH)).as("the order and the missing entry").isEqualTo(2);
+      state.closeJournal();
+      assertThat(audit.list(0, 100)).containsExactlyInAnyOrder(issued, resumed);
+    }
   }
 
   private static StoreState state(Store store) {
