@@ -111,7 +111,11 @@ class HeldJournalTest {
         "ORD-1", "10.0.0.2", "OK", "fixed");
     HeldJournal j = HeldJournal.open(f);
     j.append(List.of(new Change.PutOrder(order("ORD-1")), new Change.Audit(issued)));
-    j.append(List.of(new Change.Audit(resumed)));
+    j.append(List.of(new Change.ResumeOrder(ResumedOrder.newBuilder().setOrder(order("ORD-1")).build()),
+        new Change.Audit(resumed)));
+    AuditEntry confirmed = AuditLog.entry(Instant.ofEpochMilli(1_000), "collector", "system", "StopConfirmed",
+        "host-1", "", "OK", "");
+    j.append(List.of(new Change.Audit(confirmed))); // no order in it: not kept
     j.close();
     try (Store store = Store.open(dir.resolve("db"), true, 8 << 20, 8 << 20)) {
       AuditLog audit = new AuditLog(store, Clock.systemUTC());
@@ -120,7 +124,7 @@ class HeldJournalTest {
         b.commit(true);
       }
       StoreState state = new StoreState(store, new RocksRunStateStore(store), new Incidents(store), audit);
-      assertThat(state.journal(f, Instant.EPOCH)).as("the order and the missing entry").isEqualTo(2);
+      assertThat(state.journal(f, Instant.EPOCH)).as("the order, its resume and the missing entry").isEqualTo(3);
       state.closeJournal();
       assertThat(audit.list(0, 100)).containsExactlyInAnyOrder(issued, resumed);
     }
