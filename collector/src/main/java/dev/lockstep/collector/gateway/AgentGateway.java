@@ -235,12 +235,12 @@ public final class AgentGateway {
     return Optional.ofNullable(slots.current(agentId));
   }
 
-  /** Bytes of frames delivered by gRPC and not yet finished, across every stream. */
   /** Bytes of agent frames held off the heap and not freed yet (by every gateway of this JVM). */
   public static long frameBytesOffHeap() {
     return Frames.liveBytes();
   }
 
+  /** Bytes of frames delivered by gRPC and not yet finished, across every stream. */
   public long readAheadBytes() {
     return readAhead.held();
   }

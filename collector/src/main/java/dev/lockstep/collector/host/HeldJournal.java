@@ -94,10 +94,14 @@ final class HeldJournal implements AutoCloseable {
     }
   }
 
-  /** The changes of {@code changes} that this journal keeps. */
-  static boolean kept(Change c) {
+  /**
+   * Whether this journal keeps {@code c}, a change of a transaction that puts or resumes an order
+   * when {@code withOrder}: audit entries only then, since every agent's StopConfirmed during an
+   * outage (10,000 at a fleet stop) would otherwise fill the journal before the next order.
+   */
+  private static boolean kept(Change c, boolean withOrder) {
     return c instanceof Change.PutOrder || c instanceof Change.ResumeOrder
-        || c instanceof Change.PutCounter || c instanceof Change.Audit;
+        || c instanceof Change.PutCounter || (withOrder && c instanceof Change.Audit);
   }
 
   /**
@@ -105,15 +109,13 @@ final class HeldJournal implements AutoCloseable {
    * until the journal is cleared) when they do not fit or the write failed.
    */
   boolean append(List<Change> changes) {
-    // audit entries only with an order or resume: every agent's StopConfirmed during an outage
-    // (10,000 at a fleet stop) would otherwise fill the journal before the next order
-    boolean order = false;
+    boolean withOrder = false;
     for (Change c : changes) {
-      order |= c instanceof Change.PutOrder || c instanceof Change.ResumeOrder;
+      withOrder |= c instanceof Change.PutOrder || c instanceof Change.ResumeOrder;
     }
     List<byte[]> records = new ArrayList<>();
     for (Change c : changes) {
-      if (kept(c) && (order || !(c instanceof Change.Audit))) records.add(record(c));
+      if (kept(c, withOrder)) records.add(record(c));
     }
     if (records.isEmpty()) return true;
     int size = 0;
