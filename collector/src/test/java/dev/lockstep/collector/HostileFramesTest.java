@@ -9,6 +9,8 @@ import dev.lockstep.proto.v1.Event;
 import dev.lockstep.proto.v1.EventBatch;
 import dev.lockstep.proto.v1.HealthSample;
 import dev.lockstep.proto.v1.Hello;
+import dev.lockstep.proto.v1.LogMatch;
+import dev.lockstep.proto.v1.StopMode;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.nio.file.Path;
@@ -241,6 +243,38 @@ class HostileFramesTest {
     var row = collector.fleet().agents().get("big-host").orElseThrow();
     assertThat(row.getHostname()).isEqualTo("h".repeat(256) + "…");
     assertThat(row.getVersion()).isEqualTo("v".repeat(256) + "…");
+  }
+
+  /**
+   * Descriptive text as long as a frame allows: a log match with a 3 MB line still stops the
+   * fleet, and what is stored, kept in incidents and the directory, is cut with a marker; the
+   * batch is acked, never refused (a refusal would hold back every later event of the agent).
+   */
+  @Test
+  void hugeLogLinesHealthTextAndNoticesAreStoredCutAndAHugeMismatchLineStillStops() throws Exception {
+    start(CollectorConfig.Limits.DEFAULT);
+    RawAgent a = agent("wordy");
+    a.await("welcome", f -> f.hasWelcome());
+    String huge = "x".repeat(1_000_000);
+    a.events(Event.newBuilder().setSeq(1).setHealth(HealthSample.newBuilder()
+            .setProbe(HealthSample.Probe.DISK).setLevel(HealthSample.Level.CRITICAL)
+            .setTarget("/data").setSummary("disk /data full " + huge)).build(),
+        Event.newBuilder().setSeq(2).setNotice(AgentNotice.newBuilder()
+            .setKind(AgentNotice.Kind.FATAL_ERROR).setMessage("fatal " + huge)).build(),
+        Event.newBuilder().setSeq(3).setLogMatch(LogMatch.newBuilder()
+            .setKind(LogMatch.Kind.MISMATCH_COUNT).setCount(2).setPath("/var/log/engine.log")
+            .setLine("CRITICAL: 2 mismatch errors found " + huge)).build());
+    a.await("ack 3", f -> f.hasAck() && f.getAck().getUptoSeq() == 3);
+    a.await("the fleet stopped", f -> f.hasStop() && f.getStop().getState().getMode() == StopMode.STOPPED);
+    List<Event> stored = new ArrayList<>();
+    collector.store().scanEvents(0, e -> stored.add(e.event()));
+    assertThat(stored).hasSize(3).allSatisfy(e -> assertThat(e.getSerializedSize()).isLessThan(5_000));
+    assertThat(stored.get(2).getLogMatch().getLine()).startsWith("CRITICAL: 2 mismatch errors found xxx")
+        .endsWith("… [cut: 1000034 characters]");
+    assertThat(collector.fleet().incidents().all()).hasSize(3)
+        .allSatisfy(i -> assertThat(i.getSerializedSize()).isLessThan(6_000));
+    assertThat(collector.fleet().agents().get("wordy").orElseThrow().getSerializedSize())
+        .isLessThan(6_000);
   }
 
   @Test

@@ -179,7 +179,9 @@ public final class Core {
     tx.effect(new Effect.Progress("ERROR: event " + agentId + "/" + e.getSeq() + " failed: " + what));
   }
 
-  private void event(Tx tx, String agentId, Event e) {
+  private void event(Tx tx, String agentId, Event stored) {
+    // the gateway cuts what it stores; events stored before those limits are cut here
+    Event e = EventBounds.cut(stored);
     switch (e.getBodyCase()) {
       case GOLDEN -> golden(tx, agentId, e.getGolden());
       case HEALTH -> {

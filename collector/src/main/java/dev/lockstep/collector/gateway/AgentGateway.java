@@ -2,6 +2,7 @@ package dev.lockstep.collector.gateway;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.lockstep.collector.config.CollectorConfig;
+import dev.lockstep.collector.core.EventBounds;
 import dev.lockstep.collector.core.EventRules;
 import dev.lockstep.collector.core.StopRules;
 import dev.lockstep.security.AuditSink;
@@ -560,7 +561,8 @@ public final class AgentGateway {
   }
 
   private void events(AgentSession session, EventBatch batch, Runnable done) {
-    List<Event> events = new ArrayList<>(batch.getEventsList());
+    // descriptive text cut before it is stored or forwarded (EventBounds: cut, never refused)
+    List<Event> events = EventBounds.cut(new ArrayList<>(batch.getEventsList()));
     Optional<String> problem = EventRules.batchProblem(events, MAX_BATCH_EVENTS);
     if (problem.isPresent()) {
       reject(session, Status.INVALID_ARGUMENT.withDescription(problem.get()), "bad_event");

@@ -117,6 +117,21 @@ class CoreTest {
     assertThat(state.incidents.get("INC-000001").getRunIdsList()).containsExactly("r".repeat(256));
   }
 
+  /** Stored before the gateway cut log matches: the core cuts it, and it still stops. */
+  @Test
+  void aStoredLogMatchWithAHugeLineStillStopsAndItsIncidentShowsTheLineCut() {
+    state.commit(apply(new Input.Hello("host-a", 1, Map.of(), StopState.getDefaultInstance())));
+    Input.Events in = logMismatch("host-a", 1, "run-1");
+    Event huge = in.events().get(0).toBuilder().setLogMatch(in.events().get(0).getLogMatch()
+        .toBuilder().setLine("CRITICAL: 2 mismatch errors found " + "x".repeat(3_000_000))).build();
+    state.commit(apply(new Input.Events("host-a", Lane.of(huge), List.of(huge), 0)));
+    Incident inc = state.incidents.get("INC-000001");
+    assertThat(inc.getSeverity()).isEqualTo(Severity.P0);
+    assertThat(state.orders).hasSize(1);
+    assertThat(inc.getExplanation()).contains("CRITICAL: 2 mismatch errors found xxx")
+        .contains("… [cut: 3000034 characters]").hasSizeLessThan(5_000);
+  }
+
   @Test
   void aRepeatThatAddsARunChangesPinsAsAnOpeningDoes() {
     state.commit(apply(new Input.Hello("host-a", 1, Map.of(), StopState.getDefaultInstance())));
