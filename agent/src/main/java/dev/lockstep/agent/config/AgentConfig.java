@@ -262,6 +262,7 @@ public record AgentConfig(
             + "; plaintext only with collector.insecure: true or --insecure");
       }
     }
+    labels(p);
     positive(p, "collector.reconnect_initial", collector.reconnectInitial());
     positive(p, "collector.reconnect_max", collector.reconnectMax());
     if (stateDir == null) {
@@ -357,6 +358,33 @@ public record AgentConfig(
       p.add("evidence.log_tail_lines must be at least 1, got " + evidence.defaultLogTailLines());
     }
     return p;
+  }
+
+  /**
+   * The collector's limits on Hello.labels (docs/protocol.md, section 11): it refuses a Hello over
+   * them, and an agent that cannot connect cannot be stopped, so they are checked here, at load.
+   */
+  static final int MAX_LABELS = 64;
+  static final int MAX_LABEL_KEY = 128;
+  static final int MAX_LABEL_VALUE = 1024;
+  static final int MAX_WORKFLOWS_LABEL = 64 * 1024;
+
+  private void labels(List<String> p) {
+    if (labels.size() > MAX_LABELS) {
+      p.add("labels holds " + labels.size() + " labels, at most " + MAX_LABELS);
+    }
+    for (Map.Entry<String, String> l : labels.entrySet()) {
+      String key = l.getKey();
+      if (key.length() > MAX_LABEL_KEY) {
+        p.add("labels: a key is " + key.length() + " characters, at most " + MAX_LABEL_KEY + ": "
+            + quote(key.substring(0, 80) + "…"));
+        continue;
+      }
+      int max = key.equals("workflows") ? MAX_WORKFLOWS_LABEL : MAX_LABEL_VALUE;
+      if (l.getValue().length() > max) {
+        p.add("labels." + key + " is " + l.getValue().length() + " characters, at most " + max);
+      }
+    }
   }
 
   private static void positive(List<String> p, String key, Duration d) {

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -215,6 +216,23 @@ class AgentConfigTest {
     assertThat(moved.stop().file()).isEqualTo(dir.resolve("other/emergency-stop.json"));
     assertThatThrownBy(() -> c.withDisk(new AgentConfig.Disk(List.of(), 80, 140)).validate())
         .hasMessage("agent.yaml: disk.critical_percent must be between 1 and 100, got 140");
+  }
+
+  /** The collector refuses a Hello over these limits: such a config must not start an agent. */
+  @Test
+  void labelsOverTheCollectorsLimitsAreRejectedWithTheKeyNamed() throws Exception {
+    AgentConfig c = AgentConfig.defaults("a1", "127.0.0.1:1", dir).withGoldenDirs(List.of("/g"));
+    assertThat(c.withLabel("zone", "z".repeat(1024)).withLabel("workflows", "w,".repeat(32_000))
+        .problems()).isEmpty();
+    assertThat(c.withLabel("zone", "z".repeat(1025)).problems())
+        .containsExactly("labels.zone is 1025 characters, at most 1024");
+    assertThat(c.withLabel("workflows", "w,".repeat(40_000)).problems())
+        .containsExactly("labels.workflows is 80000 characters, at most 65536");
+    assertThat(c.withLabel("k".repeat(129), "v").problems()).singleElement().asString()
+        .startsWith("labels: a key is 129 characters, at most 128: ");
+    Map<String, String> many = new java.util.HashMap<>();
+    for (int i = 0; i < 65; i++) many.put("l" + i, "v");
+    assertThat(c.withLabels(many).problems()).containsExactly("labels holds 65 labels, at most 64");
   }
 
   @Test

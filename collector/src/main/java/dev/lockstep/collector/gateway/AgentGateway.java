@@ -544,6 +544,11 @@ public final class AgentGateway {
           "bad_hello");
       return;
     }
+    Optional<String> labels = HelloLabels.problem(hello.getLabelsMap());
+    if (labels.isPresent()) {
+      reject(session, Status.INVALID_ARGUMENT.withDescription(labels.get()), "bad_hello");
+      return;
+    }
     session.bucket(buckets.computeIfAbsent(id, k ->
         new EventBucket(limits.maxEventsPerSecond(), limits.maxEventsBurst(), clock)));
     // bursts of two full frames: one batch of the largest size always fits
