@@ -20,6 +20,13 @@ import java.util.TreeMap;
  */
 public final class AgentDirectory {
   private static final String AGENT = "agent/";
+  /**
+   * Probes kept per agent (one per probe and target): an agent has one per watched process, disk
+   * path and log, and one per component; without a bound an agent sending samples of ever new
+   * targets grew its row, in memory and stored, without end. A sample of a new target beyond it
+   * is not kept (its incidents are still raised); the probes kept go on being updated.
+   */
+  static final int MAX_PROBES = 1024;
 
   private final Store store;
   private final Map<String, AgentInfo> agents = new TreeMap<>();
@@ -76,6 +83,7 @@ public final class AgentDirectory {
         probes.add(p);
       }
     }
+    if (probes.size() == prev.getProbesCount() && probes.size() >= MAX_PROBES) return;
     probes.add(sample.getProcess().getEvidenceLinesCount() == 0 ? sample
         : sample.toBuilder().setProcess(sample.getProcess().toBuilder().clearEvidenceLines()).build());
     AgentInfo next = prev.toBuilder().clearProbes().addAllProbes(probes).build();
