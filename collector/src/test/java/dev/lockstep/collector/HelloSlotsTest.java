@@ -207,4 +207,50 @@ class HelloSlotsTest {
     hello("storm");
     nextHello("a second later the storm's agent gets in again");
   }
+
+  /**
+   * A loop of refused streams writes one line per {@link AgentGateway#REFUSAL_LOG_EVERY}, and the
+   * next line says how many it did not write; the metric counts every one.
+   */
+  @Test
+  void refusedStreamsAreLoggedOncePerIntervalWithACountOfTheOthers() throws Exception {
+    java.util.logging.Logger log = java.util.logging.Logger.getLogger(AgentGateway.class.getName());
+    List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.logging.Handler handler = new java.util.logging.Handler() {
+      @Override
+      public void publish(java.util.logging.LogRecord r) {
+        if (r.getLevel() == java.util.logging.Level.WARNING) lines.add(r.getMessage());
+      }
+
+      @Override
+      public void flush() {
+      }
+
+      @Override
+      public void close() {
+      }
+    };
+    log.addHandler(handler);
+    try {
+      start(10);
+      for (int i = 0; i < 20; i++) {
+        RawAgent a = new RawAgent(server.getPort(), "noisy-" + i);
+        agents.add(a);
+        a.events(Event.newBuilder().setSeq(1).build());
+        awaitClosed(a, "stream " + i + " refused");
+      }
+      assertThat(metrics.rejectedFrames.labelValues("no_hello").getLongValue()).isEqualTo(20);
+      assertThat(lines).singleElement().asString().contains("the first frame must be Hello")
+          .doesNotContain("more streams refused");
+      clock.advance(AgentGateway.REFUSAL_LOG_EVERY);
+      RawAgent a = new RawAgent(server.getPort(), "noisy-last");
+      agents.add(a);
+      a.events(Event.newBuilder().setSeq(1).build());
+      awaitClosed(a, "the last stream refused");
+      assertThat(lines).hasSize(2);
+      assertThat(lines.get(1)).contains("(and 19 more streams refused in the last 10 s, not logged;");
+    } finally {
+      log.removeHandler(handler);
+    }
+  }
 }

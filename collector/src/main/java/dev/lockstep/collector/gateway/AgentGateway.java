@@ -38,9 +38,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -114,12 +112,16 @@ public final class AgentGateway {
   private volatile Authorizer authorizer;
   private volatile dev.lockstep.collector.store.StoreSpace space;
   private volatile BatchSink sink;
-  private final Map<String, EventBucket> buckets = new ConcurrentHashMap<>();
-  private final Map<String, EventBucket> byteBuckets = new ConcurrentHashMap<>();
+  /** Event and event-byte budgets by agent id ({@link BucketsById}: idle ids are forgotten). */
+  private final BucketsById buckets;
+  private final BucketsById byteBuckets;
   private final StreamSlots slots;
   private final java.util.concurrent.atomic.AtomicLong connections =
       new java.util.concurrent.atomic.AtomicLong();
   private final ReadAhead readAhead = ReadAhead.forHeap();
+  /** One refused stream's line per interval: a loop of refused streams must not flood the log. */
+  public static final java.time.Duration REFUSAL_LOG_EVERY = java.time.Duration.ofSeconds(10);
+  private final LogThrottle refusals;
 
   public AgentGateway(Store store, GatewayListener listener, Executor pool,
       CollectorMetrics metrics, Clock clock) {
@@ -130,6 +132,12 @@ public final class AgentGateway {
       CollectorMetrics metrics, Clock clock, CollectorConfig.Limits limits) {
     this.limits = limits;
     this.slots = new StreamSlots(limits.maxStreams(), clock);
+    this.refusals = new LogThrottle(clock, REFUSAL_LOG_EVERY);
+    this.buckets = new BucketsById(limits.maxEventsPerSecond(), limits.maxEventsBurst(),
+        BucketsById.maxIds(limits.maxStreams()), clock);
+    // bursts of two full frames: one batch of the largest size always fits
+    this.byteBuckets = new BucketsById(limits.maxEventBytesPerSecond(),
+        Math.max(2 * limits.maxEventBytesPerSecond(), 2 * TRANSPORT_MAX_BYTES), BucketsById.maxIds(limits.maxStreams()), clock);
     this.authorizer = new Authorizer(AuditSink.NONE, clock);
     this.store = store;
     this.listener = listener;
@@ -447,9 +455,14 @@ public final class AgentGateway {
 
   private void reject(AgentSession session, Status status, String reason) {
     metrics.rejectedFrames.labelValues(reason).inc();
-    String id = session.agentId().isEmpty() ? "(no Hello accepted)" : session.agentId();
-    LOG.log(System.Logger.Level.WARNING, "closing agent stream " + id + " from "
-        + session.remoteAddress() + ": " + status.getCode() + " " + status.getDescription());
+    long held = refusals.pass();
+    if (held >= 0) {
+      String id = session.agentId().isEmpty() ? "(no Hello accepted)" : session.agentId();
+      LOG.log(System.Logger.Level.WARNING, "closing agent stream " + id + " from "
+          + session.remoteAddress() + ": " + status.getCode() + " " + status.getDescription()
+          + (held == 0 ? "" : " (and " + held + " more streams refused in the last "
+              + REFUSAL_LOG_EVERY.toSeconds() + " s, not logged; see lockstep_gateway_rejected_frames)"));
+    }
     session.close(status);
   }
 
@@ -549,11 +562,8 @@ public final class AgentGateway {
       reject(session, Status.INVALID_ARGUMENT.withDescription(labels.get()), "bad_hello");
       return;
     }
-    session.bucket(buckets.computeIfAbsent(id, k ->
-        new EventBucket(limits.maxEventsPerSecond(), limits.maxEventsBurst(), clock)));
-    // bursts of two full frames: one batch of the largest size always fits
-    session.byteBucket(byteBuckets.computeIfAbsent(id, k -> new EventBucket(
-        limits.maxEventBytesPerSecond(), Math.max(2 * limits.maxEventBytesPerSecond(), 2 * TRANSPORT_MAX_BYTES), clock)));
+    session.bucket(buckets.get(id));
+    session.byteBucket(byteBuckets.get(id));
     session.hello(hello.toBuilder()
         .setHostname(StopRules.bound(hello.getHostname(), MAX_HELLO_TEXT))
         .setVersion(StopRules.bound(hello.getVersion(), MAX_HELLO_TEXT)).build());

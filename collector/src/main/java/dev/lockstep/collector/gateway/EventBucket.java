@@ -36,6 +36,11 @@ final class EventBucket {
     return true;
   }
 
+  /** Whether it holds {@code burst} tokens now: a new bucket would be the same. */
+  synchronized boolean full() {
+    return tokens + (nanos() - refilledAtNanos) / 1e9 * perSecond >= burst;
+  }
+
   int perSecond() {
     return (int) perSecond;
   }

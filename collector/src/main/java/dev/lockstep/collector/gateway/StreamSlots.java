@@ -36,9 +36,8 @@ final class StreamSlots {
   static final int MAX_PER_CONNECTION = 4;
 
   private final int max;
-  private final Clock clock;
-  /** Hello rate by agent id (kept across its streams, so a reconnect does not refill it), under this. */
-  private final Map<String, EventBucket> hellos = new HashMap<>();
+  /** Hello rate by agent id (kept across its streams, so a reconnect does not refill it). */
+  private final BucketsById hellos;
   /** Each agent's current stream (written under this, read without a lock). */
   private final Map<String, AgentSession> current = new ConcurrentHashMap<>();
   /** Waiting Hellos by agent id, and by stream while not yet taken to be answered (under this). */
@@ -51,7 +50,8 @@ final class StreamSlots {
 
   StreamSlots(int maxStreams, Clock clock) {
     this.max = maxStreams;
-    this.clock = clock;
+    this.hellos = new BucketsById(AgentGateway.HELLOS_PER_SECOND, AgentGateway.HELLO_BURST,
+        BucketsById.maxIds(maxStreams), clock);
   }
 
   /**
@@ -74,8 +74,7 @@ final class StreamSlots {
    */
   synchronized Refused greet(AgentSession session) {
     String id = session.agentId();
-    EventBucket rate = hellos.computeIfAbsent(id, k ->
-        new EventBucket(AgentGateway.HELLOS_PER_SECOND, AgentGateway.HELLO_BURST, clock));
+    EventBucket rate = hellos.get(id);
     if (!rate.take(1)) {
       return new Refused(Status.RESOURCE_EXHAUSTED.withDescription("agent " + id + " says Hello"
           + " more than " + AgentGateway.HELLOS_PER_SECOND + " times a second (bursts of "
