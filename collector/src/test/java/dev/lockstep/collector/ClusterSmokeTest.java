@@ -7,6 +7,7 @@ import dev.lockstep.collector.config.CollectorConfig;
 import dev.lockstep.collector.internal.LocalKafka;
 import dev.lockstep.proto.v1.ClusterStatus;
 import dev.lockstep.proto.v1.CollectorMember;
+import dev.lockstep.proto.v1.GoldenReport;
 import dev.lockstep.proto.v1.OperatorGrpc;
 import dev.lockstep.proto.v1.StatusRequest;
 import dev.lockstep.proto.v1.StopMode;
@@ -127,6 +128,35 @@ class ClusterSmokeTest {
           return y.await("welcome", f -> f.hasWelcome()).getWelcome().getAckedSeq() == 2;
         }
       });
+    }
+  }
+
+  /**
+   * A run whose state is over what one Kafka record holds (52,000 steps, 9.8 MB as stored, in one
+   * 3.7 MB frame): its transaction failed on every retry, and no decision or stop was made after
+   * it. Now its step summaries are dropped once it has been compared, and its mismatch (and
+   * anything after it) still stops the fleet.
+   */
+  @Test
+  void aRunTooLargeForOneKafkaRecordIsStillComparedAndBlocksNothing() throws Exception {
+    try (Collector a = collector("c-big", "oversize", freePort());
+        RawAgent x = RawAgent.connect(a.port(), "agent-big")) {
+      x.await("welcome", f -> f.hasWelcome());
+      GoldenReport.Builder big = Goldens.report("run-big", "wf", "primary", "a").toBuilder().clearSteps();
+      String h = Goldens.hash("s");
+      for (int i = 0; i < 52_000; i++) {
+        big.addSteps(dev.lockstep.proto.v1.StepSummary.newBuilder().setIndex(i).setCanonicalHash(h));
+      }
+      x.report(big.build());
+      x.await("the big report acked", f -> f.hasAck() && f.getAck().getUptoSeq() == 1);
+      x.report(Goldens.report("run-big", "wf", "shadow", "b"));
+      x.await("the shadow acked", f -> f.hasAck() && f.getAck().getUptoSeq() == 2);
+      StopState s = Eventually.value(Duration.ofSeconds(60), "the big run's mismatch stops the agent", () -> {
+        StopState l = x.lastStop();
+        return l != null && l.getMode() == StopMode.STOPPED ? l : null;
+      });
+      assertThat(s.getOrdersList()).hasSize(1);
+      assertThat(metrics(a)).doesNotContain("lockstep_internal_errors_total{component=\"core\"}");
     }
   }
 

@@ -71,6 +71,8 @@ import org.apache.kafka.streams.KafkaStreams;
 public final class ClusterNode implements CoreDoor, Fleet.Cluster, AutoCloseable {
   private static final System.Logger LOG = System.getLogger(ClusterNode.class.getName());
   private static final Duration HEARTBEAT = Duration.ofSeconds(2);
+  /** The most a run's state takes in the core's changelog: 3/4 of a record, room to spare. */
+  static final long MAX_RUN_BYTES = Topics.MAX_RECORD_BYTES * 3L / 4;
 
   private final ClusterConfig config;
   private final CollectorConfig collector;
@@ -212,6 +214,9 @@ public final class ClusterNode implements CoreDoor, Fleet.Cluster, AutoCloseable
       throw new IOException("interrupted while joining the cluster");
     }
 
+    // a run is one record of the state's changelog: kept well under the record limit
+    parts.core().limitRunState(r -> dev.lockstep.collector.store.RocksRunStateStore.encode(r).length,
+        MAX_RUN_BYTES);
     streams = CoreStreams.create(config, collector, topics, parts.core(), clock, new CoreProcessor.Host() {
       @Override
       public void effects(List<Effect> effects) {

@@ -41,12 +41,27 @@ public final class Core {
   private final Correlator correlator;
   private final StopRules stops;
   private final RandomGenerator random;
+  /** What a run's state costs its host to store, and the most it can (none: unlimited). */
+  private java.util.function.ToLongFunction<RunState> runBytes = r -> 0;
+  private long maxRunBytes = Long.MAX_VALUE;
 
   public Core(CoreConfig config, RandomGenerator random) {
     this.config = config;
     this.correlator = new Correlator(config.correlation());
     this.stops = new StopRules(random);
     this.random = random;
+  }
+
+  /**
+   * Bounds the stored size of a run's state: {@code bytes} is what its host's encoding takes.
+   * Cluster mode keeps each run in one Kafka record (8 MiB at most); a run over it (tens of
+   * thousands of steps over its replicas, or one agent's made-up huge report) failed the core's
+   * transaction on every retry, so no decision or stop was made after it. Over the bound, the
+   * run's step summaries are dropped once it has been compared (see {@link RunState#withoutSteps}).
+   */
+  public void limitRunState(java.util.function.ToLongFunction<RunState> bytes, long max) {
+    this.runBytes = bytes;
+    this.maxRunBytes = max;
   }
 
   /**
@@ -236,11 +251,34 @@ public final class Core {
         + (r.getNewPid() > 0 ? "; new pid " + r.getNewPid() : "")
         + (r.getRestartsToday() > 0 ? "; " + r.getRestartsToday() + " restart(s) in 24 h" : "")
         + (r.getDetail().isEmpty() ? "" : "; " + r.getDetail()), 2000);
-    incident.ifPresent(id -> IncidentRules.update(tx, id, b -> b.addNotes(IncidentNote.newBuilder()
-        .setAt(Audits.ts(tx.nowMillis())).setBy("agent:" + agentId).setAction("REMEDIATION").setNote(text)), null));
+    incident.ifPresent(id -> IncidentRules.update(tx, id, b -> {
+      dropOldestRemediationNote(b);
+      return b.addNotes(IncidentNote.newBuilder().setAt(Audits.ts(tx.nowMillis())).setBy("agent:" + agentId)
+          .setAction("REMEDIATION").setNote(text));
+    }, null));
     Audits.agent(tx, agentId, "Remediation", incident.orElse(agentId),
         r.getOutcome() == dev.lockstep.proto.v1.Remediation.Outcome.FAILED ? "ERROR" : "OK", text);
     tx.effect(new Effect.Progress("agent " + agentId + ": " + text));
+  }
+
+  /** Agents' remediation notes an incident keeps (the newest; every one is on the audit log). */
+  static final int MAX_REMEDIATION_NOTES = 200;
+
+  /**
+   * Makes room for one more agent remediation note: an agent restarting a process in a loop added
+   * one per event (2 KB each) to its open incident without end, past what a store record holds.
+   * Operators' notes are never dropped.
+   */
+  private static void dropOldestRemediationNote(Incident.Builder b) {
+    int count = 0;
+    int oldest = -1;
+    for (int i = 0; i < b.getNotesCount(); i++) {
+      if (b.getNotes(i).getAction().equals("REMEDIATION")) {
+        if (oldest < 0) oldest = i;
+        count++;
+      }
+    }
+    if (count >= MAX_REMEDIATION_NOTES) b.removeNotes(oldest);
   }
 
   private void golden(Tx tx, String agentId, GoldenReport r) {
@@ -266,6 +304,26 @@ public final class Core {
     Replica replica = new Replica(agentId, r.getRole(), summary, r.getPath(), tx.nowMillis(), modified);
     Verdict before = tx.run(r.getRunId()).map(RunState::verdict).orElse(Verdict.PENDING);
     correlator.offer(tx, replica, tx.nowMillis()).ifPresent(d -> decided(tx, d, before));
+    tx.run(r.getRunId()).ifPresent(s -> boundRun(tx, s));
+  }
+
+  /** Keeps a run's state within what its host can store (after it was compared with all steps). */
+  private void boundRun(Tx tx, RunState s) {
+    if (maxRunBytes == Long.MAX_VALUE) return;
+    long bytes = runBytes.applyAsLong(s);
+    if (bytes <= maxRunBytes) return;
+    RunState bare = s.withoutSteps();
+    long left = runBytes.applyAsLong(bare);
+    if (left > maxRunBytes) {
+      // the event is raised as one the core could not process (P1), not stored half-done
+      throw new IllegalStateException("run " + StopRules.bound(s.runId(), 80) + ": its state is " + left
+          + " bytes even without step summaries, over the " + maxRunBytes + " this collector can store");
+    }
+    tx.putRun(bare);
+    tx.effect(new Effect.Progress("WARNING: run " + StopRules.bound(s.runId(), 80) + ": its state ("
+        + bytes + " bytes over " + s.replicas().size() + " replicas) is over the " + maxRunBytes
+        + " bytes this collector stores per run; its step summaries are dropped (later replicas are"
+        + " still compared by their hashes, a mismatch then names no first step)"));
   }
 
   /** Acts on a decision; {@code before} is the run's verdict before it (metrics count runs once). */

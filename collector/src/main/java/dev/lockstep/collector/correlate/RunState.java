@@ -25,6 +25,22 @@ public record RunState(
     incidentId = incidentId == null ? "" : incidentId;
   }
 
+  /**
+   * This state with no replica's step summaries (their run hashes stay, so a later replica is
+   * still compared: a mismatch is still one, though its first divergent step is then unknown).
+   */
+  public RunState withoutSteps() {
+    List<Replica> bare = new java.util.ArrayList<>(replicas.size());
+    for (Replica r : replicas) {
+      var m = r.summary();
+      bare.add(new Replica(r.agentId(), r.role(), new dev.lockstep.golden.RunSummary(m.runId(),
+          m.workflow(), m.role(), m.seed(), m.canonicalHash(), m.engineHash(), m.outputHash(),
+          List.of()), r.path(), r.reportedAtMillis(), r.modifiedAtMillis()));
+    }
+    return new RunState(runId, workflow, firstSeenMillis, deadlineMillis, bare, verdict,
+        decidedAtMillis, category, explanation, incidentId);
+  }
+
   public RunState withIncident(String id) {
     return new RunState(runId, workflow, firstSeenMillis, deadlineMillis, replicas, verdict,
         decidedAtMillis, category, explanation, id);

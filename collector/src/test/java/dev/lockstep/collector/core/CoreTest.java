@@ -38,6 +38,55 @@ class CoreTest {
         Goldens.golden(firstSeq + 1, Goldens.report(run, "billing", "shadow", "b"))), 0);
   }
 
+  /**
+   * A host that stores a run in a bounded record (cluster mode: one Kafka record): a run over the
+   * bound is compared with every step first, then kept without step summaries; a later replica is
+   * still compared by its hashes, and its mismatch stops the fleet.
+   */
+  @Test
+  void aRunOverItsHostsLimitIsKeptWithoutStepsAndAMismatchWithItStillStops() {
+    Core bounded = new Core(new CoreConfig(CoreConfig.StopPolicy.FLEET,
+        CorrelationPolicy.primaryShadow(Duration.ofMinutes(5)), 1 << 20, 10), new Random(3));
+    bounded.limitRunState(r -> 100L * r.replicas().stream().mapToInt(x -> x.summary().steps().size()).sum(), 5_000);
+    state.commit(apply(new Input.Hello("host-a", 1, Map.of(), StopState.getDefaultInstance())));
+    var primary = Goldens.report("run-big", "billing", "primary", "a").toBuilder().clearSteps();
+    for (int i = 0; i < 60; i++) {
+      primary.addSteps(dev.lockstep.proto.v1.StepSummary.newBuilder().setIndex(i).setCanonicalHash(Goldens.hash("s" + i)));
+    }
+    Tx first = new Tx(state, now++);
+    bounded.apply(first, new Input.Events("host-a", Lane.DECISIVE, List.of(Goldens.golden(1, primary.build())), 0));
+    state.commit(first);
+    assertThat(state.run("run-big").orElseThrow().replicas()).singleElement()
+        .satisfies(r -> assertThat(r.summary().steps()).as("steps over the bound").isEmpty());
+    assertThat(first.effects()).anySatisfy(e -> assertThat(e).isInstanceOfSatisfying(Effect.Progress.class,
+        p -> assertThat(p.line()).contains("run run-big", "6000 bytes", "step summaries are dropped")));
+    Tx second = new Tx(state, now++);
+    bounded.apply(second, new Input.Events("host-a", Lane.DECISIVE,
+        List.of(Goldens.golden(2, Goldens.report("run-big", "billing", "shadow", "b"))), 0));
+    state.commit(second);
+    assertThat(state.run("run-big").orElseThrow().verdict()).isEqualTo(dev.lockstep.collector.correlate.Verdict.MISMATCH);
+    assertThat(second.effects()).anySatisfy(e -> assertThat(e).isInstanceOfSatisfying(Effect.SendStop.class,
+        st -> assertThat(st.desired().getMode()).isEqualTo(StopMode.STOPPED)));
+  }
+
+  /** An agent's remediation notes on its incident are the newest 200; operators' notes all stay. */
+  @Test
+  void anIncidentKeepsTheNewestRemediationNotesOfAnAgentRestartingInALoop() {
+    state.commit(apply(new Input.Events("host-a", Lane.ROUTINE, List.of(Goldens.health(1,
+        dev.lockstep.proto.v1.HealthSample.Probe.PROCESS, "shadow", dev.lockstep.proto.v1.HealthSample.Level.CRITICAL)), 0)));
+    for (int i = 0; i < Core.MAX_REMEDIATION_NOTES + 50; i++) {
+      state.commit(apply(new Input.Events("host-a", Lane.ROUTINE, List.of(Event.newBuilder().setSeq(2 + i)
+          .setRemediation(dev.lockstep.proto.v1.Remediation.newBuilder().setProcess("shadow")
+              .setAction(dev.lockstep.proto.v1.Remediation.Action.RESTART)
+              .setOutcome(dev.lockstep.proto.v1.Remediation.Outcome.DONE).setReason("restart " + i)).build()), 0)));
+    }
+    Incident died = state.incidents.values().stream()
+        .filter(i -> i.getKind() == IncidentKind.PROCESS_DIED).findFirst().orElseThrow();
+    assertThat(died.getNotesList()).filteredOn(n -> n.getAction().equals("REMEDIATION"))
+        .hasSize(Core.MAX_REMEDIATION_NOTES)
+        .last().satisfies(n -> assertThat(n.getNote()).contains("restart " + (Core.MAX_REMEDIATION_NOTES + 49)));
+  }
+
   @Test
   void aMismatchsDecisionIncidentOrderAlertAndMarkAreOneFsyncedTransaction() {
     state.commit(apply(new Input.Hello("host-a", 1, Map.of(), StopState.getDefaultInstance())));
