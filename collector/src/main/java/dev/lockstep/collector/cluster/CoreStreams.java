@@ -29,6 +29,8 @@ import org.apache.kafka.streams.state.Stores;
  * copy of the state on another collector so a failover does not replay the whole changelog.
  */
 final class CoreStreams {
+  private static final System.Logger LOG = System.getLogger(CoreStreams.class.getName());
+
   private CoreStreams() {}
 
   static Topology topology(Topics t, ClusterConfig c, org.apache.kafka.streams.processor.api.ProcessorSupplier<String, byte[], String, byte[]> core) {
@@ -78,6 +80,22 @@ final class CoreStreams {
     return p;
   }
 
+  /**
+   * What a failure of the core's stream thread does: it is counted as the core failing
+   * (internal_errors{component="core"}, alert LockstepCollectorCoreFailed), logged with its
+   * trace, and the thread replaced. A failure that comes back on every retry (a record Kafka
+   * refuses) stops every decision, and the replaced thread looked healthy again each time.
+   */
+  static org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler threadFailed(
+      CoreProcessor.Host host, Consumer<String> progress) {
+    return e -> {
+      host.failed("core", e);
+      LOG.log(System.Logger.Level.ERROR, "the core's stream thread failed; replacing it", e);
+      progress.accept("ERROR: the core's stream thread failed (" + e + "); replacing it");
+      return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+    };
+  }
+
   static KafkaStreams create(ClusterConfig c, CollectorConfig collector, Topics t, Core core,
       Clock clock, CoreProcessor.Host host, Consumer<String> progress, Properties client) {
     Duration sweep = Duration.ofMillis(Math.max(50, Math.min(1000,
@@ -85,10 +103,7 @@ final class CoreStreams {
     Topology top = topology(t, c, () -> new CoreProcessor(core, t, clock, host, sweep,
         collector.retention()));
     KafkaStreams streams = new KafkaStreams(top, properties(c, collector, t, client));
-    streams.setUncaughtExceptionHandler(e -> {
-      progress.accept("ERROR: the core's stream thread failed (" + e + "); replacing it");
-      return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
-    });
+    streams.setUncaughtExceptionHandler(threadFailed(host, progress));
     streams.setStateListener((now, before) -> {
       if (now == KafkaStreams.State.ERROR || now == KafkaStreams.State.PENDING_ERROR) {
         progress.accept("ERROR: Kafka Streams client " + before + " -> " + now);
