@@ -46,7 +46,7 @@ class DeployFilesTest {
     Path dir = DEPLOY.resolve("prometheus");
     Run rules = run(dir, "promtool", "check", "rules", "lockstep-rules.yml");
     assertThat(rules.exitCode()).as(rules.output()).isZero();
-    assertThat(rules.output()).contains("SUCCESS: 15 rules found");
+    assertThat(rules.output()).contains("SUCCESS: 16 rules found");
     Run config = run(dir, "promtool", "check", "config", "prometheus.yml");
     assertThat(config.exitCode()).as(config.output()).isZero();
     Run tests = run(dir, "promtool", "test", "rules", "lockstep-rules_test.yml");

@@ -176,13 +176,18 @@ public final class ClusterNode implements CoreDoor, Fleet.Cluster, AutoCloseable
         }), () -> metrics.produceFailures.labelValues("acked").inc(), 50);
     closers.push(ackedMarks);
 
+    // counted for LockstepClusterReaderFailing: the stop table, acked marks and state copy come in
+    // through these readers, so one that keeps failing serves agents stale stop states
+    Runnable readerFailed = () -> parts.metrics().internalErrors.labelValues("cluster_reader").inc();
     tables = new TopicReader("tables", client, List.of(topics.stops, topics.acked, topics.members),
         tp -> TopicReader.BEGINNING, this::tableRecords);
     closers.push(tables);
+    tables.onFailure(readerFailed);
     tables.start();
     replies = new TopicReader("replies", client, List.of(topics.replies), tp -> TopicReader.END,
         this::replyRecords);
     closers.push(replies);
+    replies.onFailure(readerFailed);
     replies.start();
     waiters = Executors.newCachedThreadPool(r -> {
       Thread t = new Thread(r, "lockstep-cluster-wait");
@@ -199,6 +204,7 @@ public final class ClusterNode implements CoreDoor, Fleet.Cluster, AutoCloseable
         });
     replica = new TopicReader("copy", client, copy.topicNames(), copy::start, copy);
     closers.push(replica);
+    replica.onFailure(readerFailed);
     replica.start();
     try {
       if (!tables.awaitCaughtUp(Duration.ofSeconds(60))) {

@@ -39,7 +39,7 @@ final class TopicReader implements AutoCloseable {
   }
 
   private final String name;
-  private final KafkaConsumer<String, byte[]> consumer;
+  private final org.apache.kafka.clients.consumer.Consumer<String, byte[]> consumer;
   private final List<String> topics;
   private final Function<TopicPartition, Long> start;
   private final Handler handler;
@@ -48,6 +48,9 @@ final class TopicReader implements AutoCloseable {
   private final Map<TopicPartition, Long> ends = new java.util.concurrent.ConcurrentHashMap<>();
   private volatile boolean running = true;
   private volatile long polls;
+  private final java.util.concurrent.atomic.AtomicLong failures = new java.util.concurrent.atomic.AtomicLong();
+  private volatile Runnable onFailure = () -> { };
+  private long lastFailureLog;
   private Thread thread;
 
   TopicReader(String name, Properties clientProps, List<String> topics,
@@ -67,6 +70,16 @@ final class TopicReader implements AutoCloseable {
     props.putAll(p);
     props.put(ConsumerConfig.CLIENT_ID_CONFIG, p.getProperty(ConsumerConfig.CLIENT_ID_CONFIG) + "-ends");
     consumer = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer());
+  }
+
+  /** Over {@code consumer} (tests: a MockConsumer); it owns and closes it. */
+  TopicReader(String name, org.apache.kafka.clients.consumer.Consumer<String, byte[]> consumer,
+      List<String> topics, Function<TopicPartition, Long> start, Handler handler) {
+    this.name = name;
+    this.topics = List.copyOf(topics);
+    this.start = start;
+    this.handler = handler;
+    this.consumer = consumer;
   }
 
   /** Assigns every partition of the topics, seeks, and starts the thread. */
@@ -110,48 +123,106 @@ final class TopicReader implements AutoCloseable {
   }
 
   private void loop(Map<TopicPartition, Long> target) {
-    boolean done = false;
-    long lastEnds = 0;
+    boolean[] done = {false};
+    long[] lastEnds = {0};
     try {
       while (running) {
-        ConsumerRecords<String, byte[]> batch = consumer.poll(Duration.ofMillis(200));
-        polls++;
-        if (!batch.isEmpty()) {
-          List<ConsumerRecord<String, byte[]>> list = new ArrayList<>(batch.count());
-          batch.forEach(list::add);
-          try {
-            handler.records(list);
-          } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.ERROR, "reading " + name + ": " + e, e);
-          }
-        }
-        for (TopicPartition tp : consumer.assignment()) positions.put(tp, consumer.position(tp));
-        synchronized (this) {
-          notifyAll();
-        }
-        if (!done) {
-          done = true;
-          for (var e : target.entrySet()) {
-            if (positions.getOrDefault(e.getKey(), 0L) < e.getValue()) done = false;
-          }
-          if (done) caughtUp.countDown();
-        }
-        if (System.nanoTime() - lastEnds > TimeUnit.SECONDS.toNanos(2)) {
-          lastEnds = System.nanoTime();
-          try {
-            ends.putAll(consumer.endOffsets(consumer.assignment(), Duration.ofSeconds(2)));
-          } catch (KafkaException e) {
-            // brokers unreachable for a moment: lag stays as last measured
-          }
+        try {
+          step(target, done, lastEnds);
+        } catch (WakeupException e) {
+          throw e;
+        } catch (RuntimeException e) {
+          // the thread goes on: a reader that ended here left its collector serving agents from a
+          // frozen stop table, looking healthy, with no new stop reaching them
+          failed(e, "poll");
+          pause();
         }
       }
     } catch (WakeupException e) {
       // closing
-    } catch (RuntimeException e) {
-      LOG.log(System.Logger.Level.ERROR, "reader " + name + " stopped: " + e, e);
     } finally {
       consumer.close(Duration.ofSeconds(2));
     }
+  }
+
+  /** One poll: hands its records on, then updates the positions and (every 2 s) the end offsets. */
+  private void step(Map<TopicPartition, Long> target, boolean[] done, long[] lastEnds) {
+    ConsumerRecords<String, byte[]> batch = consumer.poll(Duration.ofMillis(200));
+    polls++;
+    if (!batch.isEmpty()) {
+      List<ConsumerRecord<String, byte[]>> list = new ArrayList<>(batch.count());
+      batch.forEach(list::add);
+      handle(list);
+    }
+    for (TopicPartition tp : consumer.assignment()) positions.put(tp, consumer.position(tp));
+    synchronized (this) {
+      notifyAll();
+    }
+    if (!done[0]) {
+      done[0] = true;
+      for (var e : target.entrySet()) {
+        if (positions.getOrDefault(e.getKey(), 0L) < e.getValue()) done[0] = false;
+      }
+      if (done[0]) caughtUp.countDown();
+    }
+    if (System.nanoTime() - lastEnds[0] > TimeUnit.SECONDS.toNanos(2)) {
+      lastEnds[0] = System.nanoTime();
+      try {
+        ends.putAll(consumer.endOffsets(consumer.assignment(), Duration.ofSeconds(2)));
+      } catch (KafkaException e) {
+        // brokers unreachable for a moment: lag stays as last measured
+      }
+    }
+  }
+
+  /**
+   * Hands a batch to the handler; when it fails, record by record, so that one bad record costs
+   * only itself and not the rest of its batch (the handlers keep the latest value per key or
+   * offset, so a record handled twice changes nothing).
+   */
+  private void handle(List<ConsumerRecord<String, byte[]>> list) {
+    try {
+      handler.records(list);
+    } catch (RuntimeException e) {
+      for (ConsumerRecord<String, byte[]> r : list) {
+        try {
+          handler.records(List.of(r));
+        } catch (RuntimeException one) {
+          failed(one, "record " + r.topic() + "/" + r.partition() + "@" + r.offset() + " skipped");
+        }
+      }
+    }
+  }
+
+  private void failed(RuntimeException e, String what) {
+    failures.incrementAndGet();
+    onFailure.run();
+    long now = System.nanoTime();
+    if (now - lastFailureLog > TimeUnit.MINUTES.toNanos(1) || lastFailureLog == 0) {
+      lastFailureLog = now;
+      LOG.log(System.Logger.Level.ERROR, "reader " + name + ": " + what + ": " + e + " ("
+          + failures.get() + " failures so far)", e);
+    }
+  }
+
+  /** A second before the next poll after a failure (close() wakes the consumer, not this). */
+  private void pause() {
+    try {
+      Thread.sleep(1000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      running = false;
+    }
+  }
+
+  /** Failures so far (a poll, a record the handler could not take). */
+  long failures() {
+    return failures.get();
+  }
+
+  /** Called on the reader's thread at each failure (a metric). */
+  void onFailure(Runnable r) {
+    this.onFailure = r;
   }
 
   /** Waits until the reader reached the end offsets it saw at start. */
