@@ -3,6 +3,7 @@ package dev.lockstep.agent;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lockstep.agent.config.AgentConfig;
+import dev.lockstep.agent.uplink.Uplink;
 import dev.lockstep.golden.Golden;
 import dev.lockstep.golden.GoldenConfig;
 import dev.lockstep.proto.lite.v1.Event;
@@ -236,8 +237,34 @@ class AgentDeliveryTest {
       Eventually.await("spooled", () -> agent.lastSpooledSeq() >= 6);
       gateway.start();
       Eventually.await("re-sequenced and stored", () -> goldenReports("a1").size() == 5 + 6);
-      assertThat(gateway.events("a1").get((int) held).getSeq()).isEqualTo(held + 1);
+      assertThat(gateway.events("a1").get((int) held).getSeq()).isEqualTo(held + Uplink.REBASE_GAP + 1);
       assertThat(goldenReports("a1")).extracting(GoldenReport::getRunId).contains("run-after-wipe");
+    }
+  }
+
+  /**
+   * Cluster mode welcomes with a collector's acked mark, which may lag what the core processed (a
+   * collector killed before its mark reached Kafka). An agent whose state was wiped numbered its
+   * new events right above that mark: the same seqs as events already processed, and the core
+   * dropped them as resends. Now it numbers them far above it.
+   */
+  @Test
+  void anAgentWhoseStateWasWipedIsNotFooledByALaggingAckedMark() throws Exception {
+    AgentConfig config = Fixtures.config("a1", gateway, root);
+    try (Agent agent = Agent.start(config, Clock.systemUTC())) {
+      for (int i = 0; i < 5; i++) {
+        GoldenFiles.writeAtomically(golden, "run-" + i, "primary");
+      }
+      Eventually.await("five", () -> goldenReports("a1").size() == 5);
+    }
+    try (java.util.stream.Stream<Path> files = Files.walk(root.resolve("state"))) {
+      files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
+    gateway.welcomeBehindBy(3); // the mark reached Kafka 3 events short
+    GoldenFiles.writeAtomically(golden, "run-after-wipe", "primary");
+    try (Agent agent = Agent.start(config, Clock.systemUTC())) {
+      Eventually.await("stored", () -> goldenReports("a1").stream().anyMatch(r -> r.getRunId().equals("run-after-wipe")));
+      assertThat(gateway.duplicates()).as("no seq the collector holds sent again").isZero();
     }
   }
 

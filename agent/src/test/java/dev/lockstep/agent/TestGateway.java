@@ -140,7 +140,7 @@ public final class TestGateway implements AutoCloseable {
         c.agent = f.getHello().getAgentId();
         hellos.add(f.getHello());
         c.send(CollectorFrame.newBuilder().setWelcome(Welcome.newBuilder().setStop(stop)
-            .setAckedSeq(highest(c.agent)).setMaxBatchEvents(500).setMaxFrameBytes(4 * 1024 * 1024)
+            .setAckedSeq(Math.max(0, highest(c.agent) - welcomeBehind)).setMaxBatchEvents(500).setMaxFrameBytes(4 * 1024 * 1024)
             .setCollectorVersion("test")).build());
       }
       case EVENTS -> {
@@ -162,6 +162,13 @@ public final class TestGateway implements AutoCloseable {
       case EVIDENCE -> evidence.add(f.getEvidence());
       default -> { }
     }
+  }
+
+  private volatile long welcomeBehind;
+
+  /** Welcomes with an acked seq {@code n} below what it holds (cluster mode's lagging mark). */
+  public void welcomeBehindBy(long n) {
+    this.welcomeBehind = n;
   }
 
   private long highest(String agent) {

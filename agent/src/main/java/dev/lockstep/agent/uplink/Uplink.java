@@ -56,6 +56,13 @@ import java.util.function.Supplier;
  * flight unacked.
  */
 public final class Uplink implements AutoCloseable {
+  /**
+   * How far above the collector's acked seq a spool that lost its state numbers its events: more
+   * than a collector could have acked before its mark reached Kafka (agents send at most 4 batches
+   * of 500 unacked). Seqs are 64-bit; a gap costs the collector one ledger entry.
+   */
+  public static final long REBASE_GAP = 1L << 20;
+
   private static final System.Logger LOG = System.getLogger(Uplink.class.getName());
   static final int MAX_BATCH_EVENTS = 500;
   static final int MAX_FRAME_BYTES = 4 * 1024 * 1024;
@@ -303,8 +310,11 @@ public final class Uplink implements AutoCloseable {
     boolean stateLost = firstWelcome && spool.startedEmpty() && w.getAckedSeq() > 0;
     firstWelcome = false;
     if (stateLost || w.getAckedSeq() > spool.lastSeq()) {
-      // the collector holds seqs this spool did not assign (state dir wiped or replaced)
-      spool.rebaseAbove(w.getAckedSeq());
+      // the collector holds seqs this spool did not assign (state dir wiped or replaced): go on
+      // well above what it says it holds, since in cluster mode that is its acked mark, which may
+      // lag the truth; events numbered right above a lagging mark would be taken as ones the
+      // core already processed, and dropped without a word
+      spool.rebaseAbove(w.getAckedSeq() + REBASE_GAP);
     } else if (w.getAckedSeq() > spool.lastAckedSeq()) {
       spool.ackUpTo(w.getAckedSeq());
     }
