@@ -199,15 +199,27 @@ class AgentDeliveryTest {
     }
   }
 
-  @Test
-  void restartedAgentDoesNotReportTheSameFilesAgainButReportsNewOnes() throws Exception {
-    AgentConfig config = Fixtures.config("a1", gateway, root);
+  /** An agent reports run-0..run-4 and is closed. */
+  private void reportFiveRuns(AgentConfig config) throws Exception {
     try (Agent agent = Agent.start(config, Clock.systemUTC())) {
       for (int i = 0; i < 5; i++) {
         GoldenFiles.writeAtomically(golden, "run-" + i, "primary");
       }
       Eventually.await("five", () -> goldenReports("a1").size() == 5);
     }
+  }
+
+  /** Deletes the agent's state directory (a wiped or replaced host). */
+  private void wipeState() throws java.io.IOException {
+    try (java.util.stream.Stream<Path> files = Files.walk(root.resolve("state"))) {
+      files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
+  }
+
+  @Test
+  void restartedAgentDoesNotReportTheSameFilesAgainButReportsNewOnes() throws Exception {
+    AgentConfig config = Fixtures.config("a1", gateway, root);
+    reportFiveRuns(config);
     GoldenFiles.writeAtomically(golden, "run-new", "primary");
     try (Agent agent = Agent.start(config, Clock.systemUTC())) {
       Eventually.await("the new one", () -> goldenReports("a1").size() == 6);
@@ -220,16 +232,9 @@ class AgentDeliveryTest {
   @Test
   void anAgentWhoseStateWasWipedContinuesAboveWhatTheCollectorHolds() throws Exception {
     AgentConfig config = Fixtures.config("a1", gateway, root);
-    try (Agent agent = Agent.start(config, Clock.systemUTC())) {
-      for (int i = 0; i < 5; i++) {
-        GoldenFiles.writeAtomically(golden, "run-" + i, "primary");
-      }
-      Eventually.await("five", () -> goldenReports("a1").size() == 5);
-    }
+    reportFiveRuns(config);
     long held = gateway.events("a1").size();
-    try (java.util.stream.Stream<Path> files = Files.walk(root.resolve("state"))) {
-      files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    }
+    wipeState();
     gateway.stop();
     GoldenFiles.writeAtomically(golden, "run-after-wipe", "primary");
     try (Agent agent = Agent.start(config, Clock.systemUTC())) {
@@ -251,15 +256,8 @@ class AgentDeliveryTest {
   @Test
   void anAgentWhoseStateWasWipedIsNotFooledByALaggingAckedMark() throws Exception {
     AgentConfig config = Fixtures.config("a1", gateway, root);
-    try (Agent agent = Agent.start(config, Clock.systemUTC())) {
-      for (int i = 0; i < 5; i++) {
-        GoldenFiles.writeAtomically(golden, "run-" + i, "primary");
-      }
-      Eventually.await("five", () -> goldenReports("a1").size() == 5);
-    }
-    try (java.util.stream.Stream<Path> files = Files.walk(root.resolve("state"))) {
-      files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    }
+    reportFiveRuns(config);
+    wipeState();
     gateway.welcomeBehindBy(3); // the mark reached Kafka 3 events short
     GoldenFiles.writeAtomically(golden, "run-after-wipe", "primary");
     try (Agent agent = Agent.start(config, Clock.systemUTC())) {
