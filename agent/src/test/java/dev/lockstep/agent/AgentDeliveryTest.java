@@ -83,6 +83,32 @@ class AgentDeliveryTest {
     }
   }
 
+  /**
+   * An engine hash is compared, so the collector refuses one over its limit rather than cut it:
+   * our agent reports such a file as a bad golden file (STRING_TOO_LONG, with none of its summary),
+   * never as a report the collector would refuse together with every event batched after it.
+   */
+  @Test
+  void aStepsEngineHashOverTheCollectorsLimitIsReportedAsABadGoldenFile() throws Exception {
+    try (Agent agent = Agent.start(Fixtures.config("a1", gateway, root), Clock.systemUTC())) {
+      Files.createDirectories(golden);
+      String json = GoldenFiles.json("run-1", "primary", 42, 7)
+          .replace("\"name\":\"sum\",", "\"name\":\"sum\",\"hash\":\"" + "h".repeat(300) + "\",");
+      Files.writeString(golden.resolve("run-1.primary.golden.json"), json);
+      Eventually.await("the bad report", () -> goldenReports("a1").size() == 1);
+      GoldenReport bad = goldenReports("a1").get(0);
+      assertThat(bad.getError().getCode()).isEqualTo("STRING_TOO_LONG");
+      assertThat(bad.getError().getMessage())
+          .contains("steps[index 1].engine_hash of 300 characters (at most 256)");
+      assertThat(bad.getStepsCount()).isZero();
+      assertThat(bad.getRunId()).isEmpty();
+      assertThat(bad.getCanonicalHash()).isEmpty();
+      GoldenFiles.writeAtomically(golden, "run-2", "primary");
+      Eventually.await("the next file", () -> goldenReports("a1").size() == 2);
+      assertThat(goldenReports("a1").get(1).hasError()).isFalse();
+    }
+  }
+
   @Test
   void aFieldNamedInVolatileNamesIsMaskedFromTheCanonicalHash() throws Exception {
     Path yaml = root.resolve("agent.yaml");

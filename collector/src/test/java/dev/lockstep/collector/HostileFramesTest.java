@@ -10,6 +10,7 @@ import dev.lockstep.proto.v1.EventBatch;
 import dev.lockstep.proto.v1.HealthSample;
 import dev.lockstep.proto.v1.Hello;
 import dev.lockstep.proto.v1.LogMatch;
+import dev.lockstep.proto.v1.StepSummary;
 import dev.lockstep.proto.v1.StopMode;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -162,6 +163,11 @@ class HostileFramesTest {
         new Case("a hash in another form", a -> a.events(Goldens.golden(1,
             Goldens.report("run-1", "wf", "primary", "a").toBuilder().setCanonicalHash("d41d8cd9").build())),
             true, Status.Code.INVALID_ARGUMENT, "canonical_hash must be \"sha256:\" and 64"),
+        new Case("a huge step engine hash", a -> a.events(Goldens.golden(1, Goldens.report("run-1", "wf",
+            "primary", "a").toBuilder().setSteps(0, StepSummary.newBuilder().setIndex(0)
+            .setCanonicalHash(Goldens.hash("s0")).setEngineHash("e".repeat(2_000_000))).build())), true,
+            Status.Code.INVALID_ARGUMENT,
+            "event seq 1: GoldenReport.steps[index 0].engine_hash is 2000000 characters, the limit is 256"),
         new Case("a health sample without a probe", a -> a.events(Goldens.health(1,
             HealthSample.Probe.PROBE_UNSPECIFIED, "/", HealthSample.Level.CRITICAL)), true,
             Status.Code.INVALID_ARGUMENT, "HealthSample.probe is PROBE_UNSPECIFIED"),

@@ -10,6 +10,7 @@ import dev.lockstep.golden.Golden;
 import dev.lockstep.golden.GoldenConfig;
 import dev.lockstep.golden.GoldenParseException;
 import dev.lockstep.golden.GoldenReader;
+import dev.lockstep.golden.ReportLimits;
 import dev.lockstep.golden.RunSummary;
 import dev.lockstep.golden.StepSummary;
 import dev.lockstep.proto.lite.v1.AgentNotice;
@@ -34,6 +35,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.PriorityQueue;
 import java.util.function.Consumer;
 
@@ -762,14 +764,14 @@ public final class GoldenWatcher implements AutoCloseable {
             "no role: neither \"" + goldenConfig.mapping().role() + "\" in the document nor a"
                 + " role in the file name (<run>.<role>.golden.json)");
       }
-      fill(r, s);
-      String tooLong = tooLong(r);
-      if (tooLong != null) {
+      Optional<ReportLimits.Over> over = ReportLimits.over(s);
+      if (over.isPresent()) {
         // the collector refuses such a report, and with it every event batched after it: sent as
-        // a bad golden file instead, without the identifier it cannot take
-        r.clearRunId().clearRole().clearWorkflow();
-        throw new GoldenParseException(c.path.toString(), 0, 0, GoldenParseException.Code.STRING_TOO_LONG, tooLong);
+        // a bad golden file instead, without the summary holding the value it cannot take
+        throw new GoldenParseException(c.path.toString(), 0, 0, GoldenParseException.Code.STRING_TOO_LONG,
+            over.get().describe());
       }
+      fill(r, s);
     } catch (GoldenParseException ex) {
       if (c.earlyLookNow) {
         // not complete yet (or not settled): the settle time decides from here on
@@ -873,20 +875,6 @@ public final class GoldenWatcher implements AutoCloseable {
     }
     problem = why.isEmpty() ? null : String.join("; ", why);
     blind = !dirs.isEmpty() && failing == dirs.size();
-  }
-
-  /** Longest run_id and role, and workflow, a collector takes (GoldenReport in agent_gateway.proto). */
-  static final int MAX_RUN_ID = 256;
-  static final int MAX_WORKFLOW = 512;
-
-  /** Which identifier of {@code r} is over the collector's limit, and by how much; null if none. */
-  static String tooLong(GoldenReport.Builder r) {
-    if (r.getRunId().length() > MAX_RUN_ID) return "run_id of " + r.getRunId().length() + " characters (at most " + MAX_RUN_ID + ")";
-    if (r.getRole().length() > MAX_RUN_ID) return "role of " + r.getRole().length() + " characters (at most " + MAX_RUN_ID + ")";
-    if (r.getWorkflow().length() > MAX_WORKFLOW) {
-      return "workflow of " + r.getWorkflow().length() + " characters (at most " + MAX_WORKFLOW + ")";
-    }
-    return null;
   }
 
   private static void fill(GoldenReport.Builder r, RunSummary s) {

@@ -8,7 +8,6 @@ import dev.lockstep.collector.correlate.Verdict;
 import dev.lockstep.collector.incident.Playbook;
 import dev.lockstep.collector.incident.Raise;
 import dev.lockstep.golden.RunSummary;
-import dev.lockstep.golden.StepSummary;
 import dev.lockstep.proto.store.v1.CaptureRecord;
 import dev.lockstep.proto.v1.CaptureRequest;
 import dev.lockstep.proto.v1.Event;
@@ -291,14 +290,7 @@ public final class Core {
       throw new IllegalArgumentException(p);
     });
     StopRules.reportedWorkflow(tx, agentId, r.getWorkflow());
-    List<StepSummary> steps = new ArrayList<>(r.getStepsCount());
-    for (var s : r.getStepsList()) {
-      steps.add(new StepSummary(s.getIndex(), s.getName(), s.getKind(), s.getExternal(),
-          s.getCanonicalHash(), s.getEngineHash(), s.getRngHash(), s.getResponseHash()));
-    }
-    RunSummary summary = new RunSummary(r.getRunId(), r.getWorkflow(), r.getRole(),
-        r.getHasSeed() ? r.getSeed() : null, r.getCanonicalHash(), r.getEngineHash(),
-        r.getOutputHash(), steps);
+    RunSummary summary = EventRules.summary(r);
     long modified = r.hasModifiedAt()
         ? r.getModifiedAt().getSeconds() * 1000 + r.getModifiedAt().getNanos() / 1_000_000 : 0;
     Replica replica = new Replica(agentId, r.getRole(), summary, r.getPath(), tx.nowMillis(), modified);

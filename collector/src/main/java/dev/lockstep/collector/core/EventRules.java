@@ -1,11 +1,14 @@
 package dev.lockstep.collector.core;
 
+import dev.lockstep.golden.ReportLimits;
+import dev.lockstep.golden.RunSummary;
 import dev.lockstep.proto.v1.AgentNotice;
 import dev.lockstep.proto.v1.Event;
 import dev.lockstep.proto.v1.GoldenReport;
 import dev.lockstep.proto.v1.HealthSample;
 import dev.lockstep.proto.v1.LogMatch;
 import dev.lockstep.proto.v1.StepSummary;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -21,14 +24,12 @@ public final class EventRules {
   /** How every hash on the wire reads: "sha256:" and 64 lower-case hex digits. */
   private static final Pattern HASH = Pattern.compile("sha256:[0-9a-f]{64}");
   /**
-   * Longest run_id and role, in characters. A run id goes into incidents, their titles, capture
-   * requests and every agent's Pins; without a bound one agent could make those frames larger
-   * than agents accept (docs/protocol.md, section 11).
+   * Longest run_id, in characters (with the role, workflow and engine hashes in
+   * {@link ReportLimits}, which our agent checks too). A run id goes into incidents, their titles,
+   * capture requests and every agent's Pins; without a bound one agent could make those frames
+   * larger than agents accept (docs/protocol.md, section 11).
    */
-  static final int MAX_RUN_ID = 256;
-  static final int MAX_ROLE = 256;
-  /** Longest workflow: the longest a stop scope may name, so every reported one can be stopped. */
-  static final int MAX_WORKFLOW = StopRules.MAX_WORKFLOW_NAME;
+  static final int MAX_RUN_ID = ReportLimits.MAX_RUN_ID;
   /** Longest golden file path, in UTF-8 bytes (Linux's PATH_MAX). */
   static final int MAX_PATH_BYTES = 4096;
   /** How much of a value, and of a path, a refusal shows: enough to recognise it. */
@@ -101,9 +102,7 @@ public final class EventRules {
     String of = " (GoldenReport of " + (r.getPath().isEmpty() ? "no path"
         : StopRules.bound(r.getPath(), SHOWN_PATH)) + ")";
     // checked first, error or not: a bad golden file's run id and path reach incidents too
-    Optional<String> tooLong = tooLong("run_id", r.getRunId(), MAX_RUN_ID)
-        .or(() -> tooLong("role", r.getRole(), MAX_ROLE))
-        .or(() -> tooLong("workflow", r.getWorkflow(), MAX_WORKFLOW))
+    Optional<String> tooLong = ReportLimits.over(summary(r)).map(EventRules::tooLong)
         .or(() -> tooLongBytes("path", r.getPathBytes().size()))
         .or(() -> tooLongBytes("error.path", r.getError().getPathBytes().size()));
     if (tooLong.isPresent()) return Optional.of(tooLong.get() + of);
@@ -133,11 +132,22 @@ public final class EventRules {
   }
 
   /** Shows the start of the value only: the refusal is logged and sent back to the agent. */
-  private static Optional<String> tooLong(String field, String value, int maxChars) {
-    if (value.length() <= maxChars) return Optional.empty();
-    return Optional.of("GoldenReport." + field + " is " + value.length() + " characters, the limit"
-        + " is " + maxChars + " (docs/protocol.md, section 11): '" + StopRules.bound(value, SHOWN)
-        + "'");
+  private static String tooLong(ReportLimits.Over o) {
+    return "GoldenReport." + o.field() + " is " + o.value().length() + " characters, the limit is "
+        + o.limit() + " (docs/protocol.md, section 11): '" + StopRules.bound(o.value(), SHOWN) + "'";
+  }
+
+  /** The report as the golden library's summary: what the core correlates and the limits check. */
+  static RunSummary summary(GoldenReport r) {
+    List<dev.lockstep.golden.StepSummary> steps = new ArrayList<>(r.getStepsCount());
+    for (StepSummary s : r.getStepsList()) {
+      steps.add(new dev.lockstep.golden.StepSummary(s.getIndex(), s.getName(), s.getKind(),
+          s.getExternal(), s.getCanonicalHash(), s.getEngineHash(), s.getRngHash(),
+          s.getResponseHash()));
+    }
+    return new RunSummary(r.getRunId(), r.getWorkflow(), r.getRole(),
+        r.getHasSeed() ? r.getSeed() : null, r.getCanonicalHash(), r.getEngineHash(),
+        r.getOutputHash(), steps);
   }
 
   private static Optional<String> tooLongBytes(String field, int bytes) {

@@ -1,5 +1,6 @@
 package dev.lockstep.collector.core;
 
+import dev.lockstep.golden.ReportLimits;
 import dev.lockstep.proto.store.v1.AgentStopRecord;
 import dev.lockstep.proto.store.v1.ResumedOrder;
 import dev.lockstep.proto.v1.StopAck;
@@ -42,7 +43,8 @@ public final class StopRules {
   static final int MAX_REASON = 1000;
   static final int MAX_DETAIL = 2000;
   static final int MAX_WORKFLOWS = 1000;
-  static final int MAX_WORKFLOW_NAME = 512;
+  /** As long as a reported workflow may be, so every reported one can be stopped. */
+  static final int MAX_WORKFLOW_NAME = ReportLimits.MAX_WORKFLOW;
   private static final Pattern ORDER_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}");
   private static final Pattern AGENT_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}");
 
