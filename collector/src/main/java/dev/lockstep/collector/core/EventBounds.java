@@ -2,27 +2,33 @@ package dev.lockstep.collector.core;
 
 import dev.lockstep.proto.v1.AgentNotice;
 import dev.lockstep.proto.v1.Event;
+import dev.lockstep.proto.v1.GoldenError;
+import dev.lockstep.proto.v1.GoldenReport;
 import dev.lockstep.proto.v1.HealthSample;
 import dev.lockstep.proto.v1.LogMatch;
+import dev.lockstep.proto.v1.StepSummary;
 import java.util.List;
 
 /**
- * The descriptive text of log matches, health samples and notices, cut to what the collector
- * keeps: these go into incidents, the agent directory, the store and every `lockstep status`, and
- * were as long as an agent made them. They are cut, never refused: a refused batch is resent
- * until it is taken, so it would hold back every later event of its agent, and our own agent
- * sends such values (a 64 KiB log line, a crash summary joining five of them); a log match must
- * stop the fleet whatever its line holds. A cut value ends with a marker naming its length, and
- * is never longer than its limit, so cutting again (the core does, on events stored before these
- * limits) changes nothing. Limits in docs/protocol.md, section 11. Pure.
+ * The descriptive text of log matches, health samples, notices and golden reports (step names
+ * and kinds, a bad file's error), cut to what the collector keeps: these go into incidents, run
+ * state, the agent directory, the store and every `lockstep status`, and were as long as an agent
+ * made them. They are cut, never refused: a refused batch is resent until it is taken, so it
+ * would hold back every later event of its agent, and our own agent sends such values (a 64 KiB
+ * log line, a crash summary joining five of them); a log match must stop the fleet whatever its
+ * line holds. A cut value ends with a marker naming its length, and is never longer than its
+ * limit, so cutting again (the core does, on events stored before these limits) changes nothing.
+ * Limits in docs/protocol.md, section 11. Pure.
  */
 public final class EventBounds {
   /** Paths and probe targets (a disk path, a log path, a process name): Linux's PATH_MAX. */
   static final int MAX_PATH = 4096;
-  /** A log line, each context line, a notice message, a staleness snapshot's text. */
+  /** A log line, each context line, a notice or golden error message, a staleness snapshot's text. */
   static final int MAX_LINE = 4096;
-  /** Short names: a rule, a component, an exit assessment. */
+  /** Short names: a rule, a component, an exit assessment, a step's kind, a golden error's code. */
   static final int MAX_NAME = 256;
+  /** A step's name, shown in incidents as the first divergent step. */
+  static final int MAX_STEP_NAME = 1024;
   /** One-line summaries and reasons an operator reads. */
   static final int MAX_SUMMARY = 1024;
   /** A regex capture group. */
@@ -52,6 +58,10 @@ public final class EventBounds {
         yield fits(n.getMessage(), MAX_LINE) ? e : e.toBuilder()
             .setNotice(n.toBuilder().setMessage(text(n.getMessage(), MAX_LINE))).build();
       }
+      case GOLDEN -> {
+        GoldenReport g = golden(e.getGolden());
+        yield g == e.getGolden() ? e : e.toBuilder().setGolden(g).build();
+      }
       default -> e;
     };
   }
@@ -80,6 +90,31 @@ public final class EventBounds {
         .clearCaptures().addAllCaptures(lines(e.getCapturesList(), true, MAX_CAPTURES, MAX_CAPTURE))
         .clearContext().addAllContext(lines(e.getContextList(), false, MAX_CONTEXT_LINES, MAX_LINE))
         .build();
+  }
+
+  /**
+   * Step names and kinds are only shown (the classifier compares hashes, and the agent took
+   * {@code external} from the kind already); a bad golden file's code and message are shown too.
+   * Its identifiers and hashes are compared, so EventRules refuses those over their limits.
+   */
+  private static GoldenReport golden(GoldenReport r) {
+    GoldenError err = r.getError();
+    boolean stepsFit = r.getStepsList().stream()
+        .allMatch(st -> fits(st.getName(), MAX_STEP_NAME) && fits(st.getKind(), MAX_NAME));
+    if (stepsFit && fits(err.getCode(), MAX_NAME) && fits(err.getMessage(), MAX_LINE)) return r;
+    GoldenReport.Builder b = r.toBuilder();
+    if (r.hasError()) {
+      b.setError(err.toBuilder().setCode(text(err.getCode(), MAX_NAME))
+          .setMessage(text(err.getMessage(), MAX_LINE)));
+    }
+    for (int i = 0; i < b.getStepsCount(); i++) {
+      StepSummary st = b.getSteps(i);
+      if (!fits(st.getName(), MAX_STEP_NAME) || !fits(st.getKind(), MAX_NAME)) {
+        b.setSteps(i, st.toBuilder().setName(text(st.getName(), MAX_STEP_NAME))
+            .setKind(text(st.getKind(), MAX_NAME)));
+      }
+    }
+    return b.build();
   }
 
   private static HealthSample health(HealthSample h) {

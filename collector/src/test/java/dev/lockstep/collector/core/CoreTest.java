@@ -181,6 +181,25 @@ class CoreTest {
         .contains("… [cut: 3000034 characters]").hasSizeLessThan(5_000);
   }
 
+  /** Stored before the gateway cut step names: the core cuts them, and the mismatch still stops. */
+  @Test
+  void aStoredGoldenReportWithAHugeStepNameStillStopsAndItsIncidentShowsTheNameCut() {
+    state.commit(apply(new Input.Hello("host-a", 1, Map.of(), StopState.getDefaultInstance())));
+    Input.Events in = mismatch("host-a", "run-1", 1);
+    List<Event> huge = in.events().stream().map(e -> e.toBuilder().setGolden(e.getGolden().toBuilder()
+        .setSteps(2, e.getGolden().getSteps(2).toBuilder().setName("sample " + "x".repeat(3_000_000))))
+        .build()).toList();
+    state.commit(apply(new Input.Events("host-a", Lane.DECISIVE, huge, 0)));
+    Incident inc = state.incidents.get("INC-000001");
+    assertThat(inc.getSeverity()).isEqualTo(Severity.P0);
+    assertThat(state.orders).hasSize(1);
+    assertThat(inc.getFirstStepIndex()).isEqualTo(2);
+    assertThat(inc.getFirstStepName()).startsWith("sample xxx").endsWith("… [cut: 3000007 characters]")
+        .hasSize(EventBounds.MAX_STEP_NAME);
+    assertThat(state.runs.get("run-1").replicas()).allSatisfy(r ->
+        assertThat(r.summary().steps().get(2).name()).hasSize(EventBounds.MAX_STEP_NAME));
+  }
+
   @Test
   void aRepeatThatAddsARunChangesPinsAsAnOpeningDoes() {
     state.commit(apply(new Input.Hello("host-a", 1, Map.of(), StopState.getDefaultInstance())));

@@ -2,10 +2,13 @@ package dev.lockstep.collector.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.lockstep.collector.Goldens;
 import dev.lockstep.proto.v1.AgentNotice;
 import dev.lockstep.proto.v1.ComponentStatus;
 import dev.lockstep.proto.v1.DiskUsage;
 import dev.lockstep.proto.v1.Event;
+import dev.lockstep.proto.v1.GoldenError;
+import dev.lockstep.proto.v1.GoldenReport;
 import dev.lockstep.proto.v1.HealthSample;
 import dev.lockstep.proto.v1.LogMatch;
 import dev.lockstep.proto.v1.LogStaleness;
@@ -90,6 +93,32 @@ class EventBoundsTest {
         .getHealth();
     assertThat(disk.hasProcess()).as("no part is added that was not sent").isFalse();
     assertThat(disk.hasComponent()).isFalse();
+  }
+
+  @Test
+  void aGoldenReportsStepNamesAndKindsAreCutButNeverItsHashes() {
+    GoldenReport r = Goldens.report("run-1", "billing", "primary", "a");
+    GoldenReport sent = r.toBuilder().setSteps(1, r.getSteps(1).toBuilder().setName(HUGE).setKind(HUGE)
+        .setEngineHash("e".repeat(256))).build();
+    GoldenReport g = EventBounds.cut(Goldens.golden(1, sent)).getGolden();
+    assertThat(g.getSteps(1).getName()).hasSize(EventBounds.MAX_STEP_NAME).startsWith("xxx")
+        .endsWith("… [cut: 3000000 characters]");
+    assertThat(g.getSteps(1).getKind()).hasSize(EventBounds.MAX_NAME);
+    assertThat(g.getSteps(1).getEngineHash()).isEqualTo("e".repeat(256));
+    assertThat(g.toBuilder().setSteps(1, sent.getSteps(1)).build()).as("nothing else changed").isEqualTo(sent);
+    Event within = Goldens.golden(1, r);
+    assertThat(EventBounds.cut(within)).isSameAs(within);
+  }
+
+  @Test
+  void aBadGoldenFilesErrorCodeAndMessageAreCut() {
+    GoldenReport sent = GoldenReport.newBuilder().setPath("/g/x.json").setError(GoldenError.newBuilder()
+        .setPath("/g/x.json").setLine(3).setCode(HUGE).setMessage(HUGE)).build();
+    GoldenError e = EventBounds.cut(Goldens.golden(1, sent)).getGolden().getError();
+    assertThat(e.getCode()).hasSize(EventBounds.MAX_NAME).endsWith("… [cut: 3000000 characters]");
+    assertThat(e.getMessage()).hasSize(EventBounds.MAX_LINE).endsWith("… [cut: 3000000 characters]");
+    assertThat(e.getPath()).isEqualTo("/g/x.json");
+    assertThat(e.getLine()).isEqualTo(3);
   }
 
   @Test
