@@ -42,6 +42,7 @@ public final class StopRules {
   static final int MAX_ADOPTED_PER_AGENT = 64;
   static final int MAX_REASON = 1000;
   static final int MAX_DETAIL = 2000;
+  /** Label workflows (beyond, every workflow stop covers the agent) and reported ones kept per agent. */
   static final int MAX_WORKFLOWS = 1000;
   /** As long as a reported workflow may be, so every reported one can be stopped. */
   static final int MAX_WORKFLOW_NAME = ReportLimits.MAX_WORKFLOW;
@@ -62,7 +63,8 @@ public final class StopRules {
     if (!order.getAdoptedFrom().isEmpty()) return false;
     StopScope s = order.getScope();
     return switch (s.getTargetCase()) {
-      case WORKFLOW -> rec.getLabelWorkflowsList().contains(s.getWorkflow())
+      case WORKFLOW -> rec.getLabelAllWorkflows()
+          || rec.getLabelWorkflowsList().contains(s.getWorkflow())
           || rec.getReportedWorkflowsList().contains(s.getWorkflow());
       case AGENT_ID -> rec.getAgentId().equals(s.getAgentId());
       default -> true;
@@ -236,8 +238,12 @@ public final class StopRules {
     AgentStopRecord rec = tx.agentStop(h.agentId()).orElseGet(() -> fresh(h.agentId(), tx.nowMillis()));
     AgentStopRecord.Builder next = rec.toBuilder();
     List<String> labelWorkflows = workflowsLabel(h.labels());
-    if (!labelWorkflows.equals(rec.getLabelWorkflowsList())) {
-      next.clearLabelWorkflows().addAllLabelWorkflows(labelWorkflows);
+    // More than are kept: the agent may run any of them, and keeping only some would leave it
+    // outside a stop of the others, so every workflow stop covers it instead.
+    boolean all = labelWorkflows.size() > MAX_WORKFLOWS;
+    if (all) labelWorkflows = List.of();
+    if (!labelWorkflows.equals(rec.getLabelWorkflowsList()) || all != rec.getLabelAllWorkflows()) {
+      next.clearLabelWorkflows().addAllLabelWorkflows(labelWorkflows).setLabelAllWorkflows(all);
     }
     List<String> adopted = new ArrayList<>();
     if (enacted.getMode() == StopMode.STOPPED) {
@@ -444,17 +450,20 @@ public final class StopRules {
     };
   }
 
+  /**
+   * The distinct workflows an agent's "workflows" label lists, up to one more than
+   * {@link #MAX_WORKFLOWS} (more than that many means the agent is covered by every workflow
+   * stop). A name longer than a stop scope may name is left out: no stop can name it.
+   */
   static List<String> workflowsLabel(Map<String, String> labels) {
-    List<String> out = new ArrayList<>();
+    Set<String> out = new LinkedHashSet<>();
     String label = labels.getOrDefault("workflows", "");
     for (String w : label.split(",")) {
       String t = w.trim();
-      if (!t.isEmpty() && t.length() <= MAX_WORKFLOW_NAME && !out.contains(t)
-          && out.size() < MAX_WORKFLOWS) {
-        out.add(t);
-      }
+      if (!t.isEmpty() && t.length() <= MAX_WORKFLOW_NAME) out.add(t);
+      if (out.size() > MAX_WORKFLOWS) break;
     }
-    return out;
+    return List.copyOf(out);
   }
 
   public static String describe(StopScope scope) {

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
 /** The core as a function: decisions, their atomicity, replay, a failing event. */
@@ -198,6 +199,26 @@ class CoreTest {
         .hasSize(EventBounds.MAX_STEP_NAME);
     assertThat(state.runs.get("run-1").replicas()).allSatisfy(r ->
         assertThat(r.summary().steps().get(2).name()).hasSize(EventBounds.MAX_STEP_NAME));
+  }
+
+  /**
+   * A label listing more workflows than are kept could leave its agent outside a stop of one it
+   * runs; such an agent is covered by every workflow stop instead.
+   */
+  @Test
+  void anAgentWhoseWorkflowsLabelListsMoreThanAreKeptIsStoppedByAStopOfAnyWorkflow() {
+    String wf1001 = String.join(",", IntStream.rangeClosed(1, 1_001).mapToObj(i -> "wf-" + i).toList());
+    String wf1000 = String.join(",", IntStream.rangeClosed(1, 1_000).mapToObj(i -> "wf-" + i).toList());
+    state.commit(apply(new Input.Hello("many", 1, Map.of("workflows", wf1001), StopState.getDefaultInstance())));
+    state.commit(apply(new Input.Hello("kept", 2, Map.of("workflows", wf1000), StopState.getDefaultInstance())));
+    state.commit(apply(new Input.IssueOrder(dev.lockstep.proto.v1.StopScope.newBuilder().setWorkflow("wf-1001")
+        .build(), "drill", "op", "operator", "")));
+    assertThat(state.agentStops.get("many").getDesired().getMode()).isEqualTo(StopMode.STOPPED);
+    assertThat(state.agentStops.get("kept").getDesired().getMode())
+        .as("1,000 workflows are kept: a stop of another one does not cover it").isEqualTo(StopMode.RUNNING);
+    state.commit(apply(new Input.IssueOrder(dev.lockstep.proto.v1.StopScope.newBuilder().setWorkflow("wf-7")
+        .build(), "drill", "op", "operator", "")));
+    assertThat(state.agentStops.get("kept").getDesired().getMode()).isEqualTo(StopMode.STOPPED);
   }
 
   @Test
