@@ -42,7 +42,7 @@ public final class StopRules {
   static final int MAX_ADOPTED_PER_AGENT = 64;
   static final int MAX_REASON = 1000;
   static final int MAX_DETAIL = 2000;
-  /** Label workflows (beyond, every workflow stop covers the agent) and reported ones kept per agent. */
+  /** Label and reported workflows kept per agent; beyond, every workflow stop covers it. */
   static final int MAX_WORKFLOWS = 1000;
   /** As long as a reported workflow may be, so every reported one can be stopped. */
   static final int MAX_WORKFLOW_NAME = ReportLimits.MAX_WORKFLOW;
@@ -63,7 +63,7 @@ public final class StopRules {
     if (!order.getAdoptedFrom().isEmpty()) return false;
     StopScope s = order.getScope();
     return switch (s.getTargetCase()) {
-      case WORKFLOW -> rec.getLabelAllWorkflows()
+      case WORKFLOW -> rec.getLabelAllWorkflows() || rec.getReportedAllWorkflows()
           || rec.getLabelWorkflowsList().contains(s.getWorkflow())
           || rec.getReportedWorkflowsList().contains(s.getWorkflow());
       case AGENT_ID -> rec.getAgentId().equals(s.getAgentId());
@@ -331,11 +331,20 @@ public final class StopRules {
   static void reportedWorkflow(Tx tx, String agentId, String workflow) {
     if (workflow == null || workflow.isEmpty() || workflow.length() > MAX_WORKFLOW_NAME) return;
     Optional<AgentStopRecord> rec = tx.agentStop(agentId);
-    if (rec.isEmpty() || rec.get().getReportedWorkflowsList().contains(workflow)
-        || rec.get().getReportedWorkflowsCount() >= MAX_WORKFLOWS) {
+    if (rec.isEmpty() || rec.get().getReportedAllWorkflows()
+        || rec.get().getReportedWorkflowsList().contains(workflow)) {
       return;
     }
-    tx.putAgentStop(rec.get().toBuilder().addReportedWorkflows(workflow).build());
+    // One more than are kept: not keeping it would leave the agent outside a stop of a workflow
+    // it runs (the stop a mismatch of this very run raises under the WORKFLOW policy), so every
+    // workflow stop covers it from now on.
+    AgentStopRecord.Builder next = rec.get().toBuilder();
+    if (next.getReportedWorkflowsCount() >= MAX_WORKFLOWS) {
+      next.setReportedAllWorkflows(true);
+    } else {
+      next.addReportedWorkflows(workflow);
+    }
+    tx.putAgentStop(next.build());
     recompute(tx, agentId, "", "");
   }
 

@@ -221,6 +221,22 @@ class CoreTest {
     assertThat(state.agentStops.get("kept").getDesired().getMode()).isEqualTo(StopMode.STOPPED);
   }
 
+  /** Likewise an agent reporting runs of more workflows than are kept. */
+  @Test
+  void anAgentReportingRunsOfMoreWorkflowsThanAreKeptIsStoppedByAStopOfAnyWorkflow() {
+    state.commit(apply(new Input.Hello("many", 1, Map.of(), StopState.getDefaultInstance())));
+    state.commit(apply(new Input.Hello("other", 2, Map.of(), StopState.getDefaultInstance())));
+    for (int i = 1; i <= 1_001; i++) {
+      Event e = Goldens.golden(i, Goldens.report("run-" + i, "wf-" + i, "primary", "a"));
+      state.commit(apply(new Input.Events("many", Lane.of(e), List.of(e), 0)));
+    }
+    state.commit(apply(new Input.IssueOrder(dev.lockstep.proto.v1.StopScope.newBuilder().setWorkflow("wf-1001")
+        .build(), "drill", "op", "operator", "")));
+    assertThat(state.agentStops.get("many").getDesired().getMode()).isEqualTo(StopMode.STOPPED);
+    assertThat(state.agentStops.get("other").getDesired().getMode()).isEqualTo(StopMode.RUNNING);
+    assertThat(state.agentStops.get("many").getReportedWorkflowsCount()).isEqualTo(1_000);
+  }
+
   @Test
   void aRepeatThatAddsARunChangesPinsAsAnOpeningDoes() {
     state.commit(apply(new Input.Hello("host-a", 1, Map.of(), StopState.getDefaultInstance())));
