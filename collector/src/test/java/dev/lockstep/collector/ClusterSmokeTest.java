@@ -134,8 +134,8 @@ class ClusterSmokeTest {
   /**
    * A run whose state is over what one Kafka record holds (52,000 steps, 9.8 MB as stored, in one
    * 3.7 MB frame): its transaction failed on every retry, and no decision or stop was made after
-   * it. Now its step summaries are dropped once it has been compared, and its mismatch (and
-   * anything after it) still stops the fleet.
+   * it. Now each replica's steps are folded into one summary once it has been compared, and its
+   * mismatch (and anything after it) still stops the fleet.
    */
   @Test
   void aRunTooLargeForOneKafkaRecordIsStillComparedAndBlocksNothing() throws Exception {

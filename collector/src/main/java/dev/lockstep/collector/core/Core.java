@@ -55,8 +55,8 @@ public final class Core {
    * Bounds the stored size of a run's state: {@code bytes} is what its host's encoding takes.
    * Cluster mode keeps each run in one Kafka record (8 MiB at most); a run over it (tens of
    * thousands of steps over its replicas, or one agent's made-up huge report) failed the core's
-   * transaction on every retry, so no decision or stop was made after it. Over the bound, the
-   * run's step summaries are dropped once it has been compared (see {@link RunState#withoutSteps}).
+   * transaction on every retry, so no decision or stop was made after it. Over the bound, each
+   * replica's steps are folded into one summary once compared (see {@link RunState#withStepsFolded}).
    */
   public void limitRunState(java.util.function.ToLongFunction<RunState> bytes, long max) {
     this.runBytes = bytes;
@@ -294,6 +294,9 @@ public final class Core {
     long modified = r.hasModifiedAt()
         ? r.getModifiedAt().getSeconds() * 1000 + r.getModifiedAt().getNanos() / 1_000_000 : 0;
     Replica replica = new Replica(agentId, r.getRole(), summary, r.getPath(), tx.nowMillis(), modified);
+    if (tx.run(r.getRunId()).map(RunState::stepsFolded).orElse(false)) {
+      replica = replica.withStepsFolded(); // compared with folded replicas as one of them
+    }
     Verdict before = tx.run(r.getRunId()).map(RunState::verdict).orElse(Verdict.PENDING);
     correlator.offer(tx, replica, tx.nowMillis()).ifPresent(d -> decided(tx, d, before));
     tx.run(r.getRunId()).ifPresent(s -> boundRun(tx, s));
@@ -304,18 +307,19 @@ public final class Core {
     if (maxRunBytes == Long.MAX_VALUE) return;
     long bytes = runBytes.applyAsLong(s);
     if (bytes <= maxRunBytes) return;
-    RunState bare = s.withoutSteps();
-    long left = runBytes.applyAsLong(bare);
+    RunState folded = s.withStepsFolded();
+    long left = runBytes.applyAsLong(folded);
     if (left > maxRunBytes) {
       // the event is raised as one the core could not process (P1), not stored half-done
       throw new IllegalStateException("run " + StopRules.bound(s.runId(), 80) + ": its state is " + left
-          + " bytes even without step summaries, over the " + maxRunBytes + " this collector can store");
+          + " bytes even with its steps folded, over the " + maxRunBytes + " this collector can store");
     }
-    tx.putRun(bare);
+    tx.putRun(folded);
     tx.effect(new Effect.Progress("WARNING: run " + StopRules.bound(s.runId(), 80) + ": its state ("
         + bytes + " bytes over " + s.replicas().size() + " replicas) is over the " + maxRunBytes
-        + " bytes this collector stores per run; its step summaries are dropped (later replicas are"
-        + " still compared by their hashes, a mismatch then names no first step)"));
+        + " bytes this collector stores per run; each replica's steps are folded into one summary"
+        + " (later replicas are still compared by every step hash; a mismatch then names no single"
+        + " first step)"));
   }
 
   /** Acts on a decision; {@code before} is the run's verdict before it (metrics count runs once). */

@@ -12,4 +12,12 @@ public record Replica(String agentId, String role, RunSummary summary, String pa
   public Replica(String agentId, String role, RunSummary summary, String path, long reportedAtMillis) {
     this(agentId, role, summary, path, reportedAtMillis, 0);
   }
+
+  /** This replica with its steps folded into one ({@link StepDigest}). */
+  public Replica withStepsFolded() {
+    RunSummary m = summary;
+    return new Replica(agentId, role, new RunSummary(m.runId(), m.workflow(), m.role(), m.seed(),
+        m.canonicalHash(), m.engineHash(), m.outputHash(), StepDigest.fold(m.steps())), path,
+        reportedAtMillis, modifiedAtMillis);
+  }
 }

@@ -26,19 +26,23 @@ public record RunState(
   }
 
   /**
-   * This state with no replica's step summaries (their run hashes stay, so a later replica is
-   * still compared: a mismatch is still one, though its first divergent step is then unknown).
+   * This state with each replica's steps folded into one summary step ({@link StepDigest}): a
+   * later replica, folded the same way, is still compared by every step hash; a mismatch then
+   * names no single first step.
    */
-  public RunState withoutSteps() {
-    List<Replica> bare = new java.util.ArrayList<>(replicas.size());
-    for (Replica r : replicas) {
-      var m = r.summary();
-      bare.add(new Replica(r.agentId(), r.role(), new dev.lockstep.golden.RunSummary(m.runId(),
-          m.workflow(), m.role(), m.seed(), m.canonicalHash(), m.engineHash(), m.outputHash(),
-          List.of()), r.path(), r.reportedAtMillis(), r.modifiedAtMillis()));
-    }
-    return new RunState(runId, workflow, firstSeenMillis, deadlineMillis, bare, verdict,
+  public RunState withStepsFolded() {
+    List<Replica> folded = new java.util.ArrayList<>(replicas.size());
+    for (Replica r : replicas) folded.add(r.withStepsFolded());
+    return new RunState(runId, workflow, firstSeenMillis, deadlineMillis, folded, verdict,
         decidedAtMillis, category, explanation, incidentId);
+  }
+
+  /** Whether a replica's steps were folded (then every replica offered must be folded too). */
+  public boolean stepsFolded() {
+    for (Replica r : replicas) {
+      if (StepDigest.folded(r.summary().steps())) return true;
+    }
+    return false;
   }
 
   public RunState withIncident(String id) {

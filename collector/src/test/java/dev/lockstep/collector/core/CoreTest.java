@@ -6,6 +6,7 @@ import dev.lockstep.collector.Goldens;
 import dev.lockstep.collector.correlate.CorrelationPolicy;
 import dev.lockstep.collector.correlate.RunState;
 import dev.lockstep.proto.v1.Event;
+import dev.lockstep.proto.v1.GoldenReport;
 import dev.lockstep.proto.v1.Incident;
 import dev.lockstep.proto.v1.IncidentKind;
 import dev.lockstep.proto.v1.LogMatch;
@@ -39,35 +40,68 @@ class CoreTest {
         Goldens.golden(firstSeq + 1, Goldens.report(run, "billing", "shadow", "b"))), 0);
   }
 
+  /** A report of 60 steps whose step 41 has {@code engineHash} as its engine hash. */
+  static GoldenReport sixtySteps(String role, String engineHash41) {
+    var b = Goldens.report("run-big", "billing", role, "a").toBuilder().clearSteps();
+    for (int i = 0; i < 60; i++) {
+      b.addSteps(dev.lockstep.proto.v1.StepSummary.newBuilder().setIndex(i).setName("s" + i)
+          .setCanonicalHash(Goldens.hash("s" + i)).setEngineHash(i == 41 ? engineHash41 : Goldens.hash("e" + i)));
+    }
+    return b.build();
+  }
+
+  /** A core whose host stores at most 5,000 "bytes" of run state (100 per step). */
+  static Core bounded() {
+    Core c = new Core(new CoreConfig(CoreConfig.StopPolicy.FLEET,
+        CorrelationPolicy.primaryShadow(Duration.ofMinutes(5)), 1 << 20, 10), new Random(3));
+    c.limitRunState(r -> 100L * r.replicas().stream().mapToInt(x -> x.summary().steps().size()).sum(), 5_000);
+    return c;
+  }
+
+  Tx applyTo(Core c, Input in) {
+    Tx tx = new Tx(state, now++);
+    c.apply(tx, in);
+    state.commit(tx);
+    return tx;
+  }
+
   /**
    * A host that stores a run in a bounded record (cluster mode: one Kafka record): a run over the
-   * bound is compared with every step first, then kept without step summaries; a later replica is
-   * still compared by its hashes, and its mismatch stops the fleet.
+   * bound is kept with each replica's steps folded into one summary, and a later replica, folded
+   * the same way, is still compared by every step hash. Here the documents are equal and only step
+   * 41's engine hash differs: a VOLATILE_LEAK, which stops the fleet. Dropping the steps instead
+   * (the first version of this bound) read it as a MATCH.
    */
   @Test
-  void aRunOverItsHostsLimitIsKeptWithoutStepsAndAMismatchWithItStillStops() {
-    Core bounded = new Core(new CoreConfig(CoreConfig.StopPolicy.FLEET,
-        CorrelationPolicy.primaryShadow(Duration.ofMinutes(5)), 1 << 20, 10), new Random(3));
-    bounded.limitRunState(r -> 100L * r.replicas().stream().mapToInt(x -> x.summary().steps().size()).sum(), 5_000);
+  void aRunOverItsHostsLimitIsKeptFoldedAndAStepEngineHashThatDiffersStillStops() {
+    Core bounded = bounded();
     state.commit(apply(new Input.Hello("host-a", 1, Map.of(), StopState.getDefaultInstance())));
-    var primary = Goldens.report("run-big", "billing", "primary", "a").toBuilder().clearSteps();
-    for (int i = 0; i < 60; i++) {
-      primary.addSteps(dev.lockstep.proto.v1.StepSummary.newBuilder().setIndex(i).setCanonicalHash(Goldens.hash("s" + i)));
-    }
-    Tx first = new Tx(state, now++);
-    bounded.apply(first, new Input.Events("host-a", Lane.DECISIVE, List.of(Goldens.golden(1, primary.build())), 0));
-    state.commit(first);
+    Tx first = applyTo(bounded, new Input.Events("host-a", Lane.DECISIVE,
+        List.of(Goldens.golden(1, sixtySteps("primary", Goldens.hash("e41")))), 0));
     assertThat(state.run("run-big").orElseThrow().replicas()).singleElement()
-        .satisfies(r -> assertThat(r.summary().steps()).as("steps over the bound").isEmpty());
+        .satisfies(r -> assertThat(r.summary().steps()).as("steps over the bound, folded").singleElement()
+            .satisfies(st -> assertThat(st.name()).contains("60 steps")));
     assertThat(first.effects()).anySatisfy(e -> assertThat(e).isInstanceOfSatisfying(Effect.Progress.class,
-        p -> assertThat(p.line()).contains("run run-big", "6000 bytes", "step summaries are dropped")));
-    Tx second = new Tx(state, now++);
-    bounded.apply(second, new Input.Events("host-a", Lane.DECISIVE,
-        List.of(Goldens.golden(2, Goldens.report("run-big", "billing", "shadow", "b"))), 0));
-    state.commit(second);
-    assertThat(state.run("run-big").orElseThrow().verdict()).isEqualTo(dev.lockstep.collector.correlate.Verdict.MISMATCH);
+        p -> assertThat(p.line()).contains("run run-big", "6000 bytes", "folded")));
+    Tx second = applyTo(bounded, new Input.Events("host-a", Lane.DECISIVE,
+        List.of(Goldens.golden(2, sixtySteps("shadow", Goldens.hash("e41 with a timestamp")))), 0));
+    RunState decided = state.run("run-big").orElseThrow();
+    assertThat(decided.verdict()).isEqualTo(dev.lockstep.collector.correlate.Verdict.MISMATCH);
+    assertThat(decided.category()).isEqualTo("VOLATILE_LEAK");
     assertThat(second.effects()).anySatisfy(e -> assertThat(e).isInstanceOfSatisfying(Effect.SendStop.class,
         st -> assertThat(st.desired().getMode()).isEqualTo(StopMode.STOPPED)));
+  }
+
+  /** Folded replicas that agree in every step hash match: folding adds no false stop. */
+  @Test
+  void foldedReplicasThatAgreeInEveryStepMatch() {
+    Core bounded = bounded();
+    state.commit(apply(new Input.Hello("host-a", 1, Map.of(), StopState.getDefaultInstance())));
+    applyTo(bounded, new Input.Events("host-a", Lane.DECISIVE, List.of(
+        Goldens.golden(1, sixtySteps("primary", Goldens.hash("e41"))),
+        Goldens.golden(2, sixtySteps("shadow", Goldens.hash("e41")))), 0));
+    assertThat(state.run("run-big").orElseThrow().verdict()).isEqualTo(dev.lockstep.collector.correlate.Verdict.MATCH);
+    assertThat(state.orders).isEmpty();
   }
 
   /** An agent's remediation notes on its incident are the newest 200; operators' notes all stay. */
