@@ -47,8 +47,15 @@ final class StopFanout {
     }
     if (!key.startsWith(StateCodec.AGENT) || value == null) return;
     AgentStopRecord r = AgentStopRecord.parseFrom(value);
-    AgentStopRecord prev = records.put(r.getAgentId(), r);
-    if (prev == null || prev.getDesired().getGeneration() != r.getDesired().getGeneration()) {
+    AgentStopRecord[] was = new AgentStopRecord[1];
+    // Never back to an older generation: the core's generations only grow, so an older record is
+    // one read again (a batch the reader hands over again record by record after a failure), and
+    // taking it would send an agent a stop it was since told to leave (or the reverse).
+    AgentStopRecord now = records.compute(r.getAgentId(), (k, prev) -> {
+      was[0] = prev;
+      return prev != null && prev.getDesired().getGeneration() > r.getDesired().getGeneration() ? prev : r;
+    });
+    if (now == r && (was[0] == null || was[0].getDesired().getGeneration() != r.getDesired().getGeneration())) {
       session(r.getAgentId()).ifPresent(s -> send(s, r.getDesired()));
     }
   }
