@@ -24,9 +24,9 @@ import java.util.zip.CRC32C;
  *
  * <p>Records, from offset 0: {@code [int length][int crc32c][byte type][payload]}; a zero length
  * ends them. Types: 1 a {@link StopOrder} put, 2 a {@link ResumedOrder}, 3 a counter ({@code
- * [long value][name]}), 4 an {@link AuditEntry} of a transaction that puts or resumes an order
- * (who issued or resumed it: without it an order came back from a restart with no record of its
- * author). Each append is forced to disk before the commit that held it returns, so
+ * [long value][name]}), 4 the {@link AuditEntry} of an order (who issued, resumed or adopted
+ * it: without it an order came back from a restart with no record of its author), kept when it
+ * fits. Each append is forced to disk before the commit that held it returns, so
  * before any effect of that commit (the stop frames) is carried out. At start-up the records are
  * read back and committed to the store ({@link #replay}); the file is zeroed once the store holds
  * them. One owner: {@link StoreState}, under its lock on held transactions.
@@ -94,32 +94,49 @@ final class HeldJournal implements AutoCloseable {
     }
   }
 
-  /**
-   * Whether this journal keeps {@code c}, a change of a transaction that puts or resumes an order
-   * when {@code withOrder}: audit entries only then, since every agent's StopConfirmed during an
-   * outage (10,000 at a fleet stop) would otherwise fill the journal before the next order.
-   */
-  private static boolean kept(Change c, boolean withOrder) {
+  /** Audit actions that issue, resume or adopt an order: the ones whose entries are kept. */
+  private static final java.util.Set<String> ORDER_ACTIONS =
+      java.util.Set.of("EnableStop", "ResumeStop", "AutoStop", "StopAdopted");
+
+  /** Whether this journal must keep {@code c}: an order, a resume, a counter. */
+  private static boolean essential(Change c) {
     return c instanceof Change.PutOrder || c instanceof Change.ResumeOrder
-        || c instanceof Change.PutCounter || (withOrder && c instanceof Change.Audit);
+        || c instanceof Change.PutCounter;
   }
 
   /**
-   * Appends the kept changes of one held transaction and forces them to disk. False (logged once
-   * until the journal is cleared) when they do not fit or the write failed.
+   * Whether {@code c} is the audit entry of an order (who issued, resumed or adopted it). Only
+   * those: every agent's StopConfirmed during an outage (10,000 at a fleet stop), or the incident
+   * and remediation entries of a batch of 500 events, would fill the journal before the next order.
+   */
+  private static boolean orderAudit(Change c) {
+    return c instanceof Change.Audit a && ORDER_ACTIONS.contains(a.entry().getAction());
+  }
+
+  /**
+   * Appends the orders, resumes and counters of one held transaction, with the audit entries of
+   * its orders when they fit too, and forces them to disk. False (logged once until the journal is
+   * cleared) when the orders do not fit or the write failed.
    */
   boolean append(List<Change> changes) {
-    boolean withOrder = false;
-    for (Change c : changes) {
-      withOrder |= c instanceof Change.PutOrder || c instanceof Change.ResumeOrder;
-    }
     List<byte[]> records = new ArrayList<>();
+    List<byte[]> audits = new ArrayList<>();
     for (Change c : changes) {
-      if (kept(c, withOrder)) records.add(record(c));
+      if (essential(c)) {
+        records.add(record(c));
+      } else if (orderAudit(c)) {
+        audits.add(record(c));
+      }
     }
     if (records.isEmpty()) return true;
-    int size = 0;
-    for (byte[] r : records) size += r.length;
+    int size = size(records);
+    if (end + size + size(audits) + 4 <= SIZE) {
+      records.addAll(audits);
+      size += size(audits);
+    } else if (!audits.isEmpty()) {
+      LOG.log(System.Logger.Level.WARNING, file + ": no room for the audit entries of held orders;"
+          + " the orders themselves are kept");
+    }
     if (end + size + 4 > SIZE) {
       if (!fullReported) {
         fullReported = true;
@@ -141,6 +158,12 @@ final class HeldJournal implements AutoCloseable {
       LOG.log(System.Logger.Level.ERROR, "cannot write held stop orders to " + file + ": " + e);
       return false;
     }
+  }
+
+  private static int size(List<byte[]> records) {
+    int n = 0;
+    for (byte[] r : records) n += r.length;
+    return n;
   }
 
   private static byte[] record(Change c) {

@@ -130,6 +130,30 @@ class HeldJournalTest {
     }
   }
 
+  /**
+   * Of a held transaction's audit entries only its orders' are kept (a batch of events also holds
+   * incident and remediation entries), and only when they fit: the order itself always comes first.
+   */
+  @Test
+  void onlyTheAuditEntriesOfOrdersAreKeptAndNeverInsteadOfAnOrder() throws Exception {
+    Path f = dir.resolve("held.journal");
+    HeldJournal j = HeldJournal.open(f);
+    AuditEntry auto = AuditLog.entry(Instant.ofEpochMilli(1_000), "collector", "system", "AutoStop",
+        "ORD-1", "", "OK", "fleet for INC-1");
+    AuditEntry opened = AuditLog.entry(Instant.ofEpochMilli(1_000), "collector", "system", "incident.open",
+        "INC-1", "", "OK", "P0 MISMATCH");
+    assertThat(j.append(List.of(new Change.PutOrder(order("ORD-1")), new Change.Audit(opened), new Change.Audit(auto)))).isTrue();
+    assertThat(j.read()).containsExactly(new Change.PutOrder(order("ORD-1")), new Change.Audit(auto));
+    // nearly full: an order whose audit entry would not fit is kept without it
+    StopOrder big = StopOrder.newBuilder().setId("ORD-big").setReason("x".repeat(HeldJournal.SIZE - 2_000)).build();
+    AuditEntry huge = AuditLog.entry(Instant.ofEpochMilli(2_000), "alice", "operator", "EnableStop",
+        "ORD-2", "", "OK", "y".repeat(4_000));
+    assertThat(j.append(List.of(new Change.PutOrder(big)))).isTrue();
+    assertThat(j.append(List.of(new Change.PutOrder(order("ORD-2")), new Change.Audit(huge)))).isTrue();
+    assertThat(j.read()).endsWith(new Change.PutOrder(order("ORD-2")));
+    j.close();
+  }
+
   private static StoreState state(Store store) {
     return new StoreState(store, new RocksRunStateStore(store), new Incidents(store),
         new AuditLog(store, Clock.systemUTC()));
