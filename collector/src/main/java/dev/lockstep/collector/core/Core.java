@@ -264,20 +264,24 @@ public final class Core {
   static final int MAX_REMEDIATION_NOTES = 200;
 
   /**
-   * Makes room for one more agent remediation note: an agent restarting a process in a loop added
-   * one per event (2 KB each) to its open incident without end, past what a store record holds.
-   * Operators' notes are never dropped.
+   * Makes room for one more agent remediation note, dropping the oldest: an agent restarting a
+   * process in a loop added one per event (2 KB each) to its open incident without end, past what
+   * a store record holds. Operators' notes are never dropped.
    */
   private static void dropOldestRemediationNote(Incident.Builder b) {
     int count = 0;
-    int oldest = -1;
     for (int i = 0; i < b.getNotesCount(); i++) {
+      if (b.getNotes(i).getAction().equals("REMEDIATION")) count++;
+    }
+    // down to one less than the bound (an incident stored before the bound may hold more)
+    for (int i = 0; i < b.getNotesCount() && count >= MAX_REMEDIATION_NOTES; ) {
       if (b.getNotes(i).getAction().equals("REMEDIATION")) {
-        if (oldest < 0) oldest = i;
-        count++;
+        b.removeNotes(i);
+        count--;
+      } else {
+        i++;
       }
     }
-    if (count >= MAX_REMEDIATION_NOTES) b.removeNotes(oldest);
   }
 
   private void golden(Tx tx, String agentId, GoldenReport r) {

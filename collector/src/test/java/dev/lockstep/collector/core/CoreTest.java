@@ -120,6 +120,20 @@ class CoreTest {
     assertThat(died.getNotesList()).filteredOn(n -> n.getAction().equals("REMEDIATION"))
         .hasSize(Core.MAX_REMEDIATION_NOTES)
         .last().satisfies(n -> assertThat(n.getNote()).contains("restart " + (Core.MAX_REMEDIATION_NOTES + 49)));
+    // an incident stored with more (before the bound) comes down to it at the next note
+    var over = died.toBuilder();
+    for (int i = 0; i < 100; i++) {
+      over.addNotes(dev.lockstep.proto.v1.IncidentNote.newBuilder().setAction("REMEDIATION").setNote("old " + i));
+    }
+    over.addNotes(dev.lockstep.proto.v1.IncidentNote.newBuilder().setAction("NOTE").setBy("alice").setNote("operator"));
+    state.incidents.put(died.getId(), over.build());
+    state.commit(apply(new Input.Events("host-a", Lane.ROUTINE, List.of(Event.newBuilder().setSeq(1_000)
+        .setRemediation(dev.lockstep.proto.v1.Remediation.newBuilder().setProcess("shadow")
+            .setAction(dev.lockstep.proto.v1.Remediation.Action.RESTART)
+            .setOutcome(dev.lockstep.proto.v1.Remediation.Outcome.DONE).setReason("after")).build()), 0)));
+    Incident after = state.incidents.get(died.getId());
+    assertThat(after.getNotesList()).filteredOn(n -> n.getAction().equals("REMEDIATION")).hasSize(Core.MAX_REMEDIATION_NOTES);
+    assertThat(after.getNotesList()).anySatisfy(n -> assertThat(n.getNote()).isEqualTo("operator"));
   }
 
   @Test
