@@ -140,7 +140,7 @@ public final class TestGateway implements AutoCloseable {
         c.agent = f.getHello().getAgentId();
         hellos.add(f.getHello());
         c.send(CollectorFrame.newBuilder().setWelcome(Welcome.newBuilder().setStop(stop)
-            .setAckedSeq(Math.max(0, highest(c.agent) - welcomeBehind)).setMaxBatchEvents(500).setMaxFrameBytes(4 * 1024 * 1024)
+            .setAckedSeq(welcomeAt >= 0 ? welcomeAt : Math.max(0, highest(c.agent) - welcomeBehind)).setMaxBatchEvents(500).setMaxFrameBytes(4 * 1024 * 1024)
             .setCollectorVersion("test")).build());
       }
       case EVENTS -> {
@@ -165,6 +165,12 @@ public final class TestGateway implements AutoCloseable {
   }
 
   private volatile long welcomeBehind;
+  private volatile long welcomeAt = -1;
+
+  /** Welcomes with this acked seq whatever it holds (a mark that stopped moving); -1: as it holds. */
+  public void welcomeAt(long seq) {
+    this.welcomeAt = seq;
+  }
 
   /** Welcomes with an acked seq {@code n} below what it holds (cluster mode's lagging mark). */
   public void welcomeBehindBy(long n) {

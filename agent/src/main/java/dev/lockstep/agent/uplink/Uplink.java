@@ -62,6 +62,8 @@ public final class Uplink implements AutoCloseable {
    * of 500 unacked). Seqs are 64-bit; a gap costs the collector one ledger entry.
    */
   public static final long REBASE_GAP = 1L << 20;
+  /** The random part of a rebase's offset (2^32: 2^31 rebases fit below 2^63). */
+  public static final long REBASE_SPREAD = 1L << 32;
 
   private static final System.Logger LOG = System.getLogger(Uplink.class.getName());
   static final int MAX_BATCH_EVENTS = 500;
@@ -314,7 +316,10 @@ public final class Uplink implements AutoCloseable {
       // well above what it says it holds, since in cluster mode that is its acked mark, which may
       // lag the truth; events numbered right above a lagging mark would be taken as ones the
       // core already processed, and dropped without a word
-      spool.rebaseAbove(w.getAckedSeq() + REBASE_GAP);
+      // (plus a random offset: if the mark still lags at a second wipe, the new seqs must not be
+      // the ones the first wipe took)
+      spool.rebaseAbove(w.getAckedSeq() + REBASE_GAP
+          + java.util.concurrent.ThreadLocalRandom.current().nextLong(REBASE_SPREAD));
     } else if (w.getAckedSeq() > spool.lastAckedSeq()) {
       spool.ackUpTo(w.getAckedSeq());
     }
