@@ -92,6 +92,7 @@ public final class Agent implements AutoCloseable {
   /** Starts an agent that reports progress lines (connected, events acked, stop enacted) to progress. */
   public static Agent start(AgentConfig config, Clock clock, Consumer<String> progress) throws IOException, ConfigException {
     config.validate();
+    for (String w : config.warnings()) progress.accept("WARNING: agent.yaml: " + w);
     Agent a = new Agent(config, clock, progress);
     try {
       a.startAll();

@@ -170,17 +170,7 @@ class HostileFramesTest {
             "event seq 1: GoldenReport.steps[index 0].engine_hash is 2000000 characters, the limit is 256"),
         new Case("a health sample without a probe", a -> a.events(Goldens.health(1,
             HealthSample.Probe.PROBE_UNSPECIFIED, "/", HealthSample.Level.CRITICAL)), true,
-            Status.Code.INVALID_ARGUMENT, "HealthSample.probe is PROBE_UNSPECIFIED"),
-        new Case("65 labels", a -> a.send(labelled(a.agentId, many(65))), false,
-            Status.Code.INVALID_ARGUMENT, "Hello.labels holds 65 labels, the limit is 64"),
-        new Case("a huge label key", a -> a.send(labelled(a.agentId, Map.of("k".repeat(2_000_000), "v"))),
-            false, Status.Code.INVALID_ARGUMENT, "Hello.labels key '" + "k".repeat(80) + "…' is"
-                + " 2000000 characters, the limit is 128"),
-        new Case("a huge label value", a -> a.send(labelled(a.agentId, Map.of("zone", "z".repeat(2_000_000)))),
-            false, Status.Code.INVALID_ARGUMENT, "Hello.labels[\"zone\"] is 2000000 characters, the limit is 1024"),
-        new Case("a huge workflows label", a -> a.send(labelled(a.agentId,
-            Map.of("workflows", "w,".repeat(40_000)))), false, Status.Code.INVALID_ARGUMENT,
-            "Hello.labels[\"workflows\"] is 80000 characters, the limit is 65536"));
+            Status.Code.INVALID_ARGUMENT, "HealthSample.probe is PROBE_UNSPECIFIED"));
     int n = 0;
     for (Case c : cases) {
       String id = "hostile-" + n++;
@@ -267,6 +257,48 @@ class HostileFramesTest {
     a.send(labelled("labelled", labels));
     a.await("welcome", f -> f.hasWelcome());
     assertThat(collector.fleet().agents().get("labelled").orElseThrow().getLabelsMap()).isEqualTo(labels);
+  }
+
+  /** The labels an agent's directory row shows once a Hello saying {@code labels} is welcomed. */
+  Map<String, String> welcomedWith(String id, Map<String, String> labels) {
+    RawAgent a = new RawAgent(collector.port(), id);
+    agents.add(a);
+    a.send(labelled(id, labels));
+    a.await(id + ": welcome", f -> f.hasWelcome());
+    assertThat(a.closedWith).as(id).isNull();
+    return collector.fleet().agents().get(id).orElseThrow().getLabelsMap();
+  }
+
+  /**
+   * Labels over the limits are bounded, never refused: an agent that cannot connect cannot be
+   * stopped. Its directory row keeps 64 labels (the workflows label and the first others by
+   * key), keys and values cut with the marker naming their length.
+   */
+  @Test
+  void helloLabelsOverTheLimitsAreWelcomedAndKeptBounded() throws Exception {
+    start(CollectorConfig.Limits.DEFAULT);
+    Keeper keeper = new Keeper();
+    Map<String, String> crowd = many(70);
+    crowd.put("workflows", "billing");
+    Map<String, String> kept = welcomedWith("crowded", crowd);
+    assertThat(kept).hasSize(64).containsEntry("workflows", "billing")
+        .containsKeys("label-0", "label-1", "label-10").doesNotContainKey("label-9");
+    assertThat(welcomedWith("crowded-again", crowd)).as("the same labels on every Hello").isEqualTo(kept);
+
+    Map<String, String> longKey = welcomedWith("long-key", Map.of("k".repeat(2_000_000), "v"));
+    assertThat(longKey).hasSize(1);
+    assertThat(longKey.keySet().iterator().next()).hasSize(128).startsWith("kkk")
+        .endsWith("… [cut: 2000000 characters]");
+    assertThat(welcomedWith("long-value", Map.of("zone", "z".repeat(2_000_000))).get("zone"))
+        .hasSize(1024).startsWith("zzz").endsWith("… [cut: 2000000 characters]");
+    assertThat(welcomedWith("long-workflows", Map.of("workflows", "w,".repeat(40_000))))
+        .as("a cut list would leave the agent outside a stop of a workflow it runs")
+        .containsExactly(Map.entry("workflows", "*"));
+    assertThat(collector.fleet().stopRecord("long-workflows").orElseThrow().getLabelAllWorkflows()).isTrue();
+    assertThat(collector.fleet().agents().get("long-value").orElseThrow().getSerializedSize())
+        .isLessThan(4_000);
+    keeper.sendOne();
+    keeper.storedEverything("after the labelled agents");
   }
 
   @Test

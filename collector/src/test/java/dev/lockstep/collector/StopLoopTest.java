@@ -188,6 +188,29 @@ class StopLoopTest {
     assertThat(aStill.getOrders(0).getScope().getAgentId()).isEqualTo("host-a");
   }
 
+  /**
+   * A "workflows" label over 64 KiB cannot be kept whole, and a cut list would leave the agent
+   * outside a stop of a workflow it runs: it is welcomed (never refused: an agent that cannot
+   * connect cannot be stopped) and every workflow stop covers it.
+   */
+  @Test
+  void anAgentWhoseWorkflowsLabelIsTooLongToKeepIsWelcomedAndStoppedByAStopOfAnyWorkflow() throws Exception {
+    start(CollectorConfig.StopPolicy.OFF);
+    // 140 long names: fewer than the 1,000 kept, so only the label's length widens its stops
+    StringBuilder list = new StringBuilder();
+    for (int i = 0; i < 140; i++) list.append("w".repeat(496)).append(String.format("%03d,", i));
+    RawAgent wide = new RawAgent(collector.port(), "host-wide").send(dev.lockstep.proto.v1.AgentFrame
+        .newBuilder().setHello(dev.lockstep.proto.v1.Hello.newBuilder().setAgentId("host-wide")
+            .putLabels("workflows", list.toString())).build());
+    agents.add(wide);
+    wide.await("welcome", f -> f.hasWelcome());
+    RawAgent other = agent("host-other");
+    operator().enableStop(stopRequest("drill", StopScope.newBuilder().setWorkflow("ledger").build()));
+    assertThat(awaitStopped(wide).getOrders(0).getScope().getWorkflow()).isEqualTo("ledger");
+    Eventually.holdsFor(Duration.ofMillis(500), "an agent outside the workflow runs on",
+        () -> other.lastStop().getMode() == StopMode.RUNNING);
+  }
+
   @Test
   void anAgentEnteringAWorkflowOrdersScopeLaterIsStoppedAndItsOldAckDoesNotCount() throws Exception {
     start(CollectorConfig.StopPolicy.OFF);

@@ -262,7 +262,6 @@ public record AgentConfig(
             + "; plaintext only with collector.insecure: true or --insecure");
       }
     }
-    labels(p);
     positive(p, "collector.reconnect_initial", collector.reconnectInitial());
     positive(p, "collector.reconnect_max", collector.reconnectMax());
     if (stateDir == null) {
@@ -361,30 +360,12 @@ public record AgentConfig(
   }
 
   /**
-   * The collector's limits on Hello.labels (docs/protocol.md, section 11): it refuses a Hello over
-   * them, and an agent that cannot connect cannot be stopped, so they are checked here, at load.
+   * What the agent starts with but should be told: labels over the collector's limits
+   * (docs/protocol.md, section 11), which it bounds instead of keeping them whole. Not problems:
+   * an agent that does not start cannot be stopped.
    */
-  static final int MAX_LABELS = 64;
-  static final int MAX_LABEL_KEY = 128;
-  static final int MAX_LABEL_VALUE = 1024;
-  static final int MAX_WORKFLOWS_LABEL = 64 * 1024;
-
-  private void labels(List<String> p) {
-    if (labels.size() > MAX_LABELS) {
-      p.add("labels holds " + labels.size() + " labels, at most " + MAX_LABELS);
-    }
-    for (Map.Entry<String, String> l : labels.entrySet()) {
-      String key = l.getKey();
-      if (key.length() > MAX_LABEL_KEY) {
-        p.add("labels: a key is " + key.length() + " characters, at most " + MAX_LABEL_KEY + ": "
-            + quote(key.substring(0, 80) + "…"));
-        continue;
-      }
-      int max = key.equals("workflows") ? MAX_WORKFLOWS_LABEL : MAX_LABEL_VALUE;
-      if (l.getValue().length() > max) {
-        p.add("labels." + key + " is " + l.getValue().length() + " characters, at most " + max);
-      }
-    }
+  public List<String> warnings() {
+    return dev.lockstep.golden.LabelLimits.over(labels);
   }
 
   private static void positive(List<String> p, String key, Duration d) {

@@ -218,21 +218,35 @@ class AgentConfigTest {
         .hasMessage("agent.yaml: disk.critical_percent must be between 1 and 100, got 140");
   }
 
-  /** The collector refuses a Hello over these limits: such a config must not start an agent. */
+  /**
+   * The collector bounds labels over its limits (docs/protocol.md, section 11): such a config
+   * loads and starts an agent (one that does not start cannot be stopped), with a warning naming
+   * the label, its length, the limit and what the collector keeps.
+   */
   @Test
-  void labelsOverTheCollectorsLimitsAreRejectedWithTheKeyNamed() throws Exception {
+  void labelsOverTheCollectorsLimitsLoadWithAWarningNamingTheKey() throws Exception {
+    StringBuilder many = new StringBuilder("labels:\n");
+    for (int i = 0; i < 65; i++) many.append("  l").append(i).append(": v\n");
+    AgentConfig crowded = AgentConfig.load(write(MINIMAL + many));
+    assertThat(crowded.problems()).isEmpty();
+    assertThat(crowded.warnings()).containsExactly("labels holds 65 labels, at most 64: the collector"
+        + " keeps the workflows label and the first others by key");
+
     AgentConfig c = AgentConfig.defaults("a1", "127.0.0.1:1", dir).withGoldenDirs(List.of("/g"));
     assertThat(c.withLabel("zone", "z".repeat(1024)).withLabel("workflows", "w,".repeat(32_000))
-        .problems()).isEmpty();
-    assertThat(c.withLabel("zone", "z".repeat(1025)).problems())
-        .containsExactly("labels.zone is 1025 characters, at most 1024");
-    assertThat(c.withLabel("workflows", "w,".repeat(40_000)).problems())
-        .containsExactly("labels.workflows is 80000 characters, at most 65536");
-    assertThat(c.withLabel("k".repeat(129), "v").problems()).singleElement().asString()
-        .startsWith("labels: a key is 129 characters, at most 128: ");
-    Map<String, String> many = new java.util.HashMap<>();
-    for (int i = 0; i < 65; i++) many.put("l" + i, "v");
-    assertThat(c.withLabels(many).problems()).containsExactly("labels holds 65 labels, at most 64");
+        .warnings()).isEmpty();
+    AgentConfig longValue = c.withLabel("zone", "z".repeat(1025));
+    assertThat(longValue.problems()).isEmpty();
+    assertThat(longValue.warnings())
+        .containsExactly("labels.zone is 1025 characters, at most 1024: the collector cuts it");
+    AgentConfig longWorkflows = c.withLabel("workflows", "w,".repeat(40_000));
+    assertThat(longWorkflows.problems()).isEmpty();
+    assertThat(longWorkflows.warnings()).containsExactly(
+        "labels.workflows is 80000 characters, at most 65536: every workflow stop covers this agent");
+    AgentConfig longKey = c.withLabel("k".repeat(129), "v");
+    assertThat(longKey.problems()).isEmpty();
+    assertThat(longKey.warnings()).containsExactly("labels: a key is 129 characters, at most 128:"
+        + " the collector cuts it: '" + "k".repeat(80) + "…'");
   }
 
   @Test

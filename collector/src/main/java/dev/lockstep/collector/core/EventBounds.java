@@ -170,7 +170,7 @@ public final class EventBounds {
    * {@code s} whole when it fits, else its start and a marker with its length, {@code maxChars}
    * characters in all (never splitting a surrogate pair).
    */
-  static String text(String s, int maxChars) {
+  public static String text(String s, int maxChars) {
     if (s.length() <= maxChars) return s;
     String marker = "… [cut: " + s.length() + " characters]";
     int keep = Math.max(0, maxChars - marker.length());

@@ -1,5 +1,6 @@
 package dev.lockstep.collector.core;
 
+import dev.lockstep.golden.LabelLimits;
 import dev.lockstep.golden.ReportLimits;
 import dev.lockstep.proto.store.v1.AgentStopRecord;
 import dev.lockstep.proto.store.v1.ResumedOrder;
@@ -239,8 +240,10 @@ public final class StopRules {
     AgentStopRecord.Builder next = rec.toBuilder();
     List<String> labelWorkflows = workflowsLabel(h.labels());
     // More than are kept: the agent may run any of them, and keeping only some would leave it
-    // outside a stop of the others, so every workflow stop covers it instead.
-    boolean all = labelWorkflows.size() > MAX_WORKFLOWS;
+    // outside a stop of the others, so every workflow stop covers it instead. So does "*", which
+    // the gateway puts for a label too long to keep (LabelLimits.ALL_WORKFLOWS).
+    boolean all = labelWorkflows.size() > MAX_WORKFLOWS
+        || labelWorkflows.contains(LabelLimits.ALL_WORKFLOWS);
     if (all) labelWorkflows = List.of();
     if (!labelWorkflows.equals(rec.getLabelWorkflowsList()) || all != rec.getLabelAllWorkflows()) {
       next.clearLabelWorkflows().addAllLabelWorkflows(labelWorkflows).setLabelAllWorkflows(all);
@@ -461,16 +464,17 @@ public final class StopRules {
 
   /**
    * The distinct workflows an agent's "workflows" label lists, up to one more than
-   * {@link #MAX_WORKFLOWS} (more than that many means the agent is covered by every workflow
-   * stop). A name longer than a stop scope may name is left out: no stop can name it.
+   * {@link #MAX_WORKFLOWS} or up to {@link LabelLimits#ALL_WORKFLOWS} (either means the agent is
+   * covered by every workflow stop). A name longer than a stop scope may name is left out: no
+   * stop can name it.
    */
   static List<String> workflowsLabel(Map<String, String> labels) {
     Set<String> out = new LinkedHashSet<>();
-    String label = labels.getOrDefault("workflows", "");
+    String label = labels.getOrDefault(LabelLimits.WORKFLOWS, "");
     for (String w : label.split(",")) {
       String t = w.trim();
       if (!t.isEmpty() && t.length() <= MAX_WORKFLOW_NAME) out.add(t);
-      if (out.size() > MAX_WORKFLOWS) break;
+      if (out.size() > MAX_WORKFLOWS || t.equals(LabelLimits.ALL_WORKFLOWS)) break;
     }
     return List.copyOf(out);
   }

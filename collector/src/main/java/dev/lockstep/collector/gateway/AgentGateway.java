@@ -10,6 +10,7 @@ import dev.lockstep.security.Authorizer;
 import dev.lockstep.security.Caller;
 import dev.lockstep.collector.metrics.CollectorMetrics;
 import dev.lockstep.collector.store.Store;
+import dev.lockstep.golden.LabelLimits;
 import dev.lockstep.proto.v1.Ack;
 import dev.lockstep.proto.v1.AgentFrame;
 import dev.lockstep.proto.v1.AgentGatewayGrpc;
@@ -122,6 +123,8 @@ public final class AgentGateway {
   /** One refused stream's line per interval: a loop of refused streams must not flood the log. */
   public static final java.time.Duration REFUSAL_LOG_EVERY = java.time.Duration.ofSeconds(10);
   private final LogThrottle refusals;
+  /** One line per interval for Hellos whose labels were bounded (an agent reconnects often). */
+  private final LogThrottle boundedLabels;
 
   public AgentGateway(Store store, GatewayListener listener, Executor pool,
       CollectorMetrics metrics, Clock clock) {
@@ -133,6 +136,7 @@ public final class AgentGateway {
     this.limits = limits;
     this.slots = new StreamSlots(limits.maxStreams(), clock);
     this.refusals = new LogThrottle(clock, REFUSAL_LOG_EVERY);
+    this.boundedLabels = new LogThrottle(clock, REFUSAL_LOG_EVERY);
     this.buckets = new BucketsById(limits.maxEventsPerSecond(), limits.maxEventsBurst(),
         BucketsById.maxIds(limits.maxStreams()), clock);
     // bursts of two full frames: one batch of the largest size always fits
@@ -557,16 +561,25 @@ public final class AgentGateway {
           "bad_hello");
       return;
     }
-    Optional<String> labels = HelloLabels.problem(hello.getLabelsMap());
-    if (labels.isPresent()) {
-      reject(session, Status.INVALID_ARGUMENT.withDescription(labels.get()), "bad_hello");
-      return;
+    Hello.Builder kept = hello.toBuilder()
+        .setHostname(StopRules.bound(hello.getHostname(), MAX_HELLO_TEXT))
+        .setVersion(StopRules.bound(hello.getVersion(), MAX_HELLO_TEXT));
+    List<String> over = LabelLimits.over(hello.getLabelsMap());
+    if (!over.isEmpty()) {
+      // bounded, never refused: an agent that cannot connect cannot be stopped
+      kept.clearLabels().putAllLabels(HelloLabels.bound(hello.getLabelsMap()));
+      long held = boundedLabels.pass();
+      if (held >= 0) {
+        LOG.log(System.Logger.Level.WARNING, "agent " + id + ": Hello." + over.get(0)
+            + (over.size() == 1 ? "" : " (and " + (over.size() - 1) + " more over the limits)")
+            + "; docs/protocol.md, section 11" + (held == 0 ? "" : " (and " + held
+                + " more Hellos with labels over the limits in the last "
+                + REFUSAL_LOG_EVERY.toSeconds() + " s, not logged)"));
+      }
     }
     session.bucket(buckets.get(id));
     session.byteBucket(byteBuckets.get(id));
-    session.hello(hello.toBuilder()
-        .setHostname(StopRules.bound(hello.getHostname(), MAX_HELLO_TEXT))
-        .setVersion(StopRules.bound(hello.getVersion(), MAX_HELLO_TEXT)).build());
+    session.hello(kept.build());
     StreamSlots.Refused refused = slots.greet(session);
     if (refused != null) {
       reject(session, refused.status(), refused.reason());

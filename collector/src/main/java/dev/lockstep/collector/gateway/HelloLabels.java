@@ -1,45 +1,43 @@
 package dev.lockstep.collector.gateway;
 
-import dev.lockstep.collector.core.StopRules;
+import dev.lockstep.collector.core.EventBounds;
+import dev.lockstep.golden.LabelLimits;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /**
- * The limits of Hello.labels. Labels come from agent.yaml (which our agent checks against these
- * limits at start-up) and are kept in the agent directory, its stored row and every `lockstep
- * status`. A Hello over them is refused, not cut: labels are descriptive except the "workflows"
- * label, which decides which workflow stops cover the agent, so a cut list would leave the agent
- * running under a stop of a workflow it runs. A refused Hello costs nothing stored.
+ * Hello.labels bounded to {@link LabelLimits} before they are kept (the agent directory, its
+ * stored row, every `lockstep status`). Bounded, never refused: an agent whose Hello is refused
+ * cannot connect, so it could never be stopped. Keys and values are cut with EventBounds' marker;
+ * the "workflows" label decides which workflow stops cover the agent, so one over its limit
+ * becomes {@link LabelLimits#ALL_WORKFLOWS} (every workflow stop covers the agent) instead of a
+ * cut list that would leave it outside a stop of a workflow it runs.
  */
 final class HelloLabels {
-  static final int MAX_LABELS = 64;
-  static final int MAX_KEY = 128;
-  static final int MAX_VALUE = 1024;
-  /** The "workflows" label: a comma-separated list, room for a few hundred workflow names. */
-  static final int MAX_WORKFLOWS_VALUE = 64 * 1024;
-  /** How much of a key a refusal shows. */
-  private static final int SHOWN = 80;
-
   private HelloLabels() {}
 
-  /** Why {@code labels} must be refused, or empty. */
-  static Optional<String> problem(Map<String, String> labels) {
-    if (labels.size() > MAX_LABELS) {
-      return Optional.of("Hello.labels holds " + labels.size() + " labels, the limit is "
-          + MAX_LABELS + " (docs/protocol.md, section 11)");
-    }
-    for (Map.Entry<String, String> l : labels.entrySet()) {
-      String key = l.getKey();
-      if (key.length() > MAX_KEY) {
-        return Optional.of("Hello.labels key '" + StopRules.bound(key, SHOWN) + "' is "
-            + key.length() + " characters, the limit is " + MAX_KEY + " (docs/protocol.md, section 11)");
+  /**
+   * {@code labels} within the limits: the workflows label and the first others by key, up to
+   * {@link LabelLimits#MAX_LABELS} (the same ones on every Hello, whatever the map's order).
+   */
+  static Map<String, String> bound(Map<String, String> labels) {
+    List<String> keys = new ArrayList<>(labels.keySet());
+    keys.sort(null);
+    if (keys.remove(LabelLimits.WORKFLOWS)) keys.add(0, LabelLimits.WORKFLOWS);
+    Map<String, String> out = new LinkedHashMap<>();
+    for (String key : keys) {
+      if (out.size() == LabelLimits.MAX_LABELS) break;
+      String value = labels.get(key);
+      if (key.equals(LabelLimits.WORKFLOWS)) {
+        out.put(key, value.length() > LabelLimits.MAX_WORKFLOWS_VALUE ? LabelLimits.ALL_WORKFLOWS : value);
+        continue;
       }
-      int max = key.equals("workflows") ? MAX_WORKFLOWS_VALUE : MAX_VALUE;
-      if (l.getValue().length() > max) {
-        return Optional.of("Hello.labels[\"" + key + "\"] is " + l.getValue().length()
-            + " characters, the limit is " + max + " (docs/protocol.md, section 11)");
-      }
+      // two long keys may cut to the same text: the first by key is kept
+      out.putIfAbsent(EventBounds.text(key, LabelLimits.MAX_KEY),
+          EventBounds.text(value, LabelLimits.MAX_VALUE));
     }
-    return Optional.empty();
+    return out;
   }
 }
