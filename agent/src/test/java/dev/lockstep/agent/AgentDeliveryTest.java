@@ -6,6 +6,7 @@ import dev.lockstep.agent.config.AgentConfig;
 import dev.lockstep.agent.uplink.Uplink;
 import dev.lockstep.golden.Golden;
 import dev.lockstep.golden.GoldenConfig;
+import dev.lockstep.golden.ReportLimits;
 import dev.lockstep.proto.lite.v1.Event;
 import dev.lockstep.proto.lite.v1.GoldenReport;
 import java.nio.charset.StandardCharsets;
@@ -84,28 +85,25 @@ class AgentDeliveryTest {
   }
 
   /**
-   * An engine hash is compared, so the collector refuses one over its limit rather than cut it:
-   * our agent reports such a file as a bad golden file (STRING_TOO_LONG, with none of its summary),
-   * never as a report the collector would refuse together with every event batched after it.
+   * An engine hash over the collector's limit is never a reason to leave a run uncompared: our
+   * agent sends such a file as a normal report, the long hash as its digest (what the collector
+   * keeps of it, ReportLimits.engineHash), so equal hashes still read equal and different ones
+   * different.
    */
   @Test
-  void aStepsEngineHashOverTheCollectorsLimitIsReportedAsABadGoldenFile() throws Exception {
+  void aStepsEngineHashOverTheCollectorsLimitIsSentAsItsDigestInANormalReport() throws Exception {
     try (Agent agent = Agent.start(Fixtures.config("a1", gateway, root), Clock.systemUTC())) {
       Files.createDirectories(golden);
       String json = GoldenFiles.json("run-1", "primary", 42, 7)
           .replace("\"name\":\"sum\",", "\"name\":\"sum\",\"hash\":\"" + "h".repeat(300) + "\",");
       Files.writeString(golden.resolve("run-1.primary.golden.json"), json);
-      Eventually.await("the bad report", () -> goldenReports("a1").size() == 1);
-      GoldenReport bad = goldenReports("a1").get(0);
-      assertThat(bad.getError().getCode()).isEqualTo("STRING_TOO_LONG");
-      assertThat(bad.getError().getMessage())
-          .contains("steps[index 1].engine_hash of 300 characters (at most 256)");
-      assertThat(bad.getStepsCount()).isZero();
-      assertThat(bad.getRunId()).isEmpty();
-      assertThat(bad.getCanonicalHash()).isEmpty();
-      GoldenFiles.writeAtomically(golden, "run-2", "primary");
-      Eventually.await("the next file", () -> goldenReports("a1").size() == 2);
-      assertThat(goldenReports("a1").get(1).hasError()).isFalse();
+      Eventually.await("the report", () -> goldenReports("a1").size() == 1);
+      GoldenReport report = goldenReports("a1").get(0);
+      assertThat(report.hasError()).as(report.getError().getMessage()).isFalse();
+      assertThat(report.getRunId()).isEqualTo("run-1");
+      assertThat(report.getSteps(1).getEngineHash()).isEqualTo(ReportLimits.engineHash("h".repeat(300)))
+          .startsWith(ReportLimits.ENGINE_HASH_DIGEST);
+      assertThat(report.getSteps(1).getCanonicalHash()).startsWith("sha256:");
     }
   }
 

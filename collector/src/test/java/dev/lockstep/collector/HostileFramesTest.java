@@ -10,7 +10,6 @@ import dev.lockstep.proto.v1.EventBatch;
 import dev.lockstep.proto.v1.HealthSample;
 import dev.lockstep.proto.v1.Hello;
 import dev.lockstep.proto.v1.LogMatch;
-import dev.lockstep.proto.v1.StepSummary;
 import dev.lockstep.proto.v1.StopMode;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -163,11 +162,6 @@ class HostileFramesTest {
         new Case("a hash in another form", a -> a.events(Goldens.golden(1,
             Goldens.report("run-1", "wf", "primary", "a").toBuilder().setCanonicalHash("d41d8cd9").build())),
             true, Status.Code.INVALID_ARGUMENT, "canonical_hash must be \"sha256:\" and 64"),
-        new Case("a huge step engine hash", a -> a.events(Goldens.golden(1, Goldens.report("run-1", "wf",
-            "primary", "a").toBuilder().setSteps(0, StepSummary.newBuilder().setIndex(0)
-            .setCanonicalHash(Goldens.hash("s0")).setEngineHash("e".repeat(2_000_000))).build())), true,
-            Status.Code.INVALID_ARGUMENT,
-            "event seq 1: GoldenReport.steps[index 0].engine_hash is 2000000 characters, the limit is 256"),
         new Case("a health sample without a probe", a -> a.events(Goldens.health(1,
             HealthSample.Probe.PROBE_UNSPECIFIED, "/", HealthSample.Level.CRITICAL)), true,
             Status.Code.INVALID_ARGUMENT, "HealthSample.probe is PROBE_UNSPECIFIED"));
@@ -257,6 +251,47 @@ class HostileFramesTest {
     a.send(labelled("labelled", labels));
     a.await("welcome", f -> f.hasWelcome());
     assertThat(collector.fleet().agents().get("labelled").orElseThrow().getLabelsMap()).isEqualTo(labels);
+  }
+
+  /** {@code r} with a run engine hash and step 2's, each 300 characters. */
+  static dev.lockstep.proto.v1.GoldenReport engineHashed(dev.lockstep.proto.v1.GoldenReport r,
+      String step2) {
+    return r.toBuilder().setEngineHash("r".repeat(300))
+        .setSteps(2, r.getSteps(2).toBuilder().setEngineHash("e".repeat(299) + step2)).build();
+  }
+
+  /**
+   * Engine hashes over 256 characters are never refused (the run would never be compared) nor
+   * cut (hashes cut to the same start would read equal): each is kept as its digest. Equal ones
+   * still match; a step's that differs only past 256 characters is still a VOLATILE_LEAK, and the
+   * fleet stops.
+   */
+  @Test
+  void engineHashesOverTheLimitAreComparedWholeAndADifferingOneStopsTheFleet() throws Exception {
+    start(CollectorConfig.Limits.DEFAULT);
+    RawAgent primary = agent("primary-host");
+    RawAgent shadow = agent("shadow-host");
+    primary.await("primary welcome", f -> f.hasWelcome());
+    shadow.await("shadow welcome", f -> f.hasWelcome());
+    primary.report(engineHashed(Goldens.report("run-same", "wf", "primary", "a"), "1"));
+    shadow.report(engineHashed(Goldens.report("run-same", "wf", "shadow", "a"), "1"));
+    Eventually.await(Duration.ofSeconds(10), "run-same decided", () -> collector.fleet().runs()
+        .get("run-same").map(r -> r.verdict() != dev.lockstep.collector.correlate.Verdict.PENDING).orElse(false));
+    assertThat(collector.fleet().runs().get("run-same").orElseThrow().verdict())
+        .isEqualTo(dev.lockstep.collector.correlate.Verdict.MATCH);
+
+    primary.report(engineHashed(Goldens.report("run-leak", "wf", "primary", "a"), "1"));
+    shadow.report(engineHashed(Goldens.report("run-leak", "wf", "shadow", "a"), "2"));
+    primary.await("the fleet stopped", f -> f.hasStop() && f.getStop().getState().getMode() == StopMode.STOPPED);
+    assertThat(primary.closedWith).isNull();
+    assertThat(shadow.closedWith).isNull();
+    var run = collector.fleet().runs().get("run-leak").orElseThrow();
+    assertThat(run.verdict()).isEqualTo(dev.lockstep.collector.correlate.Verdict.MISMATCH);
+    assertThat(run.category()).isEqualTo("VOLATILE_LEAK");
+    assertThat(run.replicas()).allSatisfy(r -> {
+      assertThat(r.summary().engineHash()).startsWith("digest-sha256:").hasSize(78);
+      assertThat(r.summary().steps().get(2).engineHash()).startsWith("digest-sha256:").hasSize(78);
+    });
   }
 
   /** The labels an agent's directory row shows once a Hello saying {@code labels} is welcomed. */

@@ -877,16 +877,21 @@ public final class GoldenWatcher implements AutoCloseable {
     blind = !dirs.isEmpty() && failing == dirs.size();
   }
 
+  /**
+   * An engine hash over the collector's limit is sent as its digest (ReportLimits.engineHash, as
+   * the collector would store it): a long hash costs its bytes once per step and report.
+   */
   private static void fill(GoldenReport.Builder r, RunSummary s) {
     r.setRunId(nz(s.runId())).setWorkflow(nz(s.workflow())).setRole(nz(s.role()))
-        .setCanonicalHash(nz(s.canonicalHash())).setEngineHash(nz(s.engineHash())).setOutputHash(nz(s.outputHash()));
+        .setCanonicalHash(nz(s.canonicalHash())).setEngineHash(ReportLimits.engineHash(nz(s.engineHash())))
+        .setOutputHash(nz(s.outputHash()));
     if (s.seed() != null) {
       r.setHasSeed(true).setSeed(s.seed());
     }
     for (StepSummary st : s.steps()) {
       r.addSteps(dev.lockstep.proto.lite.v1.StepSummary.newBuilder().setIndex(st.index()).setName(nz(st.name()))
           .setKind(nz(st.kind())).setExternal(st.external()).setCanonicalHash(nz(st.canonicalHash()))
-          .setEngineHash(nz(st.engineHash())).setRngHash(nz(st.rngHash())).setResponseHash(nz(st.responseHash())));
+          .setEngineHash(ReportLimits.engineHash(nz(st.engineHash()))).setRngHash(nz(st.rngHash())).setResponseHash(nz(st.responseHash())));
     }
   }
 

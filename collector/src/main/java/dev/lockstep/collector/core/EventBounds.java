@@ -1,5 +1,6 @@
 package dev.lockstep.collector.core;
 
+import dev.lockstep.golden.ReportLimits;
 import dev.lockstep.proto.v1.AgentNotice;
 import dev.lockstep.proto.v1.Event;
 import dev.lockstep.proto.v1.GoldenError;
@@ -11,9 +12,9 @@ import java.util.List;
 
 /**
  * The descriptive text of log matches, health samples, notices and golden reports (step names
- * and kinds, a bad file's error), cut to what the collector keeps: these go into incidents, run
- * state, the agent directory, the store and every `lockstep status`, and were as long as an agent
- * made them. They are cut, never refused: a refused batch is resent until it is taken, so it
+ * and kinds, a bad file's error), cut to what the collector keeps, and a golden report's engine
+ * hashes over their limit replaced by their digest: these go into incidents, run state, the agent
+ * directory, the store and every `lockstep status`, and were as long as an agent made them. They are cut, never refused: a refused batch is resent until it is taken, so it
  * would hold back every later event of its agent, and our own agent sends such values (a 64 KiB
  * log line, a crash summary joining five of them); a log match must stop the fleet whatever its
  * line holds. A cut value ends with a marker naming its length, and is never longer than its
@@ -95,23 +96,30 @@ public final class EventBounds {
   /**
    * Step names and kinds are only shown (the classifier compares hashes, and the agent took
    * {@code external} from the kind already); a bad golden file's code and message are shown too.
-   * Its identifiers and hashes are compared, so EventRules refuses those over their limits.
+   * Engine hashes are compared, so one over its limit is replaced by a digest that keeps equality
+   * (ReportLimits.engineHash), never cut or refused. Its identifiers name the run and its stops,
+   * so EventRules refuses those over their limits.
    */
   private static GoldenReport golden(GoldenReport r) {
     GoldenError err = r.getError();
-    boolean stepsFit = r.getStepsList().stream()
-        .allMatch(st -> fits(st.getName(), MAX_STEP_NAME) && fits(st.getKind(), MAX_NAME));
-    if (stepsFit && fits(err.getCode(), MAX_NAME) && fits(err.getMessage(), MAX_LINE)) return r;
-    GoldenReport.Builder b = r.toBuilder();
+    boolean stepsFit = r.getStepsList().stream().allMatch(st -> fits(st.getName(), MAX_STEP_NAME)
+        && fits(st.getKind(), MAX_NAME) && fits(st.getEngineHash(), ReportLimits.MAX_ENGINE_HASH));
+    if (stepsFit && fits(err.getCode(), MAX_NAME) && fits(err.getMessage(), MAX_LINE)
+        && fits(r.getEngineHash(), ReportLimits.MAX_ENGINE_HASH)) {
+      return r;
+    }
+    GoldenReport.Builder b = r.toBuilder().setEngineHash(ReportLimits.engineHash(r.getEngineHash()));
     if (r.hasError()) {
       b.setError(err.toBuilder().setCode(text(err.getCode(), MAX_NAME))
           .setMessage(text(err.getMessage(), MAX_LINE)));
     }
     for (int i = 0; i < b.getStepsCount(); i++) {
       StepSummary st = b.getSteps(i);
-      if (!fits(st.getName(), MAX_STEP_NAME) || !fits(st.getKind(), MAX_NAME)) {
+      if (!fits(st.getName(), MAX_STEP_NAME) || !fits(st.getKind(), MAX_NAME)
+          || !fits(st.getEngineHash(), ReportLimits.MAX_ENGINE_HASH)) {
         b.setSteps(i, st.toBuilder().setName(text(st.getName(), MAX_STEP_NAME))
-            .setKind(text(st.getKind(), MAX_NAME)));
+            .setKind(text(st.getKind(), MAX_NAME))
+            .setEngineHash(ReportLimits.engineHash(st.getEngineHash())));
       }
     }
     return b.build();

@@ -24,8 +24,8 @@ public final class EventRules {
   /** How every hash on the wire reads: "sha256:" and 64 lower-case hex digits. */
   private static final Pattern HASH = Pattern.compile("sha256:[0-9a-f]{64}");
   /**
-   * Longest run_id, in characters (with the role, workflow and engine hashes in
-   * {@link ReportLimits}, which our agent checks too). A run id goes into incidents, their titles,
+   * Longest run_id, in characters (with the role and workflow in {@link ReportLimits}, which our
+   * agent checks too; engine hashes are never refused: EventBounds digests long ones). A run id goes into incidents, their titles,
    * capture requests and every agent's Pins; without a bound one agent could make those frames
    * larger than agents accept (docs/protocol.md, section 11).
    */

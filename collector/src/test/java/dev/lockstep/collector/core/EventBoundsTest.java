@@ -3,6 +3,7 @@ package dev.lockstep.collector.core;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lockstep.collector.Goldens;
+import dev.lockstep.golden.ReportLimits;
 import dev.lockstep.proto.v1.AgentNotice;
 import dev.lockstep.proto.v1.ComponentStatus;
 import dev.lockstep.proto.v1.DiskUsage;
@@ -108,6 +109,27 @@ class EventBoundsTest {
     assertThat(g.toBuilder().setSteps(1, sent.getSteps(1)).build()).as("nothing else changed").isEqualTo(sent);
     Event within = Goldens.golden(1, r);
     assertThat(EventBounds.cut(within)).isSameAs(within);
+  }
+
+  /**
+   * Compared, so never cut (two hashes cut to one start would read equal) nor refused: a hash over
+   * 256 characters is kept as its digest, the same for the same hash, another for any other.
+   */
+  @Test
+  void aGoldenReportsEngineHashesOverTheLimitAreKeptAsTheirDigests() {
+    GoldenReport r = Goldens.report("run-1", "billing", "primary", "a");
+    GoldenReport sent = r.toBuilder().setEngineHash("r".repeat(300))
+        .setSteps(2, r.getSteps(2).toBuilder().setEngineHash("e".repeat(299) + "1")).build();
+    GoldenReport g = EventBounds.cut(Goldens.golden(1, sent)).getGolden();
+    assertThat(g.getEngineHash()).isEqualTo(ReportLimits.engineHash("r".repeat(300)))
+        .startsWith("digest-sha256:").hasSize(78);
+    assertThat(g.getSteps(2).getEngineHash()).isEqualTo(ReportLimits.engineHash("e".repeat(299) + "1"))
+        .isNotEqualTo(ReportLimits.engineHash("e".repeat(299) + "2"));
+    assertThat(g.getSteps(2).getName()).isEqualTo("sample");
+    assertThat(g.toBuilder().setEngineHash(sent.getEngineHash()).setSteps(2, sent.getSteps(2)).build())
+        .as("nothing else changed").isEqualTo(sent);
+    Event again = Goldens.golden(1, g);
+    assertThat(EventBounds.cut(again)).as("the core cuts again what the gateway stored").isSameAs(again);
   }
 
   @Test
