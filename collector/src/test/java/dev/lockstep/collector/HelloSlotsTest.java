@@ -209,8 +209,9 @@ class HelloSlotsTest {
   }
 
   /**
-   * A loop of refused streams writes one line per {@link AgentGateway#REFUSAL_LOG_EVERY}, and the
-   * next line says how many it did not write; the metric counts every one.
+   * A loop of refused streams writes one line per {@link AgentGateway#REFUSAL_LOG_EVERY} and
+   * reason, and the next line says how many it did not write; the metric counts every one. A
+   * refusal for another reason is still said.
    */
   @Test
   void refusedStreamsAreLoggedOncePerIntervalWithACountOfTheOthers() throws Exception {
@@ -242,13 +243,21 @@ class HelloSlotsTest {
       assertThat(metrics.rejectedFrames.labelValues("no_hello").getLongValue()).isEqualTo(20);
       assertThat(lines).singleElement().asString().contains("the first frame must be Hello")
           .doesNotContain("more streams refused");
+      // a refusal for another reason in the same interval is still said: the loop does not hide it
+      RawAgent garbled = new RawAgent(server.getPort(), "garbled");
+      agents.add(garbled);
+      garbled.sendBytes(new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff});
+      awaitClosed(garbled, "the garbled frame refused");
+      assertThat(lines).hasSize(2);
+      assertThat(lines.get(1)).contains("is not a valid AgentFrame");
+      lines.remove(1);
       clock.advance(AgentGateway.REFUSAL_LOG_EVERY);
       RawAgent a = new RawAgent(server.getPort(), "noisy-last");
       agents.add(a);
       a.events(Event.newBuilder().setSeq(1).build());
       awaitClosed(a, "the last stream refused");
       assertThat(lines).hasSize(2);
-      assertThat(lines.get(1)).contains("(and 19 more streams refused in the last 10 s, not logged;");
+      assertThat(lines.get(1)).contains("(and 19 more streams refused as no_hello in the last 10 s, not logged;");
     } finally {
       log.removeHandler(handler);
     }

@@ -122,7 +122,11 @@ public final class AgentGateway {
   private final ReadAhead readAhead = ReadAhead.forHeap();
   /** One refused stream's line per interval: a loop of refused streams must not flood the log. */
   public static final java.time.Duration REFUSAL_LOG_EVERY = java.time.Duration.ofSeconds(10);
-  private final LogThrottle refusals;
+  /**
+   * One line per interval for each reason (the metric's label: a fixed set), so a hostile loop of
+   * one kind does not hide the one line saying why a real agent was refused for another.
+   */
+  private final java.util.Map<String, LogThrottle> refusals = new java.util.concurrent.ConcurrentHashMap<>();
   /** One line per interval for Hellos whose labels were bounded (an agent reconnects often). */
   private final LogThrottle boundedLabels;
 
@@ -135,7 +139,6 @@ public final class AgentGateway {
       CollectorMetrics metrics, Clock clock, CollectorConfig.Limits limits) {
     this.limits = limits;
     this.slots = new StreamSlots(limits.maxStreams(), clock);
-    this.refusals = new LogThrottle(clock, REFUSAL_LOG_EVERY);
     this.boundedLabels = new LogThrottle(clock, REFUSAL_LOG_EVERY);
     this.buckets = new BucketsById(limits.maxEventsPerSecond(), limits.maxEventsBurst(),
         BucketsById.maxIds(limits.maxStreams()), clock);
@@ -459,12 +462,12 @@ public final class AgentGateway {
 
   private void reject(AgentSession session, Status status, String reason) {
     metrics.rejectedFrames.labelValues(reason).inc();
-    long held = refusals.pass();
+    long held = refusals.computeIfAbsent(reason, r -> new LogThrottle(clock, REFUSAL_LOG_EVERY)).pass();
     if (held >= 0) {
       String id = session.agentId().isEmpty() ? "(no Hello accepted)" : session.agentId();
       LOG.log(System.Logger.Level.WARNING, "closing agent stream " + id + " from "
           + session.remoteAddress() + ": " + status.getCode() + " " + status.getDescription()
-          + (held == 0 ? "" : " (and " + held + " more streams refused in the last "
+          + (held == 0 ? "" : " (and " + held + " more streams refused as " + reason + " in the last "
               + REFUSAL_LOG_EVERY.toSeconds() + " s, not logged; see lockstep_gateway_rejected_frames)"));
     }
     session.close(status);
