@@ -5,13 +5,13 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 
 /** SHA-256 digests and their {@code "sha256:<lower-case hex>"} text. */
-final class Hashes {
+public final class Hashes {
   private Hashes() {}
 
   private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] PREFIX = "sha256:".getBytes(StandardCharsets.US_ASCII);
 
-  static MessageDigest sha256() {
+  public static MessageDigest sha256() {
     try {
       return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
@@ -20,7 +20,7 @@ final class Hashes {
   }
 
   /** Finishes {@code md} (which is reset) and formats its digest. */
-  static String format(MessageDigest md) {
+  public static String format(MessageDigest md) {
     byte[] d = md.digest();
     byte[] out = new byte[PREFIX.length + d.length * 2];
     System.arraycopy(PREFIX, 0, out, 0, PREFIX.length);

@@ -55,9 +55,14 @@ public final class ReportLimits {
    * Engine hashes are never over: {@link #engineHash} keeps a long one as its digest.
    */
   public static Optional<Over> over(RunSummary s) {
-    return over("run_id", s.runId(), MAX_RUN_ID)
-        .or(() -> over("role", s.role(), MAX_ROLE))
-        .or(() -> over("workflow", s.workflow(), MAX_WORKFLOW));
+    return over(s.runId(), s.role(), s.workflow());
+  }
+
+  /** As {@link #over(RunSummary)}, for a report's identifiers (no summary of its steps built). */
+  public static Optional<Over> over(String runId, String role, String workflow) {
+    return over("run_id", runId, MAX_RUN_ID)
+        .or(() -> over("role", role, MAX_ROLE))
+        .or(() -> over("workflow", workflow, MAX_WORKFLOW));
   }
 
   /**

@@ -298,10 +298,11 @@ public final class Core {
     long modified = r.hasModifiedAt()
         ? r.getModifiedAt().getSeconds() * 1000 + r.getModifiedAt().getNanos() / 1_000_000 : 0;
     Replica replica = new Replica(agentId, r.getRole(), summary, r.getPath(), tx.nowMillis(), modified);
-    if (tx.run(r.getRunId()).map(RunState::stepsFolded).orElse(false)) {
+    Optional<RunState> existing = tx.run(r.getRunId());
+    if (existing.map(RunState::stepsFolded).orElse(false)) {
       replica = replica.withStepsFolded(); // compared with folded replicas as one of them
     }
-    Verdict before = tx.run(r.getRunId()).map(RunState::verdict).orElse(Verdict.PENDING);
+    Verdict before = existing.map(RunState::verdict).orElse(Verdict.PENDING);
     correlator.offer(tx, replica, tx.nowMillis()).ifPresent(d -> decided(tx, d, before));
     tx.run(r.getRunId()).ifPresent(s -> boundRun(tx, s));
   }

@@ -14,8 +14,9 @@ import java.util.List;
  * The descriptive text of log matches, health samples, notices and golden reports (step names
  * and kinds, a bad file's error), cut to what the collector keeps, and a golden report's engine
  * hashes over their limit replaced by their digest: these go into incidents, run state, the agent
- * directory, the store and every `lockstep status`, and were as long as an agent made them. They are cut, never refused: a refused batch is resent until it is taken, so it
- * would hold back every later event of its agent, and our own agent sends such values (a 64 KiB
+ * directory, the store and every `lockstep status`, and were as long as an agent made them. They
+ * are cut, never refused: a refused batch is resent until it is taken, so it would hold back every
+ * later event of its agent, and our own agent sends such values (a 64 KiB
  * log line, a crash summary joining five of them); a log match must stop the fleet whatever its
  * line holds. A cut value ends with a marker naming its length, and is never longer than its
  * limit, so cutting again (the core does, on events stored before these limits) changes nothing.

@@ -25,8 +25,8 @@ public final class EventRules {
   private static final Pattern HASH = Pattern.compile("sha256:[0-9a-f]{64}");
   /**
    * Longest run_id, in characters (with the role and workflow in {@link ReportLimits}, which our
-   * agent checks too; engine hashes are never refused: EventBounds digests long ones). A run id goes into incidents, their titles,
-   * capture requests and every agent's Pins; without a bound one agent could make those frames
+   * agent checks too; engine hashes are never refused: EventBounds digests long ones). A run id
+   * goes into incidents, their titles, capture requests and every agent's Pins; without a bound one agent could make those frames
    * larger than agents accept (docs/protocol.md, section 11).
    */
   static final int MAX_RUN_ID = ReportLimits.MAX_RUN_ID;
@@ -102,7 +102,8 @@ public final class EventRules {
     String of = " (GoldenReport of " + (r.getPath().isEmpty() ? "no path"
         : StopRules.bound(r.getPath(), SHOWN_PATH)) + ")";
     // checked first, error or not: a bad golden file's run id and path reach incidents too
-    Optional<String> tooLong = ReportLimits.over(summary(r)).map(EventRules::tooLong)
+    Optional<String> tooLong = ReportLimits.over(r.getRunId(), r.getRole(), r.getWorkflow())
+        .map(EventRules::tooLong)
         .or(() -> tooLongBytes("path", r.getPathBytes().size()))
         .or(() -> tooLongBytes("error.path", r.getError().getPathBytes().size()));
     if (tooLong.isPresent()) return Optional.of(tooLong.get() + of);
@@ -137,7 +138,7 @@ public final class EventRules {
         + o.limit() + " (docs/protocol.md, section 11): '" + StopRules.bound(o.value(), SHOWN) + "'";
   }
 
-  /** The report as the golden library's summary: what the core correlates and the limits check. */
+  /** The report as the golden library's summary: what the core correlates. */
   static RunSummary summary(GoldenReport r) {
     List<dev.lockstep.golden.StepSummary> steps = new ArrayList<>(r.getStepsCount());
     for (StepSummary s : r.getStepsList()) {

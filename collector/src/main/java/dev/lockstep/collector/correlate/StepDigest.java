@@ -1,10 +1,9 @@
 package dev.lockstep.collector.correlate;
 
+import dev.lockstep.golden.Hashes;
 import dev.lockstep.golden.StepSummary;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.List;
 
 /**
@@ -30,10 +29,10 @@ public final class StepDigest {
   public static List<StepSummary> fold(List<StepSummary> steps) {
     if (folded(steps)) return steps;
     boolean external = false;
-    MessageDigest canonical = sha256();
-    MessageDigest engine = sha256();
-    MessageDigest rng = sha256();
-    MessageDigest response = sha256();
+    MessageDigest canonical = Hashes.sha256();
+    MessageDigest engine = Hashes.sha256();
+    MessageDigest rng = Hashes.sha256();
+    MessageDigest response = Hashes.sha256();
     for (StepSummary s : steps) {
       external |= s.external();
       add(canonical, s.index(), s.canonicalHash());
@@ -41,23 +40,11 @@ public final class StepDigest {
       add(rng, s.index(), s.rngHash());
       add(response, s.index(), s.responseHash() + (s.external() ? "/external" : ""));
     }
-    return List.of(new StepSummary(0, NAME + steps.size() + " steps", "", external, hex(canonical),
-        hex(engine), hex(rng), hex(response)));
+    return List.of(new StepSummary(0, NAME + steps.size() + " steps", "", external,
+        Hashes.format(canonical), Hashes.format(engine), Hashes.format(rng), Hashes.format(response)));
   }
 
   private static void add(MessageDigest d, int index, String hash) {
     d.update((index + "\u0000" + hash + "\u0000").getBytes(StandardCharsets.UTF_8));
-  }
-
-  private static String hex(MessageDigest d) {
-    return "sha256:" + HexFormat.of().formatHex(d.digest());
-  }
-
-  private static MessageDigest sha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every Java has SHA-256", e);
-    }
   }
 }

@@ -123,12 +123,11 @@ public final class AgentGateway {
   /** One refused stream's line per interval: a loop of refused streams must not flood the log. */
   public static final java.time.Duration REFUSAL_LOG_EVERY = java.time.Duration.ofSeconds(10);
   /**
-   * One line per interval for each reason (the metric's label: a fixed set), so a hostile loop of
-   * one kind does not hide the one line saying why a real agent was refused for another.
+   * One warning line per interval for each kind (a refusal's reason, the metric's label, or
+   * "bounded_labels": a fixed set), so a hostile loop of one kind does not hide the one line saying
+   * why a real agent was refused for another.
    */
-  private final java.util.Map<String, LogThrottle> refusals = new java.util.concurrent.ConcurrentHashMap<>();
-  /** One line per interval for Hellos whose labels were bounded (an agent reconnects often). */
-  private final LogThrottle boundedLabels;
+  private final java.util.Map<String, LogThrottle> throttles = new java.util.concurrent.ConcurrentHashMap<>();
 
   public AgentGateway(Store store, GatewayListener listener, Executor pool,
       CollectorMetrics metrics, Clock clock) {
@@ -139,12 +138,12 @@ public final class AgentGateway {
       CollectorMetrics metrics, Clock clock, CollectorConfig.Limits limits) {
     this.limits = limits;
     this.slots = new StreamSlots(limits.maxStreams(), clock);
-    this.boundedLabels = new LogThrottle(clock, REFUSAL_LOG_EVERY);
     this.buckets = new BucketsById(limits.maxEventsPerSecond(), limits.maxEventsBurst(),
         BucketsById.maxIds(limits.maxStreams()), clock);
     // bursts of two full frames: one batch of the largest size always fits
     this.byteBuckets = new BucketsById(limits.maxEventBytesPerSecond(),
-        Math.max(2 * limits.maxEventBytesPerSecond(), 2 * TRANSPORT_MAX_BYTES), BucketsById.maxIds(limits.maxStreams()), clock);
+        Math.max(2 * limits.maxEventBytesPerSecond(), 2 * TRANSPORT_MAX_BYTES),
+        BucketsById.maxIds(limits.maxStreams()), clock);
     this.authorizer = new Authorizer(AuditSink.NONE, clock);
     this.store = store;
     this.listener = listener;
@@ -462,15 +461,23 @@ public final class AgentGateway {
 
   private void reject(AgentSession session, Status status, String reason) {
     metrics.rejectedFrames.labelValues(reason).inc();
-    long held = refusals.computeIfAbsent(reason, r -> new LogThrottle(clock, REFUSAL_LOG_EVERY)).pass();
-    if (held >= 0) {
-      String id = session.agentId().isEmpty() ? "(no Hello accepted)" : session.agentId();
-      LOG.log(System.Logger.Level.WARNING, "closing agent stream " + id + " from "
-          + session.remoteAddress() + ": " + status.getCode() + " " + status.getDescription()
-          + (held == 0 ? "" : " (and " + held + " more streams refused as " + reason + " in the last "
-              + REFUSAL_LOG_EVERY.toSeconds() + " s, not logged; see lockstep_gateway_rejected_frames)"));
-    }
+    String id = session.agentId().isEmpty() ? "(no Hello accepted)" : session.agentId();
+    warnThrottled(reason, () -> "closing agent stream " + id + " from " + session.remoteAddress()
+        + ": " + status.getCode() + " " + status.getDescription(),
+        "streams refused as " + reason, "; see lockstep_gateway_rejected_frames");
     session.close(status);
+  }
+
+  /**
+   * Logs {@code line} unless a line of {@code kind} was logged in the last {@link
+   * #REFUSAL_LOG_EVERY}; the next one logged says how many of {@code what} were not.
+   */
+  private void warnThrottled(String kind, java.util.function.Supplier<String> line, String what,
+      String see) {
+    long held = throttles.computeIfAbsent(kind, k -> new LogThrottle(clock, REFUSAL_LOG_EVERY)).pass();
+    if (held < 0) return;
+    LOG.log(System.Logger.Level.WARNING, line.get() + (held == 0 ? "" : " (and " + held + " more "
+        + what + " in the last " + REFUSAL_LOG_EVERY.toSeconds() + " s, not logged" + see + ")"));
   }
 
   /** A frame as received: parsed, or why not. */
@@ -571,14 +578,9 @@ public final class AgentGateway {
     if (!over.isEmpty()) {
       // bounded, never refused: an agent that cannot connect cannot be stopped
       kept.clearLabels().putAllLabels(HelloLabels.bound(hello.getLabelsMap()));
-      long held = boundedLabels.pass();
-      if (held >= 0) {
-        LOG.log(System.Logger.Level.WARNING, "agent " + id + ": Hello." + over.get(0)
-            + (over.size() == 1 ? "" : " (and " + (over.size() - 1) + " more over the limits)")
-            + "; docs/protocol.md, section 11" + (held == 0 ? "" : " (and " + held
-                + " more Hellos with labels over the limits in the last "
-                + REFUSAL_LOG_EVERY.toSeconds() + " s, not logged)"));
-      }
+      warnThrottled("bounded_labels", () -> "agent " + id + ": Hello." + over.get(0)
+          + (over.size() == 1 ? "" : " (and " + (over.size() - 1) + " more over the limits)")
+          + "; docs/protocol.md, section 11", "Hellos with labels over the limits", "");
     }
     session.bucket(buckets.get(id));
     session.byteBucket(byteBuckets.get(id));

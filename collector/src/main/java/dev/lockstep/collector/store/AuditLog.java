@@ -95,10 +95,11 @@ public final class AuditLog implements AuditSink {
   public boolean contains(AuditEntry entry) {
     long millis = millis(entry);
     boolean[] found = new boolean[1];
+    byte[] bytes = entry.toByteArray();
     byte[] after = ByteBuffer.allocate(16).putLong(millis + 1).putLong(0).array();
     store.scanBackwards(Store.Family.AUDIT, after, (k, v) -> {
       if (ByteBuffer.wrap(k).getLong() < millis) return false;
-      found[0] = java.util.Arrays.equals(v, entry.toByteArray());
+      found[0] = java.util.Arrays.equals(v, bytes);
       return !found[0];
     });
     return found[0];
