@@ -107,6 +107,11 @@ public final class CollectorMain implements Callable<Integer> {
           + " is N-1 (at least 1)")
   Integer kafkaReplication;
 
+  @Option(names = "--max-core-backlog", paramLabel = "DURATION",
+      description = "cluster mode: hold agents' routine events while the core is further behind"
+          + " than this (cluster.max_core_backlog; default 1s, 0s never holds them)")
+  String maxCoreBacklog;
+
   /** Cluster mode's configuration from the file and flags, or null for embedded mode. */
   dev.lockstep.collector.config.ClusterConfig cluster(CollectorConfig c)
       throws CollectorConfig.ConfigException {
@@ -114,9 +119,9 @@ public final class CollectorMain implements Callable<Integer> {
         : dev.lockstep.collector.config.ClusterConfig.load(configFile, System.getenv(),
             c.listenPort()).orElse(null);
     if (k == null && kafka == null) {
-      if (collectorId != null || kafkaReplication != null) {
-        throw new CollectorConfig.ConfigException("--collector-id and --kafka-replication need"
-            + " cluster mode (--kafka or cluster: in collector.yaml)");
+      if (collectorId != null || kafkaReplication != null || maxCoreBacklog != null) {
+        throw new CollectorConfig.ConfigException("--collector-id, --kafka-replication and"
+            + " --max-core-backlog need cluster mode (--kafka or cluster: in collector.yaml)");
       }
       return null;
     }
@@ -128,6 +133,13 @@ public final class CollectorMain implements Callable<Integer> {
     }
     if (collectorId != null) k = k.withCollectorId(collectorId);
     if (kafkaReplication != null) k = k.withReplication(kafkaReplication, Math.max(1, kafkaReplication - 1));
+    if (maxCoreBacklog != null) {
+      try {
+        k = k.withMaxCoreBacklog(dev.lockstep.collector.config.Durations.parse(maxCoreBacklog));
+      } catch (IllegalArgumentException e) {
+        throw new CollectorConfig.ConfigException("--max-core-backlog " + e.getMessage());
+      }
+    }
     java.util.List<String> problems = k.problems();
     if (!problems.isEmpty()) throw new CollectorConfig.ConfigException(problems.get(0));
     return k;

@@ -54,7 +54,15 @@ class CollectorMainTest {
   void clusterFlagsAreCheckedBeforeAnythingStarts() throws Exception {
     Run idAlone = run("--data-dir", dir.resolve("d").toString(), "--insecure", "--collector-id", "c1");
     assertThat(idAlone.code()).isEqualTo(2);
-    assertThat(idAlone.err()).contains("--collector-id and --kafka-replication need cluster mode");
+    assertThat(idAlone.err()).contains("--collector-id, --kafka-replication and --max-core-backlog need cluster mode");
+    Run badBacklog = run("--data-dir", dir.resolve("d").toString(), "--insecure", "--kafka", "k:9092",
+        "--max-core-backlog", "soon");
+    assertThat(badBacklog.code()).isEqualTo(2);
+    assertThat(badBacklog.err()).contains("--max-core-backlog must be a duration like 500ms");
+    Run longBacklog = run("--data-dir", dir.resolve("d").toString(), "--insecure", "--kafka", "k:9092",
+        "--max-core-backlog", "1h");
+    assertThat(longBacklog.code()).isEqualTo(2);
+    assertThat(longBacklog.err()).contains("cluster.max_core_backlog must be between 0s");
     Run badServers = run("--data-dir", dir.resolve("d").toString(), "--insecure", "--kafka", "kafka");
     assertThat(badServers.code()).isEqualTo(2);
     assertThat(badServers.err()).contains("cluster.bootstrap_servers must be HOST:PORT");

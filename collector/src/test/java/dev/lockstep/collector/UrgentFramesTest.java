@@ -339,4 +339,61 @@ class UrgentFramesTest {
         () -> disconnected.contains("host-unwelcome"));
     a.close();
   }
+
+  /**
+   * Cluster mode: while the core is too far behind on the events topic (the sink says so), a
+   * batch of routine events gets a Backoff that still takes decisive batches, and a golden report
+   * sent during it is taken at once, so it does not queue behind more routine events. Once the
+   * core has caught up, the routine batch sent again is taken.
+   */
+  @Test
+  void whileTheClusterCoreIsBehindRoutineBatchesWaitAndAGoldenReportIsTaken() {
+    List<Long> taken = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.concurrent.atomic.AtomicReference<String> hold =
+        new java.util.concurrent.atomic.AtomicReference<>("the cluster's core is 900 records behind");
+    gateway.sink(new AgentGateway.BatchSink() {
+      @Override
+      public long ackedSeq(String agentId) {
+        return taken.isEmpty() ? 0 : taken.get(taken.size() - 1);
+      }
+
+      @Override
+      public String holdRoutine() {
+        return hold.get();
+      }
+
+      @Override
+      public void take(AgentSession session, List<Event> events, AgentGateway.Outcome outcome) {
+        long last = events.get(events.size() - 1).getSeq();
+        taken.add(last);
+        outcome.acked(last);
+      }
+    });
+    RawAgent a = RawAgent.connect(server.getPort(), "host-behind");
+    a.await("welcome", f -> f.hasWelcome());
+    a.events(GatewayTest.notice(1));
+    var backoff = a.await("a Backoff for the routine batch", f -> f.hasBackoff()).getBackoff();
+    assertThat(backoff.getDecisiveTaken()).as("decisive batches still taken").isTrue();
+    assertThat(backoff.getReason()).contains("900 records behind");
+    assertThat(backoff.getRetryAfterMs()).isEqualTo(1000);
+    assertThat(metrics.rejectedFrames.labelValues("core_behind").get()).isEqualTo(1.0);
+    // as an agent holding a golden report behind its backed-off routine event sends them
+    a.send(AgentFrame.newBuilder().setEvents(dev.lockstep.proto.v1.EventBatch.newBuilder()
+        .addEvents(GatewayTest.notice(1)).setLeadsToDecisive(true).setBackoffId(backoff.getId())).build());
+    a.send(AgentFrame.newBuilder().setEvents(dev.lockstep.proto.v1.EventBatch.newBuilder()
+        .addEvents(Goldens.golden(2, Goldens.report("run-1", "wf", "primary", "a")))
+        .setBackoffId(backoff.getId())).build());
+    a.await("the golden report acked", f -> f.hasAck() && f.getAck().getUptoSeq() == 2);
+    assertThat(taken).containsExactly(1L, 2L);
+
+    a.send(AgentFrame.newBuilder().setEvents(dev.lockstep.proto.v1.EventBatch.newBuilder()
+        .addEvents(GatewayTest.notice(3)).setBackoffId(backoff.getId())).build());
+    a.await("a second Backoff", f -> f.hasBackoff() && f.getBackoff().getId() == backoff.getId() + 1);
+    assertThat(taken).containsExactly(1L, 2L);
+    hold.set(null); // the core caught up
+    a.send(AgentFrame.newBuilder().setEvents(dev.lockstep.proto.v1.EventBatch.newBuilder()
+        .addEvents(GatewayTest.notice(3)).setBackoffId(backoff.getId() + 1)).build());
+    a.await("the routine batch acked", f -> f.hasAck() && f.getAck().getUptoSeq() == 3);
+    assertThat(taken).containsExactly(1L, 2L, 3L);
+  }
 }

@@ -196,6 +196,8 @@ final class FleetScale {
       say("%s: stop (idle, first mismatch): mismatching golden event -> StopAck from all %d agents: p50 %.1f ms, p99 %.1f ms, max %.1f ms (%d without one); collector counts %d confirmed; load %s",
           label, agents, percentile(cold, 50), percentile(cold, 99), cold[cold.length - 1], missing, confirmed, load());
       resume(children, operator);
+      lag = operator.getStatus(StatusRequest.getDefaultInstance()).getCluster().getCoreLagMap();
+      if (!lag.isEmpty()) say("%s: the core's lag as the second stop starts: %s records", label, lag);
       Stop second = stop(children, "bench-scale-" + label + "-0002", label, collectorPids);
       double[] warm = second.ms();
       missing += second.missing();
@@ -395,8 +397,12 @@ final class FleetScale {
       kafka = LocalKafka.start(work.resolve("kafka"), 1, line -> say("  %s", line));
       try {
         for (String name : List.of("c1", "c2")) {
-          start(name, List.of("--kafka", kafka.bootstrap(), "--kafka-replication", "1",
-              "--collector-id", name));
+          List<String> args = new java.util.ArrayList<>(List.of("--kafka", kafka.bootstrap(),
+              "--kafka-replication", "1", "--collector-id", name));
+          // BENCH_CORE_BACKLOG=0s: the cluster's core backlog never holds routine events (A/B)
+          String backlog = System.getenv("BENCH_CORE_BACKLOG");
+          if (backlog != null && !backlog.isBlank()) args.addAll(List.of("--max-core-backlog", backlog));
+          start(name, args);
         }
       } catch (Exception e) {
         close();

@@ -86,6 +86,7 @@ public final class ClusterNode implements CoreDoor, Fleet.Cluster, AutoCloseable
   private final Members members;
   private final AtomicLong produced = new AtomicLong();
   private final Map<String, Long> coreLag = new ConcurrentHashMap<>();
+  private final CoreBacklog backlog;
   private final Instant startedAt;
   private Properties client;
   private Admin admin;
@@ -114,6 +115,7 @@ public final class ClusterNode implements CoreDoor, Fleet.Cluster, AutoCloseable
     this.progress = progress;
     this.members = new Members(clock);
     this.startedAt = clock.instant();
+    this.backlog = new CoreBacklog(config.maxCoreBacklog().toMillis());
   }
 
   /** What the node needs from the collector around it. */
@@ -261,7 +263,25 @@ public final class ClusterNode implements CoreDoor, Fleet.Cluster, AutoCloseable
     long resend = collector.stopResendInterval().toMillis();
     scheduler.scheduleWithFixedDelay(guard(stops::resendPending, "resend"), resend, resend,
         TimeUnit.MILLISECONDS);
-    scheduler.scheduleWithFixedDelay(guard(this::measureLag, "lag"), 1, 5, TimeUnit.SECONDS);
+    // its own thread: an Admin call waits up to 10 s for an unreachable broker, which must not
+    // hold up the stop resend on the background thread; each second, so the gateways' hold on
+    // routine events (CoreBacklog) follows the core closely
+    java.util.concurrent.ScheduledExecutorService lag = java.util.concurrent.Executors
+        .newSingleThreadScheduledExecutor(r -> {
+          Thread t = new Thread(r, "lockstep-cluster-lag");
+          t.setDaemon(true);
+          return t;
+        });
+    closers.push(lag::shutdownNow);
+    lag.scheduleWithFixedDelay(guard(this::measureLag, "lag"), 1, 1, TimeUnit.SECONDS);
+  }
+
+  /**
+   * Why gateways should hold routine batches now (the core is more than
+   * {@code cluster.max_core_backlog} behind on the events topic), or null.
+   */
+  String holdRoutine() {
+    return backlog.holdRoutine(clock.millis());
   }
 
   private Runnable guard(Runnable r, String what) {
@@ -504,7 +524,9 @@ public final class ClusterNode implements CoreDoor, Fleet.Cluster, AutoCloseable
       for (TopicPartition tp : ask.keySet()) {
         OffsetAndMetadata c = committed.get(tp);
         long end = ends.get(tp).offset();
-        coreLag.put(tp.topic(), Math.max(0, end - (c == null ? 0 : c.offset())));
+        long at = c == null ? 0 : c.offset();
+        coreLag.put(tp.topic(), Math.max(0, end - at));
+        if (tp.topic().equals(topics.events)) backlog.measured(clock.millis(), at, end);
       }
     } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
       LOG.log(System.Logger.Level.DEBUG, "lag: " + e);

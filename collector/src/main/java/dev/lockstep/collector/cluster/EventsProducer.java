@@ -40,6 +40,11 @@ final class EventsProducer implements AgentGateway.BatchSink {
   }
 
   @Override
+  public String holdRoutine() {
+    return node.holdRoutine();
+  }
+
+  @Override
   public void take(AgentSession session, List<Event> events, AgentGateway.Outcome outcome) {
     String agent = session.agentId();
     long mark = node.marks().get(agent);

@@ -31,6 +31,9 @@ import java.util.regex.Pattern;
  * @param standbyReplicas warm copies of the core's state on other collectors
  * @param commitInterval how often the core commits its transaction (a decision is visible to
  *     gateways only after its commit)
+ * @param maxCoreBacklog the longest the core may take to work through the events topic's backlog
+ *     before gateways hold routine batches with a Backoff (decisive ones still go), so a mismatch
+ *     after a burst is compared within about this; zero never holds them
  * @param tls TLS to Kafka (PEM files), or null for plaintext
  * @param properties extra Kafka client properties (SASL, timeouts), applied last
  */
@@ -43,6 +46,7 @@ public record ClusterConfig(
     int minInsyncReplicas,
     int standbyReplicas,
     Duration commitInterval,
+    Duration maxCoreBacklog,
     KafkaTls tls,
     Map<String, String> properties) {
 
@@ -58,38 +62,43 @@ public record ClusterConfig(
 
   /** Defaults for a cluster reached at {@code bootstrap}, this collector named {@code id}. */
   public static ClusterConfig of(String bootstrap, String id) {
-    return new ClusterConfig(bootstrap, id, "", "lockstep", 3, 2, 1, Duration.ofMillis(50), null,
-        Map.of());
+    return new ClusterConfig(bootstrap, id, "", "lockstep", 3, 2, 1, Duration.ofMillis(50),
+        Duration.ofSeconds(1), null, Map.of());
   }
 
   public ClusterConfig withReplication(int factor, int minInsync) {
     return new ClusterConfig(bootstrap, collectorId, advertise, topicPrefix, factor, minInsync,
-        standbyReplicas, commitInterval, tls, properties);
+        standbyReplicas, commitInterval, maxCoreBacklog, tls, properties);
   }
 
   public ClusterConfig withAdvertise(String v) {
     return new ClusterConfig(bootstrap, collectorId, v, topicPrefix, replicationFactor,
-        minInsyncReplicas, standbyReplicas, commitInterval, tls, properties);
+        minInsyncReplicas, standbyReplicas, commitInterval, maxCoreBacklog, tls, properties);
   }
 
   public ClusterConfig withBootstrap(String v) {
     return new ClusterConfig(v, collectorId, advertise, topicPrefix, replicationFactor,
-        minInsyncReplicas, standbyReplicas, commitInterval, tls, properties);
+        minInsyncReplicas, standbyReplicas, commitInterval, maxCoreBacklog, tls, properties);
   }
 
   public ClusterConfig withCollectorId(String v) {
     return new ClusterConfig(bootstrap, v, advertise, topicPrefix, replicationFactor,
-        minInsyncReplicas, standbyReplicas, commitInterval, tls, properties);
+        minInsyncReplicas, standbyReplicas, commitInterval, maxCoreBacklog, tls, properties);
   }
 
   public ClusterConfig withTls(KafkaTls v) {
     return new ClusterConfig(bootstrap, collectorId, advertise, topicPrefix, replicationFactor,
-        minInsyncReplicas, standbyReplicas, commitInterval, v, properties);
+        minInsyncReplicas, standbyReplicas, commitInterval, maxCoreBacklog, v, properties);
+  }
+
+  public ClusterConfig withMaxCoreBacklog(Duration v) {
+    return new ClusterConfig(bootstrap, collectorId, advertise, topicPrefix, replicationFactor,
+        minInsyncReplicas, standbyReplicas, commitInterval, v, tls, properties);
   }
 
   public ClusterConfig withTopicPrefix(String v) {
     return new ClusterConfig(bootstrap, collectorId, advertise, v, replicationFactor,
-        minInsyncReplicas, standbyReplicas, commitInterval, tls, properties);
+        minInsyncReplicas, standbyReplicas, commitInterval, maxCoreBacklog, tls, properties);
   }
 
   /** Problems with the values (each naming its key); empty when the config can be started. */
@@ -116,6 +125,10 @@ public record ClusterConfig(
     }
     if (commitInterval.toMillis() < 10 || commitInterval.toMillis() > 10_000) {
       p.add("cluster.commit_interval must be between 10ms and 10s, got " + commitInterval.toMillis() + "ms");
+    }
+    if (maxCoreBacklog.isNegative() || maxCoreBacklog.toMillis() > 600_000) {
+      p.add("cluster.max_core_backlog must be between 0s (never hold routine events) and 10m, got "
+          + maxCoreBacklog.toMillis() + "ms");
     }
     return p;
   }
@@ -154,8 +167,8 @@ public record ClusterConfig(
     JsonNode c = root.get("cluster");
     if (!c.isObject()) throw new CollectorConfig.ConfigException(name + ": cluster must be a mapping");
     Set<String> keys = Set.of("bootstrap_servers", "collector_id", "advertise", "topic_prefix",
-        "replication_factor", "min_insync_replicas", "standby_replicas", "commit_interval", "tls",
-        "properties");
+        "replication_factor", "min_insync_replicas", "standby_replicas", "commit_interval",
+        "max_core_backlog", "tls", "properties");
     for (Iterator<String> it = c.fieldNames(); it.hasNext(); ) {
       String k = it.next();
       if (!keys.contains(k)) throw new CollectorConfig.ConfigException(name + ": unknown key cluster." + k);
@@ -171,14 +184,8 @@ public record ClusterConfig(
     int isr = c.has("min_insync_replicas") ? integer(name, c, "min_insync_replicas")
         : Math.min(d.minInsyncReplicas(), rf);
     int standby = c.has("standby_replicas") ? integer(name, c, "standby_replicas") : d.standbyReplicas();
-    Duration commit = d.commitInterval();
-    if (c.has("commit_interval")) {
-      try {
-        commit = Durations.parse(c.get("commit_interval").asText());
-      } catch (IllegalArgumentException e) {
-        throw new CollectorConfig.ConfigException(name + ": cluster.commit_interval " + e.getMessage());
-      }
-    }
+    Duration commit = c.has("commit_interval") ? duration(name, c, "commit_interval") : d.commitInterval();
+    Duration backlog = c.has("max_core_backlog") ? duration(name, c, "max_core_backlog") : d.maxCoreBacklog();
     KafkaTls tls = null;
     if (c.has("tls")) {
       JsonNode t = c.get("tls");
@@ -202,10 +209,19 @@ public record ClusterConfig(
     ClusterConfig out = new ClusterConfig(d.bootstrap(), d.collectorId(),
         c.has("advertise") ? c.get("advertise").asText().trim() : "",
         c.has("topic_prefix") ? c.get("topic_prefix").asText().trim() : d.topicPrefix(), rf, isr,
-        standby, commit, tls, props);
+        standby, commit, backlog, tls, props);
     List<String> problems = out.problems();
     if (!problems.isEmpty()) throw new CollectorConfig.ConfigException(name + ": " + problems.get(0));
     return Optional.of(out);
+  }
+
+  private static Duration duration(String file, JsonNode c, String key)
+      throws CollectorConfig.ConfigException {
+    try {
+      return Durations.parse(c.get(key).asText());
+    } catch (IllegalArgumentException e) {
+      throw new CollectorConfig.ConfigException(file + ": cluster." + key + " " + e.getMessage());
+    }
   }
 
   private static int integer(String file, JsonNode c, String key)

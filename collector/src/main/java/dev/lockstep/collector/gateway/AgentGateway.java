@@ -194,6 +194,14 @@ public final class AgentGateway {
     /** The agent's highest seq stored (Welcome.acked_seq, Backoff.resend_after_seq). */
     long ackedSeq(String agentId);
 
+    /**
+     * Why batches of routine events should wait now (Backoff; batches that hold or lead to a
+     * decisive event are still taken), or null to take every batch.
+     */
+    default String holdRoutine() {
+      return null;
+    }
+
     void take(AgentSession session, List<Event> events, Outcome outcome);
   }
 
@@ -635,6 +643,11 @@ public final class AgentGateway {
     }
     BatchSink s = sink;
     if (s != null) {
+      String hold = s.holdRoutine();
+      if (hold != null && !decisive(batch)) {
+        backoff(session, hold, "core_behind", CORE_BEHIND_RETRY_MILLIS, true, done);
+        return;
+      }
       long started = System.nanoTime();
       s.take(session, events, new Outcome() {
         @Override
@@ -714,4 +727,6 @@ public final class AgentGateway {
 
   /** How long an agent waits after a Backoff before it sends events again. */
   static final int BACKOFF_MILLIS = 5_000;
+  /** The same while the cluster's core works through its backlog: a second or two, usually. */
+  static final int CORE_BEHIND_RETRY_MILLIS = 1_000;
 }

@@ -32,6 +32,7 @@ class ClusterConfigTest {
     assertThat(c.minInsyncReplicas()).isEqualTo(2);
     assertThat(c.standbyReplicas()).isEqualTo(1);
     assertThat(c.commitInterval()).isEqualTo(Duration.ofMillis(50));
+    assertThat(c.maxCoreBacklog()).isEqualTo(Duration.ofSeconds(1));
     assertThat(c.tls()).isNull();
     assertThat(c.properties()).isEmpty();
     ClusterConfig fromEnv = ClusterConfig.load(example,
@@ -60,6 +61,10 @@ class ClusterConfigTest {
     ClusterConfig one = ClusterConfig.load(
         write("cluster:\n  bootstrap_servers: k:9092\n  replication_factor: 1\n"), Map.of(), 7443).orElseThrow();
     assertThat(one.minInsyncReplicas()).as("min ISR never above the replication").isEqualTo(1);
+    assertThat(c.maxCoreBacklog()).isEqualTo(Duration.ofSeconds(1));
+    ClusterConfig never = ClusterConfig.load(
+        write("cluster:\n  bootstrap_servers: k:9092\n  max_core_backlog: 0s\n"), Map.of(), 7443).orElseThrow();
+    assertThat(never.maxCoreBacklog()).isZero();
   }
 
   @Test
@@ -76,6 +81,10 @@ class ClusterConfigTest {
             "collector.yaml: cluster.min_insync_replicas must be between 1 and cluster.replication_factor (3), got 4"),
         List.of("cluster:\n  bootstrap_servers: k:9092\n  commit_interval: 1h\n",
             "collector.yaml: cluster.commit_interval must be between 10ms and 10s"),
+        List.of("cluster:\n  bootstrap_servers: k:9092\n  max_core_backlog: soon\n",
+            "collector.yaml: cluster.max_core_backlog must be a duration like 500ms"),
+        List.of("cluster:\n  bootstrap_servers: k:9092\n  max_core_backlog: 1h\n",
+            "collector.yaml: cluster.max_core_backlog must be between 0s (never hold routine events) and 10m"),
         List.of("cluster:\n  bootstrap_servers: k:9092\n  tls: {cert: c.pem}\n", "collector.yaml: cluster.tls.ca is required"),
         List.of("cluster:\n  bootstrap_servers: k:9092\n  tls: {ca: ca.pem, cert: c.pem}\n",
             "collector.yaml: cluster.tls.cert and cluster.tls.key go together"))) {
