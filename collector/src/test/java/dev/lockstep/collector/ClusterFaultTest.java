@@ -296,7 +296,8 @@ class ClusterFaultTest {
     // partitions it led take no writes, so this first request waits that long plus the core's
     // transaction (a fresh-clone CI run on 2 loaded cores went past the usual 15 s).
     fleet.operator().withDeadlineAfter(45, TimeUnit.SECONDS).resumeStop(ResumeStopRequest.newBuilder()
-        .setAll(true).setReason("fault test: fixed").build());
+        .setAll(true).addAllOrderIds(fleet.operator().getStopStatus(dev.lockstep.proto.v1.StopStatusRequest.getDefaultInstance()).getOrdersList().stream().map(dev.lockstep.proto.v1.StopOrder::getId).toList())
+        .setReason("fault test: fixed").build());
     awaitAll(StopMode.RUNNING);
     writeRuns("one-broker-down", 3);
     awaitDecided();

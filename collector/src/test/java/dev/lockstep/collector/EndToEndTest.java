@@ -194,7 +194,8 @@ class EndToEndTest {
     assertThat(late.enactedStop().heldOrderIds()).containsExactly(order);
 
     StopStatus resumed = OperatorGrpc.newBlockingStub(channel).resumeStop(
-        ResumeStopRequest.newBuilder().setReason("seeded the rng in sample").setAll(true).build());
+        ResumeStopRequest.newBuilder().setReason("seeded the rng in sample").setAll(true)
+            .addOrderIds(order).build());
     assertThat(resumed.getChangedOrderIdsList()).containsExactly(order);
     assertThat(resumed.getOrdersList()).isEmpty();
     for (String id : List.of("host-a", "host-b", "host-c", "host-late")) {

@@ -411,7 +411,8 @@ class StopLoopTest {
         .addOrderIds("ORD-999999-000000000000").build()))
         .hasMessageContaining("NOT_FOUND").hasMessageContaining("ORD-999999");
     StopStatus resumed = operator().resumeStop(ResumeStopRequest.newBuilder()
-        .setReason("fixed unseeded rng in sample step").setAll(true).build());
+        .setReason("fixed unseeded rng in sample step").setAll(true)
+        .addOrderIds(stop.getOrders(0).getId()).build());
     assertThat(resumed.getChangedOrderIdsList()).containsExactly(stop.getOrders(0).getId());
     assertThat(awaitStop(a, "RUNNING", x -> x.getMode() == StopMode.RUNNING).getReason())
         .isEqualTo("fixed unseeded rng in sample step");

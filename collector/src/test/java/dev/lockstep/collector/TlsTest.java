@@ -12,6 +12,9 @@ import dev.lockstep.proto.v1.EnableStopRequest;
 import dev.lockstep.proto.v1.ListAuditRequest;
 import dev.lockstep.proto.v1.OperatorGrpc;
 import dev.lockstep.proto.v1.StatusRequest;
+import dev.lockstep.proto.v1.StopOrder;
+import dev.lockstep.proto.v1.StopScope;
+import dev.lockstep.proto.v1.StopStatusRequest;
 import dev.lockstep.security.CertsInit;
 import dev.lockstep.security.SecuritySetupException;
 import dev.lockstep.security.Tls;
@@ -150,7 +153,8 @@ class TlsTest {
           assertThat(e.getStatus().getDescription()).contains("operator role required for ResumeStop");
         });
     assertThat(collector.fleet().orders()).hasSize(1);
-    assertThat(alice.resumeStop(ResumeStopRequest.newBuilder().setReason("fixed").setAll(true).build())
+    assertThat(alice.resumeStop(ResumeStopRequest.newBuilder().setReason("fixed").setAll(true)
+        .addAllOrderIds(issued.getChangedOrderIdsList()).build())
         .getChangedOrderIdsList()).isEqualTo(issued.getChangedOrderIdsList());
     assertThat(collector.fleet().orders()).isEmpty();
     assertThat(audit())
@@ -256,5 +260,61 @@ class TlsTest {
         .isInstanceOf(IOException.class)
         .hasMessageContaining("missing --ca, --cert, --key")
         .hasMessageContaining("--insecure");
+  }
+
+  static List<String> ids(List<StopOrder> orders) {
+    return orders.stream().map(StopOrder::getId).toList();
+  }
+
+  @Test
+  void aResumeCannotLiftAStopIssuedAfterTheOperatorLooked() throws Exception {
+    RawAgent a = agentStream("host-a", "host-a");
+    a.await("welcome", f -> f.hasWelcome());
+    var alice = operator("alice");
+    String drill = alice.enableStop(EnableStopRequest.newBuilder().setReason("drill on host-b")
+        .setScope(StopScope.newBuilder().setAgentId("host-b")).build()).getChangedOrderIds(0);
+    // alice opens "Resume every order?": the page lists what it saw, the drill alone
+    List<String> seen = ids(alice.getStopStatus(StopStatusRequest.getDefaultInstance()).getOrdersList());
+    assertThat(seen).containsExactly(drill);
+
+    // meanwhile host-a's replicas diverge: the collector stops the fleet on its own
+    a.report(Goldens.report("run-1", "billing", "primary", "a"),
+        Goldens.report("run-1", "billing", "shadow", "b"));
+    Eventually.await(Duration.ofSeconds(10), "automatic stop", () -> collector.fleet().orders().size() == 2);
+    String auto = collector.fleet().orders().stream().map(StopOrder::getId)
+        .filter(id -> !id.equals(drill)).findFirst().orElseThrow();
+
+    // a resume that names no order (what the console's "Resume every order?" and a bare
+    // `lockstep stop resume` sent) must not lift the stop nobody has looked at
+    assertThatThrownBy(() -> alice.resumeStop(ResumeStopRequest.newBuilder()
+        .setReason("drill over").setAll(true).build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e ->
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT));
+    assertThat(ids(collector.fleet().orders())).contains(auto);
+
+    // "every order, which I saw as these": refused whole, naming the order issued since
+    assertThatThrownBy(() -> alice.resumeStop(ResumeStopRequest.newBuilder()
+        .setReason("drill over").setAll(true).addAllOrderIds(seen).build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+          assertThat(e.getStatus().getDescription()).contains(auto);
+        });
+    assertThat(ids(collector.fleet().orders())).containsExactlyInAnyOrder(drill, auto);
+    assertThat(audit()).anySatisfy(e -> {
+      assertThat(e.getAction()).isEqualTo("ResumeStop");
+      assertThat(e.getWho()).isEqualTo("alice");
+      assertThat(e.getResult()).isEqualTo("DENIED");
+      assertThat(e.getDetail()).contains(auto);
+    });
+
+    // naming the drill alone resumes it and nothing else
+    assertThat(alice.resumeStop(ResumeStopRequest.newBuilder().setReason("drill over")
+        .addOrderIds(drill).build()).getChangedOrderIdsList()).containsExactly(drill);
+    assertThat(ids(collector.fleet().orders())).containsExactly(auto);
+    // every order, named as seen now: resumed
+    List<String> now = ids(alice.getStopStatus(StopStatusRequest.getDefaultInstance()).getOrdersList());
+    assertThat(alice.resumeStop(ResumeStopRequest.newBuilder().setReason("rng seeded").setAll(true)
+        .addAllOrderIds(now).build()).getChangedOrderIdsList()).containsExactly(auto);
+    assertThat(collector.fleet().orders()).isEmpty();
   }
 }

@@ -325,7 +325,7 @@ public final class ChaosBench {
       if (s.getOrdersCount() == 0) return;
       ResumeStopRequest.Builder r = ResumeStopRequest.newBuilder().setReason("chaos: resumed");
       if (random.nextInt(4) == 0) {
-        r.setAll(true);
+        r.setAll(true).addAllOrderIds(s.getOrdersList().stream().map(dev.lockstep.proto.v1.StopOrder::getId).toList());
       } else {
         r.addOrderIds(s.getOrders(random.nextInt(s.getOrdersCount())).getId());
       }

@@ -136,7 +136,8 @@ public final class DiskFullBench {
         System.out.printf(Locale.ROOT, "mismatch at the flood stage: every agent STOPPED %.0f ms after the report%n",
             floodStopMs);
         json.put("flood_mismatch_to_all_stopped_ms", round(floodStopMs));
-        operator.resumeStop(ResumeStopRequest.newBuilder().setAll(true).setReason("bench: resume").build());
+        operator.resumeStop(ResumeStopRequest.newBuilder().setAll(true).addAllOrderIds(operator.getStopStatus(dev.lockstep.proto.v1.StopStatusRequest.getDefaultInstance()).getOrdersList().stream().map(dev.lockstep.proto.v1.StopOrder::getId).toList())
+            .setReason("bench: resume").build());
         await(Duration.ofMinutes(2), "every agent running again", () -> agents.stream()
             .allMatch(a -> a.stopMode() == StopMode.RUNNING), this::stoppedCount);
         agents.forEach(SimAgent::resetStopTiming);

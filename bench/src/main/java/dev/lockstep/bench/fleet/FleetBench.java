@@ -376,7 +376,8 @@ public final class FleetBench {
 
   private static void resume(OperatorGrpc.OperatorBlockingStub operator, List<SimAgent> sims)
       throws InterruptedException {
-    operator.resumeStop(ResumeStopRequest.newBuilder().setReason("bench: resume").setAll(true).build());
+    operator.resumeStop(ResumeStopRequest.newBuilder().setReason("bench: resume").setAll(true)
+        .addAllOrderIds(operator.getStopStatus(dev.lockstep.proto.v1.StopStatusRequest.getDefaultInstance()).getOrdersList().stream().map(dev.lockstep.proto.v1.StopOrder::getId).toList()).build());
     await(() -> sims.stream().allMatch(s -> s.stopMode() == StopMode.RUNNING), 60);
     sims.forEach(SimAgent::resetStopTiming);
   }

@@ -295,7 +295,8 @@ final class FleetScale {
 
   private static void resume(List<LoadProcess> children, OperatorGrpc.OperatorBlockingStub operator)
       throws Exception {
-    operator.resumeStop(ResumeStopRequest.newBuilder().setReason("bench: resume").setAll(true).build());
+    operator.resumeStop(ResumeStopRequest.newBuilder().setReason("bench: resume").setAll(true)
+        .addAllOrderIds(operator.getStopStatus(dev.lockstep.proto.v1.StopStatusRequest.getDefaultInstance()).getOrdersList().stream().map(dev.lockstep.proto.v1.StopOrder::getId).toList()).build());
     all(children, "resumed 120", Duration.ofSeconds(150));
   }
 

@@ -298,7 +298,8 @@ public final class Demo {
 
       say("operator: lockstep stop resume --reason \"demo: RNG seeded, fix verified 10x\"");
       StopStatus resumed = operator.resumeStop(ResumeStopRequest.newBuilder()
-          .setReason("demo: RNG seeded, fix verified 10x").setAll(true).build());
+          .setReason("demo: RNG seeded, fix verified 10x").setAll(true)
+          .addAllOrderIds(operator.getStopStatus(dev.lockstep.proto.v1.StopStatusRequest.getDefaultInstance()).getOrdersList().stream().map(dev.lockstep.proto.v1.StopOrder::getId).toList()).build());
       await("every agent to resume", () -> {
         StopStatus status = operator.getStopStatus(StopStatusRequest.getDefaultInstance());
         return status.getOrdersCount() == 0 && status.getConfirmed() == agentCount

@@ -101,7 +101,10 @@ final class StopCommand {
       mixinStandardHelpOptions = true,
       header = "Resume: remove stop orders (only with a reason).",
       description = {
-        "Removes every active order, or only those named with --order. Agents no longer covered"
+        "Removes every active order, or only those named with --order. Without --order the"
+            + " command reads the active orders and names them all; an order issued in between is"
+            + " not resumed (the collector refuses the whole resume, naming it: look, then run it"
+            + " again). Agents no longer covered"
             + " by any order remove their stop file and run on_resume; agents another order still"
             + " covers stay stopped. Do this only after the fix is verified. `stop disable` is the"
             + " same command (the playbook's name). --wait as for enable.",
@@ -133,14 +136,20 @@ final class StopCommand {
       requireReason(reason);
       ResumeStopRequest.Builder r = ResumeStopRequest.newBuilder().setReason(reason);
       if (orders.isEmpty()) {
-        r.setAll(true);
+        // every order active now, named: one issued after this look is not resumed (the
+        // collector refuses the whole resume, naming it)
+        StopStatus now = session.operator().getStopStatus(StopStatusRequest.getDefaultInstance());
+        if (now.getOrdersCount() == 0) {
+          if (!session.json()) {
+            session.out().println("no active stop order: nothing to resume");
+          }
+          return report(session, now, wait, "resumed nothing", null);
+        }
+        r.setAll(true).addAllOrderIds(now.getOrdersList().stream().map(StopOrder::getId).toList());
       } else {
         r.addAllOrderIds(orders);
       }
       StopStatus status = session.operator().resumeStop(r.build());
-      if (!session.json() && status.getChangedOrderIdsCount() == 0) {
-        session.out().println("no active stop order: nothing to resume");
-      }
       return report(session, status, wait, "resumed " + String.join(", ", status.getChangedOrderIdsList()), null);
     }
   }

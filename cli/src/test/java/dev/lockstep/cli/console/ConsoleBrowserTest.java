@@ -566,7 +566,8 @@ class ConsoleBrowserTest {
   void aStopMadeElsewhereAppearsLiveAndTheKeyboardAloneResumesIt() throws Exception {
     // the P0 mismatches above stopped their workflows' agents: the fleet runs again first
     if (fleet.operator().getStopStatus(StopStatusRequest.getDefaultInstance()).getOrdersCount() > 0) {
-      fleet.operator().resumeStop(ResumeStopRequest.newBuilder().setAll(true).setReason("mismatches handled").build());
+      fleet.operator().resumeStop(ResumeStopRequest.newBuilder().setAll(true)
+          .addAllOrderIds(fleet.operator().getStopStatus(dev.lockstep.proto.v1.StopStatusRequest.getDefaultInstance()).getOrdersList().stream().map(dev.lockstep.proto.v1.StopOrder::getId).toList()).setReason("mismatches handled").build());
     }
     try {
       Eventually.await(WAIT, "every agent running and confirmed", () -> fleet.operator()

@@ -186,26 +186,48 @@ public final class StopRules {
     return Optional.of(o);
   }
 
-  /** An operator's resume: removes the named (or all) active orders. Returns their ids. */
+  /**
+   * An operator's resume: removes the named active orders. Returns their ids.
+   *
+   * <p>Every resume names the orders it removes, so a caller's stale view can never lift an order
+   * it did not see: with {@code all} the named orders must be every active order (the ones the
+   * caller was shown), and when another is active — issued after the caller looked, say by a
+   * mismatch while a "Resume every order?" dialog was open — nothing is resumed
+   * (FAILED_PRECONDITION naming it). An {@code all} naming no order used to remove whatever was
+   * active when the core took it.
+   */
   List<String> resume(Tx tx, Input.Resume in) {
     String reason = requireReason(in.reason());
-    if (in.all() == !in.orderIds().isEmpty()) {
-      throw new Refusal(Refusal.Code.INVALID_ARGUMENT,
-          "name the orders to resume (order_ids) or ask for all of them (all), not both");
+    if (in.orderIds().isEmpty()) {
+      throw new Refusal(Refusal.Code.INVALID_ARGUMENT, in.all()
+          ? "name the orders to resume: all needs order_ids, every active order you saw (GetStopStatus),"
+              + " so that an order issued since is not resumed unseen"
+          : "name the orders to resume (order_ids), with all when they are every active order");
     }
     List<StopOrder> targets = new ArrayList<>();
+    for (String id : new LinkedHashSet<>(in.orderIds())) {
+      Optional<StopOrder> o = tx.activeOrder(id);
+      if (o.isEmpty()) {
+        Optional<ResumedOrder> r = tx.resumedOrder(id);
+        throw new Refusal(Refusal.Code.NOT_FOUND, "order " + bound(id, 140) + " is not active"
+            + r.map(x -> " (resumed by " + x.getResumedBy() + ": " + x.getReason() + ")")
+                .orElse(""));
+      }
+      targets.add(o.get());
+    }
     if (in.all()) {
-      targets.addAll(tx.activeOrders());
-    } else {
-      for (String id : new LinkedHashSet<>(in.orderIds())) {
-        Optional<StopOrder> o = tx.activeOrder(id);
-        if (o.isEmpty()) {
-          Optional<ResumedOrder> r = tx.resumedOrder(id);
-          throw new Refusal(Refusal.Code.NOT_FOUND, "order " + id + " is not active"
-              + r.map(x -> " (resumed by " + x.getResumedBy() + ": " + x.getReason() + ")")
-                  .orElse(""));
+      Set<String> named = new LinkedHashSet<>(in.orderIds());
+      List<String> unseen = new ArrayList<>();
+      for (StopOrder o : tx.activeOrders()) {
+        if (!named.contains(o.getId())) {
+          unseen.add(o.getId() + " (" + describe(o.getScope()) + ", issued by " + o.getIssuedBy()
+              + (o.getIncidentId().isEmpty() ? "" : " for " + o.getIncidentId()) + ")");
         }
-        targets.add(o.get());
+      }
+      if (!unseen.isEmpty()) {
+        throw new Refusal(Refusal.Code.FAILED_PRECONDITION, "all was asked, but active orders were not named: "
+            + bound(String.join(", ", unseen), 1000) + " (issued since you looked?); nothing was"
+            + " resumed: look at them, then name them too to resume them");
       }
     }
     List<String> ids = new ArrayList<>();

@@ -100,7 +100,8 @@ public final class StopPathWarmUp implements AutoCloseable {
         for (int r = 0; r < rounds && !cancelled; r++) {
           for (boolean resume : new boolean[] {false, true}) {
             Input decision = resume
-                ? new Input.Resume(List.of(), true, "warm-up", "collector warm-up", "system", "")
+                ? new Input.Resume(state.activeOrders().stream().map(o -> o.getId()).toList(), true,
+                    "warm-up", "collector warm-up", "system", "")
                 : new Input.IssueOrder(StopScope.newBuilder().setFleet(true).build(), "warm-up",
                     "collector warm-up", "system", "");
             List<Effect.SendStop> sends = new ArrayList<>();

@@ -420,7 +420,7 @@ class CoreTest {
   void resumedOrderRecordsAreForgottenAfterRetention() {
     state.commit(apply(new Input.IssueOrder(dev.lockstep.proto.v1.StopScope.newBuilder().setFleet(true).build(),
         "drill", "op", "operator", "")));
-    state.commit(apply(new Input.Resume(List.of(), true, "done", "op", "operator", "")));
+    state.commit(apply(new Input.Resume(List.copyOf(state.orders.keySet()), true, "done", "op", "operator", "")));
     assertThat(state.resumed).hasSize(1);
     state.commit(apply(new Input.ForgetResumedOrders(now - 10_000)));
     assertThat(state.resumed).as("resumed after the cutoff: kept").hasSize(1);

@@ -202,7 +202,7 @@ class StopRulesPropertyTest {
       List<String> active = new ArrayList<>(store.orders.keySet());
       Object r;
       if (active.isEmpty() || rnd.nextInt(4) == 0) {
-        r = apply(new Input.Resume(List.of(), true, "fixed", "op", "operator", ""));
+        r = apply(new Input.Resume(active, true, "fixed", "op", "operator", ""));
         log("resume all -> " + r);
       } else {
         List<String> pick = List.of(active.get(rnd.nextInt(active.size())));

@@ -130,9 +130,14 @@ class CoreHostTest {
 
   /** Holds the core thread busy until the returned latch is counted down. */
   private static java.util.concurrent.CountDownLatch holdCore(Host h) throws Exception {
+    h.host().start();
+    return holdStartedCore(h);
+  }
+
+  /** {@link #holdCore} for a core already started. */
+  private static java.util.concurrent.CountDownLatch holdStartedCore(Host h) throws Exception {
     java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
     java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-    h.host().start();
     h.host().runOnCore(() -> {
       started.countDown();
       try {
@@ -188,12 +193,15 @@ class CoreHostTest {
   @Test
   void anOperatorsResumeQueuedBeforeAMismatchIsTakenBeforeIt() throws Exception {
     try (Host h = open(1_000_000, effects -> { })) {
-      java.util.concurrent.CountDownLatch release = holdCore(h);
+      h.host().start();
+      String drill = ((dev.lockstep.proto.v1.StopOrder) h.host().submit(new Input.IssueOrder(
+          dev.lockstep.proto.v1.StopScope.newBuilder().setFleet(true).build(), "drill", "alice",
+          "operator", "")).get(30, java.util.concurrent.TimeUnit.SECONDS)).getId();
+      java.util.concurrent.CountDownLatch release = holdStartedCore(h);
       List<java.util.concurrent.CompletableFuture<Object>> all = new ArrayList<>();
-      all.add(h.host().submit(new Input.IssueOrder(dev.lockstep.proto.v1.StopScope.newBuilder()
-          .setFleet(true).build(), "drill", "alice", "operator", "")));
       all.addAll(acks(h, 0, 300));
-      all.add(h.host().submit(new Input.Resume(List.of(), true, "drill over", "alice", "operator", "")));
+      // every order, as the operator saw them: the drill
+      all.add(h.host().submit(new Input.Resume(List.of(drill), true, "drill over", "alice", "operator", "")));
       all.addAll(acks(h, 300, 300));
       mismatch(h, "run-1");
       assertThat(all).as("queued, not refused").noneMatch(f -> f.isDone());

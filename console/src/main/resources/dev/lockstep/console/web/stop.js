@@ -88,7 +88,10 @@ export async function render(main) {
       okLabel: back.length ? 'Resume ' + back.length + ' agent' + (back.length === 1 ? '' : 's') : 'Remove the order' + (removed.size === 1 ? '' : 's'),
       run: async (form) => {
         const request = { reason: form.elements.reason.value };
-        if (all) request.all = true; else request.order_ids = orderIds;
+        // the orders this dialog named, always: "all" with them is refused, naming it, when an
+        // order was issued after the dialog opened, instead of resuming it unseen
+        request.order_ids = [...removed];
+        if (all) request.all = true;
         show(await rpc('ResumeStop', request));
       },
     });
