@@ -317,4 +317,33 @@ class TlsTest {
         .addAllOrderIds(now).build()).getChangedOrderIdsList()).containsExactly(auto);
     assertThat(collector.fleet().orders()).isEmpty();
   }
+
+  @Test
+  void aRefusedCallerCannotWriteAnUnboundedAuditEntry() throws Exception {
+    String huge = "x".repeat(6 << 20); // under the 8 MiB transport limit
+    for (String who : List.of("host-a", "bob")) {
+      var caller = operator(who);
+      assertThatThrownBy(() -> caller.resumeStop(ResumeStopRequest.newBuilder().setReason("mine")
+          .addOrderIds(huge).build()))
+          .isInstanceOfSatisfying(StatusRuntimeException.class, e ->
+              assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED));
+      assertThatThrownBy(() -> caller.enableStop(EnableStopRequest.newBuilder().setReason("mine")
+          .setScope(StopScope.newBuilder().setWorkflow(huge)).build()))
+          .isInstanceOfSatisfying(StatusRuntimeException.class, e ->
+              assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED));
+    }
+    // the audit log stays readable by the CLI, and each refusal is there, bounded
+    List<AuditEntry> entries = audit(); // the CLI's stock channel: 4 MiB inbound messages
+    for (String who : List.of("host-a", "bob")) {
+      for (String action : List.of("ResumeStop", "EnableStop")) {
+        assertThat(entries).filteredOn(e -> e.getWho().equals(who) && e.getAction().equals(action))
+            .singleElement().satisfies(e -> {
+              assertThat(e.getResult()).isEqualTo("DENIED");
+              assertThat(e.getTarget().length()).isLessThanOrEqualTo(1024);
+              assertThat(e.getTarget()).contains("[cut: ");
+            });
+      }
+    }
+    assertThat(entries.stream().mapToInt(AuditEntry::getSerializedSize).max().orElse(0)).isLessThan(16 << 10);
+  }
 }

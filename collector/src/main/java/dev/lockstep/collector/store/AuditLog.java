@@ -9,6 +9,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
+import dev.lockstep.collector.core.EventBounds;
 import dev.lockstep.security.AuditSink;
 
 /**
@@ -72,14 +73,32 @@ public final class AuditLog implements AuditSink {
         result(entry), entry.detail());
   }
 
-  /** The stored form of an entry. */
+  /** Characters kept of an entry's who, role, action, result and remote address. */
+  public static final int MAX_NAME = 256;
+  /** Characters kept of an entry's target (an incident id, a scope, order ids). */
+  public static final int MAX_TARGET = 1024;
+  /** Characters kept of an entry's detail. */
+  public static final int MAX_DETAIL = 4096;
+
+  /**
+   * The stored form of an entry, every field cut to its limit ({@link EventBounds#text}: the start
+   * and a marker with the length). A refused call's target is whatever the caller sent (order ids,
+   * a scope's workflow, an incident id, up to the 8 MiB transport limit): stored whole, an agent's
+   * or a viewer's certificate could write megabytes per refused call, fill the disk and make the
+   * log too large for any client to read.
+   */
   public static AuditEntry entry(Instant at, String who, String role, String action,
       String target, String remoteAddress, String result, String detail) {
     return AuditEntry.newBuilder()
         .setAt(Timestamp.newBuilder().setSeconds(at.getEpochSecond()).setNanos(at.getNano()))
-        .setWho(nz(who)).setRole(nz(role)).setAction(nz(action)).setTarget(nz(target))
-        .setRemoteAddress(nz(remoteAddress)).setResult(nz(result)).setDetail(nz(detail))
+        .setWho(cut(who, MAX_NAME)).setRole(cut(role, MAX_NAME)).setAction(cut(action, MAX_NAME))
+        .setTarget(cut(target, MAX_TARGET)).setRemoteAddress(cut(remoteAddress, MAX_NAME))
+        .setResult(cut(result, MAX_NAME)).setDetail(cut(detail, MAX_DETAIL))
         .build();
+  }
+
+  private static String cut(String s, int max) {
+    return EventBounds.text(nz(s), max);
   }
 
   /** A security-module outcome in this log's vocabulary. */
