@@ -12,6 +12,7 @@ import dev.lockstep.proto.v1.EnableStopRequest;
 import dev.lockstep.proto.v1.ListAuditRequest;
 import dev.lockstep.proto.v1.OperatorGrpc;
 import dev.lockstep.proto.v1.StatusRequest;
+import dev.lockstep.proto.v1.IncidentActionRequest;
 import dev.lockstep.proto.v1.StopOrder;
 import dev.lockstep.proto.v1.StopScope;
 import dev.lockstep.proto.v1.StopStatusRequest;
@@ -345,5 +346,31 @@ class TlsTest {
       }
     }
     assertThat(entries.stream().mapToInt(AuditEntry::getSerializedSize).max().orElse(0)).isLessThan(16 << 10);
+  }
+
+  @Test
+  void anIncidentNoteIsBoundedAndAnOverlongOneIsRefused() throws Exception {
+    RawAgent a = agentStream("host-a", "host-a");
+    a.await("welcome", f -> f.hasWelcome());
+    a.report(Goldens.report("run-1", "billing", "primary", "a"),
+        Goldens.report("run-1", "billing", "shadow", "b"));
+    Eventually.await(Duration.ofSeconds(10), "incident", () ->
+        collector.fleet().incidents().get("INC-000001").isPresent());
+    var alice = operator("alice");
+    String pasted = "log line\n".repeat(600_000); // 5.4 MB pasted into the note
+    assertThatThrownBy(() -> alice.ackIncident(IncidentActionRequest.newBuilder().setId("INC-000001")
+        .setNote(pasted).build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+          assertThat(e.getStatus().getDescription()).contains("note");
+        });
+    assertThat(collector.fleet().incidents().get("INC-000001").orElseThrow().getNotesList()).isEmpty();
+    String fits = "n".repeat(4000);
+    assertThat(alice.ackIncident(IncidentActionRequest.newBuilder().setId("INC-000001").setNote(fits)
+        .build()).getNotes(0).getNote()).isEqualTo(fits);
+    assertThat(audit()).anySatisfy(e -> {
+      assertThat(e.getAction()).isEqualTo("AckIncident");
+      assertThat(e.getResult()).isEqualTo("OK");
+    });
   }
 }

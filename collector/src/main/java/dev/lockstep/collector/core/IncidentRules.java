@@ -90,8 +90,28 @@ public final class IncidentRules {
     b.clearRunIds().addAllRunIds(runs).clearAgentIds().addAllAgentIds(hosts);
   }
 
+  /**
+   * Characters an operator's note may have. Notes are kept with the incident for as long as it is
+   * and written to the audit log: an unbounded one (a log pasted into the console, up to the 8 MiB
+   * transport limit) made every incident list, watch stream and alert that carries the incident
+   * too large for the CLI to read, and in cluster mode an incident record over Kafka's limit.
+   */
+  public static final int MAX_NOTE = 4000;
+
+  /** Refuses a blank note, or one over {@link #MAX_NOTE} characters. */
+  public static void requireNote(String note) {
+    if (note == null || note.isBlank()) {
+      throw new Refusal(Refusal.Code.INVALID_ARGUMENT, "a note is required: what was found or done");
+    }
+    if (note.length() > MAX_NOTE) {
+      throw new Refusal(Refusal.Code.INVALID_ARGUMENT, "the note is " + note.length()
+          + " characters; at most " + MAX_NOTE + " (attach long output as evidence, not as a note)");
+    }
+  }
+
   /** An operator moves an incident on; refused when the state does not allow it. */
   static Incident transition(Tx tx, Input.IncidentAction a) {
+    requireNote(a.note());
     Incident prev = tx.incident(a.incidentId())
         .orElseThrow(() -> new Refusal(Refusal.Code.NOT_FOUND, "no incident " + a.incidentId()));
     IncidentState to = a.resolve() ? IncidentState.RESOLVED : IncidentState.ACKNOWLEDGED;

@@ -44,6 +44,7 @@ import dev.lockstep.proto.v1.StopStatus;
 import dev.lockstep.proto.v1.StopStatusRequest;
 import dev.lockstep.proto.v1.ResumeStopRequest;
 import dev.lockstep.proto.v1.StopOrder;
+import dev.lockstep.collector.core.IncidentRules;
 import dev.lockstep.collector.core.Input;
 import dev.lockstep.collector.core.Refusal;
 import dev.lockstep.collector.core.StopRules;
@@ -206,9 +207,11 @@ public final class OperatorService extends OperatorGrpc.OperatorImplBase {
   private void transition(IncidentActionRequest r, StreamObserver<Incident> out, boolean ack) {
     String action = ack ? "AckIncident" : "ResolveIncident";
     if (!permitted(out, action, r.getId(), true)) return;
-    if (r.getNote().isBlank()) {
-      audit(action, r.getId(), Outcome.REFUSED, "empty note");
-      fail(out, Status.INVALID_ARGUMENT.withDescription("a note is required: what was found or done"));
+    try {
+      IncidentRules.requireNote(r.getNote());
+    } catch (Refusal e) {
+      audit(action, r.getId(), Outcome.REFUSED, r.getNote().isBlank() ? "empty note" : e.getMessage());
+      fail(out, HostStatus.of(e));
       return;
     }
     Caller c = Caller.current();
