@@ -407,4 +407,77 @@ class StopEnactmentTest {
       assertThat(stopFile).exists();
     }
   }
+
+  /**
+   * An operator's touched stop file at start-up is a local order; the collector adopts it and an
+   * operator resumes it. The state file is lost (a re-imaged host) and the file touched again:
+   * the new local order must not take the old one's id, or the collector's RUNNING — which
+   * releases every order the agent says it holds that it knows as resumed — resumes the agent
+   * at once (here: the same RUNNING again, as that collector would send in its Welcome).
+   */
+  @Test
+  void aLocalStopAfterTheStateFileIsLostNeverTakesTheIdOfOneAResumeReleased() throws Exception {
+    Files.createDirectories(stopFile.getParent());
+    Files.writeString(stopFile, "");
+    String first;
+    try (Agent agent = Agent.start(config, Clock.systemUTC())) {
+      assertThat(agent.enactedStop().mode()).isEqualTo(StopMode.STOPPED);
+      first = agent.enactedStop().heldOrderIds().get(0);
+      assertThat(first).startsWith("LOCAL-a1-");
+      Eventually.await("connected", agent::isConnected);
+      StopState resume = gateway.push(StopState.newBuilder().setGeneration(5).setMode(StopMode.RUNNING)
+          .addReleasedOrderIds(first).setReason("operator resumed the adopted order").build());
+      StopAck ok = Eventually.value(Duration.ofSeconds(10), "resume ack", () -> ackOf(resume.getGeneration()));
+      assertThat(ok.getEnacted()).as(ok.getDetail()).isTrue();
+      assertThat(stopFile).doesNotExist();
+    }
+    Files.delete(config.stateDir().resolve("stop-enacted.json"));
+    Files.writeString(stopFile, "");
+    int acks = gateway.stopAcks().size();
+    try (Agent agent = Agent.start(config, Clock.systemUTC())) {
+      assertThat(agent.enactedStop().mode()).isEqualTo(StopMode.STOPPED);
+      String second = agent.enactedStop().heldOrderIds().get(0);
+      StopAck refused = Eventually.value(Duration.ofSeconds(10), "the Welcome's RUNNING answered", () ->
+          gateway.stopAcks().stream().skip(acks).filter(a -> a.getGeneration() == 5).findFirst().orElse(null));
+      assertThat(refused.getEnacted()).as(refused.getDetail()).isFalse();
+      assertThat(refused.getDetail()).contains("does not release").contains(second);
+      assertThat(agent.enactedStop().mode()).isEqualTo(StopMode.STOPPED);
+      assertThat(stopFile).exists();
+      assertThat(second).startsWith("LOCAL-a1-").isNotEqualTo(first);
+    }
+  }
+
+  /**
+   * Stopped, then the host loses power: the stop file (on a tmpfs) is gone and the state file is
+   * unreadable. The agent cannot tell it was not stopped: it starts STOPPED under a local order,
+   * with the collector unreachable, and says why once the collector is back.
+   */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"truncated", "empty", "garbage"})
+  void anUnreadableStateFileWithoutAStopFileStartsStoppedAndSaysSo(String kind) throws Exception {
+    try (Agent agent = Agent.start(config, Clock.systemUTC())) {
+      Eventually.await("connected", agent::isConnected);
+      StopState s = gateway.setStop(StopMode.STOPPED, "inc-2", "x");
+      Eventually.await("ack", () -> ackOf(s.getGeneration()) != null);
+    }
+    gateway.stop();
+    Files.delete(stopFile);
+    Path state = config.stateDir().resolve("stop-enacted.json");
+    byte[] bytes = Files.readAllBytes(state);
+    Files.write(state, switch (kind) {
+      case "truncated" -> java.util.Arrays.copyOf(bytes, bytes.length / 2);
+      case "empty" -> new byte[0];
+      default -> "\u0000\u0000garbage".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    });
+    try (Agent agent = Agent.start(config, Clock.systemUTC())) {
+      assertThat(agent.enactedStop().mode()).isEqualTo(StopMode.STOPPED);
+      assertThat(agent.enactedStop().heldOrderIds()).singleElement().asString().startsWith("LOCAL-a1-");
+      assertThat(stopFile).as("written at start, with no collector").exists();
+      Eventually.await("on_stop re-run", () -> hookLines().stream().filter(l -> l.startsWith("on_stop")).count() == 2);
+      gateway.start();
+      Eventually.await("a notice naming the state file", () -> gateway.events("a1", Event.BodyCase.NOTICE).stream()
+          .anyMatch(e -> e.getNotice().getMessage().contains("stop-enacted.json")));
+      assertThat(agent.enactedStop().mode()).isEqualTo(StopMode.STOPPED);
+    }
+  }
 }

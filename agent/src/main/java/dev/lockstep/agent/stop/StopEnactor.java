@@ -101,11 +101,13 @@ public final class StopEnactor implements AutoCloseable {
    */
   private EnactedStop restore() throws IOException {
     EnactedStop saved;
+    String stateProblem = null;
     try {
       saved = files.readState();
     } catch (IOException | RuntimeException e) {
-      LOG.log(System.Logger.Level.ERROR, "stop: state file unreadable (" + e.getMessage()
-          + "); the stop file decides");
+      stateProblem = "stop: state file " + files.stateFile() + " unreadable (" + e.getMessage() + ")";
+      LOG.log(System.Logger.Level.ERROR, stateProblem + "; the stop file decides, and without one"
+          + " this agent stops on its own");
       saved = null;
     }
     StopFiles.Found file = files.readStopFile();
@@ -123,18 +125,15 @@ public final class StopEnactor implements AutoCloseable {
         long seq = Math.max(file.localSeq(), saved == null ? 0 : saved.localSeq());
         if (saved != null && saved.stopped() && saved.localSeq() >= file.localSeq()) {
           s = saved.state();
-        } else if (file.state() != null && file.state().getMode() == StopMode.STOPPED) {
+        } else if (file.ours() && file.state() != null && file.state().getMode() == StopMode.STOPPED) {
           s = file.state();
         } else {
-          // A stop file we cannot read (or one not written by us): it still means STOPPED.
-          s = StopState.newBuilder().setGeneration(saved == null ? 0 : saved.generation())
-              .setMode(StopMode.STOPPED).setReason("stop file present at start-up")
-              .addOrders(StopOrder.newBuilder().setId("LOCAL-" + agentId + "-" + seq)
-                  .setScope(StopScope.newBuilder().setAgentId(agentId))
-                  .setReason("stop file " + files.stopFile() + " present at agent start-up"
-                      + (file.problem() == null ? "" : " (" + file.problem() + ")"))
-                  .setIssuedBy("agent:" + agentId).setIssuedAt(ProtoTime.of(clock.instant())))
-              .build();
+          // A stop file we cannot read, or one not written by us (an operator's touch, a copy of
+          // another host's): it still means STOPPED, under an order of our own that only an
+          // operator's resume releases (the orders a copied file names may be resumed already).
+          s = localStop(saved == null ? 0 : saved.generation(), seq, "stop file " + files.stopFile()
+              + " present at agent start-up" + (file.problem() == null ? "" : " (" + file.problem() + ")"),
+              file.ours() || file.state() == null ? List.of() : file.state().getOrdersList());
           files.writeStopFile(s, seq, true);
         }
         result = new EnactedStop(s, StopAck.getDefaultInstance(), false,
@@ -145,8 +144,21 @@ public final class StopEnactor implements AutoCloseable {
       LOG.log(System.Logger.Level.WARNING, "stop: stop file " + files.stopFile()
           + " was missing at start-up while STOPPED; rewritten");
       result = new EnactedStop(saved.state(), saved.ack(), false, saved.local(), saved.localSeq());
+    } else if (stateProblem != null) {
+      // No stop file and no readable state: this agent cannot tell that it was not stopped (the
+      // stop file may be on a tmpfs a reboot cleared, and the state file was all that was left).
+      StopState s = localStop(0, 0, stateProblem + " and no stop file at agent start-up", List.of());
+      files.writeStopFile(s, 0, true);
+      result = new EnactedStop(s, StopAck.getDefaultInstance(), false, false, 0);
     } else {
       result = saved == null ? EnactedStop.NONE : saved;
+    }
+    if (stateProblem != null) {
+      String said = stateProblem + "; " + (result.stopped() ? "STOPPED at start-up, holding "
+          + result.heldOrderIds() : "RUNNING") + " (an operator's resume releases a local order)";
+      progress.accept(said);
+      noticeSink.accept(AgentNotice.newBuilder().setKind(AgentNotice.Kind.HOOK_FAILED)
+          .setMessage(said).setCount(1).build());
     }
     if (result.stopped()) {
       progress.accept("stop: STOPPED at start-up (generation " + result.generation()
@@ -157,6 +169,24 @@ public final class StopEnactor implements AutoCloseable {
       wantedLocal = result.local();
     }
     return result;
+  }
+
+  /**
+   * A STOPPED state under an order of this agent's own ({@code LOCAL-…}), plus {@code others}.
+   * The id is never one used before, even after the state dir was lost: the collector releases
+   * an order id it knows as resumed at once, so a reused id would undo this stop.
+   */
+  private StopState localStop(long generation, long seq, String why, List<StopOrder> others) {
+    String id = "LOCAL-" + agentId + "-" + seq + "-"
+        + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong() >>> 16);
+    return StopState.newBuilder().setGeneration(generation)
+        .setMode(StopMode.STOPPED).setReason(why)
+        .addOrders(StopOrder.newBuilder().setId(id)
+            .setScope(StopScope.newBuilder().setAgentId(agentId))
+            .setReason(why)
+            .setIssuedBy("agent:" + agentId).setIssuedAt(ProtoTime.of(clock.instant())))
+        .addAllOrders(others)
+        .build();
   }
 
   /** Starts the stop-file guard and, when configured, the fail-safe. */

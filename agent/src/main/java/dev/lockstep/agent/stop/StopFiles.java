@@ -38,6 +38,10 @@ final class StopFiles {
     return stopFile;
   }
 
+  Path stateFile() {
+    return stateFile;
+  }
+
   /**
    * A stop file read at start-up: its state (null when unreadable), sequence, and whether this
    * agent wrote it (a readable file naming this agent's id).
