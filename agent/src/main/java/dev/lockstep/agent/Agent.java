@@ -446,6 +446,11 @@ public final class Agent implements AutoCloseable {
       }
 
       @Override
+      public java.util.Optional<String> unlessStopped(Runnable restart) {
+        return stop.unlessStopped(this::stopCovering, restart);
+      }
+
+      @Override
       public void report(dev.lockstep.proto.lite.v1.Remediation r) {
         try {
           spool.append(Event.newBuilder().setObservedAt(ProtoTime.of(clock.instant())).setRemediation(r).build());

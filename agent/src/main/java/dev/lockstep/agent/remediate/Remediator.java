@@ -93,6 +93,19 @@ public final class Remediator implements AutoCloseable {
 
     /** Spools the event (the collector gets it in order after the probe's sample). */
     void report(Remediation r);
+
+    /**
+     * Runs {@code restart} unless a stop covers this host now, and returns why not when one does.
+     * The decision to restart was taken earlier (an unstick waits out its TERM and KILL graces,
+     * the worker may be busy with another process): a stop that came meanwhile must win. The
+     * agent's implementation also holds a STOP's on_stop hook back until a restart it let through
+     * has ended, so the hook stops what the restart started.
+     */
+    default Optional<String> unlessStopped(Runnable restart) {
+      Optional<String> why = stopCovering();
+      if (why.isEmpty()) restart.run();
+      return why;
+    }
   }
 
   private final Map<String, Policy> policies;
@@ -193,6 +206,11 @@ public final class Remediator implements AutoCloseable {
     busy.remove(process);
   }
 
+  /** A restart a stop held back: decided again once no stop covers this host. */
+  private synchronized void skippedForStop(String process) {
+    skippedForStop.put(process, true);
+  }
+
   /** Whether this death/staleness needs a decision: new, or skipped for a stop that is gone. */
   private boolean again(String process, String what) {
     if (!what.equals(decided.get(process))) return true;
@@ -275,21 +293,35 @@ public final class Remediator implements AutoCloseable {
 
   private Remediation.Builder restart(Policy p, Remediation.Builder r, Decision d, StringBuilder detail) {
     Restart rs = p.restart();
-    int count;
-    try {
-      count = recordRestart(); // intent first: counts against the cap even if the agent dies now
-    } catch (IOException e) {
-      return r.setOutcome(Outcome.FAILED).setReason(d.why())
-          .setDetail(bound(detail + "cannot record the restart in " + stateFile + ": " + e.getMessage()));
+    int[] count = {0};
+    IOException[] notRecorded = {null};
+    Hook.Result[] ran = {null};
+    Optional<String> stopped = host.unlessStopped(() -> {
+      try {
+        count[0] = recordRestart(); // intent first: counts against the cap even if the agent dies now
+      } catch (IOException e) {
+        notRecorded[0] = e;
+        return;
+      }
+      Map<String, String> env = new HashMap<>();
+      env.put("LOCKSTEP_REMAINING_HOURS", Integer.toString(d.remainingHours()));
+      env.put("LOCKSTEP_PROCESS", p.process());
+      env.put("LOCKSTEP_CYCLES", Long.toString(d.cycles()));
+      env.put("LOCKSTEP_ACTION", r.getAction().name());
+      LOG.log(System.Logger.Level.WARNING, "remediation: " + r.getAction() + " " + p.process() + ": " + d.why());
+      ran[0] = Hook.run(rs.command(), env, rs.timeout(), KEEP_OUTPUT);
+    });
+    if (stopped.isPresent()) {
+      skippedForStop(p.process());
+      return r.setOutcome(Outcome.SKIPPED).setReason(stopped.get())
+          .setDetail(bound(detail + "not restarted: the stop came after the decision"));
     }
-    r.setRestartsToday(count);
-    Map<String, String> env = new HashMap<>();
-    env.put("LOCKSTEP_REMAINING_HOURS", Integer.toString(d.remainingHours()));
-    env.put("LOCKSTEP_PROCESS", p.process());
-    env.put("LOCKSTEP_CYCLES", Long.toString(d.cycles()));
-    env.put("LOCKSTEP_ACTION", r.getAction().name());
-    LOG.log(System.Logger.Level.WARNING, "remediation: " + r.getAction() + " " + p.process() + ": " + d.why());
-    Hook.Result run = Hook.run(rs.command(), env, rs.timeout(), KEEP_OUTPUT);
+    if (notRecorded[0] != null) {
+      return r.setOutcome(Outcome.FAILED).setReason(d.why())
+          .setDetail(bound(detail + "cannot record the restart in " + stateFile + ": " + notRecorded[0].getMessage()));
+    }
+    r.setRestartsToday(count[0]);
+    Hook.Result run = ran[0];
     detail.append(run.describe());
     if (!run.ok()) {
       return r.setOutcome(Outcome.FAILED).setReason(d.why()).setDetail(bound(detail.toString()));

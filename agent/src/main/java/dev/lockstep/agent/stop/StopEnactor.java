@@ -247,6 +247,35 @@ public final class StopEnactor implements AutoCloseable {
     if (reAck != null) ackSink.accept(reAck);
   }
 
+  /** Held while a remediation's restart runs; a STOPPED's on_stop waits for it (see below). */
+  private final Object restarts = new Object();
+
+  /**
+   * Runs {@code restart} (a remediation restarting a watched process) unless {@code covering}
+   * names a stop or a STOPPED is wanted or being enacted; returns why not. A STOPPED marks itself
+   * enacting before it waits for a restart already let through, and runs on_stop only after it:
+   * so either the restart sees the stop, or the stop's hook stops what the restart started.
+   */
+  public java.util.Optional<String> unlessStopped(Supplier<java.util.Optional<String>> covering,
+      Runnable restart) {
+    synchronized (restarts) {
+      java.util.Optional<String> why = covering.get();
+      if (why.isEmpty()) {
+        synchronized (lock) {
+          if (current.stopped()) {
+            why = java.util.Optional.of("this host is STOPPED (generation " + current.generation()
+                + ", orders " + current.heldOrderIds() + ")");
+          } else if (wanted != null && wanted.getMode() == StopMode.STOPPED) {
+            why = java.util.Optional.of("a stop (generation " + wanted.getGeneration()
+                + ") is being enacted on this host");
+          }
+        }
+      }
+      if (why.isEmpty()) restart.run();
+      return why;
+    }
+  }
+
   /** The collector has been unreachable too long: stop on our own (no ack; nobody asked). */
   public void failsafe(Duration unreachableFor) {
     synchronized (lock) {
@@ -401,6 +430,11 @@ public final class StopEnactor implements AutoCloseable {
       current = new EnactedStop(target, StopAck.getDefaultInstance(), false, local, seq);
     }
     gauges();
+    if (stopped) {
+      synchronized (restarts) {
+        // a remediation restart let through before this stop has ended: on_stop stops it too
+      }
+    }
     Map<String, String> env = env(target, stopped);
     String hook = stopped ? config.onStop() : config.onResume();
     String hookName = stopped ? "on_stop" : "on_resume";

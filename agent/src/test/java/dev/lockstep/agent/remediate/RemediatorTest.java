@@ -155,9 +155,8 @@ class RemediatorTest {
     assertThat(hours()).hasSize(1);
   }
 
-  @Test
-  void aStuckProcessThatIgnoresTermIsKilledAndRestarted() throws Exception {
-    Remediator r = remediator(3, true);
+  /** A watched process that ignores TERM, started and visible. */
+  Process stuckIgnoringTerm() throws Exception {
     // it says it is ready only once it ignores TERM (a TERM before the trap would simply end it)
     Path ready = dir.resolve("stuck-ready");
     Process stuck = new ProcessBuilder("sh", "-c", "trap '' TERM; : > '" + ready + "'; while :; do sleep 1; done; : "
@@ -165,7 +164,14 @@ class RemediatorTest {
         .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
     started.add(stuck);
     Eventually.await("stuck process visible and ignoring TERM", WAIT,
-        () -> java.nio.file.Files.exists(ready) && !host.find("shadow").isEmpty());
+        () -> Files.exists(ready) && !host.find("shadow").isEmpty());
+    return stuck;
+  }
+
+  @Test
+  void aStuckProcessThatIgnoresTermIsKilledAndRestarted() throws Exception {
+    Remediator r = remediator(3, true);
+    Process stuck = stuckIgnoringTerm();
     r.logStale("shadow", stuck.pid(), Instant.now(), "CLEAN", List.of(), TestLogStats.of(240, List.of(), 5), "/var/log/shadow.log");
     Remediation done = awaitReport(1);
     assertThat(done.getAction()).isEqualTo(Action.UNSTICK);
@@ -190,5 +196,30 @@ class RemediatorTest {
     Remediation done = awaitReport(1);
     assertThat(done.getOutcome()).as(done.toString()).isEqualTo(Outcome.DONE);
     assertThat(done.getDetail()).contains("TERM pid " + stuck.pid(), "exited after").doesNotContain("KILL");
+  }
+
+  /**
+   * The unstick was decided with no stop; a stop came while it waited out the TERM grace. The
+   * stuck process is killed, but not restarted: the stop is in force now. Once the stop is
+   * resumed, the same staleness is decided again.
+   */
+  @Test
+  void aStopThatComesWhileAnUnstickWaitsIsHonouredBeforeTheRestart() throws Exception {
+    Remediator r = remediator(3, true);
+    Process stuck = stuckIgnoringTerm();
+    Instant since = Instant.now();
+    r.logStale("shadow", stuck.pid(), since, "CLEAN", List.of(), TestLogStats.of(240, List.of(), 5), "/var/log/shadow.log");
+    // decided (no stop then); the worker now sends TERM and waits 500 ms before the KILL
+    stop.set(Optional.of("stop order ORD-000002-def covers this host"));
+    Remediation skipped = awaitReport(1);
+    assertThat(skipped.getOutcome()).as(skipped.toString()).isEqualTo(Outcome.SKIPPED);
+    assertThat(skipped.getReason()).contains("ORD-000002-def");
+    assertThat(hours()).as("the restart command never ran").isEmpty();
+    assertThat(stuck.isAlive()).isFalse();
+    stop.set(Optional.empty());
+    r.logStale("shadow", stuck.pid(), since, "CLEAN", List.of(), TestLogStats.of(240, List.of(), 5), "/var/log/shadow.log");
+    Remediation done = awaitReport(2);
+    assertThat(done.getOutcome()).as(done.toString()).isEqualTo(Outcome.DONE);
+    assertThat(hours()).containsExactly("22");
   }
 }
