@@ -480,4 +480,27 @@ class StopEnactmentTest {
       assertThat(agent.enactedStop().mode()).isEqualTo(StopMode.STOPPED);
     }
   }
+
+  /**
+   * on_stop fails once (here: exit 3 the first time; a busy systemd, an OOM kill). The failure is
+   * acked NOT enacted — and then the stop is enacted again on its own, without a restart or a
+   * resend, until it succeeds and is acked enacted and verified.
+   */
+  @Test
+  void aStopWhoseHookFailedIsEnactedAgainUntilItSucceeds() throws Exception {
+    Path once = root.resolve("failed-once");
+    AgentConfig c = config.withHooks("if [ -e " + once + " ]; then echo on_stop >> " + hookLog + "; else : > " + once
+        + "; echo busy >&2; exit 3; fi", null, null);
+    try (Agent agent = Agent.start(c, Clock.systemUTC())) {
+      Eventually.await("connected", agent::isConnected);
+      StopState s = gateway.setStop(StopMode.STOPPED, "inc-3", "x");
+      StopAck failed = Eventually.value(Duration.ofSeconds(10), "ack", () -> ackOf(s.getGeneration()));
+      assertThat(failed.getEnacted()).isFalse();
+      StopAck ok = Eventually.value(Duration.ofSeconds(20), "the stop enacted again", () -> gateway.stopAcks().stream()
+          .filter(a -> a.getGeneration() == s.getGeneration() && a.getEnacted()).findFirst().orElse(null));
+      assertThat(ok.getVerified()).as(ok.getDetail()).isTrue();
+      assertThat(hookLines()).containsExactly("on_stop");
+      assertThat(agent.enactedStop().ack().getEnacted()).isTrue();
+    }
+  }
 }

@@ -194,6 +194,7 @@ public final class StopEnactor implements AutoCloseable {
     guard.scheduleWithFixedDelay(() -> {
       try {
         guardOnce();
+        retryFailedStop(System.nanoTime());
         Duration failsafe = config.failsafeAfter();
         if (failsafe != null && !failsafe.isZero()) {
           Duration off = disconnectedFor.get();
@@ -342,6 +343,44 @@ public final class StopEnactor implements AutoCloseable {
           .setMessage(failed).setCount(1).build());
     }
     if (send != null) ackSink.accept(send);
+  }
+
+  /** First wait before a failed stop is enacted again; it doubles up to {@link #RETRY_MAX}. */
+  static final Duration RETRY_FIRST = Duration.ofSeconds(5);
+  static final Duration RETRY_MAX = Duration.ofMinutes(5);
+  // guarded by lock: when the stop in force that failed is enacted again (System.nanoTime), and the wait after that
+  private long retryAtNanos;
+  private Duration retryWait = RETRY_FIRST;
+  private EnactedStop retryOf;
+
+  /**
+   * A STOPPED whose on_stop or verify failed (exit code, timeout, killed) or whose files could
+   * not be written is enacted again — files, on_stop, verify, a new ack — after 5 s, then 10 s,
+   * 20 s … up to every 5 min, until it succeeds: the collector counts the failed ack and stops
+   * resending, so nothing else would try again before a restart. Each failure is a notice.
+   */
+  void retryFailedStop(long nowNanos) {
+    synchronized (lock) {
+      boolean failed = current.stopped() && current.done() && wanted == null && !closed
+          && !(current.ack().getEnacted() && current.ack().getVerified());
+      if (!failed) {
+        retryOf = null;
+        retryWait = RETRY_FIRST;
+        return;
+      }
+      if (retryOf != current) {
+        retryOf = current;
+        retryAtNanos = nowNanos + retryWait.toNanos();
+        return;
+      }
+      if (nowNanos - retryAtNanos < 0) return;
+      retryWait = retryWait.multipliedBy(2).compareTo(RETRY_MAX) > 0 ? RETRY_MAX : retryWait.multipliedBy(2);
+      progress.accept("stop: generation " + current.generation() + " STOPPED was not "
+          + (current.ack().getEnacted() ? "verified" : "enacted") + "; enacting it again");
+      wanted = current.state();
+      wantedLocal = current.local();
+      lock.notifyAll();
+    }
   }
 
   /** The ack of the current stop while its stop file is missing: NOT enacted, saying why. */
