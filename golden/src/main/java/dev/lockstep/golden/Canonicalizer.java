@@ -244,8 +244,9 @@ final class Canonicalizer {
     int start = nameStart;
     int n = nameEnd - nameStart;
     if (esc) {
-      if (nameBuf.length < n) {
-        nameBuf = new byte[n * 2];
+      // canonicalContent writes the name between quotes before dropping them: n + 2 bytes at most
+      if (nameBuf.length < n + 2) {
+        nameBuf = new byte[(n + 2) * 2];
       }
       n = CanonicalString.canonicalContent(src, nameStart, nameEnd, nameBuf);
       name = nameBuf;

@@ -43,4 +43,24 @@ class ReferenceAgreementTest {
          "result": {"b": 1, "a": 2}, "digest": "top"}""";
     assertThat(streamed(json, config)).isEqualTo(reference(json, config));
   }
+
+  /**
+   * A member name with an escape, kept as long in canonical form (here {@code \n}), of 255 or 256
+   * bytes as written (and, once the name buffer has grown to 2n, of 2n - 1 or 2n bytes) overflowed
+   * the canonicaliser's name buffer where the name is matched against mapped fields and globs: an
+   * ArrayIndexOutOfBoundsException refused a valid file (an agent reported it as INTERNAL, so its
+   * run was never compared).
+   */
+  @Test
+  void agreesOnEscapedMemberNamesOfEveryLengthAroundTheNameBuffer() throws Exception {
+    StringBuilder root = new StringBuilder("{\"run_id\":\"r\"");
+    StringBuilder step = new StringBuilder("{\"index\":0");
+    for (int n = 250; n <= 1100; n++) {
+      String name = "\\n" + "a".repeat(n - 2); // n bytes between the quotes
+      root.append(",\"").append(name).append("\":").append(n);
+      step.append(",\"").append(name).append("\":").append(n);
+    }
+    String json = root.append(",\"steps\":[").append(step).append("}]}").toString();
+    assertThat(streamed(json, GoldenConfig.DEFAULT)).isEqualTo(reference(json, GoldenConfig.DEFAULT));
+  }
 }
