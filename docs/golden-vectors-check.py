@@ -261,6 +261,11 @@ def text(v):
     return number(v)
 
 
+# What "surrounding spaces" of a seed string are: U+0000 to U+0020 (Java's String.trim), not Python's
+# str.strip() whitespace (that would also take U+00A0, U+2028... and leave U+0000).
+SEED_SPACES = "".join(chr(c) for c in range(0x21))
+
+
 def summarize(doc, source, cfg):
     m, mask = cfg["mapping"], content_mask(cfg)
 
@@ -277,7 +282,7 @@ def summarize(doc, source, cfg):
     if seed is MISSING or seed is None:
         seed_text = None
     else:
-        t = seed.strip() if isinstance(seed, str) else (number(seed) if isinstance(seed, (int, float)) and
+        t = seed.strip(SEED_SPACES) if isinstance(seed, str) else (number(seed) if isinstance(seed, (int, float)) and
                                                           not isinstance(seed, bool) else None)
         if t is None or not re.fullmatch(r"[+-]?[0-9]+", t) or not -(1 << 63) <= int(t) < (1 << 64):
             raise Refused("MISSING_FIELD")
