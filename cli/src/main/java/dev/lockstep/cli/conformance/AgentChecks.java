@@ -335,10 +335,10 @@ final class AgentChecks {
         "hostname '" + h.getHostname() + "', version '" + h.getVersion() + "'",
         "hostname and version must be set: '" + h.getHostname() + "', '" + h.getVersion() + "'");
     StopState e = h.getEnactedStop();
-    boolean shape = e.getOrdersCount() <= 64 && (e.getMode() != StopMode.STOPPED || e.getOrdersCount() > 0);
+    boolean shape = e.getOrdersCount() <= 4096 && (e.getMode() != StopMode.STOPPED || e.getOrdersCount() > 0);
     findings.check(shape, "hello.enacted-stop", "generation " + e.getGeneration() + " " + e.getMode()
         + ", " + e.getOrdersCount() + " orders", "a STOPPED enacted_stop names at least one order and"
-        + " at most 64: " + e.getOrdersCount());
+        + " at most 4,096: " + e.getOrdersCount());
   }
 
   private void welcome(KitCollector.Connection c, StopState stop, long ackedSeq) {

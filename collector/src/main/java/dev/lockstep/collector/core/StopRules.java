@@ -37,8 +37,14 @@ import java.util.regex.Pattern;
  */
 public final class StopRules {
   static final String ORDER_SEQ = "order_seq";
-  /** At most this many orders in one Hello's enacted stop. */
-  public static final int MAX_HELLO_ORDERS = 64;
+  /**
+   * At most this many orders in one Hello's enacted stop or one ack's held orders: a bound on the
+   * work one agent frame makes, not on the orders an agent may hold. Every order that covers an
+   * agent is in the states it is sent, and it names them all back; at 64 (the bound before), an
+   * agent covered by 65 (65 workflow stops and a workflows label of "*") had every ack refused, so
+   * its stop was never confirmed, and could not reconnect, so no resume reached it.
+   */
+  public static final int MAX_HELLO_ORDERS = 4096;
   /** At most this many active adopted orders per agent. */
   static final int MAX_ADOPTED_PER_AGENT = 64;
   static final int MAX_REASON = 1000;

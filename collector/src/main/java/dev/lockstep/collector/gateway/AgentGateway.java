@@ -66,8 +66,8 @@ public final class AgentGateway {
    */
   public static final int TRANSPORT_MAX_BYTES = 2 * MAX_FRAME_BYTES;
   public static final String VERSION = "lockstep-collector/0.1.0";
-  /** At most this many orders in a Hello's enacted stop state. */
-  public static final int MAX_HELLO_ORDERS = 64;
+  /** At most this many orders in a Hello's enacted stop state (the core's bound). */
+  public static final int MAX_HELLO_ORDERS = dev.lockstep.collector.core.StopRules.MAX_HELLO_ORDERS;
   /**
    * Hellos one agent id may say: bursts of {@link #HELLO_BURST}, then this many a second. An agent
    * reconnects about once a second at most (and a conformance run opens a few dozen streams).

@@ -269,6 +269,40 @@ class CoreTest {
     assertThat(state.agentStops.get("kept").getDesired().getMode()).isEqualTo(StopMode.STOPPED);
   }
 
+  /**
+   * An agent covered by more orders than a Hello once could name (64: say 100 workflow stops and
+   * an agent whose workflows label is "*") holds them all: its ack naming them counts, it can
+   * reconnect naming them, and a resume of them all releases it. A refusal there left its stop
+   * unconfirmed forever and the agent unable to reconnect, so no resume could reach it.
+   */
+  @Test
+  void anAgentCoveredByAHundredOrdersConfirmsReconnectsAndIsReleased() {
+    state.commit(apply(new Input.Hello("host-a", 1, Map.of(), StopState.getDefaultInstance())));
+    List<String> ids = new java.util.ArrayList<>();
+    for (int i = 0; i < 100; i++) {
+      Tx tx = apply(new Input.IssueOrder(dev.lockstep.proto.v1.StopScope.newBuilder().setFleet(true).build(),
+          "drill " + i, "op", "operator", ""));
+      state.commit(tx);
+    }
+    StopState d = state.agentStops.get("host-a").getDesired();
+    assertThat(d.getOrdersCount()).isEqualTo(100);
+    d.getOrdersList().forEach(o -> ids.add(o.getId()));
+    dev.lockstep.proto.v1.StopAck ack = dev.lockstep.proto.v1.StopAck.newBuilder()
+        .setGeneration(d.getGeneration()).setMode(StopMode.STOPPED).setEnacted(true).setVerified(true)
+        .addAllHeldOrders(d.getOrdersList()).build();
+    state.commit(apply(new Input.Ack("host-a", ack)));
+    assertThat(state.agentStops.get("host-a").getAck().getGeneration())
+        .as("the ack naming 100 held orders counts").isEqualTo(d.getGeneration());
+    state.commit(apply(new Input.Hello("host-a", 2, Map.of(), d)));
+    assertThat(state.agentStops.get("host-a").getDesired().getGeneration())
+        .as("the Hello naming them is taken; nothing changed").isEqualTo(d.getGeneration());
+    assertThat(state.activeOrders()).hasSize(100);
+    state.commit(apply(new Input.Resume(ids, true, "drill over", "op", "operator", "")));
+    StopState after = state.agentStops.get("host-a").getDesired();
+    assertThat(after.getMode()).isEqualTo(StopMode.RUNNING);
+    assertThat(after.getReleasedOrderIdsList()).containsExactlyInAnyOrderElementsOf(ids);
+  }
+
   /** Likewise an agent reporting runs of more workflows than are kept. */
   @Test
   void anAgentReportingRunsOfMoreWorkflowsThanAreKeptIsStoppedByAStopOfAnyWorkflow() {
