@@ -221,6 +221,11 @@ def config(section):
     mapping.update(section.get("mapping", {}))
     if isinstance(mapping["rng_keys"], str):
         mapping["rng_keys"] = [mapping["rng_keys"]]
+    for key, value in mapping.items():
+        for v in value if isinstance(value, list) else [value]:
+            if any(seg in ("*", "**") for seg in v.split("/")):
+                raise ValueError("mapping.%s must be literal: '*' and '**' are wildcards only in"
+                                 " volatile.pointers, got %r" % (key, v))
     return {"names": names, "pointers": list(vol.get("pointers", [])), "mapping": mapping,
             "limits": section.get("limits", {})}
 

@@ -88,11 +88,30 @@ final class GoldenConfigSection {
     if (rngKeys.size() > Mapping.MAX_RNG_KEYS) {
       throw error("mapping.rng_keys", "may list at most " + Mapping.MAX_RNG_KEYS + " keys, got " + rngKeys.size());
     }
+    for (int i = 0; i < rngKeys.size(); i++) literal("mapping.rng_keys[" + i + "]", rngKeys.get(i));
     return new Mapping(runId, pointer(m, "workflow", d.workflow()), pointer(m, "role", d.role()),
         pointer(m, "seed", d.seed()), pointer(m, "run_hash", d.runHash()), pointer(m, "output", d.output()),
         pointer(m, "steps", d.steps()), pointer(m, "step_index", d.stepIndex()),
         pointer(m, "step_name", d.stepName()), pointer(m, "step_kind", d.stepKind()),
-        pointer(m, "step_hash", d.stepHash()), rngKeys, string(m, "response_key", "mapping.response_key", d.responseKey()));
+        pointer(m, "step_hash", d.stepHash()), rngKeys,
+        literal("mapping.response_key", string(m, "response_key", "mapping.response_key", d.responseKey())));
+  }
+
+  /**
+   * {@code s} (a mapping pointer or key) with no segment {@code *} or {@code **}: those are
+   * wildcards in volatile.pointers, and the masking and reading code treats them as wildcards
+   * wherever it meets them, so a mapping such as /* /role would also mask the role member of
+   * every other object at that depth (a real difference there would read as a match), against
+   * the spec's literal pointers.
+   */
+  private String literal(String key, String s) {
+    for (String segment : s.split("/", -1)) {
+      if (segment.equals("*") || segment.equals("**")) {
+        throw error(key, "must be literal: '*' and '**' are wildcards only in volatile.pointers, got \""
+            + s + "\"");
+      }
+    }
+    return s;
   }
 
   private VolatileMask mask(Map<String, ?> m) {
@@ -165,7 +184,7 @@ final class GoldenConfigSection {
     if (!s.isEmpty() && s.charAt(0) != '/') {
       throw error("mapping." + key, "must be a JSON Pointer starting with '/', got \"" + s + "\"");
     }
-    return s;
+    return literal("mapping." + key, s);
   }
 
   private String string(Map<String, ?> m, String key, String full, String def) {

@@ -101,6 +101,18 @@ class GoldenConfigTest {
         .hasMessageStartingWith("agent.yaml: golden.mapping.steps must be a JSON Pointer");
     assertThatThrownBy(() -> GoldenConfig.fromMap(json("{'mapping': {'run_id': ''}}"), WHERE))
         .hasMessageStartingWith("agent.yaml: golden.mapping.run_id ");
+    // wildcards masked (and read) every member at that depth: a difference there read as a match
+    assertThatThrownBy(() -> GoldenConfig.fromMap(json("{'mapping': {'role': '/*/role'}}"), WHERE))
+        .hasMessage("agent.yaml: golden.mapping.role must be literal: '*' and '**' are wildcards only"
+            + " in volatile.pointers, got \"/*/role\"");
+    assertThatThrownBy(() -> GoldenConfig.fromMap(json("{'mapping': {'step_hash': '/**'}}"), WHERE))
+        .hasMessageStartingWith("agent.yaml: golden.mapping.step_hash must be literal");
+    assertThatThrownBy(() -> GoldenConfig.fromMap(json("{'mapping': {'rng_keys': ['rng', '*']}}"), WHERE))
+        .hasMessageStartingWith("agent.yaml: golden.mapping.rng_keys[1] must be literal");
+    assertThatThrownBy(() -> GoldenConfig.fromMap(json("{'mapping': {'response_key': '**'}}"), WHERE))
+        .hasMessageStartingWith("agent.yaml: golden.mapping.response_key must be literal");
+    assertThat(GoldenConfig.fromMap(json("{'mapping': {'role': '/a*/role', 'rng_keys': ['/x/*y']}}"), WHERE)
+        .mapping().role()).as("a star inside a name is a literal character").isEqualTo("/a*/role");
     assertThatThrownBy(() -> GoldenConfig.fromMap(json("{'volatile': {'pointers': ['/a', 'b/*']}}"), WHERE))
         .hasMessageStartingWith("agent.yaml: golden.volatile.pointers[1] must be a JSON Pointer glob")
         .hasMessageContaining("b/*");
