@@ -4,8 +4,12 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpsExchange;
 import dev.lockstep.security.AuditEntry;
 import dev.lockstep.security.AuditSink;
+import dev.lockstep.security.Authorizer;
+import dev.lockstep.security.Caller;
 import dev.lockstep.security.Identity;
 import dev.lockstep.security.IdentityInterceptor;
+import dev.lockstep.security.Role;
+import io.grpc.Status;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
@@ -17,16 +21,20 @@ import java.util.Optional;
  * The collector's way in: the browser's client certificate, verified in the TLS handshake against
  * the fleet's CA and revocation list, names the person (CN) and role (OU) on every request; a
  * session only holds the token for state-changing requests and is dropped when the certificate
- * changes. A request without a usable certificate is refused and audited.
+ * changes. A request without a usable certificate, or with one whose role may not read the Operator
+ * API (an agent's, the collector's), is refused and audited, and opens no session: sessions are
+ * capped, so any fleet certificate could otherwise evict every operator's.
  */
 final class CertificateAccess implements Access {
   private final Sessions sessions;
   private final AuditSink audit;
+  private final Authorizer authorizer;
   private final Clock clock;
 
   CertificateAccess(Sessions sessions, AuditSink audit, Clock clock) {
     this.sessions = sessions;
     this.audit = audit;
+    this.authorizer = new Authorizer(audit, clock);
     this.clock = clock;
   }
 
@@ -48,6 +56,16 @@ final class CertificateAccess implements Access {
       Http.html(ex, 401, "Lockstep console: a client certificate is needed",
           "This console identifies you by a client certificate signed by the fleet's CA (OU operator or viewer),"
               + " imported into the browser: " + why + ".");
+      return Optional.empty();
+    }
+    // the roles the Operator API lets read (OperatorService); audited as REFUSED when not held
+    Status reader = authorizer.require(new Caller(identity.get(), address), "ConsoleLogin", "",
+        Role.OPERATOR, Role.VIEWER);
+    if (!reader.isOk()) {
+      Http.html(ex, 403, "Lockstep console: an operator or viewer certificate is needed",
+          "This console is for people: it needs a client certificate signed by the fleet's CA with OU operator"
+              + " or viewer (the roles that may use the Operator API), imported into the browser. The certificate"
+              + " presented, " + identity.get().describe() + ", has role " + identity.get().roleLabel() + ".");
       return Optional.empty();
     }
     Optional<Session> existing = sessions.find(Http.cookie(ex, Sessions.COOKIE));

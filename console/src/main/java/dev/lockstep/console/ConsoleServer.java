@@ -140,7 +140,8 @@ public final class ConsoleServer implements AutoCloseable {
   /**
    * The collector's console: HTTPS on {@code bind} with {@code tls} (the collector's certificate and
    * the fleet's trust); the browser's client certificate (CN = person, OU = role) is who calls, on
-   * every request. Requests without a usable certificate are refused and recorded in
+   * every request. Requests without a usable certificate, or with one whose role may not use the
+   * Operator API (agent, collector), are refused, open no session and are recorded in
    * {@code refusals}.
    */
   public static ConsoleServer https(InetSocketAddress bind, SSLContext tls, Backend backend,

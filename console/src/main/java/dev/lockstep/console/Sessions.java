@@ -4,20 +4,25 @@ import dev.lockstep.security.Identity;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Base64;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The console's sessions, by the random id in their cookie. A session unused for
- * {@link #IDLE} is forgotten; at most {@link #MAX} live at once (the least recently used goes).
- * Thread-safe.
+ * {@link #IDLE} is forgotten; at most {@link #MAX_PER_IDENTITY} live for one identity (its least
+ * recently used goes, so one certificate opening sessions in a loop only evicts its own) and at most
+ * {@link #MAX} in all (the least recently used goes). Thread-safe.
  */
 final class Sessions {
   static final Duration IDLE = Duration.ofHours(12);
   static final int MAX = 1000;
+  /** Browsers (or sessions a browser dropped: a cross-site link carries no SameSite=Strict cookie) per person. */
+  static final int MAX_PER_IDENTITY = 16;
   static final String COOKIE = "lockstep_console";
 
   private final Map<String, Session> byId = new ConcurrentHashMap<>();
@@ -28,8 +33,11 @@ final class Sessions {
     this.clock = clock;
   }
 
-  Session open(Identity identity) {
-    if (byId.size() >= MAX) {
+  synchronized Session open(Identity identity) {
+    List<Session> own = byId.values().stream().filter(s -> s.identity().equals(identity)).toList();
+    if (own.size() >= MAX_PER_IDENTITY) {
+      own.stream().min(Comparator.comparing(Session::lastSeen)).ifPresent(oldest -> byId.remove(oldest.id()));
+    } else if (byId.size() >= MAX) {
       byId.values().stream().min(Comparator.comparing(Session::lastSeen))
           .ifPresent(oldest -> byId.remove(oldest.id()));
     }
@@ -43,17 +51,10 @@ final class Sessions {
     if (id == null) {
       return Optional.empty();
     }
-    Session s = byId.get(id);
-    if (s == null) {
-      return Optional.empty();
-    }
-    if (s.lastSeen().plus(IDLE).isBefore(clock.instant())) {
-      byId.remove(id);
-      return Optional.empty();
-    }
-    Session touched = s.seen(clock.instant());
-    byId.put(id, touched);
-    return Optional.of(touched);
+    Instant now = clock.instant();
+    // atomically, so a session evicted meanwhile is not put back
+    return Optional.ofNullable(byId.computeIfPresent(id,
+        (key, s) -> s.lastSeen().plus(IDLE).isBefore(now) ? null : s.seen(now)));
   }
 
   int size() {

@@ -11,7 +11,9 @@ import dev.lockstep.proto.v1.GetIncidentRequest;
 import dev.lockstep.proto.v1.Incident;
 import dev.lockstep.proto.v1.OperatorGrpc;
 import dev.lockstep.proto.v1.StatusRequest;
+import dev.lockstep.security.AuditEntry;
 import dev.lockstep.security.AuditSink;
+import dev.lockstep.security.CertificateAuthority;
 import dev.lockstep.security.CertsInit;
 import dev.lockstep.security.Identity;
 import dev.lockstep.security.RevocationList;
@@ -35,24 +37,32 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.KeyStore;
 import java.security.MessageDigest;
+import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.zip.GZIPInputStream;
+import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.X509TrustManager;
+import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -183,6 +193,157 @@ class ConsoleServerTest {
       for (SSLSocket s : idle) s.close();
       if (https != null) https.close();
       reloader.shutdownNow();
+    }
+  }
+
+  /** The collector's console (HTTPS, client certificates of a real CA) in front of the stand-in API. */
+  final class CollectorConsole implements AutoCloseable {
+    final List<AuditEntry> audit = new CopyOnWriteArrayList<>();
+    final ScheduledExecutorService reloader = Executors.newSingleThreadScheduledExecutor();
+    final CertificateAuthority ca;
+    final ConsoleServer https;
+    final String base;
+
+    CollectorConsole(Path dir) throws Exception {
+      CertsInit.run(dir, List.of(), List.of(), List.of(), List.of("localhost"), Duration.ofDays(1));
+      ca = CertificateAuthority.load(dir.resolve(CertsInit.CA_CERT_FILE), dir.resolve(CertsInit.CA_KEY_FILE),
+          Clock.systemUTC());
+      SSLContext tls = Tls.httpsServerContext(TlsFiles.inDirectory(dir, CertsInit.COLLECTOR_NAME),
+          RevocationList.NONE, reloader, Duration.ofMinutes(1), audit::add, Clock.systemUTC());
+      https = ConsoleServer.https(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), tls, caller -> channel,
+          "stand-in:4317", Duration.ofSeconds(10), audit::add, Clock.systemUTC(), line -> { });
+      base = "https://127.0.0.1:" + https.port() + "/";
+    }
+
+    /** A browser holding a certificate for {@code name} in {@code role}, signed by the fleet's CA. */
+    HttpClient browser(String name, Role role) throws Exception {
+      CertificateAuthority.Issued issued = ca.issue(name, role,
+          role == Role.COLLECTOR ? List.of("localhost") : List.of(), Duration.ofDays(1));
+      KeyStore keys = KeyStore.getInstance("PKCS12");
+      keys.load(null, null);
+      keys.setKeyEntry(name, issued.privateKey(), new char[0], new Certificate[] {issued.certificate()});
+      KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+      kmf.init(keys, new char[0]);
+      SSLContext context = SSLContext.getInstance("TLS");
+      context.init(kmf.getKeyManagers(), new TrustManager[] {new TrustEverything()}, null);
+      return HttpClient.newBuilder().sslContext(context).connectTimeout(Duration.ofSeconds(10))
+          .followRedirects(HttpClient.Redirect.NEVER).build();
+    }
+
+    HttpResponse<String> get(HttpClient browser, String path, String cookie) throws Exception {
+      HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(20));
+      if (cookie != null) {
+        b.header("Cookie", cookie);
+      }
+      return browser.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** A fresh session (no cookie sent): its cookie and the page's token. */
+    String[] login(HttpClient browser) throws Exception {
+      HttpResponse<String> r = get(browser, "api/session", null);
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      String cookie = r.headers().firstValue("Set-Cookie").orElseThrow();
+      cookie = cookie.substring(0, cookie.indexOf(';'));
+      Matcher m = Pattern.compile("\"csrf\":\"([^\"]+)\"").matcher(r.body());
+      assertThat(m.find()).as(r.body()).isTrue();
+      return new String[] {cookie, m.group(1)};
+    }
+
+    /** GetStatus as the page makes it: the session's cookie and token. */
+    HttpResponse<String> status(HttpClient browser, String[] session) throws Exception {
+      return browser.send(HttpRequest.newBuilder(URI.create(base + "api/rpc/GetStatus")).timeout(Duration.ofSeconds(20))
+          .header("Cookie", session[0]).header("X-Lockstep-Csrf", session[1]).header("Content-Type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /**
+     * Runs {@code each} {@code times} times, 16 at once (over as many connections: one at a time,
+     * each answer waits on the JDK server's Nagle and the client's delayed ACK, 40 ms).
+     */
+    void repeat(int times, Callable<Void> each) throws Exception {
+      ExecutorService pool = Executors.newFixedThreadPool(16);
+      try {
+        List<Callable<Void>> tasks = new ArrayList<>();
+        for (int i = 0; i < times; i++) {
+          tasks.add(each);
+        }
+        for (Future<Void> f : pool.invokeAll(tasks)) {
+          f.get();
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+    }
+
+    @Override
+    public void close() {
+      https.close();
+      reloader.shutdownNow();
+    }
+  }
+
+  @Test
+  void aFleetCertificateIsRefusedOpensNoSessionAndCannotEvictAnOperators(@TempDir Path dir) throws Exception {
+    // any agent host holds a certificate the CA signed; sessions are capped (least recently used
+    // goes), so if it opened one per request it could evict every operator's session in a loop
+    SoftAssertions softly = new SoftAssertions();
+    try (CollectorConsole c = new CollectorConsole(dir)) {
+      HttpClient alice = c.browser("alice", Role.OPERATOR);
+      String[] operator = c.login(alice);
+
+      HttpClient agent = c.browser("host-1", Role.AGENT);
+      HttpResponse<String> refused = c.get(agent, "", null);
+      softly.assertThat(refused.statusCode()).isEqualTo(403);
+      softly.assertThat(refused.body()).contains("host-1 (agent)").contains("has role agent")
+          .contains("OU operator or viewer");
+      softly.assertThat(refused.headers().firstValue("Set-Cookie")).as("no session opened").isEmpty();
+      softly.assertThat(c.audit).as("the refusal audited").anyMatch(e -> e.who().equals("host-1")
+          && e.role().equals("agent") && e.action().equals("ConsoleLogin")
+          && e.outcome() == AuditEntry.Outcome.REFUSED && e.detail().contains("operator or viewer role required"));
+      HttpResponse<String> collector = c.get(c.browser("collector", Role.COLLECTOR), "api/session", null);
+      softly.assertThat(collector.statusCode()).isEqualTo(403);
+      softly.assertThat(collector.body()).contains("has role collector");
+
+      long refusedBefore = c.https.stats().refused();
+      AtomicInteger admitted = new AtomicInteger();
+      c.repeat(Sessions.MAX + 1, () -> {
+        HttpResponse<String> r = c.get(agent, "api/session", null);
+        if (r.statusCode() != 403 || r.headers().firstValue("Set-Cookie").isPresent()) {
+          admitted.incrementAndGet();
+        }
+        return null;
+      });
+      softly.assertThat(admitted.get()).as("of %d requests by the agent, admitted", Sessions.MAX + 1).isZero();
+      softly.assertThat(c.https.stats().refused() - refusedBefore).as("counted as refused").isEqualTo(Sessions.MAX + 1);
+
+      HttpResponse<String> stillIn = c.status(alice, operator);
+      softly.assertThat(stillIn.statusCode()).as("the operator's session survived: %s", stillIn.body()).isEqualTo(200);
+      softly.assertThat(statusCalls.get()).isEqualTo(1);
+      HttpResponse<String> viewer = c.get(c.browser("bob", Role.VIEWER), "api/session", null);
+      softly.assertThat(viewer.statusCode()).isEqualTo(200);
+      softly.assertThat(viewer.body()).contains("\"who\":\"bob\"").contains("\"role\":\"viewer\"");
+    }
+    softly.assertAll();
+  }
+
+  @Test
+  void oneCertificateOpeningSessionsInALoopEvictsOnlyItsOwn(@TempDir Path dir) throws Exception {
+    try (CollectorConsole c = new CollectorConsole(dir)) {
+      HttpClient alice = c.browser("alice", Role.OPERATOR);
+      String[] operator = c.login(alice);
+      HttpClient bob = c.browser("bob", Role.VIEWER);
+      String[] first = c.login(bob);
+      c.repeat(Sessions.MAX, () -> {
+        c.login(bob);
+        return null;
+      });
+      String[] last = c.login(bob);
+      HttpResponse<String> stillIn = c.status(alice, operator);
+      assertThat(stillIn.statusCode()).as("the operator's session survived: %s", stillIn.body()).isEqualTo(200);
+      assertThat(c.status(bob, last).statusCode()).as("the viewer's newest session works").isEqualTo(200);
+      HttpResponse<String> evicted = c.status(bob, first);
+      assertThat(evicted.statusCode()).as("the viewer's oldest session went").isEqualTo(403);
+      assertThat(evicted.body()).contains("X-Lockstep-Csrf");
     }
   }
 

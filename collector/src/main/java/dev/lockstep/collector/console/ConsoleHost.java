@@ -29,8 +29,10 @@ import javax.net.ssl.SSLContext;
  * The web console served by the collector ({@code console:} in collector.yaml): HTTPS with the
  * collector's trust, and behind it the very Operator service the gRPC port serves, reached over an
  * in-process channel that carries the identity verified from the browser's client certificate
- * ({@link ForwardedIdentity}). So the console has no roles or audit of its own: a viewer's forged
- * action is refused and audited by the Operator service like any other call. Owns the in-process
+ * ({@link ForwardedIdentity}). So the console has no roles or audit of its own beyond the door (a
+ * certificate whose role may not use the Operator API, an agent's or the collector's, is refused
+ * there, audited, and opens no session): a viewer's forged action is refused and audited by the
+ * Operator service like any other call. Owns the in-process
  * server and channel and the HTTPS server; {@link #close()} stops them.
  */
 public final class ConsoleHost implements AutoCloseable {
