@@ -171,7 +171,9 @@ public final class Tls {
       return target + " does not speak TLS (a plaintext server started with --insecure?);"
           + " use TLS on both sides, or --insecure on both sides";
     }
-    if (insecure && description.contains("Network closed")) {
+    // a TLS server closes a plaintext connection during set-up; the client sees that as a close
+    // or, when its bytes were still unread there, as a reset
+    if (insecure && (description.contains("Network closed") || lower.contains("connection reset"))) {
       return target + " closed the plaintext connection during set-up: it most likely requires"
           + " TLS; drop --insecure and pass --ca, --cert and --key";
     }

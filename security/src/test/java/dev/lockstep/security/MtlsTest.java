@@ -197,6 +197,21 @@ class MtlsTest {
     assertThat(probe.handled).hasValue(0);
   }
 
+  /**
+   * The same refusal seen as a reset (the plaintext bytes were still unread when the TLS server
+   * closed; it happens now and then on a loaded machine) gets the same explanation.
+   */
+  @Test
+  void aPlaintextConnectionResetByATlsServerIsExplainedTheSameWay() {
+    Status reset = Status.UNAVAILABLE.withDescription("io exception").withCause(new java.io.IOException(
+        "recvAddress(..) failed with error(-104): Connection reset by peer"));
+    assertThat(Tls.explain(reset, "c:1", true)).isEqualTo("c:1 closed the plaintext"
+        + " connection during set-up: it most likely requires TLS; drop --insecure and pass"
+        + " --ca, --cert and --key");
+    assertThat(Tls.explain(reset, "c:1", false)).as("over TLS a reset says nothing about plaintext")
+        .doesNotContain("plaintext");
+  }
+
   @Test
   void tlsToAPlaintextServerFailsCleanlyWithUnavailable() throws Exception {
     Server plaintext = Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create())
