@@ -306,6 +306,7 @@ class TlsTest {
       assertThat(e.getWho()).isEqualTo("alice");
       assertThat(e.getResult()).isEqualTo("DENIED");
       assertThat(e.getDetail()).contains(auto);
+      assertThat(e.getTarget()).as("the orders the operator named").isEqualTo("all of " + drill);
     });
 
     // naming the drill alone resumes it and nothing else

@@ -392,7 +392,8 @@ public final class OperatorService extends OperatorGrpc.OperatorImplBase {
 
   @Override
   public void resumeStop(ResumeStopRequest r, StreamObserver<StopStatus> out) {
-    String target = r.getAll() ? "all orders" : String.join(",", r.getOrderIdsList());
+    // the orders named, even with all: a refused "every order I saw" says which ones were seen
+    String target = (r.getAll() ? "all of " : "") + String.join(",", r.getOrderIdsList());
     if (!permitted(out, "ResumeStop", target, true)) return;
     Caller c = Caller.current();
     try {
