@@ -44,7 +44,7 @@ import picocli.CommandLine.Option;
       "  lockstep evidence export ID --out DIR           # step 3: CAPTURE",
       "  lockstep diff --incident ID                     # steps 4-5: ANALYZE, DIFF",
       "  lockstep diff --golden-a A.json --golden-b B.json  # offline",
-      "  lockstep stop disable --reason \"fix verified\"   # step 8: RESUME",
+      "  lockstep stop disable --all --order ORD-… --reason \"fix verified\"   # step 8: RESUME",
       "  source <(lockstep completion bash)"
     })
 public final class Main implements java.util.concurrent.Callable<Integer> {

@@ -242,7 +242,7 @@ class ShippedFleetTest {
     assertThat(check.exitCode()).as(check.output()).isEqualTo(1);
     assertThat(check.output()).startsWith("LOCKSTEP CRITICAL");
 
-    Shipped.Run resume = lockstep("stop", "disable", "--reason", "fix verified", "--wait", "30s");
+    Shipped.Run resume = lockstep("stop", "disable", "--yes", "--reason", "fix verified", "--wait", "30s");
     assertThat(resume.exitCode()).as(resume.output()).isZero();
     for (Path root : roots.values()) {
       assertThat(root.resolve("var/lib/aos/EMERGENCY_STOP")).doesNotExist();

@@ -296,10 +296,12 @@ public final class Demo {
         say("(diff not available yet: " + e.getMessage() + ")");
       }
 
-      say("operator: lockstep stop resume --reason \"demo: RNG seeded, fix verified 10x\"");
+      List<String> seen = operator.getStopStatus(StopStatusRequest.getDefaultInstance()).getOrdersList()
+          .stream().map(dev.lockstep.proto.v1.StopOrder::getId).toList();
+      say("operator: lockstep stop resume --all --order " + String.join(" --order ", seen)
+          + " --reason \"demo: RNG seeded, fix verified 10x\"");
       StopStatus resumed = operator.resumeStop(ResumeStopRequest.newBuilder()
-          .setReason("demo: RNG seeded, fix verified 10x").setAll(true)
-          .addAllOrderIds(operator.getStopStatus(dev.lockstep.proto.v1.StopStatusRequest.getDefaultInstance()).getOrdersList().stream().map(dev.lockstep.proto.v1.StopOrder::getId).toList()).build());
+          .setReason("demo: RNG seeded, fix verified 10x").setAll(true).addAllOrderIds(seen).build());
       await("every agent to resume", () -> {
         StopStatus status = operator.getStopStatus(StopStatusRequest.getDefaultInstance());
         return status.getOrdersCount() == 0 && status.getConfirmed() == agentCount

@@ -97,7 +97,7 @@ final class IncidentCommand {
       header = "Resolve an incident with a note.",
       description = {
         "Marks the incident RESOLVED. Resolving does not resume a stopped fleet: run"
-            + " `lockstep stop disable --reason ...` for that once the fix is verified.",
+            + " `lockstep stop disable --all --order ORD-... --reason ...` for that once the fix is verified.",
         "",
         "With -o json prints the updated Incident message."
       },

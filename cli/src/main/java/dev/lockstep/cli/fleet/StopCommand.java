@@ -41,7 +41,7 @@ import picocli.CommandLine.TypeConversionException;
       "  lockstep stop enable --reason \"P0 mismatch in billing.reconcile\"",
       "  lockstep stop enable --reason \"bad host\" --scope agent=worker-7 --wait 30s",
       "  lockstep stop status || echo \"not every covered agent confirmed yet\"",
-      "  lockstep stop resume --reason \"seed fix verified with 10 clean re-runs\"",
+      "  lockstep stop resume --all --order ORD-000042-9f3a1c2b4d5e --reason \"seed fix verified with 10 clean re-runs\"",
       "  lockstep stop resume --order ORD-000042-9f3a1c2b4d5e --reason \"worker-7 reimaged\""
     },
     subcommands = {StopCommand.Enable.class, StopCommand.Resume.class, StopCommand.Status.class})
@@ -101,32 +101,40 @@ final class StopCommand {
       mixinStandardHelpOptions = true,
       header = "Resume: remove stop orders (only with a reason).",
       description = {
-        "Removes every active order, or only those named with --order. Without --order the"
-            + " command reads the active orders and names them all; an order issued in between is"
-            + " not resumed (the collector refuses the whole resume, naming it: look, then run it"
-            + " again). Agents no longer covered"
-            + " by any order remove their stop file and run on_resume; agents another order still"
-            + " covers stay stopped. Do this only after the fix is verified. `stop disable` is the"
-            + " same command (the playbook's name). --wait as for enable.",
+        "Removes the orders named with --order, each of which you have looked at (stop status)."
+            + " With --all as well, they must be every active order: when another one is active"
+            + " (issued after you looked, say by a mismatch) nothing is resumed and the collector"
+            + " names it. Without --order nothing is resumed: the active orders are listed with"
+            + " the command that resumes exactly them (exit 2). --yes instead resumes every order"
+            + " active when the command runs, seen or not (for scripts that mean that). Agents no"
+            + " longer covered by any order remove their stop file and run on_resume; agents"
+            + " another order still covers stay stopped. Do this only after the fix is verified."
+            + " `stop disable` is the same command (the playbook's name). --wait as for enable.",
         "",
         "With -o json prints the StopStatus message."
       },
       exitCodeList = {
         "0:The resume is stored (and, with --wait, every agent confirmed its new state).",
         "1:With --wait: some agent did not confirm in time.",
-        ManPage.EXIT_USAGE,
+        ManPage.EXIT_USAGE + " Also: no --order and no --yes (nothing resumed; the active orders are listed).",
         ManPage.EXIT_COLLECTOR
       },
       footer = {
-        "  lockstep stop resume --reason \"seed fix verified, 10 clean re-runs\"",
+        "  lockstep stop resume --all --order ORD-000042-9f3a1c2b4d5e --reason \"seed fix verified, 10 clean re-runs\"",
         "  lockstep stop resume --order ORD-000042-9f3a1c2b4d5e --reason \"host reimaged\""
       })
   static final class Resume extends OnlineCommand {
     @Option(names = "--reason", required = true, paramLabel = "TEXT", description = "Why it is safe to resume.")
     String reason;
 
-    @Option(names = "--order", paramLabel = "ORDER_ID", description = "Resume only this order (repeatable); default: every active order.")
+    @Option(names = "--order", paramLabel = "ORDER_ID", description = "Resume this order (repeatable).")
     List<String> orders = new ArrayList<>();
+
+    @Option(names = "--all", description = "The orders named are every active order: if another is active, resume nothing.")
+    boolean all;
+
+    @Option(names = "--yes", description = "Without --order: resume every order active when the command runs, seen or not.")
+    boolean yes;
 
     @Option(names = "--wait", paramLabel = "DURATION", converter = DurationConverter.class, description = "Wait up to this long for every agent to confirm its new state.")
     Duration wait;
@@ -134,10 +142,12 @@ final class StopCommand {
     @Override
     int run(Session session) throws InterruptedException {
       requireReason(reason);
+      if (yes && !orders.isEmpty()) {
+        throw new CommandFailure(ExitCode.USAGE, "--yes resumes every active order; with --order, name"
+            + " them (and --all to check there is no other) instead");
+      }
       ResumeStopRequest.Builder r = ResumeStopRequest.newBuilder().setReason(reason);
       if (orders.isEmpty()) {
-        // every order active now, named: one issued after this look is not resumed (the
-        // collector refuses the whole resume, naming it)
         StopStatus now = session.operator().getStopStatus(StopStatusRequest.getDefaultInstance());
         if (now.getOrdersCount() == 0) {
           if (!session.json()) {
@@ -145,9 +155,22 @@ final class StopCommand {
           }
           return report(session, now, wait, "resumed nothing", null);
         }
-        r.setAll(true).addAllOrderIds(now.getOrdersList().stream().map(StopOrder::getId).toList());
+        List<String> ids = now.getOrdersList().stream().map(StopOrder::getId).toList();
+        if (!yes) {
+          // a resume lifts only what the operator looked at: show what is active and how to
+          // resume exactly that, and resume nothing
+          StringBuilder sb = new StringBuilder("nothing resumed: name the orders you have looked at."
+              + " Active now:\n");
+          for (StopOrder o : now.getOrdersList()) sb.append("  ").append(Texts.order(o)).append('\n');
+          sb.append("to resume exactly these: lockstep stop resume --all");
+          for (String id : ids) sb.append(" --order ").append(id);
+          sb.append(" --reason '").append(reason.replace("'", "'\\''")).append('\'');
+          throw new CommandFailure(ExitCode.USAGE, sb.toString());
+        }
+        // --yes: every order active now, named (one issued after this read is still refused)
+        r.setAll(true).addAllOrderIds(ids);
       } else {
-        r.addAllOrderIds(orders);
+        r.setAll(all).addAllOrderIds(orders);
       }
       StopStatus status = session.operator().resumeStop(r.build());
       return report(session, status, wait, "resumed " + String.join(", ", status.getChangedOrderIdsList()), null);

@@ -176,7 +176,7 @@ class OnlineCommandsTest {
     silent.acknowledgeStops = true;
     Eventually.await(LiveFleet.WAIT, "host-b confirmed once it acks (resent)", () ->
         fleet.lockstep("stop", "status", "--expect", "stopped").exitCode() == 0);
-    Cli.Result resume = fleet.lockstep("stop", "disable", "--reason", "seed fix verified", "--wait", "20s");
+    Cli.Result resume = fleet.lockstep("stop", "disable", "--yes", "--reason", "seed fix verified", "--wait", "20s");
     Cli.Result confirmed = fleet.lockstep("stop", "status", "--expect", "running", "-o", "json");
     Cli.Result scoped = fleet.lockstep("stop", "enable", "--reason", "bad host", "--scope", "agent=host-b", "--wait", "20s");
     Cli.Result badExpect = fleet.lockstep("stop", "status", "--expect", "halted");
@@ -254,11 +254,47 @@ class OnlineCommandsTest {
     assertThat(status.out()).containsPattern("store\\s+FAILED: .*writes held in memory");
   }
 
+  /**
+   * A resume lifts only what the operator looked at: without --order nothing is resumed, the
+   * active orders are listed with the command that resumes exactly them; that command, run after
+   * another order was issued (a mismatch while the operator read), resumes nothing and names the
+   * new order; naming both resumes both.
+   */
+  @Test
+  void aResumeWithoutOrdersListsThemAndResumesNothing() throws Exception {
+    fleet.agent("host-a");
+    fleet.lockstep("stop", "enable", "--reason", "drill");
+    Cli.Result bare = fleet.lockstep("stop", "resume", "--reason", "drill's over");
+    assertThat(bare.exitCode()).as(bare.out() + bare.err()).isEqualTo(2);
+    assertThat(bare.err()).contains("nothing resumed: name the orders you have looked at")
+        .containsPattern("ORD-000001-\\S+ fleet by anonymous at \\S+: drill")
+        .containsPattern("lockstep stop resume --all --order ORD-000001-[0-9a-f]{12} --reason 'drill'\\\\''s over'");
+    assertThat(fleet.operator.getStopStatus(StopStatusRequest.getDefaultInstance()).getOrdersCount())
+        .as("nothing resumed").isEqualTo(1);
+    String seen = fleet.operator.getStopStatus(StopStatusRequest.getDefaultInstance()).getOrders(0).getId();
+
+    fleet.lockstep("stop", "enable", "--reason", "P0 mismatch while the operator read"); // unseen
+    Cli.Result stale = fleet.lockstep("stop", "resume", "--all", "--order", seen, "--reason", "drill over");
+    assertThat(stale.exitCode()).isNotZero();
+    assertThat(stale.err()).contains("ORD-000002-").contains("nothing was resumed");
+    assertThat(fleet.operator.getStopStatus(StopStatusRequest.getDefaultInstance()).getOrdersCount())
+        .isEqualTo(2);
+    String unseen = fleet.operator.getStopStatus(StopStatusRequest.getDefaultInstance()).getOrdersList()
+        .stream().map(o -> o.getId()).filter(id -> !id.equals(seen)).findFirst().orElseThrow();
+    Cli.Result both = fleet.lockstep("stop", "resume", "--all", "--order", seen, "--order", unseen,
+        "--reason", "both looked at");
+    assertThat(both.exitCode()).as(both.err()).isZero();
+    assertThat(fleet.operator.getStopStatus(StopStatusRequest.getDefaultInstance()).getOrdersCount()).isZero();
+    Cli.Result mixed = fleet.lockstep("stop", "resume", "--yes", "--order", seen, "--reason", "x");
+    assertThat(mixed.exitCode()).isEqualTo(2);
+    assertThat(mixed.err()).contains("--yes resumes every active order");
+  }
+
   @Test
   void auditListsOperatorActionsWithTheirReasons() throws Exception {
     fleet.agent("host-a");
     fleet.lockstep("stop", "enable", "--reason", "drill: stop the fleet");
-    fleet.lockstep("stop", "resume", "--reason", "drill over");
+    fleet.lockstep("stop", "resume", "--yes", "--reason", "drill over");
 
     Cli.Result r = fleet.lockstep("audit", "--since", "1h");
     Cli.Result json = fleet.lockstep("audit", "-o", "json");

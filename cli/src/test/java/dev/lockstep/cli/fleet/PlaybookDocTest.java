@@ -79,6 +79,15 @@ class PlaybookDocTest {
     for (List<String> command : commands) {
       List<String> args = new ArrayList<>();
       for (String word : command.subList(1, command.size())) {
+        if (word.equals("$ORDER")) {
+          // the operator names each order `stop status` (the step before) showed
+          List<String> ids = new ArrayList<>();
+          new ObjectMapper().readTree(Cli.run("stop", "status", "-o", "json", "--collector", address,
+              "--insecure").out()).path("orders").forEach(o -> ids.add(o.path("id").asText()));
+          args.add(ids.get(0));
+          for (String id : ids.subList(1, ids.size())) args.addAll(List.of("--order", id));
+          continue;
+        }
         args.add(word.replace("$INCIDENT", incident).replaceFirst("^\\./", dir.toString() + "/")
             .replaceFirst("^out/", dir.resolve("out").toString() + "/"));
       }

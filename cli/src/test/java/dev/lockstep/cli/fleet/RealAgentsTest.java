@@ -95,7 +95,7 @@ class RealAgentsTest {
     assertThat(verify.out()).containsPattern("host-a\\s+STOPPED\\s+\\d+\\s+ORD-000001-\\S+\\s+CONFIRMED")
         .containsPattern("host-b\\s+STOPPED\\s+\\d+\\s+ORD-000001-\\S+\\s+CONFIRMED");
 
-    Cli.Result resume = lockstep("stop", "disable", "--reason", "drill over", "--wait", "20s");
+    Cli.Result resume = lockstep("stop", "disable", "--yes", "--reason", "drill over", "--wait", "20s");
     assertThat(resume.exitCode()).as(resume.out() + resume.err()).isZero();
     assertThat(stopFile("host-a")).doesNotExist();
 
@@ -157,7 +157,7 @@ class RealAgentsTest {
     Eventually.await(WAIT, "both golden documents captured", () ->
         lockstep("incident", "show", id).out().lines().filter(l -> l.contains("golden/run-9.")).count() == 2);
     assertThat(lockstep("incident", "ack", id, "--note", "looking at the rng").exitCode()).isZero();
-    Cli.Result resume = lockstep("stop", "resume", "--reason", "rng seeded in engine 2.4.1", "--wait", "20s");
+    Cli.Result resume = lockstep("stop", "resume", "--yes", "--reason", "rng seeded in engine 2.4.1", "--wait", "20s");
     assertThat(resume.exitCode()).as(resume.out() + resume.err()).isZero();
     assertThat(lockstep("incident", "resolve", id, "--note", "unseeded rng in sample step; fixed in 2.4.1").exitCode()).isZero();
 

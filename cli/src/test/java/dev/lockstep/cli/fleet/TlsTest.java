@@ -79,7 +79,7 @@ class TlsTest {
     assertThat(as("alice", "stop", "enable", "--reason", "drill").exitCode()).isZero();
 
     Cli.Result status = as("bob", "stop", "status");
-    Cli.Result resume = as("bob", "stop", "disable", "--reason", "let me");
+    Cli.Result resume = as("bob", "stop", "disable", "--yes", "--reason", "let me");
     Cli.Result audit = as("bob", "audit");
 
     assertThat(status.out()).contains("1 active order");
