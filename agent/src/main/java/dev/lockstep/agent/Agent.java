@@ -37,12 +37,12 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 
 /**
  * One running lockstep-agent: golden watcher, log tailer, health probes, durable spool, uplink to
@@ -56,6 +56,8 @@ public final class Agent implements AutoCloseable {
 
   private final AgentConfig config;
   private final Clock clock;
+  /** Monotonic time (System.nanoTime in production): what durations are measured with. */
+  private final LongSupplier nanoTime;
   private final Consumer<String> progress;
   private final Deque<AutoCloseable> closeables = new ArrayDeque<>();
   private AgentMetrics metrics;
@@ -73,14 +75,16 @@ public final class Agent implements AutoCloseable {
   private Supervisor work;
   private Supervisor retentionWork;
   private int metricsPort;
-  private volatile Instant lastConnectedAt;
+  /** When the agent was last connected ({@link #nanoTime}): a wall clock set back must not delay the fail-safe. */
+  private volatile long lastConnectedNanos;
   private long reportedSeq = -1;
   private long reportedAck = -1;
   private long reportedAtNanos = System.nanoTime() - 5_000_000_000L;
 
-  private Agent(AgentConfig config, Clock clock, Consumer<String> progress) {
+  private Agent(AgentConfig config, Clock clock, LongSupplier nanoTime, Consumer<String> progress) {
     this.config = config;
     this.clock = clock;
+    this.nanoTime = nanoTime;
     this.progress = progress;
   }
 
@@ -91,9 +95,19 @@ public final class Agent implements AutoCloseable {
 
   /** Starts an agent that reports progress lines (connected, events acked, stop enacted) to progress. */
   public static Agent start(AgentConfig config, Clock clock, Consumer<String> progress) throws IOException, ConfigException {
+    return start(config, clock, System::nanoTime, progress);
+  }
+
+  /**
+   * Starts an agent whose wall clock ({@code clock}: timestamps shown and recorded) and monotonic
+   * time ({@code nanoTime}, as System.nanoTime: how long it has been disconnected, the stop's
+   * retries) tests can move independently.
+   */
+  public static Agent start(AgentConfig config, Clock clock, LongSupplier nanoTime, Consumer<String> progress)
+      throws IOException, ConfigException {
     config.validate();
     for (String w : config.warnings()) progress.accept("WARNING: agent.yaml: " + w);
-    Agent a = new Agent(config, clock, progress);
+    Agent a = new Agent(config, clock, nanoTime, progress);
     try {
       a.startAll();
     } catch (IOException | RuntimeException e) {
@@ -173,7 +187,7 @@ public final class Agent implements AutoCloseable {
     uplink = new Uplink(config.collector(), spool, metrics, this::hello, new Uplink.Handler() {
       @Override
       public void welcomed(Welcome welcome) {
-        lastConnectedAt = clock.instant();
+        lastConnectedNanos = nanoTime.getAsLong();
         stop.offer(welcome.getStop(), true);
       }
 
@@ -196,7 +210,7 @@ public final class Agent implements AutoCloseable {
 
       @Override
       public void disconnected() {
-        lastConnectedAt = clock.instant();
+        lastConnectedNanos = nanoTime.getAsLong();
       }
     }, progress);
     closeables.push(uplink);
@@ -206,7 +220,7 @@ public final class Agent implements AutoCloseable {
     work = new Supervisor("lockstep-agent-work", fatalExit);
     stop.onFatal(fatalExit);
     closeables.push(work);
-    lastConnectedAt = clock.instant();
+    lastConnectedNanos = nanoTime.getAsLong();
     uplink.start();
     Components.Component golden = components.add("golden", new Components.Condition() {
       @Override
@@ -240,8 +254,7 @@ public final class Agent implements AutoCloseable {
       stopping.refresh();
       publishComponents();
     });
-    stop.startGuard(() -> uplink.isConnected() ? null
-        : Duration.between(lastConnectedAt, clock.instant()));
+    stop.startGuard(() -> uplink.isConnected() ? null : disconnectedFor(), nanoTime);
     if (config.retention().enabled()) {
       // tar+gzip of thousands of files takes a while: retention has a thread of its own
       Components.Component retaining = components.add("retention", () -> null);
@@ -264,11 +277,16 @@ public final class Agent implements AutoCloseable {
     }
   }
 
+  /** How long since the agent was last connected, in monotonic time (the wall clock may jump). */
+  private Duration disconnectedFor() {
+    return Duration.ofNanos(nanoTime.getAsLong() - lastConnectedNanos);
+  }
+
   private String uplinkProblem() {
     if (uplink.isConnected()) {
       return null;
     }
-    Duration off = Duration.between(lastConnectedAt, clock.instant());
+    Duration off = disconnectedFor();
     return off.compareTo(Duration.ofSeconds(30)) < 0 ? null
         : "not connected to " + config.collector().target() + " for " + off.toSeconds() + " s (events stay spooled)";
   }

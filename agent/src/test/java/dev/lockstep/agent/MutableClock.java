@@ -6,9 +6,15 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 
-/** A clock tests move by hand. Thread-safe. */
+/**
+ * A clock tests move by hand, with monotonic time of its own ({@link #nanoTime}, for
+ * {@code Agent.start(config, clock, clock::nanoTime, progress)}): {@link #advance} moves both,
+ * {@link #set} and {@link #jump} only the wall clock (the host's clock set). Thread-safe.
+ */
 public final class MutableClock extends Clock {
   private volatile Instant now;
+  // far from 0, and from where System.nanoTime is: code that mixes the two sources shows
+  private volatile long nanos = Long.MAX_VALUE / 2;
 
   public MutableClock(Instant start) {
     this.now = start;
@@ -18,12 +24,25 @@ public final class MutableClock extends Clock {
     return new MutableClock(Instant.now());
   }
 
-  public void advance(Duration d) {
+  /** Time passes: the wall clock and monotonic time move by {@code d}. */
+  public synchronized void advance(Duration d) {
+    now = now.plus(d);
+    nanos += d.toNanos();
+  }
+
+  /** The wall clock is set to {@code t}; monotonic time does not move. */
+  public void set(Instant t) {
+    now = t;
+  }
+
+  /** The wall clock is set forward (or back, for a negative {@code d}); monotonic time does not move. */
+  public synchronized void jump(Duration d) {
     now = now.plus(d);
   }
 
-  public void set(Instant t) {
-    now = t;
+  /** Monotonic time in nanoseconds, as System.nanoTime. */
+  public long nanoTime() {
+    return nanos;
   }
 
   @Override

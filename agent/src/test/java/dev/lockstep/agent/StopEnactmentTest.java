@@ -167,14 +167,37 @@ class StopEnactmentTest {
     }
   }
 
+  /** Progress lines of the agent under test (the agent's own thread adds them). */
+  private final List<String> progress = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  /**
+   * Starts an agent with a fail-safe after 5 minutes whose wall clock and monotonic time are
+   * {@code clock}'s; returns it once it was connected and has seen the collector go.
+   */
+  private Agent disconnectedFailsafeAgent(MutableClock clock) throws Exception {
+    Agent agent = Agent.start(config.withFailsafeAfter(Duration.ofMinutes(5)), clock, clock::nanoTime, progress::add);
+    try {
+      Eventually.await("connected", agent::isConnected);
+      disconnect();
+      return agent;
+    } catch (Exception | AssertionError e) {
+      agent.close();
+      throw e;
+    }
+  }
+
+  /** Stops the gateway; returns once the agent has seen the disconnection (and noted when). */
+  private void disconnect() throws Exception {
+    long before = progress.stream().filter(l -> l.startsWith("disconnected from")).count();
+    gateway.stop();
+    Eventually.await("disconnected", () -> progress.stream().filter(l -> l.startsWith("disconnected from"))
+        .count() > before);
+  }
+
   @Test
   void failsafeStopHoldsUntilAResumeReleasesIt() throws Exception {
     MutableClock clock = MutableClock.atSystemNow();
-    AgentConfig c = config.withFailsafeAfter(Duration.ofMinutes(5));
-    try (Agent agent = Agent.start(c, clock)) {
-      Eventually.await("connected", agent::isConnected);
-      gateway.stop();
-      Eventually.await("disconnected", () -> !agent.isConnected());
+    try (Agent agent = disconnectedFailsafeAgent(clock)) {
       clock.advance(Duration.ofMinutes(4));
       Eventually.holdsFor("no fail-safe stop before the limit", Duration.ofMillis(500), () -> !Files.exists(stopFile));
       clock.advance(Duration.ofMinutes(2));
@@ -201,6 +224,68 @@ class StopEnactmentTest {
       assertThat(stopFile).doesNotExist();
       Eventually.await("fail-safe notice delivered", () -> gateway.events("a1", Event.BodyCase.NOTICE).stream()
           .anyMatch(e -> e.getNotice().getKind() == AgentNotice.Kind.FAILSAFE_STOP));
+    }
+  }
+
+  /**
+   * The host's wall clock is set back (or forward) an hour while the agent is disconnected: the
+   * fail-safe still comes after failsafe_after of monotonic time, neither an hour late (back) nor
+   * at once (forward); the order's issued_at is the wall clock's, as shown.
+   */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(longs = {-60, 60})
+  void theFailsafeComesAfterFailsafeAfterWhateverTheWallClockDoes(long jumpMinutes) throws Exception {
+    MutableClock clock = MutableClock.atSystemNow();
+    try (Agent agent = disconnectedFailsafeAgent(clock)) {
+      clock.jump(Duration.ofMinutes(jumpMinutes));
+      clock.advance(Duration.ofMinutes(4));
+      Eventually.holdsFor("no fail-safe stop before the limit", Duration.ofMillis(1500), () -> !Files.exists(stopFile));
+      clock.advance(Duration.ofMinutes(2));
+      Eventually.await("fail-safe stop after 6 minutes disconnected", () -> Files.exists(stopFile));
+      Eventually.await("enacted fail-safe state", () -> agent.enactedStop().local() && agent.enactedStop().done());
+      dev.lockstep.proto.lite.v1.StopOrder order = agent.enactedStop().state().getOrders(0);
+      assertThat(order.getId()).startsWith("FAILSAFE-a1-");
+      assertThat(order.getIssuedAt().getSeconds()).isEqualTo(clock.instant().getEpochSecond());
+    }
+  }
+
+  /**
+   * A fail-safe stop is adopted by the collector and resumed; the host's clock is set back, and
+   * the next fail-safe stop comes at the same wall-clock millisecond as the first. Its order must
+   * not take the first's id, or the collector's RUNNING — which releases every held order it
+   * knows as resumed — resumes the agent at once (here: that RUNNING again, as its Welcome).
+   */
+  @Test
+  void twoFailsafeStopsAtTheSameWallClockMillisecondHoldDifferentOrders() throws Exception {
+    MutableClock clock = MutableClock.atSystemNow();
+    try (Agent agent = disconnectedFailsafeAgent(clock)) {
+      clock.advance(Duration.ofMinutes(6));
+      Eventually.await("first fail-safe stop", () -> agent.enactedStop().local() && agent.enactedStop().done());
+      dev.lockstep.proto.lite.v1.StopOrder first = agent.enactedStop().state().getOrders(0);
+      gateway.start();
+      Eventually.await("connected again", agent::isConnected);
+      StopState resume = gateway.push(StopState.newBuilder().setGeneration(gateway.desired().getGeneration() + 1)
+          .setMode(StopMode.RUNNING).addReleasedOrderIds(first.getId()).setReason("network fixed").build());
+      StopAck ok = Eventually.value(Duration.ofSeconds(10), "resume ack", () -> ackOf(resume.getGeneration()));
+      assertThat(ok.getEnacted()).as(ok.getDetail()).isTrue();
+      assertThat(stopFile).doesNotExist();
+
+      clock.jump(Duration.ofMinutes(-6)); // the next 6 minutes repeat the first fail-safe's
+      disconnect();
+      clock.advance(Duration.ofMinutes(6));
+      Eventually.await("second fail-safe stop", () -> agent.enactedStop().local() && agent.enactedStop().done());
+      dev.lockstep.proto.lite.v1.StopOrder second = agent.enactedStop().state().getOrders(0);
+      assertThat(second.getIssuedAt()).as("the same wall-clock time").isEqualTo(first.getIssuedAt());
+      int acks = gateway.stopAcks().size();
+      gateway.start();
+      StopAck answered = Eventually.value(Duration.ofSeconds(10), "the Welcome's RUNNING answered", () ->
+          gateway.stopAcks().stream().skip(acks).filter(a -> a.getGeneration() == resume.getGeneration()
+              && a.getMode() == StopMode.RUNNING).findFirst().orElse(null));
+      assertThat(answered.getEnacted()).as(answered.getDetail()).isFalse();
+      assertThat(answered.getDetail()).contains("does not release").contains(second.getId());
+      assertThat(agent.enactedStop().mode()).isEqualTo(StopMode.STOPPED);
+      assertThat(stopFile).exists();
+      assertThat(second.getId()).startsWith("FAILSAFE-a1-").isNotEqualTo(first.getId());
     }
   }
 

@@ -177,8 +177,7 @@ public final class StopEnactor implements AutoCloseable {
    * an order id it knows as resumed at once, so a reused id would undo this stop.
    */
   private StopState localStop(long generation, long seq, String why, List<StopOrder> others) {
-    String id = "LOCAL-" + agentId + "-" + seq + "-"
-        + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong() >>> 16);
+    String id = "LOCAL-" + agentId + "-" + seq + "-" + uniqueSuffix();
     return StopState.newBuilder().setGeneration(generation)
         .setMode(StopMode.STOPPED).setReason(why)
         .addOrders(StopOrder.newBuilder().setId(id)
@@ -189,12 +188,25 @@ public final class StopEnactor implements AutoCloseable {
         .build();
   }
 
-  /** Starts the stop-file guard and, when configured, the fail-safe. */
-  public void startGuard(Supplier<Duration> disconnectedFor) {
+  /**
+   * The end of an id of an order this agent takes on its own: random, so the id is never one
+   * used before, whatever the local sequence or the wall clock says (a lost state dir, a clock
+   * set back). The collector releases at once an order id it knows as resumed.
+   */
+  private static String uniqueSuffix() {
+    return Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong() >>> 16);
+  }
+
+  /**
+   * Starts the stop-file guard and, when configured, the fail-safe. {@code disconnectedFor} and
+   * {@code nanoTime} are monotonic time (as System.nanoTime): a wall clock set back must not
+   * delay the fail-safe or a retry.
+   */
+  public void startGuard(Supplier<Duration> disconnectedFor, java.util.function.LongSupplier nanoTime) {
     guard.scheduleWithFixedDelay(() -> {
       try {
         guardOnce();
-        retryFailedStop(System.nanoTime());
+        retryFailedStop(nanoTime.getAsLong());
         Duration failsafe = config.failsafeAfter();
         if (failsafe != null && !failsafe.isZero()) {
           Duration off = disconnectedFor.get();
@@ -282,7 +294,7 @@ public final class StopEnactor implements AutoCloseable {
     synchronized (lock) {
       if (current.stopped() || (wanted != null && wanted.getMode() == StopMode.STOPPED)) return;
       StopOrder order = StopOrder.newBuilder()
-          .setId("FAILSAFE-" + agentId + "-" + clock.millis())
+          .setId("FAILSAFE-" + agentId + "-" + clock.millis() + "-" + uniqueSuffix())
           .setScope(StopScope.newBuilder().setAgentId(agentId))
           .setReason("fail-safe: collector unreachable for " + unreachableFor.toSeconds() + " s")
           .setIssuedBy("agent:" + agentId).setIssuedAt(ProtoTime.of(clock.instant())).build();
