@@ -588,4 +588,55 @@ class StopEnactmentTest {
       assertThat(agent.enactedStop().ack().getEnacted()).isTrue();
     }
   }
+
+  /**
+   * A resume whose state file cannot be written (here: a directory where its temp file goes).
+   * Nothing changed on disk, and a restart would be STOPPED: the agent stays STOPPED — no
+   * on_resume, the stop file kept, an ack NOT enacted saying why, a notice — and enacts the
+   * resume again on its own (monotonic time moved here), until the file can be written.
+   */
+  @Test
+  void aResumeWhoseStateFileCannotBeWrittenStaysStoppedAndIsEnactedAgainLater() throws Exception {
+    MutableClock clock = MutableClock.atSystemNow();
+    try (Agent agent = Agent.start(config, clock, clock::nanoTime, progress::add)) {
+      Eventually.await("connected", agent::isConnected);
+      StopState stopped = gateway.setStop(StopMode.STOPPED, "inc-1", "x");
+      Eventually.await("stopped", () -> ackOf(stopped.getGeneration()) != null && Files.exists(stopFile));
+      Path blocked = config.stateDir().resolve(".stop-enacted.json.tmp/blocked");
+      Files.createDirectories(blocked);
+      StopState resumed = gateway.setStop(StopMode.RUNNING, "", "fixed");
+      StopAck failed = Eventually.value(Duration.ofSeconds(10), "resume ack", () -> ackOf(resumed.getGeneration()));
+      assertThat(failed.getEnacted()).isFalse();
+      assertThat(hookLines()).as("on_resume not run").noneMatch(l -> l.startsWith("on_resume"));
+      assertThat(agent.enactedStop().mode()).isEqualTo(StopMode.STOPPED);
+      assertThat(stopFile).exists();
+      assertThat(failed.getDetail()).contains("stop-enacted.json").contains("staying STOPPED");
+      assertThat(failed.getHeldOrdersList()).extracting(dev.lockstep.proto.lite.v1.StopOrder::getId)
+          .containsExactly("ORD-" + stopped.getGeneration());
+      Eventually.await("a notice", () -> gateway.events("a1", Event.BodyCase.NOTICE).stream()
+          .anyMatch(e -> e.getNotice().getMessage().startsWith("resume not enacted")));
+
+      Eventually.await("tried again on its own, failing again", () -> {
+        clock.advance(Duration.ofSeconds(5));
+        return gateway.stopAcks().stream().filter(a -> a.getGeneration() == resumed.getGeneration()).count() >= 2;
+      });
+      assertThat(gateway.stopAcks()).filteredOn(a -> a.getGeneration() == resumed.getGeneration())
+          .noneMatch(StopAck::getEnacted);
+      assertThat(agent.enactedStop().mode()).isEqualTo(StopMode.STOPPED);
+      assertThat(hookLines()).noneMatch(l -> l.startsWith("on_resume"));
+
+      Files.delete(blocked);
+      Files.delete(blocked.getParent());
+      StopAck ok = Eventually.value(Duration.ofSeconds(10), "the resume enacted again", () -> {
+        clock.advance(Duration.ofSeconds(5));
+        return gateway.stopAcks().stream().filter(a -> a.getGeneration() == resumed.getGeneration()
+            && a.getEnacted()).findFirst().orElse(null);
+      });
+      assertThat(ok.getVerified()).as(ok.getDetail()).isTrue();
+      assertThat(agent.enactedStop().mode()).isEqualTo(StopMode.RUNNING);
+      assertThat(stopFile).doesNotExist();
+      assertThat(hookLines()).filteredOn(l -> l.startsWith("on_resume")).singleElement().asString()
+          .endsWith("generation=" + resumed.getGeneration());
+    }
+  }
 }

@@ -206,12 +206,12 @@ public final class StopEnactor implements AutoCloseable {
     guard.scheduleWithFixedDelay(() -> {
       try {
         guardOnce();
-        retryFailedStop(nanoTime.getAsLong());
         Duration failsafe = config.failsafeAfter();
         if (failsafe != null && !failsafe.isZero()) {
           Duration off = disconnectedFor.get();
           if (off != null && off.compareTo(failsafe) >= 0) failsafe(off);
         }
+        retryFailedStop(nanoTime.getAsLong());
       } catch (RuntimeException e) {
         metrics.errors.labelValues("stop").inc();
         LOG.log(System.Logger.Level.ERROR, "stop guard: " + e);
@@ -240,6 +240,7 @@ public final class StopEnactor implements AutoCloseable {
         }
         return;
       }
+      failedResume = null; // the collector's newest word replaces a resume waiting to be tried again
       if (current.sameAs(desired) && (wanted == null || current.sameAs(wanted))) {
         // Already this state: answer again if it is done; otherwise its enactment acks it.
         if (current.done()) {
@@ -292,6 +293,7 @@ public final class StopEnactor implements AutoCloseable {
   /** The collector has been unreachable too long: stop on our own (no ack; nobody asked). */
   public void failsafe(Duration unreachableFor) {
     synchronized (lock) {
+      failedResume = null; // cut off too long: a resume that could not be saved is not tried again
       if (current.stopped() || (wanted != null && wanted.getMode() == StopMode.STOPPED)) return;
       StopOrder order = StopOrder.newBuilder()
           .setId("FAILSAFE-" + agentId + "-" + clock.millis() + "-" + uniqueSuffix())
@@ -360,37 +362,54 @@ public final class StopEnactor implements AutoCloseable {
   /** First wait before a failed stop is enacted again; it doubles up to {@link #RETRY_MAX}. */
   static final Duration RETRY_FIRST = Duration.ofSeconds(5);
   static final Duration RETRY_MAX = Duration.ofMinutes(5);
-  // guarded by lock: when the stop in force that failed is enacted again (System.nanoTime), and the wait after that
+  // guarded by lock: the failure retried (the EnactedStop of a failed stop, or failedResume; a
+  // new one for each failure), when it is enacted again (monotonic nanos), and the wait after that
   private long retryAtNanos;
   private Duration retryWait = RETRY_FIRST;
-  private EnactedStop retryOf;
+  private Object retryOf;
+
+  /** A resume that could not be enacted (its state file not written) while STOPPED, and why. */
+  private record FailedResume(StopState state, String why) { }
+
+  /** Guarded by lock: the resume to enact again; null if none. */
+  private FailedResume failedResume;
 
   /**
    * A STOPPED whose on_stop or verify failed (exit code, timeout, killed) or whose files could
    * not be written is enacted again — files, on_stop, verify, a new ack — after 5 s, then 10 s,
    * 20 s … up to every 5 min, until it succeeds: the collector counts the failed ack and stops
-   * resending, so nothing else would try again before a restart. Each failure is a notice.
+   * resending, so nothing else would try again before a restart. Each failure is a notice. So is
+   * a RUNNING that left the agent STOPPED because its state file could not be written.
    */
   void retryFailedStop(long nowNanos) {
     synchronized (lock) {
-      boolean failed = current.stopped() && current.done() && wanted == null && !closed
-          && !(current.ack().getEnacted() && current.ack().getVerified());
-      if (!failed) {
+      if (wanted != null || closed) return; // an enactment under way (maybe the retry): its outcome decides
+      Object failure = failedResume != null ? failedResume
+          : current.stopped() && current.done() && !(current.ack().getEnacted() && current.ack().getVerified())
+              ? current : null;
+      if (failure == null) {
         retryOf = null;
         retryWait = RETRY_FIRST;
         return;
       }
-      if (retryOf != current) {
-        retryOf = current;
+      if (retryOf != failure) {
+        retryOf = failure;
         retryAtNanos = nowNanos + retryWait.toNanos();
         return;
       }
       if (nowNanos - retryAtNanos < 0) return;
       retryWait = retryWait.multipliedBy(2).compareTo(RETRY_MAX) > 0 ? RETRY_MAX : retryWait.multipliedBy(2);
-      progress.accept("stop: generation " + current.generation() + " STOPPED was not "
-          + (current.ack().getEnacted() ? "verified" : "enacted") + "; enacting it again");
-      wanted = current.state();
-      wantedLocal = current.local();
+      if (failedResume != null) {
+        progress.accept("stop: enacting generation " + failedResume.state().getGeneration()
+            + " RUNNING again (" + failedResume.why() + ")");
+        wanted = failedResume.state();
+        wantedLocal = false;
+      } else {
+        progress.accept("stop: generation " + current.generation() + " STOPPED was not "
+            + (current.ack().getEnacted() ? "verified" : "enacted") + "; enacting it again");
+        wanted = current.state();
+        wantedLocal = current.local();
+      }
       lock.notifyAll();
     }
   }
@@ -464,7 +483,17 @@ public final class StopEnactor implements AutoCloseable {
         detail.append("stop file written");
       } else {
         EnactedStop resuming = new EnactedStop(target, StopAck.getDefaultInstance(), false, false, seq);
-        files.writeState(resuming);
+        try {
+          files.writeState(resuming);
+        } catch (IOException ex) {
+          if (!before.stopped()) throw ex;
+          // Nothing changed on disk: the stop file and the state file still say STOPPED, and so
+          // would a restart. Going on (on_resume) would run a host the agent must call STOPPED.
+          metrics.errors.labelValues("stop").inc();
+          stayStopped(wantedState, before, "resume not enacted: state file " + files.stateFile()
+              + " could not be written (" + ex + "); staying STOPPED, the resume is tried again", true);
+          return;
+        }
         // no longer stopped BEFORE the file goes: the guard puts back a stop file that vanishes
         // while stopped, and must not take this removal for one
         synchronized (lock) {
@@ -543,6 +572,7 @@ public final class StopEnactor implements AutoCloseable {
     }
     synchronized (lock) {
       current = done;
+      failedResume = null;
       if (wanted == wantedState) wanted = null;
     }
     gauges();
@@ -555,16 +585,26 @@ public final class StopEnactor implements AutoCloseable {
   }
 
   private void refuseResume(StopState wantedState, EnactedStop before, List<String> unreleased) {
-    String why = "refused: this resume does not release order(s) " + unreleased
-        + " that this agent holds; staying STOPPED";
     metrics.errors.labelValues("stop_resume_refused").inc();
+    stayStopped(wantedState, before, "refused: this resume does not release order(s) " + unreleased
+        + " that this agent holds; staying STOPPED", false);
+  }
+
+  /**
+   * A resume not enacted: the agent stays {@code before} (STOPPED), says why (progress line,
+   * notice, ack NOT enacted) and, when {@code retry}, enacts the resume again later.
+   */
+  private void stayStopped(StopState wantedState, EnactedStop before, String why, boolean retry) {
     progress.accept("stop: " + why);
     noticeSink.accept(AgentNotice.newBuilder().setKind(AgentNotice.Kind.HOOK_FAILED)
         .setMessage(why).setCount(1).build());
     synchronized (lock) {
-      if (wanted == wantedState) wanted = null;
+      if (wanted == wantedState) {
+        wanted = null;
+        failedResume = retry ? new FailedResume(wantedState, why) : null;
+      }
     }
-    // answers the state it refused, and names what it holds: the collector adopts what it lost
+    // answers the state it did not enact, and names what it holds: the collector adopts what it lost
     ackSink.accept(ack(wantedState, before.heldOrders(), false, false, why));
   }
 
