@@ -152,6 +152,24 @@ class AgentDeliveryTest {
     }
   }
 
+  /**
+   * A collector that holds routine events asks again on every batch after each pause (a cluster
+   * whose core is behind: every second of a fail-over): the agent says so once, not once per ask,
+   * and still delivers everything once the hold ends.
+   */
+  @Test
+  void aHoldAskedForAgainAndAgainIsLoggedOnce() throws Exception {
+    List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
+    gateway.holdRoutine(50);
+    try (Agent agent = Agent.start(Fixtures.config("a1", gateway, root), Clock.systemUTC(), lines::add)) {
+      Eventually.await("20 holds asked for", () -> gateway.backoffsSent() >= 20);
+      assertThat(lines.stream().filter(l -> l.contains("collector asked to hold events"))).hasSize(1);
+      gateway.holdRoutine(0);
+      long spooled = agent.lastSpooledSeq();
+      Eventually.await("everything spooled during the hold acked", () -> agent.lastAckedSeq() >= spooled);
+    }
+  }
+
   @Test
   void aFileRenamedIntoPlaceIsReportedWithoutWaitingForTheSettleTime() throws Exception {
     AgentConfig config = Fixtures.config("a1", gateway, root).withGoldenSettle(Duration.ofMinutes(10));

@@ -144,6 +144,15 @@ public final class TestGateway implements AutoCloseable {
             .setCollectorVersion("test")).build());
       }
       case EVENTS -> {
+        if (holdRoutineMillis > 0 && f.getEvents().getEventsList().stream().noneMatch(Event::hasGolden)
+            && !f.getEvents().getLeadsToDecisive()) {
+          // as a cluster whose core is behind: routine batches wait, nothing of them is stored
+          c.send(CollectorFrame.newBuilder().setBackoff(dev.lockstep.proto.lite.v1.Backoff.newBuilder()
+              .setId(backoffsSent.incrementAndGet()).setResendAfterSeq(highest(c.agent))
+              .setRetryAfterMs(holdRoutineMillis).setReason("test: core behind").setDecisiveTaken(true))
+              .build());
+          return;
+        }
         TreeMap<Long, Event> m = events.computeIfAbsent(c.agent, k -> new TreeMap<>());
         long last = 0;
         synchronized (m) {
@@ -162,6 +171,19 @@ public final class TestGateway implements AutoCloseable {
       case EVIDENCE -> evidence.add(f.getEvidence());
       default -> { }
     }
+  }
+
+  private volatile int holdRoutineMillis;
+  private final AtomicLong backoffsSent = new AtomicLong();
+
+  /** Answers every routine batch with a Backoff of {@code millis} (0: stores them again). */
+  public void holdRoutine(int millis) {
+    this.holdRoutineMillis = millis;
+  }
+
+  /** Backoffs sent so far (on every stream). */
+  public long backoffsSent() {
+    return backoffsSent.get();
   }
 
   private volatile long welcomeBehind;

@@ -118,6 +118,10 @@ public final class Uplink implements AutoCloseable {
   private boolean preferEvents;
   private boolean firstWelcome = true;
   private long eventsPausedUntilNanos;
+  private static final long HOLD_LOG_EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
+  private long holdLoggedNanos;
+  /** Holds asked for since the last line about them; -1 before the first. */
+  private long holdsUnlogged = -1;
   // the collector's flood stage: while paused, batches up to a decisive event still go
   private boolean decisiveTaken;
   // the latest Backoff's id on this stream, echoed in every batch
@@ -342,14 +346,21 @@ public final class Uplink implements AutoCloseable {
     if (held > spool.lastAckedSeq() && held <= spool.lastSeq()) spool.ackUpTo(held);
     sentUpTo = spool.lastAckedSeq();
     long millis = Math.max(100, Math.min(b.getRetryAfterMs(), 300_000));
-    boolean first = eventsPausedUntilNanos == 0;
-    eventsPausedUntilNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+    long now = System.nanoTime();
+    eventsPausedUntilNanos = now + TimeUnit.MILLISECONDS.toNanos(millis);
     decisiveTaken = b.getDecisiveTaken();
     lastBackoffId = Math.max(lastBackoffId, b.getId());
     metrics.backoffs.inc();
-    if (first) {
+    // once a minute at most: a cluster holding routine events asks again every second while its
+    // core catches up (a fail-over: a minute of it), and a line per ask buries the log
+    if (holdsUnlogged < 0 || now - holdLoggedNanos >= HOLD_LOG_EVERY_NANOS) {
       progress.accept("collector asked to hold events for " + millis + " ms: " + b.getReason()
-          + (decisiveTaken ? " (they stay in the spool; golden reports still go)" : " (they stay in the spool)"));
+          + (decisiveTaken ? " (they stay in the spool; golden reports still go)" : " (they stay in the spool)")
+          + (holdsUnlogged > 0 ? "; asked " + holdsUnlogged + " more times since the last such line" : ""));
+      holdLoggedNanos = now;
+      holdsUnlogged = 0;
+    } else {
+      holdsUnlogged++;
     }
     executor.schedule(this::resumeEvents, millis, TimeUnit.MILLISECONDS);
     pump();
