@@ -464,8 +464,9 @@ public final class Agent implements AutoCloseable {
       }
 
       @Override
-      public java.util.Optional<String> unlessStopped(Runnable restart) {
-        return stop.unlessStopped(this::stopCovering, restart);
+      public dev.lockstep.agent.stop.StopEnactor.Restart unlessStopped(
+          java.util.function.Supplier<dev.lockstep.agent.stop.Hook.Running> start, java.time.Duration timeout) {
+        return stop.unlessStopped(this::stopCovering, start, timeout);
       }
 
       @Override

@@ -4,6 +4,7 @@ import dev.lockstep.agent.internal.AtomicFiles;
 import dev.lockstep.agent.logs.LogStats;
 import dev.lockstep.agent.probe.ProcFs;
 import dev.lockstep.agent.stop.Hook;
+import dev.lockstep.agent.stop.StopEnactor;
 import dev.lockstep.proto.lite.v1.Remediation;
 import dev.lockstep.proto.lite.v1.Remediation.Action;
 import dev.lockstep.proto.lite.v1.Remediation.Outcome;
@@ -24,6 +25,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 /**
  * The playbook's remediation, opt-in per watched process ({@code remediate:} in agent.yaml):
@@ -95,16 +97,19 @@ public final class Remediator implements AutoCloseable {
     void report(Remediation r);
 
     /**
-     * Runs {@code restart} unless a stop covers this host now, and returns why not when one does.
-     * The decision to restart was taken earlier (an unstick waits out its TERM and KILL graces,
-     * the worker may be busy with another process): a stop that came meanwhile must win. The
-     * agent's implementation also holds a STOP's on_stop hook back until a restart it let through
-     * has ended, so the hook stops what the restart started.
+     * Runs the restart command {@code start} starts (null: none started), awaited up to {@code
+     * timeout}, unless a stop covers this host now; then returns why not. The decision to restart
+     * was taken earlier (an unstick waits out its TERM and KILL graces, the worker may be busy
+     * with another process): a stop that came meanwhile must win. The agent's implementation
+     * decides and starts under its stop enactor's lock and registers the command there: a STOP
+     * that arrives while it runs kills its process group and runs on_stop at once, which stops
+     * what the restart started ({@code start} must therefore not wait on the stop).
      */
-    default Optional<String> unlessStopped(Runnable restart) {
+    default StopEnactor.Restart unlessStopped(Supplier<Hook.Running> start, Duration timeout) {
       Optional<String> why = stopCovering();
-      if (why.isEmpty()) restart.run();
-      return why;
+      if (why.isPresent()) return new StopEnactor.Restart(why, null);
+      Hook.Running running = start.get();
+      return new StopEnactor.Restart(Optional.empty(), running == null ? null : running.await(timeout));
     }
   }
 
@@ -295,13 +300,12 @@ public final class Remediator implements AutoCloseable {
     Restart rs = p.restart();
     int[] count = {0};
     IOException[] notRecorded = {null};
-    Hook.Result[] ran = {null};
-    Optional<String> stopped = host.unlessStopped(() -> {
+    StopEnactor.Restart ran = host.unlessStopped(() -> {
       try {
         count[0] = recordRestart(); // intent first: counts against the cap even if the agent dies now
       } catch (IOException e) {
         notRecorded[0] = e;
-        return;
+        return null;
       }
       Map<String, String> env = new HashMap<>();
       env.put("LOCKSTEP_REMAINING_HOURS", Integer.toString(d.remainingHours()));
@@ -309,11 +313,11 @@ public final class Remediator implements AutoCloseable {
       env.put("LOCKSTEP_CYCLES", Long.toString(d.cycles()));
       env.put("LOCKSTEP_ACTION", r.getAction().name());
       LOG.log(System.Logger.Level.WARNING, "remediation: " + r.getAction() + " " + p.process() + ": " + d.why());
-      ran[0] = Hook.run(rs.command(), env, rs.timeout(), KEEP_OUTPUT);
-    });
-    if (stopped.isPresent()) {
+      return Hook.start(rs.command(), env, KEEP_OUTPUT);
+    }, rs.timeout());
+    if (ran.refused()) {
       skippedForStop(p.process());
-      return r.setOutcome(Outcome.SKIPPED).setReason(stopped.get())
+      return r.setOutcome(Outcome.SKIPPED).setReason(ran.stop().get())
           .setDetail(bound(detail + "not restarted: the stop came after the decision"));
     }
     if (notRecorded[0] != null) {
@@ -321,8 +325,14 @@ public final class Remediator implements AutoCloseable {
           .setDetail(bound(detail + "cannot record the restart in " + stateFile + ": " + notRecorded[0].getMessage()));
     }
     r.setRestartsToday(count[0]);
-    Hook.Result run = ran[0];
+    Hook.Result run = ran.result();
     detail.append(run.describe());
+    if (ran.stop().isPresent()) {
+      // a STOP killed the command: decided again once no stop covers this host
+      skippedForStop(p.process());
+      return r.setOutcome(Outcome.FAILED).setReason(ran.stop().get())
+          .setDetail(bound(detail + "; the stop killed the restart command, and its on_stop stops what it started"));
+    }
     if (!run.ok()) {
       return r.setOutcome(Outcome.FAILED).setReason(d.why()).setDetail(bound(detail.toString()));
     }
@@ -380,8 +390,20 @@ public final class Remediator implements AutoCloseable {
 
   // ------------------------------------------------------------------ the daily cap, on disk
 
+  /**
+   * Guards the state file. Not this object's monitor: a restart records itself under the stop
+   * enactor's lock, while {@code processDown} holds this object's monitor and asks the stop.
+   */
+  private final Object capFile = new Object();
+
   /** Restart times in the last 24 h, from the state file (one epoch-millis per line). */
-  synchronized List<Instant> restartsInLastDay() {
+  List<Instant> restartsInLastDay() {
+    synchronized (capFile) {
+      return readRestartsInLastDay();
+    }
+  }
+
+  private List<Instant> readRestartsInLastDay() {
     List<Instant> out = new ArrayList<>();
     Instant since = clock.instant().minus(DAY);
     try {
@@ -402,13 +424,15 @@ public final class Remediator implements AutoCloseable {
   }
 
   /** Adds now to the state file (atomically, fsync'd); returns the restarts in the last 24 h. */
-  private synchronized int recordRestart() throws IOException {
-    List<Instant> kept = restartsInLastDay();
-    kept.add(clock.instant());
-    StringBuilder sb = new StringBuilder();
-    for (Instant i : kept) sb.append(i.toEpochMilli()).append('\n');
-    AtomicFiles.write(stateFile, sb.toString().getBytes(StandardCharsets.UTF_8));
-    return kept.size();
+  private int recordRestart() throws IOException {
+    synchronized (capFile) {
+      List<Instant> kept = readRestartsInLastDay();
+      kept.add(clock.instant());
+      StringBuilder sb = new StringBuilder();
+      for (Instant i : kept) sb.append(i.toEpochMilli()).append('\n');
+      AtomicFiles.write(stateFile, sb.toString().getBytes(StandardCharsets.UTF_8));
+      return kept.size();
+    }
   }
 
   @Override

@@ -31,7 +31,8 @@ import java.util.function.Supplier;
  * restarts into the same state; at start-up (the constructor, before anything else of the
  * agent starts) the newer of the stop file and the state file wins and a stop is put back in
  * force at once; the agent leaves STOPPED only for a RUNNING state that releases every order it
- * holds; a STOP preempts a running on_resume/verify hook (its process group is killed). Hooks
+ * holds; a STOP preempts a running on_resume/verify hook and a running remediation restart
+ * (their process groups are killed; on_stop never waits for a restart). Hooks
  * run on the enactor's own thread; the stop-file guard and the fail-safe on a second one.
  */
 public final class StopEnactor implements AutoCloseable {
@@ -255,39 +256,83 @@ public final class StopEnactor implements AutoCloseable {
           progress.accept("stop: STOPPED arrived while a resume hook runs: killing it");
           runningHook.kill();
         }
+        if (desired.getMode() == StopMode.STOPPED) killRestarts(desired);
         lock.notifyAll();
       }
     }
     if (reAck != null) ackSink.accept(reAck);
   }
 
-  /** Held while a remediation's restart runs; a STOPPED's on_stop waits for it (see below). */
-  private final Object restarts = new Object();
+  /**
+   * What became of a remediation's restart asked of {@link #unlessStopped}: {@code result} is how
+   * its command ended, null when it was not started (refused by a stop, or {@code start} started
+   * none); {@code stop} names the stop that refused it or killed its command, if one did.
+   */
+  public record Restart(java.util.Optional<String> stop, Hook.Result result) {
+    /** Not started because of {@code stop}. */
+    public boolean refused() {
+      return result == null && stop.isPresent();
+    }
+  }
+
+  /** Guarded by lock: the remediation restart commands running now, each killed by a STOPPED. */
+  private final java.util.Set<Hook.Running> restarts = new java.util.HashSet<>();
+  /** Guarded by lock: the restart commands a STOPPED killed, and which. */
+  private final Map<Hook.Running, String> killedRestarts = new java.util.HashMap<>();
 
   /**
-   * Runs {@code restart} (a remediation restarting a watched process) unless {@code covering}
-   * names a stop or a STOPPED is wanted or being enacted; returns why not. A STOPPED marks itself
-   * enacting before it waits for a restart already let through, and runs on_stop only after it:
-   * so either the restart sees the stop, or the stop's hook stops what the restart started.
+   * Runs a remediation's restart (the command {@code start} starts, awaited up to {@code timeout})
+   * unless {@code covering} names a stop or a STOPPED is wanted or being enacted; then it returns
+   * why not. The decision and the start happen under the enactor's lock, and the command is
+   * registered there: a STOPPED arriving while it runs kills its process group (as it kills a
+   * resume hook) and runs on_stop at once, which stops whatever the restart got to start. So a
+   * STOP never waits for a restart, and a restart never starts once a STOP has arrived.
+   * {@code covering} and {@code start} run under that lock: they must not wait for anything that
+   * may wait for this enactor.
    */
-  public java.util.Optional<String> unlessStopped(Supplier<java.util.Optional<String>> covering,
-      Runnable restart) {
-    synchronized (restarts) {
+  public Restart unlessStopped(Supplier<java.util.Optional<String>> covering,
+      Supplier<Hook.Running> start, Duration timeout) {
+    Hook.Running running;
+    synchronized (lock) {
       java.util.Optional<String> why = covering.get();
       if (why.isEmpty()) {
-        synchronized (lock) {
-          if (current.stopped()) {
-            why = java.util.Optional.of("this host is STOPPED (generation " + current.generation()
-                + ", orders " + current.heldOrderIds() + ")");
-          } else if (wanted != null && wanted.getMode() == StopMode.STOPPED) {
-            why = java.util.Optional.of("a stop (generation " + wanted.getGeneration()
-                + ") is being enacted on this host");
-          }
+        if (current.stopped()) {
+          why = java.util.Optional.of("this host is STOPPED (generation " + current.generation()
+              + ", orders " + current.heldOrderIds() + ")");
+        } else if (wanted != null && wanted.getMode() == StopMode.STOPPED) {
+          why = java.util.Optional.of("a stop (generation " + wanted.getGeneration()
+              + ") is being enacted on this host");
         }
       }
-      if (why.isEmpty()) restart.run();
-      return why;
+      if (why.isPresent()) return new Restart(why, null);
+      running = start.get();
+      if (running == null) return new Restart(why, null);
+      restarts.add(running);
     }
+    Hook.Result result = null;
+    String killedBy;
+    try {
+      result = running.await(timeout);
+    } finally {
+      synchronized (lock) {
+        restarts.remove(running);
+        killedBy = killedRestarts.remove(running);
+      }
+    }
+    return new Restart(java.util.Optional.ofNullable(killedBy), result);
+  }
+
+  /** Guarded by lock: {@code stop} is wanted; kills the restart commands running (on_stop follows). */
+  private void killRestarts(StopState stop) {
+    if (restarts.isEmpty()) return;
+    String why = "stop order(s) " + stop.getOrdersList().stream().map(StopOrder::getId).toList()
+        + " (generation " + stop.getGeneration() + ") arrived while the restart ran";
+    progress.accept("stop: " + why + ": killing the restart command");
+    for (Hook.Running r : restarts) {
+      r.kill();
+      killedRestarts.put(r, why);
+    }
+    restarts.clear();
   }
 
   /** The collector has been unreachable too long: stop on our own (no ack; nobody asked). */
@@ -304,6 +349,7 @@ public final class StopEnactor implements AutoCloseable {
           .clearReleasedOrderIds().setReason(order.getReason()).setChangedBy(order.getIssuedBy())
           .setChangedAt(order.getIssuedAt()).build();
       wantedLocal = true;
+      killRestarts(wanted);
       lock.notifyAll();
     }
     noticeSink.accept(AgentNotice.newBuilder().setKind(AgentNotice.Kind.FAILSAFE_STOP)
@@ -508,13 +554,11 @@ public final class StopEnactor implements AutoCloseable {
     }
     synchronized (lock) {
       current = new EnactedStop(target, StopAck.getDefaultInstance(), false, local, seq);
+      // no restart starts from now on; one still running (none should: wanting a STOPPED kills
+      // them) is killed before on_stop, which stops what it started
+      if (stopped) killRestarts(target);
     }
     gauges();
-    if (stopped) {
-      synchronized (restarts) {
-        // a remediation restart let through before this stop has ended: on_stop stops it too
-      }
-    }
     Map<String, String> env = env(target, stopped);
     String hook = stopped ? config.onStop() : config.onResume();
     String hookName = stopped ? "on_stop" : "on_resume";

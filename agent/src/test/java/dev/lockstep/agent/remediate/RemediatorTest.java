@@ -222,4 +222,70 @@ class RemediatorTest {
     assertThat(done.getOutcome()).as(done.toString()).isEqualTo(Outcome.DONE);
     assertThat(hours()).containsExactly("22");
   }
+  /**
+   * The restart command hangs (restart.timeout is a minute) and a STOP arrives, with the agent's
+   * gate (a real StopEnactor): the STOP kills the command and is acked without waiting for it; the
+   * restart is reported FAILED at once, naming the stop, and not decided again while it holds.
+   */
+  @Test
+  void aStopThatComesWhileTheRestartCommandRunsKillsItAndIsNotHeldUp() throws Exception {
+    List<dev.lockstep.proto.lite.v1.StopAck> acks = new CopyOnWriteArrayList<>();
+    dev.lockstep.agent.config.AgentConfig.Stop config = dev.lockstep.agent.config.AgentConfig.defaults("a1", "h:1", dir)
+        .withStopFile(dir.resolve("run/STOP")).withHooks("true", null, null).stop();
+    try (dev.lockstep.agent.metrics.AgentMetrics metrics = new dev.lockstep.agent.metrics.AgentMetrics()) {
+      dev.lockstep.agent.stop.StopEnactor enactor = new dev.lockstep.agent.stop.StopEnactor("a1", config,
+          dir.resolve("stop-state"), Clock.systemUTC(), metrics, acks::add, n -> { }, l -> { });
+      try {
+        Remediator.Host gated = new Remediator.Host() {
+          @Override
+          public List<ProcFs.Proc> find(String process) {
+            return host.find(process);
+          }
+
+          @Override
+          public Optional<String> stopCovering() {
+            return enactor.current().stopped() ? Optional.of("stop order " + enactor.current().heldOrderIds()
+                + " covers this host") : Optional.empty();
+          }
+
+          @Override
+          public void report(Remediation r) {
+            reports.add(r);
+          }
+
+          @Override
+          public dev.lockstep.agent.stop.StopEnactor.Restart unlessStopped(
+              java.util.function.Supplier<dev.lockstep.agent.stop.Hook.Running> start, Duration timeout) {
+            return enactor.unlessStopped(this::stopCovering, start, timeout);
+          }
+        };
+        Remediator.Restart restart = new Remediator.Restart("echo \"$LOCKSTEP_REMAINING_HOURS\" >> " + dir.resolve("hours")
+            + "; sleep 60", 5, 120, 24, 3, Duration.ofSeconds(60), Duration.ofSeconds(10));
+        remediator = new Remediator(List.of(new Remediator.Policy("shadow", restart, null)),
+            dir.resolve("state/remediation.log"), gated, Clock.systemUTC());
+        Instant since = Instant.now();
+        LogStats stats = TestLogStats.of(120, List.of(), 5);
+        remediator.processDown("shadow", 9, since, "CLEAN", List.of(), stats, "");
+        Eventually.await("the restart command running", WAIT, () -> Files.exists(dir.resolve("hours")));
+        enactor.offer(dev.lockstep.proto.lite.v1.StopState.newBuilder().setGeneration(2)
+            .setMode(dev.lockstep.proto.lite.v1.StopMode.STOPPED)
+            .addOrders(dev.lockstep.proto.lite.v1.StopOrder.newBuilder().setId("ORD-2")
+                .setScope(dev.lockstep.proto.lite.v1.StopScope.newBuilder().setFleet(true)))
+            .build(), false);
+        dev.lockstep.proto.lite.v1.StopAck ack = Eventually.value(Duration.ofSeconds(10), "the STOP's ack",
+            () -> acks.isEmpty() ? null : acks.get(0));
+        assertThat(ack.getEnacted()).as(ack.getDetail()).isTrue();
+        Remediation failed = Eventually.value(Duration.ofSeconds(10), "the restart's report",
+            () -> reports.isEmpty() ? null : reports.get(0));
+        assertThat(failed.getOutcome()).as(failed.toString()).isEqualTo(Outcome.FAILED);
+        assertThat(failed.getReason()).contains("ORD-2");
+        assertThat(failed.getDetail()).contains("killed");
+        remediator.processDown("shadow", 9, since, "CLEAN", List.of(), stats, "");
+        assertThat(reports).as("still stopped: not decided again").hasSize(1);
+        assertThat(hours()).hasSize(1);
+      } finally {
+        enactor.close();
+      }
+    }
+  }
 }
