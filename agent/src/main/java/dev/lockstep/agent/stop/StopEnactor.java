@@ -178,7 +178,7 @@ public final class StopEnactor implements AutoCloseable {
    * an order id it knows as resumed at once, so a reused id would undo this stop.
    */
   private StopState localStop(long generation, long seq, String why, List<StopOrder> others) {
-    String id = "LOCAL-" + agentId + "-" + seq + "-" + uniqueSuffix();
+    String id = ownOrderId("LOCAL", agentId, seq + "-" + uniqueSuffix());
     return StopState.newBuilder().setGeneration(generation)
         .setMode(StopMode.STOPPED).setReason(why)
         .addOrders(StopOrder.newBuilder().setId(id)
@@ -187,6 +187,39 @@ public final class StopEnactor implements AutoCloseable {
             .setIssuedBy("agent:" + agentId).setIssuedAt(ProtoTime.of(clock.instant())))
         .addAllOrders(others)
         .build();
+  }
+
+  /**
+   * The longest order id the collector takes as it is ({@code StopRules.ORDER_ID}); a longer one it
+   * adopts under a name of its own ({@code UNNAMED-…}), which a resume releases and this agent does
+   * not hold: the agent would stay stopped for good.
+   */
+  static final int MAX_ORDER_ID = 128;
+  /** Hex digits of the agent id's SHA-256 that stand for the part of a long agent id cut off. */
+  private static final int AGENT_DIGEST_HEX = 16;
+
+  /**
+   * The id of an order this agent takes on its own: {@code <kind>-<agent id>-<tail>}, at most
+   * {@link #MAX_ORDER_ID} characters. An agent id too long for that (ids may have 128) is cut and
+   * followed by {@code .} and the first hex digits of its SHA-256, so agents whose ids share a
+   * long beginning still name their orders apart; {@code tail} (ending in the random suffix)
+   * keeps each id new.
+   */
+  static String ownOrderId(String kind, String agentId, String tail) {
+    String id = kind + "-" + agentId + "-" + tail;
+    if (id.length() <= MAX_ORDER_ID) return id;
+    String digest = java.util.HexFormat.of().formatHex(sha256(agentId)).substring(0, AGENT_DIGEST_HEX);
+    int keep = Math.max(0, MAX_ORDER_ID - kind.length() - tail.length() - AGENT_DIGEST_HEX - 3);
+    return kind + "-" + agentId.substring(0, Math.min(keep, agentId.length())) + "." + digest + "-" + tail;
+  }
+
+  private static byte[] sha256(String s) {
+    try {
+      return java.security.MessageDigest.getInstance("SHA-256")
+          .digest(s.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is part of every Java runtime", e);
+    }
   }
 
   /**
@@ -341,7 +374,7 @@ public final class StopEnactor implements AutoCloseable {
       failedResume = null; // cut off too long: a resume that could not be saved is not tried again
       if (current.stopped() || (wanted != null && wanted.getMode() == StopMode.STOPPED)) return;
       StopOrder order = StopOrder.newBuilder()
-          .setId("FAILSAFE-" + agentId + "-" + clock.millis() + "-" + uniqueSuffix())
+          .setId(ownOrderId("FAILSAFE", agentId, clock.millis() + "-" + uniqueSuffix()))
           .setScope(StopScope.newBuilder().setAgentId(agentId))
           .setReason("fail-safe: collector unreachable for " + unreachableFor.toSeconds() + " s")
           .setIssuedBy("agent:" + agentId).setIssuedAt(ProtoTime.of(clock.instant())).build();
