@@ -131,10 +131,13 @@ public final class StopEnactor implements AutoCloseable {
         } else {
           // A stop file we cannot read, or one not written by us (an operator's touch, a copy of
           // another host's): it still means STOPPED, under an order of our own that only an
-          // operator's resume releases (the orders a copied file names may be resumed already).
+          // operator's resume releases. The orders a copied file names are only mentioned, not
+          // held: they add no safety to that order, and one the collector does not know (a file
+          // from staging) it would adopt as an active order of its scope — a fleet one stops
+          // every agent.
           s = localStop(saved == null ? 0 : saved.generation(), seq, "stop file " + files.stopFile()
-              + " present at agent start-up" + (file.problem() == null ? "" : " (" + file.problem() + ")"),
-              file.ours() || file.state() == null ? List.of() : file.state().getOrdersList());
+              + " present at agent start-up" + (file.problem() == null ? "" : " (" + file.problem() + ")")
+              + (file.ours() || file.state() == null ? "" : foreignOrders(file.state())));
           files.writeStopFile(s, seq, true);
         }
         result = new EnactedStop(s, StopAck.getDefaultInstance(), false,
@@ -148,7 +151,7 @@ public final class StopEnactor implements AutoCloseable {
     } else if (stateProblem != null) {
       // No stop file and no readable state: this agent cannot tell that it was not stopped (the
       // stop file may be on a tmpfs a reboot cleared, and the state file was all that was left).
-      StopState s = localStop(0, 0, stateProblem + " and no stop file at agent start-up", List.of());
+      StopState s = localStop(0, 0, stateProblem + " and no stop file at agent start-up");
       files.writeStopFile(s, 0, true);
       result = new EnactedStop(s, StopAck.getDefaultInstance(), false, false, 0);
     } else {
@@ -173,11 +176,11 @@ public final class StopEnactor implements AutoCloseable {
   }
 
   /**
-   * A STOPPED state under an order of this agent's own ({@code LOCAL-…}), plus {@code others}.
-   * The id is never one used before, even after the state dir was lost: the collector releases
-   * an order id it knows as resumed at once, so a reused id would undo this stop.
+   * A STOPPED state under one order of this agent's own ({@code LOCAL-…}) and no other. The id is
+   * never one used before, even after the state dir was lost: the collector releases an order id
+   * it knows as resumed at once, so a reused id would undo this stop.
    */
-  private StopState localStop(long generation, long seq, String why, List<StopOrder> others) {
+  private StopState localStop(long generation, long seq, String why) {
     String id = ownOrderId("LOCAL", agentId, seq + "-" + uniqueSuffix());
     return StopState.newBuilder().setGeneration(generation)
         .setMode(StopMode.STOPPED).setReason(why)
@@ -185,8 +188,20 @@ public final class StopEnactor implements AutoCloseable {
             .setScope(StopScope.newBuilder().setAgentId(agentId))
             .setReason(why)
             .setIssuedBy("agent:" + agentId).setIssuedAt(ProtoTime.of(clock.instant())))
-        .addAllOrders(others)
         .build();
+  }
+
+  /** How many order ids of a stop file not ours a local order's reason names, at most. */
+  private static final int FOREIGN_ORDERS_NAMED = 8;
+
+  /** For a local order's reason: the orders a stop file not written by this agent names. */
+  private static String foreignOrders(StopState foreign) {
+    List<String> ids = foreign.getOrdersList().stream().map(o -> truncate(o.getId(), 128)).toList();
+    if (ids.isEmpty()) return "; not written by this agent";
+    return "; not written by this agent, it names order(s) "
+        + String.join(", ", ids.subList(0, Math.min(ids.size(), FOREIGN_ORDERS_NAMED)))
+        + (ids.size() > FOREIGN_ORDERS_NAMED ? " and " + (ids.size() - FOREIGN_ORDERS_NAMED) + " more" : "")
+        + " (not held here)";
   }
 
   /**
