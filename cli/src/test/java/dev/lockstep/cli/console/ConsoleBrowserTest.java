@@ -288,6 +288,8 @@ class ConsoleBrowserTest {
     }
     Eventually.await(WAIT, "every stop file removed", () ->
         ConsoleFleet.AGENTS.stream().noneMatch(a -> Files.exists(fleet.stopFile(a))));
+    // no order left: "Resume all" has nothing to name (the API would refuse an empty resume)
+    assertThat(page.locator("#resume-all")).isDisabled();
   }
 
   // ---- a mismatch, live, and its diff --------------------------------------------------------

@@ -13,7 +13,7 @@ export function incidentAction(inc, resolve, onDone) {
     body: [h('div', { class: 'consequence' }, resolve
       ? 'Marks ' + inc.id + ' (' + inc.title + ') RESOLVED. Its evidence becomes subject to retention; the same signature opens a new incident next time. Stop orders are not touched: resume them on the Stop page.'
       : 'Marks ' + inc.id + ' (' + inc.title + ') ACKNOWLEDGED: you are on it. Nothing else changes.'),
-      h('label', null, 'Note (required): what you found or did', h('textarea', { name: 'note', required: true, maxlength: '1000' }))],
+      h('label', null, 'Note (required): what you found or did', h('textarea', { name: 'note', required: true, maxlength: '4000' }))],
     okLabel: resolve ? 'Resolve ' + inc.id : 'Acknowledge ' + inc.id,
     danger: false,
     run: async (form) => {

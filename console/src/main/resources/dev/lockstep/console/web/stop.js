@@ -16,8 +16,11 @@ export async function render(main) {
   const lastStatus = new Map();
   const mayAct = currentSession().may_act;
 
+  let resumeAll = null;
   const show = (s) => {
     status = s;
+    // nothing to resume: the button would only lead to a refusal
+    if (resumeAll) resumeAll.disabled = s.orders.length === 0;
     const card = (title, value, kind) => h('section', { class: 'card' }, h('h3', null, title), h('div', { class: 'big' }, badge(String(value), kind)));
     summary.replaceChildren(card('Orders active', s.orders.length, s.orders.length ? 'bad' : 'ok'), card('Agents covered', s.covered, s.covered ? 'bad' : ''),
       card('Confirmed', s.confirmed, 'ok'), card('Pending', s.pending, s.pending ? 'warn' : ''), card('Failed', s.failed, s.failed ? 'bad' : ''),
@@ -116,7 +119,8 @@ export async function render(main) {
       h('label', null, 'Reason (required)', reason),
       h('datalist', { id: 'known-agents' }, agentInfo.map((a) => h('option', { value: a.agent_id }))),
       h('button', { type: 'submit', class: 'danger', id: 'enable-stop' }, 'Stop…'),
-      h('button', { type: 'button', id: 'resume-all', onclick: () => resume(null) }, 'Resume all…'));
+      resumeAll = h('button', { type: 'button', id: 'resume-all', onclick: () => resume(null),
+        disabled: status.orders.length === 0, title: 'Resume every active order, as listed' }, 'Resume all…'));
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
       if (!form.reportValidity()) return;
