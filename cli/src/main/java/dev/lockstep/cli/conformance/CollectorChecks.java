@@ -152,12 +152,14 @@ final class CollectorChecks {
       findings.skip("hello.agent-id-is-certificate-cn", "plaintext (--insecure): no certificate");
     }
     StopState.Builder many = StopState.newBuilder().setGeneration(1).setMode(StopMode.STOPPED);
-    for (int i = 0; i < 65; i++) {
+    // one over the bound of orders a Hello may name (4,096: every order covering an agent is in
+    // the states it is sent, and it names them all back)
+    for (int i = 0; i < 4_097; i++) {
       many.addOrders(StopOrder.newBuilder().setId("ORD-CONFORMANCE-" + tag + "-" + i)
           .setScope(StopScope.newBuilder().setAgentId(target.agentId())).setReason("kit"));
     }
     expectEnd("hello.enacted-orders-limit", stream -> stream.hello(hello(target.agentId(), many.build())),
-        Status.Code.INVALID_ARGUMENT, "65");
+        Status.Code.INVALID_ARGUMENT, "4097");
   }
 
   /** Opens a stream, lets {@code act} send, expects it to end with {@code code} and no Welcome. */

@@ -88,7 +88,7 @@ class TlsTest {
         + " (PERMISSION_DENIED): operator role required for ResumeStop; caller bob is viewer"
         + System.lineSeparator());
     assertThat(collector.fleet().orders()).hasSize(1);
-    assertThat(audit.out()).containsPattern("bob\\s+viewer\\s+ResumeStop\\s+all orders\\s+\\S+\\s+DENIED");
+    assertThat(audit.out()).containsPattern("bob\\s+viewer\\s+ResumeStop\\s+all of ORD-\\S+\\s+\\S+\\s+DENIED");
   }
 
   @Test
