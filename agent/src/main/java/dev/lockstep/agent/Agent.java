@@ -3,6 +3,7 @@ package dev.lockstep.agent;
 import dev.lockstep.agent.config.AgentConfig;
 import dev.lockstep.agent.config.ConfigException;
 import dev.lockstep.agent.evidence.EvidenceCapture;
+import dev.lockstep.agent.evidence.Prefetch;
 import dev.lockstep.agent.evidence.Retention;
 import dev.lockstep.agent.internal.CrashPoint;
 import dev.lockstep.agent.internal.ProtoTime;
@@ -68,6 +69,7 @@ public final class Agent implements AutoCloseable {
   private GoldenWatcher watcher;
   private Retention retention;
   private EvidenceCapture evidence;
+  private java.util.concurrent.ThreadPoolExecutor evidenceReaders;
   private HealthProbes probes;
   private dev.lockstep.agent.remediate.Remediator remediator;
   private Uplink uplink;
@@ -172,6 +174,15 @@ public final class Agent implements AutoCloseable {
     });
     retention = new Retention(config.retention(), watcher, metrics, clock, this::notice);
     evidence = new EvidenceCapture(config, watcher, tailer::currentFiles, clock);
+    java.util.concurrent.ThreadPoolExecutor readers = new java.util.concurrent.ThreadPoolExecutor(2, 2, 60,
+        java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(), r -> {
+          Thread t = new Thread(r, "lockstep-evidence");
+          t.setDaemon(true);
+          return t;
+        });
+    readers.allowCoreThreadTimeOut(true);
+    evidenceReaders = readers;
+    closeables.push(readers::shutdownNow);
     probes = new HealthProbes(config, tailer::stats, spool, metrics, clock, this::diskCritical);
     java.util.List<dev.lockstep.agent.remediate.Remediator.Policy> policies = config.processes().stream()
         .map(AgentConfig.ProcessWatch::remediate).filter(java.util.Objects::nonNull).toList();
@@ -200,7 +211,9 @@ public final class Agent implements AutoCloseable {
       public void capture(CaptureRequest request) {
         progress.accept("evidence: capture " + request.getRequestId() + " for incident " + request.getIncidentId()
             + " (" + request.getRunIdsCount() + " runs)");
-        uplink.sendStream(evidence.answer(request));
+        // read on the evidence threads: a file that blocks must not hold up the uplink thread,
+        // which takes the stop commands
+        uplink.sendStream(new Prefetch(evidenceReaders, () -> evidence.answer(request), uplink::wake));
       }
 
       @Override

@@ -7,7 +7,9 @@ import dev.lockstep.proto.lite.v1.CaptureRequest;
 import dev.lockstep.proto.lite.v1.Event;
 import dev.lockstep.proto.lite.v1.EvidenceChunk;
 import dev.lockstep.proto.lite.v1.Pins;
+import dev.lockstep.proto.lite.v1.StopMode;
 import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -151,6 +153,71 @@ class EvidenceAndRetentionTest {
           .anyMatch(e -> e.getNotice().getCount() == 1 && e.getNotice().getMessage().contains("archived")));
       // the archived file is not reported again, and nothing else is reported
       assertThat(gateway.events("a1", Event.BodyCase.GOLDEN)).hasSize(3);
+    }
+  }
+
+  // A workload that may write the golden and log directories (not root) must not make the agent
+  // read files outside them (a symlink to a root-only file), nor hang it on a FIFO: a capture
+  // request naming such a file must never keep a stop command from being enacted.
+
+  @Test
+  void aFifoNamedLikeAGoldenFileNeitherHangsTheAgentNorKeepsAStopFromBeingEnacted() throws Exception {
+    Path golden = root.resolve("golden");
+    AgentConfig c = Fixtures.config("a1", gateway, root);
+    Path fifo = golden.resolve("run-f.primary.golden.json");
+    Process mk = new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start();
+    assertThat(mk.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(mk.exitValue()).isZero();
+    try (Agent agent = Agent.start(c, Clock.systemUTC())) {
+      Eventually.await("connected", agent::isConnected);
+      gateway.capture(CaptureRequest.newBuilder().setRequestId("req-f").setIncidentId("inc-f")
+          .addRunIds("run-f").build());
+      Thread.sleep(300);
+      gateway.setStop(StopMode.STOPPED, "inc-f", "mismatch");
+      Eventually.await("the stop is enacted although a capture named a FIFO", Duration.ofSeconds(15),
+          () -> agent.enactedStop().mode() == StopMode.STOPPED && agent.enactedStop().done());
+      Eventually.await("the capture is answered", Duration.ofSeconds(15),
+          () -> gateway.evidence().stream().anyMatch(EvidenceChunk::getDone));
+      assertThat(gateway.evidence()).filteredOn(ch -> ch.getName().endsWith("run-f.primary.golden.json"))
+          .allMatch(ch -> !ch.getError().isEmpty() && ch.getData().isEmpty());
+    } finally {
+      // unblock a reader stuck in open(2) on the FIFO (the unfixed agent), so the test ends
+      new ProcessBuilder("timeout", "2", "sh", "-c", "echo > '" + fifo + "'").start().waitFor(5, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void symlinksInTheGoldenAndLogDirectoriesAreNotFollowedOutOfThem() throws Exception {
+    Path secret = root.resolve("secret");
+    Files.createDirectories(secret);
+    Path shadow = secret.resolve("shadow");
+    Files.writeString(shadow, "root:TOPSECRET-HASH:19000:0:99999:7:::\n");
+    Path logs = root.resolve("logs");
+    Files.createDirectories(logs);
+    Files.writeString(logs.resolve("app_1.log"), "Running cycle 1\n");
+    Files.createSymbolicLink(logs.resolve("app_2.log"), shadow);
+    Path golden = root.resolve("golden");
+    AgentConfig c = Fixtures.config("a1", gateway, root)
+        .withLogs(List.of(AgentConfig.LogWatch.of(logs.resolve("app_*.log").toString())));
+    Files.createSymbolicLink(golden.resolve("run-s.primary.golden.json"), shadow);
+    try (Agent agent = Agent.start(c, Clock.systemUTC())) {
+      Eventually.await("connected", agent::isConnected);
+      gateway.capture(CaptureRequest.newBuilder().setRequestId("req-s").setIncidentId("inc-s")
+          .addRunIds("run-s").setIncludeLogs(true).build());
+      Eventually.await("the capture is answered", Duration.ofSeconds(15),
+          () -> gateway.evidence().stream().anyMatch(EvidenceChunk::getDone));
+      assertThat(gateway.evidence()).as("the log that is a regular file is sent")
+          .anyMatch(ch -> ch.getName().equals("logs/app_1.log") && ch.getData().toStringUtf8().contains("Running cycle 1"));
+      for (EvidenceChunk ch : gateway.evidence()) {
+        assertThat(ch.getData().toString(StandardCharsets.UTF_8)).as(ch.getName()).doesNotContain("TOPSECRET");
+      }
+      // nor is it tailed and sent as log lines or golden reports
+      Files.writeString(shadow, "error TOPSECRET-2\n", java.nio.file.StandardOpenOption.APPEND);
+      Files.writeString(logs.resolve("app_1.log"), "error here\n", java.nio.file.StandardOpenOption.APPEND);
+      Eventually.await("the real log's line arrives", Duration.ofSeconds(15), () -> gateway.events("a1").stream()
+          .anyMatch(e -> e.hasLogMatch() && e.getLogMatch().getLine().contains("error here")));
+      Thread.sleep(1000);
+      assertThat(gateway.events("a1")).allMatch(e -> !e.toString().contains("TOPSECRET"));
     }
   }
 }

@@ -15,7 +15,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
@@ -187,7 +186,7 @@ public final class EvidenceCapture {
         throw new IllegalStateException(e);
       }
       if (a.file() != null) {
-        channel = FileChannel.open(a.file(), StandardOpenOption.READ);
+        channel = dev.lockstep.agent.internal.RegularFiles.open(a.file()); // no symlink, FIFO or device
         size = channel.size();
       } else {
         bytes = a.bytes().get();

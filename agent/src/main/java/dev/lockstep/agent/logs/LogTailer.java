@@ -5,6 +5,7 @@ import dev.lockstep.agent.internal.AtomicFiles;
 import dev.lockstep.agent.internal.CrashPoint;
 import dev.lockstep.agent.internal.Json;
 import dev.lockstep.agent.internal.ProtoTime;
+import dev.lockstep.agent.internal.RegularFiles;
 import dev.lockstep.agent.metrics.AgentMetrics;
 import dev.lockstep.agent.spool.Spool;
 import dev.lockstep.proto.lite.v1.AgentNotice;
@@ -21,7 +22,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.PathMatcher;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Clock;
 import java.util.ArrayDeque;
@@ -206,13 +206,13 @@ public final class LogTailer implements AutoCloseable {
     Path p = Path.of(pattern).toAbsolutePath();
     String name = p.getFileName().toString();
     if (name.indexOf('*') < 0 && name.indexOf('?') < 0 && name.indexOf('[') < 0 && name.indexOf('{') < 0) {
-      return Files.isRegularFile(p) ? List.of(p) : List.of();
+      return RegularFiles.isRegular(p) ? List.of(p) : List.of();
     }
     List<Path> out = new ArrayList<>();
     PathMatcher m = FileSystems.getDefault().getPathMatcher("glob:" + name);
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(p.getParent())) {
       for (Path c : ds) {
-        if (m.matches(c.getFileName()) && Files.isRegularFile(c)) {
+        if (m.matches(c.getFileName()) && RegularFiles.isRegular(c)) {
           out.add(c);
         }
       }
@@ -338,7 +338,7 @@ public final class LogTailer implements AutoCloseable {
     if (size < st.offset || !headMatches(st.channel, st.head)) {
       Path copy = findCopy(w, p, st);
       if (copy != null) {
-        try (FileChannel c = FileChannel.open(copy, StandardOpenOption.READ)) {
+        try (FileChannel c = RegularFiles.open(copy)) {
           FileChannel live = st.channel;
           st.channel = c;
           boolean ok;
@@ -370,7 +370,7 @@ public final class LogTailer implements AutoCloseable {
       st.channel.close();
       reset(st);
       st.fileKey = key;
-      st.channel = FileChannel.open(p, StandardOpenOption.READ);
+      st.channel = RegularFiles.open(p);
       dirty = true;
       readAvailable(st);
     }
@@ -392,7 +392,7 @@ public final class LogTailer implements AutoCloseable {
         Path old = findByKey(w, p, savedKey);
         if (old != null) {
           st.fileKey = savedKey;
-          try (FileChannel c = FileChannel.open(old, StandardOpenOption.READ)) {
+          try (FileChannel c = RegularFiles.open(old)) {
             st.channel = c;
             if (!readAvailable(st)) {
               return null;
@@ -403,7 +403,7 @@ public final class LogTailer implements AutoCloseable {
       }
     }
     st.fileKey = key;
-    st.channel = FileChannel.open(p, StandardOpenOption.READ);
+    st.channel = RegularFiles.open(p);
     StartPoint atStart = w.atStart.get(p);
     if (saved == null && atStart != null && atStart.fileKey().equals(key)) {
       skipHistory(st, atStart.size());
@@ -480,10 +480,10 @@ public final class LogTailer implements AutoCloseable {
   private Path findCopy(Watch w, Path p, FileState st) throws IOException {
     for (String suffix : w.config.rotatedSuffixes()) {
       Path c = p.resolveSibling(p.getFileName() + suffix);
-      if (!Files.isRegularFile(c)) {
+      if (!RegularFiles.isRegular(c)) {
         continue;
       }
-      try (FileChannel ch = FileChannel.open(c, StandardOpenOption.READ)) {
+      try (FileChannel ch = RegularFiles.open(c)) {
         if (ch.size() >= st.offset && headMatches(ch, st.head)) {
           return c;
         }
@@ -678,7 +678,7 @@ public final class LogTailer implements AutoCloseable {
 
   /** The last {@code lines} lines of a file, reading at most maxBytes from its end. */
   public static byte[] tail(Path file, int lines, long maxBytes) throws IOException {
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+    try (FileChannel ch = RegularFiles.open(file)) {
       long size = ch.size();
       long from = Math.max(0, size - maxBytes);
       ByteBuffer b = ByteBuffer.allocate((int) (size - from));

@@ -392,7 +392,7 @@ public final class Uplink implements AutoCloseable {
     }
     call = null;
     direct.clear();
-    streams.clear();
+    closeStreams();
     if (closed) {
       return;
     }
@@ -410,6 +410,19 @@ public final class Uplink implements AutoCloseable {
     reconnect = executor.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
   }
 
+  private void closeStreams() {
+    for (Iterator<AgentFrame> s : streams) {
+      if (s instanceof AutoCloseable c) {
+        try {
+          c.close();
+        } catch (Exception e) {
+          // dropped anyway
+        }
+      }
+    }
+    streams.clear();
+  }
+
   private void pump() {
     if (call == null || !welcomed || closed) {
       return;
@@ -421,20 +434,35 @@ public final class Uplink implements AutoCloseable {
           continue;
         }
         boolean sentEvents = false;
-        if (preferEvents || streams.isEmpty()) {
+        boolean triedEvents = preferEvents || streams.isEmpty();
+        if (triedEvents) {
           sentEvents = sendEventBatch();
           preferEvents = false;
           if (sentEvents) {
             continue;
           }
         }
-        Iterator<AgentFrame> s = streams.peek();
+        // the first stream with a frame at hand: evidence is read on its own thread (which wakes
+        // us), and one stuck reading a file holds up neither events nor other answers
+        Iterator<AgentFrame> s = null;
+        for (Iterator<AgentFrame> c : streams) {
+          if (!(c instanceof dev.lockstep.agent.evidence.Prefetch p) || p.ready()) {
+            s = c;
+            break;
+          }
+        }
+        if (s == null && !streams.isEmpty()) {
+          if (!triedEvents && sendEventBatch()) {
+            continue;
+          }
+          break;
+        }
         if (s != null) {
           preferEvents = true;
           if (s.hasNext()) {
             call.onNext(Frame.of(s.next()));
           } else {
-            streams.poll();
+            streams.remove(s);
           }
           continue;
         }
@@ -484,6 +512,7 @@ public final class Uplink implements AutoCloseable {
       executor.submit(() -> {
         closed = true;
         connected = false;
+        closeStreams();
         if (reconnect != null) {
           reconnect.cancel(false);
         }

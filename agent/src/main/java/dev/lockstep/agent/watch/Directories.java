@@ -19,7 +19,11 @@ import java.util.concurrent.TimeUnit;
  * permission change or the inotify watch limit does.
  */
 interface Directories {
-  /** A file's stat: whether it is a regular file, its size, mtime (ms) and ctime (ns). */
+  /**
+   * A file's stat, of the name itself (a symbolic link is not a regular file, so a link a workload
+   * puts in a golden directory is never followed out of it): whether it is a regular file, its
+   * size, mtime (ms) and ctime (ns).
+   */
   record Attrs(boolean regular, long size, long mtimeMillis, long ctimeNanos) {}
 
   WatchKey register(Path dir, WatchService service) throws IOException;
@@ -49,14 +53,16 @@ interface Directories {
     public Attrs stat(Path file) throws IOException {
       if (unixView) {
         try {
-          Map<String, Object> a = Files.readAttributes(file, "unix:isRegularFile,size,lastModifiedTime,ctime");
+          Map<String, Object> a = Files.readAttributes(file, "unix:isRegularFile,size,lastModifiedTime,ctime",
+              java.nio.file.LinkOption.NOFOLLOW_LINKS);
           return new Attrs((Boolean) a.get("isRegularFile"), (Long) a.get("size"),
               ((FileTime) a.get("lastModifiedTime")).toMillis(), ((FileTime) a.get("ctime")).to(TimeUnit.NANOSECONDS));
         } catch (UnsupportedOperationException | IllegalArgumentException e) {
           unixView = false; // not a Unix file system view: the mtime stands in for the ctime
         }
       }
-      var a = Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class);
+      var a = Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class,
+          java.nio.file.LinkOption.NOFOLLOW_LINKS);
       return new Attrs(a.isRegularFile(), a.size(), a.lastModifiedTime().toMillis(),
           a.lastModifiedTime().to(TimeUnit.NANOSECONDS));
     }
