@@ -73,7 +73,7 @@ public final class LogTailer implements AutoCloseable {
 
     Watch(AgentConfig.LogWatch config) {
       this.config = config;
-      this.rules = new LineRules(config, (rule, length) -> overflowed(config.path(), rule, length));
+      this.rules = new LineRules(config, (rule, length, what) -> overflowed(config.path(), rule, length, what));
     }
   }
 
@@ -309,10 +309,10 @@ public final class LogTailer implements AutoCloseable {
         .setMessage("log " + p + " is read again (after " + f.count + " failed attempts)").setCount(f.count).build());
   }
 
-  private void overflowed(String pattern, String rule, int length) {
+  private void overflowed(String pattern, String rule, int length, String what) {
     metrics.errors.labelValues("logs").inc();
     if (overflowNoticed.add(pattern + "\u0000" + rule)) {
-      String m = "log " + pattern + ": rule " + rule + " overflowed the stack on a line of " + length
+      String m = "log " + pattern + ": rule " + rule + " " + what + " on a line of " + length
           + " characters; such lines are not matched by it (the other rules still are)";
       LOG.log(System.Logger.Level.ERROR, "log tailer: " + m);
       notices.accept(AgentNotice.newBuilder().setKind(AgentNotice.Kind.SOURCE_FAILED).setMessage(m).setCount(1).build());

@@ -254,13 +254,37 @@ class LogTailerTest {
         Clock.systemUTC(), notices::add);
     Files.writeString(shadow, "a".repeat(60_000) + "\ncompare done: 3 mismatches\n" + "a".repeat(60_000) + "\n");
     tailer.poll();
+    assertOneMismatchAndOneNotice(2, "rule greedy overflowed the stack", "60000 characters");
+  }
+
+  /** The only match is the mismatch count at {@code line}; one SOURCE_FAILED notice says {@code says}. */
+  private void assertOneMismatchAndOneNotice(long line, String... says) throws IOException {
     List<LogMatch> matches = dev.lockstep.agent.spool.SpoolEvents.after(spool, 0).stream().filter(Event::hasLogMatch)
         .map(Event::getLogMatch).toList();
     assertThat(matches).extracting(LogMatch::getKind).containsExactly(LogMatch.Kind.MISMATCH_COUNT);
-    assertThat(matches.get(0).getLineNumber()).isEqualTo(2);
+    assertThat(matches.get(0).getLineNumber()).isEqualTo(line);
     assertThat(notices).extracting(dev.lockstep.proto.lite.v1.AgentNotice::getKind)
         .containsExactly(dev.lockstep.proto.lite.v1.AgentNotice.Kind.SOURCE_FAILED);
-    assertThat(notices.get(0).getMessage()).contains("rule greedy overflowed the stack").contains("60000 characters");
+    assertThat(notices.get(0).getMessage()).contains(says);
+  }
+
+  @Test
+  void aLineThatMakesADefaultRuleBacktrackCostsThatRuleThatLineNotSecondsOfTheTailersThread() throws IOException {
+    // "([1-9][0-9]*) mismatches" tries every start in a run of digits and backtracks over the rest
+    // of it: quadratic, about 10 s for a 60,000-digit line that a workload writes into its log
+    tailer.close();
+    Path shadow = dir.resolve("redos.log");
+    AgentConfig.LogWatch w = new AgentConfig.LogWatch(shadow.toString(), AgentConfig.DEFAULT_RULES, List.of(".1"),
+        AgentConfig.DEFAULT_RUN_ID_REGEX, true, AgentConfig.StartAt.BEGINNING);
+    tailer = new LogTailer(List.of(w), Files.createDirectories(dir.resolve("redos-state")), spool, new AgentMetrics(),
+        Clock.systemUTC(), notices::add);
+    String digits = "1".repeat(60_000) + "\n";
+    Files.writeString(shadow, digits.repeat(3) + "compare done: 3 mismatches\n" + digits);
+    long t0 = System.nanoTime();
+    tailer.poll();
+    long ms = (System.nanoTime() - t0) / 1_000_000;
+    assertThat(ms).as("one poll over four such lines").isLessThan(3_000);
+    assertOneMismatchAndOneNotice(4, "rule mismatches backtracked past its budget", "60000 characters");
   }
 
   private static List<String> openFds() throws IOException {
