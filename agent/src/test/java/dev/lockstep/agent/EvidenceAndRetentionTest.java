@@ -140,15 +140,7 @@ class EvidenceAndRetentionTest {
       assertThat(oldA).doesNotExist();
       assertThat(oldPinned).as("pinned by an open incident").exists();
       assertThat(fresh).exists();
-      Path tgz;
-      try (Stream<Path> s = Files.list(archive)) {
-        tgz = s.filter(p -> p.toString().endsWith(".tar.gz")).findFirst().orElseThrow();
-      }
-      Process tar = new ProcessBuilder("tar", "-xzOf", tgz.toString()).redirectErrorStream(true).start();
-      String content = new String(tar.getInputStream().readAllBytes());
-      assertThat(tar.waitFor(10, TimeUnit.SECONDS)).isTrue();
-      assertThat(tar.exitValue()).as(content).isZero();
-      assertThat(content).isEqualTo(GoldenFiles.json("old-a", "primary", 42, 7));
+      assertThat(archived(archive)).isEqualTo(GoldenFiles.json("old-a", "primary", 42, 7));
       Eventually.await("retention notice", () -> gateway.events("a1", Event.BodyCase.NOTICE).stream()
           .anyMatch(e -> e.getNotice().getCount() == 1 && e.getNotice().getMessage().contains("archived")));
       // the archived file is not reported again, and nothing else is reported
@@ -219,5 +211,49 @@ class EvidenceAndRetentionTest {
       Thread.sleep(1000);
       assertThat(gateway.events("a1")).allMatch(e -> !e.toString().contains("TOPSECRET"));
     }
+  }
+
+  @Test
+  void retentionNeitherArchivesWhatASymlinkNamesNorWritesThroughALinkPlantedAtItsTemporaryName() throws Exception {
+    // the archive dir is by default under /var/lib/aos, where the workload writes its logs
+    MutableClock clock = MutableClock.atSystemNow();
+    Path archive = root.resolve("archive");
+    Files.createDirectories(archive);
+    AgentConfig c = Fixtures.config("a1", gateway, root)
+        .withRetention(new AgentConfig.Retention(true, Duration.ofDays(1), archive, Duration.ofHours(1)));
+    Path golden = root.resolve("golden");
+    Path secret = Files.writeString(Files.createDirectories(root.resolve("secret")).resolve("shadow"),
+        "root:TOPSECRET-HASH:19000:0:99999:7:::\n");
+    Path victim = Files.writeString(root.resolve("secret/passwd"), "precious\n");
+    FileTime twoDaysAgo = FileTime.from(clock.instant().minus(Duration.ofDays(2)));
+    Files.setLastModifiedTime(secret, twoDaysAgo);
+    Path link = Files.createSymbolicLink(golden.resolve("old-link.primary.golden.json"), secret);
+    Path old = GoldenFiles.writeAtomically(golden, "old-a", "primary");
+    Files.setLastModifiedTime(old, twoDaysAgo);
+    String stamp = java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(java.time.ZoneOffset.UTC)
+        .format(clock.instant());
+    Files.createSymbolicLink(archive.resolve(".golden-" + stamp + "-1.tar.gz.tmp"), victim);
+    try (Agent agent = Agent.start(c, clock)) {
+      Eventually.await("connected", agent::isConnected);
+      assertThat(agent.runRetention()).isEqualTo(1);
+    }
+    assertThat(Files.readString(victim)).as("a file the planted link named").isEqualTo("precious\n");
+    assertThat(Files.readString(secret)).contains("TOPSECRET");
+    assertThat(old).doesNotExist();
+    assertThat(Files.isSymbolicLink(link)).as("a link is not archived, so not removed").isTrue();
+    assertThat(archived(archive)).isEqualTo(GoldenFiles.json("old-a", "primary", 42, 7)).doesNotContain("TOPSECRET");
+  }
+
+  /** The content of the files in the (one) archive in {@code archive}, extracted by tar(1). */
+  private static String archived(Path archive) throws Exception {
+    Path tgz;
+    try (Stream<Path> s = Files.list(archive)) {
+      tgz = s.filter(p -> p.toString().endsWith(".tar.gz")).findFirst().orElseThrow();
+    }
+    Process tar = new ProcessBuilder("tar", "-xzOf", tgz.toString()).redirectErrorStream(true).start();
+    String content = new String(tar.getInputStream().readAllBytes());
+    assertThat(tar.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(tar.exitValue()).as(content).isZero();
+    return content;
   }
 }

@@ -2,16 +2,20 @@ package dev.lockstep.agent.evidence;
 
 import dev.lockstep.agent.config.AgentConfig;
 import dev.lockstep.agent.internal.AtomicFiles;
+import dev.lockstep.agent.internal.RegularFiles;
 import dev.lockstep.agent.metrics.AgentMetrics;
 import dev.lockstep.agent.watch.GoldenWatcher;
 import dev.lockstep.proto.lite.v1.AgentNotice;
 import dev.lockstep.proto.lite.v1.Pins;
-import java.io.FileOutputStream;
 import java.io.IOException;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -88,8 +92,10 @@ public final class Retention {
       for (Path dir : watcher.directories()) {
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
           for (Path f : ds) {
-            if (watcher.isGoldenFile(f) && Files.isRegularFile(f)
-                && Files.getLastModifiedTime(f).toInstant().isBefore(cutoff) && !pinned(f, p)) {
+            // the name itself a regular file: a workload's symlink is never archived (nor read)
+            if (watcher.isGoldenFile(f) && RegularFiles.isRegular(f)
+                && Files.getLastModifiedTime(f, LinkOption.NOFOLLOW_LINKS).toInstant().isBefore(cutoff)
+                && !pinned(f, p)) {
               old.add(f.toAbsolutePath());
             }
           }
@@ -118,8 +124,11 @@ public final class Retention {
     Path tmp = config.archiveDir().resolve("." + base + ".tar.gz.tmp");
     Path target = config.archiveDir().resolve(base + ".tar.gz");
     List<Path> archived = new ArrayList<>();
-    try (FileOutputStream fos = new FileOutputStream(tmp.toFile())) {
-      TarGz tar = new TarGz(fos);
+    // the archive dir may be one the workload writes (its default is under /var/lib/aos): a link
+    // planted at the temporary name is removed, never written through (O_EXCL)
+    Files.deleteIfExists(tmp);
+    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      TarGz tar = new TarGz(Channels.newOutputStream(ch));
       for (Path f : files) {
         try {
           tar.add(f.toString().substring(1), f);
@@ -129,7 +138,7 @@ public final class Retention {
         }
       }
       tar.finish();
-      fos.getChannel().force(true);
+      ch.force(true);
     } catch (IOException e) {
       Files.deleteIfExists(tmp);
       throw e;

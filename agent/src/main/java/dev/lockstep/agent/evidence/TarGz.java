@@ -1,11 +1,15 @@
 package dev.lockstep.agent.evidence;
 
+import dev.lockstep.agent.internal.RegularFiles;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.zip.GZIPOutputStream;
 
@@ -25,8 +29,14 @@ final class TarGz implements AutoCloseable {
 
   /** Adds a regular file under the given archive name. */
   void add(String name, Path file) throws IOException {
-    long size = Files.size(file);
-    long mtime = Files.getLastModifiedTime(file).toMillis() / 1000;
+    // the name itself must be a regular file (no symlink out of the golden dir, no FIFO)
+    FileChannel ch = RegularFiles.open(file);
+    try (InputStream in = Channels.newInputStream(ch)) {
+      add(name, file, ch.size(), Files.getLastModifiedTime(file, LinkOption.NOFOLLOW_LINKS).toMillis() / 1000, in);
+    }
+  }
+
+  private void add(String name, Path file, long size, long mtime, InputStream in) throws IOException {
     byte[] nameBytes = name.getBytes(StandardCharsets.UTF_8);
     String headerName = name;
     if (nameBytes.length > 100) {
@@ -47,13 +57,11 @@ final class TarGz implements AutoCloseable {
     }
     writeHeader(headerName, size, mtime, '0');
     long copied = 0;
-    try (InputStream in = Files.newInputStream(file)) {
-      byte[] buf = new byte[64 * 1024];
-      int n;
-      while (copied < size && (n = in.read(buf, 0, (int) Math.min(buf.length, size - copied))) > 0) {
-        out.write(buf, 0, n);
-        copied += n;
-      }
+    byte[] buf = new byte[64 * 1024];
+    int n;
+    while (copied < size && (n = in.read(buf, 0, (int) Math.min(buf.length, size - copied))) > 0) {
+      out.write(buf, 0, n);
+      copied += n;
     }
     if (copied != size) {
       throw new IOException(file + " changed size while archiving");
