@@ -56,7 +56,7 @@ final class MetricsServer implements AutoCloseable {
   }
 
   private void answer(Socket s) throws IOException {
-    String requestLine = readHead(s.getInputStream());
+    String requestLine = readHead(s);
     if (requestLine == null) {
       return;
     }
@@ -73,11 +73,22 @@ final class MetricsServer implements AutoCloseable {
     }
   }
 
-  /** Reads up to the blank line; returns the request line, or null when the head is too long or cut. */
-  private static String readHead(InputStream in) throws IOException {
+  /**
+   * Reads up to the blank line; returns the request line, or null when the head is too long, cut,
+   * or not complete within {@link #READ_TIMEOUT_MS} in all (one connection at a time is served: a
+   * client sending a byte every few seconds must not keep every scraper out for hours).
+   */
+  private static String readHead(Socket s) throws IOException {
+    InputStream in = new java.io.BufferedInputStream(s.getInputStream(), 1024);
+    long deadline = System.nanoTime() + READ_TIMEOUT_MS * 1_000_000L;
     byte[] head = new byte[MAX_HEAD];
     int n = 0;
     while (n < MAX_HEAD) {
+      long left = (deadline - System.nanoTime()) / 1_000_000L;
+      if (left <= 0) {
+        return null;
+      }
+      s.setSoTimeout((int) left);
       int b = in.read();
       if (b < 0) {
         return null;

@@ -49,6 +49,36 @@ class AgentMetricsTest {
     }
   }
 
+  @Test
+  void aClientTricklingItsRequestDoesNotKeepScrapersOut() throws Exception {
+    // one connection is served at a time: a local user sending a byte every 2 s (each read within
+    // the 5 s read timeout) held the endpoint for as long as it liked
+    try (AgentMetrics m = new AgentMetrics(); java.net.Socket slow = new java.net.Socket()) {
+      int port = m.serve("127.0.0.1", freePort());
+      slow.connect(new java.net.InetSocketAddress("127.0.0.1", port));
+      Thread trickle = new Thread(() -> {
+        try {
+          for (int i = 0; i < 15; i++) {
+            slow.getOutputStream().write('G');
+            slow.getOutputStream().flush();
+            Thread.sleep(2000);
+          }
+        } catch (Exception e) {
+          // closed by the server or the test
+        }
+      });
+      trickle.setDaemon(true);
+      trickle.start();
+      Thread.sleep(500);
+      long t0 = System.nanoTime();
+      HttpResponse<String> ok = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+          URI.create("http://127.0.0.1:" + port + "/metrics")).timeout(java.time.Duration.ofSeconds(15)).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(ok.statusCode()).isEqualTo(200);
+      assertThat((System.nanoTime() - t0) / 1_000_000).as("ms until the scrape was answered").isLessThan(8_000);
+    }
+  }
+
   private static int freePort() throws java.io.IOException {
     try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
       return s.getLocalPort();
