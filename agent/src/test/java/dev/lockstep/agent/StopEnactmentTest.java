@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -637,6 +638,45 @@ class StopEnactmentTest {
       assertThat(stopFile).doesNotExist();
       assertThat(hookLines()).filteredOn(l -> l.startsWith("on_resume")).singleElement().asString()
           .endsWith("generation=" + resumed.getGeneration());
+    }
+  }
+
+  // The stop file's directory is one the workloads look at, and may write (deploy/config/agent.yaml:
+  // /var/lib/aos): what a workload plants at the temporary name must neither misdirect a root
+  // agent's write nor block the stop.
+
+  @Test
+  void aSymlinkPlantedAtTheStopFilesTemporaryNameIsNotWrittenThrough() throws Exception {
+    Path victim = Files.writeString(root.resolve("passwd"), "root:x:0:0::/root:/bin/sh\n");
+    Files.createDirectories(stopFile.getParent());
+    Files.createSymbolicLink(stopFile.resolveSibling(".EMERGENCY_STOP.tmp"), victim);
+    try (Agent agent = Agent.start(config, Clock.systemUTC())) {
+      Eventually.await("connected", agent::isConnected);
+      StopState s = gateway.setStop(StopMode.STOPPED, "inc-l", "mismatch");
+      StopAck ack = Eventually.value(Duration.ofSeconds(10), "ack", () -> ackOf(s.getGeneration()));
+      assertThat(ack.getEnacted()).as(ack.getDetail()).isTrue();
+      assertThat(Files.readString(victim)).isEqualTo("root:x:0:0::/root:/bin/sh\n");
+      assertThat(Files.isSymbolicLink(stopFile)).isFalse();
+      assertThat(json(stopFile).get("mode").asText()).isEqualTo("STOPPED");
+    }
+  }
+
+  @Test
+  void aFifoPlantedAtTheStopFilesTemporaryNameDoesNotBlockTheStop() throws Exception {
+    Files.createDirectories(stopFile.getParent());
+    Path fifo = stopFile.resolveSibling(".EMERGENCY_STOP.tmp");
+    Process mk = new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start();
+    assertThat(mk.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    try (Agent agent = Agent.start(config, Clock.systemUTC())) {
+      Eventually.await("connected", agent::isConnected);
+      StopState s = gateway.setStop(StopMode.STOPPED, "inc-f", "mismatch");
+      StopAck ack = Eventually.value(Duration.ofSeconds(15), "ack", () -> ackOf(s.getGeneration()));
+      assertThat(ack.getEnacted()).as(ack.getDetail()).isTrue();
+      assertThat(json(stopFile).get("mode").asText()).isEqualTo("STOPPED");
+      assertThat(hookLines()).anyMatch(l -> l.startsWith("on_stop WORKFLOW_EMERGENCY_STOP=true"));
+    } finally {
+      // unblock a writer stuck in open(2) on the FIFO (the unfixed agent), so the test ends
+      new ProcessBuilder("timeout", "2", "cat", fifo.toString()).start().waitFor(5, TimeUnit.SECONDS);
     }
   }
 }

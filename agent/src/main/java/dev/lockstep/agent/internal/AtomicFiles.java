@@ -17,8 +17,7 @@ public final class AtomicFiles {
     Path dir = target.toAbsolutePath().getParent();
     Files.createDirectories(dir);
     Path tmp = dir.resolve("." + target.getFileName() + ".tmp");
-    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-        StandardOpenOption.TRUNCATE_EXISTING)) {
+    try (FileChannel ch = createNew(tmp)) {
       ByteBuffer b = ByteBuffer.wrap(content);
       while (b.hasRemaining()) {
         ch.write(b);
@@ -41,11 +40,35 @@ public final class AtomicFiles {
   public static void replace(Path target, byte[] content) throws IOException {
     Path dir = target.toAbsolutePath().getParent();
     Path tmp = dir.resolve("." + target.getFileName() + ".tmp");
-    Files.write(tmp, content);
+    try (FileChannel ch = createNew(tmp)) {
+      ByteBuffer b = ByteBuffer.wrap(content);
+      while (b.hasRemaining()) {
+        ch.write(b);
+      }
+    }
     try {
       Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } catch (AtomicMoveNotSupportedException e) {
       Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+    }
+  }
+
+  /**
+   * Creates {@code tmp} afresh (O_EXCL) after removing whatever is at its name. The directory may be
+   * one a workload writes (the stop file's is watched by the workloads): a symbolic link planted
+   * there must never be written through by a root agent (truncating the file it names), and a FIFO
+   * never opened (open(2) would wait for a reader for good, and with it the stop).
+   */
+  private static FileChannel createNew(Path tmp) throws IOException {
+    for (int attempt = 0; ; attempt++) {
+      Files.deleteIfExists(tmp); // a link itself, never what it names
+      try {
+        return FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+      } catch (java.nio.file.FileAlreadyExistsException e) {
+        if (attempt >= 2) {
+          throw e; // planted again and again: the caller's write fails, it is never misdirected
+        }
+      }
     }
   }
 
