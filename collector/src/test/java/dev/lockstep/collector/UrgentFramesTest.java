@@ -215,7 +215,6 @@ class UrgentFramesTest {
     RawAgent a = RawAgent.connect(server.getPort(), "host-big");
     a.await("welcome", f -> f.hasWelcome());
     occupyTheIngestThread();
-    long before = DirectMemory.used();
     long framesBefore = AgentGateway.frameBytesOffHeap();
     String text = "x".repeat(400);
     int batches = 3;
@@ -229,11 +228,11 @@ class UrgentFramesTest {
       }
       a.events(events.toArray(new Event[0]));
     }
-    // 3 batches of ~200 KB wait behind the busy ingest thread
-    Eventually.await(Duration.ofSeconds(10), "the waiting frames held in direct memory",
-        () -> DirectMemory.used() - before >= 3 * 190_000);
-    assertThat(AgentGateway.frameBytesOffHeap() - framesBefore).as("frame bytes waiting")
-        .isGreaterThanOrEqualTo(3 * 190_000);
+    // 3 batches of ~200 KB wait behind the busy ingest thread, in direct buffers the gateway
+    // counts (awaited on that count: the JVM's whole direct pool also holds gRPC's buffers, and
+    // once grew by 570 KB while only two of the frames had arrived, in a full build)
+    Eventually.await(Duration.ofSeconds(10), "the three waiting frames held off the heap",
+        () -> AgentGateway.frameBytesOffHeap() - framesBefore >= 3 * 190_000);
     ingestBusy.countDown();
     a.await("every batch acked", f -> f.hasAck() && f.getAck().getUptoSeq() == batches * 500L);
     // each frame is freed right after its parse, before its events are stored and acked. The
