@@ -15,7 +15,6 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -126,8 +125,7 @@ public final class Retention {
     List<Path> archived = new ArrayList<>();
     // the archive dir may be one the workload writes (its default is under /var/lib/aos): a link
     // planted at the temporary name is removed, never written through (O_EXCL)
-    Files.deleteIfExists(tmp);
-    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+    try (FileChannel ch = AtomicFiles.createNew(tmp)) {
       TarGz tar = new TarGz(Channels.newOutputStream(ch));
       for (Path f : files) {
         try {

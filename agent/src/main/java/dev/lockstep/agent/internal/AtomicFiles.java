@@ -59,7 +59,7 @@ public final class AtomicFiles {
    * there must never be written through by a root agent (truncating the file it names), and a FIFO
    * never opened (open(2) would wait for a reader for good, and with it the stop).
    */
-  private static FileChannel createNew(Path tmp) throws IOException {
+  public static FileChannel createNew(Path tmp) throws IOException {
     for (int attempt = 0; ; attempt++) {
       Files.deleteIfExists(tmp); // a link itself, never what it names
       try {

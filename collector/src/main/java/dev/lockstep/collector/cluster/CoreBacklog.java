@@ -59,9 +59,4 @@ final class CoreBacklog {
         + "; routine events wait so a mismatch is compared within "
         + boundMillis + " ms (cluster.max_core_backlog)";
   }
-
-  /** The records not yet processed at the last measurement. */
-  synchronized long backlog() {
-    return backlog;
-  }
 }
